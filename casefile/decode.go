@@ -1,0 +1,334 @@
+package casefile
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/custodia-ec/custodia/custody"
+)
+
+// Limits on untrusted input.
+const (
+	MaxLineBytes  = 1 << 20 // one record
+	MaxFieldBytes = 64 << 10
+	MaxListLen    = 1000
+)
+
+// LineError is a rejected line: its number, its op ("" when the line could
+// not be read far enough to know it) and why.
+type LineError struct {
+	Line int
+	Op   string
+	Err  *custody.Error
+}
+
+func (e *LineError) Error() string {
+	if e.Op == "" {
+		return fmt.Sprintf("line %d: %s", e.Line, e.Err.Error())
+	}
+	return fmt.Sprintf("line %d: %s: %s", e.Line, e.Op, e.Err.Error())
+}
+
+// Localized says the same in lang ("es" or "en").
+func (e *LineError) Localized(lang string) string {
+	word := "línea"
+	if lang == "en" {
+		word = "line"
+	}
+	if e.Op == "" {
+		return fmt.Sprintf("%s %d: %s", word, e.Line, e.Err.Localized(lang))
+	}
+	return fmt.Sprintf("%s %d: %s: %s", word, e.Line, e.Op, e.Err.Localized(lang))
+}
+
+func (e *LineError) Unwrap() error { return e.Err }
+
+// Decode decodes and checks one line of a case file. It returns the op and a
+// pointer to its record type (*Agency, ..., *custody.Transfer, ...).
+func Decode(line []byte) (string, any, *custody.Error) {
+	if !utf8.Valid(line) {
+		return "", nil, custody.Errorf(custody.EInvalid, "", "la línea no es UTF-8 válido", "line is not valid UTF-8")
+	}
+	op, ok := peekOp(line)
+	if !ok {
+		var head struct {
+			Op *string `json:"op"`
+		}
+		if err := json.Unmarshal(line, &head); err != nil {
+			return "", nil, jsonError(err)
+		}
+		if head.Op == nil {
+			return "", nil, custody.Errorf(custody.EInvalid, "op", "falta el campo op", "missing field op")
+		}
+		op = *head.Op
+	}
+	rec, wrapper := newRecord(op)
+	if rec == nil {
+		return "", nil, custody.Errorf(custody.EInvalid, "op", "operación desconocida %q", "unknown op %q", op)
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(wrapper); err != nil {
+		return op, nil, jsonError(err)
+	}
+	if dec.More() {
+		return op, nil, custody.Errorf(custody.EInvalid, "", "hay datos después del objeto JSON", "data after the JSON object")
+	}
+	if err := Validate(op, rec); err != nil {
+		return op, nil, err
+	}
+	return op, rec, nil
+}
+
+// peekOp reads the op of a line that starts with {"op":"...", as every line
+// Custodia writes does, so that a line is decoded once, not twice.
+func peekOp(line []byte) (string, bool) {
+	i := 0
+	expect := func(s string) bool {
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+		if !bytes.HasPrefix(line[i:], []byte(s)) {
+			return false
+		}
+		i += len(s)
+		return true
+	}
+	if !expect("{") || !expect(`"op"`) || !expect(":") || !expect(`"`) {
+		return "", false
+	}
+	j := bytes.IndexByte(line[i:], '"')
+	if j < 0 || bytes.IndexByte(line[i:i+j], '\\') >= 0 {
+		return "", false
+	}
+	return string(line[i : i+j]), true
+}
+
+func jsonError(err error) *custody.Error {
+	var ute *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &ute):
+		return custody.Errorf(custody.EInvalid, ute.Field, "tipo incorrecto: se esperaba %s", "wrong type: want %s", ute.Type.String())
+	case errors.As(err, &se):
+		return custody.Errorf(custody.EInvalid, "", "JSON mal formado en el byte %d: %v", "malformed JSON at byte %d: %v", se.Offset, err)
+	}
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		f = strings.Trim(f, `"`)
+		return custody.Errorf(custody.EInvalid, f, "campo desconocido", "unknown field")
+	}
+	return custody.Errorf(custody.EInvalid, "", "JSON mal formado: %v", "malformed JSON: %v", err)
+}
+
+// newRecord returns a new record of op's type, and a wrapper around it that
+// also accepts the "op" member, so that a line is decoded in one strict pass.
+func newRecord(op string) (rec, wrapper any) {
+	switch op {
+	case OpAgency:
+		r := new(Agency)
+		return r, &struct {
+			Op string `json:"op"`
+			*Agency
+		}{Agency: r}
+	case OpOfficer:
+		r := new(Officer)
+		return r, &struct {
+			Op string `json:"op"`
+			*Officer
+		}{Officer: r}
+	case OpCase:
+		r := new(Case)
+		return r, &struct {
+			Op string `json:"op"`
+			*Case
+		}{Case: r}
+	case OpPerson:
+		r := new(Person)
+		return r, &struct {
+			Op string `json:"op"`
+			*Person
+		}{Person: r}
+	case OpOrganization:
+		r := new(Organization)
+		return r, &struct {
+			Op string `json:"op"`
+			*Organization
+		}{Organization: r}
+	case OpLink:
+		r := new(Link)
+		return r, &struct {
+			Op string `json:"op"`
+			*Link
+		}{Link: r}
+	case OpOperation:
+		r := new(Operation)
+		return r, &struct {
+			Op string `json:"op"`
+			*Operation
+		}{Operation: r}
+	case OpSite:
+		r := new(Site)
+		return r, &struct {
+			Op string `json:"op"`
+			*Site
+		}{Site: r}
+	case OpSiteStatus:
+		r := new(SiteStatus)
+		return r, &struct {
+			Op string `json:"op"`
+			*SiteStatus
+		}{SiteStatus: r}
+	case OpDetention:
+		r := new(Detention)
+		return r, &struct {
+			Op string `json:"op"`
+			*Detention
+		}{Detention: r}
+	case OpDetentionUpd:
+		r := new(DetentionUpdate)
+		return r, &struct {
+			Op string `json:"op"`
+			*DetentionUpdate
+		}{DetentionUpdate: r}
+	case OpStatement:
+		r := new(Statement)
+		return r, &struct {
+			Op string `json:"op"`
+			*Statement
+		}{Statement: r}
+	case custody.OpSeize:
+		r := new(custody.Seize)
+		return r, &struct {
+			Op string `json:"op"`
+			*custody.Seize
+		}{Seize: r}
+	case custody.OpTransfer:
+		r := new(custody.Transfer)
+		return r, &struct {
+			Op string `json:"op"`
+			*custody.Transfer
+		}{Transfer: r}
+	case custody.OpOpen:
+		r := new(custody.Open)
+		return r, &struct {
+			Op string `json:"op"`
+			*custody.Open
+		}{Open: r}
+	case custody.OpSeal:
+		r := new(custody.Seal)
+		return r, &struct {
+			Op string `json:"op"`
+			*custody.Seal
+		}{Seal: r}
+	case custody.OpDerive:
+		r := new(custody.Derive)
+		return r, &struct {
+			Op string `json:"op"`
+			*custody.Derive
+		}{Derive: r}
+	case custody.OpAttach:
+		r := new(custody.Attach)
+		return r, &struct {
+			Op string `json:"op"`
+			*custody.Attach
+		}{Attach: r}
+	case custody.OpPresent:
+		r := new(custody.Present)
+		return r, &struct {
+			Op string `json:"op"`
+			*custody.Present
+		}{Present: r}
+	case custody.OpDispose:
+		r := new(custody.Dispose)
+		return r, &struct {
+			Op string `json:"op"`
+			*custody.Dispose
+		}{Dispose: r}
+	}
+	return nil, nil
+}
+
+// DecodeRecord decodes a record stored in an event (the op's fields without
+// "op") into its type, refusing unknown fields. It does not re-validate.
+func DecodeRecord(op string, raw []byte) (any, error) {
+	rec, _ := newRecord(op)
+	if rec == nil {
+		return nil, fmt.Errorf("unknown op %q", op)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// Reader reads a case file line by line. Blank lines are skipped; the line
+// numbers it reports count every line of the file, from 1.
+type Reader struct {
+	sc   *bufio.Scanner
+	line int
+}
+
+// NewReader returns a Reader of r.
+func NewReader(r io.Reader) *Reader {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), MaxLineBytes)
+	return &Reader{sc: sc}
+}
+
+// Next returns the next record with its line number and raw bytes. At the
+// end it returns io.EOF. A bad line gives a *LineError.
+func (r *Reader) Next() (line int, op string, rec any, err error) {
+	for r.sc.Scan() {
+		r.line++
+		b := bytes.TrimSpace(r.sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		op, rec, cerr := Decode(b)
+		if cerr != nil {
+			return r.line, op, nil, &LineError{Line: r.line, Op: op, Err: cerr}
+		}
+		return r.line, op, rec, nil
+	}
+	if err := r.sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return r.line + 1, "", nil, &LineError{Line: r.line + 1, Err: custody.Errorf(custody.ETooLarge, "", "línea de más de %d bytes", "line longer than %d bytes", MaxLineBytes)}
+		}
+		return r.line, "", nil, err
+	}
+	return r.line, "", nil, io.EOF
+}
+
+// Encode returns the case-file line of a record: {"op":...} followed by the
+// record's fields, without a trailing newline.
+func Encode(op string, rec any) ([]byte, error) {
+	body, err := json.Marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	return EncodeRaw(op, body), nil
+}
+
+// EncodeRaw is Encode for a record already encoded as a JSON object.
+func EncodeRaw(op string, body []byte) []byte {
+	opj, _ := json.Marshal(op)
+	out := make([]byte, 0, len(body)+len(opj)+8)
+	out = append(out, `{"op":`...)
+	out = append(out, opj...)
+	if len(body) > 2 {
+		out = append(out, ',')
+		out = append(out, body[1:]...)
+	} else {
+		out = append(out, '}')
+	}
+	return out
+}

@@ -1,0 +1,409 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/deployment"
+	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/ledger"
+)
+
+func (e *env) tr(es, en string) string {
+	if e.lang == "en" {
+		return en
+	}
+	return es
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+func cmdInit(e *env, args []string) error {
+	fs, data := newFlags("init")
+	origin := fs.String("origin", "", "log origin")
+	pos, err := flags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("init no admite argumentos / takes no arguments")
+	}
+	vkey, err := deployment.Init(e.ctx, *data, *origin)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "%s %s\n", e.tr("Despliegue creado en", "Deployment created in"), *data)
+	fmt.Fprintln(e.stderr, e.tr("Clave pública del registro (publíquela; con ella se verifican los puntos de control):",
+		"The log's public key (publish it; checkpoints are verified with it):"))
+	fmt.Fprintln(e.stdout, vkey)
+	return nil
+}
+
+func (e *env) open(dir string) (*deployment.Deployment, error) {
+	return deployment.Open(e.ctx, dir, e.now)
+}
+
+// isTerminal reports whether w is a terminal, for progress output.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// countingReader counts bytes read, for progress.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func fileSHA256(f *os.File) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func cmdImport(e *env, args []string) error {
+	fs, data := newFlags("import")
+	pos, err := flags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("falta el archivo / missing FILE")
+	}
+	d, err := e.open(*data)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	res, err := importFile(e, d, pos[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s: %d %s; %s %d\n", pos[0], res.Events, e.tr("registros importados", "records imported"), e.tr("tamaño del registro", "log size"), res.Size)
+	return nil
+}
+
+func importFile(e *env, d *deployment.Deployment, path string) (*ledger.ImportResult, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	sum, err := fileSHA256(f)
+	if err != nil {
+		return nil, err
+	}
+	cr := &countingReader{r: f}
+	var progress func(int)
+	if isTerminal(e.stderr) {
+		start := time.Now()
+		progress = func(line int) {
+			pct := 100 * float64(cr.n) / float64(max(st.Size(), 1))
+			fmt.Fprintf(e.stderr, "\r%s %d (%.0f%%, %.0f %s/s)   ", e.tr("línea", "line"), line, pct,
+				float64(line)/time.Since(start).Seconds(), e.tr("líneas", "lines"))
+		}
+		defer fmt.Fprint(e.stderr, "\r\033[K")
+	}
+	return d.Ledger.Import(e.ctx, cr, sum, progress)
+}
+
+func parseAsOf(e *env, s string) (time.Time, error) {
+	if s == "" {
+		return e.now(), nil
+	}
+	t, err := custody.ParseTime(s)
+	if err != nil {
+		return time.Time{}, usagef("--as-of: %v", err)
+	}
+	return t, nil
+}
+
+func cmdReport(e *env, args []string) error {
+	fs, data := newFlags("report")
+	asOf := fs.String("as-of", "", "time (RFC 3339 with offset)")
+	asJSON := fs.Bool("json", false, "JSON output")
+	pos, err := flags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 || pos[0] != "operation" {
+		return usagef("report operation OP")
+	}
+	t, err := parseAsOf(e, *asOf)
+	if err != nil {
+		return err
+	}
+	d, err := e.open(*data)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	r, err := d.Ledger.OperationReport(pos[1], t)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, r)
+	}
+	return writeReportText(e, r, t)
+}
+
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func writeReportText(e *env, r *domain.OperationReport, asOf time.Time) error {
+	w := tabwriter.NewWriter(e.stdout, 2, 8, 2, ' ', 0)
+	fmt.Fprintf(w, "%s\t%s\n", e.tr("Operativo", "Operation"), r.Operation)
+	fmt.Fprintf(w, "%s\t%s\n", e.tr("Caso", "Case"), r.Case)
+	fmt.Fprintf(w, "%s\t%s\n", e.tr("Al", "As of"), asOf.Format(time.RFC3339))
+	fmt.Fprintf(w, "%s\t%d %s, %d %s\n", e.tr("Sitios", "Sites"), r.Sites, e.tr("sitios", "sites"), r.Provinces, e.tr("provincias", "provinces"))
+	for _, k := range sortedKeys(r.SitesByProvince) {
+		fmt.Fprintf(w, "  %s\t%d\n", k, r.SitesByProvince[k])
+	}
+	fmt.Fprintf(w, "%s\t\n", e.tr("Sitios por estado", "Sites by status"))
+	for _, k := range sortedKeys(r.SitesByStatus) {
+		fmt.Fprintf(w, "  %s\t%d\n", k, r.SitesByStatus[k])
+	}
+	fmt.Fprintf(w, "%s\t%d\n", e.tr("Personal", "Personnel"), r.Personnel)
+	fmt.Fprintf(w, "%s\t%d\n", e.tr("Detenciones", "Detentions"), r.Detentions)
+	for _, k := range sortedKeys(r.DetentionsByBasis) {
+		fmt.Fprintf(w, "  %s\t%d\n", k, r.DetentionsByBasis[k])
+	}
+	fmt.Fprintf(w, "%s\t\n", e.tr("Detenidos por rol", "Detainees by role"))
+	for _, k := range sortedKeys(r.DetaineesByRole) {
+		fmt.Fprintf(w, "  %s\t%d\n", k, r.DetaineesByRole[k])
+	}
+	fmt.Fprintf(w, "%s\t%d (%d %s)\n", e.tr("Evidencias", "Evidence items"), r.EvidenceItems, r.EvidenceUnits, e.tr("unidades", "units"))
+	for _, k := range sortedKeys(r.EvidenceByType) {
+		fmt.Fprintf(w, "  %s\t%d\n", k, r.EvidenceByType[k])
+	}
+	fmt.Fprintf(w, "%s\t%d\n", e.tr("Derivadas", "Derived items"), r.DerivedItems)
+	fmt.Fprintf(w, "%s\t%d\n", e.tr("Abiertas (no dispuestas)", "Open (not disposed)"), r.OpenItems)
+	w.Flush()
+	fmt.Fprintf(e.stdout, "\n%s: %d\n", e.tr("Anomalías de custodia", "Custody anomalies"), len(r.CustodyAnomalies))
+	for _, a := range r.CustodyAnomalies {
+		fmt.Fprintf(e.stdout, "  %s  %s  %s\n", a.Item, a.Kind, a.At)
+	}
+	fmt.Fprintf(e.stdout, "%s: %d\n", e.tr("Plazos incumplidos", "Deadline violations"), len(r.DeadlineViolations))
+	for _, v := range r.DeadlineViolations {
+		actual := e.tr("sin registro", "missing")
+		if v.Actual != nil {
+			actual = fmt.Sprintf("%d min", *v.Actual)
+		}
+		fmt.Fprintf(e.stdout, "  %s  %s  %s  %s %d min, %s\n", v.Detention, v.Person, v.Rule, e.tr("límite", "limit"), v.Limit, actual)
+	}
+	return nil
+}
+
+func cmdItem(e *env, args []string) error {
+	fs, data := newFlags("item")
+	asJSON := fs.Bool("json", false, "JSON output")
+	pos, err := flags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 || pos[0] != "history" {
+		return usagef("item history ITEM")
+	}
+	d, err := e.open(*data)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	h, err := d.Ledger.ItemHistory(e.ctx, pos[1])
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, map[string]any{"item": pos[1], "events": h})
+	}
+	w := tabwriter.NewWriter(e.stdout, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(w, e.tr("SEQ\tHORA\tOPERACIÓN\tACTOR\tCUSTODIO\tSELLO\tANOMALÍA\tREGISTRADO", "SEQ\tTIME\tOP\tACTOR\tHOLDER\tSEAL\tANOMALY\tRECORDED"))
+	for _, x := range h {
+		seal := x.Seal
+		if seal == "" {
+			seal = e.tr("(sin sello)", "(unsealed)")
+		}
+		actor := x.By
+		if x.From != "" {
+			actor = x.From + " → " + x.By
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s %s\n", x.Seq, x.At, x.Op, actor, x.Holder, seal, strings.Join(x.Anomalies, ","), x.RecordedAt, x.RecordedBy)
+	}
+	return w.Flush()
+}
+
+func cmdExport(e *env, args []string) error {
+	fs, data := newFlags("export")
+	out := fs.String("o", "", "output file")
+	var fromSizes sizeList
+	fs.Var(&fromSizes, "from-size", "include a consistency proof from this tree size (repeatable)")
+	pos, err := flags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 || (pos[0] != "case" && pos[0] != "bundle") {
+		return usagef("export case CASE -o FILE | export bundle ITEM -o FILE")
+	}
+	if *out == "" {
+		return usagef("falta -o FILE / missing -o FILE")
+	}
+	d, err := e.open(*data)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return writeAtomically(*out, func(w io.Writer) error {
+		if pos[0] == "case" {
+			n, err := d.Ledger.ExportCase(e.ctx, pos[1], w)
+			if err == nil {
+				fmt.Fprintf(e.stderr, "%s: %d %s\n", *out, n, e.tr("registros", "records"))
+			}
+			return err
+		}
+		b, err := d.Ledger.ExportBundle(e.ctx, pos[1], d.PublicKey, fromSizes...)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "%s: %d %s\n", *out, len(b.Events), e.tr("eventos con sus pruebas", "events with their proofs"))
+		return writeJSON(w, b)
+	})
+}
+
+type sizeList []int64
+
+func (s *sizeList) String() string { return fmt.Sprint(*s) }
+func (s *sizeList) Set(v string) error {
+	var n int64
+	if _, err := fmt.Sscan(v, &n); err != nil || n < 0 {
+		return fmt.Errorf("%q is not a tree size", v)
+	}
+	*s = append(*s, n)
+	return nil
+}
+
+// writeAtomically writes a file through a temporary file in the same
+// directory, so that a failed export leaves no half-written file behind.
+func writeAtomically(path string, fn func(w io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".custodia-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := fn(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func cmdAudit(e *env, args []string) error {
+	fs, data := newFlags("audit")
+	asJSON := fs.Bool("json", false, "JSON output")
+	pos, err := flags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("audit no admite argumentos / takes no arguments")
+	}
+	st, cfg, v, err := deployment.OpenStore(e.ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	start := time.Now()
+	rep, err := ledger.Audit(e.ctx, st, v, cfg.Rules())
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if err := writeJSON(e.stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(e.stdout, "%s: %d %s, %d %s, %d %s (%s)\n", e.tr("Auditoría", "Audit"), rep.Events, e.tr("eventos", "events"),
+			rep.Checkpoints, e.tr("puntos de control", "checkpoints"), rep.Rows, e.tr("filas", "rows"), time.Since(start).Round(time.Millisecond))
+		for _, p := range rep.Problems {
+			msg := p.Message
+			if e.lang == "en" {
+				msg = p.MessageEN
+			}
+			fmt.Fprintf(e.stdout, "  [%s] %s\n", p.Kind, msg)
+		}
+	}
+	if !rep.OK {
+		return custody.Errorf(custody.ETampered, "", "la auditoría encontró %d problemas: la base de datos fue modificada fuera de Custodia", "the audit found %d problems: the database was changed outside Custodia", len(rep.Problems))
+	}
+	if !*asJSON {
+		fmt.Fprintln(e.stdout, e.tr("Correcto: cada fila, hash y punto de control coincide con el registro.", "OK: every row, hash and checkpoint matches the log."))
+	}
+	return nil
+}
+
+func cmdCheckpoint(e *env, args []string) error {
+	fs, data := newFlags("checkpoint")
+	pos, err := flags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("checkpoint no admite argumentos / takes no arguments")
+	}
+	d, err := e.open(*data)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	cp, err := d.Ledger.LatestCheckpoint(e.ctx)
+	if err != nil {
+		return err
+	}
+	_, err = e.stdout.Write(cp.Note)
+	return err
+}

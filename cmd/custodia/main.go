@@ -1,0 +1,167 @@
+// Command custodia runs a Custodia deployment: a verifiable record of
+// operations, detentions and chain of custody.
+//
+// Every command takes --data DIR (default ./custodia-data) and, where its
+// output is data, --json. It exits 0 on success and 1 on failure, with a
+// one-line reason on stderr (2 for a usage error). Messages are Spanish
+// unless CUSTODIA_LANG or LANG asks for English.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/custodia-ec/custodia/casefile"
+	"github.com/custodia-ec/custodia/custody"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// env is what every command gets.
+type env struct {
+	ctx    context.Context
+	stdout io.Writer
+	stderr io.Writer
+	lang   string
+	now    func() time.Time
+}
+
+type command struct {
+	name    string
+	usage   string // Spanish / English
+	run     func(e *env, args []string) error
+	hasJSON bool
+}
+
+func commands() []command {
+	return []command{
+		{name: "init", usage: "init [--data DIR] [--origin NAME]", run: cmdInit},
+		{name: "import", usage: "import FILE.jsonl [--data DIR]", run: cmdImport},
+		{name: "report", usage: "report operation OP [--as-of TIME] [--json]", run: cmdReport},
+		{name: "item", usage: "item history ITEM [--json]", run: cmdItem},
+		{name: "export", usage: "export case CASE -o FILE.jsonl | export bundle ITEM -o FILE [--from-size N]", run: cmdExport},
+		{name: "audit", usage: "audit [--json]", run: cmdAudit},
+		{name: "checkpoint", usage: "checkpoint", run: cmdCheckpoint},
+	}
+}
+
+// usageError is a mistake in how a command was called: exit status 2.
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+func langFromEnv() string {
+	for _, v := range []string{os.Getenv("CUSTODIA_LANG"), os.Getenv("LC_ALL"), os.Getenv("LANG")} {
+		if v == "" {
+			continue
+		}
+		if strings.HasPrefix(v, "en") {
+			return "en"
+		}
+		return "es"
+	}
+	return "es"
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	e := &env{ctx: ctx, stdout: stdout, stderr: stderr, lang: langFromEnv(), now: time.Now}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			err := c.run(e, args[1:])
+			if err == nil {
+				return 0
+			}
+			var u usageError
+			if errors.As(err, &u) {
+				fmt.Fprintf(stderr, "custodia %s: %s\nuso/usage: custodia %s\n", c.name, u.msg, c.usage)
+				return 2
+			}
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			fmt.Fprintf(stderr, "custodia %s: %s\n", c.name, e.message(err))
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "custodia: orden desconocida %q / unknown command %q\n", args[0], args[0])
+	printUsage(stderr)
+	return 2
+}
+
+// message renders an error on one line in the user's language.
+func (e *env) message(err error) string {
+	var le *casefile.LineError
+	var ce *custody.Error
+	var msg string
+	switch {
+	case errors.As(err, &le):
+		msg = le.Localized(e.lang)
+	case errors.As(err, &ce):
+		msg = ce.Localized(e.lang)
+	default:
+		msg = err.Error()
+	}
+	return strings.ReplaceAll(msg, "\n", " ")
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "Custodia: registro verificable de operativos, detenciones y cadena de custodia.")
+	fmt.Fprintln(w, "A verifiable record of operations, detentions and chain of custody.")
+	fmt.Fprintln(w, "\nuso/usage:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  custodia %s\n", c.usage)
+	}
+	fmt.Fprintln(w, "\nOpciones comunes / common flags: --data DIR (por omisión/default ./custodia-data), --json")
+}
+
+// flags parses flags that may come before, between or after positional
+// arguments, and returns the positionals.
+func flags(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usagef("%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func newFlags(name string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	data := fs.String("data", "custodia-data", "data directory")
+	return fs, data
+}

@@ -1,0 +1,96 @@
+package domain
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/custodia-ec/custodia/custody"
+)
+
+// HistoryEntry is one event in an item's history, with the custody state
+// after it: the record's claims beside what the system recorded.
+type HistoryEntry struct {
+	Seq        int64           `json:"seq"`
+	Op         string          `json:"op"`
+	At         string          `json:"at"`          // claimed: when it happened
+	By         string          `json:"by"`          // claimed: which officer acted (the receiver, for a transfer)
+	From       string          `json:"from,omitempty"`
+	RecordedAt string          `json:"recorded_at"` // what the system saw
+	RecordedBy string          `json:"recorded_by"`
+	Holder     string          `json:"holder"`
+	Seal       string          `json:"seal"` // "" when unsealed
+	Disposed   bool            `json:"disposed,omitempty"`
+	Derived    string          `json:"derived,omitempty"` // the item a derivation created
+	Anomalies  []string        `json:"anomalies"`
+	Record     json.RawMessage `json:"record"`
+}
+
+// RecordedBy renders who recorded an event: "account:NAME" or
+// "import:SHA256:LINE".
+func RecordedBy(r custody.Recorded) string {
+	if r.Import != nil {
+		return fmt.Sprintf("import:%s:%d", r.Import.SHA256, r.Import.Line)
+	}
+	return "account:" + r.Account
+}
+
+// ItemHistory replays the events of one item (its creation first, in log
+// order) and returns the custody state after each. parentCase is the case of
+// the item's parent, for a derived item.
+func ItemHistory(id string, events []*custody.Event) ([]HistoryEntry, error) {
+	var it *custody.Item
+	out := make([]HistoryEntry, 0, len(events))
+	for _, ev := range events {
+		rec, err := custody.DecodeItemRecord(ev.Op, ev.Record)
+		if err != nil {
+			return nil, fmt.Errorf("event %d: %w", ev.Seq, err)
+		}
+		e := HistoryEntry{Seq: ev.Seq, Op: ev.Op, RecordedAt: ev.Recorded.At, RecordedBy: RecordedBy(ev.Recorded), Record: ev.Record, Anomalies: []string{}}
+		e.At, e.By = Claimed(rec)
+		if it == nil {
+			switch r := rec.(type) {
+			case *custody.Seize:
+				it = custody.NewSeized(r, mustTime(r.SeizedAt), ev.Seq)
+			case *custody.Derive:
+				if r.ID != id {
+					return nil, fmt.Errorf("event %d: the history of %s must start with its creation", ev.Seq, id)
+				}
+				it = custody.NewDerived(r, &custody.Item{ID: r.Parent}, mustTime(r.At), ev.Seq)
+			default:
+				return nil, fmt.Errorf("event %d: the history of %s must start with its creation", ev.Seq, id)
+			}
+		} else {
+			var err error
+			switch r := rec.(type) {
+			case *custody.Transfer:
+				e.From = r.From
+				var an []custody.Anomaly
+				an, err = it.Transfer(r, mustTime(r.At), ev.Seq)
+				for _, a := range an {
+					e.Anomalies = append(e.Anomalies, a.Kind)
+				}
+			case *custody.Open:
+				err = it.Open(r, mustTime(r.At), ev.Seq)
+			case *custody.Seal:
+				err = it.SealWith(r, mustTime(r.At), ev.Seq)
+			case *custody.Derive:
+				e.Derived = r.ID
+				err = it.Act("by", r.By, mustTime(r.At), ev.Seq, false)
+			case *custody.Attach:
+				err = it.Act("by", r.By, mustTime(r.At), ev.Seq, false)
+			case *custody.Present:
+				err = it.Act("by", r.By, mustTime(r.At), ev.Seq, false)
+			case *custody.Dispose:
+				err = it.Act("by", r.By, mustTime(r.At), ev.Seq, true)
+			default:
+				err = fmt.Errorf("%s is not an event of an existing item", ev.Op)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("event %d: %w", ev.Seq, err)
+			}
+		}
+		e.Holder, e.Seal, e.Disposed = it.Holder, it.Seal, it.Disposed
+		out = append(out, e)
+	}
+	return out, nil
+}

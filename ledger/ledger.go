@@ -1,0 +1,383 @@
+// Package ledger is Custodia's one write path and its verifiable log.
+//
+// Every change goes the same way: a record is decoded and validated
+// (package casefile), checked against the current state by pure domain code
+// (package domain), turned into one event (package custody), and appended to
+// the Merkle log together with its tree hashes, the rows it changes and a
+// signed checkpoint, in one storage transaction. There is no other door to
+// the tables, so they are a function of the log, and Audit can replay the log
+// and find any row changed behind the system's back.
+package ledger
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/custodia-ec/custodia/casefile"
+	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/domain"
+)
+
+// Ledger owns a deployment's log and its in-memory state. It is safe for
+// concurrent use; writers are serialised.
+type Ledger struct {
+	store    Store
+	signer   note.Signer
+	verifier note.Verifier
+	origin   string
+	cfg      domain.Config
+	now      func() time.Time
+
+	mu    sync.RWMutex
+	state *domain.State
+	front *frontier
+	salts *saltSource
+}
+
+// Config is what Open needs besides the store.
+type Config struct {
+	Signer   note.Signer   // the log key; its name is the log's origin
+	Verifier note.Verifier // the matching public key
+	Rules    domain.Config
+	Now      func() time.Time // the clock; time.Now when nil
+}
+
+// Open loads a ledger from its store, replaying the log into memory.
+func Open(ctx context.Context, store Store, cfg Config) (*Ledger, error) {
+	if cfg.Signer == nil || cfg.Verifier == nil {
+		return nil, errors.New("ledger: a signer and a verifier are required")
+	}
+	if cfg.Signer.Name() != cfg.Verifier.Name() || cfg.Signer.KeyHash() != cfg.Verifier.KeyHash() {
+		return nil, errors.New("ledger: the log key and its public key do not match")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	l := &Ledger{store: store, signer: cfg.Signer, verifier: cfg.Verifier, origin: cfg.Signer.Name(), cfg: cfg.Rules, now: cfg.Now, salts: &saltSource{}}
+	if err := l.reload(ctx); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// Origin is the log's name, the first line of its checkpoints.
+func (l *Ledger) Origin() string { return l.origin }
+
+// Verifier is the log's public key.
+func (l *Ledger) Verifier() note.Verifier { return l.verifier }
+
+// reload rebuilds the state and frontier from the store. It is used at
+// start-up and after a failed transaction, whose in-memory changes it drops.
+func (l *Ledger) reload(ctx context.Context) error {
+	st := domain.NewState(l.cfg)
+	f := &frontier{hashes: map[int64]tlog.Hash{}}
+	err := l.store.ScanEvents(ctx, 0, func(se StoredEvent) error {
+		ev, rec, err := decodeStored(se)
+		if err != nil {
+			return err
+		}
+		if _, err := st.Apply(ev.Op, rec, ev.Seq); err != nil {
+			return fmt.Errorf("ledger: event %d no longer applies: %w (run custodia audit)", se.Seq, err)
+		}
+		f.size = se.Seq
+		hs := splitHashes(se.Hashes)
+		first := tlog.StoredHashIndex(0, se.Seq)
+		for i, h := range hs {
+			f.hashes[first+int64(i)] = h
+		}
+		f.size = se.Seq + 1
+		if len(f.hashes) > 200 {
+			keep := edge(f.size)
+			next := make(map[int64]tlog.Hash, len(keep))
+			for _, x := range keep {
+				next[x] = f.hashes[x]
+			}
+			f.hashes = next
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	l.state, l.front = st, f
+	return nil
+}
+
+func splitHashes(b []byte) []tlog.Hash {
+	out := make([]tlog.Hash, len(b)/32)
+	for i := range out {
+		copy(out[i][:], b[32*i:])
+	}
+	return out
+}
+
+// decodeStored decodes a stored event and its record.
+func decodeStored(se StoredEvent) (*custody.Event, any, error) {
+	ev, err := custody.DecodeEvent(se.Data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("event %d: %w", se.Seq, err)
+	}
+	if ev.Seq != se.Seq {
+		return nil, nil, fmt.Errorf("event stored at %d says it is event %d", se.Seq, ev.Seq)
+	}
+	rec, err := casefile.DecodeRecord(ev.Op, ev.Record)
+	if err != nil {
+		return nil, nil, fmt.Errorf("event %d: record: %w", se.Seq, err)
+	}
+	if cerr := casefile.Validate(ev.Op, rec); cerr != nil {
+		return nil, nil, fmt.Errorf("event %d: record: %w", se.Seq, cerr)
+	}
+	return ev, rec, nil
+}
+
+// saltSource hands out 16-byte salts from a buffer filled by crypto/rand.
+type saltSource struct {
+	buf []byte
+}
+
+func (s *saltSource) next() (string, error) {
+	if len(s.buf) < 16 {
+		s.buf = make([]byte, 16*1024)
+		if _, err := rand.Read(s.buf); err != nil {
+			return "", err
+		}
+	}
+	salt := hex.EncodeToString(s.buf[:16])
+	s.buf = s.buf[16:]
+	return salt, nil
+}
+
+// Record is one record to append, with how it reached the system.
+type Record struct {
+	Op       string
+	Rec      any // a validated record of casefile (see casefile.Decode)
+	Recorded custody.Recorded
+}
+
+// writer appends events within one transaction, keeping the rows to write.
+type writer struct {
+	l       *Ledger
+	tx      Tx
+	pending []StoredEvent
+	dirty   map[domain.Key]struct{}
+	order   []domain.Key
+}
+
+func (l *Ledger) begin(ctx context.Context) (*writer, error) {
+	tx, err := l.store.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &writer{l: l, tx: tx, dirty: map[domain.Key]struct{}{}}, nil
+}
+
+// add checks a record against the state and appends it as the next event.
+// On a rejected record it returns the domain's error and changes nothing.
+func (w *writer) add(ctx context.Context, r Record) (*custody.Event, error) {
+	l := w.l
+	seq := l.front.size
+	applied, err := l.state.Apply(r.Op, r.Rec, seq)
+	if err != nil {
+		return nil, err
+	}
+	body, err := custody.MarshalCanonical(r.Rec)
+	if err != nil {
+		return nil, err
+	}
+	salt, err := l.salts.next()
+	if err != nil {
+		return nil, err
+	}
+	ev := &custody.Event{V: custody.EventVersion, Seq: seq, Salt: salt, Op: r.Op, Record: body, Prev: applied.Prev, Recorded: r.Recorded}
+	data, err := ev.Encode()
+	if err != nil {
+		return nil, err
+	}
+	hashes, err := l.front.append(data)
+	if err != nil {
+		return nil, err
+	}
+	w.pending = append(w.pending, StoredEvent{Seq: seq, Op: r.Op, Item: applied.Item, Case: applied.Case, Data: data, Hashes: hashes})
+	for _, k := range applied.Touched {
+		if _, ok := w.dirty[k]; !ok {
+			w.dirty[k] = struct{}{}
+			w.order = append(w.order, k)
+		}
+	}
+	if len(w.pending) >= 2048 {
+		if err := w.flush(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return ev, nil
+}
+
+func (w *writer) flush(ctx context.Context) error {
+	if len(w.pending) == 0 {
+		return nil
+	}
+	err := w.tx.AppendEvents(ctx, w.pending)
+	w.pending = w.pending[:0]
+	return err
+}
+
+// commit writes the pending events and rows, signs a checkpoint of the new
+// tree and commits, all in the one transaction.
+func (w *writer) commit(ctx context.Context) (*Checkpoint, error) {
+	l := w.l
+	if err := w.flush(ctx); err != nil {
+		return nil, err
+	}
+	rows := l.state.RowsFor(w.order)
+	for _, t := range domain.Tables {
+		if len(rows[t.Name]) > 0 {
+			if err := w.tx.PutRows(ctx, t, rows[t.Name]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	root, err := l.front.root()
+	if err != nil {
+		return nil, err
+	}
+	signed, err := signCheckpoint(l.signer, l.origin, l.front.size, root)
+	if err != nil {
+		return nil, err
+	}
+	cp := Checkpoint{Size: l.front.size, Root: root, Note: signed, SignedAt: l.now().UTC().Format(time.RFC3339Nano)}
+	if err := w.tx.AddCheckpoint(ctx, cp); err != nil {
+		return nil, err
+	}
+	if err := w.tx.Commit(); err != nil {
+		return nil, err
+	}
+	return &cp, nil
+}
+
+// abort rolls back and drops the in-memory changes of the transaction.
+func (w *writer) abort(ctx context.Context) error {
+	rerr := w.tx.Rollback()
+	if err := w.l.reload(ctx); err != nil {
+		return errors.Join(rerr, err)
+	}
+	return rerr
+}
+
+// ImportResult says what an import added.
+type ImportResult struct {
+	Events     int
+	Size       int64 // log size after the import
+	Checkpoint []byte
+}
+
+// Import appends a case file, all or nothing: a rejected line (returned as a
+// *casefile.LineError) leaves the store and the state as they were. fileSHA
+// is the file's SHA-256, recorded in every event it adds; progress, when not
+// nil, is called every few thousand lines.
+func (l *Ledger) Import(ctx context.Context, r io.Reader, fileSHA string, progress func(lines int)) (*ImportResult, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w, err := l.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	at := l.now().UTC().Format(time.RFC3339Nano)
+	rd := casefile.NewReader(bufio.NewReaderSize(r, 1<<20))
+	n := 0
+	for {
+		line, op, rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err == nil {
+			_, err = w.add(ctx, Record{Op: op, Rec: rec, Recorded: custody.Recorded{At: at, Import: &custody.Import{SHA256: fileSHA, Line: line}}})
+			var ce *custody.Error
+			if errors.As(err, &ce) {
+				err = &casefile.LineError{Line: line, Op: op, Err: ce}
+			}
+		}
+		if err == nil {
+			err = ctx.Err()
+		}
+		if err != nil {
+			return nil, errors.Join(err, w.abort(ctx))
+		}
+		n++
+		if progress != nil && n%4096 == 0 {
+			progress(line)
+		}
+	}
+	if n == 0 {
+		return nil, errors.Join(custody.Errorf(custody.EInvalid, "", "el archivo no tiene registros", "the file has no records"), w.abort(ctx))
+	}
+	cp, err := w.commit(ctx)
+	if err != nil {
+		return nil, errors.Join(err, w.abort(ctx))
+	}
+	return &ImportResult{Events: n, Size: cp.Size, Checkpoint: cp.Note}, nil
+}
+
+// Result is the outcome of one record of an Append: its event, or why it was
+// rejected.
+type Result struct {
+	Event *custody.Event
+	Err   error
+}
+
+// Append appends records in one transaction, each accepted or rejected on its
+// own (a rejected record changes nothing), and returns once the accepted
+// ones are durable. When the transaction itself fails, every record fails.
+func (l *Ledger) Append(ctx context.Context, recs []Record) ([]Result, *Checkpoint, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w, err := l.begin(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]Result, len(recs))
+	accepted := 0
+	for i, r := range recs {
+		ev, err := w.add(ctx, r)
+		var ce *custody.Error
+		if err != nil && !errors.As(err, &ce) {
+			return nil, nil, errors.Join(err, w.abort(ctx))
+		}
+		out[i] = Result{Event: ev, Err: err}
+		if err == nil {
+			accepted++
+		}
+	}
+	if accepted == 0 {
+		return out, nil, w.tx.Rollback()
+	}
+	cp, err := w.commit(ctx)
+	if err != nil {
+		return nil, nil, errors.Join(err, w.abort(ctx))
+	}
+	return out, cp, nil
+}
+
+// View calls fn with the current state under a read lock. fn must not keep
+// references to the state after it returns.
+func (l *Ledger) View(fn func(s *domain.State) error) error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return fn(l.state)
+}
+
+// Size is the number of events in the log.
+func (l *Ledger) Size() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.front.size
+}

@@ -1,0 +1,182 @@
+package ledger
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// hashLocation says where stored hash index i lives: in the hashes of the
+// event that completed it, at position level. A node at (level, n) covers
+// leaves n<<level ... (n+1)<<level - 1, so the last of them completes it.
+func hashLocation(i int64) (seq int64, pos int) {
+	level, n := tlog.SplitStoredHashIndex(i)
+	return (n+1)<<level - 1, level
+}
+
+// frontier holds the roots of the complete subtrees on the right edge of the
+// tree: all that tlog.StoredHashes and tlog.TreeHash read when the log grows.
+// It keeps appends free of reads from the store.
+type frontier struct {
+	size   int64
+	hashes map[int64]tlog.Hash // stored hash index → hash
+}
+
+func (f *frontier) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		h, ok := f.hashes[x]
+		if !ok {
+			return nil, fmt.Errorf("frontier: hash %d is not on the right edge of a tree of size %d", x, f.size)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// edge lists the stored hash indexes of the right edge of a tree of size n.
+func edge(n int64) []int64 {
+	var out []int64
+	var start int64
+	for level := 62; level >= 0; level-- {
+		if n&(1<<level) != 0 {
+			out = append(out, tlog.StoredHashIndex(level, start>>level))
+			start += 1 << level
+		}
+	}
+	return out
+}
+
+// loadFrontier reads the right edge of a tree of size n through r.
+func loadFrontier(n int64, r tlog.HashReader) (*frontier, error) {
+	idx := edge(n)
+	f := &frontier{size: n, hashes: make(map[int64]tlog.Hash, len(idx))}
+	hs, err := r.ReadHashes(idx)
+	if err != nil {
+		return nil, err
+	}
+	for i, x := range idx {
+		f.hashes[x] = hs[i]
+	}
+	return f, nil
+}
+
+// append adds leaf data as record f.size and returns the stored hashes its
+// append produces, concatenated.
+func (f *frontier) append(data []byte) ([]byte, error) {
+	return f.appendLeaf(tlog.RecordHash(data))
+}
+
+// appendLeaf is append for a leaf hash already computed.
+func (f *frontier) appendLeaf(leaf tlog.Hash) ([]byte, error) {
+	hs, err := tlog.StoredHashesForRecordHash(f.size, leaf, f)
+	if err != nil {
+		return nil, err
+	}
+	first := tlog.StoredHashIndex(0, f.size)
+	out := make([]byte, 0, 32*len(hs))
+	for i, h := range hs {
+		f.hashes[first+int64(i)] = h
+		out = append(out, h[:]...)
+	}
+	f.size++
+	// Keep only the new right edge.
+	keep := edge(f.size)
+	if len(f.hashes) > len(keep)+8 {
+		next := make(map[int64]tlog.Hash, len(keep))
+		for _, x := range keep {
+			next[x] = f.hashes[x]
+		}
+		f.hashes = next
+	}
+	return out, nil
+}
+
+func (f *frontier) root() (tlog.Hash, error) {
+	if f.size == 0 {
+		return tlog.Hash{}, nil
+	}
+	return tlog.TreeHash(f.size, f)
+}
+
+// FormatCheckpoint is the body of a C2SP tlog-checkpoint: origin, size and
+// the base64 root hash, one per line.
+func FormatCheckpoint(origin string, size int64, root tlog.Hash) string {
+	return fmt.Sprintf("%s\n%d\n%s\n", origin, size, base64.StdEncoding.EncodeToString(root[:]))
+}
+
+// ParseCheckpoint parses a checkpoint body (extension lines are allowed and
+// ignored).
+func ParseCheckpoint(text string) (origin string, size int64, root tlog.Hash, err error) {
+	lines := strings.SplitN(text, "\n", 4)
+	if len(lines) < 4 {
+		return "", 0, root, errors.New("checkpoint: fewer than three lines")
+	}
+	origin = lines[0]
+	size, err = strconv.ParseInt(lines[1], 10, 64)
+	if err != nil || size < 0 || lines[1] != strconv.FormatInt(size, 10) {
+		return "", 0, root, fmt.Errorf("checkpoint: bad size %q", lines[1])
+	}
+	b, err := base64.StdEncoding.DecodeString(lines[2])
+	if err != nil || len(b) != 32 {
+		return "", 0, root, fmt.Errorf("checkpoint: bad root hash %q", lines[2])
+	}
+	copy(root[:], b)
+	if origin == "" {
+		return "", 0, root, errors.New("checkpoint: empty origin")
+	}
+	return origin, size, root, nil
+}
+
+// storeHashReader reads stored hashes from a transaction or a store.
+type storeHashReader struct {
+	ctx  context.Context
+	read func(ctx context.Context, indexes []int64) ([]byte, error)
+}
+
+func (r storeHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	b, err := r.read(r.ctx, indexes)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]tlog.Hash, len(indexes))
+	for i := range out {
+		copy(out[i][:], b[32*i:])
+	}
+	return out, nil
+}
+
+// ReadStoredHashes implements Tx.ReadHashes-style reads over a Store, for
+// proofs: it reads the events that hold the hashes.
+func readStoredHashes(ctx context.Context, s Store, indexes []int64) ([]byte, error) {
+	seqs := make([]int64, 0, len(indexes))
+	for _, x := range indexes {
+		seq, _ := hashLocation(x)
+		seqs = append(seqs, seq)
+	}
+	evs, err := s.ReadEvents(ctx, seqs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, 32*len(indexes))
+	for i, x := range indexes {
+		_, pos := hashLocation(x)
+		h := evs[i].Hashes
+		if len(h) < 32*(pos+1) {
+			return nil, fmt.Errorf("event %d holds no hash at level %d", evs[i].Seq, pos)
+		}
+		out = append(out, h[32*pos:32*(pos+1)]...)
+	}
+	return out, nil
+}
+
+// signCheckpoint signs the checkpoint of a tree of the given size and root.
+func signCheckpoint(signer note.Signer, origin string, size int64, root tlog.Hash) ([]byte, error) {
+	return note.Sign(&note.Note{Text: FormatCheckpoint(origin, size, root)}, signer)
+}

@@ -1,0 +1,80 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+
+	"github.com/custodia-ec/custodia/domain"
+)
+
+// Store is the persistence the ledger needs. SQLite implements it (package
+// sqlite); PostgreSQL will. All SQL lives in those adapters.
+//
+// The log is a table of events indexed by seq from 0 with no gaps. Beside each
+// event the store keeps the tlog stored hashes that appending it produced
+// (tlog.StoredHashes: the leaf hash first, then one hash per completed
+// subtree), concatenated, 32 bytes each. Stored hash index i lives in the
+// event that completed it; see hashLocation.
+type Store interface {
+	// Size returns the number of events in the log.
+	Size(ctx context.Context) (int64, error)
+	// Begin starts the one transaction in which events, their hashes, the
+	// rows they change and a checkpoint are written together. Only one
+	// transaction may be open at a time; the ledger serialises writers.
+	Begin(ctx context.Context) (Tx, error)
+	// ScanEvents calls fn for each event with from <= seq, in seq order,
+	// until fn returns an error (which ScanEvents returns).
+	ScanEvents(ctx context.Context, from int64, fn func(e StoredEvent) error) error
+	// ReadEvents returns the events with the given seqs, in that order. A seq
+	// that does not exist is an error wrapping ErrNotFound.
+	ReadEvents(ctx context.Context, seqs []int64) ([]StoredEvent, error)
+	// ItemEvents returns the seqs of the events whose Item column is item, in
+	// order.
+	ItemEvents(ctx context.Context, item string) ([]int64, error)
+	// CaseEvents returns the seqs of the events whose Case column is c.
+	CaseEvents(ctx context.Context, c string) ([]int64, error)
+	// Checkpoints returns every checkpoint ever signed, by size.
+	Checkpoints(ctx context.Context) ([]Checkpoint, error)
+	// ScanRows calls fn for every row of a projection table, ordered by its
+	// primary key, with values as string, int64 or nil.
+	ScanRows(ctx context.Context, t domain.Table, fn func(domain.Row) error) error
+	Close() error
+}
+
+// Tx is an open write transaction. Nothing it wrote is visible or durable
+// until Commit returns nil; Rollback after a failure leaves the store as it
+// was before Begin.
+type Tx interface {
+	// AppendEvents appends events whose seqs continue the log exactly.
+	AppendEvents(ctx context.Context, events []StoredEvent) error
+	// PutRows inserts or replaces rows of a projection table.
+	PutRows(ctx context.Context, t domain.Table, rows []domain.Row) error
+	// AddCheckpoint stores a signed checkpoint. A second checkpoint for the
+	// same size must fail: the log never signs two roots for one size.
+	AddCheckpoint(ctx context.Context, c Checkpoint) error
+	Commit() error
+	Rollback() error
+}
+
+// StoredEvent is an event as stored: its canonical bytes, the stored hashes
+// its append produced, and the columns the store indexes it by (derived from
+// the event; audit checks them).
+type StoredEvent struct {
+	Seq    int64
+	Op     string
+	Item   string // see domain.Applied.Item
+	Case   string
+	Data   []byte
+	Hashes []byte
+}
+
+// Checkpoint is a signed tree head.
+type Checkpoint struct {
+	Size     int64
+	Root     [32]byte
+	Note     []byte // the signed note, C2SP tlog-checkpoint
+	SignedAt string // RFC 3339 UTC
+}
+
+// ErrNotFound is wrapped by stores for missing events.
+var ErrNotFound = errors.New("not found")

@@ -1,0 +1,330 @@
+// Package sqlite is the SQLite storage of Custodia, the embedded default. It
+// implements ledger.Store with modernc.org/sqlite (pure Go, no cgo), in WAL
+// mode with synchronous=FULL, so that a committed transaction survives a
+// crash or a power cut. All of Custodia's SQLite SQL lives here.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/ledger"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is a SQLite database holding one deployment's log and projection.
+type Store struct {
+	db *sql.DB
+}
+
+var _ ledger.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database at path and brings its schema
+// up to date.
+func Open(ctx context.Context, path string) (*Store, error) {
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)" +
+		"&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(8)
+	s := &Store{db: db}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// DB exposes the database handle, for tests that tamper with it.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)`); err != nil {
+		return fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		var v int
+		if _, err := fmt.Sscanf(strings.TrimPrefix(name, "migrations/"), "%d_", &v); err != nil {
+			return fmt.Errorf("sqlite: migration %s is not numbered", name)
+		}
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, v).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("sqlite: migration %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version) VALUES (?)`, v); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Size returns the number of events.
+func (s *Store) Size(ctx context.Context) (int64, error) {
+	var n sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT max(seq) FROM events`).Scan(&n); err != nil {
+		return 0, err
+	}
+	if !n.Valid {
+		return 0, nil
+	}
+	return n.Int64 + 1, nil
+}
+
+// ScanEvents calls fn for each event from seq from, in order.
+func (s *Store) ScanEvents(ctx context.Context, from int64, fn func(ledger.StoredEvent) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, op, item, case_id, data, hashes FROM events WHERE seq >= ? ORDER BY seq`, from)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e ledger.StoredEvent
+		if err := rows.Scan(&e.Seq, &e.Op, &e.Item, &e.Case, &e.Data, &e.Hashes); err != nil {
+			return fmt.Errorf("sqlite: event row: %w", err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// ReadEvents returns the events with the given seqs.
+func (s *Store) ReadEvents(ctx context.Context, seqs []int64) ([]ledger.StoredEvent, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return readEvents(ctx, conn, seqs)
+}
+
+type queryer interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+func readEvents(ctx context.Context, q queryer, seqs []int64) ([]ledger.StoredEvent, error) {
+	stmt, err := q.PrepareContext(ctx, `SELECT seq, op, item, case_id, data, hashes FROM events WHERE seq = ?`)
+	if err != nil {
+		return nil, err
+	}
+	defer stmt.Close()
+	out := make([]ledger.StoredEvent, len(seqs))
+	for i, seq := range seqs {
+		e := &out[i]
+		err := stmt.QueryRowContext(ctx, seq).Scan(&e.Seq, &e.Op, &e.Item, &e.Case, &e.Data, &e.Hashes)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("sqlite: event %d: %w", seq, ledger.ErrNotFound)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) seqs(ctx context.Context, query string, arg string) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, query, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var n int64
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// ItemEvents returns the seqs of an item's events.
+func (s *Store) ItemEvents(ctx context.Context, item string) ([]int64, error) {
+	return s.seqs(ctx, `SELECT seq FROM events WHERE item = ? AND item <> '' ORDER BY seq`, item)
+}
+
+// CaseEvents returns the seqs of a case's events.
+func (s *Store) CaseEvents(ctx context.Context, c string) ([]int64, error) {
+	return s.seqs(ctx, `SELECT seq FROM events WHERE case_id = ? AND case_id <> '' ORDER BY seq`, c)
+}
+
+// Checkpoints returns every signed checkpoint by size.
+func (s *Store) Checkpoints(ctx context.Context) ([]ledger.Checkpoint, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT size, root, note, signed_at FROM checkpoints ORDER BY size`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ledger.Checkpoint
+	for rows.Next() {
+		var c ledger.Checkpoint
+		var root []byte
+		if err := rows.Scan(&c.Size, &root, &c.Note, &c.SignedAt); err != nil {
+			return nil, err
+		}
+		copy(c.Root[:], root)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ScanRows calls fn for each row of a projection table in key order.
+func (s *Store) ScanRows(ctx context.Context, t domain.Table, fn func(domain.Row) error) error {
+	q := fmt.Sprintf(`SELECT %s FROM %s ORDER BY %s`, strings.Join(t.Columns, ", "), t.Name, strings.Join(t.Columns[:t.Keys], ", "))
+	rows, err := s.db.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		vals := make([]any, len(t.Columns))
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		for i, v := range vals {
+			if b, ok := v.([]byte); ok { // a BLOB where TEXT belongs: keep it visibly different
+				vals[i] = "blob:" + string(b)
+			}
+		}
+		if err := fn(domain.Row(vals)); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Begin starts a write transaction (BEGIN IMMEDIATE).
+func (s *Store) Begin(ctx context.Context) (ledger.Tx, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{tx: tx, next: -1}, nil
+}
+
+// Tx is a write transaction.
+type Tx struct {
+	tx      *sql.Tx
+	insert  *sql.Stmt
+	next    int64
+	upserts map[string]*sql.Stmt
+}
+
+// AppendEvents appends events whose seqs continue the log.
+func (t *Tx) AppendEvents(ctx context.Context, events []ledger.StoredEvent) error {
+	if t.insert == nil {
+		st, err := t.tx.PrepareContext(ctx, `INSERT INTO events(seq, op, item, case_id, data, hashes) VALUES (?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		t.insert = st
+		var n sql.NullInt64
+		if err := t.tx.QueryRowContext(ctx, `SELECT max(seq) FROM events`).Scan(&n); err != nil {
+			return err
+		}
+		t.next = 0
+		if n.Valid {
+			t.next = n.Int64 + 1
+		}
+	}
+	for _, e := range events {
+		if e.Seq != t.next {
+			return fmt.Errorf("sqlite: event %d does not continue the log (next is %d)", e.Seq, t.next)
+		}
+		if _, err := t.insert.ExecContext(ctx, e.Seq, e.Op, e.Item, e.Case, e.Data, e.Hashes); err != nil {
+			return fmt.Errorf("sqlite: append event %d: %w", e.Seq, err)
+		}
+		t.next++
+	}
+	return nil
+}
+
+// PutRows inserts or replaces projection rows.
+func (t *Tx) PutRows(ctx context.Context, tab domain.Table, rows []domain.Row) error {
+	if t.upserts == nil {
+		t.upserts = map[string]*sql.Stmt{}
+	}
+	st, ok := t.upserts[tab.Name]
+	if !ok {
+		q := fmt.Sprintf(`INSERT OR REPLACE INTO %s (%s) VALUES (%s)`, tab.Name, strings.Join(tab.Columns, ", "),
+			strings.TrimSuffix(strings.Repeat("?, ", len(tab.Columns)), ", "))
+		var err error
+		if st, err = t.tx.PrepareContext(ctx, q); err != nil {
+			return err
+		}
+		t.upserts[tab.Name] = st
+	}
+	for _, r := range rows {
+		if _, err := st.ExecContext(ctx, r...); err != nil {
+			return fmt.Errorf("sqlite: %s: %w", tab.Name, err)
+		}
+	}
+	return nil
+}
+
+// AddCheckpoint stores a signed checkpoint; a second one for a size fails.
+func (t *Tx) AddCheckpoint(ctx context.Context, c ledger.Checkpoint) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO checkpoints(size, root, note, signed_at) VALUES (?, ?, ?, ?)`, c.Size, c.Root[:], c.Note, c.SignedAt)
+	if err != nil {
+		return fmt.Errorf("sqlite: checkpoint of size %d (the log never signs two roots for one size): %w", c.Size, err)
+	}
+	return nil
+}
+
+// Commit commits the transaction durably.
+func (t *Tx) Commit() error { return t.tx.Commit() }
+
+// Rollback abandons the transaction.
+func (t *Tx) Rollback() error {
+	err := t.tx.Rollback()
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}
