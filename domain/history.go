@@ -12,8 +12,8 @@ import (
 type HistoryEntry struct {
 	Seq        int64           `json:"seq"`
 	Op         string          `json:"op"`
-	At         string          `json:"at"`          // claimed: when it happened
-	By         string          `json:"by"`          // claimed: which officer acted (the receiver, for a transfer)
+	At         string          `json:"at"` // claimed: when it happened
+	By         string          `json:"by"` // claimed: which officer acted (the receiver, for a transfer)
 	From       string          `json:"from,omitempty"`
 	RecordedAt string          `json:"recorded_at"` // what the system saw
 	RecordedBy string          `json:"recorded_by"`
