@@ -3,7 +3,6 @@ package custody
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -26,21 +25,18 @@ const MaxSafeInteger = 1<<53 - 1
 // numbers must be integers within ±MaxSafeInteger (no fractions, exponents or
 // -0), because no event field is fractional.
 func Canonical(data []byte) ([]byte, error) {
-	if !utf8.Valid(data) {
-		return nil, errors.New("canonical: text is not valid UTF-8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	v, err := decodeValue(dec, 0)
+	p := parser{data: data}
+	p.ws()
+	v, err := p.value(0)
 	if err != nil {
 		return nil, fmt.Errorf("canonical: %w", err)
 	}
-	if _, err := dec.Token(); err == nil {
-		return nil, errors.New("canonical: data after the JSON value")
+	p.ws()
+	if p.i != len(p.data) {
+		return nil, fmt.Errorf("canonical: data after the JSON value at byte %d", p.i)
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(data))
-	if err := encodeValue(&buf, v); err != nil {
+	buf := bytes.NewBuffer(make([]byte, 0, len(data)))
+	if err := encodeValue(buf, v); err != nil {
 		return nil, fmt.Errorf("canonical: %w", err)
 	}
 	return buf.Bytes(), nil
@@ -62,69 +58,264 @@ type member struct {
 	val any
 }
 
-func decodeValue(dec *json.Decoder, depth int) (any, error) {
+// parser is a strict RFC 8259 parser: it accepts exactly the JSON grammar
+// (no comments, no trailing commas, no lone surrogates, no raw control
+// characters in strings, valid UTF-8 only) and the integer subset of numbers.
+type parser struct {
+	data []byte
+	i    int
+}
+
+func (p *parser) errorf(format string, args ...any) error {
+	return fmt.Errorf("byte %d: %s", p.i, fmt.Sprintf(format, args...))
+}
+
+func (p *parser) ws() {
+	for p.i < len(p.data) {
+		switch p.data[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *parser) value(depth int) (any, error) {
 	if depth > maxDepth {
-		return nil, errors.New("nesting deeper than 32")
+		return nil, p.errorf("nesting deeper than %d", maxDepth)
 	}
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
+	if p.i >= len(p.data) {
+		return nil, p.errorf("unexpected end of input")
 	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			var obj []member
-			seen := map[string]bool{}
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				k, ok := kt.(string)
-				if !ok {
-					return nil, errors.New("object key is not a string")
-				}
-				if seen[k] {
-					return nil, fmt.Errorf("duplicate key %q", k)
-				}
-				seen[k] = true
-				v, err := decodeValue(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				obj = append(obj, member{k, v})
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, err
-			}
-			sort.Slice(obj, func(i, j int) bool { return lessUTF16(obj[i].key, obj[j].key) })
+	switch c := p.data[p.i]; {
+	case c == '{':
+		p.i++
+		var obj []member
+		seen := map[string]bool{}
+		p.ws()
+		if p.i < len(p.data) && p.data[p.i] == '}' {
+			p.i++
 			return obj, nil
-		case '[':
-			arr := []any{}
-			for dec.More() {
-				v, err := decodeValue(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				arr = append(arr, v)
+		}
+		for {
+			p.ws()
+			if p.i >= len(p.data) || p.data[p.i] != '"' {
+				return nil, p.errorf("expected an object key")
 			}
-			if _, err := dec.Token(); err != nil {
+			k, err := p.str()
+			if err != nil {
 				return nil, err
 			}
+			if seen[k] {
+				return nil, p.errorf("duplicate key %q", k)
+			}
+			seen[k] = true
+			p.ws()
+			if p.i >= len(p.data) || p.data[p.i] != ':' {
+				return nil, p.errorf("expected ':'")
+			}
+			p.i++
+			p.ws()
+			v, err := p.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			obj = append(obj, member{k, v})
+			p.ws()
+			if p.i >= len(p.data) {
+				return nil, p.errorf("unexpected end of input in object")
+			}
+			if p.data[p.i] == ',' {
+				p.i++
+				continue
+			}
+			if p.data[p.i] == '}' {
+				p.i++
+				break
+			}
+			return nil, p.errorf("expected ',' or '}'")
+		}
+		sort.Slice(obj, func(i, j int) bool { return lessUTF16(obj[i].key, obj[j].key) })
+		return obj, nil
+	case c == '[':
+		p.i++
+		arr := []any{}
+		p.ws()
+		if p.i < len(p.data) && p.data[p.i] == ']' {
+			p.i++
 			return arr, nil
 		}
-		return nil, fmt.Errorf("unexpected %v", t)
-	case json.Number:
-		s := t.String()
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n > MaxSafeInteger || n < -MaxSafeInteger || s == "-0" {
-			return nil, fmt.Errorf("number %s is not an integer within ±2^53", s)
+		for {
+			p.ws()
+			v, err := p.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			arr = append(arr, v)
+			p.ws()
+			if p.i >= len(p.data) {
+				return nil, p.errorf("unexpected end of input in array")
+			}
+			if p.data[p.i] == ',' {
+				p.i++
+				continue
+			}
+			if p.data[p.i] == ']' {
+				p.i++
+				return arr, nil
+			}
+			return nil, p.errorf("expected ',' or ']'")
 		}
-		return n, nil
-	default: // string, bool, nil
-		return t, nil
+	case c == '"':
+		return p.str()
+	case c == 't':
+		return true, p.lit("true")
+	case c == 'f':
+		return false, p.lit("false")
+	case c == 'n':
+		return nil, p.lit("null")
+	case c == '-' || c >= '0' && c <= '9':
+		return p.num()
 	}
+	return nil, p.errorf("unexpected character %q", p.data[p.i])
+}
+
+func (p *parser) lit(s string) error {
+	if !bytes.HasPrefix(p.data[p.i:], []byte(s)) {
+		return p.errorf("invalid literal")
+	}
+	p.i += len(s)
+	return nil
+}
+
+func (p *parser) num() (any, error) {
+	start := p.i
+	if p.data[p.i] == '-' {
+		p.i++
+	}
+	digits := p.i
+	for p.i < len(p.data) && p.data[p.i] >= '0' && p.data[p.i] <= '9' {
+		p.i++
+	}
+	if p.i == digits || (p.data[digits] == '0' && p.i-digits > 1) {
+		return nil, p.errorf("malformed number")
+	}
+	if p.i < len(p.data) && (p.data[p.i] == '.' || p.data[p.i] == 'e' || p.data[p.i] == 'E') {
+		return nil, p.errorf("number is not an integer")
+	}
+	s := string(p.data[start:p.i])
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n > MaxSafeInteger || n < -MaxSafeInteger || s == "-0" {
+		return nil, p.errorf("number %s is not an integer within ±2^53", s)
+	}
+	return n, nil
+}
+
+// str parses a string at p.i (which is '"').
+func (p *parser) str() (string, error) {
+	p.i++
+	start := p.i
+	// Fast path: no escapes.
+	for p.i < len(p.data) {
+		c := p.data[p.i]
+		if c == '"' {
+			s := p.data[start:p.i]
+			if !utf8.Valid(s) {
+				return "", p.errorf("string is not valid UTF-8")
+			}
+			p.i++
+			return string(s), nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+		p.i++
+	}
+	buf := append([]byte(nil), p.data[start:p.i]...)
+	for p.i < len(p.data) {
+		c := p.data[p.i]
+		switch {
+		case c == '"':
+			if !utf8.Valid(buf) {
+				return "", p.errorf("string is not valid UTF-8")
+			}
+			p.i++
+			return string(buf), nil
+		case c < 0x20:
+			return "", p.errorf("control character in string")
+		case c != '\\':
+			buf = append(buf, c)
+			p.i++
+			continue
+		}
+		p.i++
+		if p.i >= len(p.data) {
+			break
+		}
+		e := p.data[p.i]
+		p.i++
+		switch e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, err := p.hex4()
+			if err != nil {
+				return "", err
+			}
+			if utf16.IsSurrogate(r) {
+				if r >= 0xDC00 || !bytes.HasPrefix(p.data[p.i:], []byte("\\u")) {
+					return "", p.errorf("lone surrogate in string")
+				}
+				p.i += 2
+				r2, err := p.hex4()
+				if err != nil {
+					return "", err
+				}
+				r = utf16.DecodeRune(r, r2)
+				if r == utf8.RuneError {
+					return "", p.errorf("invalid surrogate pair in string")
+				}
+			}
+			buf = utf8.AppendRune(buf, r)
+		default:
+			return "", p.errorf("invalid escape \\%c", e)
+		}
+	}
+	return "", p.errorf("unterminated string")
+}
+
+func (p *parser) hex4() (rune, error) {
+	if p.i+4 > len(p.data) {
+		return 0, p.errorf("short \\u escape")
+	}
+	var r rune
+	for _, c := range p.data[p.i : p.i+4] {
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			d = c - 'A' + 10
+		default:
+			return 0, p.errorf("bad \\u escape")
+		}
+		r = r<<4 | rune(d)
+	}
+	p.i += 4
+	return r, nil
 }
 
 // lessUTF16 orders keys by UTF-16 code units, as RFC 8785 section 3.2.3 says.

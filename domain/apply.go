@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/custodia-ec/custodia/casefile"
@@ -20,12 +22,24 @@ type Applied struct {
 	Anomalies []custody.Anomaly
 }
 
+// kind names a kind of record as "Spanish/English".
+func split(kind string) (es, en string) {
+	es, en, _ = strings.Cut(kind, "/")
+	return es, en
+}
+
 func ref(field, kind, id string) *custody.Error {
-	return custody.Errorf(custody.EReference, field, "%s %q no existe (debe definirse antes)", "%s %q does not exist (it must be defined earlier)", kind, id)
+	es, en := split(kind)
+	return &custody.Error{Code: custody.EReference, Field: field,
+		Message:   fmt.Sprintf("%s %q no existe (debe definirse antes)", es, id),
+		MessageEN: fmt.Sprintf("%s %q does not exist (it must be defined earlier)", capitalize(en), id)}
 }
 
 func dup(kind, id string) *custody.Error {
-	return custody.Errorf(custody.EDuplicate, "id", "ya existe %s con id %q", "%s %q already exists", kind, id)
+	es, en := split(kind)
+	return &custody.Error{Code: custody.EDuplicate, Field: "id",
+		Message:   fmt.Sprintf("ya existe %s con id %q", es, id),
+		MessageEN: fmt.Sprintf("%s %q already exists", capitalize(en), id)}
 }
 
 func rule(field, es, en string, args ...any) *custody.Error {
@@ -43,14 +57,14 @@ func mustTime(s string) time.Time {
 
 func (s *State) officer(field, id string) *custody.Error {
 	if _, ok := s.Officers[id]; !ok {
-		return ref(field, "el funcionario/officer", id)
+		return ref(field, "el funcionario/the officer", id)
 	}
 	return nil
 }
 
 func (s *State) caseRef(id string) *custody.Error {
 	if _, ok := s.Cases[id]; !ok {
-		return ref("case", "el caso/case", id)
+		return ref("case", "el caso/the case", id)
 	}
 	return nil
 }
@@ -68,7 +82,7 @@ func (s *State) party(field, caseID, id string) *custody.Error {
 	case isPerson || isOrg:
 		return rule(field, "%q no pertenece al caso %s", "%q does not belong to case %s", id, caseID)
 	}
-	return ref(field, "la persona u organización/person or organization", id)
+	return ref(field, "la persona u organización/the person or organization", id)
 }
 
 // Apply checks rec (already validated by casefile.Validate) against the state
@@ -86,24 +100,24 @@ func (s *State) apply(op string, rec any, seq int64) (*Applied, *custody.Error) 
 	switch r := rec.(type) {
 	case *casefile.Agency:
 		if _, ok := s.Agencies[r.ID]; ok {
-			return nil, dup("la agencia/agency", r.ID)
+			return nil, dup("la agencia/the agency", r.ID)
 		}
 		s.Agencies[r.ID] = &Agency{*r, seq}
 		return &Applied{Touched: []Key{{TAgencies, r.ID}}}, nil
 
 	case *casefile.Officer:
 		if _, ok := s.Officers[r.ID]; ok {
-			return nil, dup("el funcionario/officer", r.ID)
+			return nil, dup("el funcionario/the officer", r.ID)
 		}
 		if _, ok := s.Agencies[r.Agency]; !ok {
-			return nil, ref("agency", "la agencia/agency", r.Agency)
+			return nil, ref("agency", "la agencia/the agency", r.Agency)
 		}
 		s.Officers[r.ID] = &Officer{*r, seq}
 		return &Applied{Touched: []Key{{TOfficers, r.ID}}}, nil
 
 	case *casefile.Case:
 		if _, ok := s.Cases[r.ID]; ok {
-			return nil, dup("el caso/case", r.ID)
+			return nil, dup("el caso/the case", r.ID)
 		}
 		if err := s.officer("by", r.By); err != nil {
 			return nil, err
@@ -113,7 +127,7 @@ func (s *State) apply(op string, rec any, seq int64) (*Applied, *custody.Error) 
 
 	case *casefile.Person:
 		if _, ok := s.Persons[r.ID]; ok {
-			return nil, dup("la persona/person", r.ID)
+			return nil, dup("la persona/the person", r.ID)
 		}
 		if err := s.caseRef(r.Case); err != nil {
 			return nil, err
@@ -123,7 +137,7 @@ func (s *State) apply(op string, rec any, seq int64) (*Applied, *custody.Error) 
 
 	case *casefile.Organization:
 		if _, ok := s.Organizations[r.ID]; ok {
-			return nil, dup("la organización/organization", r.ID)
+			return nil, dup("la organización/the organization", r.ID)
 		}
 		if err := s.caseRef(r.Case); err != nil {
 			return nil, err
@@ -133,7 +147,7 @@ func (s *State) apply(op string, rec any, seq int64) (*Applied, *custody.Error) 
 
 	case *casefile.Link:
 		if _, ok := s.Links[r.ID]; ok {
-			return nil, dup("el vínculo/link", r.ID)
+			return nil, dup("el vínculo/the link", r.ID)
 		}
 		if err := s.caseRef(r.Case); err != nil {
 			return nil, err
@@ -149,7 +163,7 @@ func (s *State) apply(op string, rec any, seq int64) (*Applied, *custody.Error) 
 			st, isStmt := s.Statements[r.Source]
 			switch {
 			case !isItem && !isStmt:
-				return nil, ref("source", "la evidencia o declaración/item or statement", r.Source)
+				return nil, ref("source", "la evidencia o declaración/the item or statement", r.Source)
 			case isItem && it.Case != r.Case, isStmt && st.Case != r.Case:
 				return nil, rule("source", "%q no pertenece al caso %s", "%q does not belong to case %s", r.Source, r.Case)
 			}
@@ -159,7 +173,7 @@ func (s *State) apply(op string, rec any, seq int64) (*Applied, *custody.Error) 
 
 	case *casefile.Statement:
 		if _, ok := s.Statements[r.ID]; ok {
-			return nil, dup("la declaración/statement", r.ID)
+			return nil, dup("la declaración/the statement", r.ID)
 		}
 		if err := s.caseRef(r.Case); err != nil {
 			return nil, err
@@ -169,14 +183,14 @@ func (s *State) apply(op string, rec any, seq int64) (*Applied, *custody.Error) 
 
 	case *casefile.Operation:
 		if _, ok := s.Operations[r.ID]; ok {
-			return nil, dup("el operativo/operation", r.ID)
+			return nil, dup("el operativo/the operation", r.ID)
 		}
 		if err := s.caseRef(r.Case); err != nil {
 			return nil, err
 		}
 		for _, ag := range r.Agencies {
 			if _, ok := s.Agencies[ag]; !ok {
-				return nil, ref("agencies", "la agencia/agency", ag)
+				return nil, ref("agencies", "la agencia/the agency", ag)
 			}
 		}
 		if err := s.officer("by", r.By); err != nil {
@@ -187,11 +201,11 @@ func (s *State) apply(op string, rec any, seq int64) (*Applied, *custody.Error) 
 
 	case *casefile.Site:
 		if _, ok := s.Sites[r.ID]; ok {
-			return nil, dup("el sitio/site", r.ID)
+			return nil, dup("el sitio/the site", r.ID)
 		}
 		op, ok := s.Operations[r.Operation]
 		if !ok {
-			return nil, ref("operation", "el operativo/operation", r.Operation)
+			return nil, ref("operation", "el operativo/the operation", r.Operation)
 		}
 		if err := s.officer("lead", r.Lead); err != nil {
 			return nil, err
@@ -208,7 +222,7 @@ func (s *State) apply(op string, rec any, seq int64) (*Applied, *custody.Error) 
 	case *casefile.SiteStatus:
 		site, ok := s.Sites[r.Site]
 		if !ok {
-			return nil, ref("site", "el sitio/site", r.Site)
+			return nil, ref("site", "el sitio/the site", r.Site)
 		}
 		if err := s.officer("by", r.By); err != nil {
 			return nil, err
@@ -244,14 +258,14 @@ func checkStatus(cur, next string) *custody.Error {
 
 func (s *State) applyDetention(r *casefile.Detention, seq int64) (*Applied, *custody.Error) {
 	if _, ok := s.Detentions[r.ID]; ok {
-		return nil, dup("la detención/detention", r.ID)
+		return nil, dup("la detención/the detention", r.ID)
 	}
 	if err := s.caseRef(r.Case); err != nil {
 		return nil, err
 	}
 	p, ok := s.Persons[r.Person]
 	if !ok {
-		return nil, ref("person", "la persona/person", r.Person)
+		return nil, ref("person", "la persona/the person", r.Person)
 	}
 	if p.Case != r.Case {
 		return nil, rule("person", "%q no pertenece al caso %s", "%q does not belong to case %s", r.Person, r.Case)
@@ -262,7 +276,7 @@ func (s *State) applyDetention(r *casefile.Detention, seq int64) (*Applied, *cus
 	if r.Operation != "" {
 		op, ok := s.Operations[r.Operation]
 		if !ok {
-			return nil, ref("operation", "el operativo/operation", r.Operation)
+			return nil, ref("operation", "el operativo/the operation", r.Operation)
 		}
 		if op.Case != r.Case {
 			return nil, rule("operation", "%q no pertenece al caso %s", "%q does not belong to case %s", r.Operation, r.Case)
@@ -271,7 +285,7 @@ func (s *State) applyDetention(r *casefile.Detention, seq int64) (*Applied, *cus
 	if r.Site != "" {
 		site, ok := s.Sites[r.Site]
 		if !ok {
-			return nil, ref("site", "el sitio/site", r.Site)
+			return nil, ref("site", "el sitio/the site", r.Site)
 		}
 		if s.Operations[site.Operation].Case != r.Case {
 			return nil, rule("site", "%q no pertenece al caso %s", "%q does not belong to case %s", r.Site, r.Case)
@@ -290,7 +304,7 @@ func (s *State) applyDetention(r *casefile.Detention, seq int64) (*Applied, *cus
 func (s *State) applyDetentionUpdate(r *casefile.DetentionUpdate, seq int64) (*Applied, *custody.Error) {
 	d, ok := s.Detentions[r.Detention]
 	if !ok {
-		return nil, ref("detention", "la detención/detention", r.Detention)
+		return nil, ref("detention", "la detención/the detention", r.Detention)
 	}
 	if err := s.officer("by", r.By); err != nil {
 		return nil, err
@@ -327,7 +341,7 @@ func (s *State) applyDetentionUpdate(r *casefile.DetentionUpdate, seq int64) (*A
 func (s *State) item(field, id string) (*Item, *custody.Error) {
 	it, ok := s.Items[id]
 	if !ok {
-		return nil, ref(field, "la evidencia/item", id)
+		return nil, ref(field, "la evidencia/the item", id)
 	}
 	return it, nil
 }
@@ -346,7 +360,7 @@ func (s *State) applyItem(op string, rec any, seq int64) (*Applied, *custody.Err
 	switch r := rec.(type) {
 	case *custody.Seize:
 		if _, ok := s.Items[r.ID]; ok {
-			return nil, dup("la evidencia/item", r.ID)
+			return nil, dup("la evidencia/the item", r.ID)
 		}
 		if err := s.caseRef(r.Case); err != nil {
 			return nil, err
@@ -357,7 +371,7 @@ func (s *State) applyItem(op string, rec any, seq int64) (*Applied, *custody.Err
 		if r.Site != "" {
 			site, ok := s.Sites[r.Site]
 			if !ok {
-				return nil, ref("site", "el sitio/site", r.Site)
+				return nil, ref("site", "el sitio/the site", r.Site)
 			}
 			if s.Operations[site.Operation].Case != r.Case {
 				return nil, rule("site", "%q no pertenece al caso %s", "%q does not belong to case %s", r.Site, r.Case)
@@ -411,7 +425,7 @@ func (s *State) applyItem(op string, rec any, seq int64) (*Applied, *custody.Err
 
 	case *custody.Derive:
 		if _, ok := s.Items[r.ID]; ok {
-			return nil, dup("la evidencia/item", r.ID)
+			return nil, dup("la evidencia/the item", r.ID)
 		}
 		parent, err := s.item("parent", r.Parent)
 		if err != nil {
@@ -509,4 +523,11 @@ func Claimed(rec any) (at, by string) {
 		return r.At, r.By
 	}
 	return "", ""
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

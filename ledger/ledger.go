@@ -162,15 +162,20 @@ type Record struct {
 	Op       string
 	Rec      any // a validated record of casefile (see casefile.Decode)
 	Recorded custody.Recorded
+	// Body is the canonical encoding of Rec, when the caller computed it
+	// already (the import does, off the main loop); nil otherwise.
+	Body []byte
 }
 
 // writer appends events within one transaction, keeping the rows to write.
 type writer struct {
-	l       *Ledger
-	tx      Tx
-	pending []StoredEvent
-	dirty   map[domain.Key]struct{}
-	order   []domain.Key
+	l         *Ledger
+	tx        Tx
+	pending   []StoredEvent
+	dirty     map[domain.Key]struct{}
+	order     []domain.Key
+	appendq   chan []StoredEvent
+	appendErr chan error
 }
 
 func (l *Ledger) begin(ctx context.Context) (*writer, error) {
@@ -190,9 +195,11 @@ func (w *writer) add(ctx context.Context, r Record) (*custody.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, err := custody.MarshalCanonical(r.Rec)
-	if err != nil {
-		return nil, err
+	body := r.Body
+	if body == nil {
+		if body, err = custody.MarshalCanonical(r.Rec); err != nil {
+			return nil, err
+		}
 	}
 	salt, err := l.salts.next()
 	if err != nil {
@@ -222,8 +229,19 @@ func (w *writer) add(ctx context.Context, r Record) (*custody.Event, error) {
 	return ev, nil
 }
 
+// flush hands the pending events to the store: directly, or to the
+// background appender when one runs (see startAppender).
 func (w *writer) flush(ctx context.Context) error {
 	if len(w.pending) == 0 {
+		return nil
+	}
+	if w.appendq != nil {
+		select {
+		case w.appendq <- w.pending:
+		case err := <-w.appendErr:
+			return err
+		}
+		w.pending = make([]StoredEvent, 0, cap(w.pending))
 		return nil
 	}
 	err := w.tx.AppendEvents(ctx, w.pending)
@@ -231,11 +249,42 @@ func (w *writer) flush(ctx context.Context) error {
 	return err
 }
 
+// startAppender moves the store's inserts to their own goroutine, so that a
+// long import checks and hashes on one core while SQLite writes on another.
+func (w *writer) startAppender(ctx context.Context) {
+	w.appendq = make(chan []StoredEvent, 4)
+	w.appendErr = make(chan error, 1)
+	go func() {
+		var err error
+		for batch := range w.appendq {
+			if err == nil {
+				if err = w.tx.AppendEvents(ctx, batch); err != nil {
+					w.appendErr <- err
+				}
+			}
+		}
+		close(w.appendErr)
+	}()
+}
+
+// stopAppender waits for the background appender and returns its error.
+func (w *writer) stopAppender() error {
+	if w.appendq == nil {
+		return nil
+	}
+	close(w.appendq)
+	w.appendq = nil
+	return <-w.appendErr
+}
+
 // commit writes the pending events and rows, signs a checkpoint of the new
 // tree and commits, all in the one transaction.
 func (w *writer) commit(ctx context.Context) (*Checkpoint, error) {
 	l := w.l
 	if err := w.flush(ctx); err != nil {
+		return nil, err
+	}
+	if err := w.stopAppender(); err != nil {
 		return nil, err
 	}
 	rows := l.state.RowsFor(w.order)
@@ -266,6 +315,7 @@ func (w *writer) commit(ctx context.Context) (*Checkpoint, error) {
 
 // abort rolls back and drops the in-memory changes of the transaction.
 func (w *writer) abort(ctx context.Context) error {
+	w.stopAppender()
 	rerr := w.tx.Rollback()
 	if err := w.l.reload(ctx); err != nil {
 		return errors.Join(rerr, err)
@@ -292,29 +342,34 @@ func (l *Ledger) Import(ctx context.Context, r io.Reader, fileSHA string, progre
 		return nil, err
 	}
 	at := l.now().UTC().Format(time.RFC3339Nano)
-	rd := casefile.NewReader(bufio.NewReaderSize(r, 1<<20))
+	w.startAppender(ctx)
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	lines := decodeLines(dctx, r)
 	n := 0
-	for {
-		line, op, rec, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err == nil {
-			_, err = w.add(ctx, Record{Op: op, Rec: rec, Recorded: custody.Recorded{At: at, Import: &custody.Import{SHA256: fileSHA, Line: line}}})
-			var ce *custody.Error
-			if errors.As(err, &ce) {
-				err = &casefile.LineError{Line: line, Op: op, Err: ce}
+	for batch := range lines {
+		for _, d := range batch {
+			err := d.err
+			if err == nil {
+				_, err = w.add(ctx, Record{Op: d.op, Rec: d.rec, Body: d.body, Recorded: custody.Recorded{At: at, Import: &custody.Import{SHA256: fileSHA, Line: d.line}}})
+				var ce *custody.Error
+				if errors.As(err, &ce) {
+					err = &casefile.LineError{Line: d.line, Op: d.op, Err: ce}
+				}
 			}
-		}
-		if err == nil {
-			err = ctx.Err()
-		}
-		if err != nil {
-			return nil, errors.Join(err, w.abort(ctx))
-		}
-		n++
-		if progress != nil && n%4096 == 0 {
-			progress(line)
+			if err == nil {
+				err = ctx.Err()
+			}
+			if err != nil {
+				cancel()
+				for range lines {
+				}
+				return nil, errors.Join(err, w.abort(ctx))
+			}
+			n++
+			if progress != nil && n%4096 == 0 {
+				progress(d.line)
+			}
 		}
 	}
 	if n == 0 {
@@ -325,6 +380,57 @@ func (l *Ledger) Import(ctx context.Context, r io.Reader, fileSHA string, progre
 		return nil, errors.Join(err, w.abort(ctx))
 	}
 	return &ImportResult{Events: n, Size: cp.Size, Checkpoint: cp.Note}, nil
+}
+
+// decodedLine is a case-file line decoded and canonicalised ahead of the
+// main loop.
+type decodedLine struct {
+	line int
+	op   string
+	rec  any
+	body []byte
+	err  error
+}
+
+// decodeLines reads, decodes, validates and canonicalises lines on its own
+// goroutine, in batches; a bad line ends the stream after it.
+func decodeLines(ctx context.Context, r io.Reader) <-chan []decodedLine {
+	out := make(chan []decodedLine, 8)
+	go func() {
+		defer close(out)
+		rd := casefile.NewReader(bufio.NewReaderSize(r, 1<<20))
+		batch := make([]decodedLine, 0, 256)
+		send := func() bool {
+			select {
+			case out <- batch:
+				batch = make([]decodedLine, 0, 256)
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		for {
+			line, op, rec, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			d := decodedLine{line: line, op: op, rec: rec, err: err}
+			if err == nil {
+				d.body, d.err = custody.MarshalCanonical(rec)
+			}
+			batch = append(batch, d)
+			if d.err != nil {
+				break
+			}
+			if len(batch) == cap(batch) && !send() {
+				return
+			}
+		}
+		if len(batch) > 0 {
+			send()
+		}
+	}()
+	return out
 }
 
 // Result is the outcome of one record of an Append: its event, or why it was
