@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 
 	"github.com/custodia-ec/custodia/custody"
 	"golang.org/x/mod/sumdb/tlog"
@@ -80,7 +79,7 @@ func ParseBundle(data []byte) (*Bundle, error) {
 	if err := dec.Decode(&b); err != nil {
 		return nil, invalid(CheckBundle, -1, "", "el paquete no es un JSON válido: %v", "the bundle is not valid JSON: %v", err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if len(bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n")) != 0 {
 		return nil, invalid(CheckBundle, -1, "", "hay datos después del objeto JSON", "there is data after the JSON object")
 	}
 	switch {
