@@ -115,7 +115,7 @@ var schemas = map[string][]fspec{
 		req("at", tTime), reqRef("by", kOfficer), opt("sha256", tSHA), {name: "size", typ: tInt, min: 0}, opt("tool", tText)},
 	"evidence.attach": {reqRef("item", kItem), req("name", tText), req("sha256", tSHA),
 		{name: "size", req: true, typ: tInt, min: 0}, req("at", tTime), reqRef("by", kOfficer), opt("media_type", tText)},
-	"court.present":   {reqRef("item", kItem), req("at", tTime), reqRef("by", kOfficer), req("hearing", tText)},
+	"court.present":    {reqRef("item", kItem), req("at", tTime), reqRef("by", kOfficer), req("hearing", tText)},
 	"evidence.dispose": {reqRef("item", kItem), req("at", tTime), reqRef("by", kOfficer), reqEnum("method", disposeMethod), opt("order", tText)},
 	"statement.add":    {req("id", tID), reqRef("case", kCase), req("at", tTime), req("source", tText), req("text", tText), opt("speaker", tText)},
 }
