@@ -439,7 +439,7 @@ func (g *gen) detention(op *gOp, scripted bool, di int) {
 	rec := newLine("detention.record", "id", fmt.Sprintf("D-%s-%02d", op.num, di+1), "case", c.id, "person", person,
 		"basis", basis, "arrested_at", g.stamp(arrested), "arrested_by", op.sites[0].lead)
 	switch b := g.r.Float64(); {
-	case b < 0.35:
+	case mode >= 0 || b < 0.35: // scripted detentions belong to the operation, so their deadlines show
 		rec.set("site", site)
 		if g.chance(0.5) {
 			rec.set("operation", op.id)
