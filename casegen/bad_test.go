@@ -24,7 +24,7 @@ func TestGenerateBad(t *testing.T) {
 }
 
 // badSeeds is how many seeds TestGenerateBad tries; every kind occurs in them.
-const badSeeds = 400
+const badSeeds = 300
 
 func checkBad(t *testing.T, seed int64, b BadLine) {
 	t.Helper()

@@ -98,11 +98,10 @@ type gCase struct {
 }
 
 type gOp struct {
-	id, num   string
-	c         *gCase
-	h         time.Time
-	sites     []*gSite
-	provinces []string
+	id, num string
+	c       *gCase
+	h       time.Time
+	sites   []*gSite
 }
 
 type gSite struct {

@@ -140,14 +140,3 @@ func fieldOf(op, name string) (fspec, bool) {
 	}
 	return schemas[op][i], true
 }
-
-// timeFields are the time fields of an op, in schema order.
-func timeFields(op string) []string {
-	var out []string
-	for _, f := range schemas[op] {
-		if f.typ == tTime {
-			out = append(out, f.name)
-		}
-	}
-	return out
-}

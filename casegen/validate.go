@@ -38,14 +38,6 @@ type rec struct {
 	times map[string]time.Time
 }
 
-func (r *rec) has(name string) bool {
-	_, s := r.str[name]
-	_, n := r.num[name]
-	_, b := r.flag[name]
-	_, l := r.list[name]
-	return s || n || b || l
-}
-
 // parseTime accepts RFC 3339 with an explicit offset, nothing else.
 func parseTime(s string) (time.Time, bool) {
 	if !timeRE.MatchString(s) {
