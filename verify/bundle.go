@@ -1,0 +1,152 @@
+package verify
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+
+	"github.com/custodia-ec/custodia/custody"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// FormatV1 is the value of Bundle.Format for the format described in the
+// package documentation. A verifier refuses any other value rather than
+// guess what a newer format means.
+const FormatV1 = "custodia-bundle/v1"
+
+// Limits on what Verify accepts, so that a hostile file cannot exhaust the
+// memory or time of the machine checking it. A real bundle is far below them.
+const (
+	MaxBundleSize   = 256 << 20 // bytes of the whole file
+	MaxEvents       = 1_000_000 // events in one bundle
+	MaxProofHashes  = 64        // hashes in one proof: enough for 2^63 leaves
+	MaxEventSize    = 1 << 20   // bytes of one event
+	MaxConsistency  = 64        // consistency proofs in one bundle
+	maxPolicySize   = 1 << 20   // bytes of a policy file
+	maxPolicyLines  = 10_000    // lines of a policy file
+	maxTLogProofLen = 2 << 20   // bytes of one tlog-proof file
+)
+
+// Bundle is the file that `custodia export bundle` writes and that Verify
+// checks: the events of one item and of the items derived from it, each with
+// its inclusion proof, the signed checkpoint they are proven against, and the
+// log's public key. It is marshalled with encoding/json; see the package
+// documentation for the meaning of every field.
+type Bundle struct {
+	Format      string             `json:"format"`
+	Item        string             `json:"item"`
+	PublicKey   string             `json:"public_key"`
+	Checkpoint  string             `json:"checkpoint"`
+	Events      []BundleEvent      `json:"events"`
+	Consistency []ConsistencyProof `json:"consistency,omitempty"`
+}
+
+// BundleEvent is one event with its proof of inclusion in the checkpoint.
+type BundleEvent struct {
+	Index int64    `json:"index"` // the event's leaf index in the log
+	Event string   `json:"event"` // the event's canonical bytes (custody.Event)
+	Proof []string `json:"proof"` // tlog.RecordProof, each hash in base64
+}
+
+// ConsistencyProof proves that the tree of size OldSize is a prefix of the
+// checkpoint's tree (tlog.TreeProof, each hash in base64).
+type ConsistencyProof struct {
+	OldSize int64    `json:"old_size"`
+	Proof   []string `json:"proof"`
+}
+
+// EncodeHashes returns hashes in the base64 form a Bundle holds. The
+// exporter uses it for RecordProof and TreeProof values.
+func EncodeHashes(hashes []tlog.Hash) []string {
+	out := make([]string, len(hashes))
+	for i, h := range hashes {
+		out[i] = base64.StdEncoding.EncodeToString(h[:])
+	}
+	return out
+}
+
+// ParseBundle decodes a bundle strictly: unknown fields, trailing data,
+// an unknown format, events out of order and anything over the limits
+// are refused. It checks the shape of the file only, nothing cryptographic.
+func ParseBundle(data []byte) (*Bundle, error) {
+	if len(data) > MaxBundleSize {
+		return nil, fail(custody.ETooLarge, CheckBundle, -1, "",
+			"el paquete ocupa %d bytes; el máximo es %d", "the bundle is %d bytes; the limit is %d", len(data), MaxBundleSize)
+	}
+	var b Bundle
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		return nil, invalid(CheckBundle, -1, "", "el paquete no es un JSON válido: %v", "the bundle is not valid JSON: %v", err)
+	}
+	if len(bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n")) != 0 {
+		return nil, invalid(CheckBundle, -1, "", "hay datos después del objeto JSON", "there is data after the JSON object")
+	}
+	switch {
+	case b.Format != FormatV1:
+		return nil, invalid(CheckBundle, -1, "format", "formato %q desconocido; se esperaba %q", "unknown format %q; want %q", b.Format, FormatV1)
+	case b.Item == "":
+		return nil, invalid(CheckBundle, -1, "item", "falta el identificador de la evidencia", "the item id is missing")
+	case len(b.Events) == 0:
+		return nil, invalid(CheckBundle, -1, "events", "el paquete no contiene eventos", "the bundle holds no events")
+	case len(b.Events) > MaxEvents:
+		return nil, fail(custody.ETooLarge, CheckBundle, -1, "events", "%d eventos; el máximo es %d", "%d events; the limit is %d", len(b.Events), MaxEvents)
+	case len(b.Consistency) > MaxConsistency:
+		return nil, fail(custody.ETooLarge, CheckBundle, -1, "consistency", "%d pruebas de consistencia; el máximo es %d",
+			"%d consistency proofs; the limit is %d", len(b.Consistency), MaxConsistency)
+	}
+	for i, e := range b.Events {
+		switch {
+		case e.Index < 0:
+			return nil, invalid(CheckBundle, e.Index, "index", "índice negativo", "negative index")
+		case i > 0 && e.Index <= b.Events[i-1].Index:
+			return nil, invalid(CheckBundle, e.Index, "index", "los eventos no están en orden creciente de índice (sigue al %d)",
+				"events are not in increasing index order (it follows %d)", b.Events[i-1].Index)
+		case len(e.Event) > MaxEventSize:
+			return nil, fail(custody.ETooLarge, CheckBundle, e.Index, "event", "el evento ocupa %d bytes; el máximo es %d",
+				"the event is %d bytes; the limit is %d", len(e.Event), MaxEventSize)
+		}
+		if _, err := decodeHashes(e.Proof, CheckBundle, e.Index, "proof"); err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range b.Consistency {
+		if c.OldSize < 1 {
+			return nil, invalid(CheckBundle, -1, "consistency.old_size", "tamaño %d no válido", "invalid size %d", c.OldSize)
+		}
+		if _, err := decodeHashes(c.Proof, CheckBundle, -1, "consistency.proof"); err != nil {
+			return nil, err
+		}
+	}
+	return &b, nil
+}
+
+// decodeHashes decodes a proof's base64 hashes, refusing more than
+// MaxProofHashes and any hash that is not exactly 32 bytes in canonical
+// base64.
+func decodeHashes(in []string, check string, index int64, field string) ([]tlog.Hash, error) {
+	if len(in) > MaxProofHashes {
+		return nil, fail(custody.ETooLarge, check, index, field, "la prueba tiene %d hashes; el máximo es %d",
+			"the proof has %d hashes; the limit is %d", len(in), MaxProofHashes)
+	}
+	out := make([]tlog.Hash, len(in))
+	for i, s := range in {
+		h, err := decodeHash(s)
+		if err != nil {
+			return nil, invalid(check, index, field, "el hash %d no es un hash SHA-256 en base64", "hash %d is not a base64 SHA-256 hash", i)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// decodeHash decodes one 32-byte hash in canonical standard base64.
+func decodeHash(s string) (tlog.Hash, error) {
+	var h tlog.Hash
+	raw, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil || len(raw) != tlog.HashSize || base64.StdEncoding.EncodeToString(raw) != s {
+		return h, errBadHash
+	}
+	copy(h[:], raw)
+	return h, nil
+}

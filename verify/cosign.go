@@ -1,0 +1,129 @@
+package verify
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+)
+
+// CosignatureAlg is the signature type byte of an Ed25519 cosigner key
+// (C2SP tlog-cosignature, "cosignature/v1").
+const CosignatureAlg = 0x04
+
+// CosignatureVerifier checks Ed25519 cosignatures (C2SP tlog-cosignature,
+// cosignature/v1) by one witness. It is a note.Verifier, so note.Open checks
+// cosignature lines with it like any other note signature.
+//
+// A cosignature's signature bytes are an 8-byte big-endian POSIX timestamp
+// followed by a 64-byte Ed25519 signature of CosignatureMessage(body,
+// timestamp), where body is the checkpoint's note text.
+type CosignatureVerifier struct {
+	name string
+	hash uint32
+	key  ed25519.PublicKey
+}
+
+var _ note.Verifier = (*CosignatureVerifier)(nil)
+
+// NewCosignatureVerifier parses a witness's verifier key in C2SP signed-note
+// vkey form, name+hash+base64(0x04 || 32-byte Ed25519 public key), where hash
+// is the first 4 bytes of SHA-256(name || "\n" || 0x04 || key) in hex.
+func NewCosignatureVerifier(vkey string) (*CosignatureVerifier, error) {
+	name, rest, ok1 := strings.Cut(vkey, "+")
+	hash16, key64, ok2 := strings.Cut(rest, "+")
+	if !ok1 || !ok2 || name == "" || len(hash16) != 8 || strings.ContainsAny(name, " \t\n") {
+		return nil, fmt.Errorf("%q is not a verifier key (name+hash+key)", vkey)
+	}
+	hash, err1 := strconv.ParseUint(hash16, 16, 32)
+	key, err2 := base64.StdEncoding.Strict().DecodeString(key64)
+	switch {
+	case err1 != nil || err2 != nil || len(key) == 0:
+		return nil, fmt.Errorf("verifier key %q is malformed", vkey)
+	case key[0] != CosignatureAlg:
+		return nil, fmt.Errorf("verifier key %q is of type %#02x, not an Ed25519 cosignature key (0x04)", vkey, key[0])
+	case len(key) != 1+ed25519.PublicKeySize:
+		return nil, fmt.Errorf("verifier key %q has a key of %d bytes, not 32", vkey, len(key)-1)
+	case uint32(hash) != cosignerKeyHash(name, key[1:]):
+		return nil, fmt.Errorf("verifier key %q has the wrong key hash", vkey)
+	}
+	return &CosignatureVerifier{name: name, hash: uint32(hash), key: ed25519.PublicKey(key[1:])}, nil
+}
+
+// CosignatureVKey returns the vkey of an Ed25519 cosigner, the form that
+// NewCosignatureVerifier and policy files accept.
+func CosignatureVKey(name string, key ed25519.PublicKey) string {
+	return fmt.Sprintf("%s+%08x+%s", name, cosignerKeyHash(name, key),
+		base64.StdEncoding.EncodeToString(append([]byte{CosignatureAlg}, key...)))
+}
+
+// cosignerKeyHash is the key ID of tlog-cosignature: the first 4 bytes of
+// SHA-256(name || "\n" || 0x04 || key), big-endian.
+func cosignerKeyHash(name string, key []byte) uint32 {
+	h := sha256.New()
+	h.Write([]byte(name + "\n"))
+	h.Write([]byte{CosignatureAlg})
+	h.Write(key)
+	return binary.BigEndian.Uint32(h.Sum(nil))
+}
+
+// CosignatureMessage is what a witness signs: "cosignature/v1\n", then
+// "time <timestamp>\n", then the checkpoint's whole note text.
+func CosignatureMessage(body string, timestamp uint64) []byte {
+	return []byte("cosignature/v1\ntime " + strconv.FormatUint(timestamp, 10) + "\n" + body)
+}
+
+// Name returns the witness's key name.
+func (v *CosignatureVerifier) Name() string { return v.name }
+
+// KeyHash returns the key ID that starts each of its signatures.
+func (v *CosignatureVerifier) KeyHash() uint32 { return v.hash }
+
+// Verify reports whether sig (timestamp and signature, without the key ID)
+// is a valid cosignature of the note text msg.
+func (v *CosignatureVerifier) Verify(msg, sig []byte) bool {
+	if len(sig) != 8+ed25519.SignatureSize {
+		return false
+	}
+	ts := binary.BigEndian.Uint64(sig)
+	if ts > math.MaxInt64 {
+		return false
+	}
+	return ed25519.Verify(v.key, CosignatureMessage(string(msg), ts), sig[8:])
+}
+
+// VerifyCosignature checks one cosignature line ("— name base64") on a
+// checkpoint body (the note text, ending in a newline) with a witness's
+// vkey. It returns the time at which the witness says it cosigned. The line
+// must be by that key: a line by another name or key ID is an error.
+func VerifyCosignature(body, line, vkey string) (time.Time, error) {
+	v, err := NewCosignatureVerifier(vkey)
+	if err != nil {
+		return time.Time{}, err
+	}
+	name, b64, ok := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(line, "— "), "\n"), " ")
+	sig, err := base64.StdEncoding.DecodeString(b64)
+	switch {
+	case !strings.HasPrefix(line, "— ") || !ok || err != nil || len(sig) < 4:
+		return time.Time{}, errors.New("the cosignature line is malformed")
+	case name != v.name || binary.BigEndian.Uint32(sig) != v.hash:
+		return time.Time{}, fmt.Errorf("the cosignature line is not by key %s", v.name)
+	case !v.Verify([]byte(body), sig[4:]):
+		return time.Time{}, fmt.Errorf("the cosignature by %s does not verify", v.name)
+	}
+	return cosignatureTime(sig[4:]), nil
+}
+
+// cosignatureTime returns the timestamp of a verified cosignature (the
+// signature bytes after the key ID).
+func cosignatureTime(sig []byte) time.Time {
+	return time.Unix(int64(binary.BigEndian.Uint64(sig)), 0).UTC()
+}

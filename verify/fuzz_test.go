@@ -1,0 +1,231 @@
+package verify
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/custodia-ec/custodia/custody"
+)
+
+var update = flag.Bool("update", false, "rewrite the bundles and golden files in testdata/")
+
+// testdataCase is a committed bundle and what it is verified with.
+type testdataCase struct {
+	bundle, old, policy string // file names in testdata/; "" when absent
+}
+
+var testdataCases = []testdataCase{
+	{bundle: "bundle-valid.json"},
+	{bundle: "bundle-consistency.json", old: "checkpoint-old.txt"},
+	{bundle: "bundle-cosigned.json", policy: "policy.txt"},
+}
+
+func readTestdata(t testing.TB, name string) []byte {
+	t.Helper()
+	if name == "" {
+		return nil
+	}
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// writeTestdata regenerates the committed bundles: go test -run TestTestdata -update
+func writeTestdata(t *testing.T) {
+	l := newTestLog(t)
+	history(l)
+	write := func(name string, data []byte) {
+		if err := os.WriteFile(filepath.Join("testdata", name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("bundle-valid.json", marshal(t, l.bundle("E-CHI-03-01")))
+	write("log.vkey", []byte(l.vkey+"\n"))
+	write("checkpoint-old.txt", []byte(l.checkpoint(9)))
+	b := l.bundle("E-CHI-03-01")
+	b.Consistency = []ConsistencyProof{l.consistency(9)}
+	write("bundle-consistency.json", marshal(t, b))
+	b = l.bundle("E-CHI-03-01")
+	policy := "# Judicatura, Defensoría y Contraloría: dos de tres\nlog " + l.vkey + "\n"
+	cp := b.Checkpoint
+	for i, name := range []string{"judicatura.test/w", "defensoria.test/w", "contraloria.test/w"} {
+		w := newWitness(t, name)
+		policy += fmt.Sprintf("witness W%d %s\n", i+1, w.vkey)
+		if i != 1 {
+			b.Checkpoint += w.cosign(t, cp, time.Date(2023, 9, 21, 12, 30, 0, 0, time.UTC))
+		}
+	}
+	write("policy.txt", []byte(policy+"group dos-de-tres 2 W1 W2 W3\nquorum dos-de-tres\n"))
+	write("bundle-cosigned.json", marshal(t, b))
+	tp, err := TLogProof(b, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("seizure.tlog-proof", []byte(tp))
+}
+
+// TestTestdata verifies the committed bundles, and compares the verdict
+// text of the valid one with the golden files.
+func TestTestdata(t *testing.T) {
+	if *update {
+		writeTestdata(t)
+	}
+	for _, tc := range testdataCases {
+		res, err := Verify(readTestdata(t, tc.bundle), Options{TrustedKey: string(bytes.TrimSpace(readTestdata(t, "log.vkey"))),
+			OldCheckpoint: readTestdata(t, tc.old), Policy: readTestdata(t, tc.policy)})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.bundle, err)
+		}
+		if tc.bundle != "bundle-valid.json" {
+			continue
+		}
+		for _, lang := range []string{"es", "en"} {
+			var buf bytes.Buffer
+			res.WriteText(&buf, lang)
+			golden := "verdict." + lang + ".txt"
+			if *update {
+				os.WriteFile(filepath.Join("testdata", golden), buf.Bytes(), 0o644)
+			}
+			if want := readTestdata(t, golden); !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("%s differs from the verdict:\n%s", golden, buf.String())
+			}
+		}
+	}
+	p, err := ParseTLogProof(readTestdata(t, "seizure.tlog-proof"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CheckTLogProof(p, nil, string(bytes.TrimSpace(readTestdata(t, "log.vkey")))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkError fails unless err is an *Error with its messages.
+func checkError(t *testing.T, err error) {
+	var e *Error
+	if !errors.As(err, &e) || e.Message == "" || e.MessageEN == "" || e.Check == "" || e.Code == "" {
+		t.Fatalf("error without messages: %#v", err)
+	}
+}
+
+func FuzzVerify(f *testing.F) {
+	for _, tc := range testdataCases {
+		f.Add(readTestdata(f, tc.bundle), readTestdata(f, tc.old), readTestdata(f, tc.policy))
+	}
+	f.Fuzz(func(t *testing.T, bundle, old, policy []byte) {
+		if len(old) == 0 {
+			old = nil
+		}
+		if len(policy) == 0 {
+			policy = nil
+		}
+		res, err := Verify(bundle, Options{OldCheckpoint: old, Policy: policy})
+		if err != nil {
+			checkError(t, err)
+			return
+		}
+		if err := res.WriteText(io.Discard, "es"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := json.Marshal(res); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func FuzzParseCheckpoint(f *testing.F) {
+	for _, tc := range testdataCases {
+		var b Bundle
+		json.Unmarshal(readTestdata(f, tc.bundle), &b)
+		f.Add(b.Checkpoint)
+		f.Add(string(bytes.SplitN([]byte(b.Checkpoint), []byte("\n\n"), 2)[0]) + "\n")
+	}
+	f.Add("o\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\next\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		c, err := ParseCheckpoint(text)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		if c.String() != text {
+			t.Fatalf("ParseCheckpoint(%q).String() = %q", text, c.String())
+		}
+	})
+}
+
+func FuzzParsePolicy(f *testing.F) {
+	f.Add(readTestdata(f, "policy.txt"))
+	f.Add([]byte("quorum none\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := ParsePolicy(data)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		var all []string
+		for _, w := range p.Witnesses {
+			all = append(all, w.Name)
+		}
+		if p.Quorum != "none" && p.Satisfied(nil) {
+			t.Fatalf("quorum %q met with no cosignatures", p.Quorum)
+		}
+		if !p.Satisfied(all) {
+			t.Fatalf("quorum %q not met with every witness", p.Quorum)
+		}
+	})
+}
+
+func FuzzParseTLogProof(f *testing.F) {
+	f.Add(readTestdata(f, "seizure.tlog-proof"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := ParseTLogProof(data)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		if p.String() != string(data) {
+			t.Fatalf("round trip differs:\n%q\n%q", data, p.String())
+		}
+	})
+}
+
+// BenchmarkVerify1000 verifies a bundle of 1,000 events (one item handed
+// back and forth) in a log of about 100,000 events.
+func BenchmarkVerify1000(b *testing.B) {
+	l := newTestLog(b)
+	filler := make([]byte, 64)
+	at := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
+	l.add(custody.OpSeize, &custody.Seize{ID: "E-1", Case: "C-1", Type: "phone", Description: "d", SeizedAt: at.Format(time.RFC3339), SeizedBy: "P-0"})
+	for i := 1; i < 1000; i++ {
+		for j := 0; j < 99; j++ {
+			filler[0], filler[1], filler[2] = byte(i), byte(i>>8), byte(j)
+			l.appendBytes(append([]byte{}, filler...))
+		}
+		l.add(custody.OpTransfer, &custody.Transfer{Item: "E-1", From: fmt.Sprintf("P-%d", (i-1)%2), To: fmt.Sprintf("P-%d", i%2),
+			At: at.Add(time.Duration(i) * time.Hour).Format(time.RFC3339), Purpose: "storage", SealCondition: "none"})
+	}
+	data := marshal(b, l.bundle("E-1"))
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := Verify(data, Options{})
+		if err != nil || res.EventCount != 1000 {
+			b.Fatal(res, err)
+		}
+	}
+}

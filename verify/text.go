@@ -1,0 +1,135 @@
+package verify
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/custodia-ec/custodia/custody"
+)
+
+// label returns an op or anomaly in plain words, Spanish and English.
+func label(key string) (es, en string) {
+	l, ok := map[string][2]string{
+		custody.OpSeize: {"secuestro", "seizure"}, custody.OpTransfer: {"entrega", "handover"},
+		custody.OpOpen: {"apertura", "opening"}, custody.OpSeal: {"sellado", "sealing"},
+		custody.OpDerive: {"derivación", "derivation"}, custody.OpAttach: {"anexo de archivo", "file attached"},
+		custody.OpPresent: {"presentación en audiencia", "presented in court"}, custody.OpDispose: {"disposición final", "disposal"},
+		custody.AnomalySealBroken:   {"SELLO ROTO", "SEAL BROKEN"},
+		custody.AnomalySealMismatch: {"NÚMERO DE SELLO DISTINTO", "SEAL NUMBER DIFFERS"},
+	}[key]
+	if !ok {
+		return key, key
+	}
+	return l[0], l[1]
+}
+
+// WriteText writes the verdict for a person: a judge, a lawyer, an expert.
+// lang is "es" (the default) or "en". It says what was proven, how far the
+// key can be trusted, and every event of every item with the holder and
+// seal after it.
+func (r *Result) WriteText(w io.Writer, lang string) error {
+	en := lang == "en"
+	t := func(es, eng string) string {
+		if en {
+			return eng
+		}
+		return es
+	}
+	word := func(key string) string { return t(label(key)) }
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+
+	p("%s\n\n", t("VEREDICTO: el paquete es auténtico y la cadena de custodia que contiene es continua.",
+		"VERDICT: the bundle is authentic and the chain of custody it holds is unbroken."))
+	p(t("Evidencia: %s. El paquete contiene %d eventos de %d evidencia(s).\n", "Item: %s. The bundle holds %d events of %d item(s).\n"),
+		r.Item, r.EventCount, len(r.Items))
+	p(t("Registro: %s, con %d eventos en total; raíz %s.\n", "Log: %s, with %d events in all; root %s.\n"), r.Origin, r.TreeSize, r.RootHash)
+	p("%s\n", t("Se comprobó: la firma del registro sobre su punto de control; que cada evento está en el registro, en su posición, sin un solo byte cambiado (prueba de inclusión); que no falta ningún evento intermedio de cada evidencia; y las reglas de custodia: solo quien tiene la evidencia la entrega o actúa sobre ella, los tiempos no retroceden, los sellos concuerdan y nada ocurre tras la disposición.",
+		"Checked: the log's signature on its checkpoint; that every event is in the log at its position with not one byte changed (inclusion proof); that no intermediate event of any item is missing; and the custody rules: only the holder hands over or acts on an item, times never go backwards, seals agree, and nothing happens after disposal."))
+	switch r.KeySource {
+	case KeyTrusted:
+		p(t("Clave del registro: la proporcionada por usted (%s).\n", "Log key: the one you supplied (%s).\n"), r.LogKey)
+	case KeyPolicy:
+		p(t("Clave del registro: la de la política de testigos (%s).\n", "Log key: the one in the witness policy (%s).\n"), r.LogKey)
+	default:
+		p(t("ATENCIÓN: la clave del registro se tomó del propio paquete (%s). Compárela con la clave publicada por el operador del registro; si no coincide, este veredicto no vale.\n",
+			"WARNING: the log key was taken from the bundle itself (%s). Compare it with the key the log's operator published; if it differs, this verdict is worthless.\n"), r.LogKey)
+	}
+	if c := r.Consistency; c != nil {
+		p(t("Consistencia: el registro extiende, sin reescribirlo, el punto de control anterior de %d eventos.\n",
+			"Consistency: the log extends, without rewriting it, the earlier checkpoint of %d events.\n"), c.OldSize)
+	}
+	if wr := r.Witnesses; wr != nil {
+		p(t("Testigos: se cumple el quórum %q. ", "Witnesses: quorum %q is met. "), wr.Quorum)
+		for _, c := range wr.Signed {
+			p(t("Firmó %s (%s). ", "%s signed (%s). "), c.Witness, c.Time)
+		}
+		if len(wr.Missing) > 0 {
+			p(t("No firmaron: %s.", "Did not sign: %s."), strings.Join(wr.Missing, ", "))
+		}
+		p("\n")
+	}
+	if len(r.Anomalies) == 0 {
+		p("%s\n", t("Anomalías de custodia: ninguna.", "Custody anomalies: none."))
+	} else {
+		p(t("Anomalías de custodia: %d (constan en el historial; son hechos registrados, no errores).\n",
+			"Custody anomalies: %d (shown in the history; they are recorded facts, not errors).\n"), len(r.Anomalies))
+	}
+
+	for _, h := range r.Items {
+		p("\n%s %s (%s, %s %s", t("Historial de", "History of"), h.ID, h.Type, t("caso", "case"), h.Case)
+		if h.Parent != "" {
+			p(t(", derivada de %s", ", derived from %s"), h.Parent)
+		}
+		p(")\n")
+		for _, s := range h.Events {
+			seal := t("sin sello", "unsealed")
+			if s.Seal != "" {
+				seal = t("sello ", "seal ") + s.Seal
+			}
+			p("  #%d  %s  %s  %s: %s", s.Index, s.At, word(s.Op), t("por", "by"), s.Actor)
+			if s.Detail != "" {
+				p("  [%s]", s.Detail)
+			}
+			p("\n        -> %s %s, %s", t("la tiene", "held by"), s.Holder, seal)
+			for _, a := range s.Anomalies {
+				p("  ** %s **", word(a))
+			}
+			p("\n")
+			if by := recordedBy(s, t); recordedLater(s) || by != "" {
+				p("        %s %s%s\n", t("registrado el", "recorded at"), s.RecordedAt, by)
+			}
+		}
+	}
+	p("\n%s\n", t("Límites: este verificador no puede probar que no existan eventos posteriores al último del paquete, ni que las personas nombradas sean agentes autorizados; para lo primero, compare el punto de control con uno más reciente (--checkpoint) o con los testigos (--policy).",
+		"Limits: this verifier cannot prove that there are no events after the bundle's last one, nor that the people named are authorised officers; for the former, compare the checkpoint with a newer one (--checkpoint) or with the witnesses (--policy)."))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// recordedLater reports whether the log recorded an event a minute or more
+// after (or before) the time the record claims: a court must be able to
+// tell a seizure recorded on the spot from one typed in a week later.
+func recordedLater(s Step) bool {
+	at, err1 := custody.ParseTime(s.At)
+	rec, err2 := custody.ParseTime(s.RecordedAt)
+	if err1 != nil || err2 != nil {
+		return true
+	}
+	d := rec.Sub(at)
+	return d >= time.Minute || d <= -time.Minute
+}
+
+// recordedBy says who recorded an event when it was not the actor: an
+// account of another person, or an import of a case file.
+func recordedBy(s Step, t func(es, en string) string) string {
+	switch {
+	case s.ImportFile != "":
+		return fmt.Sprintf(t(" por importación del archivo sha256:%s, línea %d", " by import of file sha256:%s, line %d"), s.ImportFile, s.ImportLine)
+	case s.Account != "" && !strings.Contains(s.Actor, s.Account):
+		return fmt.Sprintf(t(" por la cuenta %s", " by account %s"), s.Account)
+	}
+	return ""
+}
