@@ -72,6 +72,12 @@ func Decode(line []byte) (string, any, *custody.Error) {
 	if rec == nil {
 		return "", nil, custody.Errorf(custody.EInvalid, "op", "operación desconocida %q", "unknown op %q", op)
 	}
+	if bad, dup := custody.CheckMembers(line, rec, "op"); bad != "" {
+		if dup {
+			return op, nil, custody.Errorf(custody.EInvalid, bad, "campo repetido", "repeated field")
+		}
+		return op, nil, custody.Errorf(custody.EInvalid, bad, "campo desconocido", "unknown field")
+	}
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(wrapper); err != nil {
@@ -261,6 +267,9 @@ func DecodeRecord(op string, raw []byte) (any, error) {
 	rec, _ := newRecord(op)
 	if rec == nil {
 		return nil, fmt.Errorf("unknown op %q", op)
+	}
+	if bad, _ := custody.CheckMembers(raw, rec); bad != "" {
+		return nil, fmt.Errorf("unknown or repeated field %q", bad)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()

@@ -139,6 +139,12 @@ func DecodeItemRecord(op string, raw []byte) (any, error) {
 	default:
 		return nil, Errorf(EInvalid, "op", "%q no es una operación sobre evidencias", "%q is not an evidence op", op)
 	}
+	if bad, dup := CheckMembers(raw, v); bad != "" {
+		if dup {
+			return nil, Errorf(EInvalid, bad, "campo repetido", "repeated field")
+		}
+		return nil, Errorf(EInvalid, bad, "campo desconocido", "unknown field")
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

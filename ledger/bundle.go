@@ -2,57 +2,28 @@ package ledger
 
 import (
 	"context"
-	"encoding/base64"
 	"sort"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/custodia-ec/custodia/verify"
 )
 
-// BundleFormat names version 1 of the bundle format.
-const BundleFormat = "custodia-bundle/v1"
-
-// Bundle is what `custodia export bundle` writes and `custodia verify`
-// checks: every event of an item and of the items derived from it, each with
-// its inclusion proof against one signed checkpoint, and the log's key.
-type Bundle struct {
-	Format      string             `json:"format"`
-	Item        string             `json:"item"`
-	PublicKey   string             `json:"public_key"`
-	Checkpoint  string             `json:"checkpoint"`
-	Events      []BundleEvent      `json:"events"`
-	Consistency []BundleConsistent `json:"consistency,omitempty"`
-}
-
-// BundleEvent is one event with its proof.
-type BundleEvent struct {
-	Index int64    `json:"index"`
-	Event string   `json:"event"`
-	Proof []string `json:"proof"`
-}
-
-// BundleConsistent proves that the tree of OldSize is a prefix of the
-// bundle's checkpoint tree.
-type BundleConsistent struct {
-	OldSize int64    `json:"old_size"`
-	Proof   []string `json:"proof"`
-}
-
-func encodeHashes(hs []tlog.Hash) []string {
-	out := make([]string, len(hs))
-	for i, h := range hs {
-		out[i] = base64.StdEncoding.EncodeToString(h[:])
-	}
-	return out
-}
-
-// ItemFamily returns an item and every item derived from it, transitively.
+// ItemFamily returns the seized item an item comes from (itself, for a
+// seized item) and every item derived from that one, transitively.
 func (l *Ledger) ItemFamily(id string) ([]string, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if _, ok := l.state.Items[id]; !ok {
+	it, ok := l.state.Items[id]
+	if !ok {
 		return nil, notFound("la evidencia/item", id)
 	}
-	fam := []string{id}
+	// A derived item's history starts in its parent's: root the family at
+	// the seized item it comes from, so that a bundle proves the whole chain.
+	for it.Parent != "" {
+		it = l.state.Items[it.Parent]
+	}
+	fam := []string{it.ID}
 	for i := 0; i < len(fam); i++ {
 		fam = append(fam, l.state.Items[fam[i]].Children...)
 	}
@@ -60,8 +31,9 @@ func (l *Ledger) ItemFamily(id string) ([]string, error) {
 }
 
 // ExportBundle builds the bundle of an item against the latest checkpoint,
-// with consistency proofs from each of oldSizes.
-func (l *Ledger) ExportBundle(ctx context.Context, id string, vkey string, oldSizes ...int64) (*Bundle, error) {
+// with consistency proofs from each of oldSizes. The bundle of a derived
+// item is that of the seized item it comes from, which holds it.
+func (l *Ledger) ExportBundle(ctx context.Context, id string, vkey string, oldSizes ...int64) (*verify.Bundle, error) {
 	fam, err := l.ItemFamily(id)
 	if err != nil {
 		return nil, err
@@ -89,21 +61,21 @@ func (l *Ledger) ExportBundle(ctx context.Context, id string, vkey string, oldSi
 	if err != nil {
 		return nil, err
 	}
-	b := &Bundle{Format: BundleFormat, Item: id, PublicKey: vkey, Checkpoint: string(cp.Note)}
+	b := &verify.Bundle{Format: verify.FormatV1, Item: fam[0], PublicKey: vkey, Checkpoint: string(cp.Note)}
 	hr := l.HashReader(ctx)
 	for _, se := range stored {
 		p, err := tlog.ProveRecord(cp.Size, se.Seq, hr)
 		if err != nil {
 			return nil, err
 		}
-		b.Events = append(b.Events, BundleEvent{Index: se.Seq, Event: string(se.Data), Proof: encodeHashes(p)})
+		b.Events = append(b.Events, verify.BundleEvent{Index: se.Seq, Event: string(se.Data), Proof: verify.EncodeHashes(p)})
 	}
 	for _, old := range oldSizes {
 		p, err := tlog.ProveTree(cp.Size, old, hr)
 		if err != nil {
 			return nil, err
 		}
-		b.Consistency = append(b.Consistency, BundleConsistent{OldSize: old, Proof: encodeHashes(p)})
+		b.Consistency = append(b.Consistency, verify.ConsistencyProof{OldSize: old, Proof: verify.EncodeHashes(p)})
 	}
 	return b, nil
 }

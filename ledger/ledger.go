@@ -252,18 +252,20 @@ func (w *writer) flush(ctx context.Context) error {
 // startAppender moves the store's inserts to their own goroutine, so that a
 // long import checks and hashes on one core while SQLite writes on another.
 func (w *writer) startAppender(ctx context.Context) {
-	w.appendq = make(chan []StoredEvent, 4)
-	w.appendErr = make(chan error, 1)
+	q := make(chan []StoredEvent, 4)
+	errc := make(chan error, 1)
+	w.appendq, w.appendErr = q, errc
+	tx := w.tx
 	go func() {
 		var err error
-		for batch := range w.appendq {
+		for batch := range q {
 			if err == nil {
-				if err = w.tx.AppendEvents(ctx, batch); err != nil {
-					w.appendErr <- err
+				if err = tx.AppendEvents(ctx, batch); err != nil {
+					errc <- err
 				}
 			}
 		}
-		close(w.appendErr)
+		close(errc)
 	}()
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -23,8 +24,10 @@ func (l *Ledger) OperationReport(op string, asOf time.Time) (*domain.OperationRe
 	return l.state.OperationReport(op, asOf)
 }
 
+// notFound says that a record of a kind ("Spanish/English") does not exist.
 func notFound(kind, id string) error {
-	return custody.Errorf(custody.ENotFound, "", "%s %q no existe", "%s %q does not exist", kind, id)
+	es, en, _ := strings.Cut(kind, "/")
+	return &custody.Error{Code: custody.ENotFound, Message: fmt.Sprintf("%s %q no existe", es, id), MessageEN: fmt.Sprintf("%s %q does not exist", en, id)}
 }
 
 // itemSeqs returns the seqs of an item's events in log order: its creation

@@ -55,6 +55,8 @@ func commands() []command {
 		{name: "export", usage: "export case CASE -o FILE.jsonl | export bundle ITEM -o FILE [--from-size N]", run: cmdExport},
 		{name: "audit", usage: "audit [--json]", run: cmdAudit},
 		{name: "checkpoint", usage: "checkpoint", run: cmdCheckpoint},
+		{name: "verify", usage: "verify FILE [--key KEY] [--checkpoint FILE] [--policy FILE] [--json]", run: cmdVerify},
+		{name: "demo", usage: "demo [--keep]", run: cmdDemo},
 	}
 }
 
