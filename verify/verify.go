@@ -254,13 +254,8 @@ func checkWitnesses(n *note.Note, logKey note.Verifier, p *Policy, now time.Time
 		res.Ignored = append(res.Ignored, s.Name)
 	}
 	if res.Met = p.Satisfied(signers); !res.Met {
-		names := make([]string, len(res.Signed))
-		for i, c := range res.Signed {
-			names[i] = c.Witness
-		}
-		signedList, missing := strings.Join(names, ", "), strings.Join(res.Missing, ", ")
 		return nil, fail(custody.ERule, CheckPolicy, -1, "", "las cofirmas no alcanzan el quórum %q de la política: firmaron [%s]; faltan [%s]",
-			"the cosignatures do not meet the policy's quorum %q: signed [%s]; missing [%s]", p.Quorum, signedList, missing)
+			"the cosignatures do not meet the policy's quorum %q: signed [%s]; missing [%s]", p.Quorum, strings.Join(signers, ", "), strings.Join(res.Missing, ", "))
 	}
 	return res, nil
 }
