@@ -102,7 +102,7 @@ func Verify(bundle []byte, opts Options) (*Result, error) {
 	}
 
 	// The key: the caller's, or else the bundle's own.
-	res := &Result{Item: b.Item, LogKey: opts.TrustedKey, KeySource: KeyTrusted, EventCount: len(b.Events),
+	res := &Result{Item: b.Item, LogKey: strings.TrimSpace(opts.TrustedKey), KeySource: KeyTrusted, EventCount: len(b.Events),
 		VerifiedAt: now.UTC().Format(time.RFC3339), Anomalies: []Anomaly{}}
 	if res.LogKey == "" {
 		res.LogKey, res.KeySource = b.PublicKey, KeyBundle

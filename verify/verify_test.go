@@ -406,6 +406,12 @@ func TestVerifyCosignature(t *testing.T) {
 	if got, err := VerifyCosignature(body, line, w.vkey); err != nil || !got.Equal(ts) {
 		t.Errorf("VerifyCosignature = %v, %v; want %v", got, err, ts)
 	}
+	// The cosignature line of the C2SP tlog-cosignature example: key ID,
+	// then the timestamp the example's signed message shows.
+	ex, _ := base64.StdEncoding.DecodeString("jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==")
+	if len(ex) != 4+8+64 || cosignatureTime(ex[4:]).Unix() != 1679315147 {
+		t.Errorf("spec example: %d bytes, time %v", len(ex), cosignatureTime(ex[4:]))
+	}
 	for name, tc := range map[string][3]string{
 		"other key":    {body, line, x.vkey},
 		"other body":   {strings.Replace(body, "\n1\n", "\n2\n", 1), line, w.vkey},
