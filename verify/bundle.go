@@ -142,13 +142,12 @@ func decodeHashes(in []string, check string, index int64, field string) ([]tlog.
 
 // decodeHash decodes one 32-byte hash in canonical standard base64: 44
 // characters, strict padding, no line breaks (which would shorten the result).
-func decodeHash(s string) (tlog.Hash, error) {
-	var h tlog.Hash
+func decodeHash(s string) (h tlog.Hash, err error) {
 	var buf [tlog.HashSize + 1]byte // 44 characters decode to at most 33 bytes
-	if len(s) != 44 {
-		return h, errBadHash
+	n := 0
+	if len(s) == 44 {
+		n, err = base64.StdEncoding.Strict().Decode(buf[:], []byte(s))
 	}
-	n, err := base64.StdEncoding.Strict().Decode(buf[:], []byte(s))
 	if err != nil || n != tlog.HashSize {
 		return h, errBadHash
 	}

@@ -57,10 +57,6 @@ type replay struct {
 	anomalies []Anomaly
 }
 
-func newReplay(root string) *replay {
-	return &replay{root: root, items: map[string]*custody.Item{}, hist: map[string]*ItemHistory{}}
-}
-
 // apply checks one event against the custody rules and the prev links, and
 // applies it. index is the event's leaf index (already checked equal to Seq).
 func (r *replay) apply(index int64, ev *custody.Event) error {

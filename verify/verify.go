@@ -137,7 +137,7 @@ func Verify(bundle []byte, opts Options) (*Result, error) {
 	}
 
 	// Every event: in the tree, well formed, and lawful in custody.
-	r := newReplay(b.Item)
+	r := &replay{root: b.Item, items: map[string]*custody.Item{}, hist: map[string]*ItemHistory{}}
 	for _, e := range b.Events {
 		ev, err := checkEvent(e, cp)
 		if err != nil {
