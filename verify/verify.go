@@ -131,7 +131,7 @@ func Verify(bundle []byte, opts Options) (*Result, error) {
 	}
 	res.Origin, res.TreeSize, res.RootHash = cp.Origin, cp.Size, base64.StdEncoding.EncodeToString(cp.Root[:])
 	if policy != nil {
-		if res.Witnesses, err = checkWitnesses(n, logKey, policy, now); err != nil {
+		if res.Witnesses, err = checkWitnesses(n, policy, now); err != nil {
 			return nil, err
 		}
 	}
@@ -228,7 +228,7 @@ func checkConsistency(b *Bundle, cp *Checkpoint, logKey note.Verifier, old []byt
 // checkWitnesses lists the policy witnesses that validly cosigned the
 // checkpoint (note.Open has already refused a forged cosignature by a policy
 // key) and fails unless they meet the quorum.
-func checkWitnesses(n *note.Note, logKey note.Verifier, p *Policy, now time.Time) (*WitnessResult, error) {
+func checkWitnesses(n *note.Note, p *Policy, now time.Time) (*WitnessResult, error) {
 	res := &WitnessResult{Quorum: p.Quorum, Signed: []Cosignature{}, Missing: []string{}}
 	var signers []string
 	for _, w := range p.Witnesses {
