@@ -154,30 +154,16 @@ func checkSorted(t *testing.T, where string, rep map[string]any) {
 	}
 }
 
-// asOfs are instants across a generated file's timeline, whole minutes: before
-// anything, every 3 hours around the operations, and long after.
 func asOfs(t *testing.T, file []byte) []time.Time {
 	t.Helper()
-	var first time.Time
-	for _, l := range strings.Split(string(file), "\n") {
-		if strings.Contains(l, `"op": "operation.plan"`) {
-			var v struct {
-				H string `json:"h_hour"`
-			}
-			if err := json.Unmarshal([]byte(l), &v); err != nil {
-				t.Fatal(err)
-			}
-			h, _ := parseTime(v.H)
-			if first.IsZero() || h.Before(first) {
-				first = h
-			}
-		}
+	out, err := AsOfInstants(file)
+	if err != nil {
+		t.Fatal(err)
 	}
-	out := []time.Time{time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)}
-	for i := -1; i < 16; i++ {
-		out = append(out, first.Add(time.Duration(i)*3*time.Hour+17*time.Minute))
+	if len(out) != 20 {
+		t.Fatalf("%d as-of instants, want 20", len(out))
 	}
-	return append(out, first.Add(20*24*time.Hour), time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC))
+	return out
 }
 
 // TestOracleRecount recomputes the long-after report's counts with a naive
