@@ -294,3 +294,57 @@ func TestGeneratedCoverage(t *testing.T) {
 		}
 	}
 }
+
+// TestOracleAsOf pins the oracle's meaning on a small hand-written file
+// (testdata/asof.jsonl) at three instants: statuses, detentions, deadlines,
+// items and anomalies as of each, with times in three offsets.
+func TestOracleAsOf(t *testing.T) {
+	file, err := os.ReadFile("testdata/asof.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	common := `"operation": "OP", "case": "C", "sites": 3, "provinces": 2, "sites_by_province": {"Pichincha": 2, "Guayas": 1}, "personnel": 10`
+	tests := []struct{ asOf, want string }{
+		{"2024-01-10T01:15:00-05:00", `{` + common + `, "sites_by_status": {"en_route": 1, "planned": 2},
+			"detentions": 2, "detentions_by_basis": {"warrant": 1, "flagrante": 1}, "detainees_by_role": {"judge": 1, "lawyer": 1},
+			"evidence_items": 0, "evidence_units": 0, "evidence_by_type": {}, "derived_items": 0, "open_items": 0,
+			"custody_anomalies": [], "deadline_violations": []}`},
+		{"2024-01-10T03:30:00-05:00", `{` + common + `, "sites_by_status": {"completed": 1, "aborted": 1, "planned": 1},
+			"detentions": 2, "detentions_by_basis": {"warrant": 1, "flagrante": 1}, "detainees_by_role": {"judge": 1, "lawyer": 1},
+			"evidence_items": 2, "evidence_units": 6, "evidence_by_type": {"phone": 1, "cash": 1}, "derived_items": 0, "open_items": 2,
+			"custody_anomalies": [{"item": "E1", "kind": "seal_mismatch", "at": "2024-01-10T08:00:00Z"}],
+			"deadline_violations": [{"detention": "D2", "person": "P1", "rule": "rights_notice_late", "limit_minutes": 60, "actual_minutes": 61}]}`},
+		{"2024-01-12T00:00:00Z", `{` + common + `, "sites_by_status": {"completed": 1, "aborted": 1, "planned": 1},
+			"detentions": 3, "detentions_by_basis": {"warrant": 2, "flagrante": 1}, "detainees_by_role": {"judge": 1, "lawyer": 1, "police": 1},
+			"evidence_items": 2, "evidence_units": 6, "evidence_by_type": {"phone": 1, "cash": 1}, "derived_items": 2, "open_items": 3,
+			"custody_anomalies": [
+				{"item": "E1", "kind": "seal_mismatch", "at": "2024-01-10T08:00:00Z"},
+				{"item": "E1", "kind": "seal_broken", "at": "2024-01-10T04:00:00-05:00"},
+				{"item": "E1", "kind": "seal_broken", "at": "2024-01-10T09:45:00Z"},
+				{"item": "E1", "kind": "seal_mismatch", "at": "2024-01-10T09:45:00Z"}],
+			"deadline_violations": [
+				{"detention": "D1", "person": "P1", "rule": "hearing_missing", "limit_minutes": 1440, "actual_minutes": null},
+				{"detention": "D2", "person": "P1", "rule": "rights_notice_late", "limit_minutes": 60, "actual_minutes": 61},
+				{"detention": "D5", "person": "P2", "rule": "hearing_late", "limit_minutes": 1440, "actual_minutes": 1441},
+				{"detention": "D5", "person": "P2", "rule": "rights_notice_missing", "limit_minutes": 60, "actual_minutes": null}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.asOf, func(t *testing.T) {
+			asOf, ok := parseTime(tt.asOf)
+			if !ok {
+				t.Fatal("bad as-of")
+			}
+			got, err := Oracle(file, "OP", asOf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want map[string]any
+			if err := json.Unmarshal([]byte(tt.want), &want); err != nil {
+				t.Fatal(err)
+			}
+			if d := Diff(got, want); len(d) > 0 {
+				t.Errorf("as of %s (got, want):\n  %s", tt.asOf, strings.Join(d, "\n  "))
+			}
+		})
+	}
+}
