@@ -22,9 +22,10 @@ type BadLine struct {
 // GenerateBad returns Generate(seed, opts) with exactly one line made
 // invalid, in a way drawn from seed among BadKinds: the file, the 1-based
 // line number and op the import error must name (op "" when the line is not
-// parseable), and what is wrong with it. Lines before it are untouched and
+// parseable), and what is wrong with it. The lines before it are valid and
 // every other line still parses, so any importer, one pass or two, must stop
-// at this line.
+// at this line. A kind either changes one line, inserts one line, or (for
+// ref_defined_later) moves a definition just after its first use.
 func GenerateBad(seed int64, opts Options) (file []byte, line int, op string, reason string) {
 	b := generateBad(seed, opts)
 	return b.File, b.Line, b.Op, b.Reason

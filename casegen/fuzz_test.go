@@ -16,6 +16,11 @@ func FuzzValidate(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(meta[:bytes.IndexByte(meta[20000:], '\n')+20001])
+	asof, err := os.ReadFile("testdata/asof.jsonl")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(asof)
 	f.Add(Generate(1, Options{Sites: 2, ItemsPerSite: 1, Detentions: 2}))
 	for seed := range int64(8) {
 		b := generateBad(seed, Options{Sites: 2, ItemsPerSite: 1, Detentions: 2})

@@ -335,7 +335,7 @@ func (g *gen) operation(c *gCase, n int, h time.Time) {
 		agencies = append(agencies, "SNMLCF")
 	}
 	g.add(newLine("operation.plan", "id", op.id, "case", c.id, "name", "Operativo "+op.id, "h_hour", g.stamp(h),
-		"personnel", personnel, "agencies", agencies, "at", g.stamp(h.Add(-g.minutes(60, 10*24*60))), "by", c.prosecutor))
+		"personnel", personnel, "agencies", agencies, "at", g.stamp(h.Add(-g.minutes(180, 10*24*60))), "by", c.prosecutor))
 	nprov := 1 + g.r.IntN(4)
 	first := g.r.IntN(len(provinces))
 	for si := range g.o.Sites {

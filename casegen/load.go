@@ -63,6 +63,7 @@ func WriteCustodyLoad(w io.Writer, seed int64, events int) error {
 	buf := make([]byte, 0, 512)
 	nItems := (events + loadEventsPerItem - 1) / loadEventsPerItem
 	left := events
+	slots := make([]item, loadWindow) // reused by every window
 	active := make([]*item, 0, loadWindow)
 	for first := 0; first < nItems; first += loadWindow {
 		active = active[:0]
@@ -70,8 +71,10 @@ func WriteCustodyLoad(w io.Writer, seed int64, events int) error {
 		for n := first; n < min(first+loadWindow, nItems); n++ {
 			k := min(loadEventsPerItem, left)
 			left -= k
-			active = append(active, &item{n: n, site: r.IntN(loadSites), holder: r.IntN(loadOfficers), left: k,
-				at: base.Add(time.Duration(r.IntN(60)) * time.Minute)})
+			it := &slots[n-first]
+			*it = item{n: n, site: r.IntN(loadSites), holder: r.IntN(loadOfficers), left: k,
+				at: base.Add(time.Duration(r.IntN(60)) * time.Minute)}
+			active = append(active, it)
 		}
 		for len(active) > 0 {
 			i := r.IntN(len(active))
@@ -109,7 +112,8 @@ func appendSeal(buf []byte, n int) []byte {
 }
 
 func appendPadded(buf []byte, n, width int) []byte {
-	s := strconv.Itoa(n)
+	var d [20]byte
+	s := strconv.AppendInt(d[:0], int64(n), 10)
 	for range width - len(s) {
 		buf = append(buf, '0')
 	}

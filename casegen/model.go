@@ -34,6 +34,7 @@ type mPerson struct {
 type mOperation struct {
 	id, caseID string
 	personnel  int64
+	hHour      time.Time
 }
 
 type mStatus struct {
@@ -166,7 +167,7 @@ func (m *model) check(r *rec) string {
 			}
 		}
 	case "operation.plan":
-		m.operations[s["id"]] = &mOperation{id: s["id"], caseID: s["case"], personnel: r.num["personnel"]}
+		m.operations[s["id"]] = &mOperation{id: s["id"], caseID: s["case"], personnel: r.num["personnel"], hHour: r.times["h_hour"]}
 		m.opOrder = append(m.opOrder, s["id"])
 	case "site.add":
 		m.sites[s["id"]] = &mSite{id: s["id"], operation: s["operation"], province: s["province"]}

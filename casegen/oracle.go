@@ -224,3 +224,29 @@ func deadlineViolations(d *mDetention, asOf time.Time) []any {
 	}
 	return out
 }
+
+// AsOfInstants are as-of instants worth asking a report about for a valid
+// case file: one before anything happened, one every three hours from three
+// hours before the earliest H-hour for two days (17 minutes past, so that
+// they fall between records), and two long after. All are whole minutes.
+func AsOfInstants(file []byte) ([]time.Time, error) {
+	m, err := replay(bytes.NewReader(file), -1)
+	if err != nil {
+		return nil, err
+	}
+	var first time.Time
+	for _, id := range m.opOrder {
+		if h := m.operations[id].hHour; first.IsZero() || h.Before(first) {
+			first = h
+		}
+	}
+	out := []time.Time{time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)}
+	if first.IsZero() {
+		return append(out, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)), nil
+	}
+	first = first.Truncate(time.Minute)
+	for i := -1; i < 16; i++ {
+		out = append(out, first.Add(time.Duration(i)*3*time.Hour+17*time.Minute))
+	}
+	return append(out, first.Add(20*24*time.Hour), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)), nil
+}

@@ -154,30 +154,16 @@ func checkSorted(t *testing.T, where string, rep map[string]any) {
 	}
 }
 
-// asOfs are instants across a generated file's timeline, whole minutes: before
-// anything, every 3 hours around the operations, and long after.
 func asOfs(t *testing.T, file []byte) []time.Time {
 	t.Helper()
-	var first time.Time
-	for _, l := range strings.Split(string(file), "\n") {
-		if strings.Contains(l, `"op": "operation.plan"`) {
-			var v struct {
-				H string `json:"h_hour"`
-			}
-			if err := json.Unmarshal([]byte(l), &v); err != nil {
-				t.Fatal(err)
-			}
-			h, _ := parseTime(v.H)
-			if first.IsZero() || h.Before(first) {
-				first = h
-			}
-		}
+	out, err := AsOfInstants(file)
+	if err != nil {
+		t.Fatal(err)
 	}
-	out := []time.Time{time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)}
-	for i := -1; i < 16; i++ {
-		out = append(out, first.Add(time.Duration(i)*3*time.Hour+17*time.Minute))
+	if len(out) != 20 {
+		t.Fatalf("%d as-of instants, want 20", len(out))
 	}
-	return append(out, first.Add(20*24*time.Hour), time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC))
+	return out
 }
 
 // TestOracleRecount recomputes the long-after report's counts with a naive
@@ -306,5 +292,59 @@ func TestGeneratedCoverage(t *testing.T) {
 		if rep["derived_items"].(float64) < 2 {
 			t.Errorf("seed %d: %v derived items in OP-1", seed, rep["derived_items"])
 		}
+	}
+}
+
+// TestOracleAsOf pins the oracle's meaning on a small hand-written file
+// (testdata/asof.jsonl) at three instants: statuses, detentions, deadlines,
+// items and anomalies as of each, with times in three offsets.
+func TestOracleAsOf(t *testing.T) {
+	file, err := os.ReadFile("testdata/asof.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	common := `"operation": "OP", "case": "C", "sites": 3, "provinces": 2, "sites_by_province": {"Pichincha": 2, "Guayas": 1}, "personnel": 10`
+	tests := []struct{ asOf, want string }{
+		{"2024-01-10T01:15:00-05:00", `{` + common + `, "sites_by_status": {"en_route": 1, "planned": 2},
+			"detentions": 2, "detentions_by_basis": {"warrant": 1, "flagrante": 1}, "detainees_by_role": {"judge": 1, "lawyer": 1},
+			"evidence_items": 0, "evidence_units": 0, "evidence_by_type": {}, "derived_items": 0, "open_items": 0,
+			"custody_anomalies": [], "deadline_violations": []}`},
+		{"2024-01-10T03:30:00-05:00", `{` + common + `, "sites_by_status": {"completed": 1, "aborted": 1, "planned": 1},
+			"detentions": 2, "detentions_by_basis": {"warrant": 1, "flagrante": 1}, "detainees_by_role": {"judge": 1, "lawyer": 1},
+			"evidence_items": 2, "evidence_units": 6, "evidence_by_type": {"phone": 1, "cash": 1}, "derived_items": 0, "open_items": 2,
+			"custody_anomalies": [{"item": "E1", "kind": "seal_mismatch", "at": "2024-01-10T08:00:00Z"}],
+			"deadline_violations": [{"detention": "D2", "person": "P1", "rule": "rights_notice_late", "limit_minutes": 60, "actual_minutes": 61}]}`},
+		{"2024-01-12T00:00:00Z", `{` + common + `, "sites_by_status": {"completed": 1, "aborted": 1, "planned": 1},
+			"detentions": 3, "detentions_by_basis": {"warrant": 2, "flagrante": 1}, "detainees_by_role": {"judge": 1, "lawyer": 1, "police": 1},
+			"evidence_items": 2, "evidence_units": 6, "evidence_by_type": {"phone": 1, "cash": 1}, "derived_items": 2, "open_items": 3,
+			"custody_anomalies": [
+				{"item": "E1", "kind": "seal_mismatch", "at": "2024-01-10T08:00:00Z"},
+				{"item": "E1", "kind": "seal_broken", "at": "2024-01-10T04:00:00-05:00"},
+				{"item": "E1", "kind": "seal_broken", "at": "2024-01-10T09:45:00Z"},
+				{"item": "E1", "kind": "seal_mismatch", "at": "2024-01-10T09:45:00Z"}],
+			"deadline_violations": [
+				{"detention": "D1", "person": "P1", "rule": "hearing_missing", "limit_minutes": 1440, "actual_minutes": null},
+				{"detention": "D2", "person": "P1", "rule": "rights_notice_late", "limit_minutes": 60, "actual_minutes": 61},
+				{"detention": "D5", "person": "P2", "rule": "hearing_late", "limit_minutes": 1440, "actual_minutes": 1441},
+				{"detention": "D5", "person": "P2", "rule": "rights_notice_missing", "limit_minutes": 60, "actual_minutes": null}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.asOf, func(t *testing.T) {
+			asOf, ok := parseTime(tt.asOf)
+			if !ok {
+				t.Fatal("bad as-of")
+			}
+			got, err := Oracle(file, "OP", asOf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want map[string]any
+			if err := json.Unmarshal([]byte(tt.want), &want); err != nil {
+				t.Fatal(err)
+			}
+			if d := Diff(got, want); len(d) > 0 {
+				t.Errorf("as of %s (got, want):\n  %s", tt.asOf, strings.Join(d, "\n  "))
+			}
+		})
 	}
 }

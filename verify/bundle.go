@@ -140,13 +140,17 @@ func decodeHashes(in []string, check string, index int64, field string) ([]tlog.
 	return out, nil
 }
 
-// decodeHash decodes one 32-byte hash in canonical standard base64.
-func decodeHash(s string) (tlog.Hash, error) {
-	var h tlog.Hash
-	raw, err := base64.StdEncoding.Strict().DecodeString(s)
-	if err != nil || len(raw) != tlog.HashSize || base64.StdEncoding.EncodeToString(raw) != s {
+// decodeHash decodes one 32-byte hash in canonical standard base64: 44
+// characters, strict padding, no line breaks (which would shorten the result).
+func decodeHash(s string) (h tlog.Hash, err error) {
+	var buf [tlog.HashSize + 1]byte // 44 characters decode to at most 33 bytes
+	n := 0
+	if len(s) == 44 {
+		n, err = base64.StdEncoding.Strict().Decode(buf[:], []byte(s))
+	}
+	if err != nil || n != tlog.HashSize {
 		return h, errBadHash
 	}
-	copy(h[:], raw)
+	copy(h[:], buf[:n])
 	return h, nil
 }

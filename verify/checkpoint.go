@@ -62,9 +62,6 @@ func ParseCheckpoint(text string) (*Checkpoint, error) {
 			return nil, errors.New("the checkpoint has an empty extension line")
 		}
 	}
-	if len(c.Extensions) == 0 {
-		c.Extensions = nil
-	}
 	return c, nil
 }
 

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
 )
@@ -40,7 +42,7 @@ var _ note.Verifier = (*CosignatureVerifier)(nil)
 func NewCosignatureVerifier(vkey string) (*CosignatureVerifier, error) {
 	name, rest, ok1 := strings.Cut(vkey, "+")
 	hash16, key64, ok2 := strings.Cut(rest, "+")
-	if !ok1 || !ok2 || name == "" || len(hash16) != 8 || strings.ContainsAny(name, " \t\n") {
+	if !ok1 || !ok2 || name == "" || len(hash16) != 8 || !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsSpace) >= 0 {
 		return nil, fmt.Errorf("%q is not a verifier key (name+hash+key)", vkey)
 	}
 	hash, err1 := strconv.ParseUint(hash16, 16, 32)

@@ -1,11 +1,10 @@
 // Package verify checks a custody bundle offline: that its events are the
 // ones a Custodia log signed, and that they form a lawful chain of custody.
-// It is the part of Custodia meant to be read by an outsider, such as an
-// expert witness asked whether its verdict can be trusted. It imports only
-// the standard library, golang.org/x/mod/sumdb/tlog (RFC 6962 Merkle
-// proofs), golang.org/x/mod/sumdb/note (signed notes) and Custodia's
-// custody package (canonical events and the custody rules), and it reads
-// no database, network or clock beyond Options.Now.
+// It is written to be read by an outsider, such as an expert witness asked
+// whether its verdict can be trusted. It imports only the standard library,
+// golang.org/x/mod/sumdb/tlog (RFC 6962 Merkle proofs), .../note (signed
+// notes) and Custodia's custody package (canonical events, custody rules).
+// It reads no database, network or file.
 //
 // # The bundle
 //
@@ -58,12 +57,11 @@
 //
 // # What Verify does not check
 //
-// It cannot prove that no events of the item exist after the bundle's last
-// one: a newer checkpoint, or witnesses, narrow that gap. It does not know
-// who the officers are, so it cannot check that a receiver is an officer. It
-// trusts the log key it is given: with the bundle's own key it proves
-// integrity, not origin. It does not check the claimed times against a
-// clock; it shows both the claimed time and the time the log recorded it.
+// That no events of the item exist after the bundle's last one (a newer
+// checkpoint, or witnesses, narrow that gap). That a receiver is an officer:
+// it does not know the officers. Who holds the log key: with the bundle's own
+// key it proves integrity, not origin. Claimed times against a clock: it
+// shows the claimed time and the time the log recorded the event.
 //
 // # Witnesses
 //

@@ -92,9 +92,6 @@ func ParseTLogProof(text []byte) (*InclusionProof, error) {
 		return nil, fmt.Errorf("the tlog-proof's index %q is not a decimal number", num)
 	}
 	p.Index = index
-	if len(lines)-1 > MaxProofHashes {
-		return nil, errors.New("the tlog-proof has too many hashes")
-	}
 	for _, l := range lines[1:] {
 		h, err := decodeHash(l)
 		if err != nil {

@@ -57,17 +57,15 @@ type replay struct {
 	anomalies []Anomaly
 }
 
-func newReplay(root string) *replay {
-	return &replay{root: root, items: map[string]*custody.Item{}, hist: map[string]*ItemHistory{}}
-}
-
 // apply checks one event against the custody rules and the prev links, and
 // applies it. index is the event's leaf index (already checked equal to Seq).
 func (r *replay) apply(index int64, ev *custody.Event) error {
 	rec, err := custody.DecodeItemRecord(ev.Op, ev.Record)
 	if err != nil {
-		return invalid(CheckCustody, index, "record", "el evento no es un acto de custodia legible (%s): %v",
-			"the event is not a readable custody event (%s): %v", ev.Op, err)
+		ce := &custody.Error{Message: err.Error(), MessageEN: err.Error()}
+		errors.As(err, &ce)
+		return invalid(CheckCustody, index, "record", "el evento no es un acto de custodia legible (%[1]s): %[2]s",
+			"the event is not a readable custody event (%[1]s): %[3]s", ev.Op, ce.Localized("es"), ce.Localized("en"))
 	}
 	id, atText, actor, detail := describe(rec)
 	at, err := custody.ParseTime(atText)

@@ -11,17 +11,14 @@ import (
 
 // label returns an op or anomaly in plain words, Spanish and English.
 func label(key string) (es, en string) {
-	l, ok := map[string][2]string{
+	l := map[string][2]string{
 		custody.OpSeize: {"secuestro", "seizure"}, custody.OpTransfer: {"entrega", "handover"},
 		custody.OpOpen: {"apertura", "opening"}, custody.OpSeal: {"sellado", "sealing"},
 		custody.OpDerive: {"derivación", "derivation"}, custody.OpAttach: {"anexo de archivo", "file attached"},
 		custody.OpPresent: {"presentación en audiencia", "presented in court"}, custody.OpDispose: {"disposición final", "disposal"},
 		custody.AnomalySealBroken:   {"SELLO ROTO", "SEAL BROKEN"},
 		custody.AnomalySealMismatch: {"NÚMERO DE SELLO DISTINTO", "SEAL NUMBER DIFFERS"},
-	}[key]
-	if !ok {
-		return key, key
-	}
+	}[key] // every op and anomaly a Result can hold is listed
 	return l[0], l[1]
 }
 

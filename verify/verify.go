@@ -102,7 +102,7 @@ func Verify(bundle []byte, opts Options) (*Result, error) {
 	}
 
 	// The key: the caller's, or else the bundle's own.
-	res := &Result{Item: b.Item, LogKey: opts.TrustedKey, KeySource: KeyTrusted, EventCount: len(b.Events),
+	res := &Result{Item: b.Item, LogKey: strings.TrimSpace(opts.TrustedKey), KeySource: KeyTrusted, EventCount: len(b.Events),
 		VerifiedAt: now.UTC().Format(time.RFC3339), Anomalies: []Anomaly{}}
 	if res.LogKey == "" {
 		res.LogKey, res.KeySource = b.PublicKey, KeyBundle
@@ -131,13 +131,13 @@ func Verify(bundle []byte, opts Options) (*Result, error) {
 	}
 	res.Origin, res.TreeSize, res.RootHash = cp.Origin, cp.Size, base64.StdEncoding.EncodeToString(cp.Root[:])
 	if policy != nil {
-		if res.Witnesses, err = checkWitnesses(n, logKey, policy, now); err != nil {
+		if res.Witnesses, err = checkWitnesses(n, policy, now); err != nil {
 			return nil, err
 		}
 	}
 
 	// Every event: in the tree, well formed, and lawful in custody.
-	r := newReplay(b.Item)
+	r := &replay{root: b.Item, items: map[string]*custody.Item{}, hist: map[string]*ItemHistory{}}
 	for _, e := range b.Events {
 		ev, err := checkEvent(e, cp)
 		if err != nil {
@@ -228,7 +228,7 @@ func checkConsistency(b *Bundle, cp *Checkpoint, logKey note.Verifier, old []byt
 // checkWitnesses lists the policy witnesses that validly cosigned the
 // checkpoint (note.Open has already refused a forged cosignature by a policy
 // key) and fails unless they meet the quorum.
-func checkWitnesses(n *note.Note, logKey note.Verifier, p *Policy, now time.Time) (*WitnessResult, error) {
+func checkWitnesses(n *note.Note, p *Policy, now time.Time) (*WitnessResult, error) {
 	res := &WitnessResult{Quorum: p.Quorum, Signed: []Cosignature{}, Missing: []string{}}
 	var signers []string
 	for _, w := range p.Witnesses {
@@ -254,13 +254,8 @@ func checkWitnesses(n *note.Note, logKey note.Verifier, p *Policy, now time.Time
 		res.Ignored = append(res.Ignored, s.Name)
 	}
 	if res.Met = p.Satisfied(signers); !res.Met {
-		names := make([]string, len(res.Signed))
-		for i, c := range res.Signed {
-			names[i] = c.Witness
-		}
-		signedList, missing := strings.Join(names, ", "), strings.Join(res.Missing, ", ")
 		return nil, fail(custody.ERule, CheckPolicy, -1, "", "las cofirmas no alcanzan el quórum %q de la política: firmaron [%s]; faltan [%s]",
-			"the cosignatures do not meet the policy's quorum %q: signed [%s]; missing [%s]", p.Quorum, signedList, missing)
+			"the cosignatures do not meet the policy's quorum %q: signed [%s]; missing [%s]", p.Quorum, strings.Join(signers, ", "), strings.Join(res.Missing, ", "))
 	}
 	return res, nil
 }

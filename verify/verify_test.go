@@ -406,6 +406,12 @@ func TestVerifyCosignature(t *testing.T) {
 	if got, err := VerifyCosignature(body, line, w.vkey); err != nil || !got.Equal(ts) {
 		t.Errorf("VerifyCosignature = %v, %v; want %v", got, err, ts)
 	}
+	// The cosignature line of the C2SP tlog-cosignature example: key ID,
+	// then the timestamp the example's signed message shows.
+	ex, _ := base64.StdEncoding.DecodeString("jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==")
+	if len(ex) != 4+8+64 || cosignatureTime(ex[4:]).Unix() != 1679315147 {
+		t.Errorf("spec example: %d bytes, time %v", len(ex), cosignatureTime(ex[4:]))
+	}
 	for name, tc := range map[string][3]string{
 		"other key":    {body, line, x.vkey},
 		"other body":   {strings.Replace(body, "\n1\n", "\n2\n", 1), line, w.vkey},
@@ -540,5 +546,47 @@ func TestParseCheckpoint(t *testing.T) {
 		if _, err := ParseCheckpoint(bad); err == nil {
 			t.Errorf("ParseCheckpoint(%q) passed", bad)
 		}
+	}
+}
+
+func TestDerivedTransitively(t *testing.T) {
+	l := newTestLog(t)
+	l.add(custody.OpSeize, &custody.Seize{ID: "E-1", Case: "C-1", Type: "laptop", Description: "d", SeizedAt: "2023-09-12T05:00:00-05:00", SeizedBy: "P-A"})
+	l.add(custody.OpDerive, &custody.Derive{ID: "E-1-IMG", Parent: "E-1", Type: "forensic_image", Description: "d", At: "2023-09-12T06:00:00-05:00", By: "P-A"})
+	l.other()
+	l.add(custody.OpDerive, &custody.Derive{ID: "E-1-EXT", Parent: "E-1-IMG", Type: "extraction", Description: "d", At: "2023-09-12T07:00:00-05:00", By: "P-A"})
+	l.add(custody.OpTransfer, &custody.Transfer{Item: "E-1-EXT", From: "P-A", To: "P-B", At: "2023-09-12T08:00:00-05:00", Purpose: "analysis", SealCondition: "none"})
+	l.add(custody.OpDispose, &custody.Dispose{Item: "E-1-IMG", At: "2023-09-12T09:00:00-05:00", By: "P-A", Method: "destroyed"})
+	res, err := Verify(marshal(t, l.bundle("E-1")), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range res.Items {
+		got = append(got, h.ID+"/"+h.Parent+"/"+h.Holder+"/"+strings.Repeat("disposed", btoi(h.Disposed)))
+	}
+	if want := "E-1//P-A/ E-1-IMG/E-1/P-A/disposed E-1-EXT/E-1-IMG/P-B/"; strings.Join(got, " ") != want {
+		t.Errorf("items %q; want %q", strings.Join(got, " "), want)
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func TestErrorMessages(t *testing.T) {
+	e := fail(custody.ERule, CheckCustody, 12, "from", "%s no tiene la evidencia", "%s does not hold the item", "P-X")
+	if got, want := e.Error(), `evento 12: campo "from": P-X no tiene la evidencia / event 12: field "from": P-X does not hold the item`; got != want {
+		t.Errorf("Error() = %q; want %q", got, want)
+	}
+	if got := fail(custody.EInvalid, CheckBundle, -1, "", "mal", "bad").Localized("en"); got != "bad" {
+		t.Errorf("Localized = %q", got)
+	}
+	data, _ := json.Marshal(e)
+	if !strings.Contains(string(data), `"index":12`) || !strings.Contains(string(data), `"message_en":"P-X does not hold the item"`) {
+		t.Errorf("JSON %s", data)
 	}
 }
