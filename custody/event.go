@@ -118,19 +118,16 @@ var (
 // DecodeEvent parses canonical event bytes. It fails unless data is exactly
 // the canonical encoding of the event it holds, so that two different byte
 // strings never pass for the same event.
+//
+// An event's canonical form has a fixed member order, so DecodeEvent reads
+// it in one pass and requires every string and number to be written as RFC
+// 8785 writes it; the record, the one free-form part, is checked with
+// Canonical. TestDecodeEventMatchesGeneric holds this equal to
+// canonicalising and decoding with encoding/json.
 func DecodeEvent(data []byte) (*Event, error) {
-	canon, err := Canonical(data)
+	e, err := decodeEnvelope(data)
 	if err != nil {
-		return nil, fmt.Errorf("event is not valid JSON: %w", err)
-	}
-	if !bytes.Equal(canon, data) {
-		return nil, errors.New("event bytes are not in canonical form (RFC 8785)")
-	}
-	var e Event
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil {
-		return nil, fmt.Errorf("event: %w", err)
+		return nil, fmt.Errorf("event is not in canonical form (RFC 8785): %w", err)
 	}
 	switch {
 	case e.V != EventVersion:
@@ -158,7 +155,7 @@ func DecodeEvent(data []byte) (*Event, error) {
 			return nil, fmt.Errorf("event prev[%q] = %d does not precede the event", item, seq)
 		}
 	}
-	return &e, nil
+	return e, nil
 }
 
 // FileSHA256 is the hex SHA-256 of a case file, as recorded in Import.
@@ -178,4 +175,177 @@ func ParseTime(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time with an offset", s)
 	}
 	return t, nil
+}
+
+// envelope reads the fixed layout of a canonical event.
+type envelope struct {
+	parser
+	scratch bytes.Buffer
+}
+
+func (p *envelope) expect(lit string) error {
+	if !bytes.HasPrefix(p.data[p.i:], []byte(lit)) {
+		return p.errorf("expected %s", lit)
+	}
+	p.i += len(lit)
+	return nil
+}
+
+func (p *envelope) has(lit string) bool {
+	if bytes.HasPrefix(p.data[p.i:], []byte(lit)) {
+		p.i += len(lit)
+		return true
+	}
+	return false
+}
+
+// canonString reads a string and checks it is escaped as RFC 8785 does.
+func (p *envelope) canonString() (string, error) {
+	if p.i >= len(p.data) || p.data[p.i] != '"' {
+		return "", p.errorf("expected a string")
+	}
+	start := p.i
+	s, err := p.str()
+	if err != nil {
+		return "", err
+	}
+	p.scratch.Reset()
+	writeString(&p.scratch, s)
+	if !bytes.Equal(p.scratch.Bytes(), p.data[start:p.i]) {
+		return "", p.errorf("string not escaped canonically")
+	}
+	return s, nil
+}
+
+// canonInt reads an integer written canonically.
+func (p *envelope) canonInt() (int64, error) {
+	if p.i >= len(p.data) || p.data[p.i] != '-' && (p.data[p.i] < '0' || p.data[p.i] > '9') {
+		return 0, p.errorf("expected an integer")
+	}
+	v, err := p.num()
+	if err != nil {
+		return 0, err
+	}
+	return v.(int64), nil
+}
+
+func decodeEnvelope(data []byte) (*Event, error) {
+	p := &envelope{parser: parser{data: data}}
+	e := &Event{}
+	var err error
+	if err = p.expect(`{"op":`); err != nil {
+		return nil, err
+	}
+	if e.Op, err = p.canonString(); err != nil {
+		return nil, err
+	}
+	if p.has(`,"prev":{`) {
+		e.Prev = map[string]int64{}
+		last := ""
+		for first := true; ; first = false {
+			if p.has("}") {
+				if first {
+					return nil, p.errorf("empty prev")
+				}
+				break
+			}
+			if !first {
+				if err := p.expect(","); err != nil {
+					return nil, err
+				}
+			}
+			k, err := p.canonString()
+			if err != nil {
+				return nil, err
+			}
+			if !first && !lessUTF16(last, k) {
+				return nil, p.errorf("prev keys out of order")
+			}
+			last = k
+			if err := p.expect(":"); err != nil {
+				return nil, err
+			}
+			if e.Prev[k], err = p.canonInt(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err = p.expect(`,"record":`); err != nil {
+		return nil, err
+	}
+	start := p.i
+	if p.i >= len(p.data) || p.data[p.i] != '{' || !p.skip(0) {
+		return nil, p.errorf("record is not an object")
+	}
+	rec := data[start:p.i]
+	canon, err := Canonical(rec)
+	if err != nil {
+		return nil, fmt.Errorf("record: %w", err)
+	}
+	if !bytes.Equal(canon, rec) {
+		return nil, errors.New("record is not in canonical form")
+	}
+	e.Record = json.RawMessage(rec)
+	if err = p.expect(`,"recorded":{`); err != nil {
+		return nil, err
+	}
+	if p.has(`"account":`) {
+		if e.Recorded.Account, err = p.canonString(); err != nil {
+			return nil, err
+		}
+		if err = p.expect(","); err != nil {
+			return nil, err
+		}
+	}
+	if err = p.expect(`"at":`); err != nil {
+		return nil, err
+	}
+	if e.Recorded.At, err = p.canonString(); err != nil {
+		return nil, err
+	}
+	if p.has(`,"import":{"line":`) {
+		imp := &Import{}
+		line, err := p.canonInt()
+		if err != nil {
+			return nil, err
+		}
+		imp.Line = int(line)
+		if err = p.expect(`,"sha256":`); err != nil {
+			return nil, err
+		}
+		if imp.SHA256, err = p.canonString(); err != nil {
+			return nil, err
+		}
+		if err = p.expect("}"); err != nil {
+			return nil, err
+		}
+		e.Recorded.Import = imp
+	}
+	if err = p.expect(`},"salt":`); err != nil {
+		return nil, err
+	}
+	if e.Salt, err = p.canonString(); err != nil {
+		return nil, err
+	}
+	if err = p.expect(`,"seq":`); err != nil {
+		return nil, err
+	}
+	if e.Seq, err = p.canonInt(); err != nil {
+		return nil, err
+	}
+	if err = p.expect(`,"v":`); err != nil {
+		return nil, err
+	}
+	v, err := p.canonInt()
+	if err != nil {
+		return nil, err
+	}
+	e.V = int(v)
+	if err = p.expect("}"); err != nil {
+		return nil, err
+	}
+	if p.i != len(data) {
+		return nil, p.errorf("data after the event")
+	}
+	return e, nil
 }
