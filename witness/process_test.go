@@ -269,7 +269,9 @@ func TestMainUsage(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errb bytes.Buffer
 	done := make(chan int)
-	go func() { done <- witness.Main(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, &out, &errb) }()
+	go func() {
+		done <- witness.Main(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, &out, &errb)
+	}()
 	time.Sleep(300 * time.Millisecond)
 	cancel()
 	if code := <-done; code != 0 || !strings.Contains(out.String(), "log: "+l.Origin()) {
