@@ -373,13 +373,14 @@ func TestAttackForgedCosignature(t *testing.T) {
 		}
 	}
 	// A checkpoint whose log signature is forged is set aside by the monitor.
-	cp := checkpoint(t, l)
-	i := bytes.Index(cp, []byte("\n\n— "))
-	bad := bytes.Clone(cp)
-	bad[len(bad)-3] ^= 1
-	if i < 0 {
-		t.Fatal("no signature")
+	text, sigs, _ := bytes.Cut(checkpoint(t, l), []byte("\n\n"))
+	parsed, err := witness.ParseSignatureLines(sigs)
+	if err != nil {
+		t.Fatal(err)
 	}
+	raw, _ := base64.StdEncoding.DecodeString(parsed[0].Base64)
+	raw[10] ^= 1
+	bad := []byte(string(text) + "\n\n— " + parsed[0].Name + " " + base64.StdEncoding.EncodeToString(raw) + "\n")
 	rep, _ := monitor.Check(ctx, cfgM, []monitor.Input{{Source: "forged log signature", Note: bad}})
 	if !rep.Invalid() || len(rep.Observations) != 0 {
 		t.Fatalf("forged log signature accepted: %+v", rep)

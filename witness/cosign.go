@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
 )
@@ -41,21 +42,19 @@ func cosigKeyHash(name string, pub ed25519.PublicKey) uint32 {
 	return binary.BigEndian.Uint32(h.Sum(nil))
 }
 
-// validKeyName reports whether name can be a note key name: non-empty, no
-// spaces or other white space, no '+'.
+// validKeyName reports whether name can be a note key name: non-empty
+// UTF-8, no white space or control characters, no '+'.
 func validKeyName(name string) bool {
-	if name == "" || strings.ContainsRune(name, '+') {
+	if name == "" || !utf8.ValidString(name) || strings.ContainsRune(name, '+') {
 		return false
 	}
 	for _, r := range name {
-		if unicode.IsSpace(r) || r < 0x20 || r == utf8RuneError {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
 			return false
 		}
 	}
 	return true
 }
-
-const utf8RuneError = '\uFFFD'
 
 // cosignedMessage is the message a cosignature/v1 signs: the header line,
 // the timestamp line and the checkpoint's note text.
