@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,6 +120,21 @@ func TestAttackRollbackFork(t *testing.T) {
 	if findKind(rep, monitor.KindInconsistent) == nil {
 		t.Fatalf("monitor missed the inconsistent pair: %+v", rep.Findings)
 	}
+	// The monitor command, reading the witness's served checkpoint over
+	// HTTP and the forged checkpoint from a file, proves the fork too.
+	forgedFile := filepath.Join(t.TempDir(), "forged.txt")
+	if err := os.WriteFile(forgedFile, forged, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	served := ws[2].http.URL + "/checkpoint/" + url.PathEscape(l.Origin())
+	if code := monitor.Main(ctx, []string{served, forgedFile, "--key", l.VKey(), "--witness", ws[2].vkey}, &out, &errOut); code != 1 {
+		t.Fatalf("monitor on the witness's checkpoint: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "cosignantes/cosigners "+ws[2].name) || !strings.Contains(out.String(), string(forged)) {
+		t.Fatalf("monitor output:\n%s", out.String())
+	}
+
 	// The witness kept the refused, log-signed request; the monitor reads it.
 	refs, err := ws[0].srv.Refusals(ctx, l.Origin())
 	if err != nil || len(refs) == 0 {
