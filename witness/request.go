@@ -1,0 +1,103 @@
+package witness
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// MaxProofLines is the most consistency proof lines an add-checkpoint request
+// may carry (c2sp.org/tlog-witness: a client MUST NOT send more than 63).
+const MaxProofLines = 63
+
+// MaxRequestSize bounds an add-checkpoint request body: the old size line,
+// 63 proof lines of 45 bytes, a blank line and a checkpoint note.
+const MaxRequestSize = 32 + MaxProofLines*45 + 1 + MaxCheckpointSize
+
+// AddCheckpointRequest is the body of a c2sp.org/tlog-witness add-checkpoint
+// request: "the witness last cosigned size OldSize; here is the proof that
+// Checkpoint extends it".
+type AddCheckpointRequest struct {
+	OldSize    int64
+	Proof      tlog.TreeProof
+	Checkpoint []byte // the signed checkpoint note, signature lines included
+}
+
+// ParseAddCheckpoint parses an add-checkpoint request body. It checks the
+// framing only: the checkpoint's signatures and the proof are the witness's
+// business.
+func ParseAddCheckpoint(body []byte) (*AddCheckpointRequest, error) {
+	bad := func(line int, es, en string) error {
+		return fmt.Errorf("cuerpo de add-checkpoint, línea %d: %s / add-checkpoint body, line %d: %s", line, es, line, en)
+	}
+	if len(body) > MaxRequestSize {
+		return nil, bad(0, "demasiado largo", "too long")
+	}
+	var req AddCheckpointRequest
+	rest := body
+	next := func() ([]byte, bool) {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			return nil, false
+		}
+		line := rest[:i]
+		rest = rest[i+1:]
+		return line, true
+	}
+	line, ok := next()
+	if !ok {
+		return nil, bad(1, "falta la línea old", "missing old line")
+	}
+	num, found := bytes.CutPrefix(line, []byte("old "))
+	if !found {
+		return nil, bad(1, "debe empezar por \"old \"", "must start with \"old \"")
+	}
+	n, err := parseDecimal(num)
+	if err != nil {
+		return nil, bad(1, "tamaño anterior: "+err.Error(), "old size: "+err.Error())
+	}
+	req.OldSize = n
+	for i := 2; ; i++ {
+		line, ok := next()
+		if !ok {
+			return nil, bad(i, "falta la línea vacía antes del punto de control", "missing blank line before the checkpoint")
+		}
+		if len(line) == 0 {
+			break
+		}
+		if len(req.Proof) == MaxProofLines {
+			return nil, bad(i, "más de 63 líneas de prueba", "more than 63 proof lines")
+		}
+		h, err := parseHash(line)
+		if err != nil {
+			return nil, bad(i, "prueba: "+err.Error(), "proof: "+err.Error())
+		}
+		req.Proof = append(req.Proof, h)
+	}
+	if len(rest) == 0 {
+		return nil, bad(0, "falta el punto de control", "missing checkpoint")
+	}
+	if len(rest) > MaxCheckpointSize {
+		return nil, bad(0, "punto de control demasiado largo", "checkpoint too long")
+	}
+	req.Checkpoint = rest
+	return &req, nil
+}
+
+// Marshal formats r as an add-checkpoint request body.
+func (r *AddCheckpointRequest) Marshal() []byte {
+	var b bytes.Buffer
+	b.WriteString("old ")
+	b.WriteString(strconv.FormatInt(r.OldSize, 10))
+	b.WriteByte('\n')
+	for _, h := range r.Proof {
+		b.WriteString(base64.StdEncoding.EncodeToString(h[:]))
+		b.WriteByte('\n')
+	}
+	b.WriteByte('\n')
+	b.Write(r.Checkpoint)
+	return b.Bytes()
+}
