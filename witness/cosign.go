@@ -3,7 +3,6 @@ package witness
 import (
 	"bytes"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -15,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/custodia-ec/custodia/verify"
 )
 
 // algCosignatureV1 is the signature type byte of an Ed25519 cosignature/v1
@@ -32,14 +33,14 @@ const algEd25519 = 0x01
 // maxTimestamp is the largest timestamp a cosignature may carry (2^63-1).
 const maxTimestamp = 1<<63 - 1
 
-// cosigKeyHash is the cosignature/v1 key ID: the first four bytes of
-// SHA-256(name || "\n" || 0x04 || public key), big-endian.
+// cosigKeyHash is the cosignature/v1 key ID, as package verify computes it
+// for the verifier: one definition for both sides.
 func cosigKeyHash(name string, pub ed25519.PublicKey) uint32 {
-	h := sha256.New()
-	h.Write([]byte(name))
-	h.Write([]byte{'\n', algCosignatureV1})
-	h.Write(pub)
-	return binary.BigEndian.Uint32(h.Sum(nil))
+	v, err := verify.NewCosignatureVerifier(verify.CosignatureVKey(name, pub))
+	if err != nil {
+		return 0 // only for an invalid name, which callers refuse first
+	}
+	return v.KeyHash()
 }
 
 // validKeyName reports whether name can be a note key name: non-empty
@@ -56,16 +57,10 @@ func validKeyName(name string) bool {
 	return true
 }
 
-// cosignedMessage is the message a cosignature/v1 signs: the header line,
-// the timestamp line and the checkpoint's note text.
+// cosignedMessage is the message a cosignature/v1 signs (see
+// verify.CosignatureMessage).
 func cosignedMessage(ts uint64, text []byte) []byte {
-	var b bytes.Buffer
-	b.Grow(40 + len(text))
-	b.WriteString("cosignature/v1\ntime ")
-	b.WriteString(strconv.FormatUint(ts, 10))
-	b.WriteByte('\n')
-	b.Write(text)
-	return b.Bytes()
+	return verify.CosignatureMessage(string(text), ts)
 }
 
 // GenerateKey makes a new cosigner key named name. skey is the private key
@@ -87,10 +82,7 @@ func GenerateKey(rand io.Reader, name string) (skey, vkey string, err error) {
 	return skey, cosigVKey(name, pub), nil
 }
 
-func cosigVKey(name string, pub ed25519.PublicKey) string {
-	return fmt.Sprintf("%s+%08x+%s", name, cosigKeyHash(name, pub),
-		base64.StdEncoding.EncodeToString(append([]byte{algCosignatureV1}, pub...)))
-}
+func cosigVKey(name string, pub ed25519.PublicKey) string { return verify.CosignatureVKey(name, pub) }
 
 // Cosigner makes cosignature/v1 signatures (c2sp.org/tlog-cosignature) with
 // one Ed25519 key. It holds no state beyond the key: deciding whether a
@@ -209,10 +201,9 @@ func noteText(msg []byte) []byte {
 
 // NewVerifier returns a note.Verifier for cosignature/v1 signatures made by
 // the key vkey (type 0x04; a plain Ed25519 note vkey, type 0x01, is read as
-// the same key used for cosignatures).
-//
-// It exists so that this package can check the cosignatures it gathers;
-// the offline verifier in package verify has its own, and the two must agree.
+// the same key used for cosignatures). The checking itself is package
+// verify's, so that the witness side and the offline verifier cannot
+// disagree.
 func NewVerifier(vkey string) (note.Verifier, error) {
 	bad := func(why string) error {
 		return fmt.Errorf("clave pública de testigo inválida (%s): %q / invalid witness public key (%s): %q", why, vkey, why, vkey)
@@ -225,45 +216,25 @@ func NewVerifier(vkey string) (note.Verifier, error) {
 	if !validKeyName(name) || len(hash16) != 8 {
 		return nil, bad("nombre o hash / name or hash")
 	}
-	hash, err := strconv.ParseUint(hash16, 16, 32)
-	if err != nil {
-		return nil, bad("hash")
-	}
 	raw, err := base64.StdEncoding.DecodeString(key64)
 	if err != nil || len(raw) != 1+ed25519.PublicKeySize {
 		return nil, bad("base64")
 	}
-	pub := ed25519.PublicKey(raw[1:])
-	v := &cosigVerifier{name: name, hash: cosigKeyHash(name, pub), pub: pub}
 	switch raw[0] {
 	case algCosignatureV1:
-		if uint32(hash) != v.hash {
-			return nil, bad("el hash no corresponde / hash mismatch")
-		}
 	case algEd25519:
+		if _, err := strconv.ParseUint(hash16, 16, 32); err != nil {
+			return nil, bad("hash")
+		}
+		vkey = verify.CosignatureVKey(name, ed25519.PublicKey(raw[1:]))
 	default:
 		return nil, bad(fmt.Sprintf("tipo 0x%02x / type 0x%02x", raw[0], raw[0]))
 	}
+	v, err := verify.NewCosignatureVerifier(strings.TrimSpace(vkey))
+	if err != nil {
+		return nil, bad(err.Error())
+	}
 	return v, nil
-}
-
-type cosigVerifier struct {
-	name string
-	hash uint32
-	pub  ed25519.PublicKey
-}
-
-func (v *cosigVerifier) Name() string    { return v.name }
-func (v *cosigVerifier) KeyHash() uint32 { return v.hash }
-func (v *cosigVerifier) Verify(msg, sig []byte) bool {
-	if len(sig) != 8+ed25519.SignatureSize {
-		return false
-	}
-	ts := binary.BigEndian.Uint64(sig)
-	if ts > maxTimestamp {
-		return false
-	}
-	return ed25519.Verify(v.pub, cosignedMessage(ts, msg), sig[8:])
 }
 
 // CosignatureTime returns the timestamp inside a cosignature/v1 signature.

@@ -21,6 +21,8 @@ import (
 
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/monitor"
+	"github.com/custodia-ec/custodia/witness"
 )
 
 func main() {
@@ -40,10 +42,12 @@ type env struct {
 }
 
 type command struct {
-	name    string
-	usage   string // Spanish / English
-	run     func(e *env, args []string) error
-	hasJSON bool
+	name  string
+	usage string
+	run   func(e *env, args []string) error
+	// main is set for commands that live in their own package with a
+	// main-like entry point, which prints its own errors.
+	main func(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 func commands() []command {
@@ -57,6 +61,8 @@ func commands() []command {
 		{name: "checkpoint", usage: "checkpoint", run: cmdCheckpoint},
 		{name: "verify", usage: "verify FILE [--key KEY] [--checkpoint FILE] [--policy FILE] [--json]", run: cmdVerify},
 		{name: "demo", usage: "demo [--keep]", run: cmdDemo},
+		{name: "witness", usage: "witness serve --data DIR [--addr HOST:PORT] [--log ORIGIN=VKEY]... | witness key --data DIR", main: witness.Main},
+		{name: "monitor", usage: "monitor FILE... [--key VKEY] [--log URL] [--witness VKEY]... [--json]", main: monitor.Main},
 	}
 }
 
@@ -91,6 +97,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
+			if c.main != nil {
+				return c.main(ctx, args[1:], stdout, stderr)
+			}
 			err := c.run(e, args[1:])
 			if err == nil {
 				return 0
