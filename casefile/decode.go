@@ -68,23 +68,12 @@ func Decode(line []byte) (string, any, *custody.Error) {
 		}
 		op = *head.Op
 	}
-	rec, wrapper := newRecord(op)
+	rec := newRecord(op)
 	if rec == nil {
 		return "", nil, custody.Errorf(custody.EInvalid, "op", "operación desconocida %q", "unknown op %q", op)
 	}
-	if bad, dup := custody.CheckMembers(line, rec, "op"); bad != "" {
-		if dup {
-			return op, nil, custody.Errorf(custody.EInvalid, bad, "campo repetido", "repeated field")
-		}
-		return op, nil, custody.Errorf(custody.EInvalid, bad, "campo desconocido", "unknown field")
-	}
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(wrapper); err != nil {
-		return op, nil, jsonError(err)
-	}
-	if dec.More() {
-		return op, nil, custody.Errorf(custody.EInvalid, "", "hay datos después del objeto JSON", "data after the JSON object")
+	if err := custody.DecodeStrict(line, rec, "op"); err != nil {
+		return op, nil, err
 	}
 	if err := Validate(op, rec); err != nil {
 		return op, nil, err
@@ -133,147 +122,61 @@ func jsonError(err error) *custody.Error {
 	return custody.Errorf(custody.EInvalid, "", "JSON mal formado: %v", "malformed JSON: %v", err)
 }
 
-// newRecord returns a new record of op's type, and a wrapper around it that
-// also accepts the "op" member, so that a line is decoded in one strict pass.
-func newRecord(op string) (rec, wrapper any) {
+// newRecord returns a new record of op's type, nil for an unknown op.
+func newRecord(op string) any {
 	switch op {
 	case OpAgency:
-		r := new(Agency)
-		return r, &struct {
-			Op string `json:"op"`
-			*Agency
-		}{Agency: r}
+		return new(Agency)
 	case OpOfficer:
-		r := new(Officer)
-		return r, &struct {
-			Op string `json:"op"`
-			*Officer
-		}{Officer: r}
+		return new(Officer)
 	case OpCase:
-		r := new(Case)
-		return r, &struct {
-			Op string `json:"op"`
-			*Case
-		}{Case: r}
+		return new(Case)
 	case OpPerson:
-		r := new(Person)
-		return r, &struct {
-			Op string `json:"op"`
-			*Person
-		}{Person: r}
+		return new(Person)
 	case OpOrganization:
-		r := new(Organization)
-		return r, &struct {
-			Op string `json:"op"`
-			*Organization
-		}{Organization: r}
+		return new(Organization)
 	case OpLink:
-		r := new(Link)
-		return r, &struct {
-			Op string `json:"op"`
-			*Link
-		}{Link: r}
+		return new(Link)
 	case OpOperation:
-		r := new(Operation)
-		return r, &struct {
-			Op string `json:"op"`
-			*Operation
-		}{Operation: r}
+		return new(Operation)
 	case OpSite:
-		r := new(Site)
-		return r, &struct {
-			Op string `json:"op"`
-			*Site
-		}{Site: r}
+		return new(Site)
 	case OpSiteStatus:
-		r := new(SiteStatus)
-		return r, &struct {
-			Op string `json:"op"`
-			*SiteStatus
-		}{SiteStatus: r}
+		return new(SiteStatus)
 	case OpDetention:
-		r := new(Detention)
-		return r, &struct {
-			Op string `json:"op"`
-			*Detention
-		}{Detention: r}
+		return new(Detention)
 	case OpDetentionUpd:
-		r := new(DetentionUpdate)
-		return r, &struct {
-			Op string `json:"op"`
-			*DetentionUpdate
-		}{DetentionUpdate: r}
+		return new(DetentionUpdate)
 	case OpStatement:
-		r := new(Statement)
-		return r, &struct {
-			Op string `json:"op"`
-			*Statement
-		}{Statement: r}
+		return new(Statement)
 	case custody.OpSeize:
-		r := new(custody.Seize)
-		return r, &struct {
-			Op string `json:"op"`
-			*custody.Seize
-		}{Seize: r}
+		return new(custody.Seize)
 	case custody.OpTransfer:
-		r := new(custody.Transfer)
-		return r, &struct {
-			Op string `json:"op"`
-			*custody.Transfer
-		}{Transfer: r}
+		return new(custody.Transfer)
 	case custody.OpOpen:
-		r := new(custody.Open)
-		return r, &struct {
-			Op string `json:"op"`
-			*custody.Open
-		}{Open: r}
+		return new(custody.Open)
 	case custody.OpSeal:
-		r := new(custody.Seal)
-		return r, &struct {
-			Op string `json:"op"`
-			*custody.Seal
-		}{Seal: r}
+		return new(custody.Seal)
 	case custody.OpDerive:
-		r := new(custody.Derive)
-		return r, &struct {
-			Op string `json:"op"`
-			*custody.Derive
-		}{Derive: r}
+		return new(custody.Derive)
 	case custody.OpAttach:
-		r := new(custody.Attach)
-		return r, &struct {
-			Op string `json:"op"`
-			*custody.Attach
-		}{Attach: r}
+		return new(custody.Attach)
 	case custody.OpPresent:
-		r := new(custody.Present)
-		return r, &struct {
-			Op string `json:"op"`
-			*custody.Present
-		}{Present: r}
+		return new(custody.Present)
 	case custody.OpDispose:
-		r := new(custody.Dispose)
-		return r, &struct {
-			Op string `json:"op"`
-			*custody.Dispose
-		}{Dispose: r}
+		return new(custody.Dispose)
 	}
-	return nil, nil
+	return nil
 }
 
 // DecodeRecord decodes a record stored in an event (the op's fields without
 // "op") into its type, refusing unknown fields. It does not re-validate.
 func DecodeRecord(op string, raw []byte) (any, error) {
-	rec, _ := newRecord(op)
+	rec := newRecord(op)
 	if rec == nil {
 		return nil, fmt.Errorf("unknown op %q", op)
 	}
-	if bad, _ := custody.CheckMembers(raw, rec); bad != "" {
-		return nil, fmt.Errorf("unknown or repeated field %q", bad)
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(rec); err != nil {
+	if err := custody.DecodeStrict(raw, rec); err != nil {
 		return nil, err
 	}
 	return rec, nil

@@ -64,6 +64,7 @@ type member struct {
 type parser struct {
 	data []byte
 	i    int
+	dup  string // the repeated key, when parsing failed on one
 }
 
 func (p *parser) errorf(format string, args ...any) error {
@@ -108,6 +109,7 @@ func (p *parser) value(depth int) (any, error) {
 				return nil, err
 			}
 			if seen[k] {
+				p.dup = k
 				return nil, p.errorf("duplicate key %q", k)
 			}
 			seen[k] = true

@@ -1,8 +1,6 @@
 package custody
 
 import (
-	"bytes"
-	"encoding/json"
 	"time"
 )
 
@@ -139,16 +137,8 @@ func DecodeItemRecord(op string, raw []byte) (any, error) {
 	default:
 		return nil, Errorf(EInvalid, "op", "%q no es una operación sobre evidencias", "%q is not an evidence op", op)
 	}
-	if bad, dup := CheckMembers(raw, v); bad != "" {
-		if dup {
-			return nil, Errorf(EInvalid, bad, "campo repetido", "repeated field")
-		}
-		return nil, Errorf(EInvalid, bad, "campo desconocido", "unknown field")
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return nil, Errorf(EInvalid, "", "registro mal formado: %v", "malformed record: %v", err)
+	if err := DecodeStrict(raw, v); err != nil {
+		return nil, err
 	}
 	return v, nil
 }
