@@ -335,7 +335,7 @@ func TestOpenSealDeriveAttachPresentDispose(t *testing.T) {
 		{name: "derive from a disposed parent", setup: []rec{dispose}, r: later(derive), code: custody.ERule, field: "item"},
 		{name: "derive earlier than parent's last event", r: derive.with("at", at("06:59:00")), code: custody.ERule, field: "at"},
 		{name: "derived item's events are its own", setup: []rec{derive},
-			r: rec{"op": "custody.transfer", "item": "E1-IMG", "from": "o1", "to": "o2", "at": at("09:00:00"), "purpose": "analysis", "seal_condition": "none"},
+			r:     rec{"op": "custody.transfer", "item": "E1-IMG", "from": "o1", "to": "o2", "at": at("09:00:00"), "purpose": "analysis", "seal_condition": "none"},
 			check: both(itemIs("E1-IMG", "o2", "", false), itemIs("E1", "o1", "SEAL-1", false))},
 		{name: "derived item earlier than its derivation", setup: []rec{derive},
 			r: rec{"op": "court.present", "item": "E1-IMG", "at": at("07:59:00"), "by": "o1", "hearing": "x"}, code: custody.ERule, field: "at"},
