@@ -1,0 +1,173 @@
+package custody_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/custodia-ec/custodia/custody"
+)
+
+func metastasisLines(tb testing.TB) [][]byte {
+	tb.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "metastasis.jsonl"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out [][]byte
+	for _, l := range bytes.Split(data, []byte("\n")) {
+		if len(bytes.TrimSpace(l)) > 0 {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+var canonicalSeeds = []string{
+	`{"b":1,"a":[true,false,null],"c":{"z":"\u00e9","y":"\ud83d\ude00"}}`,
+	`{"\u20ac":1,"\ud83d\ude00":2,"a":3,"\u0080":4}`,
+	`"\u0000\u001f\"\\/\b\f\n\r\t"`,
+	`[1,-1,9007199254740991,-9007199254740991]`,
+	`9007199254740992`,
+	`-0`,
+	`1.0`,
+	`1e2`,
+	`{"a":1,"a":2}`,
+	`{"a":1} x`,
+	`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`,
+	"\"\xff\"",
+	`"\ud800"`,
+	` { "a" : [ 1 , 2 ] } `,
+	``,
+}
+
+// FuzzCanonical: Canonical never panics, its output is valid JSON with the
+// same meaning, and it is idempotent.
+func FuzzCanonical(f *testing.F) {
+	for _, l := range metastasisLines(f)[:200] {
+		f.Add(l)
+	}
+	for _, s := range canonicalSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := custody.Canonical(data)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		c2, err := custody.Canonical(c)
+		if err != nil {
+			t.Fatalf("Canonical(Canonical(%q)) failed: %v", data, err)
+		}
+		if !bytes.Equal(c, c2) {
+			t.Fatalf("not idempotent:\n%q\n%q", c, c2)
+		}
+		if !json.Valid(c) {
+			t.Fatalf("output is not JSON: %q", c)
+		}
+		var a, b any
+		da := json.NewDecoder(bytes.NewReader(data))
+		da.UseNumber()
+		db := json.NewDecoder(bytes.NewReader(c))
+		db.UseNumber()
+		if da.Decode(&a) != nil || db.Decode(&b) != nil || !reflect.DeepEqual(a, b) {
+			t.Fatalf("meaning changed:\n%q\n%q", data, c)
+		}
+	})
+}
+
+func seedEvents(tb testing.TB) [][]byte {
+	tb.Helper()
+	var out [][]byte
+	for i, l := range metastasisLines(tb)[:120] {
+		var m map[string]any
+		if err := json.Unmarshal(l, &m); err != nil {
+			tb.Fatal(err)
+		}
+		op := m["op"].(string)
+		delete(m, "op")
+		rec, err := custody.MarshalCanonical(m)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		e := &custody.Event{V: custody.EventVersion, Seq: int64(i), Salt: "000102030405060708090a0b0c0d0e0f", Op: op, Record: rec,
+			Recorded: custody.Recorded{At: "2024-01-01T00:00:00Z", Import: &custody.Import{SHA256: custody.FileSHA256(nil), Line: i + 1}}}
+		if i%3 == 0 {
+			e.Recorded = custody.Recorded{At: "2024-01-01T00:00:00.123456789Z", Account: "ana"}
+		}
+		if i > 5 && i%7 == 0 {
+			e.Prev = map[string]int64{"E-1": int64(i - 1), "E-2": 0}
+		}
+		b, err := e.Encode()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// FuzzDecodeEvent: events come from outside in bundles. DecodeEvent never
+// panics, and what it accepts is exactly the canonical encoding of the event
+// it returns.
+func FuzzDecodeEvent(f *testing.F) {
+	for _, e := range seedEvents(f) {
+		f.Add(e)
+	}
+	for _, s := range []string{
+		`{"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z"},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+		`{"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z"},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":2}`,
+		`{"op":"a.b","prev":{"x":5},"record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z"},"salt":"000102030405060708090a0b0c0d0e0f","seq":3,"v":1}`,
+		`{"op":"a.b","record":[],"recorded":{"account":"x","at":"2024-01-01T00:00:00Z"},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+		`{"op":"a.b","record":{},"recorded":{"at":"2024-01-01T00:00:00"},"salt":"00","seq":-1,"v":1}`,
+		`{"v":1}`,
+		`null`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e, err := custody.DecodeEvent(data)
+		if err != nil {
+			if e != nil || err.Error() == "" {
+				t.Fatalf("DecodeEvent: event %v with error %q", e, err)
+			}
+			return
+		}
+		again, err := e.Encode()
+		if err != nil {
+			t.Fatalf("accepted event does not encode: %v", err)
+		}
+		if !bytes.Equal(again, data) {
+			t.Fatalf("accepted %q, which encodes as %q", data, again)
+		}
+		if _, err := custody.ParseTime(e.Recorded.At); err != nil {
+			t.Fatalf("accepted recorded.at %q", e.Recorded.At)
+		}
+	})
+}
+
+// TestDecodeEventExact: DecodeEvent accepts only the canonical encoding of
+// the event it returns. encoding/json alone matches names case-insensitively
+// and fills a missing seq with 0.
+func TestDecodeEventExact(t *testing.T) {
+	good := `{"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z"},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`
+	if _, err := custody.DecodeEvent([]byte(good)); err != nil {
+		t.Fatalf("canonical event refused: %v", err)
+	}
+	for name, bad := range map[string]string{
+		"seq missing":      `{"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z"},"salt":"000102030405060708090a0b0c0d0e0f","v":1}`,
+		"Record":           `{"Record":{},"op":"a.b","recorded":{"account":"x","at":"2024-01-01T00:00:00Z"},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+		"recorded.Account": `{"op":"a.b","record":{},"recorded":{"Account":"x","at":"2024-01-01T00:00:00Z"},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+		"empty prev":       `{"op":"a.b","prev":{},"record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z"},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+	} {
+		if _, err := custody.DecodeEvent([]byte(bad)); err == nil {
+			t.Errorf("%s: accepted %s", name, bad)
+		}
+	}
+}
