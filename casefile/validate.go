@@ -54,6 +54,9 @@ func Validate(op string, rec any) *custody.Error {
 		v.text("name", r.Name, true)
 		v.time("h_hour", r.HHour, true)
 		v.count("personnel", r.Personnel, 0, true)
+		if r.Agencies == nil {
+			v.fail("agencies", "campo obligatorio", "required field")
+		}
 		v.ids("agencies", r.Agencies)
 		v.time("at", r.At, true)
 		v.id("by", r.By)

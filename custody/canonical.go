@@ -62,9 +62,11 @@ type member struct {
 // (no comments, no trailing commas, no lone surrogates, no raw control
 // characters in strings, valid UTF-8 only) and the integer subset of numbers.
 type parser struct {
-	data []byte
-	i    int
-	dup  string // the repeated key, when parsing failed on one
+	data   []byte
+	i      int
+	dup    string // the repeated key, when parsing failed on one
+	key    string // the member being parsed
+	badNum bool   // parsing failed on a number
 }
 
 func (p *parser) errorf(format string, args ...any) error {
@@ -119,6 +121,7 @@ func (p *parser) value(depth int) (any, error) {
 			}
 			p.i++
 			p.ws()
+			p.key = k
 			v, err := p.value(depth + 1)
 			if err != nil {
 				return nil, err
@@ -178,7 +181,9 @@ func (p *parser) value(depth int) (any, error) {
 	case c == 'n':
 		return nil, p.lit("null")
 	case c == '-' || c >= '0' && c <= '9':
-		return p.num()
+		v, err := p.num()
+		p.badNum = err != nil
+		return v, err
 	}
 	return nil, p.errorf("unexpected character %q", p.data[p.i])
 }

@@ -46,6 +46,11 @@ type Recorded struct {
 	At      string  `json:"at"` // RFC 3339, UTC, from the recording system's clock
 	Account string  `json:"account,omitempty"`
 	Import  *Import `json:"import,omitempty"`
+	// Commit is the seq of the first event of the transaction that
+	// recorded this one. Every transaction ends in one signed checkpoint,
+	// so the commits mark where checkpoints must exist: a checkpoint
+	// deleted from the database is found from the signed events alone.
+	Commit int64 `json:"commit"`
 }
 
 // Import identifies the case file an event came from.
@@ -92,6 +97,8 @@ func (e *Event) Encode() ([]byte, error) {
 	}
 	b.WriteString(`"at":`)
 	writeString(b, e.Recorded.At)
+	b.WriteString(`,"commit":`)
+	b.WriteString(strconv.FormatInt(e.Recorded.Commit, 10))
 	if imp := e.Recorded.Import; imp != nil {
 		b.WriteString(`,"import":{"line":`)
 		b.WriteString(strconv.Itoa(imp.Line))
@@ -149,6 +156,9 @@ func DecodeEvent(data []byte) (*Event, error) {
 	}
 	if imp := e.Recorded.Import; imp != nil && (!hexRE.MatchString(imp.SHA256) || imp.Line < 1) {
 		return nil, errors.New("event recorded.import is malformed")
+	}
+	if e.Recorded.Commit < 0 || e.Recorded.Commit > e.Seq {
+		return nil, fmt.Errorf("event recorded.commit = %d is not a seq at or before the event", e.Recorded.Commit)
 	}
 	for item, seq := range e.Prev {
 		if seq < 0 || seq >= e.Seq {
@@ -301,6 +311,12 @@ func decodeEnvelope(data []byte) (*Event, error) {
 		return nil, err
 	}
 	if e.Recorded.At, err = p.canonString(); err != nil {
+		return nil, err
+	}
+	if err = p.expect(`,"commit":`); err != nil {
+		return nil, err
+	}
+	if e.Recorded.Commit, err = p.canonInt(); err != nil {
 		return nil, err
 	}
 	if p.has(`,"import":{"line":`) {

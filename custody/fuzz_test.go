@@ -121,10 +121,10 @@ func FuzzDecodeEvent(f *testing.F) {
 		f.Add(e)
 	}
 	for _, s := range []string{
-		`{"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z"},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
-		`{"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z"},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":2}`,
-		`{"op":"a.b","prev":{"x":5},"record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z"},"salt":"000102030405060708090a0b0c0d0e0f","seq":3,"v":1}`,
-		`{"op":"a.b","record":[],"recorded":{"account":"x","at":"2024-01-01T00:00:00Z"},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+		`{"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+		`{"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":2}`,
+		`{"op":"a.b","prev":{"x":5},"record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":3,"v":1}`,
+		`{"op":"a.b","record":[],"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
 		`{"op":"a.b","record":{},"recorded":{"at":"2024-01-01T00:00:00"},"salt":"00","seq":-1,"v":1}`,
 		`{"v":1}`,
 		`null`,
@@ -156,15 +156,15 @@ func FuzzDecodeEvent(f *testing.F) {
 // the event it returns. encoding/json alone matches names case-insensitively
 // and fills a missing seq with 0.
 func TestDecodeEventExact(t *testing.T) {
-	good := `{"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z"},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`
+	good := `{"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`
 	if _, err := custody.DecodeEvent([]byte(good)); err != nil {
 		t.Fatalf("canonical event refused: %v", err)
 	}
 	for name, bad := range map[string]string{
-		"seq missing":      `{"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z"},"salt":"000102030405060708090a0b0c0d0e0f","v":1}`,
-		"Record":           `{"Record":{},"op":"a.b","recorded":{"account":"x","at":"2024-01-01T00:00:00Z"},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
-		"recorded.Account": `{"op":"a.b","record":{},"recorded":{"Account":"x","at":"2024-01-01T00:00:00Z"},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
-		"empty prev":       `{"op":"a.b","prev":{},"record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z"},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+		"seq missing":      `{"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","v":1}`,
+		"Record":           `{"Record":{},"op":"a.b","recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+		"recorded.Account": `{"op":"a.b","record":{},"recorded":{"Account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+		"empty prev":       `{"op":"a.b","prev":{},"record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
 	} {
 		if _, err := custody.DecodeEvent([]byte(bad)); err == nil {
 			t.Errorf("%s: accepted %s", name, bad)

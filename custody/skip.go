@@ -1,6 +1,5 @@
 package custody
 
-
 func contains(l []string, s string) bool {
 	for _, x := range l {
 		if x == s {

@@ -77,6 +77,9 @@ func DecodeStrict(data []byte, v any, extra ...string) *Error {
 		if p.dup != "" {
 			return Errorf(EInvalid, p.dup, "campo repetido", "repeated field")
 		}
+		if p.badNum {
+			return Errorf(EInvalid, p.key, "debe ser un número entero de hasta 2^53 (sin decimales)", "must be an integer up to 2^53 (no fraction)")
+		}
 		return Errorf(EInvalid, "", "JSON mal formado: %v", "malformed JSON: %v", err)
 	}
 	rv := reflect.ValueOf(v).Elem()

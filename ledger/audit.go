@@ -81,7 +81,9 @@ func Audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 	}
 	rep.Checkpoints = len(cps)
 	roots := map[int64]tlog.Hash{}
+	stored := map[int64]bool{} // sizes with a checkpoint row, valid or not
 	for _, cp := range cps {
+		stored[cp.Size] = true
 		n, err := note.Open(cp.Note, note.VerifierList(verifier))
 		if err != nil {
 			rep.add(Problem{Kind: PCheckpointSig, Key: fmt.Sprint(cp.Size),
@@ -110,6 +112,16 @@ func Audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 	}()
 	expect := int64(0)
 	broken := false // once an event fails, the replayed state is unreliable
+	commit := int64(-1)
+	// ends checks that a transaction ended at size n: every transaction ends
+	// in a signed checkpoint, so one must be stored there.
+	ends := func(n int64) {
+		if n > 0 && !stored[n] {
+			rep.add(Problem{Kind: PCheckpointCoverage, Key: fmt.Sprint(n),
+				Message:   fmt.Sprintf("falta el punto de control firmado de tamaño %d, con el que terminó una transacción: fue borrado", n),
+				MessageEN: fmt.Sprintf("the signed checkpoint of size %d, which ended a transaction, is missing: it was deleted", n)})
+		}
+	}
 	for batch := range ch {
 		for _, d := range batch {
 			se := d.se
@@ -148,6 +160,15 @@ func Audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 				broken = true
 				continue
 			}
+			if c := d.ev.Recorded.Commit; c != commit {
+				if c != se.Seq {
+					rep.add(Problem{Kind: PEventRewritten, Seq: seqp(se.Seq),
+						Message:   fmt.Sprintf("el evento %d dice que su transacción empezó en %d", se.Seq, c),
+						MessageEN: fmt.Sprintf("event %d says its transaction began at %d", se.Seq, c)})
+				}
+				ends(se.Seq)
+				commit = c
+			}
 			if broken {
 				continue
 			}
@@ -170,6 +191,9 @@ func Audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 		return nil, err
 	}
 	rep.Events = expect
+	if !broken {
+		ends(expect)
+	}
 	var last int64
 	if len(cps) > 0 {
 		last = cps[len(cps)-1].Size

@@ -176,6 +176,7 @@ type writer struct {
 	order     []domain.Key
 	appendq   chan []StoredEvent
 	appendErr chan error
+	start     int64 // seq of the transaction's first event
 }
 
 func (l *Ledger) begin(ctx context.Context) (*writer, error) {
@@ -183,7 +184,7 @@ func (l *Ledger) begin(ctx context.Context) (*writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &writer{l: l, tx: tx, dirty: map[domain.Key]struct{}{}}, nil
+	return &writer{l: l, tx: tx, dirty: map[domain.Key]struct{}{}, start: l.front.size}, nil
 }
 
 // add checks a record against the state and appends it as the next event.
@@ -205,7 +206,9 @@ func (w *writer) add(ctx context.Context, r Record) (*custody.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev := &custody.Event{V: custody.EventVersion, Seq: seq, Salt: salt, Op: r.Op, Record: body, Prev: applied.Prev, Recorded: r.Recorded}
+	recorded := r.Recorded
+	recorded.Commit = w.start
+	ev := &custody.Event{V: custody.EventVersion, Seq: seq, Salt: salt, Op: r.Op, Record: body, Prev: applied.Prev, Recorded: recorded}
 	data, err := ev.Encode()
 	if err != nil {
 		return nil, err
@@ -305,7 +308,7 @@ func (w *writer) commit(ctx context.Context) (*Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	cp := Checkpoint{Size: l.front.size, Root: root, Note: signed, SignedAt: l.now().UTC().Format(time.RFC3339Nano)}
+	cp := Checkpoint{Size: l.front.size, Root: root, Note: signed}
 	if err := w.tx.AddCheckpoint(ctx, cp); err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/verify"
 )
 
 // TestProofs checks the Merkle log against an independent computation: the
@@ -151,7 +152,7 @@ func TestProofs(t *testing.T) {
 	if err != nil || bsize != latest.Size || broot != roots[1] {
 		t.Fatalf("bundle checkpoint: %d %x %v", bsize, broot, err)
 	}
-	if len(b.Events) != 8 || b.Format != ledger.BundleFormat || b.Item != "E-CHI-03-01" {
+	if len(b.Events) != 8 || b.Format != verify.FormatV1 || b.Item != "E-CHI-03-01" {
 		t.Errorf("bundle: %d events, format %q, item %q", len(b.Events), b.Format, b.Item)
 	}
 	for _, be := range b.Events {

@@ -68,12 +68,13 @@ type StoredEvent struct {
 	Hashes []byte
 }
 
-// Checkpoint is a signed tree head.
+// Checkpoint is a signed tree head. When it was signed is not stored beside
+// it, where nothing would vouch for it: it is the recorded time of the
+// events of the transaction it ends.
 type Checkpoint struct {
-	Size     int64
-	Root     [32]byte
-	Note     []byte // the signed note, C2SP tlog-checkpoint
-	SignedAt string // RFC 3339 UTC
+	Size int64
+	Root [32]byte
+	Note []byte // the signed note, C2SP tlog-checkpoint
 }
 
 // ErrNotFound is wrapped by stores for missing events.

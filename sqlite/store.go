@@ -119,14 +119,35 @@ func (s *Store) ScanEvents(ctx context.Context, from int64, fn func(ledger.Store
 	defer rows.Close()
 	for rows.Next() {
 		var e ledger.StoredEvent
-		if err := rows.Scan(&e.Seq, &e.Op, &e.Item, &e.Case, &e.Data, &e.Hashes); err != nil {
+		var op, item, cs, data, hashes any
+		if err := rows.Scan(&e.Seq, &op, &item, &cs, &data, &hashes); err != nil {
 			return fmt.Errorf("sqlite: event row: %w", err)
 		}
+		e.Op, e.Item, e.Case = text(op), text(item), text(cs)
+		e.Data, e.Hashes = blob(data), blob(hashes)
 		if err := fn(e); err != nil {
 			return err
 		}
 	}
 	return rows.Err()
+}
+
+// text and blob read a column that must have one SQL type. A value of
+// another type (a number or a BLOB where TEXT belongs, say) is returned
+// marked, so that it differs from anything the ledger wrote and audit
+// reports it, instead of being quietly converted.
+func text(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return fmt.Sprintf("\x00%T:%v", v, v)
+}
+
+func blob(v any) []byte {
+	if b, ok := v.([]byte); ok {
+		return b
+	}
+	return []byte(fmt.Sprintf("\x00%T:%v", v, v))
 }
 
 // ReadEvents returns the events with the given seqs.
@@ -192,7 +213,7 @@ func (s *Store) CaseEvents(ctx context.Context, c string) ([]int64, error) {
 
 // Checkpoints returns every signed checkpoint by size.
 func (s *Store) Checkpoints(ctx context.Context) ([]ledger.Checkpoint, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT size, root, note, signed_at FROM checkpoints ORDER BY size`)
+	rows, err := s.db.QueryContext(ctx, `SELECT size, root, note FROM checkpoints ORDER BY size`)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +222,7 @@ func (s *Store) Checkpoints(ctx context.Context) ([]ledger.Checkpoint, error) {
 	for rows.Next() {
 		var c ledger.Checkpoint
 		var root []byte
-		if err := rows.Scan(&c.Size, &root, &c.Note, &c.SignedAt); err != nil {
+		if err := rows.Scan(&c.Size, &root, &c.Note); err != nil {
 			return nil, err
 		}
 		copy(c.Root[:], root)
@@ -310,7 +331,7 @@ func (t *Tx) PutRows(ctx context.Context, tab domain.Table, rows []domain.Row) e
 
 // AddCheckpoint stores a signed checkpoint; a second one for a size fails.
 func (t *Tx) AddCheckpoint(ctx context.Context, c ledger.Checkpoint) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO checkpoints(size, root, note, signed_at) VALUES (?, ?, ?, ?)`, c.Size, c.Root[:], c.Note, c.SignedAt)
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO checkpoints(size, root, note) VALUES (?, ?, ?)`, c.Size, c.Root[:], c.Note)
 	if err != nil {
 		return fmt.Errorf("sqlite: checkpoint of size %d (the log never signs two roots for one size): %w", c.Size, err)
 	}

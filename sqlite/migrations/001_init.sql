@@ -16,10 +16,9 @@ CREATE INDEX events_case ON events(case_id, seq) WHERE case_id <> '';
 -- Every checkpoint ever signed. One per size: the log never signs two roots
 -- for one size.
 CREATE TABLE checkpoints (
-	size      INTEGER PRIMARY KEY,
-	root      BLOB NOT NULL,
-	note      BLOB NOT NULL,
-	signed_at TEXT NOT NULL
+	size INTEGER PRIMARY KEY,
+	root BLOB NOT NULL,
+	note BLOB NOT NULL
 );
 
 -- The projection: tables that are a function of the log (domain.Tables).
