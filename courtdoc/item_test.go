@@ -2,11 +2,11 @@ package courtdoc
 
 import (
 	"bytes"
-	"strconv"
-	"strings"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 

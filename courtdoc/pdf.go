@@ -34,6 +34,7 @@ type doc struct {
 	l         lang
 	left, top float64
 	width     float64 // usable width between the margins
+	labelW    float64 // width of field labels; 0 means 48 mm
 }
 
 // newDoc starts a document. generated is printed on every page; it is also
@@ -116,20 +117,23 @@ func (d *doc) section(title string, keep float64) {
 }
 
 // field prints "label: value" with the label in bold in a fixed column and
-// the value wrapped in the rest of the width.
+// the value wrapped in the rest of the width; a long label wraps too.
 func (d *doc) field(label, value string) {
-	const lw = 48
+	lw := d.labelW
+	if lw == 0 {
+		lw = 48
+	}
+	d.font("B", 9)
+	llines := d.pdf.SplitText(label, lw-1)
 	d.font("", 9)
 	lines := d.pdf.SplitText(value, d.width-lw)
-	if len(lines) == 0 {
-		lines = []string{""}
-	}
-	h := 4.6 * float64(len(lines))
+	n := max(len(lines), len(llines), 1)
+	h := 4.6 * float64(n)
 	d.need(h)
 	y := d.pdf.GetY()
 	d.font("B", 9)
 	d.pdf.SetXY(d.left, y)
-	d.pdf.CellFormat(lw, 4.6, label, "", 0, "L", false, 0, "")
+	d.pdf.MultiCell(lw-1, 4.6, label, "", "L", false)
 	d.font("", 9)
 	d.pdf.SetXY(d.left+lw, y)
 	d.pdf.MultiCell(d.width-lw, 4.6, value, "", "L", false)
