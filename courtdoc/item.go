@@ -267,14 +267,14 @@ func WriteItemPDF(w io.Writer, rec ItemRecord, lang string) error {
 		d.para("", 7.5, l.t(tRecordedNote))
 		p.Ln(1)
 		t := d.newTable(7.2,
-			column{l.t(tColNo), 6, "R"},
-			column{l.t(tColTime), 19, ""},
-			column{l.t(tColOp), 25, ""},
-			column{l.t(tColFrom), 27, ""},
-			column{l.t(tColTo), 27, ""},
-			column{l.t(tColPurpose), 22, ""},
-			column{l.t(tColPlace), 23, ""},
-			column{l.t(tColSeal), 22, ""},
+			column{l.t(tColNo), 7, "R"},
+			column{l.t(tColTime), 21, ""},
+			column{l.t(tColOp), 22, ""},
+			column{l.t(tColFrom), 26, ""},
+			column{l.t(tColTo), 26, ""},
+			column{l.t(tColPurpose), 23, ""},
+			column{l.t(tColPlace), 21, ""},
+			column{l.t(tColSeal), 21, ""},
 			column{l.t(tColLeaf), 10, "R"},
 		)
 		for i, e := range rec.Events {
@@ -284,7 +284,7 @@ func WriteItemPDF(w io.Writer, rec ItemRecord, lang string) error {
 	}
 
 	// 4. Derived items.
-	d.section(l.t(tSecDerived), 12)
+	d.section(l.t(tSecDerived), 38)
 	if len(rec.Derived) == 0 {
 		d.para("", 9, l.t(tNoDerived))
 	}
@@ -294,7 +294,7 @@ func WriteItemPDF(w io.Writer, rec ItemRecord, lang string) error {
 		p.CellFormat(d.width, 5, dv.ID+" — "+l.word(typeNames, dv.Type), "", 1, "L", false, 0, "")
 		d.field(l.t(tDescription), dv.Description)
 		d.field(l.t(tTime), l.fmtTime(dv.At))
-		d.field(l.t(tSeizedBy), dv.By.label())
+		d.field(l.t(tDerivedBy), dv.By.label())
 		if dv.Tool != "" {
 			d.field(l.t(tTool), dv.Tool)
 		}
@@ -464,7 +464,7 @@ func eventCells(l lang, n int, e CustodyEvent) ([]string, []cellStyle) {
 		style[7].red = true
 	}
 	return []string{
-		fmt.Sprint(n), l.fmtTime(e.At), op, e.By.label(), e.To.label(),
+		fmt.Sprint(n), e.At.Format("2006-01-02") + "\n" + e.At.Format("15:04 -07:00"), op, e.By.label(), e.To.label(),
 		purpose, e.Place, seal, fmt.Sprint(e.Leaf),
 	}, style
 }

@@ -45,6 +45,7 @@ func newDoc(l lang, orientation string, size fpdf.SizeType, title, footerLeft st
 	pdf.AddUTF8FontFromBytes(family, "", fontRegular)
 	pdf.AddUTF8FontFromBytes(family, "B", fontBold)
 	pdf.SetMargins(15, 15, 15)
+	pdf.SetCellMargin(0.8) // narrow table columns keep their words whole
 	pdf.SetAutoPageBreak(true, 18)
 	pdf.AliasNbPages(nbAlias)
 	pdf.SetTitle(title, true)

@@ -51,6 +51,7 @@ var (
 	tTime          = msg{"Fecha y hora", "Date and time"}
 	tSeizedBy      = msg{"Recolectado por", "Seized by"}
 	tSeal          = msg{"Sello", "Seal"}
+	tDerivedBy     = msg{"Derivado por", "Derived by"}
 	tHolder        = msg{"Custodio actual", "Current holder"}
 	tCurrentSeal   = msg{"Sello actual", "Current seal"}
 	tState         = msg{"Estado", "State"}
@@ -97,7 +98,7 @@ var (
 // opNames names each op of the case-file format in words.
 var opNames = map[string]msg{
 	"evidence.seize":   {"Recolección / incautación", "Seizure"},
-	"custody.transfer": {"Entrega-recepción", "Transfer"},
+	"custody.transfer": {"Entrega / recepción", "Transfer"},
 	"custody.open":     {"Apertura", "Opening"},
 	"custody.seal":     {"Sellado", "Sealing"},
 	"evidence.derive":  {"Derivación", "Derivation"},
