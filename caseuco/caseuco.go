@@ -37,6 +37,7 @@ package caseuco
 import (
 	"bufio"
 	"crypto/sha1"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -208,12 +209,20 @@ func context(base string) map[string]string {
 // node is one JSON-LD node object.
 type node map[string]any
 
-func ref(id string) map[string]string { return map[string]string{"@id": id} }
+// idRef is a reference to a node: {"@id": ...}.
+type idRef struct {
+	ID string `json:"@id"`
+}
 
-func refs(ids []string) []map[string]string {
-	out := make([]map[string]string, len(ids))
+func ref(id string) idRef { return idRef{id} }
+
+func refs(ids []string) []idRef {
+	if len(ids) == 0 {
+		return nil
+	}
+	out := make([]idRef, len(ids))
 	for i, id := range ids {
-		out[i] = ref(id)
+		out[i] = idRef{id}
 	}
 	return out
 }
@@ -234,11 +243,21 @@ func uuid5(name string) string {
 	h := sha1.New()
 	h.Write(namespace[:])
 	h.Write([]byte(name))
-	var u [16]byte
-	copy(u[:], h.Sum(nil))
+	var u [20]byte
+	h.Sum(u[:0])
 	u[6] = u[6]&0x0f | 0x50
 	u[8] = u[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+	var b [36]byte
+	hex.Encode(b[0:8], u[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], u[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], u[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], u[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:36], u[10:16])
+	return string(b[:])
 }
 
 // iriSafe keeps ids readable in IRIs: case-file ids are [A-Za-z0-9._:-],
@@ -265,7 +284,40 @@ func (x *exporter) id(kind, key string) string {
 	return "kb:" + kind + "-" + iriSafe(key) + "-" + uuid5(x.caseID+"\x00"+kind+"\x00"+key)
 }
 
-func (x *exporter) emit(n node) {
+// actionNode and recordNode are the two nodes written per event; structs
+// rather than maps keep a 100,000-event export fast.
+type actionNode struct {
+	ID          string   `json:"@id"`
+	Type        string   `json:"@type"`
+	Name        string   `json:"uco-core:name"`
+	Description string   `json:"uco-core:description"`
+	Tag         []string `json:"uco-core:tag"`
+	Start       literal  `json:"uco-action:startTime"`
+	End         literal  `json:"uco-action:endTime"`
+	Performer   *idRef   `json:"uco-action:performer,omitempty"`
+	Participant []idRef  `json:"uco-action:participant,omitempty"`
+	Object      []idRef  `json:"uco-action:object,omitempty"`
+	Instrument  []idRef  `json:"uco-action:instrument,omitempty"`
+	Location    []idRef  `json:"uco-action:location,omitempty"`
+	Result      []idRef  `json:"uco-action:result"`
+}
+
+type recordNode struct {
+	ID          string   `json:"@id"`
+	Type        string   `json:"@type"`
+	Exhibit     string   `json:"case-investigation:exhibitNumber"`
+	Root        []string `json:"case-investigation:rootExhibitNumber"`
+	Description string   `json:"uco-core:description"`
+	Object      []idRef  `json:"uco-core:object"`
+}
+
+// literal is a typed literal: {"@type": datatype, "@value": lexical form}.
+type literal struct {
+	Type  string `json:"@type"`
+	Value string `json:"@value"`
+}
+
+func (x *exporter) emit(n any) {
 	if x.err != nil {
 		return
 	}
@@ -579,33 +631,20 @@ func Export(w io.Writer, in CaseData) error {
 		if e.Seal != "" {
 			prDesc += "; sello / seal: " + e.Seal
 		}
-		x.emit(node{"@id": prid, "@type": "case-investigation:ProvenanceRecord",
-			"case-investigation:exhibitNumber":     e.Item,
-			"case-investigation:rootExhibitNumber": []string{root[e.Item]},
-			"uco-core:description":                 prDesc,
-			"uco-core:object":                      refs([]string{item})})
+		x.emit(&recordNode{ID: prid, Type: "case-investigation:ProvenanceRecord", Exhibit: e.Item,
+			Root: []string{root[e.Item]}, Description: prDesc, Object: []idRef{{item}}})
 		lastRecord[e.Item] = prid
 
-		a := node{"@id": aid, "@type": "case-investigation:InvestigativeAction",
-			"uco-core:name":        e.Op,
-			"uco-core:description": strings.Join(desc, "; "),
-			"uco-action:startTime": dateTime(e.At),
-			"uco-action:endTime":   dateTime(e.At),
-			"uco-action:result":    refs(results),
-			"uco-core:tag":         []string{"custodia:leaf=" + strconv.FormatInt(e.Leaf, 10)},
-		}
+		ts := literal{"xsd:dateTime", e.At.Format(time.RFC3339Nano)}
+		a := &actionNode{ID: aid, Type: "case-investigation:InvestigativeAction", Name: e.Op,
+			Description: strings.Join(desc, "; "), Start: ts, End: ts, Result: refs(results),
+			Tag: []string{"custodia:leaf=" + strconv.FormatInt(e.Leaf, 10)}}
 		if performer != "" {
-			a["uco-action:performer"] = ref(person[performer])
+			a.Performer = &idRef{person[performer]}
 		}
-		if len(participants) > 0 {
-			a["uco-action:participant"] = refs(participants)
-		}
-		if len(objects) > 0 {
-			a["uco-action:object"] = refs(objects)
-		}
-		if len(instruments) > 0 {
-			a["uco-action:instrument"] = refs(instruments)
-		}
+		a.Participant = refs(participants)
+		a.Object = refs(objects)
+		a.Instrument = refs(instruments)
 		loc := ""
 		if e.Site != "" {
 			loc = location["site/"+e.Site]
@@ -614,7 +653,7 @@ func Export(w io.Writer, in CaseData) error {
 			loc = place(e.Place)
 		}
 		if loc != "" {
-			a["uco-action:location"] = refs([]string{loc})
+			a.Location = []idRef{{loc}}
 		}
 		x.emit(a)
 
