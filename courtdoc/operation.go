@@ -102,7 +102,6 @@ var (
 	tNoAnomalies  = msg{"No hay anomalías de custodia.", "No custody anomalies."}
 	tNoViol       = msg{"No hay incumplimientos de plazos.", "No deadline violations."}
 	tNoTimeline   = msg{"Sin cronología.", "No timeline."}
-	tColProvince  = msg{"Provincia", "Province"}
 	tColStatus    = msg{"Estado", "Status"}
 	tColRole      = msg{"Rol", "Role"}
 	tColType      = msg{"Tipo", "Type"}

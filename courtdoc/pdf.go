@@ -158,12 +158,11 @@ type column struct {
 // table prints rows with wrapped cells; a row never splits across pages and
 // the header is repeated at the top of every page the table spans.
 type table struct {
-	d      *doc
-	cols   []column
-	size   float64
-	lineH  float64
-	stripe bool
-	n      int
+	d     *doc
+	cols  []column
+	size  float64
+	lineH float64
+	n     int
 }
 
 func (d *doc) newTable(size float64, cols ...column) *table {

@@ -14,12 +14,16 @@ import (
 const VerificationMagic = "CUSTODIA-V1"
 
 // maxQRPayload bounds one QR code's payload, in bytes. At error-correction
-// level M a payload this long needs at most a version-27 symbol (125 modules,
-// byte-mode capacity 1,000 bytes... the encoder picks the smallest version
-// that fits), which printed 60 mm wide has modules of about 0.5 mm: easy for
-// a phone camera and for a 300 dpi scan. Longer payloads are split (see
-// VerificationPayloads).
-const maxQRPayload = 900
+// level M, 700 bytes in byte mode need a version-21 symbol (101 modules, 109
+// with the quiet zone); printed 62 mm wide its modules are 0.57 mm: easy for
+// a phone camera and for a 200 dpi scan (TestItemQRSplitRoundTrip decodes
+// them from 200 dpi renderings). A Metastasis checkpoint with one signature
+// is about 250 bytes, so one code holds it and well over a hundred leaves;
+// longer leaf lists are split over several codes (see VerificationPayloads).
+// Byte mode is the right one: the checkpoint's base64 and lower-case origin
+// are outside the alphanumeric set, and QR codes cannot mix modes cheaply
+// enough to matter here.
+const maxQRPayload = 700
 
 // VerificationQR is what one verification QR code carries. Its text form is
 //

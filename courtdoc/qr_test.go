@@ -6,13 +6,16 @@ import (
 	"image"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/makiuchi-d/gozxing"
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+	qrcode "github.com/skip2/go-qrcode"
 )
 
 // decodeQR decodes the one QR code in img (or in its sub-image r when r is
@@ -116,6 +119,18 @@ func TestVerificationPayloadsSplit(t *testing.T) {
 	}
 	if !reflect.DeepEqual(all, leaves) {
 		t.Errorf("leaves across the payloads differ from the input")
+	}
+}
+
+// TestQRPayloadFits checks the bound on payload size against the encoder:
+// the largest payload must need at most a version-21 symbol at level M.
+func TestQRPayloadFits(t *testing.T) {
+	q, err := qrcode.New(strings.Repeat("x", maxQRPayload), qrcode.Medium)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.VersionNumber > 21 {
+		t.Errorf("a %d-byte payload needs version %d, more than the 21 the layout is made for", maxQRPayload, q.VersionNumber)
 	}
 }
 
@@ -232,4 +247,77 @@ func TestLabelsA4Sheet(t *testing.T) {
 // pads the number to the width of the largest.
 func pageName(base string, n, total int) string {
 	return fmt.Sprintf("%s-%0*d.png", base, len(fmt.Sprint(total)), n)
+}
+
+// TestItemQRSplitRoundTrip prints an item with 1,000 events, whose leaves
+// need several QR codes, decodes every code from the rendered pages and
+// checks that together they carry every leaf, in order, and the checkpoint.
+func TestItemQRSplitRoundTrip(t *testing.T) {
+	rec := bigItem(t, 1000)
+	var buf bytes.Buffer
+	if err := WriteItemPDF(&buf, rec, "en"); err != nil {
+		t.Fatal(err)
+	}
+	var want []int64
+	for _, e := range rec.Events {
+		want = append(want, e.Leaf)
+	}
+	payloads, err := VerificationPayloads(rec.ItemID, rec.Verification.Checkpoint, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(payloads) < 2 {
+		t.Fatalf("1,000 scattered leaves fit one QR code (%d bytes)?", len(payloads[0]))
+	}
+	text := pdfText(t, buf.Bytes())
+	pages := strings.Count(text, "\f")
+	// Render only the last pages, where the codes are.
+	dir := t.TempDir()
+	in := filepath.Join(dir, "big.pdf")
+	if err := os.WriteFile(in, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const dpi = 200
+	first := max(1, pages-3)
+	if out, err := exec.Command(tool(t, "pdftoppm"), "-png", "-r", strconv.Itoa(dpi), "-f", strconv.Itoa(first), in, filepath.Join(dir, "big")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v\n%s", err, out)
+	}
+	pngs, _ := filepath.Glob(filepath.Join(dir, "big-*.png"))
+	px := func(mm float64) int { return int(mm / 25.4 * dpi) }
+	got := map[int]string{}
+	// The codes are at the left margin, 62 mm square, one under the other:
+	// scan that strip in overlapping windows, skipping past each code found.
+	for _, p := range pngs {
+		img := readPNG(t, p)
+		h := img.Bounds().Dy()
+		for y := px(10); y+px(68) <= h; y += px(5) {
+			s, err := decodeQR(img, image.Rect(px(12), y, px(80), y+px(68)))
+			if err != nil {
+				continue
+			}
+			q, err := ParseVerificationQR(s)
+			if err != nil {
+				t.Fatalf("decoded a QR code that does not parse: %v\n%s", err, s)
+			}
+			got[q.Part] = s
+			y += px(55)
+		}
+	}
+	if len(got) != len(payloads) {
+		t.Fatalf("decoded %d of %d QR codes", len(got), len(payloads))
+	}
+	var leaves []int64
+	for i, p := range payloads {
+		if got[i+1] != p {
+			t.Errorf("QR %d decodes to\n%s\nwant\n%s", i+1, got[i+1], p)
+		}
+		q, _ := ParseVerificationQR(got[i+1])
+		leaves = append(leaves, q.Leaves...)
+	}
+	if !reflect.DeepEqual(leaves, want) {
+		t.Error("the QR codes do not carry every leaf in order")
+	}
+	if !strings.Contains(text, fmt.Sprintf("QR %d of %d", len(payloads), len(payloads))) {
+		t.Error("the QR codes are not numbered")
+	}
 }

@@ -69,7 +69,6 @@ var (
 	tColSHA        = msg{"SHA-256", "SHA-256"}
 	tColSize       = msg{"Tamaño", "Size"}
 	tColName       = msg{"Nombre", "Name"}
-	tColID         = msg{"Identificador", "Identifier"}
 	tNoEvents      = msg{"No hay eventos de custodia.", "No custody events."}
 	tNoDerived     = msg{"No hay indicios derivados.", "No derived items."}
 	tNoAttach      = msg{"No hay archivos adjuntos.", "No attached files."}
