@@ -155,7 +155,20 @@ func TestParseVerificationQRErrors(t *testing.T) {
 	}
 }
 
+// seed reads a fuzz seed from testdata/.
+func seed(f *testing.F, name string) string {
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		f.Fatal(err)
+	}
+	return string(b)
+}
+
 func FuzzParseVerificationQR(f *testing.F) {
+	if _, err := ParseVerificationQR(seed(f, "verification-qr.txt")); err != nil {
+		f.Fatalf("testdata/verification-qr.txt: %v", err)
+	}
+	f.Add(seed(f, "verification-qr.txt"))
 	f.Add(VerificationQR{Item: "E-CHI-03-01", Part: 1, Of: 1, Leaves: []int64{695, 851, 852}, Checkpoint: "o\n1\nAAAA\n\n— o sig\n"}.String())
 	f.Add("CUSTODIA-V1\nitem=x\npart=1/1\nleaves=\n\nn\n")
 	f.Fuzz(func(t *testing.T, s string) {
@@ -172,6 +185,7 @@ func FuzzParseVerificationQR(f *testing.F) {
 }
 
 func FuzzParseLabelPayload(f *testing.F) {
+	f.Add(seed(f, "label-qr.txt"))
 	f.Add(Label{ItemID: "E-CHI-03-01", LogOrigin: origin, Leaf: 695}.Payload())
 	f.Fuzz(func(t *testing.T, s string) {
 		lb, err := ParseLabelPayload(s)
