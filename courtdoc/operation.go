@@ -46,8 +46,9 @@ type OperationReport struct {
 	CustodyAnomalies   []AnomalyRow   // sorted by item, at, kind
 	DeadlineViolations []ViolationRow // sorted by detention, rule
 
-	// Timeline is the night of the operation, in time order: site status
-	// changes, detentions, seizures... one line each.
+	// Timeline is the night of the operation: site status changes,
+	// detentions, seizures... one line each. The documents print it in time
+	// order (as instants; equal instants keep the order given).
 	Timeline []TimelineEntry
 
 	GeneratedAt time.Time
@@ -198,11 +199,17 @@ func WriteOperationPDF(w io.Writer, r OperationReport, lang string) error {
 		d.para("", 9, l.t(tNoTimeline))
 	} else {
 		t := d.newTable(8, column{l.t(tColTime), 24, ""}, column{l.t(tSite), 18, ""}, column{l.t(tColEvent), 70, ""})
-		for _, e := range r.Timeline {
+		for _, e := range sortedTimeline(r.Timeline) {
 			t.row([]string{l.fmtTime(e.At), e.Site, e.Event}, nil, "")
 		}
 	}
 	return d.finish(w)
+}
+
+func sortedTimeline(tl []TimelineEntry) []TimelineEntry {
+	out := append([]TimelineEntry(nil), tl...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	return out
 }
 
 func actual(l lang, m *int) string {
@@ -435,7 +442,7 @@ func WriteOperationCSV(w io.Writer, r OperationReport, lang string) error {
 	section(n("incumplimientos_de_plazos", "deadline_violations"),
 		n("detencion", "detention", "persona", "person", "regla", "rule", "limite_minutos", "limit_minutes", "minutos_reales", "actual_minutes"), vs)
 	var tl [][]string
-	for _, e := range r.Timeline {
+	for _, e := range sortedTimeline(r.Timeline) {
 		tl = append(tl, []string{tm(e.At), e.Site, e.Event})
 	}
 	section(n("cronologia", "timeline"), n("fecha_hora", "at", "sitio", "site", "evento", "event"), tl)

@@ -285,6 +285,7 @@ func TestItemQRSplitRoundTrip(t *testing.T) {
 	}
 	text := pdfText(t, buf.Bytes())
 	pages := strings.Count(text, "\f")
+	t.Logf("1,000 events: %d pages, %d QR codes", pages, len(payloads))
 	// Render only the last pages, where the codes are.
 	dir := t.TempDir()
 	in := filepath.Join(dir, "big.pdf")

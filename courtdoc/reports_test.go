@@ -152,6 +152,11 @@ func TestOperationCSV(t *testing.T) {
 	if n := len(sections["cronologia"]) - 1; n != 150 {
 		t.Errorf("timeline has %d rows, want 150", n)
 	}
+	for i := 2; i < len(sections["cronologia"]); i++ {
+		if sections["cronologia"][i][0] < sections["cronologia"][i-1][0] {
+			t.Errorf("timeline row %d (%s) is before the row above it", i, sections["cronologia"][i][0])
+		}
+	}
 }
 
 func detentionReport(t testing.TB) DetentionReport {
