@@ -316,7 +316,7 @@ func WriteItemPDF(w io.Writer, rec ItemRecord, lang string) error {
 			column{l.t(tColSHA), 50, ""},
 			column{l.t(tColSize), 22, "R"},
 			column{l.t(tColTime), 22, ""},
-			column{l.t(tColFrom), 28, ""},
+			column{l.t(tColAttachedBy), 28, ""},
 			column{l.t(tColLeaf), 10, "R"},
 		)
 		for _, a := range rec.Attachments {

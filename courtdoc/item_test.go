@@ -177,6 +177,9 @@ func TestItemPDFAnomalyAndLateRecord(t *testing.T) {
 		}
 	}
 	rec.Events[3].Reason = "Extracción forense — Cañizares presente"
+	rec.Attachments = []Attachment{{Name: "acta-de-apertura.pdf", MediaType: "application/pdf", Size: 48213,
+		SHA256: "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
+		At:     mustTime(t, "2023-12-18T09:35:00-05:00"), By: lab3, Leaf: 870}}
 	var buf bytes.Buffer
 	if err := WriteItemPDF(&buf, rec, ""); err != nil {
 		t.Fatal(err)
@@ -190,6 +193,7 @@ func TestItemPDFAnomalyAndLateRecord(t *testing.T) {
 	if n := strings.Count(text, "Registrado en el sistema"); n != 2 {
 		t.Errorf("%d recorded lines, want 2 (late seizure, import of line 852)", n)
 	}
+	inOrder(t, text, []string{"5. Archivos adjuntos", "acta-de-apertura.pdf", "0f1e2d3c4b5a6978", "48.213 bytes", "870", "6. Custodia actual"})
 	if !strings.Contains(text, "Cañizares") {
 		t.Error("Cañizares lost its accent")
 	}

@@ -52,6 +52,7 @@ var (
 	tSeizedBy      = msg{"Recolectado por", "Seized by"}
 	tSeal          = msg{"Sello", "Seal"}
 	tDerivedBy     = msg{"Derivado por", "Derived by"}
+	tColAttachedBy = msg{"Adjuntado por", "Attached by"}
 	tHolder        = msg{"Custodio actual", "Current holder"}
 	tCurrentSeal   = msg{"Sello actual", "Current seal"}
 	tState         = msg{"Estado", "State"}
