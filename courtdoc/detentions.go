@@ -105,9 +105,9 @@ func WriteDetentionsPDF(w io.Writer, rep DetentionReport, lang string) error {
 	p := d.pdf
 	p.AddPage()
 	d.font("B", 12)
-	p.CellFormat(d.width, 6, "Fiscalía General del Estado", "", 1, "C", false, 0, "")
+	d.cellFormat(d.width, 6, "Fiscalía General del Estado", "", 1, "C", false, 0, "")
 	d.font("B", 14)
-	p.CellFormat(d.width, 8, l.t(tDetTitle), "", 1, "C", false, 0, "")
+	d.cellFormat(d.width, 8, l.t(tDetTitle), "", 1, "C", false, 0, "")
 	p.Ln(1)
 	d.field(l.t(tCase), rep.Case)
 	d.field(l.t(tAsOf), l.fmtTime(rep.AsOf))

@@ -201,11 +201,11 @@ func WriteItemPDF(w io.Writer, rec ItemRecord, lang string) error {
 		office = "Fiscalía General del Estado"
 	}
 	d.font("B", 12)
-	p.CellFormat(d.width, 6, office, "", 1, "C", false, 0, "")
+	d.cellFormat(d.width, 6, office, "", 1, "C", false, 0, "")
 	d.font("B", 15)
-	p.CellFormat(d.width, 8, l.t(tItemTitle), "", 1, "C", false, 0, "")
+	d.cellFormat(d.width, 8, l.t(tItemTitle), "", 1, "C", false, 0, "")
 	d.font("", 8.5)
-	p.CellFormat(d.width, 4.5, l.t(tItemSubtitle), "", 1, "C", false, 0, "")
+	d.cellFormat(d.width, 4.5, l.t(tItemSubtitle), "", 1, "C", false, 0, "")
 	p.Ln(2)
 	caseLine := rec.Case
 	if rec.CaseTitle != "" {
@@ -218,14 +218,14 @@ func WriteItemPDF(w io.Writer, rec ItemRecord, lang string) error {
 	p.SetLineWidth(0.2)
 	p.SetXY(d.left+2, y+1.5)
 	d.font("", 9)
-	p.CellFormat(22, 5, l.t(tCase)+":", "", 0, "L", false, 0, "")
+	d.cellFormat(22, 5, l.t(tCase)+":", "", 0, "L", false, 0, "")
 	d.font("B", 10)
-	p.CellFormat(d.width-26, 5, caseLine, "", 1, "L", false, 0, "")
+	d.cellFormat(d.width-26, 5, caseLine, "", 1, "L", false, 0, "")
 	p.SetX(d.left + 2)
 	d.font("", 9)
-	p.CellFormat(22, 5, l.t(tItem)+":", "", 0, "L", false, 0, "")
+	d.cellFormat(22, 5, l.t(tItem)+":", "", 0, "L", false, 0, "")
 	d.font("B", 12)
-	p.CellFormat(d.width-26, 5.5, rec.ItemID, "", 1, "L", false, 0, "")
+	d.cellFormat(d.width-26, 5.5, rec.ItemID, "", 1, "L", false, 0, "")
 	p.SetY(y + 15)
 
 	// 1. Identity.
@@ -291,7 +291,7 @@ func WriteItemPDF(w io.Writer, rec ItemRecord, lang string) error {
 	for _, dv := range rec.Derived {
 		d.need(30)
 		d.font("B", 9.5)
-		p.CellFormat(d.width, 5, dv.ID+" — "+l.word(typeNames, dv.Type), "", 1, "L", false, 0, "")
+		d.cellFormat(d.width, 5, dv.ID+" — "+l.word(typeNames, dv.Type), "", 1, "L", false, 0, "")
 		d.field(l.t(tDescription), dv.Description)
 		d.field(l.t(tTime), l.fmtTime(dv.At))
 		d.field(l.t(tDerivedBy), dv.By.label())
@@ -352,14 +352,14 @@ func WriteItemPDF(w io.Writer, rec ItemRecord, lang string) error {
 			p.Line(x, y, x+half, y)
 			p.SetXY(x, y+0.5)
 			d.font("", 7.5)
-			p.CellFormat(half, 3.5, sig[i+j], "", 0, "L", false, 0, "")
+			d.cellFormat(half, 3.5, sig[i+j], "", 0, "L", false, 0, "")
 		}
 		p.SetY(y + 5)
 	}
 	y = p.GetY() + 12
 	p.Line(d.left+d.width/4, y, d.left+3*d.width/4, y)
 	p.SetXY(d.left+d.width/4, y+0.5)
-	p.CellFormat(d.width/2, 3.5, l.t(tSigSign), "", 1, "C", false, 0, "")
+	d.cellFormat(d.width/2, 3.5, l.t(tSigSign), "", 1, "C", false, 0, "")
 
 	// 8. Verification data: always last.
 	if err := writeVerification(d, rec); err != nil {
@@ -417,10 +417,10 @@ func writeVerification(d *doc, rec ItemRecord) error {
 		if len(payloads) > 1 {
 			head += " — " + fmt.Sprintf(l.t(tQRPart), i+1, len(payloads))
 		}
-		p.CellFormat(d.width-qrSize-5, 4.5, head, "", 1, "L", false, 0, "")
+		d.cellFormat(d.width-qrSize-5, 4.5, head, "", 1, "L", false, 0, "")
 		d.font("", 7)
 		p.SetX(x)
-		p.MultiCell(d.width-qrSize-5, 3.3, strings.TrimRight(v.Checkpoint, "\n"), "", "L", false)
+		d.multiCell(d.width-qrSize-5, 3.3, strings.TrimRight(v.Checkpoint, "\n"), "", "L", false)
 		p.SetY(y + qrSize + 3)
 	}
 	return nil

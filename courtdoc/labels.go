@@ -146,11 +146,11 @@ func (d *doc) label(lb Label, x, y, w, h float64) error {
 	line := func(style string, size float64, s string) {
 		d.font(style, size*scale)
 		// Shrink a line that does not fit rather than cut an id.
-		for sz := size * scale; p.GetStringWidth(s) > tw-1 && sz > 3; sz -= 0.25 {
+		for sz := size * scale; d.stringWidth(s) > tw-1 && sz > 3; sz -= 0.25 {
 			d.font(style, sz)
 		}
 		p.SetX(tx)
-		p.CellFormat(tw, size*scale*0.5, s, "", 1, "L", false, 0, "")
+		d.cellFormat(tw, size*scale*0.5, s, "", 1, "L", false, 0, "")
 	}
 	p.SetXY(tx, y+pad+1*scale)
 	line("B", 15, lb.ItemID)

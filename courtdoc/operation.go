@@ -15,67 +15,68 @@ import (
 
 // OperationReport is the spec's `custodia report operation` (see
 // shared/spec/scenario.md), plus the night's timeline and, optionally, the
-// sites by province and status together. Counts maps list only keys above
+// sites by province and status together. Its JSON tags are the spec's keys,
+// so the JSON report (`--json`) decodes straight into it. Counts maps list only keys above
 // zero, as in the JSON report; keys are the case file's codes.
 type OperationReport struct {
-	Operation string    // operation id, e.g. "OP-METASTASIS"
-	Name      string    // e.g. "Operativo Metástasis"; may be empty
-	Case      string    // case id
-	AsOf      time.Time // the instant the report describes (deadlines are measured to it)
-	HHour     time.Time // the plan's H hour; zero when unknown
+	Operation string    `json:"operation"`       // operation id, e.g. "OP-METASTASIS"
+	Name      string    `json:"name,omitempty"`  // e.g. "Operativo Metástasis"; may be empty
+	Case      string    `json:"case"`            // case id
+	AsOf      time.Time `json:"as_of"`           // the instant the report describes (deadlines are measured to it)
+	HHour     time.Time `json:"h_hour,omitzero"` // the plan's H hour; zero when unknown
 
-	Sites           int
-	Provinces       int
-	SitesByProvince map[string]int // {province: sites}
-	SitesByStatus   map[string]int // {status: sites}, "planned" for no status yet
+	Sites           int            `json:"sites"`
+	Provinces       int            `json:"provinces"`
+	SitesByProvince map[string]int `json:"sites_by_province"` // {province: sites}
+	SitesByStatus   map[string]int `json:"sites_by_status"`   // {status: sites}, "planned" for no status yet
 	// SitesByProvinceStatus is {province: {status: sites}}. Optional: when
 	// given, the province chart stacks each bar by status.
-	SitesByProvinceStatus map[string]map[string]int
+	SitesByProvinceStatus map[string]map[string]int `json:"sites_by_province_status,omitempty"`
 
-	Personnel         int
-	Detentions        int
-	DetentionsByBasis map[string]int // {warrant|flagrante: detentions}
-	DetaineesByRole   map[string]int // {role: distinct detained persons}
+	Personnel         int            `json:"personnel"`
+	Detentions        int            `json:"detentions"`
+	DetentionsByBasis map[string]int `json:"detentions_by_basis"` // {warrant|flagrante: detentions}
+	DetaineesByRole   map[string]int `json:"detainees_by_role"`   // {role: distinct detained persons}
 
-	EvidenceItems  int            // seized at the operation's sites (not derived)
-	EvidenceUnits  int            // sum of their quantities
-	EvidenceByType map[string]int // {type: items}
-	DerivedItems   int
-	OpenItems      int
+	EvidenceItems  int            `json:"evidence_items"`   // seized at the operation's sites (not derived)
+	EvidenceUnits  int            `json:"evidence_units"`   // sum of their quantities
+	EvidenceByType map[string]int `json:"evidence_by_type"` // {type: items}
+	DerivedItems   int            `json:"derived_items"`
+	OpenItems      int            `json:"open_items"`
 
-	CustodyAnomalies   []AnomalyRow   // sorted by item, at, kind
-	DeadlineViolations []ViolationRow // sorted by detention, rule
+	CustodyAnomalies   []AnomalyRow   `json:"custody_anomalies"`   // sorted by item, at, kind
+	DeadlineViolations []ViolationRow `json:"deadline_violations"` // sorted by detention, rule
 
 	// Timeline is the night of the operation: site status changes,
 	// detentions, seizures... one line each. The documents print it in time
 	// order (as instants; equal instants keep the order given).
-	Timeline []TimelineEntry
+	Timeline []TimelineEntry `json:"timeline,omitempty"`
 
-	GeneratedAt time.Time
+	GeneratedAt time.Time `json:"generated_at,omitzero"`
 }
 
 // AnomalyRow is one custody anomaly: {item, kind, at}.
 type AnomalyRow struct {
-	Item string
-	Kind string // seal_broken, seal_mismatch
-	At   time.Time
+	Item string    `json:"item"`
+	Kind string    `json:"kind"` // seal_broken, seal_mismatch
+	At   time.Time `json:"at"`
 }
 
 // ViolationRow is one detention-deadline violation.
 type ViolationRow struct {
-	Detention    string
-	Person       string // the person's name, or "identidad reservada" for a reserved identity
-	Rule         string // rights_notice_late, rights_notice_missing, hearing_late, hearing_missing
-	LimitMinutes int
+	Detention    string `json:"detention"`
+	Person       string `json:"person"` // the person's name, or "identidad reservada" for a reserved identity
+	Rule         string `json:"rule"`   // rights_notice_late, rights_notice_missing, hearing_late, hearing_missing
+	LimitMinutes int    `json:"limit_minutes"`
 	// ActualMinutes is nil for a missing act (rights never notified, no hearing).
-	ActualMinutes *int
+	ActualMinutes *int `json:"actual_minutes"`
 }
 
 // TimelineEntry is one line of the night's timeline.
 type TimelineEntry struct {
-	At    time.Time
-	Site  string // site id, or empty for an event not tied to a site
-	Event string // what happened, in the document's language, e.g. "Sitio asegurado"
+	At    time.Time `json:"at"`
+	Site  string    `json:"site,omitempty"` // site id, or empty for an event not tied to a site
+	Event string    `json:"event"`          // what happened, in the document's language, e.g. "Sitio asegurado"
 }
 
 var (
@@ -132,9 +133,9 @@ func WriteOperationPDF(w io.Writer, r OperationReport, lang string) error {
 	d.labelW = 72
 	p.AddPage()
 	d.font("B", 12)
-	p.CellFormat(d.width, 6, "Fiscalía General del Estado", "", 1, "C", false, 0, "")
+	d.cellFormat(d.width, 6, "Fiscalía General del Estado", "", 1, "C", false, 0, "")
 	d.font("B", 15)
-	p.CellFormat(d.width, 8, l.t(tOpTitle), "", 1, "C", false, 0, "")
+	d.cellFormat(d.width, 8, l.t(tOpTitle), "", 1, "C", false, 0, "")
 	p.Ln(2)
 	name := r.Operation
 	if r.Name != "" {
@@ -308,7 +309,7 @@ func (d *doc) barChart(rows []kv, stack map[string]map[string]int, l lang) {
 		if r.v > max {
 			max = r.v
 		}
-		labelW = math.Max(labelW, p.GetStringWidth(l.word(statusNames, r.k))+4)
+		labelW = math.Max(labelW, d.stringWidth(l.word(statusNames, r.k))+4)
 	}
 	labelW = math.Min(labelW, d.width/2)
 	chartW := d.width - labelW - valueW
@@ -323,8 +324,8 @@ func (d *doc) barChart(rows []kv, stack map[string]map[string]int, l lang) {
 			p.Rect(x, y+0.8, 3, 3, "F")
 			name := l.word(statusNames, s)
 			p.SetXY(x+3.8, y)
-			p.CellFormat(p.GetStringWidth(name)+2, 4.6, name, "", 0, "L", false, 0, "")
-			x += 3.8 + p.GetStringWidth(name) + 5
+			d.cellFormat(d.stringWidth(name)+2, 4.6, name, "", 0, "L", false, 0, "")
+			x += 3.8 + d.stringWidth(name) + 5
 		}
 		p.SetY(y + 6)
 	}
@@ -333,7 +334,7 @@ func (d *doc) barChart(rows []kv, stack map[string]map[string]int, l lang) {
 		y := p.GetY()
 		d.font("", 8)
 		p.SetXY(d.left, y)
-		p.CellFormat(labelW-2, barH, l.word(statusNames, r.k), "", 0, "R", false, 0, "")
+		d.cellFormat(labelW-2, barH, l.word(statusNames, r.k), "", 0, "R", false, 0, "")
 		w := chartW * float64(r.v) / float64(max)
 		x := d.left + labelW
 		if byStatus, ok := stack[r.k]; ok {
@@ -358,7 +359,7 @@ func (d *doc) barChart(rows []kv, stack map[string]map[string]int, l lang) {
 		}
 		p.SetXY(d.left+labelW+w+1, y)
 		d.font("B", 8)
-		p.CellFormat(valueW, barH, l.thousands(int64(r.v)), "", 0, "L", false, 0, "")
+		d.cellFormat(valueW, barH, l.thousands(int64(r.v)), "", 0, "L", false, 0, "")
 		p.SetY(y + barH + gap)
 	}
 	p.Ln(2)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-pdf/fpdf"
 )
@@ -72,7 +73,7 @@ func newDoc(l lang, orientation string, size fpdf.SizeType, title, footerLeft st
 		pdf.SetFont(family, "", 7.5)
 		pdf.SetTextColor(90, 90, 90)
 		third := d.width / 3
-		pdf.CellFormat(third, 4, footerLeft, "T", 0, "L", false, 0, "")
+		pdf.CellFormat(third, 4, printable(footerLeft), "T", 0, "L", false, 0, "")
 		pdf.CellFormat(third, 4, fmt.Sprintf(l.t(tGenerated), gen), "T", 0, "C", false, 0, "")
 		pdf.CellFormat(third, 4, fmt.Sprintf(l.t(tPage), pdf.PageNo(), nbAlias), "T", 0, "R", false, 0, "")
 		pdf.SetTextColor(0, 0, 0)
@@ -113,7 +114,7 @@ func (d *doc) section(title string, keep float64) {
 	d.pdf.Ln(2)
 	d.font("B", 10.5)
 	d.pdf.SetFillColor(225, 230, 238)
-	d.pdf.CellFormat(d.width, 6.5, title, "", 1, "L", true, 0, "")
+	d.cellFormat(d.width, 6.5, title, "", 1, "L", true, 0, "")
 	d.pdf.Ln(1.5)
 }
 
@@ -125,19 +126,19 @@ func (d *doc) field(label, value string) {
 		lw = 48
 	}
 	d.font("B", 9)
-	llines := d.pdf.SplitText(label, lw-1)
+	llines := d.splitText(label, lw-1)
 	d.font("", 9)
-	lines := d.pdf.SplitText(value, d.width-lw)
+	lines := d.splitText(value, d.width-lw)
 	n := max(len(lines), len(llines), 1)
 	h := 4.6 * float64(n)
 	d.need(h)
 	y := d.pdf.GetY()
 	d.font("B", 9)
 	d.pdf.SetXY(d.left, y)
-	d.pdf.MultiCell(lw-1, 4.6, label, "", "L", false)
+	d.multiCell(lw-1, 4.6, label, "", "L", false)
 	d.font("", 9)
 	d.pdf.SetXY(d.left+lw, y)
-	d.pdf.MultiCell(d.width-lw, 4.6, value, "", "L", false)
+	d.multiCell(d.width-lw, 4.6, value, "", "L", false)
 	d.pdf.SetY(y + h)
 }
 
@@ -145,7 +146,7 @@ func (d *doc) field(label, value string) {
 func (d *doc) para(style string, size float64, text string) {
 	d.font(style, size)
 	d.pdf.SetX(d.left)
-	d.pdf.MultiCell(d.width, size*0.5, text, "", "L", false)
+	d.multiCell(d.width, size*0.5, text, "", "L", false)
 }
 
 // column of a table: its header, width in millimetres and alignment.
@@ -190,7 +191,7 @@ func (t *table) header() {
 	cells := make([][]string, len(t.cols))
 	max := 1
 	for i, c := range t.cols {
-		cells[i] = d.pdf.SplitText(c.head, c.width)
+		cells[i] = d.splitText(c.head, c.width)
 		if len(cells[i]) > max {
 			max = len(cells[i])
 		}
@@ -201,7 +202,7 @@ func (t *table) header() {
 		d.pdf.Rect(x, y, c.width, h, "FD")
 		for j, line := range cells[i] {
 			d.pdf.SetXY(x, y+0.8+t.lineH*float64(j))
-			d.pdf.CellFormat(c.width, t.lineH, line, "", 0, c.align, false, 0, "")
+			d.cellFormat(c.width, t.lineH, line, "", 0, c.align, false, 0, "")
 		}
 		x += c.width
 	}
@@ -239,7 +240,7 @@ func (t *table) row(cells []string, style []cellStyle, note string) {
 		} else {
 			d.font("", t.size)
 		}
-		lines[i] = d.pdf.SplitText(cells[i], c.width)
+		lines[i] = d.splitText(cells[i], c.width)
 		if len(lines[i]) > max {
 			max = len(lines[i])
 		}
@@ -247,7 +248,7 @@ func (t *table) row(cells []string, style []cellStyle, note string) {
 	var noteLines []string
 	if note != "" {
 		d.font("", t.size-1)
-		noteLines = d.pdf.SplitText(note, d.width-4)
+		noteLines = d.splitText(note, d.width-4)
 	}
 	h := t.lineH*float64(max) + 1.6
 	nh := 0.0
@@ -282,7 +283,7 @@ func (t *table) row(cells []string, style []cellStyle, note string) {
 		}
 		for j, line := range lines[i] {
 			d.pdf.SetXY(x, y+0.8+t.lineH*float64(j))
-			d.pdf.CellFormat(c.width, t.lineH, line, "", 0, c.align, false, 0, "")
+			d.cellFormat(c.width, t.lineH, line, "", 0, c.align, false, 0, "")
 		}
 		d.pdf.SetTextColor(0, 0, 0)
 		x += c.width
@@ -292,7 +293,7 @@ func (t *table) row(cells []string, style []cellStyle, note string) {
 		d.pdf.SetTextColor(70, 70, 110)
 		for j, line := range noteLines {
 			d.pdf.SetXY(d.left+2, y+h+(t.size-1)*0.45*float64(j))
-			d.pdf.CellFormat(d.width-4, (t.size-1)*0.45, line, "", 0, "L", false, 0, "")
+			d.cellFormat(d.width-4, (t.size-1)*0.45, line, "", 0, "L", false, 0, "")
 		}
 		d.pdf.SetTextColor(0, 0, 0)
 	}
@@ -359,3 +360,46 @@ func replaceDot(s string) string {
 	}
 	return string(b)
 }
+
+// printable makes s safe for the embedded font: the fonts map only the Basic
+// Multilingual Plane, so a rune above it (an emoji, say) or an invalid byte
+// becomes U+FFFD, and control characters other than newline and tab become
+// spaces. What a record holds is shown, never a crash.
+func printable(s string) string {
+	ok := true
+	for _, r := range s {
+		if r > 0xFFFF || r == utf8.RuneError || (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return s
+	}
+	b := make([]rune, 0, len(s))
+	for _, r := range s {
+		switch {
+		case r > 0xFFFF || r == utf8.RuneError:
+			b = append(b, '\uFFFD')
+		case r < 0x20 && r != '\n' && r != '\t', r == 0x7f:
+			b = append(b, ' ')
+		default:
+			b = append(b, r)
+		}
+	}
+	return string(b)
+}
+
+// The text calls of fpdf, through printable.
+
+func (d *doc) cellFormat(w, h float64, s, border string, ln int, align string, fill bool, link int, linkStr string) {
+	d.pdf.CellFormat(w, h, printable(s), border, ln, align, fill, link, linkStr)
+}
+
+func (d *doc) multiCell(w, h float64, s, border, align string, fill bool) {
+	d.pdf.MultiCell(w, h, printable(s), border, align, fill)
+}
+
+func (d *doc) splitText(s string, w float64) []string { return d.pdf.SplitText(printable(s), w) }
+
+func (d *doc) stringWidth(s string) float64 { return d.pdf.GetStringWidth(printable(s)) }

@@ -3,7 +3,9 @@ package courtdoc
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -230,5 +232,28 @@ func TestDetentionsCSV(t *testing.T) {
 	}
 	if recs[1][4] != "2023-12-14T00:00:00-05:00" || recs[1][9] != "240" {
 		t.Errorf("D-01 row = %v", recs[1])
+	}
+}
+
+// TestOperationReportFromSpecJSON decodes a report in the spec's JSON form
+// (`custodia report operation --json`) into OperationReport.
+func TestOperationReportFromSpecJSON(t *testing.T) {
+	const js = `{"operation":"OP-METASTASIS","case":"METASTASIS","as_of":"2023-12-16T12:00:00-05:00",
+	"sites":75,"provinces":7,"sites_by_province":{"Pichincha":30},"sites_by_status":{"completed":70,"aborted":5},
+	"personnel":900,"detentions":30,"detentions_by_basis":{"warrant":29,"flagrante":1},"detainees_by_role":{"judge":5},
+	"evidence_items":140,"evidence_units":151,"evidence_by_type":{"phone":60},"derived_items":22,"open_items":162,
+	"custody_anomalies":[{"item":"E-GUA-02-03","kind":"seal_broken","at":"2023-12-15T10:20:00-05:00"}],
+	"deadline_violations":[{"detention":"D-17","person":"identidad reservada","rule":"hearing_missing","limit_minutes":1440,"actual_minutes":null},
+	{"detention":"D-01","person":"Wilman Terán","rule":"rights_notice_late","limit_minutes":60,"actual_minutes":240}]}`
+	var r OperationReport
+	if err := json.Unmarshal([]byte(js), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Sites != 75 || r.SitesByStatus["aborted"] != 5 || r.DeadlineViolations[0].ActualMinutes != nil ||
+		*r.DeadlineViolations[1].ActualMinutes != 240 || r.CustodyAnomalies[0].At.Format(time.RFC3339) != "2023-12-15T10:20:00-05:00" {
+		t.Errorf("decoded %+v", r)
+	}
+	if err := WriteOperationPDF(io.Discard, r, ""); err != nil {
+		t.Error(err)
 	}
 }
