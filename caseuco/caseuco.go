@@ -60,14 +60,13 @@ type CaseData struct {
 	// is written in the investigation's description.
 	LogOrigin string
 
-	Case      Case
-	Agencies  []Agency
-	Officers  []Officer
-	Sites     []Site
-	Warrants  []Warrant
-	Items     []Item
-	Events    []Event // every custody event of the items, in log order
-	Generated time.Time
+	Case     Case
+	Agencies []Agency
+	Officers []Officer
+	Sites    []Site
+	Warrants []Warrant
+	Items    []Item
+	Events   []Event // every custody event of the items, in log order
 }
 
 // Case is the investigation.
@@ -76,7 +75,9 @@ type Case struct {
 	Title    string
 	Summary  string
 	OpenedAt time.Time
-	OpenedBy string // officer id
+	// Status is the investigation's status as the export should state it,
+	// e.g. "open" or "closed"; empty leaves it out.
+	Status string
 }
 
 // Agency is an organisation officers belong to.
@@ -668,10 +669,12 @@ func Export(w io.Writer, in CaseData) error {
 	// The investigation, last: it groups everything above.
 	sort.Strings(auths)
 	inv := node{"@id": x.id("investigation", in.Case.ID), "@type": "case-investigation:Investigation",
-		"uco-core:name":                          in.Case.ID,
-		"case-investigation:focus":               []string{in.Case.Title},
-		"uco-core:object":                        refs(members),
-		"case-investigation:investigationStatus": "open",
+		"uco-core:name":            in.Case.ID,
+		"case-investigation:focus": []string{in.Case.Title},
+		"uco-core:object":          refs(members),
+	}
+	if in.Case.Status != "" {
+		inv["case-investigation:investigationStatus"] = in.Case.Status
 	}
 	desc := in.Case.Summary
 	if in.LogOrigin != "" {

@@ -28,7 +28,7 @@ func metastasis(t testing.TB) CaseData {
 	return CaseData{
 		Base:      "https://custodia.fiscalia.gob.ec/kb/",
 		LogOrigin: "custodia.fiscalia.gob.ec/metastasis",
-		Case: Case{ID: "METASTASIS", Title: "Caso Metástasis", OpenedAt: at("2022-10-04T09:00:00-05:00"), OpenedBy: "fge.salazar",
+		Case: Case{ID: "METASTASIS", Title: "Caso Metástasis", OpenedAt: at("2022-10-04T09:00:00-05:00"), Status: "open",
 			Summary: "Delincuencia organizada. La investigación comenzó tras la muerte violenta de Leandro Norero."},
 		Agencies: []Agency{
 			{ID: "FGE", Name: "Fiscalía General del Estado", Kind: "prosecution"},

@@ -138,3 +138,20 @@ func tool(t testing.TB, name string) string {
 	}
 	return p
 }
+
+// metastasisImage is the record of E-CHI-03-01-IMG, derived from
+// E-CHI-03-01 at line 855 (leaf 854).
+func metastasisImage(t testing.TB) ItemRecord {
+	rec := metastasisItem(t)
+	derive := rec.Events[4]
+	derive.Reason = "de / from E-CHI-03-01 (Herramienta de adquisición forense)"
+	return ItemRecord{
+		Office: rec.Office, Case: rec.Case, CaseTitle: rec.CaseTitle,
+		ItemID: "E-CHI-03-01-IMG", Type: "forensic_image", Description: "Imagen forense de E-CHI-03-01",
+		Quantity: 1, Digital: true, Parent: "E-CHI-03-01",
+		SHA256: "dea646b82c9819eccd0d589aa0d9f449129e350fc61b02c1d5e63eaaf0c28c02", Size: 549755813888,
+		Seizure: Seizure{At: derive.At, By: lab3, Place: "Laboratorio de informática forense"},
+		Events:  []CustodyEvent{derive},
+		Holder:  lab3, Verification: rec.Verification, GeneratedAt: rec.GeneratedAt,
+	}
+}

@@ -55,6 +55,8 @@ type ItemRecord struct {
 	Quantity    int    // units; 0 is shown as 1
 	Digital     bool   // the item holds digital data
 	Parent      string // for a derived item, the id it was derived from; else empty
+	SHA256      string // for a derived item, its recorded SHA-256 (64 lowercase hex); else empty
+	Size        int64  // for a derived item, its size in bytes; printed when SHA256 is set or Size > 0
 
 	// Seizure is the original state: where, when and by whom the item was
 	// collected, and its first seal. For a derived item it is the derivation.
@@ -240,6 +242,12 @@ func WriteItemPDF(w io.Writer, rec ItemRecord, lang string) error {
 	d.field(l.t(tDigital), yesNo(l, rec.Digital))
 	if rec.Parent != "" {
 		d.field(l.t(tDerivedFrom), rec.Parent)
+	}
+	if rec.SHA256 != "" {
+		d.field(l.t(tColSHA), rec.SHA256)
+	}
+	if rec.SHA256 != "" || rec.Size > 0 {
+		d.field(l.t(tColSize), l.humanSize(rec.Size))
 	}
 
 	// 2. Seizure.

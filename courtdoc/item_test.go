@@ -159,6 +159,22 @@ func TestItemPDFMetastasis(t *testing.T) {
 	}
 }
 
+// TestItemPDFDerivedImage is the golden test of the derived image's record:
+// its origin, its one event and the verification data.
+func TestItemPDFDerivedImage(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteItemPDF(&buf, metastasisImage(t), ""); err != nil {
+		t.Fatal(err)
+	}
+	renderPNG(t, buf.Bytes(), artifacts(t), "item-E-CHI-03-01-IMG-es", 110)
+	text := pdfText(t, buf.Bytes())
+	inOrder(t, text, []string{"E-CHI-03-01-IMG", "imagen forense", "Imagen forense de E-CHI-03-01",
+		"Derivado de", "E-CHI-03-01", "SHA-256", "dea646b82c9819eccd0d589aa0d9f449129e350fc61b02c1d5e63eaaf0c28c02",
+		"549.755.813.888 bytes (512,0 GiB)", "Laboratorio de informática forense", "2023-12-18 13:00 -05:00",
+		"Perito informático 3", "sin sellar", "3. Eventos de custodia (1)", "2023-12-18", "Derivación", "854",
+		"13:00 -05:00", "6. Custodia actual", "Perito informático 3", "sin sellar", "8. Datos de verificación", "1→854"})
+}
+
 // TestItemPDFAnomalyAndLateRecord checks that an anomaly is printed and that
 // a seizure typed a week later by another account is visible, while an
 // event recorded on time by its actor gets no "recorded" line.
