@@ -65,6 +65,7 @@ var (
 	tDetWith    = msg{"Con incumplimientos: %d de %d", "With violations: %d of %d"}
 	tNoDet      = msg{"No hay detenciones.", "No detentions."}
 	tOK         = msg{"ninguno", "none"}
+	tReleased   = msg{"(libertad)", "(released)"}
 )
 
 // sortDetentions puts detentions with violations first, then by id.
@@ -139,8 +140,15 @@ func WriteDetentionsPDF(w io.Writer, rep DetentionReport, lang string) error {
 		if r.Site != "" {
 			person += "\n" + l.t(tSite) + ": " + r.Site
 		}
+		if r.Charge != "" {
+			person += "\n" + r.Charge
+		}
 		rights := l.fmtTime(r.RightsNotifiedAt) + "\n" + delay(l, r.RightsMinutes, r.RightsLimitMinutes)
-		hearing := l.fmtTime(r.hearingOrRelease()) + "\n" + delay(l, r.HearingMinutes, r.HearingLimitMinutes)
+		end := l.fmtTime(r.hearingOrRelease())
+		if !r.ReleasedAt.IsZero() && r.hearingOrRelease().Equal(r.ReleasedAt) {
+			end += " " + l.t(tReleased)
+		}
+		hearing := end + "\n" + delay(l, r.HearingMinutes, r.HearingLimitMinutes)
 		viol := l.t(tOK)
 		if len(r.Violations) > 0 {
 			var names []string

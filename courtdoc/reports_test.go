@@ -173,13 +173,13 @@ func detentionReport(t testing.TB) DetentionReport {
 				RightsNotifiedAt: at("2023-12-14T04:00:00-05:00"), HearingAt: at("2023-12-14T23:00:00-05:00"),
 				RightsLimitMinutes: 60, HearingLimitMinutes: 1440, RightsMinutes: intp(240), HearingMinutes: intp(1380),
 				Violations: []string{"rights_notice_late"}},
-			{Detention: "D-30", Person: "Persona 30", Basis: "flagrante", Site: "S-CHI-03", ArrestedAt: at("2023-12-14T01:20:00-05:00"),
+			{Detention: "D-30", Person: "Persona 30", Basis: "flagrante", Site: "S-CHI-03", Charge: "Tenencia y porte de arma de fuego sin permiso", ArrestedAt: at("2023-12-14T01:20:00-05:00"),
 				RightsNotifiedAt: at("2023-12-14T01:25:00-05:00"), HearingAt: at("2023-12-14T15:00:00-05:00"),
 				RightsLimitMinutes: 60, HearingLimitMinutes: 1440, RightsMinutes: intp(5), HearingMinutes: intp(820)},
 			{Detention: "D-17", Person: ReservedIdentity, Basis: "warrant", ArrestedAt: at("2023-12-14T02:00:00-05:00"),
-				RightsNotifiedAt:   at("2023-12-14T02:30:00-05:00"),
-				RightsLimitMinutes: 60, HearingLimitMinutes: 1440, RightsMinutes: intp(30),
-				Violations: []string{"hearing_missing"}},
+				RightsNotifiedAt: at("2023-12-14T02:30:00-05:00"), ReleasedAt: at("2023-12-16T02:30:00-05:00"),
+				RightsLimitMinutes: 60, HearingLimitMinutes: 1440, RightsMinutes: intp(30), HearingMinutes: intp(2880),
+				Violations: []string{"hearing_late"}},
 		},
 	}
 }
@@ -194,12 +194,14 @@ func TestDetentionsPDF(t *testing.T) {
 			}
 			renderPNG(t, buf.Bytes(), artifacts(t), "detentions-"+lang, 80)
 			text := pdfText(t, buf.Bytes())
+			inOrder(t, text, []string{"D-17", "2023-12-16 02:30 -05:00", map[string]string{"es": "(libertad)", "en": "(released)"}[lang], "2880 min", "D-02"})
 			// Violations first, then by id: D-01, D-17, D-02, D-30.
 			order := regexp.MustCompile(`D-\d\d`).FindAllString(text, -1)
 			if got := strings.Join(order, " "); got != "D-01 D-17 D-02 D-30" {
 				t.Errorf("detentions in order %q, want violations first: D-01 D-17 D-02 D-30", got)
 			}
-			for _, w := range []string{"Wilman Terán", "Álex Palacios", "identidad reservada", "240 min", "2023-12-14 00:00 -05:00"} {
+			for _, w := range []string{"Wilman Terán", "Álex Palacios", "identidad reservada", "240 min", "2023-12-14 00:00 -05:00",
+				map[string]string{"es": "(libertad)", "en": "(released)"}[lang], "Tenencia y porte de arma"} {
 				if !strings.Contains(text, w) {
 					t.Errorf("text lacks %q", w)
 				}
@@ -227,7 +229,7 @@ func TestDetentionsCSV(t *testing.T) {
 	if got := strings.Join(ids, " "); got != "D-01 D-17 D-02 D-30" {
 		t.Errorf("rows in order %q, want violations first", got)
 	}
-	if recs[2][6] != "" || recs[2][11] != "" || recs[2][12] != "hearing_missing" || recs[2][1] != ReservedIdentity {
+	if recs[2][6] != "" || recs[2][7] != "2023-12-16T02:30:00-05:00" || recs[2][11] != "2880" || recs[2][12] != "hearing_late" || recs[2][1] != ReservedIdentity {
 		t.Errorf("D-17 row = %v", recs[2])
 	}
 	if recs[1][4] != "2023-12-14T00:00:00-05:00" || recs[1][9] != "240" {
