@@ -49,6 +49,10 @@ func metastasis(t testing.TB) CaseData {
 			{ID: "E-CHI-03-01-IMG", Type: "forensic_image", Description: "Imagen forense de E-CHI-03-01", Parent: "E-CHI-03-01",
 				SHA256: "dea646b82c9819eccd0d589aa0d9f449129e350fc61b02c1d5e63eaaf0c28c02", Size: 549755813888,
 				Tool: "Herramienta de adquisición forense", Digital: true},
+			// Not in the case file: a documents item whose seal arrives
+			// broken, so that the export's anomaly annotations and plain
+			// ObservableObjects are validated too.
+			{ID: "E-CHI-03-90", Type: "documents", Description: "Agenda con anotaciones de pagos", Quantity: 3, Site: "S-CHI-03", Size: -1},
 		},
 		Events: []Event{
 			{Leaf: 695, Op: "evidence.seize", Item: "E-CHI-03-01", At: at("2023-12-14T01:40:00-05:00"), By: "pn.s-chi-03.1", Site: "S-CHI-03", Seal: "PN-100001"},
@@ -61,6 +65,10 @@ func metastasis(t testing.TB) CaseData {
 			{Leaf: 855, Op: "custody.seal", Item: "E-CHI-03-01", At: at("2023-12-18T14:00:00-05:00"), By: "lab.3", Seal: "PN-100156"},
 			{Leaf: 856, Op: "custody.transfer", Item: "E-CHI-03-01", At: at("2023-12-19T10:00:00-05:00"), By: "lab.3", To: "cust.chi",
 				Purpose: "storage", SealCondition: "intact", Place: "Bodega de evidencias de Chimborazo"},
+			{Leaf: 696, Op: "evidence.seize", Item: "E-CHI-03-90", At: at("2023-12-14T01:45:00-05:00"), By: "pn.s-chi-03.1", Site: "S-CHI-03", Seal: "PN-100002"},
+			{Leaf: 860, Op: "custody.transfer", Item: "E-CHI-03-90", At: at("2023-12-14T16:50:00-05:00"), By: "pn.s-chi-03.1", To: "cust.chi",
+				Purpose: "storage", SealCondition: "broken", Seal: "PN-100099", Place: "Bodega de evidencias de Chimborazo",
+				Anomalies: []string{"seal_broken", "seal_mismatch"}},
 			{Leaf: 900, Op: "evidence.attach", Item: "E-CHI-03-01-IMG", At: at("2023-12-18T13:05:00-05:00"), By: "lab.3",
 				FileName: "acta-de-adquisicion.pdf", FileSHA256: "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0", FileSize: 48213, MediaType: "application/pdf"},
 		},
@@ -153,7 +161,7 @@ func checkGraph(t *testing.T, doc []byte) {
 		walk(n)
 	}
 	var actions []string
-	var hashes, auths int
+	var hashes, auths, annotations int
 	for _, n := range d.Graph {
 		switch n["@type"] {
 		case "case-investigation:InvestigativeAction":
@@ -163,14 +171,19 @@ func checkGraph(t *testing.T, doc []byte) {
 			}
 		case "case-investigation:Authorization":
 			auths++
+		case "uco-core:Annotation":
+			annotations++
 		}
 		if strings.Contains(string(mustJSON(n)), `"uco-types:Hash"`) {
 			hashes++
 		}
 	}
-	want := "evidence.seize custody.transfer custody.transfer custody.open evidence.derive custody.seal custody.transfer evidence.attach"
+	want := "evidence.seize custody.transfer custody.transfer custody.open evidence.derive custody.seal custody.transfer evidence.seize custody.transfer evidence.attach"
 	if got := strings.Join(actions, " "); got != want {
 		t.Errorf("actions = %s\nwant %s", got, want)
+	}
+	if annotations != 2 {
+		t.Errorf("%d anomaly annotations, want 2", annotations)
 	}
 	if hashes != 2 || auths != 1 {
 		t.Errorf("%d nodes with hashes (want 2: image, attachment), %d authorizations (want 1)", hashes, auths)
