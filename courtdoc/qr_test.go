@@ -1,0 +1,338 @@
+package courtdoc
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/makiuchi-d/gozxing"
+	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+	qrcode "github.com/skip2/go-qrcode"
+)
+
+// decodeQR decodes the one QR code in img (or in its sub-image r when r is
+// not empty) with the gozxing decoder.
+func decodeQR(img image.Image, r image.Rectangle) (string, error) {
+	if !r.Empty() {
+		img = img.(interface {
+			SubImage(image.Rectangle) image.Image
+		}).SubImage(r)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return "", err
+	}
+	hints := map[gozxing.DecodeHintType]interface{}{
+		gozxing.DecodeHintType_TRY_HARDER:    true,
+		gozxing.DecodeHintType_CHARACTER_SET: "UTF-8",
+	}
+	res, err := zxqr.NewQRCodeReader().Decode(bmp, hints)
+	if err != nil {
+		return "", err
+	}
+	return res.GetText(), nil
+}
+
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}
+
+// TestItemQRRoundTrip renders the item record, finds the verification QR on
+// its last page and checks that it decodes to exactly the payload encoded.
+func TestItemQRRoundTrip(t *testing.T) {
+	rec := metastasisItem(t)
+	var buf bytes.Buffer
+	if err := WriteItemPDF(&buf, rec, ""); err != nil {
+		t.Fatal(err)
+	}
+	pngs := renderPNG(t, buf.Bytes(), t.TempDir(), "item", 200)
+	got, err := decodeQR(readPNG(t, pngs[len(pngs)-1]), image.Rectangle{})
+	if err != nil {
+		t.Fatalf("decoding the QR code of the last page: %v", err)
+	}
+	want, err := VerificationPayloads(rec.ItemID, rec.Verification.Checkpoint, []int64{695, 851, 852, 853, 854, 855, 856})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != 1 || got != want[0] {
+		t.Fatalf("decoded QR payload:\n%s\nwant:\n%s", got, want)
+	}
+	q, err := ParseVerificationQR(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Item != "E-CHI-03-01" || q.Checkpoint != rec.Verification.Checkpoint ||
+		!reflect.DeepEqual(q.Leaves, []int64{695, 851, 852, 853, 854, 855, 856}) {
+		t.Fatalf("parsed payload = %+v", q)
+	}
+	if !strings.Contains(got, "leaves=695,851-856\n") {
+		t.Errorf("leaves not written as ranges:\n%s", got)
+	}
+}
+
+// TestVerificationPayloadsSplit checks that a long history is split over
+// several codes that each fit, and that together they list every leaf once.
+func TestVerificationPayloadsSplit(t *testing.T) {
+	ckpt, _ := signedCheckpoint(t, 5_000_000)
+	var leaves []int64
+	for i := int64(0); i < 1000; i++ {
+		leaves = append(leaves, 1_000_000+i*37)
+	}
+	ps, err := VerificationPayloads("E-1", ckpt, leaves)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) < 2 {
+		t.Fatalf("1,000 scattered leaves fit in %d payload(s); want a split", len(ps))
+	}
+	var all []int64
+	for i, p := range ps {
+		if len(p) > maxQRPayload {
+			t.Errorf("payload %d is %d bytes, over %d", i+1, len(p), maxQRPayload)
+		}
+		q, err := ParseVerificationQR(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Part != i+1 || q.Of != len(ps) || q.Checkpoint != ckpt {
+			t.Errorf("payload %d: part %d/%d", i+1, q.Part, q.Of)
+		}
+		all = append(all, q.Leaves...)
+	}
+	if !reflect.DeepEqual(all, leaves) {
+		t.Errorf("leaves across the payloads differ from the input")
+	}
+}
+
+// TestQRPayloadFits checks the bound on payload size against the encoder:
+// the largest payload must need at most a version-21 symbol at level M.
+func TestQRPayloadFits(t *testing.T) {
+	q, err := qrcode.New(strings.Repeat("x", maxQRPayload), qrcode.Medium)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.VersionNumber > 21 {
+		t.Errorf("a %d-byte payload needs version %d, more than the 21 the layout is made for", maxQRPayload, q.VersionNumber)
+	}
+}
+
+func TestParseVerificationQRErrors(t *testing.T) {
+	good := VerificationQR{Item: "E-1", Part: 1, Of: 1, Leaves: []int64{3, 4, 9}, Checkpoint: "o\n1\nAAAA\n\n— o sig\n"}.String()
+	if _, err := ParseVerificationQR(good); err != nil {
+		t.Fatalf("good payload: %v", err)
+	}
+	for name, bad := range map[string]string{
+		"magic":      strings.Replace(good, "CUSTODIA-V1", "CUSTODIA-V2", 1),
+		"no note":    strings.SplitN(good, "\n\n", 2)[0],
+		"part 2/1":   strings.Replace(good, "part=1/1", "part=2/1", 1),
+		"descending": strings.Replace(good, "leaves=3-4,9", "leaves=9,3", 1),
+		"bad range":  strings.Replace(good, "leaves=3-4,9", "leaves=4-3", 1),
+		"leading 0":  strings.Replace(good, "leaves=3-4,9", "leaves=03", 1),
+		"no item":    strings.Replace(good, "item=E-1", "item=", 1),
+		"huge range": strings.Replace(good, "leaves=3-4,9", "leaves=0-9000000000", 1),
+	} {
+		if _, err := ParseVerificationQR(bad); err == nil {
+			t.Errorf("%s: accepted %q", name, bad)
+		}
+	}
+}
+
+// seed reads a fuzz seed from testdata/.
+func seed(f *testing.F, name string) string {
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		f.Fatal(err)
+	}
+	return string(b)
+}
+
+func FuzzParseVerificationQR(f *testing.F) {
+	if _, err := ParseVerificationQR(seed(f, "verification-qr.txt")); err != nil {
+		f.Fatalf("testdata/verification-qr.txt: %v", err)
+	}
+	f.Add(seed(f, "verification-qr.txt"))
+	f.Add(VerificationQR{Item: "E-CHI-03-01", Part: 1, Of: 1, Leaves: []int64{695, 851, 852}, Checkpoint: "o\n1\nAAAA\n\n— o sig\n"}.String())
+	f.Add("CUSTODIA-V1\nitem=x\npart=1/1\nleaves=\n\nn\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		q, err := ParseVerificationQR(s)
+		if err != nil {
+			return
+		}
+		// What parses re-encodes to an equivalent payload.
+		q2, err := ParseVerificationQR(q.String())
+		if err != nil || !reflect.DeepEqual(q, q2) {
+			t.Fatalf("round trip of %q: %v %+v %+v", s, err, q, q2)
+		}
+	})
+}
+
+func FuzzParseLabelPayload(f *testing.F) {
+	f.Add(seed(f, "label-qr.txt"))
+	f.Add(Label{ItemID: "E-CHI-03-01", LogOrigin: origin, Leaf: 695}.Payload())
+	f.Fuzz(func(t *testing.T, s string) {
+		lb, err := ParseLabelPayload(s)
+		if err != nil {
+			return
+		}
+		if lb.Payload() != s {
+			t.Fatalf("payload %q re-encodes as %q", s, lb.Payload())
+		}
+	})
+}
+
+// TestLabelsA4Sheet prints 26 labels (a full 3×8 sheet and two more) and
+// decodes every QR code back from the rendered pages.
+func TestLabelsA4Sheet(t *testing.T) {
+	labels := make([]Label, 26)
+	types := []string{"phone", "documents", "laptop", "cash"}
+	for i := range labels {
+		labels[i] = Label{
+			ItemID: fmt.Sprintf("E-CHI-03-%02d", i+1), Case: "METASTASIS", Type: types[i%len(types)],
+			Seal: fmt.Sprintf("PN-1%05d", i+1), LogOrigin: origin, Leaf: int64(695 + i),
+		}
+	}
+	labels[3].Seal = ""
+	for _, sheet := range []Sheet{SheetA4x24, SheetThermal100x50} {
+		t.Run(sheet.Name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteLabelsPDF(&buf, labels, sheet); err != nil {
+				t.Fatal(err)
+			}
+			const dpi = 200
+			dir := artifacts(t)
+			pngs := renderPNG(t, buf.Bytes(), dir, "labels-"+sheet.Name, dpi)
+			perPage := sheet.Cols * sheet.Rows
+			wantPages := (len(labels) + perPage - 1) / perPage
+			if len(pngs) != wantPages {
+				t.Fatalf("%d pages, want %d", len(pngs), wantPages)
+			}
+			px := func(mm float64) int { return int(mm / 25.4 * dpi) }
+			for i, lb := range labels {
+				k := i % perPage
+				x := sheet.MarginLeft + float64(k%sheet.Cols)*(sheet.LabelW+sheet.GapX)
+				y := sheet.MarginTop + float64(k/sheet.Cols)*(sheet.LabelH+sheet.GapY)
+				img := readPNG(t, filepath.Join(dir, pageName("labels-"+sheet.Name, i/perPage+1, wantPages)))
+				// The QR code is the square at the label's left.
+				r := image.Rect(px(x), px(y), px(x+sheet.LabelH), px(y+sheet.LabelH))
+				got, err := decodeQR(img, r)
+				if err != nil {
+					t.Fatalf("label %d (%s): %v", i+1, lb.ItemID, err)
+				}
+				if got != lb.Payload() {
+					t.Errorf("label %d decodes to %q, want %q", i+1, got, lb.Payload())
+				}
+				back, err := ParseLabelPayload(got)
+				if err != nil || back.ItemID != lb.ItemID || back.Leaf != lb.Leaf {
+					t.Errorf("label %d: parsed %+v, %v", i+1, back, err)
+				}
+			}
+			text := pdfText(t, buf.Bytes())
+			for _, lb := range labels {
+				if !strings.Contains(text, lb.ItemID) {
+					t.Errorf("text of the sheet lacks %s", lb.ItemID)
+				}
+			}
+			if !strings.Contains(text, "sin sellar / unsealed") || !strings.Contains(text, "teléfono") {
+				t.Errorf("text of the sheet lacks the unsealed label or an accented type:\n%s", text)
+			}
+		})
+	}
+}
+
+// pageName is pdftoppm's name for page n of a document of total pages: it
+// pads the number to the width of the largest.
+func pageName(base string, n, total int) string {
+	return fmt.Sprintf("%s-%0*d.png", base, len(fmt.Sprint(total)), n)
+}
+
+// TestItemQRSplitRoundTrip prints an item with 1,000 events, whose leaves
+// need several QR codes, decodes every code from the rendered pages and
+// checks that together they carry every leaf, in order, and the checkpoint.
+func TestItemQRSplitRoundTrip(t *testing.T) {
+	rec := bigItem(t, 1000)
+	var buf bytes.Buffer
+	if err := WriteItemPDF(&buf, rec, "en"); err != nil {
+		t.Fatal(err)
+	}
+	var want []int64
+	for _, e := range rec.Events {
+		want = append(want, e.Leaf)
+	}
+	payloads, err := VerificationPayloads(rec.ItemID, rec.Verification.Checkpoint, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(payloads) < 2 {
+		t.Fatalf("1,000 scattered leaves fit one QR code (%d bytes)?", len(payloads[0]))
+	}
+	text := pdfText(t, buf.Bytes())
+	pages := strings.Count(text, "\f")
+	t.Logf("1,000 events: %d pages, %d QR codes", pages, len(payloads))
+	// Render only the last pages, where the codes are.
+	dir := t.TempDir()
+	in := filepath.Join(dir, "big.pdf")
+	if err := os.WriteFile(in, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const dpi = 200
+	first := max(1, pages-3)
+	if out, err := exec.Command(tool(t, "pdftoppm"), "-png", "-r", strconv.Itoa(dpi), "-f", strconv.Itoa(first), in, filepath.Join(dir, "big")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v\n%s", err, out)
+	}
+	pngs, _ := filepath.Glob(filepath.Join(dir, "big-*.png"))
+	px := func(mm float64) int { return int(mm / 25.4 * dpi) }
+	got := map[int]string{}
+	// The codes are at the left margin, 62 mm square, one under the other:
+	// scan that strip in overlapping windows, skipping past each code found.
+	for _, p := range pngs {
+		img := readPNG(t, p)
+		h := img.Bounds().Dy()
+		for y := px(10); y+px(68) <= h; y += px(5) {
+			s, err := decodeQR(img, image.Rect(px(12), y, px(80), y+px(68)))
+			if err != nil {
+				continue
+			}
+			q, err := ParseVerificationQR(s)
+			if err != nil {
+				t.Fatalf("decoded a QR code that does not parse: %v\n%s", err, s)
+			}
+			got[q.Part] = s
+			y += px(55)
+		}
+	}
+	if len(got) != len(payloads) {
+		t.Fatalf("decoded %d of %d QR codes", len(got), len(payloads))
+	}
+	var leaves []int64
+	for i, p := range payloads {
+		if got[i+1] != p {
+			t.Errorf("QR %d decodes to\n%s\nwant\n%s", i+1, got[i+1], p)
+		}
+		q, _ := ParseVerificationQR(got[i+1])
+		leaves = append(leaves, q.Leaves...)
+	}
+	if !reflect.DeepEqual(leaves, want) {
+		t.Error("the QR codes do not carry every leaf in order")
+	}
+	if !strings.Contains(text, fmt.Sprintf("QR %d of %d", len(payloads), len(payloads))) {
+		t.Error("the QR codes are not numbered")
+	}
+}

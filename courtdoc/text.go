@@ -1,0 +1,194 @@
+package courtdoc
+
+// The one catalogue of user-facing text: Spanish first, English second.
+
+type msg struct{ es, en string }
+
+// lang selects the language of a document: "en" is English; anything else,
+// the empty string included, is Spanish, the language of Ecuadorian courts.
+type lang bool
+
+const (
+	spanish lang = false
+	english lang = true
+)
+
+func langOf(s string) lang { return lang(s == "en") }
+
+func (l lang) t(m msg) string {
+	if l == english {
+		return m.en
+	}
+	return m.es
+}
+
+var (
+	tPage          = msg{"Página %d de %s", "Page %d of %s"}
+	tGenerated     = msg{"Generado: %s", "Generated: %s"}
+	tYes           = msg{"sí", "yes"}
+	tNo            = msg{"no", "no"}
+	tNone          = msg{"—", "—"}
+	tUnsealed      = msg{"sin sellar", "unsealed"}
+	tItemTitle     = msg{"Registro de cadena de custodia", "Chain-of-custody record"}
+	tItemSubtitle  = msg{"Código Orgánico Integral Penal, art. 456", "Código Orgánico Integral Penal (Ecuador), art. 456"}
+	tCase          = msg{"Causa", "Case"}
+	tItem          = msg{"Indicio", "Item"}
+	tSecIdentity   = msg{"1. Identificación del indicio", "1. Identity of the item"}
+	tSecSeizure    = msg{"2. Fijación y recolección (estado original)", "2. Seizure (original state)"}
+	tSecEvents     = msg{"3. Eventos de custodia", "3. Custody events"}
+	tSecDerived    = msg{"4. Indicios derivados", "4. Derived items"}
+	tSecAttach     = msg{"5. Archivos adjuntos", "5. Attached files"}
+	tSecHolder     = msg{"6. Custodia actual", "6. Current custody"}
+	tSecReceipt    = msg{"7. Recepción", "7. Receipt"}
+	tSecVerify     = msg{"8. Datos de verificación", "8. Verification data"}
+	tType          = msg{"Tipo", "Type"}
+	tDescription   = msg{"Descripción", "Description"}
+	tQuantity      = msg{"Cantidad", "Quantity"}
+	tDigital       = msg{"Digital", "Digital"}
+	tDerivedFrom   = msg{"Derivado de", "Derived from"}
+	tSite          = msg{"Sitio", "Site"}
+	tPlace         = msg{"Lugar", "Place"}
+	tTime          = msg{"Fecha y hora", "Date and time"}
+	tSeizedBy      = msg{"Recolectado por", "Seized by"}
+	tSeal          = msg{"Sello", "Seal"}
+	tDerivedBy     = msg{"Derivado por", "Derived by"}
+	tColAttachedBy = msg{"Adjuntado por", "Attached by"}
+	tHolder        = msg{"Custodio actual", "Current holder"}
+	tCurrentSeal   = msg{"Sello actual", "Current seal"}
+	tState         = msg{"Estado", "State"}
+	tDisposed      = msg{"dispuesto", "disposed"}
+	tActive        = msg{"en custodia", "in custody"}
+	tColNo         = msg{"N.º", "No."}
+	tColTime       = msg{"Fecha y hora", "Date and time"}
+	tColOp         = msg{"Operación", "Operation"}
+	tColFrom       = msg{"Entrega / actúa", "From / by"}
+	tColTo         = msg{"Recibe", "To"}
+	tColPurpose    = msg{"Propósito / motivo", "Purpose / reason"}
+	tColPlace      = msg{"Lugar", "Place"}
+	tColSeal       = msg{"Sello y estado", "Seal and condition"}
+	tColLeaf       = msg{"Hoja", "Leaf"}
+	tColSHA        = msg{"SHA-256", "SHA-256"}
+	tColSize       = msg{"Tamaño", "Size"}
+	tColName       = msg{"Nombre", "Name"}
+	tNoEvents      = msg{"No hay eventos de custodia.", "No custody events."}
+	tNoDerived     = msg{"No hay indicios derivados.", "No derived items."}
+	tNoAttach      = msg{"No hay archivos adjuntos.", "No attached files."}
+	tAnomaly       = msg{"ANOMALÍA", "ANOMALY"}
+	tRecordedLine  = msg{"Registrado en el sistema el %s por %s", "Recorded in the system on %s by %s"}
+	tRecordedNote  = msg{"Cuando el registro en el sistema difiere de la fecha o del actor declarados, se indica debajo del evento (línea «Registrado…»).", "Where the system's record differs from the claimed time or actor, it is shown under the event (\"Recorded…\" line)."}
+	tImportRef     = msg{"importación %s…, línea %d", "import %s…, line %d"}
+	tBytes         = msg{"%s bytes", "%s bytes"}
+	tTool          = msg{"Herramienta", "Tool"}
+	tReceiverBlock = msg{"Recibí conforme el indicio descrito, con el sello y en el estado indicados:", "I received the item described above, with the seal and in the condition stated:"}
+	tSigName       = msg{"Nombre y apellidos", "Full name"}
+	tSigID         = msg{"Cédula de identidad", "Identity card no."}
+	tSigRole       = msg{"Cargo / dependencia", "Position / office"}
+	tSigDate       = msg{"Fecha y hora de recepción", "Date and time of receipt"}
+	tSigSign       = msg{"Firma", "Signature"}
+	tLogOrigin     = msg{"Origen del registro (log)", "Log origin"}
+	tCkptSize      = msg{"Tamaño del checkpoint", "Checkpoint size"}
+	tRootHash      = msg{"Hash raíz", "Root hash"}
+	tLeaves        = msg{"Hojas de los eventos", "Event leaves"}
+	tCheckpoint    = msg{"Checkpoint firmado", "Signed checkpoint"}
+	tVerifyHow     = msg{"Verificación fuera de línea: el código QR contiene el checkpoint firmado y los índices de hoja de este indicio (formato CUSTODIA-V1). Con el paquete (bundle) del indicio, un verificador comprueba la firma del checkpoint, recalcula el hash de cada evento y su prueba de inclusión en el árbol de Merkle (RFC 6962) de tamaño y raíz indicados.", "Offline verification: the QR code carries the signed checkpoint and this item's leaf indexes (format CUSTODIA-V1). With the item's bundle, a verifier checks the checkpoint's signature, recomputes each event's hash and its inclusion proof in the Merkle tree (RFC 6962) of the size and root stated."}
+	tQRPart        = msg{"QR %d de %d", "QR %d of %d"}
+	tNoCheckpoint  = msg{"No se proporcionó checkpoint: este documento no puede verificarse contra el registro.", "No checkpoint was provided: this document cannot be checked against the log."}
+)
+
+// opNames names each op of the case-file format in words.
+var opNames = map[string]msg{
+	"evidence.seize":   {"Recolección / incautación", "Seizure"},
+	"custody.transfer": {"Entrega / recepción", "Transfer"},
+	"custody.open":     {"Apertura", "Opening"},
+	"custody.seal":     {"Sellado", "Sealing"},
+	"evidence.derive":  {"Derivación", "Derivation"},
+	"evidence.attach":  {"Adjunto", "Attachment"},
+	"court.present":    {"Presentación en audiencia", "Presented in court"},
+	"evidence.dispose": {"Disposición final", "Disposal"},
+}
+
+var purposeNames = map[string]msg{
+	"transport": {"traslado", "transport"},
+	"storage":   {"almacenamiento", "storage"},
+	"analysis":  {"análisis pericial", "analysis"},
+	"court":     {"audiencia", "court"},
+	"return":    {"devolución", "return"},
+	"other":     {"otro", "other"},
+}
+
+var conditionNames = map[string]msg{
+	"intact": {"íntegro", "intact"},
+	"broken": {"roto", "broken"},
+	"none":   {"sin sello", "no seal"},
+}
+
+var anomalyNames = map[string]msg{
+	"seal_broken":   {"sello roto", "seal broken"},
+	"seal_mismatch": {"sello no coincide", "seal mismatch"},
+}
+
+var typeNames = map[string]msg{
+	"phone":             {"teléfono", "phone"},
+	"laptop":            {"computador portátil", "laptop"},
+	"computer":          {"computador", "computer"},
+	"storage":           {"almacenamiento", "storage"},
+	"documents":         {"documentos", "documents"},
+	"financial_records": {"registros financieros", "financial records"},
+	"corporate_records": {"registros societarios", "corporate records"},
+	"agenda":            {"agenda", "agenda"},
+	"firearm":           {"arma de fuego", "firearm"},
+	"ammunition":        {"munición", "ammunition"},
+	"cash":              {"dinero en efectivo", "cash"},
+	"vehicle":           {"vehículo", "vehicle"},
+	"drugs":             {"sustancias", "drugs"},
+	"forensic_image":    {"imagen forense", "forensic image"},
+	"extraction":        {"extracción", "extraction"},
+	"copy":              {"copia", "copy"},
+	"photo":             {"fotografía", "photo"},
+	"report":            {"informe", "report"},
+	"other":             {"otro", "other"},
+}
+
+var statusNames = map[string]msg{
+	"planned":   {"planificado", "planned"},
+	"en_route":  {"en camino", "en route"},
+	"entered":   {"ingresado", "entered"},
+	"secured":   {"asegurado", "secured"},
+	"completed": {"completado", "completed"},
+	"aborted":   {"abortado", "aborted"},
+}
+
+var roleNames = map[string]msg{
+	"judge":              {"juez", "judge"},
+	"prosecutor":         {"fiscal", "prosecutor"},
+	"police":             {"policía", "police"},
+	"lawyer":             {"abogado", "lawyer"},
+	"prison_guard":       {"guía penitenciario", "prison guard"},
+	"judiciary_official": {"funcionario judicial", "judiciary official"},
+	"public_official":    {"funcionario público", "public official"},
+	"trafficker":         {"narcotraficante", "trafficker"},
+	"gang_member":        {"miembro de banda", "gang member"},
+	"business":           {"empresario", "business"},
+	"other":              {"otro", "other"},
+}
+
+var basisNames = map[string]msg{
+	"warrant":   {"orden judicial", "warrant"},
+	"flagrante": {"flagrancia", "in flagrante"},
+}
+
+var ruleNames = map[string]msg{
+	"rights_notice_late":    {"notificación de derechos tardía", "rights notice late"},
+	"rights_notice_missing": {"notificación de derechos ausente", "rights notice missing"},
+	"hearing_late":          {"audiencia tardía", "hearing late"},
+	"hearing_missing":       {"audiencia ausente", "hearing missing"},
+}
+
+// word translates a code through table, falling back to the code itself so
+// that a value this catalogue does not know is still shown, never dropped.
+func (l lang) word(table map[string]msg, code string) string {
+	if m, ok := table[code]; ok {
+		return l.t(m)
+	}
+	return code
+}
