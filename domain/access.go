@@ -71,7 +71,7 @@ type AccountDisable struct {
 // account changed (the event's recorder says by whom), never the secret.
 type AccountCredential struct {
 	Account string `json:"account"`
-	Kind    string `json:"kind"`          // see CredentialKinds
+	Kind    string `json:"kind"`            // see CredentialKinds
 	Token   string `json:"token,omitempty"` // a token's public id, for token kinds
 }
 

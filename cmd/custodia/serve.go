@@ -227,4 +227,3 @@ func loadDemo(e *env, d *deployment.Deployment) error {
 	}
 	return tw.Flush()
 }
-
