@@ -201,6 +201,13 @@ func DecodeRecord(op string, body []byte, path map[string]string) (string, any, 
 	}
 	gotOp, rec, cerr := casefile.Decode(body)
 	if cerr != nil {
+		// casefile reports a wrong type inside its op wrapper as
+		// "Seize.quantity": name the JSON field only.
+		if i := strings.LastIndexByte(cerr.Field, '.'); i >= 0 {
+			c := *cerr
+			c.Field = c.Field[i+1:]
+			cerr = &c
+		}
 		return gotOp, nil, cerr
 	}
 	return gotOp, rec, nil

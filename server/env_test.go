@@ -180,3 +180,25 @@ func decodeErr(t *testing.T, b []byte) ErrorBody {
 	}
 	return eb
 }
+
+func newRequest(method, url, lang string) (*http.Request, error) {
+	r, err := http.NewRequest(method, url, nil)
+	if err == nil && lang != "" {
+		r.Header.Set("Accept-Language", lang)
+	}
+	return r, err
+}
+
+func readAll(resp *http.Response) []byte {
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return b
+}
+
+func mustRead(tb testing.TB, path string) []byte {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
