@@ -126,7 +126,7 @@ func (ss *Sessions) CheckCSRF(s *Session, r *http.Request) error {
 // the request came over TLS.
 func (ss *Sessions) SetCookie(w http.ResponseWriter, r *http.Request, s *Session) {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: s.ID, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
-		SameSite: http.SameSiteStrictMode, Expires: s.Expires})
+		SameSite: http.SameSiteStrictMode}) // a browser-session cookie; the server enforces Expires
 }
 
 func errUnauthenticated() *custody.Error {
@@ -242,16 +242,12 @@ func (l *limiter) recent(key string) []time.Time {
 	return f
 }
 
-// locked reports whether any key has reached the limit.
-func (l *limiter) locked(keys ...string) bool {
+// locked reports whether key has reached max times the limit (an address
+// is shared by many people: it gets a larger allowance than an account).
+func (l *limiter) locked(key string, times int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, k := range keys {
-		if len(l.recent(k)) >= l.max {
-			return true
-		}
-	}
-	return false
+	return len(l.recent(key)) >= l.max*times
 }
 
 func (l *limiter) fail(keys ...string) {
@@ -297,7 +293,7 @@ type LoginResult struct {
 // over the limit it answers rate_limited without checking anything.
 func (s *Server) Login(ctx context.Context, r *http.Request, req LoginRequest) (*Session, *Principal, error) {
 	ipKey, accKey := "ip:"+clientIP(r), "account:"+req.Account
-	if s.limiter.locked(ipKey, accKey) {
+	if s.limiter.locked(accKey, 1) || s.limiter.locked(ipKey, 4) {
 		return nil, nil, custody.Errorf(custody.ELimited, "", "demasiados intentos fallidos; espere unos minutos", "too many failed attempts; wait a few minutes")
 	}
 	bad := func() (*Session, *Principal, error) {

@@ -47,8 +47,9 @@ type Config struct {
 	CommitDelay time.Duration
 	// SessionTTL is the lifetime of a browser session (default 12 h).
 	SessionTTL time.Duration
-	// Login throttling: after LoginFailures failures for an account or an
-	// address within LockoutWindow, sign-in is refused for LockoutWindow.
+	// Login throttling: after LoginFailures failures for an account (four
+	// times as many for an address) within LockoutWindow, sign-in is
+	// refused until the window has passed.
 	LoginFailures int           // default 5
 	LockoutWindow time.Duration // default 15 min
 }
