@@ -3,17 +3,27 @@ package server
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Broker fans committed events out to live streams, by topic (an operation
-// id). Publish never blocks: a subscriber whose buffer is full is dropped
-// (its channel closed, its stream ends and the client reconnects), so that a
-// slow client can never slow the committer.
+// id). Publish never blocks and costs the same however many streams are
+// open: it appends to the topic's pending messages, and the broker's own
+// goroutine (Run) hands them out every interval, one message per topic and
+// tick, so a stream wakes at most once per interval whatever the write rate.
+// A subscriber whose buffer is full is dropped (its channel closed, its
+// stream ends and the client reconnects): a slow client never slows anyone.
 type Broker struct {
-	mu      sync.Mutex
-	subs    map[string]map[*Subscription]struct{}
-	buf     int
-	dropped atomic.Int64
+	mu       sync.Mutex
+	subs     map[string]map[*Subscription]struct{}
+	pending  map[string][]byte
+	order    []string
+	buf      int
+	interval time.Duration
+	dropped  atomic.Int64
+	stop     chan struct{}
+	done     chan struct{}
+	once     sync.Once
 }
 
 // Subscription is one stream's queue. C is closed when the subscriber is
@@ -24,9 +34,41 @@ type Subscription struct {
 	closed bool
 }
 
-// NewBroker returns a broker whose subscribers buffer buf messages.
-func NewBroker(buf int) *Broker {
-	return &Broker{subs: map[string]map[*Subscription]struct{}{}, buf: buf}
+// NewBroker returns a broker whose subscribers buffer buf messages,
+// delivering every interval (0: at once, from Publish itself).
+func NewBroker(buf int, interval time.Duration) *Broker {
+	return &Broker{subs: map[string]map[*Subscription]struct{}{}, pending: map[string][]byte{}, buf: buf, interval: interval,
+		stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// Run delivers pending messages every interval until Close.
+func (b *Broker) Run() {
+	defer close(b.done)
+	if b.interval <= 0 {
+		<-b.stop
+		return
+	}
+	t := time.NewTicker(b.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			b.mu.Lock()
+			for _, topic := range b.order {
+				b.deliver(topic, b.pending[topic])
+			}
+			clear(b.pending)
+			b.order = b.order[:0]
+			b.mu.Unlock()
+		case <-b.stop:
+			return
+		}
+	}
+}
+
+// Close stops Run.
+func (b *Broker) Close() {
+	b.once.Do(func() { close(b.stop) })
 }
 
 // Subscribe opens a subscription to topic.
@@ -60,10 +102,27 @@ func (b *Broker) remove(s *Subscription) {
 	}
 }
 
-// Publish sends msg to every subscriber of topic without blocking.
+// Publish queues msg for every subscriber of topic, without blocking. With
+// an interval, messages of one tick are concatenated (they must be whole SSE
+// frames).
 func (b *Broker) Publish(topic string, msg []byte) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.interval <= 0 {
+		b.deliver(topic, msg)
+		return
+	}
+	if len(b.subs[topic]) == 0 {
+		return // nobody listens: keep nothing
+	}
+	if _, ok := b.pending[topic]; !ok {
+		b.order = append(b.order, topic)
+	}
+	b.pending[topic] = append(b.pending[topic], msg...)
+}
+
+// deliver sends msg to the subscribers of topic; b.mu is held.
+func (b *Broker) deliver(topic string, msg []byte) {
 	for s := range b.subs[topic] {
 		select {
 		case s.C <- msg:

@@ -25,7 +25,7 @@ import (
 // testEnv is a real deployment (SQLite in a temporary directory) with the
 // Metástasis case file imported, served by a real Server over HTTP.
 type testEnv struct {
-	t    *testing.T
+	t    testing.TB
 	dir  string
 	d    *deployment.Deployment
 	s    *Server
@@ -55,7 +55,7 @@ func (b *syncBuffer) String() string {
 // testNow is the server's clock in tests: after the operation's H-hour.
 var testNow = time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
 
-func newEnv(t *testing.T) *testEnv {
+func newEnv(t testing.TB) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -172,7 +172,7 @@ func (e *testEnv) do(method, path, token, body string) (int, []byte) {
 	return resp.StatusCode, b
 }
 
-func decodeErr(t *testing.T, b []byte) ErrorBody {
+func decodeErr(t testing.TB, b []byte) ErrorBody {
 	t.Helper()
 	var eb ErrorBody
 	if err := json.Unmarshal(b, &eb); err != nil {

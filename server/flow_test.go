@@ -21,7 +21,7 @@ import (
 
 // client is a browser-like client: a cookie jar and the CSRF token.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	c    *http.Client
 	csrf string
@@ -289,7 +289,7 @@ func TestLiveBoard(t *testing.T) {
 // TestSlowStreamDropped checks that a subscriber that does not read is
 // dropped and never blocks publishing.
 func TestSlowStreamDropped(t *testing.T) {
-	b := NewBroker(4)
+	b := NewBroker(4, 0)
 	slow := b.Subscribe("op")
 	fast := b.Subscribe("op")
 	var wg sync.WaitGroup
@@ -332,4 +332,3 @@ func TestSlowStreamDropped(t *testing.T) {
 		t.Errorf("the fast subscriber got %d of 100", n)
 	}
 }
-

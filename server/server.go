@@ -45,6 +45,9 @@ type Config struct {
 	// it has one, when a batch is small (default 0: commit at once; requests
 	// that arrive during a commit form the next batch).
 	CommitDelay time.Duration
+	// BoardInterval is how often live boards are pushed to streams (default
+	// 100 ms): each stream wakes at most that often, whatever the write rate.
+	BoardInterval time.Duration
 	// SessionTTL is the lifetime of a browser session (default 12 h).
 	SessionTTL time.Duration
 	// Login throttling: after LoginFailures failures for an account (four
@@ -90,6 +93,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 1 << 20
 	}
+	if cfg.BoardInterval == 0 {
+		cfg.BoardInterval = 100 * time.Millisecond
+	}
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = 12 * time.Hour
 	}
@@ -103,7 +109,7 @@ func New(cfg Config) (*Server, error) {
 		cfg: cfg, l: cfg.Ledger, creds: cfg.Credentials, log: cfg.Logger, now: cfg.Now,
 		mux:      http.NewServeMux(),
 		Policy:   &Policy{},
-		Broker:   NewBroker(64),
+		Broker:   NewBroker(64, cfg.BoardInterval),
 		Metrics:  NewMetrics(),
 		Sessions: newSessions(cfg.SessionTTL, cfg.Now),
 		limiter:  newLimiter(cfg.LoginFailures, cfg.LockoutWindow, cfg.Now),
@@ -117,11 +123,19 @@ func New(cfg Config) (*Server, error) {
 }
 
 // Start runs the group committer until Close.
-func (s *Server) Start() { go s.Commit.Run() }
+func (s *Server) Start() {
+	go s.Commit.Run()
+	go s.Broker.Run()
+}
 
 // CloseStreams ends the live streams and makes /readyz fail. Call it
 // before http.Server.Shutdown, which waits for handlers that never go idle.
-func (s *Server) CloseStreams() { s.doneOnce.Do(func() { close(s.done) }) }
+func (s *Server) CloseStreams() {
+	s.doneOnce.Do(func() {
+		close(s.done)
+		s.Broker.Close()
+	})
+}
 
 // Close stops the live streams and the committer. Call it after
 // http.Server.Shutdown, so that no request is left waiting for a commit.

@@ -81,8 +81,18 @@ func (s *Server) publish(evs []*custody.Event) {
 		}
 		return nil
 	})
+	// One message per operation and batch: a stream wakes once per commit,
+	// however many of the batch's events it shows.
+	byTopic := map[string][]byte{}
+	var order []string
 	for _, m := range out {
-		s.Broker.Publish(m.topic, m.data)
+		if _, ok := byTopic[m.topic]; !ok {
+			order = append(order, m.topic)
+		}
+		byTopic[m.topic] = fmt.Appendf(byTopic[m.topic], "event: board\ndata: %s\n\n", m.data)
+	}
+	for _, topic := range order {
+		s.Broker.Publish(topic, byTopic[topic])
 	}
 }
 
@@ -117,10 +127,21 @@ func (s *Server) streamOperation(w http.ResponseWriter, r *http.Request, p *Prin
 			if !ok {
 				return nil // dropped as too slow
 			}
-			if _, err := fmt.Fprintf(w, "event: board\ndata: %s\n\n", b); err != nil {
-				return nil
+			// Write whatever else is queued too, then flush once.
+			for more := true; more && ok; {
+				if _, err := w.Write(b); err != nil {
+					return nil
+				}
+				select {
+				case b, ok = <-sub.C:
+				default:
+					more = false
+				}
 			}
 			rc.Flush()
+			if !ok {
+				return nil
+			}
 		case <-ping.C:
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
 				return nil
