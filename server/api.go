@@ -221,15 +221,19 @@ type RecordResult struct {
 	Anomalies  []custody.Anomaly `json:"anomalies,omitempty"`
 }
 
-// Append authorizes and appends records as p, through the group committer,
-// and returns the first record's event. Extra records (a grant for the
-// opener of a case) go in the same transaction.
+// Append appends records as p, through the group committer, and returns
+// the first record's event. Extra records (a grant for the opener of a
+// case) go in the same transaction.
 func (s *Server) Append(ctx context.Context, p *Principal, recs ...ledger.Record) (*custody.Event, error) {
+	return s.appendThen(ctx, p, nil, recs...)
+}
+
+func (s *Server) appendThen(ctx context.Context, p *Principal, after func(*domain.State, []ledger.Result), recs ...ledger.Record) (*custody.Event, error) {
 	at := s.now().UTC().Format(time.RFC3339Nano)
 	for i := range recs {
 		recs[i].Recorded = custody.Recorded{At: at, Account: p.Account}
 	}
-	res, err := s.Commit.Submit(ctx, recs)
+	res, err := s.Commit.SubmitThen(ctx, recs, after)
 	if err := firstError(res, err); err != nil {
 		return nil, err
 	}
@@ -237,38 +241,44 @@ func (s *Server) Append(ctx context.Context, p *Principal, recs ...ledger.Record
 }
 
 // WriteRecord checks rec against the policy and appends it: the one path of
-// every case record that arrives over HTTP.
-func (s *Server) WriteRecord(ctx context.Context, p *Principal, op string, rec any) (*RecordResult, error) {
-	var perr error
-	s.view(func(st *domain.State) error {
-		_, perr = s.Policy.Write(st, p, op, rec)
-		return nil
+// every case record that arrives over HTTP. check, when not nil, runs first
+// under the same read of the state (a REST route's path check).
+func (s *Server) WriteRecord(ctx context.Context, p *Principal, op string, rec any, check func(st *domain.State) error) (*RecordResult, error) {
+	err := s.view(func(st *domain.State) error {
+		if check != nil {
+			if err := check(st); err != nil {
+				return err
+			}
+		}
+		_, err := s.Policy.Write(st, p, op, rec)
+		return err
 	})
-	if perr != nil {
-		return nil, perr
+	if err != nil {
+		return nil, err
 	}
 	recs := []ledger.Record{{Op: op, Rec: rec}}
 	if c, ok := rec.(*casefile.Case); ok {
 		recs = append(recs, ledger.Record{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: c.ID, Account: p.Account}})
 	}
-	ev, err := s.Append(ctx, p, recs...)
+	var anomalies []custody.Anomaly
+	after := func(st *domain.State, res []ledger.Result) {
+		t, ok := rec.(*custody.Transfer)
+		if !ok || len(res) == 0 || res[0].Event == nil {
+			return
+		}
+		if it := st.Items[t.Item]; it != nil {
+			for _, a := range it.Anomalies {
+				if a.Seq == res[0].Event.Seq {
+					anomalies = append(anomalies, a.Anomaly)
+				}
+			}
+		}
+	}
+	ev, err := s.appendThen(ctx, p, after, recs...)
 	if err != nil {
 		return nil, err
 	}
-	out := &RecordResult{Seq: ev.Seq, Op: ev.Op, RecordedAt: ev.Recorded.At}
-	if t, ok := rec.(*custody.Transfer); ok {
-		s.view(func(st *domain.State) error {
-			if it := st.Items[t.Item]; it != nil {
-				for _, a := range it.Anomalies {
-					if a.Seq == ev.Seq {
-						out.Anomalies = append(out.Anomalies, a.Anomaly)
-					}
-				}
-			}
-			return nil
-		})
-	}
-	return out, nil
+	return &RecordResult{Seq: ev.Seq, Op: ev.Op, RecordedAt: ev.Recorded.At, Anomalies: anomalies}, nil
 }
 
 func (s *Server) postRecord(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -280,7 +290,7 @@ func (s *Server) postRecord(w http.ResponseWriter, r *http.Request, p *Principal
 	if err != nil {
 		return err
 	}
-	res, err := s.WriteRecord(r.Context(), p, op, rec)
+	res, err := s.WriteRecord(r.Context(), p, op, rec, nil)
 	if err != nil {
 		return err
 	}
@@ -291,18 +301,20 @@ func (s *Server) postRecord(w http.ResponseWriter, r *http.Request, p *Principal
 // postPathRecord handles a REST write whose path names a resource: a
 // resource p cannot see is not_found, before the body is looked at.
 func (s *Server) postPathRecord(w http.ResponseWriter, r *http.Request, p *Principal, op, field string, visible func(st *domain.State) error) error {
-	if err := s.view(visible); err != nil {
-		return err
-	}
 	body, err := readBody(r)
 	if err != nil {
 		return err
 	}
-	op, rec, err := DecodeRecord(op, body, map[string]string{field: r.PathValue(field)})
-	if err != nil {
-		return err
+	op, rec, derr := DecodeRecord(op, body, map[string]string{field: r.PathValue(field)})
+	if derr != nil {
+		// The path is checked first: a resource the caller cannot see is
+		// not_found whatever the body says.
+		if err := s.view(visible); err != nil {
+			return err
+		}
+		return derr
 	}
-	res, err := s.WriteRecord(r.Context(), p, op, rec)
+	res, err := s.WriteRecord(r.Context(), p, op, rec, visible)
 	if err != nil {
 		return err
 	}

@@ -199,6 +199,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p *Principa
 	if _, err := s.Append(r.Context(), p, ledger.Record{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: owner, Kind: "token_revoked", Token: id}}); err != nil {
 		return err
 	}
+	s.tokens.forget(id)
 	if err := s.creds.RevokeToken(r.Context(), id); err != nil {
 		if errors.Is(err, accounts.ErrNotFound) {
 			return notFound()

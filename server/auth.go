@@ -167,7 +167,7 @@ func (s *Server) authenticate(r *http.Request) (*Principal, error) {
 		if !ok {
 			return nil, errUnauthenticated()
 		}
-		tok, err := s.creds.TokenByHash(r.Context(), hash)
+		tok, err := s.tokens.get(r.Context(), s.creds, hash)
 		if errors.Is(err, accounts.ErrNotFound) {
 			return nil, errUnauthenticated()
 		}
@@ -331,4 +331,51 @@ const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Rm9vYmF
 // allowedCase reports whether a token's case list admits case c.
 func (p *Principal) allowedCase(c string) bool {
 	return len(p.Cases) == 0 || slices.Contains(p.Cases, c)
+}
+
+// tokenCache keeps token lookups for a few seconds, so that a busy client
+// does not cost a database read per request. Revocation through this server
+// drops the entry at once; through the CLI (another process) it takes
+// effect within tokenTTL.
+type tokenCache struct {
+	mu sync.Mutex
+	m  map[[32]byte]cachedToken
+}
+
+type cachedToken struct {
+	tok accounts.Token
+	at  time.Time
+}
+
+const tokenTTL = 5 * time.Second
+
+func (c *tokenCache) get(ctx context.Context, store accounts.Store, hash [32]byte) (accounts.Token, error) {
+	now := time.Now()
+	c.mu.Lock()
+	if e, ok := c.m[hash]; ok && now.Sub(e.at) < tokenTTL {
+		c.mu.Unlock()
+		return e.tok, nil
+	}
+	c.mu.Unlock()
+	tok, err := store.TokenByHash(ctx, hash)
+	if err != nil {
+		return tok, err
+	}
+	c.mu.Lock()
+	if len(c.m) > 10000 {
+		clear(c.m)
+	}
+	c.m[hash] = cachedToken{tok, now}
+	c.mu.Unlock()
+	return tok, nil
+}
+
+func (c *tokenCache) forget(id string) {
+	c.mu.Lock()
+	for h, e := range c.m {
+		if e.tok.ID == id {
+			delete(c.m, h)
+		}
+	}
+	c.mu.Unlock()
 }

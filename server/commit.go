@@ -5,9 +5,11 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
 )
 
@@ -16,50 +18,87 @@ import (
 // fsync, one signed checkpoint), then answers each request with its own
 // results. A request is answered only after its batch is durable.
 //
-// When idle it commits a lone request at once; under load, the requests
-// that arrive while a commit runs form the next batch, so batches grow with
-// the load without a timer.
+// When idle it commits a lone request at once. Under load it waits, up to
+// MaxDelay, for the write requests already being handled (Enter/Leave) to
+// queue theirs, so that a batch takes everything in flight: the ledger holds
+// its lock while it commits, and requests that are checking their
+// authorization would otherwise miss the batch and wait for the next.
 type Committer struct {
 	l        *ledger.Ledger
-	delay    time.Duration
+	maxDelay time.Duration
 	metrics  *Metrics
 	log      *slog.Logger
 	onCommit func([]*custody.Event)
 
-	queue chan *pending
-	stop  chan struct{}
-	done  chan struct{}
-	once  sync.Once
+	queue   chan *pending
+	arrive  chan struct{}
+	writers atomic.Int64 // write requests being handled
+	waiting atomic.Int64 // of them, those queued and waiting for a commit
+	stop    chan struct{}
+	done    chan struct{}
+	once    sync.Once
 }
 
 type pending struct {
-	recs []ledger.Record
-	res  []ledger.Result
-	err  error
-	done chan struct{}
+	recs  []ledger.Record
+	res   []ledger.Result
+	err   error
+	after func(st *domain.State, res []ledger.Result)
+	done  chan struct{}
 }
 
 // maxBatch bounds the records of one transaction.
 const maxBatch = 8192
 
-// ErrClosed is returned for requests submitted after Close.
 var errClosed = custody.Errorf(custody.EInternal, "", "el servidor se está cerrando", "the server is shutting down")
 
-// NewCommitter returns a committer over l. onCommit, when not nil, is called
-// with the accepted events of each durable batch, in log order, from the
-// committer goroutine: it must not block (see Broker).
-func NewCommitter(l *ledger.Ledger, delay time.Duration, m *Metrics, log *slog.Logger, onCommit func([]*custody.Event)) *Committer {
-	return &Committer{l: l, delay: delay, metrics: m, log: log, onCommit: onCommit,
-		queue: make(chan *pending, 4096), stop: make(chan struct{}), done: make(chan struct{})}
+// NewCommitter returns a committer over l that waits at most maxDelay to
+// fill a batch (0: 5 ms). onCommit, when not nil, is called with the
+// accepted events of each durable batch, in log order, from the committer
+// goroutine: it must not block (see Broker).
+func NewCommitter(l *ledger.Ledger, maxDelay time.Duration, m *Metrics, log *slog.Logger, onCommit func([]*custody.Event)) *Committer {
+	if maxDelay <= 0 {
+		maxDelay = 5 * time.Millisecond
+	}
+	return &Committer{l: l, maxDelay: maxDelay, metrics: m, log: log, onCommit: onCommit,
+		queue: make(chan *pending, 4096), arrive: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// Enter and Leave bracket the handling of a request that will probably
+// submit records, so that the committer can wait for it.
+func (c *Committer) Enter() { c.writers.Add(1) }
+
+// Leave ends what Enter began.
+func (c *Committer) Leave() {
+	c.writers.Add(-1)
+	c.signal()
+}
+
+func (c *Committer) signal() {
+	select {
+	case c.arrive <- struct{}{}:
+	default:
+	}
 }
 
 // Submit queues records and waits until they are durable (or rejected).
 // Each record gets its own Result; err is for the batch as a whole (the
 // transaction failed, or the server is closing).
 func (c *Committer) Submit(ctx context.Context, recs []ledger.Record) ([]ledger.Result, error) {
-	p := &pending{recs: recs, done: make(chan struct{})}
+	return c.SubmitThen(ctx, recs, nil)
+}
+
+// SubmitThen is Submit with a function that the committer calls after the
+// batch is durable, with the state as of that commit and this request's
+// results, before it starts the next batch: reads there never wait for the
+// ledger's lock.
+func (c *Committer) SubmitThen(ctx context.Context, recs []ledger.Record, after func(*domain.State, []ledger.Result)) ([]ledger.Result, error) {
+	p := &pending{recs: recs, after: after, done: make(chan struct{})}
+	c.waiting.Add(1)
+	defer c.waiting.Add(-1)
 	select {
 	case c.queue <- p:
+		c.signal()
 	case <-c.stop:
 		return nil, errClosed
 	case <-ctx.Done():
@@ -91,29 +130,32 @@ func (c *Committer) Run() {
 		}
 		batch := []*pending{first}
 		n := len(first.recs)
-		if c.delay > 0 {
-			t := time.NewTimer(c.delay)
-		wait:
+		take := func() {
 			for n < maxBatch {
 				select {
 				case p := <-c.queue:
 					batch = append(batch, p)
 					n += len(p.recs)
-				case <-t.C:
-					break wait
+				default:
+					return
 				}
 			}
-			t.Stop()
 		}
-	drain:
-		for n < maxBatch {
-			select {
-			case p := <-c.queue:
-				batch = append(batch, p)
-				n += len(p.recs)
-			default:
-				break drain
+		take()
+		deadline := time.Now().Add(c.maxDelay)
+		// Wait while write requests are in flight but not yet queued.
+		for n < maxBatch && c.writers.Load() > c.waiting.Load() {
+			d := time.Until(deadline)
+			if d <= 0 {
+				break
 			}
+			t := time.NewTimer(min(d, 500*time.Microsecond))
+			select {
+			case <-c.arrive:
+			case <-t.C:
+			}
+			t.Stop()
+			take()
 		}
 		c.commit(batch)
 	}
@@ -150,6 +192,18 @@ func (c *Committer) commit(batch []*pending) {
 			}
 		}
 		i += len(p.recs)
+	}
+	if err == nil {
+		c.l.View(func(st *domain.State) error {
+			for _, p := range batch {
+				if p.after != nil {
+					p.after(st, p.res)
+				}
+			}
+			return nil
+		})
+	}
+	for _, p := range batch {
 		close(p.done)
 	}
 	if len(accepted) > 0 && c.onCommit != nil {

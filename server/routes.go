@@ -86,6 +86,10 @@ func (s *Server) wrap(rt Route) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		r.Body = http.MaxBytesReader(sw, r.Body, s.cfg.MaxBody)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			s.Commit.Enter()
+			defer s.Commit.Leave()
+		}
 		p, err := s.authenticate(r)
 		if err == nil && rt.Access == Account && p == nil {
 			err = errUnauthenticated()

@@ -41,9 +41,9 @@ type Config struct {
 	Now       func() time.Time // the clock; time.Now when nil
 	// MaxBody limits request bodies (default 1 MiB); larger gives 413.
 	MaxBody int64
-	// CommitDelay is how long the committer waits for more requests once
-	// it has one, when a batch is small (default 0: commit at once; requests
-	// that arrive during a commit form the next batch).
+	// CommitDelay is the longest the committer waits for write requests
+	// already in flight to join a batch (default 5 ms). An idle server
+	// commits a lone request at once.
 	CommitDelay time.Duration
 	// BoardInterval is how often live boards are pushed to streams (default
 	// 100 ms): each stream wakes at most that often, whatever the write rate.
@@ -74,6 +74,7 @@ type Server struct {
 	Metrics  *Metrics
 	Sessions *Sessions
 	limiter  *limiter
+	tokens   *tokenCache
 	done     chan struct{}
 	doneOnce sync.Once
 	closeMu  sync.Once
@@ -113,6 +114,7 @@ func New(cfg Config) (*Server, error) {
 		Metrics:  NewMetrics(),
 		Sessions: newSessions(cfg.SessionTTL, cfg.Now),
 		limiter:  newLimiter(cfg.LoginFailures, cfg.LockoutWindow, cfg.Now),
+		tokens:   &tokenCache{m: map[[32]byte]cachedToken{}},
 		done:     make(chan struct{}),
 	}
 	s.Metrics.logSize = func() int64 { return s.l.Size() }
