@@ -59,6 +59,13 @@ func asCustody(err error) (*custody.Error, bool) {
 	return custody.Errorf(custody.EInternal, "", "error interno; el administrador puede ver el detalle en el registro del servidor", "internal error; the administrator can see details in the server log"), false
 }
 
+// ErrorOf returns err as the one error type, with its HTTP status: what an
+// HTML page needs to render an error (the JSON API uses WriteError).
+func ErrorOf(err error) (*custody.Error, int) {
+	ce, _ := asCustody(err)
+	return ce, StatusOf(ce.Code)
+}
+
 // WriteError writes err as JSON {code, message, field} in the user's
 // language, with the status of its code. Internal errors are logged.
 func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {

@@ -34,6 +34,9 @@ type Route struct {
 	// which are not API.
 	NoDoc  bool
 	Handle func(w http.ResponseWriter, r *http.Request, p *Principal) error
+	// Error, when not nil, renders the route's errors instead of the JSON
+	// error body (a web page renders HTML); StatusOf gives the status.
+	Error func(w http.ResponseWriter, r *http.Request, err error)
 }
 
 // Pattern is the net/http pattern of the route.
@@ -104,6 +107,8 @@ func (s *Server) wrap(rt Route) http.Handler {
 			if sw.status != 0 {
 				// Headers already sent (a stream): nothing more to say.
 				s.log.WarnContext(r.Context(), "error after response started", "route", pattern, "err", err.Error())
+			} else if rt.Error != nil {
+				rt.Error(sw, r, err)
 			} else {
 				s.WriteError(sw, r, err)
 			}
