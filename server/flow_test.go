@@ -103,14 +103,14 @@ func TestSessionFlowAndSecretsNotLogged(t *testing.T) {
 			t.Errorf("%s: %d %s", path, st, b)
 		}
 	}
-	st, b = p.do("GET", "/api/v1/persons/P-03", "", false)
+	_, b = p.do("GET", "/api/v1/persons/P-03", "", false)
 	var pv PersonView
 	json.Unmarshal(b, &pv)
 	if pv.Redacted || pv.Name == RedactedName {
 		t.Errorf("the prosecutor sees a redacted identity: %+v", pv)
 	}
 	reservedName := pv.Name
-	st, b = p.do("GET", "/api/v1/sites/S-PIC-01", "", false)
+	_, b = p.do("GET", "/api/v1/sites/S-PIC-01", "", false)
 	var sv SiteView
 	json.Unmarshal(b, &sv)
 	if sv.Address == "" {
