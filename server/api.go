@@ -31,6 +31,7 @@ func (s *Server) registerAPI() {
 		{Method: "POST", Path: "/api/v1/login", Summary: "Iniciar sesión / sign in", Access: Public, Body: "LoginRequest", Handle: s.login},
 		{Method: "POST", Path: "/api/v1/logout", Summary: "Cerrar sesión / sign out", Access: Account, Handle: s.logout},
 		{Method: "GET", Path: "/api/v1/me", Summary: "Cuenta actual / current account", Access: Account, Handle: s.me},
+		{Method: "POST", Path: "/api/v1/me/password", Summary: "Cambiar la contraseña / change the password", Access: Account, Body: "PasswordChange", Handle: s.changePassword},
 
 		{Method: "GET", Path: "/api/v1/accounts", Summary: "Listar cuentas (admin) / list accounts (admin)", Access: Account, Handle: s.listAccounts},
 		{Method: "POST", Path: "/api/v1/accounts", Summary: "Crear cuenta (admin) / create an account (admin)", Access: Account, Body: "AccountCreate", Handle: s.createAccount},

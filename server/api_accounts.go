@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"sort"
+	"time"
 
 	"github.com/custodia-ec/custodia/accounts"
 	"github.com/custodia-ec/custodia/domain"
@@ -255,5 +256,56 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, p *Principal) er
 		return err
 	}
 	WriteJSON(w, http.StatusOK, RecordResult{Seq: ev.Seq, Op: ev.Op, RecordedAt: ev.Recorded.At})
+	return nil
+}
+
+// PasswordChange is the body of POST /api/v1/me/password.
+type PasswordChange struct {
+	Old string `json:"old"`
+	New string `json:"new"`
+}
+
+// MinPasswordLen is the shortest password accepted on a change.
+const MinPasswordLen = 12
+
+// changePassword replaces the caller's password, checking the old one (a
+// stolen session alone cannot take over the account). It records
+// account.credential and never the password.
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	if p.Session == nil {
+		return forbidden("solo desde una sesión iniciada con contraseña", "only from a session signed in with a password")
+	}
+	var body PasswordChange
+	if err := decodeJSON(r, &body); err != nil {
+		return err
+	}
+	if len(body.New) < MinPasswordLen || len(body.New) > 1024 {
+		return custodyErrorf("new", "la contraseña nueva debe tener entre 12 y 1024 bytes", "the new password must be 12 to 1024 bytes long")
+	}
+	key := "account:" + p.Account
+	if s.limiter.locked(key, 1) {
+		return rateLimited()
+	}
+	cred, err := s.creds.Credential(r.Context(), p.Account)
+	if err != nil {
+		return err
+	}
+	if !accounts.CheckPassword(cred.PasswordHash, body.Old) {
+		s.limiter.fail(key)
+		return custodyErrorf("old", "la contraseña actual no es correcta", "the current password is wrong")
+	}
+	hash, err := accounts.HashPassword(body.New)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Append(r.Context(), p, ledger.Record{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: p.Account, Kind: "password"}}); err != nil {
+		return err
+	}
+	cred.PasswordHash = hash
+	cred.UpdatedAt = s.now().UTC().Format(time.RFC3339Nano)
+	if err := s.creds.PutCredential(r.Context(), cred); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -294,7 +294,7 @@ type LoginResult struct {
 func (s *Server) Login(ctx context.Context, r *http.Request, req LoginRequest) (*Session, *Principal, error) {
 	ipKey, accKey := "ip:"+clientIP(r), "account:"+req.Account
 	if s.limiter.locked(accKey, 1) || s.limiter.locked(ipKey, 4) {
-		return nil, nil, custody.Errorf(custody.ELimited, "", "demasiados intentos fallidos; espere unos minutos", "too many failed attempts; wait a few minutes")
+		return nil, nil, rateLimited()
 	}
 	bad := func() (*Session, *Principal, error) {
 		s.limiter.fail(ipKey, accKey)

@@ -94,3 +94,11 @@ func notFound() *custody.Error {
 func forbidden(es, en string) *custody.Error {
 	return &custody.Error{Code: custody.EForbidden, Message: es, MessageEN: en}
 }
+
+func custodyErrorf(field, es, en string) *custody.Error {
+	return &custody.Error{Code: custody.EInvalid, Field: field, Message: es, MessageEN: en}
+}
+
+func rateLimited() *custody.Error {
+	return custody.Errorf(custody.ELimited, "", "demasiados intentos fallidos; espere unos minutos", "too many failed attempts; wait a few minutes")
+}

@@ -150,6 +150,21 @@ func TestSessionFlowAndSecretsNotLogged(t *testing.T) {
 		t.Fatalf("agent transfer: %d %s", st, b)
 	}
 
+	// Password change: the old password is required; the new one works.
+	if st, b := a.do("POST", "/api/v1/me/password", `{"old":"wrong","new":"a much longer password"}`, true); st != 400 || !strings.Contains(string(b), `"field":"old"`) {
+		t.Errorf("password change with a wrong old password: %d %s", st, b)
+	}
+	newPassword := "otra contraseña larga y nueva"
+	if st, b := a.do("POST", "/api/v1/me/password", fmt.Sprintf(`{"old":%q,"new":%q}`, admin.Password, newPassword), true); st != 204 {
+		t.Fatalf("password change: %d %s", st, b)
+	}
+	if st := e.browser().login("root", admin.Password, ""); st != 401 {
+		t.Errorf("the old password still works: %d", st)
+	}
+	if st := e.browser().login("root", newPassword, ""); st != 200 {
+		t.Errorf("the new password does not work: %d", st)
+	}
+
 	// Read-only and revoked tokens.
 	if st, _ := e.do("POST", "/api/v1/records", tok.Token, `{"op":"statement.add","id":"S1","case":"METASTASIS","at":"2024-05-02T10:00:00-05:00","source":"x","text":"y"}`); st != 403 {
 		t.Errorf("read-only token write: %d, want 403", st)
@@ -194,7 +209,7 @@ func TestSessionFlowAndSecretsNotLogged(t *testing.T) {
 		"admin password": admin.Password, "prosecutor password": pros.Password, "agent password": agent.Password,
 		"new password": perito.Password, "TOTP secret": pros.TOTPSecret, "new TOTP secret": perito.TOTPSecret,
 		"TOTP code": code, "token": tok.Token, "token body": strings.TrimPrefix(tok.Token, accounts.TokenPrefix),
-		"reserved identity": reservedName, "site address": address, "CSRF token": p.csrf,
+		"reserved identity": reservedName, "changed password": newPassword, "site address": address, "CSRF token": p.csrf,
 	} {
 		if secret != "" && strings.Contains(logs, secret) {
 			t.Errorf("the logs contain the %s", name)
@@ -223,6 +238,23 @@ func TestSessionFlowAndSecretsNotLogged(t *testing.T) {
 	rep, err := ledger.Audit(context.Background(), e.d.Store, e.d.Ledger.Verifier(), e.d.Config.Rules())
 	if err != nil || !rep.OK {
 		t.Errorf("audit after the flow: %v %+v", err, rep)
+	}
+}
+
+// TestSecurityHeaders checks the headers every response carries.
+func TestSecurityHeaders(t *testing.T) {
+	e := newEnv(t)
+	for _, path := range []string{"/healthz", "/api/v1/me", "/log/checkpoint", "/nope"} {
+		resp, err := http.Get(e.ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(resp)
+		h := resp.Header
+		if !strings.Contains(h.Get("Content-Security-Policy"), "default-src 'self'") || !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") ||
+			h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("%s: missing security headers: %v", path, h)
+		}
 	}
 }
 
