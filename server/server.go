@@ -3,14 +3,47 @@
 // audited reads, the live operation board (Server-Sent Events) and the public,
 // read-only log endpoints (C2SP tlog-tiles, hash tiles only).
 //
-// Every write, every grant and every audited read goes through one group
-// committer (Committer) into ledger.Ledger.Append: the log's one write path.
-// Sessions, rate-limit counters and stream subscribers live in memory: they
-// prove nothing and are lost on restart.
+// # Writes
 //
-// The web pages (package web) mount their routes on the same Server with
-// Handle, and reuse its middleware (Authenticate, RequireCSRF), its Policy
-// and its Broker.
+// POST /api/v1/records takes one case-file line ({"op": ..., fields}),
+// decoded by casefile.Decode: the same rules and the same messages as
+// import. REST routes (POST /api/v1/items/{item}/transfers, POST
+// /api/v1/sites/{site}/status) take the same fields minus those in the path.
+// A record's actor (by, seized_by, arrested_by; from or to of a transfer,
+// which either party may record) must be the account's own officer, else
+// 422 rule on that field: records are recorded as that officer. System ops
+// (grants, disclosures, releases, accounts) have their own routes and never
+// pass through /records.
+//
+// # Statuses
+//
+// One table (statusOf) maps error codes to statuses: invalid 400,
+// unauthenticated 401, forbidden 403 (a member whose role may not),
+// not_found 404 (absent, or in a case the caller is not a member of: never
+// 403), duplicate/conflict 409, too_large 413, unknown_reference and rule
+// 422, rate_limited 429. A record naming a case, item or site the caller
+// cannot see is unknown_reference (422), word for word what a record naming
+// nothing gets, so that the two cannot be told apart.
+//
+// # One write path
+//
+// Every write, every grant and every audited read goes through one group
+// committer (Committer) into ledger.Ledger.Append. A request is answered
+// only when its batch is durable; an audited read is recorded before the
+// data is sent. Sessions, rate-limit counters, the token cache and stream
+// subscribers live in memory: they prove nothing and are lost on restart.
+//
+// # For the web pages
+//
+// Package web mounts its routes on the same Server with Handle (NoDoc for
+// pages, Error to render HTML errors; every route needs a row in the
+// authorization matrix test), and reuses Login, Sessions (cookies, CSRF:
+// checked by Handle on every state-changing session request, from the
+// X-CSRF-Token header or the csrf_token form field), Policy, AuditedRead,
+// WriteRecord and Broker.
+//
+// Logs (slog) carry the route pattern, status, duration and account: never
+// bodies, query strings, credentials or reserved identities.
 package server
 
 import (
