@@ -108,7 +108,8 @@ type Server struct {
 // Start starts the server and waits until /readyz answers.
 func (d *Deployment) Start(ctx context.Context, addr string) (*Server, error) {
 	cmd := exec.Command(d.Binary, "serve", "--data", d.Data, "--addr", addr)
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	// Output goes to the null device directly (a Go writer would add a pipe).
+	cmd.Stdout, cmd.Stderr = nil, nil
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
