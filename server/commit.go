@@ -167,6 +167,7 @@ func (c *Committer) commit(batch []*pending) {
 		recs = append(recs, p.recs...)
 	}
 	ctx := context.Background()
+	start := time.Now()
 	res, _, err := c.l.Append(ctx, recs)
 	if err != nil {
 		// The ledger rolled back and reloaded its state from the store
@@ -174,7 +175,7 @@ func (c *Committer) commit(batch []*pending) {
 		c.log.Warn("batch failed, retrying once", "records", len(recs), "err", err.Error())
 		res, _, err = c.l.Append(ctx, recs)
 	}
-	c.metrics.observeBatch(len(recs))
+	c.metrics.observeBatch(len(recs), time.Since(start))
 	if err != nil {
 		c.log.Error("batch failed", "records", len(recs), "err", err.Error())
 	}

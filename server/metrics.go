@@ -18,6 +18,7 @@ type Metrics struct {
 	requests map[string]*histogram // by route pattern
 	codes    map[string]int64      // "route|status"
 	batches  *histogram
+	commits  *histogram // seconds per ledger transaction
 	logSize  func() int64
 }
 
@@ -44,7 +45,7 @@ var batchBounds = []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4
 
 // NewMetrics returns empty metrics.
 func NewMetrics() *Metrics {
-	return &Metrics{requests: map[string]*histogram{}, codes: map[string]int64{}, batches: newHistogram(batchBounds), logSize: func() int64 { return 0 }}
+	return &Metrics{requests: map[string]*histogram{}, codes: map[string]int64{}, batches: newHistogram(batchBounds), commits: newHistogram(latencyBounds), logSize: func() int64 { return 0 }}
 }
 
 func (m *Metrics) observeRequest(route string, status int, d time.Duration) {
@@ -59,9 +60,10 @@ func (m *Metrics) observeRequest(route string, status int, d time.Duration) {
 	m.codes[route+"|"+strconv.Itoa(status)]++
 }
 
-func (m *Metrics) observeBatch(n int) {
+func (m *Metrics) observeBatch(n int, d time.Duration) {
 	m.mu.Lock()
 	m.batches.observe(float64(n))
+	m.commits.observe(d.Seconds())
 	m.mu.Unlock()
 }
 
@@ -124,6 +126,9 @@ func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "# HELP custodia_commit_batch_records Records per group-commit transaction.")
 	fmt.Fprintln(w, "# TYPE custodia_commit_batch_records histogram")
 	writeHistogram(w, "custodia_commit_batch_records", "", m.batches)
+	fmt.Fprintln(w, "# HELP custodia_commit_duration_seconds Time of one group-commit transaction (append, fsync, checkpoint).")
+	fmt.Fprintln(w, "# TYPE custodia_commit_duration_seconds histogram")
+	writeHistogram(w, "custodia_commit_duration_seconds", "", m.commits)
 	fmt.Fprintln(w, "# HELP custodia_log_size Events in the log.")
 	fmt.Fprintln(w, "# TYPE custodia_log_size gauge")
 	fmt.Fprintf(w, "custodia_log_size %d\n", size)

@@ -55,19 +55,20 @@ func run(bin string, clients int, duration, warmup time.Duration) error {
 		loadgen.Run(wctx, addr, d.Token, clients)
 		cancel()
 	}
-	before, _ := loadgen.Metric(addr, "custodia_commit_batch_records")
+	before, _ := loadgen.Metric(addr, "custodia_commit_")
 	rctx, cancel := context.WithTimeout(ctx, duration)
 	st := loadgen.Run(rctx, addr, d.Token, clients)
 	cancel()
-	after, err := loadgen.Metric(addr, "custodia_commit_batch_records")
+	after, err := loadgen.Metric(addr, "custodia_commit_")
 	if err != nil {
 		return err
 	}
+
 	fmt.Printf("clients %d, %v: %d transfers acknowledged durable, %d failed\n", clients, st.Elapsed.Round(time.Millisecond), st.OK, st.Failed)
 	fmt.Printf("throughput: %.0f durable events/s (each transfer is one event; plus a few audited reads at start)\n", float64(st.OK)/st.Elapsed.Seconds())
 	fmt.Printf("latency: p50 %v  p90 %v  p99 %v  max %v\n", st.Percentile(50).Round(10*time.Microsecond), st.Percentile(90).Round(10*time.Microsecond),
 		st.Percentile(99).Round(10*time.Microsecond), st.Percentile(100).Round(10*time.Microsecond))
-	fmt.Println("group-commit batch sizes during the measured run (records per transaction, cumulative buckets):")
+	fmt.Println("group commit during the measured run: records per transaction and seconds per transaction (cumulative buckets):")
 	fmt.Print(diff(before, after))
 	return nil
 }
