@@ -226,15 +226,15 @@ type RecordResult struct {
 // the first record's event. Extra records (a grant for the opener of a
 // case) go in the same transaction.
 func (s *Server) Append(ctx context.Context, p *Principal, recs ...ledger.Record) (*custody.Event, error) {
-	return s.appendThen(ctx, p, nil, recs...)
+	return s.appendThen(ctx, p, nil, nil, recs...)
 }
 
-func (s *Server) appendThen(ctx context.Context, p *Principal, after func(*domain.State, []ledger.Result), recs ...ledger.Record) (*custody.Event, error) {
+func (s *Server) appendThen(ctx context.Context, p *Principal, check func(*domain.State) error, after func(*domain.State, []ledger.Result), recs ...ledger.Record) (*custody.Event, error) {
 	at := s.now().UTC().Format(time.RFC3339Nano)
 	for i := range recs {
 		recs[i].Recorded = custody.Recorded{At: at, Account: p.Account}
 	}
-	res, err := s.Commit.SubmitThen(ctx, recs, after)
+	res, err := s.Commit.SubmitThen(ctx, recs, check, after)
 	if err := firstError(res, err); err != nil {
 		return nil, err
 	}
@@ -243,9 +243,10 @@ func (s *Server) appendThen(ctx context.Context, p *Principal, after func(*domai
 
 // WriteRecord checks rec against the policy and appends it: the one path of
 // every case record that arrives over HTTP. check, when not nil, runs first
-// under the same read of the state (a REST route's path check).
+// (a REST route's path check). Both run in the committer, against the
+// state the record is applied to.
 func (s *Server) WriteRecord(ctx context.Context, p *Principal, op string, rec any, check func(st *domain.State) error) (*RecordResult, error) {
-	err := s.view(func(st *domain.State) error {
+	authorize := func(st *domain.State) error {
 		if check != nil {
 			if err := check(st); err != nil {
 				return err
@@ -253,9 +254,6 @@ func (s *Server) WriteRecord(ctx context.Context, p *Principal, op string, rec a
 		}
 		_, err := s.Policy.Write(st, p, op, rec)
 		return err
-	})
-	if err != nil {
-		return nil, err
 	}
 	recs := []ledger.Record{{Op: op, Rec: rec}}
 	if c, ok := rec.(*casefile.Case); ok {
@@ -275,7 +273,7 @@ func (s *Server) WriteRecord(ctx context.Context, p *Principal, op string, rec a
 			}
 		}
 	}
-	ev, err := s.appendThen(ctx, p, after, recs...)
+	ev, err := s.appendThen(ctx, p, authorize, after, recs...)
 	if err != nil {
 		return nil, err
 	}

@@ -201,16 +201,45 @@ func (s *Server) authenticate(r *http.Request) (*Principal, error) {
 	return p, nil
 }
 
-// principal builds the principal of an active account, or nil.
+// principal builds the principal of an active account, or nil. It reads
+// the accounts snapshot, not the ledger, so that authenticating never waits
+// for a commit.
 func (s *Server) principal(account, scope string) *Principal {
-	var p *Principal
+	a, ok := (*s.accounts.Load())[account]
+	if !ok {
+		// Not in the snapshot: an account appended outside the committer
+		// (the bootstrap, a test). Ask the state, and refresh if it is there.
+		s.l.View(func(st *domain.State) error {
+			acc, found := st.Accounts[account]
+			ok = found && !acc.Disabled
+			return nil
+		})
+		if !ok {
+			return nil
+		}
+		s.loadAccounts()
+		if a, ok = (*s.accounts.Load())[account]; !ok {
+			return nil
+		}
+	}
+	p := a
+	p.Scope = scope
+	return &p
+}
+
+// loadAccounts rebuilds the accounts snapshot from the state: at start and
+// after every commit that created or disabled an account.
+func (s *Server) loadAccounts() {
+	m := map[string]Principal{}
 	s.l.View(func(st *domain.State) error {
-		if a, ok := st.Accounts[account]; ok && !a.Disabled {
-			p = &Principal{Account: a.Account, Role: a.Role, Officer: a.Officer, Scope: scope}
+		for id, a := range st.Accounts {
+			if !a.Disabled {
+				m[id] = Principal{Account: a.Account, Role: a.Role, Officer: a.Officer}
+			}
 		}
 		return nil
 	})
-	return p
+	s.accounts.Store(&m)
 }
 
 // limiter counts failed sign-ins per account and per address, in memory.

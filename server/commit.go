@@ -43,6 +43,7 @@ type pending struct {
 	recs  []ledger.Record
 	res   []ledger.Result
 	err   error
+	check func(st *domain.State) error
 	after func(st *domain.State, res []ledger.Result)
 	done  chan struct{}
 }
@@ -85,15 +86,17 @@ func (c *Committer) signal() {
 // Each record gets its own Result; err is for the batch as a whole (the
 // transaction failed, or the server is closing).
 func (c *Committer) Submit(ctx context.Context, recs []ledger.Record) ([]ledger.Result, error) {
-	return c.SubmitThen(ctx, recs, nil)
+	return c.SubmitThen(ctx, recs, nil, nil)
 }
 
-// SubmitThen is Submit with a function that the committer calls after the
-// batch is durable, with the state as of that commit and this request's
-// results, before it starts the next batch: reads there never wait for the
-// ledger's lock.
-func (c *Committer) SubmitThen(ctx context.Context, recs []ledger.Record, after func(*domain.State, []ledger.Result)) ([]ledger.Result, error) {
-	p := &pending{recs: recs, after: after, done: make(chan struct{})}
+// SubmitThen is Submit with two functions the committer calls with the
+// state: check just before the batch is appended (an error from it is the
+// request's error, and its records are not appended), and after once the
+// batch is durable. Run by the committer, the sole writer, check sees the
+// very state the records will be applied to, and neither waits for the
+// ledger's lock. Check does not see the other records of its batch.
+func (c *Committer) SubmitThen(ctx context.Context, recs []ledger.Record, check func(*domain.State) error, after func(*domain.State, []ledger.Result)) ([]ledger.Result, error) {
+	p := &pending{recs: recs, check: check, after: after, done: make(chan struct{})}
 	c.waiting.Add(1)
 	defer c.waiting.Add(-1)
 	select {
@@ -161,23 +164,40 @@ func (c *Committer) Run() {
 	}
 }
 
-func (c *Committer) commit(batch []*pending) {
+func (c *Committer) commit(all []*pending) {
+	// Authorization checks first, against the state the batch will see.
+	c.l.View(func(st *domain.State) error {
+		for _, p := range all {
+			if p.check != nil {
+				p.err = p.check(st)
+			}
+		}
+		return nil
+	})
+	var batch []*pending
 	var recs []ledger.Record
-	for _, p := range batch {
-		recs = append(recs, p.recs...)
+	for _, p := range all {
+		if p.err == nil {
+			batch = append(batch, p)
+			recs = append(recs, p.recs...)
+		}
 	}
-	ctx := context.Background()
-	start := time.Now()
-	res, _, err := c.l.Append(ctx, recs)
-	if err != nil {
-		// The ledger rolled back and reloaded its state from the store
-		// (another process, the CLI, may have appended): try once more.
-		c.log.Warn("batch failed, retrying once", "records", len(recs), "err", err.Error())
+	var res []ledger.Result
+	var err error
+	if len(recs) > 0 {
+		ctx := context.Background()
+		start := time.Now()
 		res, _, err = c.l.Append(ctx, recs)
-	}
-	c.metrics.observeBatch(len(recs), time.Since(start))
-	if err != nil {
-		c.log.Error("batch failed", "records", len(recs), "err", err.Error())
+		if err != nil {
+			// The ledger rolled back and reloaded its state from the store
+			// (another process, the CLI, may have appended): try once more.
+			c.log.Warn("batch failed, retrying once", "records", len(recs), "err", err.Error())
+			res, _, err = c.l.Append(ctx, recs)
+		}
+		c.metrics.observeBatch(len(recs), time.Since(start))
+		if err != nil {
+			c.log.Error("batch failed", "records", len(recs), "err", err.Error())
+		}
 	}
 	var accepted []*custody.Event
 	i := 0
@@ -194,7 +214,7 @@ func (c *Committer) commit(batch []*pending) {
 		}
 		i += len(p.recs)
 	}
-	if err == nil {
+	if err == nil && len(batch) > 0 {
 		c.l.View(func(st *domain.State) error {
 			for _, p := range batch {
 				if p.after != nil {
@@ -204,7 +224,7 @@ func (c *Committer) commit(batch []*pending) {
 			return nil
 		})
 	}
-	for _, p := range batch {
+	for _, p := range all {
 		close(p.done)
 	}
 	if len(accepted) > 0 && c.onCommit != nil {

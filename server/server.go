@@ -28,9 +28,12 @@
 // # One write path
 //
 // Every write, every grant and every audited read goes through one group
-// committer (Committer) into ledger.Ledger.Append. A request is answered
-// only when its batch is durable; an audited read is recorded before the
-// data is sent. Sessions, rate-limit counters, the token cache and stream
+// committer (Committer) into ledger.Ledger.Append. A write's authorization
+// is checked by the committer itself, just before the append, against the
+// very state the record is applied to (no window between check and write),
+// and a write request never waits for the ledger's lock. A request is
+// answered only when its batch is durable; an audited read is recorded
+// before the data is sent. Sessions, rate-limit counters, the token cache and stream
 // subscribers live in memory: they prove nothing and are lost on restart.
 //
 // # For the web pages
@@ -54,9 +57,12 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/custodia-ec/custodia/accounts"
+	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
 )
 
@@ -108,6 +114,7 @@ type Server struct {
 	Sessions *Sessions
 	limiter  *limiter
 	tokens   *tokenCache
+	accounts atomic.Pointer[map[string]Principal] // active accounts, see loadAccounts
 	done     chan struct{}
 	doneOnce sync.Once
 	closeMu  sync.Once
@@ -151,10 +158,23 @@ func New(cfg Config) (*Server, error) {
 		done:     make(chan struct{}),
 	}
 	s.Metrics.logSize = func() int64 { return s.l.Size() }
-	s.Commit = NewCommitter(s.l, cfg.CommitDelay, s.Metrics, s.log, s.publish)
+	s.loadAccounts()
+	s.Commit = NewCommitter(s.l, cfg.CommitDelay, s.Metrics, s.log, s.committed)
 	s.registerAPI()
 	s.registerLog()
 	return s, nil
+}
+
+// committed is the committer's hook after each durable batch: it refreshes
+// the accounts snapshot when accounts changed and feeds the live boards.
+func (s *Server) committed(evs []*custody.Event) {
+	for _, ev := range evs {
+		if ev.Op == domain.OpAccountCreate || ev.Op == domain.OpAccountDisable {
+			s.loadAccounts()
+			break
+		}
+	}
+	s.publish(evs)
 }
 
 // Start runs the group committer until Close.
