@@ -111,7 +111,8 @@ func (s *Server) streamOperation(w http.ResponseWriter, r *http.Request, p *Prin
 	sub := s.Broker.Subscribe(opID)
 	defer s.Broker.Unsubscribe(sub)
 	rc := http.NewResponseController(w)
-	rc.SetWriteDeadline(time.Time{}) // a stream outlives the write timeout
+	rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's timeouts
+	rc.SetReadDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
