@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -362,5 +363,50 @@ func TestSlowStreamDropped(t *testing.T) {
 	wg.Wait()
 	if n < 50 {
 		t.Errorf("the fast subscriber got %d of 100", n)
+	}
+}
+
+// TestStreamOutlivesTimeouts: a live board stays open past the HTTP
+// server's read and write timeouts.
+func TestStreamOutlivesTimeouts(t *testing.T) {
+	e := newEnv(t)
+	e.account("p", "prosecutor", "fge.salazar", "METASTASIS")
+	tok := e.token("p", "write")
+	ts := httptest.NewUnstartedServer(e.s.Handler())
+	ts.Config.ReadTimeout, ts.Config.WriteTimeout = 500*time.Millisecond, 500*time.Millisecond
+	ts.Start()
+	defer ts.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/api/v1/operations/OP-METASTASIS/events", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "data: ") {
+				got <- sc.Text()
+				return
+			}
+		}
+		got <- "closed: " + fmt.Sprint(sc.Err())
+	}()
+	time.Sleep(1500 * time.Millisecond)
+	e.append(ledger.Record{Op: casefile.OpSite, Rec: &casefile.Site{ID: "S-T", Operation: "OP-METASTASIS", Province: "Loja", City: "Loja", Kind: "other", Lead: "fge.salazar"}})
+	if st, b := e.do("POST", "/api/v1/records", tok, `{"op":"site.status","site":"S-T","status":"entered","at":"2024-05-02T10:00:00-05:00","by":"fge.salazar"}`); st != 201 {
+		t.Fatalf("%d %s", st, b)
+	}
+	select {
+	case line := <-got:
+		if !strings.Contains(line, "S-T") {
+			t.Errorf("after the timeouts the stream gave %q", line)
+		}
+	case <-ctx.Done():
+		t.Fatal("no event")
 	}
 }
