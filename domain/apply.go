@@ -238,6 +238,9 @@ func (s *State) apply(op string, rec any, seq int64) (*Applied, *custody.Error) 
 	case *casefile.DetentionUpdate:
 		return s.applyDetentionUpdate(r, seq)
 	}
+	if a, err, ok := s.applySystem(rec, seq); ok {
+		return a, err
+	}
 	return s.applyItem(op, rec, seq)
 }
 

@@ -39,7 +39,7 @@ type Table struct {
 
 // Tables is the projection's schema. The storage adapters create these
 // tables with exactly these columns; audit compares them row by row.
-var Tables = []Table{
+var Tables = append([]Table{
 	{TAgencies, []string{"id", "name", "kind", "seq"}, 1},
 	{TOfficers, []string{"id", "name", "agency", "role", "seq"}, 1},
 	{TCases, []string{"id", "title", "opened_at", "opened_by", "summary", "seq"}, 1},
@@ -54,7 +54,7 @@ var Tables = []Table{
 	{TItems, []string{"id", "case_id", "type", "parent", "description", "quantity", "digital", "site", "place", "created_at", "created_by", "initial_seal", "sha256", "size", "tool", "holder", "seal", "disposed", "last_at", "last_seq", "events", "origin_seq"}, 1},
 	{TAnomalies, []string{"seq", "kind", "item", "at"}, 2},
 	{TAttachments, []string{"seq", "item", "name", "sha256", "size", "at", "by_officer", "media_type"}, 1},
-}
+}, systemTables...)
 
 // TableByName returns the schema of a projection table.
 func TableByName(name string) (Table, bool) {
@@ -184,6 +184,8 @@ func (s *State) Row(k Key) Row {
 		if at, ok := s.Attachments[k.ID.(int64)]; ok {
 			return Row{at.Seq, at.Item, at.Name, at.SHA256, optInt(at.Size), at.At, at.By, at.MediaType}
 		}
+	default:
+		return s.systemRow(k)
 	}
 	return nil
 }
@@ -276,6 +278,8 @@ func (s *State) AllRows(t string) []Row {
 		for seq := range s.Attachments {
 			add(s.Row(Key{t, seq}))
 		}
+	default:
+		rows = s.systemRows(t)
 	}
 	tab, _ := TableByName(t)
 	sort.Slice(rows, func(i, j int) bool { return CompareKeys(rows[i], rows[j], tab.Keys) < 0 })

@@ -42,6 +42,8 @@ type State struct {
 	Items         map[string]*Item
 	Statements    map[string]*Statement
 	Attachments   map[int64]*Attachment // by seq
+
+	SystemState // accounts, grants, disclosures, releases (access.go)
 }
 
 // NewState returns an empty state with the given deadline rules.
@@ -66,6 +68,7 @@ func NewState(cfg Config) *State {
 		Items:         map[string]*Item{},
 		Statements:    map[string]*Statement{},
 		Attachments:   map[int64]*Attachment{},
+		SystemState:   newSystemState(),
 	}
 }
 

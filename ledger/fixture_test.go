@@ -10,15 +10,19 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/custodia-ec/custodia/casefile"
+	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
+	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
 	"github.com/custodia-ec/custodia/ledger"
 	"github.com/custodia-ec/custodia/sqlite"
 )
 
 // fixture is a closed deployment with the Metastasis case file and
-// testdata/second.jsonl imported: two checkpoints, and rows in every
-// projection table (anomalies and attachments included).
+// testdata/second.jsonl imported, and system records appended: three
+// checkpoints, and rows in every projection table (anomalies, attachments,
+// accounts, grants, disclosures and releases included).
 type fixture struct {
 	dir      string // the data directory
 	verifier note.Verifier
@@ -34,6 +38,34 @@ func newFixture(t *testing.T) *fixture {
 	}
 	testdeploy.Import(t, d, second)
 	ctx := context.Background()
+	// A third transaction through the server's door: accounts, grants,
+	// disclosures, releases and an audited read, so that the system tables
+	// have rows too.
+	by := custody.Recorded{At: "2024-02-01T12:00:00Z", Account: "fixture"}
+	var recs []ledger.Record
+	add := func(op string, rec any) { recs = append(recs, ledger.Record{Op: op, Rec: rec, Recorded: by}) }
+	add(casefile.OpOfficer, &casefile.Officer{ID: "def.1", Name: "Defensor Uno", Agency: "FGE", Role: "defense"})
+	add(casefile.OpOfficer, &casefile.Officer{ID: "def.2", Name: "Defensora Dos", Agency: "FGE", Role: "defense"})
+	add(domain.OpAccountCreate, &domain.AccountCreate{Account: "fiscal1", Name: "Diana Salazar", Role: "prosecutor", Officer: "fge.salazar"})
+	add(domain.OpAccountCreate, &domain.AccountCreate{Account: "fiscal2", Name: "Fiscal de turno", Role: "prosecutor", Officer: "fge.pic"})
+	add(domain.OpAccountCreate, &domain.AccountCreate{Account: "def1", Name: "Defensor Uno", Role: "defense", Officer: "def.1"})
+	add(domain.OpAccountCreate, &domain.AccountCreate{Account: "def2", Name: "Defensora Dos", Role: "defense", Officer: "def.2"})
+	add(domain.OpGrantAdd, &domain.GrantAdd{Case: "METASTASIS", Account: "fiscal1"})
+	add(domain.OpGrantAdd, &domain.GrantAdd{Case: "METASTASIS", Account: "fiscal2"})
+	add(domain.OpItemDisclose, &domain.ItemDisclose{Item: "E-CHI-03-01", Account: "def1"})
+	add(domain.OpItemDisclose, &domain.ItemDisclose{Item: "E-CHI-03-02", Account: "def2"})
+	add(domain.OpOperationRelease, &domain.OperationRelease{Operation: "OP-METASTASIS", At: "2023-12-13T20:00:00-05:00"})
+	add(domain.OpOperationRelease, &domain.OperationRelease{Operation: "OP-AUD", At: "2024-01-20T08:00:00-05:00"})
+	add(domain.OpAccessRead, &domain.AccessRead{Account: "fiscal1", Case: "METASTASIS", Kind: "case", ID: "METASTASIS"})
+	res, _, err := d.Ledger.Append(ctx, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if r.Err != nil {
+			t.Fatalf("system record %d (%s): %v", i, recs[i].Op, r.Err)
+		}
+	}
 	cps, err := d.Store.Checkpoints(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -42,8 +74,8 @@ func newFixture(t *testing.T) *fixture {
 	for _, c := range cps {
 		f.sizes = append(f.sizes, c.Size)
 	}
-	if len(f.sizes) != 2 {
-		t.Fatalf("%d checkpoints, want 2", len(f.sizes))
+	if len(f.sizes) != 3 {
+		t.Fatalf("%d checkpoints, want 3", len(f.sizes))
 	}
 	// Fold the WAL into the database file, so that copying one file copies
 	// the deployment.
@@ -127,7 +159,7 @@ func TestAuditClean(t *testing.T) {
 	if !rep.OK || len(rep.Problems) != 0 {
 		t.Fatalf("clean database: OK %v, problems %+v", rep.OK, rep.Problems)
 	}
-	if rep.Events != f.sizes[1] || rep.Checkpoints != 2 || rep.Rows == 0 {
+	if rep.Events != f.sizes[len(f.sizes)-1] || rep.Checkpoints != len(f.sizes) || rep.Rows == 0 {
 		t.Errorf("report: %d events, %d checkpoints, %d rows", rep.Events, rep.Checkpoints, rep.Rows)
 	}
 }

@@ -130,11 +130,11 @@ func decodeStored(se StoredEvent) (*custody.Event, any, error) {
 	if ev.Seq != se.Seq {
 		return nil, nil, fmt.Errorf("event stored at %d says it is event %d", se.Seq, ev.Seq)
 	}
-	rec, err := casefile.DecodeRecord(ev.Op, ev.Record)
+	rec, err := decodeRecord(ev.Op, ev.Record)
 	if err != nil {
 		return nil, nil, fmt.Errorf("event %d: record: %w", se.Seq, err)
 	}
-	if cerr := casefile.Validate(ev.Op, rec); cerr != nil {
+	if cerr := validateRecord(ev.Op, rec); cerr != nil {
 		return nil, nil, fmt.Errorf("event %d: record: %w", se.Seq, cerr)
 	}
 	return ev, rec, nil

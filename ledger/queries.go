@@ -132,9 +132,17 @@ func (l *Ledger) ExportCase(ctx context.Context, caseID string, w io.Writer) (in
 	if err != nil {
 		return 0, err
 	}
-	evs, _, err := l.readEvents(ctx, seqs)
+	all, _, err := l.readEvents(ctx, seqs)
 	if err != nil {
 		return 0, err
+	}
+	// Grants, disclosures, releases and audited reads are the deployment's,
+	// not the case file's: a case file holds the spec's vocabulary only.
+	evs := all[:0:0]
+	for _, ev := range all {
+		if !domain.IsSystemOp(ev.Op) {
+			evs = append(evs, ev)
+		}
 	}
 	officers := map[string]bool{}
 	agencies := map[string]bool{}

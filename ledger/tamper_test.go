@@ -342,7 +342,7 @@ func draw(r *mrand.Rand, s schema, f *fixture) (tampering, bool) {
 
 // named are the tamperings every run makes, whatever the random draw.
 func named(f *fixture) []tampering {
-	first, last := f.sizes[0], f.sizes[1]
+	first, last := f.sizes[0], f.sizes[len(f.sizes)-1]
 	return []tampering{
 		{name: "events/swap_seq", kinds: eventKinds, do: func(t *testing.T, db *sql.DB) error {
 			return execAll(db, `UPDATE events SET seq = -1 WHERE seq = 100`, `UPDATE events SET seq = 100 WHERE seq = 101`, `UPDATE events SET seq = 101 WHERE seq = -1`)

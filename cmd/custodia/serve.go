@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/custodia-ec/custodia/casefile"
+	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/deployment"
+	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/internal/demodata"
+	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/server"
+)
+
+// Recorders of events made outside any signed-in account.
+const (
+	recorderBootstrap = "system:bootstrap"
+	recorderCLI       = "system:cli"
+	recorderDemo      = "system:demo"
+)
+
+func cmdServe(e *env, args []string) error {
+	fs, data := newFlags("serve")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	demo := fs.Bool("demo", false, "load the Metástasis case file and demo accounts")
+	pos, err := flags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("serve no admite argumentos / takes no arguments")
+	}
+	if !deployment.Exists(*data) {
+		vkey, err := deployment.Init(e.ctx, *data, "")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "%s %s\n%s\n", e.tr("Despliegue creado en", "Deployment created in"), *data, vkey)
+	}
+	d, err := e.open(*data)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	creds := d.Store.Credentials()
+	if err := bootstrapAdmin(e, d); err != nil {
+		return err
+	}
+	if *demo {
+		if err := loadDemo(e, d); err != nil {
+			return err
+		}
+	}
+	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	srv, err := server.New(server.Config{
+		Ledger: d.Ledger, Credentials: creds, PublicKey: d.PublicKey, Logger: logger, Now: e.now,
+		Audit: func(ctx context.Context) (*ledger.AuditReport, error) {
+			return ledger.Audit(ctx, d.Store, d.Ledger.Verifier(), d.Config.Rules())
+		},
+	})
+	if err != nil {
+		return err
+	}
+	srv.Start()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second, // streams lift it for themselves
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	fmt.Fprintf(e.stderr, "%s http://%s\n", e.tr("Escuchando en", "Listening on"), ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		srv.Close()
+		return err
+	case <-e.ctx.Done():
+	}
+	fmt.Fprintln(e.stderr, e.tr("Cerrando…", "Shutting down…"))
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv.CloseStreams() // streams never go idle: end them so Shutdown is not held
+	err = hs.Shutdown(sctx)
+	srv.Close()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// bootstrapAdmin creates the first administrator when the deployment has no
+// account, and prints its one-time password to the terminal only.
+func bootstrapAdmin(e *env, d *deployment.Deployment) error {
+	empty := true
+	d.Ledger.View(func(st *domain.State) error { empty = len(st.Accounts) == 0; return nil })
+	if !empty {
+		return nil
+	}
+	na, err := server.CreateAccount(e.ctx, server.LedgerAppender(d.Ledger, recorderBootstrap, e.now), d.Store.Credentials(), e.now,
+		domain.AccountCreate{Account: "admin", Name: "Administrador / Administrator", Role: "admin"})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s\n  %s: admin\n  %s: %s\n", e.tr("Administrador creado. Contraseña de un solo uso (cámbiela; no se volverá a mostrar):",
+		"Administrator created. One-time password (change it; it will not be shown again):"), e.tr("cuenta", "account"), e.tr("contraseña", "password"), na.Password)
+	return nil
+}
+
+// demoOfficers are added so that every role has an officer to link.
+var demoOfficers = []struct{ id, name, agency, role string }{
+	{"demo.investigator", "Investigador de demostración", "PN", "investigator"},
+	{"demo.judge", "Juez de demostración", "DEMO-CJ", "judge"},
+	{"demo.clerk", "Secretario de demostración", "DEMO-CJ", "clerk"},
+	{"demo.defense", "Defensor de demostración", "DEMO-DEF", "defense"},
+	{"demo.auditor", "Auditor de demostración", "FGE", "auditor"},
+}
+
+// demoAccounts is one account per role, linked to an officer of the file.
+var demoAccounts = []struct{ account, role, officer string }{
+	{"demo-prosecutor", "prosecutor", "fge.salazar"},
+	{"demo-investigator", "investigator", "demo.investigator"},
+	{"demo-agent", "agent", "pn.s-pic-01.lead"},
+	{"demo-custodian", "custodian", "cust.pic"},
+	{"demo-forensic", "forensic_analyst", "lab.1"},
+	{"demo-judge", "judge", "demo.judge"},
+	{"demo-clerk", "clerk", "demo.clerk"},
+	{"demo-defense", "defense", "demo.defense"},
+	{"demo-auditor", "auditor", "demo.auditor"},
+}
+
+// loadDemo imports the Metástasis case file when absent, adds officers and
+// one account per role (members of the case) and prints their secrets.
+func loadDemo(e *env, d *deployment.Deployment) error {
+	var hasCase bool
+	d.Ledger.View(func(st *domain.State) error { _, hasCase = st.Cases[demodata.Case]; return nil })
+	if !hasCase {
+		res, err := d.Ledger.Import(e.ctx, bytes.NewReader(demodata.Metastasis), custody.FileSHA256(demodata.Metastasis), nil)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "%s: %d %s\n", demodata.Case, res.Events, e.tr("registros importados", "records imported"))
+	}
+	app := server.LedgerAppender(d.Ledger, recorderDemo, e.now)
+	var recs []ledger.Record
+	d.Ledger.View(func(st *domain.State) error {
+		for _, ag := range []casefile.Agency{{ID: "DEMO-CJ", Name: "Consejo de la Judicatura (demostración)", Kind: "judiciary"}, {ID: "DEMO-DEF", Name: "Defensoría (demostración)", Kind: "defense"}} {
+			if _, ok := st.Agencies[ag.ID]; !ok {
+				recs = append(recs, ledger.Record{Op: casefile.OpAgency, Rec: &ag})
+			}
+		}
+		for _, o := range demoOfficers {
+			if _, ok := st.Officers[o.id]; !ok {
+				recs = append(recs, ledger.Record{Op: casefile.OpOfficer, Rec: &casefile.Officer{ID: o.id, Name: o.name, Agency: o.agency, Role: o.role}})
+			}
+		}
+		return nil
+	})
+	if len(recs) > 0 {
+		if err := app(e.ctx, recs); err != nil {
+			return err
+		}
+	}
+	var created []*server.NewAccount
+	for _, a := range demoAccounts {
+		var exists bool
+		d.Ledger.View(func(st *domain.State) error { _, exists = st.Accounts[a.account]; return nil })
+		if exists {
+			continue
+		}
+		na, err := server.CreateAccount(e.ctx, app, d.Store.Credentials(), e.now, domain.AccountCreate{Account: a.account, Name: "Demo " + a.role, Role: a.role, Officer: a.officer})
+		if err != nil {
+			return fmt.Errorf("demo account %s: %w", a.account, err)
+		}
+		if err := app(e.ctx, []ledger.Record{{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: demodata.Case, Account: a.account}}}); err != nil {
+			return err
+		}
+		created = append(created, na)
+	}
+	// One disclosed item, so that the defence account sees something.
+	var first string
+	d.Ledger.View(func(st *domain.State) error {
+		ids := make([]string, 0, len(st.Items))
+		for id, it := range st.Items {
+			if it.Case == demodata.Case && it.Seize != nil {
+				ids = append(ids, id)
+			}
+		}
+		sort.Strings(ids)
+		if len(ids) > 0 && !st.IsDisclosed(ids[0], "demo-defense") {
+			first = ids[0]
+		}
+		return nil
+	})
+	if first != "" {
+		if err := app(e.ctx, []ledger.Record{{Op: domain.OpItemDisclose, Rec: &domain.ItemDisclose{Item: first, Account: "demo-defense"}}}); err != nil {
+			return err
+		}
+	}
+	if len(created) == 0 {
+		fmt.Fprintln(e.stderr, e.tr("Las cuentas de demostración ya existían (sus contraseñas se mostraron al crearlas).", "The demo accounts already existed (their passwords were shown when created)."))
+		return nil
+	}
+	fmt.Fprintln(e.stdout, e.tr("Cuentas de demostración (contraseñas de un solo uso; TOTP para los roles que cambian la custodia):",
+		"Demo accounts (one-time passwords; TOTP for roles that change custody):"))
+	tw := tabwriter.NewWriter(e.stdout, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "  account\trole\tofficer\tpassword\ttotp_secret")
+	for _, na := range created {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", na.Account, na.Role, na.Officer, na.Password, na.TOTPSecret)
+	}
+	return tw.Flush()
+}

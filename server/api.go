@@ -1,0 +1,435 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/custodia-ec/custodia/casefile"
+	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/ledger"
+)
+
+// registerAPI registers the JSON API. Writes of case records go through
+// POST /api/v1/records (a case-file line: {"op": ..., fields}) or the REST
+// routes for the most frequent ops, which take the same fields minus the
+// ones in the path.
+func (s *Server) registerAPI() {
+	for _, rt := range []Route{
+		{Method: "GET", Path: "/healthz", Summary: "Vivo / alive", Access: Public, Handle: s.healthz},
+		{Method: "GET", Path: "/readyz", Summary: "Listo para escribir / ready to write", Access: Public, Handle: s.readyz},
+		{Method: "GET", Path: "/metrics", Summary: "Métricas Prometheus / Prometheus metrics", Access: Public, Handle: s.metrics},
+		{Method: "GET", Path: "/api/v1/openapi.json", Summary: "Este documento / this document", Access: Public, Handle: s.openapi},
+
+		{Method: "POST", Path: "/api/v1/login", Summary: "Iniciar sesión / sign in", Access: Public, Body: "LoginRequest", Handle: s.login},
+		{Method: "POST", Path: "/api/v1/logout", Summary: "Cerrar sesión / sign out", Access: Account, Handle: s.logout},
+		{Method: "GET", Path: "/api/v1/me", Summary: "Cuenta actual / current account", Access: Account, Handle: s.me},
+		{Method: "POST", Path: "/api/v1/me/password", Summary: "Cambiar la contraseña / change the password", Access: Account, Body: "PasswordChange", Handle: s.changePassword},
+
+		{Method: "GET", Path: "/api/v1/accounts", Summary: "Listar cuentas (admin) / list accounts (admin)", Access: Account, Handle: s.listAccounts},
+		{Method: "POST", Path: "/api/v1/accounts", Summary: "Crear cuenta (admin) / create an account (admin)", Access: Account, Body: "AccountCreate", Handle: s.createAccount},
+		{Method: "POST", Path: "/api/v1/accounts/{account}/disable", Summary: "Deshabilitar cuenta (admin) / disable an account (admin)", Access: Account, Handle: s.disableAccount},
+		{Method: "POST", Path: "/api/v1/accounts/{account}/tokens", Summary: "Emitir token de API / issue an API token", Access: Account, Body: "TokenRequest", Handle: s.issueToken},
+		{Method: "DELETE", Path: "/api/v1/tokens/{token}", Summary: "Revocar token / revoke a token", Access: Account, Handle: s.revokeToken},
+		{Method: "POST", Path: "/api/v1/cases/{case}/members", Summary: "Dar acceso a un caso (admin) / grant case membership (admin)", Access: Account, Body: "Member", Handle: s.grant},
+		{Method: "DELETE", Path: "/api/v1/cases/{case}/members/{account}", Summary: "Quitar acceso a un caso (admin) / revoke case membership (admin)", Access: Account, Handle: s.revoke},
+
+		{Method: "POST", Path: "/api/v1/records", Summary: "Registrar cualquier operación del formato de caso / record any case-file op", Access: Account, Body: "Record", Handle: s.postRecord},
+		{Method: "POST", Path: "/api/v1/items/{item}/transfers", Summary: "Registrar una transferencia de custodia / record a custody transfer", Access: Account, Body: "Transfer", Handle: s.postTransfer},
+		{Method: "POST", Path: "/api/v1/sites/{site}/status", Summary: "Registrar el estado de un sitio / record a site status", Access: Account, Body: "SiteStatus", Handle: s.postSiteStatus},
+		{Method: "POST", Path: "/api/v1/operations/{operation}/release", Summary: "Fijar la hora de sesión informativa / set the briefing (release) time", Access: Account, Body: "Release", Handle: s.release},
+		{Method: "POST", Path: "/api/v1/items/{item}/disclosures", Summary: "Divulgar evidencia a la defensa / disclose an item to the defence", Access: Account, Body: "Member", Handle: s.disclose},
+
+		{Method: "GET", Path: "/api/v1/cases", Summary: "Casos de la cuenta / the account's cases", Access: Account, Handle: s.listCases},
+		{Method: "GET", Path: "/api/v1/cases/{case}", Summary: "Un caso / a case", Access: Account, Handle: s.getCase},
+		{Method: "GET", Path: "/api/v1/cases/{case}/persons", Summary: "Personas del caso / persons of a case", Access: Account, Handle: s.listPersons},
+		{Method: "GET", Path: "/api/v1/persons/{person}", Summary: "Una persona (identidad reservada según rol) / a person (reserved identity by role)", Access: Account, Handle: s.getPerson},
+		{Method: "GET", Path: "/api/v1/cases/{case}/detentions", Summary: "Detenciones con estado de plazos / detentions with deadline state", Access: Account, Query: []string{"as_of"}, Handle: s.listDetentions},
+		{Method: "GET", Path: "/api/v1/cases/{case}/items", Summary: "Evidencias del caso / items of a case", Access: Account, Handle: s.listItems},
+		{Method: "GET", Path: "/api/v1/cases/{case}/access", Summary: "Quién vio qué / who viewed what", Access: Account, Query: []string{"since"}, Handle: s.accessLog},
+		{Method: "GET", Path: "/api/v1/operations/{operation}", Summary: "Informe del operativo / operation report", Access: Account, Query: []string{"as_of"}, Handle: s.getOperation},
+		{Method: "GET", Path: "/api/v1/operations/{operation}/sites", Summary: "Sitios del operativo / sites of an operation", Access: Account, Handle: s.listSites},
+		{Method: "GET", Path: "/api/v1/operations/{operation}/events", Summary: "Tablero en vivo (SSE) / live board (Server-Sent Events)", Access: Account, Stream: true, Handle: s.streamOperation},
+		{Method: "GET", Path: "/api/v1/sites/{site}", Summary: "Un sitio / a site", Access: Account, Handle: s.getSite},
+		{Method: "GET", Path: "/api/v1/items/{item}", Summary: "Una evidencia / an item", Access: Account, Handle: s.getItem},
+		{Method: "GET", Path: "/api/v1/items/{item}/history", Summary: "Historia de custodia / custody history", Access: Account, Handle: s.itemHistory},
+		{Method: "GET", Path: "/api/v1/items/{item}/bundle", Summary: "Paquete verificable / verifiable bundle", Access: Account, Handle: s.itemBundle},
+		{Method: "GET", Path: "/api/v1/audit", Summary: "Resultado de la auditoría / audit result", Access: Account, Handle: s.audit},
+	} {
+		s.Handle(rt)
+	}
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+	select {
+	case <-s.done:
+		WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "closing"})
+		return nil
+	default:
+	}
+	if _, err := s.l.LatestCheckpoint(r.Context()); err != nil {
+		var ce *custody.Error
+		if !errors.As(err, &ce) || ce.Code != custody.ENotFound {
+			WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable"})
+			return nil
+		}
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"status": "ready", "log_size": s.l.Size()})
+	return nil
+}
+
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+	s.Metrics.ServeHTTP(w, r)
+	return nil
+}
+
+// view runs fn under the ledger's read lock.
+func (s *Server) view(fn func(st *domain.State) error) error { return s.l.View(fn) }
+
+// readBody reads a request body (bounded by the MaxBytesReader of wrap).
+func readBody(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return nil, err
+		}
+		return nil, custody.Errorf(custody.EInvalid, "", "no se pudo leer el cuerpo de la petición", "could not read the request body")
+	}
+	return b, nil
+}
+
+// decodeJSON decodes a small JSON object strictly into v, with the same
+// error messages as case files.
+func decodeJSON(r *http.Request, v any) error {
+	b, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	return DecodeStrict(b, v)
+}
+
+// DecodeStrict decodes one JSON object into v: unknown fields, wrong types
+// and trailing data are invalid, with the field named.
+func DecodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return custody.Errorf(custody.EInvalid, "", "hay datos después del objeto JSON", "data after the JSON object")
+	}
+	return nil
+}
+
+func jsonError(err error) *custody.Error {
+	var ute *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &ute):
+		return custody.Errorf(custody.EInvalid, ute.Field, "tipo incorrecto: se esperaba %s", "wrong type: want %s", ute.Type.String())
+	case errors.As(err, &se):
+		return custody.Errorf(custody.EInvalid, "", "JSON mal formado en el byte %d", "malformed JSON at byte %d", se.Offset)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return custody.Errorf(custody.EInvalid, "", "JSON incompleto o cuerpo vacío", "incomplete JSON or empty body")
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return custody.Errorf(custody.EInvalid, strings.Trim(f, `"`), "campo desconocido", "unknown field")
+	}
+	return custody.Errorf(custody.EInvalid, "", "JSON mal formado", "malformed JSON")
+}
+
+// DecodeRecord decodes a request body as a case-file record of op with the
+// path's fields added (e.g. "item" from /items/{item}/transfers): the same
+// decoder, rules and messages as import. A body that sets a path field is
+// invalid.
+func DecodeRecord(op string, body []byte, path map[string]string) (string, any, error) {
+	body = bytes.TrimSpace(body)
+	if len(body) < 2 || body[0] != '{' {
+		return "", nil, custody.Errorf(custody.EInvalid, "", "el cuerpo debe ser un objeto JSON", "the body must be a JSON object")
+	}
+	if op != "" || len(path) > 0 {
+		var head map[string]json.RawMessage
+		if err := json.Unmarshal(body, &head); err != nil {
+			return "", nil, jsonError(err)
+		}
+		if _, ok := head["op"]; ok && op != "" {
+			return "", nil, custody.Errorf(custody.EInvalid, "op", "la operación la da la ruta; quite op del cuerpo", "the route gives the op; remove op from the body")
+		}
+		var pre bytes.Buffer
+		pre.WriteByte('{')
+		if op != "" {
+			opj, _ := json.Marshal(op)
+			pre.WriteString(`"op":`)
+			pre.Write(opj)
+			pre.WriteByte(',')
+		}
+		keys := make([]string, 0, len(path))
+		for k := range path {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if _, ok := head[k]; ok {
+				return "", nil, custody.Errorf(custody.EInvalid, k, "%s lo da la ruta; quítelo del cuerpo", "%s is given by the route; remove it from the body", k)
+			}
+			kj, _ := json.Marshal(k)
+			vj, _ := json.Marshal(path[k])
+			pre.Write(kj)
+			pre.WriteByte(':')
+			pre.Write(vj)
+			pre.WriteByte(',')
+		}
+		rest := bytes.TrimSpace(body[1:])
+		if len(rest) > 0 && rest[0] == '}' {
+			pre.Truncate(pre.Len() - 1)
+		}
+		pre.Write(rest)
+		body = pre.Bytes()
+	}
+	gotOp, rec, cerr := casefile.Decode(body)
+	if cerr != nil {
+		// casefile reports a wrong type inside its op wrapper as
+		// "Seize.quantity": name the JSON field only.
+		if i := strings.LastIndexByte(cerr.Field, '.'); i >= 0 {
+			c := *cerr
+			c.Field = c.Field[i+1:]
+			cerr = &c
+		}
+		return gotOp, nil, cerr
+	}
+	return gotOp, rec, nil
+}
+
+// RecordResult is the answer to an accepted record.
+type RecordResult struct {
+	Seq        int64             `json:"seq"`
+	Op         string            `json:"op"`
+	RecordedAt string            `json:"recorded_at"`
+	Anomalies  []custody.Anomaly `json:"anomalies,omitempty"`
+}
+
+// Append appends records as p, through the group committer, and returns
+// the first record's event. Extra records (a grant for the opener of a
+// case) go in the same transaction.
+func (s *Server) Append(ctx context.Context, p *Principal, recs ...ledger.Record) (*custody.Event, error) {
+	return s.appendThen(ctx, p, nil, nil, recs...)
+}
+
+func (s *Server) appendThen(ctx context.Context, p *Principal, check func(*domain.State) error, after func(*domain.State, []ledger.Result), recs ...ledger.Record) (*custody.Event, error) {
+	at := s.now().UTC().Format(time.RFC3339Nano)
+	for i := range recs {
+		recs[i].Recorded = custody.Recorded{At: at, Account: p.Account}
+	}
+	res, err := s.Commit.SubmitThen(ctx, recs, check, after)
+	if err := firstError(res, err); err != nil {
+		return nil, err
+	}
+	return res[0].Event, nil
+}
+
+// WriteRecord checks rec against the policy and appends it: the one path of
+// every case record that arrives over HTTP. check, when not nil, runs first
+// (a REST route's path check). Both run in the committer, against the
+// state the record is applied to.
+func (s *Server) WriteRecord(ctx context.Context, p *Principal, op string, rec any, check func(st *domain.State) error) (*RecordResult, error) {
+	authorize := func(st *domain.State) error {
+		if check != nil {
+			if err := check(st); err != nil {
+				return err
+			}
+		}
+		_, err := s.Policy.Write(st, p, op, rec)
+		return err
+	}
+	recs := []ledger.Record{{Op: op, Rec: rec}}
+	if c, ok := rec.(*casefile.Case); ok {
+		recs = append(recs, ledger.Record{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: c.ID, Account: p.Account}})
+	}
+	var anomalies []custody.Anomaly
+	after := func(st *domain.State, res []ledger.Result) {
+		t, ok := rec.(*custody.Transfer)
+		if !ok || len(res) == 0 || res[0].Event == nil {
+			return
+		}
+		if it := st.Items[t.Item]; it != nil {
+			for _, a := range it.Anomalies {
+				if a.Seq == res[0].Event.Seq {
+					anomalies = append(anomalies, a.Anomaly)
+				}
+			}
+		}
+	}
+	ev, err := s.appendThen(ctx, p, authorize, after, recs...)
+	if err != nil {
+		return nil, err
+	}
+	return &RecordResult{Seq: ev.Seq, Op: ev.Op, RecordedAt: ev.Recorded.At, Anomalies: anomalies}, nil
+}
+
+func (s *Server) postRecord(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	op, rec, err := DecodeRecord("", body, nil)
+	if err != nil {
+		return err
+	}
+	res, err := s.WriteRecord(r.Context(), p, op, rec, nil)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusCreated, res)
+	return nil
+}
+
+// postPathRecord handles a REST write whose path names a resource: a
+// resource p cannot see is not_found, before the body is looked at.
+func (s *Server) postPathRecord(w http.ResponseWriter, r *http.Request, p *Principal, op, field string, visible func(st *domain.State) error) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	op, rec, derr := DecodeRecord(op, body, map[string]string{field: r.PathValue(field)})
+	if derr != nil {
+		// The path is checked first: a resource the caller cannot see is
+		// not_found whatever the body says.
+		if err := s.view(visible); err != nil {
+			return err
+		}
+		return derr
+	}
+	res, err := s.WriteRecord(r.Context(), p, op, rec, visible)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusCreated, res)
+	return nil
+}
+
+func (s *Server) postTransfer(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	return s.postPathRecord(w, r, p, custody.OpTransfer, "item", func(st *domain.State) error {
+		_, err := s.Policy.Item(st, p, r.PathValue("item"))
+		return err
+	})
+}
+
+func (s *Server) postSiteStatus(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	return s.postPathRecord(w, r, p, casefile.OpSiteStatus, "site", func(st *domain.State) error {
+		site, ok := st.Sites[r.PathValue("site")]
+		if !ok {
+			return notFound()
+		}
+		return s.Policy.Read(st, p, st.Operations[site.Operation].Case)
+	})
+}
+
+// Release is the body of POST /operations/{operation}/release.
+type Release struct {
+	At string `json:"at"`
+}
+
+func (s *Server) release(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	opID := r.PathValue("operation")
+	if err := s.view(func(st *domain.State) error {
+		op, ok := st.Operations[opID]
+		if !ok {
+			return notFound()
+		}
+		return s.Policy.Act(st, p, op.Case, ActRelease, true)
+	}); err != nil {
+		return err
+	}
+	var body Release
+	if err := decodeJSON(r, &body); err != nil {
+		return err
+	}
+	rec := &domain.OperationRelease{Operation: opID, At: body.At}
+	if err := domain.ValidateSystem(rec); err != nil {
+		return err
+	}
+	ev, err := s.Append(r.Context(), p, ledger.Record{Op: domain.OpOperationRelease, Rec: rec})
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusCreated, RecordResult{Seq: ev.Seq, Op: ev.Op, RecordedAt: ev.Recorded.At})
+	return nil
+}
+
+// Member is the body naming an account: a grant or a disclosure.
+type Member struct {
+	Account string `json:"account"`
+}
+
+func (s *Server) disclose(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	item := r.PathValue("item")
+	if err := s.view(func(st *domain.State) error {
+		it, ok := st.Items[item]
+		if !ok {
+			return notFound()
+		}
+		if p.Role == "defense" {
+			return notFound()
+		}
+		return s.Policy.Act(st, p, it.Case, ActDisclose, true)
+	}); err != nil {
+		return err
+	}
+	var body Member
+	if err := decodeJSON(r, &body); err != nil {
+		return err
+	}
+	rec := &domain.ItemDisclose{Item: item, Account: body.Account}
+	if err := domain.ValidateSystem(rec); err != nil {
+		return err
+	}
+	ev, err := s.Append(r.Context(), p, ledger.Record{Op: domain.OpItemDisclose, Rec: rec})
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusCreated, RecordResult{Seq: ev.Seq, Op: ev.Op, RecordedAt: ev.Recorded.At})
+	return nil
+}
+
+// AuditedRead appends an access.read event for each read, as p, and
+// returns once they are durable: call it before sending the data.
+func (s *Server) AuditedRead(ctx context.Context, p *Principal, reads ...domain.AccessRead) error {
+	if len(reads) == 0 {
+		return nil
+	}
+	recs := make([]ledger.Record, len(reads))
+	for i := range reads {
+		rd := reads[i]
+		rd.Account = p.Account
+		recs[i] = ledger.Record{Op: domain.OpAccessRead, Rec: &rd}
+	}
+	_, err := s.Append(ctx, p, recs...)
+	return err
+}
+
+// parseAsOf reads ?as_of (default now).
+func (s *Server) parseAsOf(r *http.Request, name string) (time.Time, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return s.now(), nil
+	}
+	t, err := custody.ParseTime(v)
+	if err != nil {
+		return t, custody.Errorf(custody.EInvalid, name, "%q no es una hora RFC 3339 con zona horaria (p. ej. 2023-12-14T06:30:00-05:00)", "%q is not an RFC 3339 time with an offset (e.g. 2023-12-14T06:30:00-05:00)", v)
+	}
+	return t, nil
+}

@@ -1,0 +1,256 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/ledger"
+)
+
+// Committer is the group commit: concurrent requests queue their records,
+// and one goroutine appends everything queued in one ledger transaction (one
+// fsync, one signed checkpoint), then answers each request with its own
+// results. A request is answered only after its batch is durable.
+//
+// When idle it commits a lone request at once. Under load it waits, up to
+// MaxDelay, for the write requests already being handled (Enter/Leave) to
+// queue theirs, so that a batch takes everything in flight: the ledger holds
+// its lock while it commits, and requests that are checking their
+// authorization would otherwise miss the batch and wait for the next.
+type Committer struct {
+	l        *ledger.Ledger
+	maxDelay time.Duration
+	metrics  *Metrics
+	log      *slog.Logger
+	onCommit func([]*custody.Event)
+
+	queue   chan *pending
+	arrive  chan struct{}
+	writers atomic.Int64 // write requests being handled
+	waiting atomic.Int64 // of them, those queued and waiting for a commit
+	stop    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+}
+
+type pending struct {
+	recs  []ledger.Record
+	res   []ledger.Result
+	err   error
+	check func(st *domain.State) error
+	after func(st *domain.State, res []ledger.Result)
+	done  chan struct{}
+}
+
+// maxBatch bounds the records of one transaction.
+const maxBatch = 8192
+
+var errClosed = custody.Errorf(custody.EInternal, "", "el servidor se está cerrando", "the server is shutting down")
+
+// NewCommitter returns a committer over l that waits at most maxDelay to
+// fill a batch (0: 5 ms). onCommit, when not nil, is called with the
+// accepted events of each durable batch, in log order, from the committer
+// goroutine: it must not block (see Broker).
+func NewCommitter(l *ledger.Ledger, maxDelay time.Duration, m *Metrics, log *slog.Logger, onCommit func([]*custody.Event)) *Committer {
+	if maxDelay <= 0 {
+		maxDelay = 5 * time.Millisecond
+	}
+	return &Committer{l: l, maxDelay: maxDelay, metrics: m, log: log, onCommit: onCommit,
+		queue: make(chan *pending, 4096), arrive: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// Enter and Leave bracket the handling of a request that will probably
+// submit records, so that the committer can wait for it.
+func (c *Committer) Enter() { c.writers.Add(1) }
+
+// Leave ends what Enter began.
+func (c *Committer) Leave() {
+	c.writers.Add(-1)
+	c.signal()
+}
+
+func (c *Committer) signal() {
+	select {
+	case c.arrive <- struct{}{}:
+	default:
+	}
+}
+
+// Submit queues records and waits until they are durable (or rejected).
+// Each record gets its own Result; err is for the batch as a whole (the
+// transaction failed, or the server is closing).
+func (c *Committer) Submit(ctx context.Context, recs []ledger.Record) ([]ledger.Result, error) {
+	return c.SubmitThen(ctx, recs, nil, nil)
+}
+
+// SubmitThen is Submit with two functions the committer calls with the
+// state: check just before the batch is appended (an error from it is the
+// request's error, and its records are not appended), and after once the
+// batch is durable. Run by the committer, the sole writer, check sees the
+// very state the records will be applied to, and neither waits for the
+// ledger's lock. Check does not see the other records of its batch.
+func (c *Committer) SubmitThen(ctx context.Context, recs []ledger.Record, check func(*domain.State) error, after func(*domain.State, []ledger.Result)) ([]ledger.Result, error) {
+	p := &pending{recs: recs, check: check, after: after, done: make(chan struct{})}
+	c.waiting.Add(1)
+	defer c.waiting.Add(-1)
+	select {
+	case c.queue <- p:
+		c.signal()
+	case <-c.stop:
+		return nil, errClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	// Once queued, wait for the outcome even if the client goes away: the
+	// records may be committed, and the answer must not claim otherwise.
+	<-p.done
+	return p.res, p.err
+}
+
+// Run commits batches until Close. Requests still queued at Close are
+// committed before it returns.
+func (c *Committer) Run() {
+	defer close(c.done)
+	for {
+		var first *pending
+		select {
+		case first = <-c.queue:
+		case <-c.stop:
+			for {
+				select {
+				case p := <-c.queue:
+					c.commit([]*pending{p})
+				default:
+					return
+				}
+			}
+		}
+		batch := []*pending{first}
+		n := len(first.recs)
+		take := func() {
+			for n < maxBatch {
+				select {
+				case p := <-c.queue:
+					batch = append(batch, p)
+					n += len(p.recs)
+				default:
+					return
+				}
+			}
+		}
+		take()
+		deadline := time.Now().Add(c.maxDelay)
+		// Wait while write requests are in flight but not yet queued.
+		for n < maxBatch && c.writers.Load() > c.waiting.Load() {
+			d := time.Until(deadline)
+			if d <= 0 {
+				break
+			}
+			t := time.NewTimer(min(d, 500*time.Microsecond))
+			select {
+			case <-c.arrive:
+			case <-t.C:
+			}
+			t.Stop()
+			take()
+		}
+		c.commit(batch)
+	}
+}
+
+func (c *Committer) commit(all []*pending) {
+	// Authorization checks first, against the state the batch will see.
+	c.l.View(func(st *domain.State) error {
+		for _, p := range all {
+			if p.check != nil {
+				p.err = p.check(st)
+			}
+		}
+		return nil
+	})
+	var batch []*pending
+	var recs []ledger.Record
+	for _, p := range all {
+		if p.err == nil {
+			batch = append(batch, p)
+			recs = append(recs, p.recs...)
+		}
+	}
+	var res []ledger.Result
+	var err error
+	if len(recs) > 0 {
+		ctx := context.Background()
+		start := time.Now()
+		res, _, err = c.l.Append(ctx, recs)
+		if err != nil {
+			// The ledger rolled back and reloaded its state from the store
+			// (another process, the CLI, may have appended): try once more.
+			c.log.Warn("batch failed, retrying once", "records", len(recs), "err", err.Error())
+			res, _, err = c.l.Append(ctx, recs)
+		}
+		c.metrics.observeBatch(len(recs), time.Since(start))
+		if err != nil {
+			c.log.Error("batch failed", "records", len(recs), "err", err.Error())
+		}
+	}
+	var accepted []*custody.Event
+	i := 0
+	for _, p := range batch {
+		if err != nil {
+			p.err = err
+		} else {
+			p.res = res[i : i+len(p.recs)]
+			for _, r := range p.res {
+				if r.Err == nil {
+					accepted = append(accepted, r.Event)
+				}
+			}
+		}
+		i += len(p.recs)
+	}
+	if err == nil && len(batch) > 0 {
+		c.l.View(func(st *domain.State) error {
+			for _, p := range batch {
+				if p.after != nil {
+					p.after(st, p.res)
+				}
+			}
+			return nil
+		})
+	}
+	for _, p := range all {
+		close(p.done)
+	}
+	if len(accepted) > 0 && c.onCommit != nil {
+		c.onCommit(accepted)
+	}
+}
+
+// Close stops accepting requests, commits those queued and waits for the
+// committer to finish. Run must have been started.
+func (c *Committer) Close() {
+	c.once.Do(func() { close(c.stop) })
+	<-c.done
+}
+
+// firstError returns the first record error of results, or the batch error.
+func firstError(res []ledger.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			return r.Err
+		}
+	}
+	if len(res) == 0 {
+		return errors.New("server: empty commit result")
+	}
+	return nil
+}
