@@ -14,3 +14,9 @@ import _ "embed"
 //
 //go:embed testdata/metastasis.jsonl
 var Metastasis []byte
+
+// The ids of the case and its operation in Metastasis, which the demo uses.
+const (
+	MetastasisCase      = "METASTASIS"
+	MetastasisOperation = "OP-METASTASIS"
+)

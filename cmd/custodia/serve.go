@@ -16,7 +16,7 @@ import (
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
-	"github.com/custodia-ec/custodia/internal/demodata"
+	"github.com/custodia-ec/custodia"
 	"github.com/custodia-ec/custodia/ledger"
 	"github.com/custodia-ec/custodia/server"
 )
@@ -150,13 +150,13 @@ var demoAccounts = []struct{ account, role, officer string }{
 // one account per role (members of the case) and prints their secrets.
 func loadDemo(e *env, d *deployment.Deployment) error {
 	var hasCase bool
-	d.Ledger.View(func(st *domain.State) error { _, hasCase = st.Cases[demodata.Case]; return nil })
+	d.Ledger.View(func(st *domain.State) error { _, hasCase = st.Cases[custodia.MetastasisCase]; return nil })
 	if !hasCase {
-		res, err := d.Ledger.Import(e.ctx, bytes.NewReader(demodata.Metastasis), custody.FileSHA256(demodata.Metastasis), nil)
+		res, err := d.Ledger.Import(e.ctx, bytes.NewReader(custodia.Metastasis), custody.FileSHA256(custodia.Metastasis), nil)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "%s: %d %s\n", demodata.Case, res.Events, e.tr("registros importados", "records imported"))
+		fmt.Fprintf(e.stderr, "%s: %d %s\n", custodia.MetastasisCase, res.Events, e.tr("registros importados", "records imported"))
 	}
 	app := server.LedgerAppender(d.Ledger, recorderDemo, e.now)
 	var recs []ledger.Record
@@ -189,7 +189,7 @@ func loadDemo(e *env, d *deployment.Deployment) error {
 		if err != nil {
 			return fmt.Errorf("demo account %s: %w", a.account, err)
 		}
-		if err := app(e.ctx, []ledger.Record{{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: demodata.Case, Account: a.account}}}); err != nil {
+		if err := app(e.ctx, []ledger.Record{{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: custodia.MetastasisCase, Account: a.account}}}); err != nil {
 			return err
 		}
 		created = append(created, na)
@@ -199,7 +199,7 @@ func loadDemo(e *env, d *deployment.Deployment) error {
 	d.Ledger.View(func(st *domain.State) error {
 		ids := make([]string, 0, len(st.Items))
 		for id, it := range st.Items {
-			if it.Case == demodata.Case && it.Seize != nil {
+			if it.Case == custodia.MetastasisCase && it.Seize != nil {
 				ids = append(ids, id)
 			}
 		}
