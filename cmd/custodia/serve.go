@@ -12,11 +12,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/custodia-ec/custodia"
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
-	"github.com/custodia-ec/custodia"
 	"github.com/custodia-ec/custodia/ledger"
 	"github.com/custodia-ec/custodia/server"
 )
