@@ -25,6 +25,7 @@ const (
 	PCheckpointSig      = "checkpoint_signature" // a checkpoint whose signature or text is wrong
 	PCheckpointRoot     = "checkpoint_root"      // the events do not hash to a signed root
 	PCheckpointCoverage = "checkpoint_coverage"  // events beyond the last checkpoint, or missing below it
+	PCosigned           = "cosigned_checkpoint"  // a cosigned checkpoint that is not the log's own
 	PRowModified        = "row_modified"
 	PRowDeleted         = "row_deleted"
 	PRowInserted        = "row_inserted"
@@ -99,6 +100,25 @@ func Audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 			continue
 		}
 		roots[size] = root
+	}
+
+	texts := map[int64]string{}
+	for _, cp := range cps {
+		if t, ok := noteText(cp.Note); ok {
+			texts[cp.Size] = string(t)
+		}
+	}
+	cos, err := store.Cosigned(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cos {
+		n, err := note.Open(c.Note, note.VerifierList(verifier))
+		if err != nil || texts[c.Size] != n.Text {
+			rep.add(Problem{Kind: PCosigned, Key: fmt.Sprint(c.Size),
+				Message:   fmt.Sprintf("el punto de control cosignado de tamaño %d no es el que firmó el registro", c.Size),
+				MessageEN: fmt.Sprintf("the cosigned checkpoint of size %d is not the one the log signed", c.Size)})
+		}
 	}
 
 	st := domain.NewState(rules)

@@ -30,8 +30,9 @@ func (l *Ledger) ItemFamily(id string) ([]string, error) {
 	return fam, nil
 }
 
-// ExportBundle builds the bundle of an item against the latest checkpoint,
-// with consistency proofs from each of oldSizes. The bundle of a derived
+// ExportBundle builds the bundle of an item against the newest checkpoint
+// that witnesses cosigned and that covers the item's events, or else the
+// latest signed checkpoint, with consistency proofs from each of oldSizes. The bundle of a derived
 // item is that of the seized item it comes from, which holds it.
 func (l *Ledger) ExportBundle(ctx context.Context, id string, vkey string, oldSizes ...int64) (*verify.Bundle, error) {
 	fam, err := l.ItemFamily(id)
@@ -53,7 +54,10 @@ func (l *Ledger) ExportBundle(ctx context.Context, id string, vkey string, oldSi
 		seqs = append(seqs, s)
 	}
 	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
-	cp, err := l.LatestCheckpoint(ctx)
+	if len(seqs) == 0 {
+		return nil, notFound("la evidencia/item", id)
+	}
+	cp, err := l.checkpointFor(ctx, seqs[len(seqs)-1])
 	if err != nil {
 		return nil, err
 	}

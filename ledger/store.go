@@ -35,6 +35,13 @@ type Store interface {
 	CaseEvents(ctx context.Context, c string) ([]int64, error)
 	// Checkpoints returns every checkpoint ever signed, by size.
 	Checkpoints(ctx context.Context) ([]Checkpoint, error)
+	// PutCosigned stores a checkpoint note with witnesses' cosignatures for
+	// size, replacing an earlier one for the same size (which can only have
+	// fewer cosignatures: the ledger checks that the log-signed text is the
+	// same).
+	PutCosigned(ctx context.Context, size int64, note []byte) error
+	// Cosigned returns every stored cosigned checkpoint, by size.
+	Cosigned(ctx context.Context) ([]Checkpoint, error)
 	// ScanRows calls fn for every row of a projection table, ordered by its
 	// primary key, with values as string, int64 or nil.
 	ScanRows(ctx context.Context, t domain.Table, fn func(domain.Row) error) error

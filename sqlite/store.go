@@ -231,6 +231,30 @@ func (s *Store) Checkpoints(ctx context.Context) ([]ledger.Checkpoint, error) {
 	return out, rows.Err()
 }
 
+// PutCosigned stores (or replaces) the cosigned checkpoint of a size.
+func (s *Store) PutCosigned(ctx context.Context, size int64, note []byte) error {
+	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO cosigned(size, note) VALUES (?, ?)`, size, note)
+	return err
+}
+
+// Cosigned returns the cosigned checkpoints by size (Root is not set).
+func (s *Store) Cosigned(ctx context.Context) ([]ledger.Checkpoint, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT size, note FROM cosigned ORDER BY size`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ledger.Checkpoint
+	for rows.Next() {
+		var c ledger.Checkpoint
+		if err := rows.Scan(&c.Size, &c.Note); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 // ScanRows calls fn for each row of a projection table in key order.
 func (s *Store) ScanRows(ctx context.Context, t domain.Table, fn func(domain.Row) error) error {
 	q := fmt.Sprintf(`SELECT %s FROM %s ORDER BY %s`, strings.Join(t.Columns, ", "), t.Name, strings.Join(t.Columns[:t.Keys], ", "))

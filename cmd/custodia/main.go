@@ -59,7 +59,7 @@ func commands() []command {
 		{name: "export", usage: "export case CASE -o FILE.jsonl | export bundle ITEM -o FILE [--from-size N]", run: cmdExport},
 		{name: "audit", usage: "audit [--json]", run: cmdAudit},
 		{name: "checkpoint", usage: "checkpoint", run: cmdCheckpoint},
-		{name: "serve", usage: "serve [--data DIR] [--addr 127.0.0.1:8080] [--demo]", run: cmdServe},
+		{name: "serve", usage: "serve [--data DIR] [--addr 127.0.0.1:8080] [--demo] [--policy FILE]", run: cmdServe},
 		{name: "user", usage: "user add ACCOUNT --role ROLE [--officer ID] [--case CASE] | user list [--json] | user disable ACCOUNT | user token ACCOUNT [--scope read|write] [--case CASE] | user token --revoke ID", run: cmdUser},
 		{name: "access", usage: "access CASE [--since TIME] [--json]", run: cmdAccess},
 		{name: "verify", usage: "verify FILE [--key KEY] [--checkpoint FILE] [--policy FILE] [--json]", run: cmdVerify},

@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sort"
 	"text/tabwriter"
 	"time"
 
 	"github.com/custodia-ec/custodia"
 	"github.com/custodia-ec/custodia/casefile"
+	"github.com/custodia-ec/custodia/cosigning"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
@@ -32,6 +34,7 @@ func cmdServe(e *env, args []string) error {
 	fs, data := newFlags("serve")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	demo := fs.Bool("demo", false, "load the Metástasis case file and demo accounts")
+	policy := fs.String("policy", "", "witness policy file (C2SP tlog-policy with witness URLs): send checkpoints to the witnesses")
 	pos, err := flags(fs, args)
 	if err != nil {
 		return err
@@ -84,6 +87,20 @@ func cmdServe(e *env, args []string) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if *policy != "" {
+		pol, err := os.ReadFile(*policy)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		pub, err := cosigning.New(d.Ledger, pol, 0, logger)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		go pub.Run(e.ctx)
+		fmt.Fprintln(e.stderr, e.tr("Enviando puntos de control a los testigos de", "Sending checkpoints to the witnesses of"), *policy)
 	}
 	fmt.Fprintf(e.stderr, "%s http://%s\n", e.tr("Escuchando en", "Listening on"), ln.Addr())
 	errc := make(chan error, 1)
