@@ -53,20 +53,6 @@ func edge(n int64) []int64 {
 	return out
 }
 
-// loadFrontier reads the right edge of a tree of size n through r.
-func loadFrontier(n int64, r tlog.HashReader) (*frontier, error) {
-	idx := edge(n)
-	f := &frontier{size: n, hashes: make(map[int64]tlog.Hash, len(idx))}
-	hs, err := r.ReadHashes(idx)
-	if err != nil {
-		return nil, err
-	}
-	for i, x := range idx {
-		f.hashes[x] = hs[i]
-	}
-	return f, nil
-}
-
 // append adds leaf data as record f.size and returns the stored hashes its
 // append produces, concatenated.
 func (f *frontier) append(data []byte) ([]byte, error) {
