@@ -118,16 +118,3 @@ func audit(t testing.TB, f *fixture, st *sqlite.Store) *ledger.AuditReport {
 	}
 	return rep
 }
-
-func TestAuditClean(t *testing.T) {
-	f := newFixture(t)
-	start := time.Now()
-	rep := audit(t, f, f.copyDB(t))
-	t.Logf("audit of %d events took %v", rep.Events, time.Since(start))
-	if !rep.OK || len(rep.Problems) != 0 {
-		t.Fatalf("clean database: OK %v, problems %+v", rep.OK, rep.Problems)
-	}
-	if rep.Events != f.sizes[1] || rep.Checkpoints != 2 || rep.Rows == 0 {
-		t.Errorf("report: %d events, %d checkpoints, %d rows", rep.Events, rep.Checkpoints, rep.Rows)
-	}
-}
