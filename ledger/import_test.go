@@ -319,3 +319,50 @@ func TestImportGenerated(t *testing.T) {
 		})
 	}
 }
+
+// TestAppend: records appended through an account are accepted or rejected
+// one by one; a rejected one changes nothing, and a batch with none
+// accepted signs no checkpoint.
+func TestAppend(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC)
+	d := testdeploy.New(t, func() time.Time { return now })
+	decode := func(line string) ledger.Record {
+		op, rec, cerr := casefile.Decode([]byte(line))
+		if cerr != nil {
+			t.Fatalf("%s: %v", line, cerr)
+		}
+		return ledger.Record{Op: op, Rec: rec, Recorded: custody.Recorded{At: now.Format(time.RFC3339), Account: "ana"}}
+	}
+	recs := []ledger.Record{
+		decode(`{"op": "agency.add", "id": "PN", "name": "Policía", "kind": "police"}`),
+		decode(`{"op": "officer.add", "id": "o1", "name": "Uno", "agency": "NOPE", "role": "agent"}`),
+		decode(`{"op": "officer.add", "id": "o1", "name": "Uno", "agency": "PN", "role": "agent"}`),
+		decode(`{"op": "agency.add", "id": "PN", "name": "Otra", "kind": "police"}`),
+	}
+	res, cp, err := d.Ledger.Append(ctx, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 4 || res[0].Err != nil || res[1].Err == nil || res[2].Err != nil || res[3].Err == nil {
+		t.Fatalf("results: %+v", res)
+	}
+	if res[0].Event.Seq != 0 || res[2].Event.Seq != 1 || res[0].Event.Recorded.Account != "ana" {
+		t.Errorf("events: %+v %+v", res[0].Event, res[2].Event)
+	}
+	if cp == nil || cp.Size != 2 || d.Ledger.Size() != 2 {
+		t.Fatalf("checkpoint %+v, size %d", cp, d.Ledger.Size())
+	}
+	before := readStore(t, d.Store)
+	res, cp, err = d.Ledger.Append(ctx, recs[1:2])
+	if err != nil || cp != nil || len(res) != 1 || res[0].Err == nil {
+		t.Fatalf("all rejected: %+v %+v %v", res, cp, err)
+	}
+	if after := readStore(t, d.Store); !reflect.DeepEqual(before, after) {
+		t.Error("a batch with nothing accepted changed the store")
+	}
+	rep, err := ledger.Audit(ctx, d.Store, d.Ledger.Verifier(), domain.DefaultConfig)
+	if err != nil || !rep.OK {
+		t.Fatalf("audit: %v %+v", err, rep)
+	}
+}
