@@ -230,7 +230,14 @@ func (s *State) apply(op string, rec any, seq int64) (*Applied, *custody.Error) 
 		if err := checkStatus(site.Current(), r.Status); err != nil {
 			return nil, err
 		}
-		site.History = append(site.History, StatusChange{Seq: seq, Status: r.Status, At: r.At, T: mustTime(r.At), By: r.By, Note: r.Note})
+		at := mustTime(r.At)
+		// The spec orders statuses; a court would also expect their times in
+		// that order: a site is not entered before its team was on the way.
+		if n := len(site.History); n > 0 && at.Before(site.History[n-1].T) {
+			prev := site.History[n-1]
+			return nil, rule("at", "%s es anterior al estado anterior del sitio (%s a las %s)", "%s is earlier than the site's previous status (%s at %s)", r.At, prev.Status, prev.At)
+		}
+		site.History = append(site.History, StatusChange{Seq: seq, Status: r.Status, At: r.At, T: at, By: r.By, Note: r.Note})
 		return &Applied{Case: s.Operations[site.Operation].Case, Touched: []Key{{TSites, r.Site}, {TSiteStatuses, statusKey{seq, r.Site}}}}, nil
 
 	case *casefile.Detention:

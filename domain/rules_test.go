@@ -456,3 +456,17 @@ func TestOperationAndLinks(t *testing.T) {
 	}
 	runRules(t, cases)
 }
+
+// TestSiteStatusTimeOrder: the spec says "a status earlier than the site's
+// previous one is rejected". Read for time as well as order, a site cannot
+// be entered before it was en route; otherwise a report as of a time
+// between the two shows a status the site reached later.
+func TestSiteStatusTimeOrder(t *testing.T) {
+	runRules(t, []ruleCase{
+		// S1 went en_route at 06:00 (-05:00).
+		{name: "later status, earlier time", r: status("S1", "entered", "05:59:00"), code: custody.ERule, field: "at"},
+		{name: "later status, earlier time in another zone", r: status("S1", "entered", "05:00:00").with("at", T+"10:59:00Z"), code: custody.ERule, field: "at"},
+		{name: "later status, same time", r: status("S1", "entered", "06:00:00")},
+		{name: "aborted earlier than the previous status", r: status("S1", "aborted", "05:00:00"), code: custody.ERule, field: "at"},
+	})
+}

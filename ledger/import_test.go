@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -264,5 +265,104 @@ func TestExportCaseRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("exported file: %v", err)
 		}
+	}
+}
+
+// TestImportGenerated imports seeded random case files: one with a bad line
+// changes nothing and names that line; the good file then imports, passes
+// audit, and reports what the pure domain state reports.
+func TestImportGenerated(t *testing.T) {
+	ctx := context.Background()
+	n := 6
+	if testing.Short() || raceEnabled {
+		n = 2
+	}
+	for seed := uint64(1); seed <= uint64(n); seed++ {
+		t.Run(strconv.FormatUint(seed, 10), func(t *testing.T) {
+			c := testdeploy.GenerateCase(seed)
+			d := testdeploy.New(t, nil)
+			empty := readStore(t, d.Store)
+			lines, lineNo, op := c.WithBadLine(seed)
+			bad := strings.Join(lines, "\n") + "\n"
+			_, err := d.Ledger.Import(ctx, strings.NewReader(bad), custody.FileSHA256([]byte(bad)), nil)
+			var le *casefile.LineError
+			if !errors.As(err, &le) || le.Line != lineNo || le.Op != op {
+				t.Fatalf("Import = %v, want line %d op %q", err, lineNo, op)
+			}
+			if got := readStore(t, d.Store); !reflect.DeepEqual(got, empty) || got.size != 0 || len(got.checkpoints) != 0 {
+				t.Fatalf("a rejected file changed an empty store: %d events, %d checkpoints", got.size, len(got.checkpoints))
+			}
+			good := []byte(strings.Join(c.Lines, "\n") + "\n")
+			testdeploy.Import(t, d, good)
+
+			st := domain.NewState(domain.DefaultConfig)
+			for i, l := range c.Lines {
+				op, rec, cerr := casefile.Decode([]byte(l))
+				if cerr != nil {
+					t.Fatal(cerr)
+				}
+				if _, err := st.Apply(op, rec, int64(i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, asOf := range []time.Time{c.Start, c.Start.Add(c.End.Sub(c.Start) / 2), c.End.Add(48 * time.Hour)} {
+				want, _ := st.OperationReport(c.Operation, asOf)
+				got, err := d.Ledger.OperationReport(c.Operation, asOf)
+				if err != nil || !reflect.DeepEqual(got, want) {
+					t.Errorf("as of %s: ledger report differs from the domain's (%v)", asOf, err)
+				}
+			}
+			rep, err := ledger.Audit(ctx, d.Store, d.Ledger.Verifier(), domain.DefaultConfig)
+			if err != nil || !rep.OK {
+				t.Fatalf("audit: %v %+v", err, rep)
+			}
+		})
+	}
+}
+
+// TestAppend: records appended through an account are accepted or rejected
+// one by one; a rejected one changes nothing, and a batch with none
+// accepted signs no checkpoint.
+func TestAppend(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC)
+	d := testdeploy.New(t, func() time.Time { return now })
+	decode := func(line string) ledger.Record {
+		op, rec, cerr := casefile.Decode([]byte(line))
+		if cerr != nil {
+			t.Fatalf("%s: %v", line, cerr)
+		}
+		return ledger.Record{Op: op, Rec: rec, Recorded: custody.Recorded{At: now.Format(time.RFC3339), Account: "ana"}}
+	}
+	recs := []ledger.Record{
+		decode(`{"op": "agency.add", "id": "PN", "name": "Policía", "kind": "police"}`),
+		decode(`{"op": "officer.add", "id": "o1", "name": "Uno", "agency": "NOPE", "role": "agent"}`),
+		decode(`{"op": "officer.add", "id": "o1", "name": "Uno", "agency": "PN", "role": "agent"}`),
+		decode(`{"op": "agency.add", "id": "PN", "name": "Otra", "kind": "police"}`),
+	}
+	res, cp, err := d.Ledger.Append(ctx, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 4 || res[0].Err != nil || res[1].Err == nil || res[2].Err != nil || res[3].Err == nil {
+		t.Fatalf("results: %+v", res)
+	}
+	if res[0].Event.Seq != 0 || res[2].Event.Seq != 1 || res[0].Event.Recorded.Account != "ana" {
+		t.Errorf("events: %+v %+v", res[0].Event, res[2].Event)
+	}
+	if cp == nil || cp.Size != 2 || d.Ledger.Size() != 2 {
+		t.Fatalf("checkpoint %+v, size %d", cp, d.Ledger.Size())
+	}
+	before := readStore(t, d.Store)
+	res, cp, err = d.Ledger.Append(ctx, recs[1:2])
+	if err != nil || cp != nil || len(res) != 1 || res[0].Err == nil {
+		t.Fatalf("all rejected: %+v %+v %v", res, cp, err)
+	}
+	if after := readStore(t, d.Store); !reflect.DeepEqual(before, after) {
+		t.Error("a batch with nothing accepted changed the store")
+	}
+	rep, err := ledger.Audit(ctx, d.Store, d.Ledger.Verifier(), domain.DefaultConfig)
+	if err != nil || !rep.OK {
+		t.Fatalf("audit: %v %+v", err, rep)
 	}
 }

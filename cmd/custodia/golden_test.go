@@ -12,8 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
+	"github.com/custodia-ec/custodia/ledger"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -262,4 +265,46 @@ func mustRead(t *testing.T, path string) []byte {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// TestCheckpointVerifies: the key `init` prints verifies the checkpoint
+// `checkpoint` prints, a C2SP tlog-checkpoint of the whole log.
+func TestCheckpointVerifies(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	vkey := strings.TrimSpace(mustRun(t, "init", "--data", data, "--origin", "custodia.test/golden"))
+	mustRun(t, "import", testdeploy.MetastasisPath(t), "--data", data)
+	cp := mustRun(t, "checkpoint", "--data", data)
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatalf("init printed %q, not a note verifier key: %v", vkey, err)
+	}
+	n, err := note.Open([]byte(cp), note.VerifierList(v))
+	if err != nil {
+		t.Fatalf("checkpoint does not verify with the init key: %v\n%s", err, cp)
+	}
+	origin, size, _, err := ledger.ParseCheckpoint(n.Text)
+	if err != nil || origin != "custodia.test/golden" || size != 1071 {
+		t.Errorf("checkpoint: origin %q size %d (%v)", origin, size, err)
+	}
+	if len(n.Sigs) != 1 || n.Sigs[0].Name != "custodia.test/golden" {
+		t.Errorf("signatures: %+v", n.Sigs)
+	}
+	// The same again after a second import: a new checkpoint, and the log
+	// still verifies.
+	extra := filepath.Join(t.TempDir(), "extra.jsonl")
+	if err := os.WriteFile(extra, []byte(`{"op": "agency.add", "id": "AG-X", "name": "X", "kind": "other"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "import", extra, "--data", data)
+	cp2 := mustRun(t, "checkpoint", "--data", data)
+	n2, err := note.Open([]byte(cp2), note.VerifierList(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, size, _, _ := ledger.ParseCheckpoint(n2.Text); size != 1072 {
+		t.Errorf("second checkpoint size %d, want 1072", size)
+	}
+	if code, out, _ := runCLI(t, "audit", "--data", data); code != 0 {
+		t.Errorf("audit exit %d:\n%s", code, out)
+	}
 }

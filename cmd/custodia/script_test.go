@@ -30,12 +30,19 @@ func TestScripts(t *testing.T) {
 	metastasis := testdeploy.MetastasisPath(t)
 	testscript.Run(t, testscript.Params{
 		Dir: filepath.Join("testdata", "script"),
+		// Every script finds the acceptance case file and a small one (three
+		// sites, two detentions, a derived item, one anomaly) in its work dir.
 		Setup: func(env *testscript.Env) error {
-			b, err := os.ReadFile(metastasis)
-			if err != nil {
-				return err
+			for name, src := range map[string]string{"metastasis.jsonl": metastasis, "small.jsonl": filepath.Join("testdata", "small.jsonl")} {
+				b, err := os.ReadFile(src)
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(filepath.Join(env.WorkDir, name), b, 0o644); err != nil {
+					return err
+				}
 			}
-			return os.WriteFile(filepath.Join(env.WorkDir, "metastasis.jsonl"), b, 0o644)
+			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits":     cmdExits,
