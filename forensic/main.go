@@ -140,6 +140,7 @@ func hashFile(ctx context.Context, name string, algos Algos, stderr io.Writer, s
 			progressbar.OptionSetWriter(stderr),
 			progressbar.OptionSetDescription(name),
 			progressbar.OptionShowBytes(true),
+			progressbar.OptionShowCount(),
 			progressbar.OptionShowTotalBytes(true),
 			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionSetElapsedTime(true),
