@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -156,5 +157,37 @@ func TestParseAlgos(t *testing.T) {
 	}
 	if got, want := All.String(), "md5,sha1,sha256"; got != want {
 		t.Errorf("All.String() = %q, want %q", got, want)
+	}
+}
+
+// patternReader yields n bytes of a fixed pattern without allocating.
+type patternReader struct {
+	n       int64
+	pattern []byte
+}
+
+func (p *patternReader) Read(b []byte) (int, error) {
+	if p.n == 0 {
+		return 0, io.EOF
+	}
+	k := copy(b[:min(int64(len(b)), p.n)], p.pattern)
+	p.n -= int64(k)
+	return k, nil
+}
+
+// TestSumConstantMemory: hashing 256 MiB allocates the ring (16 MiB) and
+// little else, whatever the size of the stream.
+func TestSumConstantMemory(t *testing.T) {
+	r := &patternReader{n: 256 << 20, pattern: bytes.Repeat([]byte("custodia"), 1<<17)}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	sums, err := Sum(context.Background(), r, All, nil)
+	runtime.ReadMemStats(&after)
+	if err != nil || sums.Size != 256<<20 {
+		t.Fatalf("Sum: %d bytes, %v", sums.Size, err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > ringSize*blockSize+1<<20 {
+		t.Errorf("Sum of 256 MiB allocated %d MiB, want at most the ring's %d MiB and a little", alloc>>20, ringSize*blockSize>>20)
 	}
 }

@@ -38,6 +38,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -75,8 +76,9 @@ type Config struct {
 
 	// PartSize is the size of each part of a multipart upload, and so the
 	// memory one Put holds. Zero means 16 MiB. S3 allows at most 10,000
-	// parts, so the largest blob is 10,000 × PartSize (156 GiB at 16 MiB):
-	// raise it for larger images (64 MiB allows 625 GiB).
+	// parts: when a Put declares its size, the part size is raised as
+	// needed to fit (49 MiB for a 512 GB image); a Put of unknown size
+	// (-1) can store at most 10,000 × PartSize (156 GiB at 16 MiB).
 	PartSize uint64
 }
 
@@ -157,7 +159,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 	// would otherwise stop reading at the declared size, and a stream longer
 	// than declared must be refused, not cut.
 	_, err = s.client.PutObject(ctx, s.bucket, tmp, io.TeeReader(r, v), -1, minio.PutObjectOptions{
-		PartSize:    s.partSize,
+		PartSize:    partSize(s.partSize, size),
 		ContentType: "application/octet-stream",
 	})
 	if err != nil {
@@ -183,10 +185,27 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 	return nil
 }
 
+// maxParts is the most parts S3 allows in one multipart upload.
+const maxParts = 10_000
+
+// partSize returns the configured part size, or a larger one (a whole
+// number of MiB) if a blob of the declared size would not fit in maxParts
+// parts.
+func partSize(configured uint64, size int64) uint64 {
+	if size <= 0 || uint64(size) <= configured*maxParts {
+		return configured
+	}
+	need := (uint64(size) + maxParts - 1) / maxParts
+	const mib = 1 << 20
+	return (need + mib - 1) / mib * mib
+}
+
 // removeTemp deletes a temporary object, even when the Put's context is
 // done; if that fails too the object stays under tmp/, invisible to List.
 func (s *Store) removeTemp(name string) {
-	_ = s.client.RemoveObject(context.Background(), s.bucket, name, minio.RemoveObjectOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_ = s.client.RemoveObject(ctx, s.bucket, name, minio.RemoveObjectOptions{})
 }
 
 // Get implements blob.Store. It stats the object first, so that a missing
