@@ -130,6 +130,7 @@ func hashFile(ctx context.Context, name string, algos Algos, stderr io.Writer, s
 		}
 		if fi.Mode().IsRegular() {
 			size = fi.Size()
+			adviseSequential(f)
 		}
 		r = f
 	}
