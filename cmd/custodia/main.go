@@ -21,6 +21,7 @@ import (
 
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/forensic"
 	"github.com/custodia-ec/custodia/monitor"
 	"github.com/custodia-ec/custodia/witness"
 )
@@ -64,6 +65,7 @@ func commands() []command {
 		{name: "access", usage: "access CASE [--since TIME] [--json]", run: cmdAccess},
 		{name: "verify", usage: "verify FILE [--key KEY] [--checkpoint FILE] [--policy FILE] [--json]", run: cmdVerify},
 		{name: "demo", usage: "demo [--keep]", run: cmdDemo},
+		{name: "hash", usage: "hash FILE... [--algo md5,sha1,sha256] [--json]", main: forensic.Main},
 		{name: "witness", usage: "witness serve --data DIR [--addr HOST:PORT] [--log ORIGIN=VKEY]... | witness key --data DIR", main: witness.Main},
 		{name: "monitor", usage: "monitor FILE... [--key VKEY] [--log URL] [--witness VKEY]... [--json]", main: monitor.Main},
 	}
