@@ -87,14 +87,22 @@ func run(args []string) error {
 		// event (ROWBYTES, measured on the ledger's database), inserted in
 		// one durable transaction with the same pragmas, and nothing else.
 		rowBytes := atoi(args[3])
+		// The same page size, journal and durability as Custodia's store.
+		db0, err := sql.Open("sqlite", "file:"+args[2])
+		if err != nil {
+			return err
+		}
+		for _, q := range []string{"PRAGMA page_size = 16384", "PRAGMA journal_mode = WAL", `CREATE TABLE raw (seq INTEGER PRIMARY KEY, data BLOB NOT NULL)`} {
+			if _, err := db0.Exec(q); err != nil {
+				return err
+			}
+		}
+		db0.Close()
 		db, err := sql.Open("sqlite", "file:"+args[2]+"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)&_txlock=immediate")
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		if _, err := db.Exec(`CREATE TABLE raw (seq INTEGER PRIMARY KEY, data BLOB NOT NULL)`); err != nil {
-			return err
-		}
 		f, err := os.Open(args[1])
 		if err != nil {
 			return err
