@@ -38,6 +38,8 @@ type Ledger struct {
 	cfg      domain.Config
 	now      func() time.Time
 
+	hashes hashCache
+
 	mu    sync.RWMutex
 	state *domain.State
 	front *frontier

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -138,26 +139,58 @@ func (r storeHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	return out, nil
 }
 
-// ReadStoredHashes implements Tx.ReadHashes-style reads over a Store, for
-// proofs: it reads the events that hold the hashes.
-func readStoredHashes(ctx context.Context, s Store, indexes []int64) ([]byte, error) {
-	seqs := make([]int64, 0, len(indexes))
-	for _, x := range indexes {
+// hashCache keeps stored hashes of the upper tree levels, which every proof
+// shares and which never change once written: the log only grows.
+type hashCache struct {
+	mu sync.RWMutex
+	m  map[int64]tlog.Hash
+}
+
+// cachedLevel is the lowest tree level kept in hashCache: a node there
+// covers 16 leaves, so a log of n events caches about n/8 hashes.
+const cachedLevel = 4
+
+// readStoredHashes reads stored hashes for proofs: from the cache, and the
+// rest with one query for the events that hold them.
+func (l *Ledger) readStoredHashes(ctx context.Context, indexes []int64) ([]byte, error) {
+	out := make([]byte, 32*len(indexes))
+	var missing []int
+	var seqs []int64
+	l.hashes.mu.RLock()
+	for i, x := range indexes {
+		if h, ok := l.hashes.m[x]; ok {
+			copy(out[32*i:], h[:])
+			continue
+		}
 		seq, _ := hashLocation(x)
+		missing = append(missing, i)
 		seqs = append(seqs, seq)
 	}
-	evs, err := s.ReadEvents(ctx, seqs)
+	l.hashes.mu.RUnlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	hs, err := l.store.EventHashes(ctx, seqs)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, 32*len(indexes))
-	for i, x := range indexes {
-		_, pos := hashLocation(x)
-		h := evs[i].Hashes
-		if len(h) < 32*(pos+1) {
-			return nil, fmt.Errorf("event %d holds no hash at level %d", evs[i].Seq, pos)
+	l.hashes.mu.Lock()
+	defer l.hashes.mu.Unlock()
+	if l.hashes.m == nil {
+		l.hashes.m = map[int64]tlog.Hash{}
+	}
+	for j, i := range missing {
+		x := indexes[i]
+		seq, pos := hashLocation(x)
+		if len(hs[j]) < 32*(pos+1) {
+			return nil, fmt.Errorf("event %d holds no hash at level %d", seq, pos)
 		}
-		out = append(out, h[32*pos:32*(pos+1)]...)
+		copy(out[32*i:], hs[j][32*pos:32*(pos+1)])
+		if pos >= cachedLevel {
+			var h tlog.Hash
+			copy(h[:], hs[j][32*pos:])
+			l.hashes.m[x] = h
+		}
 	}
 	return out, nil
 }

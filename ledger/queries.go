@@ -97,7 +97,7 @@ func (l *Ledger) LatestCheckpoint(ctx context.Context) (*Checkpoint, error) {
 // HashReader reads the log's stored hashes, for proofs.
 func (l *Ledger) HashReader(ctx context.Context) tlog.HashReader {
 	return storeHashReader{ctx: ctx, read: func(ctx context.Context, idx []int64) ([]byte, error) {
-		return readStoredHashes(ctx, l.store, idx)
+		return l.readStoredHashes(ctx, idx)
 	}}
 }
 

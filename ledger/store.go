@@ -28,6 +28,9 @@ type Store interface {
 	// ReadEvents returns the events with the given seqs, in that order. A seq
 	// that does not exist is an error wrapping ErrNotFound.
 	ReadEvents(ctx context.Context, seqs []int64) ([]StoredEvent, error)
+	// EventHashes returns the stored hashes of the events with the given
+	// seqs, in that order (an error wrapping ErrNotFound for a missing seq).
+	EventHashes(ctx context.Context, seqs []int64) ([][]byte, error)
 	// ItemEvents returns the seqs of the events whose Item column is item, in
 	// order.
 	ItemEvents(ctx context.Context, item string) ([]int64, error)

@@ -35,7 +35,7 @@ var _ ledger.Store = (*Store)(nil)
 // up to date.
 func Open(ctx context.Context, path string) (*Store, error) {
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)" +
-		"&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=mmap_size(17179869184)&_txlock=immediate"
+		"&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=mmap_size(134217728)&_txlock=immediate"
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		if err := create(ctx, path); err != nil {
 			return nil, err
@@ -186,6 +186,41 @@ func (s *Store) ReadEvents(ctx context.Context, seqs []int64) ([]ledger.StoredEv
 	}
 	defer conn.Close()
 	return readEvents(ctx, conn, seqs)
+}
+
+// EventHashes returns the hashes column of the given events, in one query.
+func (s *Store) EventHashes(ctx context.Context, seqs []int64) ([][]byte, error) {
+	args := make([]any, len(seqs))
+	for i, q := range seqs {
+		args[i] = q
+	}
+	q := `SELECT seq, hashes FROM events WHERE seq IN (` + strings.TrimSuffix(strings.Repeat("?,", len(seqs)), ",") + `)`
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	got := make(map[int64][]byte, len(seqs))
+	for rows.Next() {
+		var seq int64
+		var h []byte
+		if err := rows.Scan(&seq, &h); err != nil {
+			return nil, err
+		}
+		got[seq] = h
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(seqs))
+	for i, q := range seqs {
+		h, ok := got[q]
+		if !ok {
+			return nil, fmt.Errorf("sqlite: event %d: %w", q, ledger.ErrNotFound)
+		}
+		out[i] = h
+	}
+	return out, nil
 }
 
 type queryer interface {

@@ -55,8 +55,24 @@ func peakMB() float64 {
 	return 0
 }
 
+// statusMB reads a memory line of /proc/self/status in MB.
+func statusMB(key string) float64 {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, key+":") {
+			kb, _ := strconv.ParseFloat(strings.Fields(l)[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
 func emit(v map[string]any) error {
 	v["peak_mb"] = peakMB()
+	// Resident memory at the end, split: anonymous (the heap: what the
+	// process holds) and file-backed (database pages mapped by SQLite's
+	// mmap, which the kernel drops under pressure).
+	v["rss_anon_mb"], v["rss_file_mb"] = statusMB("RssAnon"), statusMB("RssFile")
 	return json.NewEncoder(os.Stdout).Encode(v)
 }
 
