@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/custodia-ec/custodia/caseuco"
 	"github.com/custodia-ec/custodia/casefile"
+	"github.com/custodia-ec/custodia/caseuco"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"

@@ -211,7 +211,11 @@ func buildItem(s *domain.State, id string, hist, parentHist []domain.HistoryEntr
 		}
 		switch r := r.(type) {
 		case *custody.Seize:
-			e.Place = strings.TrimSpace(strings.Join(nonEmpty(r.Site, r.Place), " — "))
+			site := r.Site
+			if st, ok := s.Sites[r.Site]; ok {
+				site += " (" + st.City + ")"
+			}
+			e.Place = strings.Join(nonEmpty(site, r.Place), " — ")
 			e.Seal = r.Seal
 		case *custody.Transfer:
 			e.By, e.To = person(s, r.From), person(s, r.To)
