@@ -272,7 +272,7 @@ func WriteItemPDF(w io.Writer, rec ItemRecord, lang string) error {
 	d.field(l.t(tSeal), orNone(l, s.Seal, l.t(tUnsealed)))
 
 	// 3. Events.
-	d.section(fmt.Sprintf("%s (%d)", l.t(tSecEvents), len(rec.Events)), 20)
+	d.section(fmt.Sprintf("%s (%d)", l.t(tSecEvents), len(rec.Events)), 6+tableKeep(7.2))
 	if len(rec.Events) == 0 {
 		d.para("", 9, l.t(tNoEvents))
 	} else {
@@ -319,7 +319,7 @@ func WriteItemPDF(w io.Writer, rec ItemRecord, lang string) error {
 	}
 
 	// 5. Attachments.
-	d.section(l.t(tSecAttach), 12)
+	d.section(l.t(tSecAttach), tableKeep(7.2))
 	if len(rec.Attachments) == 0 {
 		d.para("", 9, l.t(tNoAttach))
 	} else {

@@ -75,6 +75,10 @@ func rawText(t *testing.T, pdf string) string {
 // paths in page order.
 func renderPages(t *testing.T, pdf, dir, name string, dpi int) []string {
 	t.Helper()
+	old, _ := filepath.Glob(filepath.Join(dir, name+"-*.png"))
+	for _, p := range old { // pages of an earlier run
+		os.Remove(p)
+	}
 	out, err := exec.Command(courtTool(t, "pdftoppm"), "-png", "-r", strconv.Itoa(dpi), pdf, filepath.Join(dir, name)).CombinedOutput()
 	if err != nil {
 		t.Fatalf("pdftoppm %s: %v\n%s", pdf, err, out)
