@@ -225,7 +225,7 @@ func (c *court) testItem(t *testing.T) {
 				want = append(want, e...)
 			}
 			want = append(want,
-				tr("4. Indicios derivados", "4. Derived items"), "E-CHI-03-01-IMG — " + tr("imagen forense", "forensic image"),
+				tr("4. Indicios derivados", "4. Derived items"), "E-CHI-03-01-IMG — "+tr("imagen forense", "forensic image"),
 				"Imagen forense de E-CHI-03-01", "2023-12-18 13:00 -05:00", lab, "Herramienta de adquisición forense",
 				"dea646b82c9819eccd0d589aa0d9f449129e350fc61b02c1d5e63eaaf0c28c02", tr("549.755.813.888 bytes", "549,755,813,888 bytes"),
 				tr("6. Custodia actual", "6. Current custody"), cust, "PN-100156", tr("en custodia", "in custody"),
@@ -747,4 +747,3 @@ func (c *court) testErrors(t *testing.T) {
 		t.Errorf("failed commands left files: %v", left)
 	}
 }
-
