@@ -19,6 +19,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -196,6 +197,7 @@ func buildItem(s *domain.State, id string, hist, parentHist []domain.HistoryEntr
 		return rec, fmt.Errorf("courtdata: item %s has neither a seizure nor a derivation", id)
 	}
 
+	prevSeal := "" // the seal on the item before each event
 	for _, h := range hist {
 		r, err := custody.DecodeItemRecord(h.Op, h.Record)
 		if err != nil {
@@ -220,6 +222,10 @@ func buildItem(s *domain.State, id string, hist, parentHist []domain.HistoryEntr
 		case *custody.Transfer:
 			e.By, e.To = person(s, r.From), person(s, r.To)
 			e.Purpose, e.Place, e.Seal, e.SealCondition = r.Purpose, r.Location, r.Seal, r.SealCondition
+			if slices.Contains(h.Anomalies, custody.AnomalySealMismatch) {
+				// Say which seal the receiver should have found.
+				e.Seal += " " + fmt.Sprintf(t(lang, tExpectedSeal), prevSeal)
+			}
 		case *custody.Open:
 			e.Reason = r.Reason
 		case *custody.Seal:
@@ -246,7 +252,7 @@ func buildItem(s *domain.State, id string, hist, parentHist []domain.HistoryEntr
 				At: e.At, By: e.By, Leaf: h.Seq,
 			})
 		case *custody.Present:
-			e.Reason = fmt.Sprintf(t(lang, tHearing), r.Hearing)
+			e.Reason = r.Hearing
 		case *custody.Dispose:
 			e.Reason = word(lang, disposeMethods, r.Method)
 			if r.Order != "" {
@@ -259,6 +265,7 @@ func buildItem(s *domain.State, id string, hist, parentHist []domain.HistoryEntr
 		}
 		e.RecordedBy = recordedBy(s, lang, h.RecordedBy, actor)
 		rec.Events = append(rec.Events, e)
+		prevSeal = h.Seal
 	}
 	last := hist[len(hist)-1]
 	rec.Holder, rec.Seal, rec.Disposed = person(s, last.Holder), last.Seal, last.Disposed

@@ -53,7 +53,7 @@ var (
 	tWarrant      = msg{"orden judicial", "warrant"}
 	tFlagrante    = msg{"flagrancia", "in flagrante"}
 	tFrom         = msg{"de %s", "from %s"}
-	tHearing      = msg{"audiencia: %s", "hearing: %s"}
+	tExpectedSeal = msg{"(sello registrado: %s)", "(recorded seal: %s)"}
 	tOrder        = msg{"orden %s", "order %s"}
 	tAccount      = msg{"cuenta %s", "account %s"}
 	tDerivedPlace = msg{"donde estaba %s: %s", "where %s was: %s"}
