@@ -12,15 +12,16 @@ import (
 )
 
 // personName is how a report names a person of interest: the name, or
-// courtdoc.ReservedIdentity when the identity is protected. reserved says
-// which, so that the caller also leaves the id out.
-func personName(s *domain.State, id string) (name string, reserved bool) {
+// courtdoc.ReservedIdentity ("reserved identity" in English) when the
+// identity is protected. reserved says which, so that the caller also leaves
+// the id out.
+func personName(s *domain.State, lang, id string) (name string, reserved bool) {
 	p, ok := s.Persons[id]
 	switch {
 	case !ok:
 		return id, false
 	case p.IsReserved():
-		return courtdoc.ReservedIdentity, true
+		return t(lang, msg{courtdoc.ReservedIdentity, "reserved identity"}), true
 	}
 	return p.Name, false
 }
@@ -53,7 +54,7 @@ func Operation(l *ledger.Ledger, op string, asOf time.Time, opt Options) (courtd
 			out.CustodyAnomalies = append(out.CustodyAnomalies, courtdoc.AnomalyRow{Item: a.Item, Kind: a.Kind, At: parseTime(a.At)})
 		}
 		for _, v := range r.DeadlineViolations {
-			name, _ := personName(s, v.Person)
+			name, _ := personName(s, opt.Lang, v.Person)
 			row := courtdoc.ViolationRow{Detention: v.Detention, Person: name, Rule: v.Rule, LimitMinutes: int(v.Limit)}
 			if v.Actual != nil {
 				n := int(*v.Actual)
@@ -81,7 +82,7 @@ func Operation(l *ledger.Ledger, op string, asOf time.Time, opt Options) (courtd
 			if !s.BelongsTo(d, op) || at.After(asOf) {
 				continue
 			}
-			name, _ := personName(s, d.Person)
+			name, _ := personName(s, opt.Lang, d.Person)
 			basis := t(opt.Lang, tWarrant)
 			if d.Basis == "flagrante" {
 				basis = t(opt.Lang, tFlagrante)
@@ -143,7 +144,7 @@ func Detentions(l *ledger.Ledger, caseID string, asOf time.Time, opt Options) (c
 				}
 				return tm
 			}
-			name, reserved := personName(s, d.Person)
+			name, reserved := personName(s, opt.Lang, d.Person)
 			row := courtdoc.DetentionRow{
 				Detention: d.ID, Person: name, Basis: d.Basis, Site: d.Site, Charge: d.Charge,
 				ArrestedAt: arrested, RightsNotifiedAt: seen(d.RightsNotifiedAt),

@@ -502,7 +502,7 @@ func (c *court) testOperation(t *testing.T) {
 				tr("8. Cronología del operativo", "8. Timeline of the operation"),
 				"2023-12-14 00:00 -05:00", tr("Detención D-01: Wilman Terán (orden judicial)", "Detention D-01: Wilman Terán (warrant)"),
 				"S-CHI-03", tr("Ingreso al sitio", "Site entered"),
-				"S-CHI-03", tr("Detención D-30: identidad reservada (flagrancia)", "Detention D-30: identidad reservada (in flagrante)"),
+				"S-CHI-03", tr("Detención D-30: identidad reservada (flagrancia)", "Detention D-30: reserved identity (in flagrante)"),
 				"S-CHI-03", tr("Incautación E-CHI-03-01: Teléfono celular", "Seizure E-CHI-03-01: Teléfono celular"),
 			})
 
