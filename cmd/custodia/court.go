@@ -134,17 +134,23 @@ func reportOperationFile(e *env, data, op, out, lang, asOf string) error {
 	return nil
 }
 
-// sheets are the label stocks `label --sheet` knows.
-var sheets = map[string]courtdoc.Sheet{
-	"thermal": courtdoc.SheetThermal100x50,
-	"a4":      courtdoc.SheetA4x24,
+// sheet is the label stock `label --sheet` names: thermal (one 100×50 mm
+// label per page) or a4 (3×8 labels of 70×37 mm).
+func sheet(name string) (courtdoc.Sheet, bool) {
+	switch name {
+	case "thermal":
+		return courtdoc.SheetThermal100x50, true
+	case "a4":
+		return courtdoc.SheetA4x24, true
+	}
+	return courtdoc.Sheet{}, false
 }
 
 // cmdLabel is `label ITEM... -o FILE.pdf [--sheet thermal|a4]`.
 func cmdLabel(e *env, args []string) error {
 	fs, data := newFlags("label")
 	out := fs.String("o", "", "output file (.pdf)")
-	sheet := fs.String("sheet", "thermal", "thermal (100×50 mm) or a4 (3×8 labels of 70×37 mm)")
+	sheetName := fs.String("sheet", "thermal", "thermal (100×50 mm) or a4 (3×8 labels of 70×37 mm)")
 	pos, err := flags(fs, args)
 	if err != nil {
 		return err
@@ -158,9 +164,9 @@ func cmdLabel(e *env, args []string) error {
 	if _, err := outFormat(*out, "pdf"); err != nil {
 		return err
 	}
-	sh, ok := sheets[*sheet]
+	sh, ok := sheet(*sheetName)
 	if !ok {
-		return usagef("--sheet %q: thermal o/or a4", *sheet)
+		return usagef("--sheet %q: thermal o/or a4", *sheetName)
 	}
 	d, err := e.open(*data)
 	if err != nil {
