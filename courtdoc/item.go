@@ -250,8 +250,12 @@ func WriteItemPDF(w io.Writer, rec ItemRecord, lang string) error {
 		d.field(l.t(tColSize), l.humanSize(rec.Size))
 	}
 
-	// 2. Seizure.
-	d.section(l.t(tSecSeizure), 10)
+	// 2. Seizure, or derivation for a derived item.
+	secOrigin, byLabel := tSecSeizure, tSeizedBy
+	if rec.Parent != "" {
+		secOrigin, byLabel = tSecDerivation, tDerivedBy
+	}
+	d.section(l.t(secOrigin), 10)
 	s := rec.Seizure
 	site := s.Site
 	if s.SiteDesc != "" {
@@ -264,11 +268,11 @@ func WriteItemPDF(w io.Writer, rec ItemRecord, lang string) error {
 		d.field(l.t(tPlace), s.Place)
 	}
 	d.field(l.t(tTime), l.fmtTime(s.At))
-	d.field(l.t(tSeizedBy), s.By.label())
+	d.field(l.t(byLabel), s.By.label())
 	d.field(l.t(tSeal), orNone(l, s.Seal, l.t(tUnsealed)))
 
 	// 3. Events.
-	d.section(fmt.Sprintf("%s (%d)", l.t(tSecEvents), len(rec.Events)), 20)
+	d.section(fmt.Sprintf("%s (%d)", l.t(tSecEvents), len(rec.Events)), 6+tableKeep(7.2))
 	if len(rec.Events) == 0 {
 		d.para("", 9, l.t(tNoEvents))
 	} else {
@@ -315,7 +319,7 @@ func WriteItemPDF(w io.Writer, rec ItemRecord, lang string) error {
 	}
 
 	// 5. Attachments.
-	d.section(l.t(tSecAttach), 12)
+	d.section(l.t(tSecAttach), tableKeep(7.2))
 	if len(rec.Attachments) == 0 {
 		d.para("", 9, l.t(tNoAttach))
 	} else {

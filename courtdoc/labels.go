@@ -18,8 +18,10 @@ type Label struct {
 	Type   string // case-file type code (phone, documents...)
 	Seal   string // the seal number now on the item; "" when unsealed
 	// LogOrigin and Leaf point into the ledger: the log whose checkpoints
-	// cover the item, and the leaf index of the item's first event (its
-	// seizure or derivation). They go into the QR code.
+	// cover the item, and the leaf index of the item's latest event when the
+	// label was printed. The custody state after that leaf is the one the
+	// label shows (its seal); the item's history runs back from it through
+	// each event's "prev" link. They go into the QR code.
 	LogOrigin string
 	Leaf      int64
 }
@@ -29,10 +31,10 @@ type Label struct {
 //	CUSTODIA-ITEM-V1
 //	<item id>
 //	<log origin>
-//	<leaf index of the item's first event>
+//	<leaf index of the item's latest event when the label was printed>
 //
 // lines ending in "\n". A reader scans it and asks the log (or a bundle) for
-// the item's history from that leaf.
+// the item's history up to that leaf, and later events after it.
 const LabelMagic = "CUSTODIA-ITEM-V1"
 
 // Payload is the label's QR text.

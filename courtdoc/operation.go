@@ -168,12 +168,12 @@ func WriteOperationPDF(w io.Writer, r OperationReport, lang string) error {
 	d.barChart(sortedCounts(r.SitesByStatus, statusOrder), nil, l)
 	d.countTable(l, l.t(tColStatus), statusNames, sortedCounts(r.SitesByStatus, statusOrder))
 
-	d.section(l.t(tSecDetainees), 14)
+	d.section(l.t(tSecDetainees), tableKeep(8.5))
 	d.countTable(l, l.t(tColRole), roleNames, sortedCounts(r.DetaineesByRole, nil))
-	d.section(l.t(tSecEvidence), 14)
+	d.section(l.t(tSecEvidence), tableKeep(8.5))
 	d.countTable(l, l.t(tColType), typeNames, sortedCounts(r.EvidenceByType, nil))
 
-	d.section(fmt.Sprintf("%s (%d)", l.t(tSecAnomalies), len(r.CustodyAnomalies)), 14)
+	d.section(fmt.Sprintf("%s (%d)", l.t(tSecAnomalies), len(r.CustodyAnomalies)), tableKeep(8))
 	if len(r.CustodyAnomalies) == 0 {
 		d.para("", 9, l.t(tNoAnomalies))
 	} else {
@@ -183,7 +183,7 @@ func WriteOperationPDF(w io.Writer, r OperationReport, lang string) error {
 		}
 	}
 
-	d.section(fmt.Sprintf("%s (%d)", l.t(tSecViol), len(r.DeadlineViolations)), 14)
+	d.section(fmt.Sprintf("%s (%d)", l.t(tSecViol), len(r.DeadlineViolations)), tableKeep(8))
 	if len(r.DeadlineViolations) == 0 {
 		d.para("", 9, l.t(tNoViol))
 	} else {
@@ -195,7 +195,7 @@ func WriteOperationPDF(w io.Writer, r OperationReport, lang string) error {
 		}
 	}
 
-	d.section(fmt.Sprintf("%s (%d)", l.t(tSecTimeline), len(r.Timeline)), 14)
+	d.section(fmt.Sprintf("%s (%d)", l.t(tSecTimeline), len(r.Timeline)), tableKeep(8))
 	if len(r.Timeline) == 0 {
 		d.para("", 9, l.t(tNoTimeline))
 	} else {

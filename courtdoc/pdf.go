@@ -107,10 +107,11 @@ func (d *doc) need(h float64) {
 	}
 }
 
-// section prints a section heading on a shaded band, keeping it with at
-// least keep millimetres of what follows.
+// section prints a section heading on a shaded band (10 mm), keeping it
+// with at least keep millimetres of what follows: a heading is never left
+// alone at the foot of a page.
 func (d *doc) section(title string, keep float64) {
-	d.need(9 + keep)
+	d.need(10 + keep)
 	d.pdf.Ln(2)
 	d.font("B", 10.5)
 	d.pdf.SetFillColor(225, 230, 238)
@@ -165,6 +166,10 @@ type table struct {
 	lineH float64
 	n     int
 }
+
+// tableKeep is what a table of text size size needs below its section
+// heading: its header and first row (see table.row).
+func tableKeep(size float64) float64 { return size*0.48*3 + 8 }
 
 func (d *doc) newTable(size float64, cols ...column) *table {
 	// Scale widths to the usable width, so callers may give proportions.

@@ -35,6 +35,7 @@ var (
 	tItem          = msg{"Indicio", "Item"}
 	tSecIdentity   = msg{"1. Identificación del indicio", "1. Identity of the item"}
 	tSecSeizure    = msg{"2. Fijación y recolección (estado original)", "2. Seizure (original state)"}
+	tSecDerivation = msg{"2. Derivación (estado original)", "2. Derivation (original state)"}
 	tSecEvents     = msg{"3. Eventos de custodia", "3. Custody events"}
 	tSecDerived    = msg{"4. Indicios derivados", "4. Derived items"}
 	tSecAttach     = msg{"5. Archivos adjuntos", "5. Attached files"}

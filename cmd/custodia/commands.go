@@ -154,12 +154,38 @@ func cmdReport(e *env, args []string) error {
 	fs, data := newFlags("report")
 	asOf := fs.String("as-of", "", "time (RFC 3339 with offset)")
 	asJSON := fs.Bool("json", false, "JSON output")
+	out := fs.String("o", "", "output file: .pdf or .csv")
+	langFlag := fs.String("lang", "es", "document language: es or en")
 	pos, err := flags(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 2 || pos[0] != "operation" {
-		return usagef("report operation OP")
+	if len(pos) != 2 || (pos[0] != "operation" && pos[0] != "item" && pos[0] != "detentions") {
+		return usagef("report operation OP | report item ITEM -o FILE.pdf | report detentions CASE -o FILE.pdf|FILE.csv")
+	}
+	lang, err := docLang(*langFlag)
+	if err != nil {
+		return err
+	}
+	if *out != "" && *asJSON {
+		return usagef("-o y/and --json: elija uno / choose one")
+	}
+	switch {
+	case pos[0] == "item":
+		if *out == "" {
+			return usagef("falta -o FILE.pdf / missing -o FILE.pdf")
+		}
+		if *asOf != "" || *asJSON {
+			return usagef("report item: solo/only -o y/and --lang")
+		}
+		return reportItem(e, *data, pos[1], *out, lang)
+	case pos[0] == "detentions":
+		if *out == "" {
+			return usagef("falta -o FILE.pdf|FILE.csv / missing -o FILE.pdf|FILE.csv")
+		}
+		return reportDetentions(e, *data, pos[1], *out, lang, *asOf)
+	case *out != "":
+		return reportOperationFile(e, *data, pos[1], *out, lang, *asOf)
 	}
 	t, err := parseAsOf(e, *asOf)
 	if err != nil {
@@ -274,17 +300,21 @@ func cmdItem(e *env, args []string) error {
 func cmdExport(e *env, args []string) error {
 	fs, data := newFlags("export")
 	out := fs.String("o", "", "output file")
+	base := fs.String("base", "", "case-uco: IRI prefix of the exported nodes (default urn:custodia:kb:)")
 	var fromSizes sizeList
 	fs.Var(&fromSizes, "from-size", "include a consistency proof from this tree size (repeatable)")
 	pos, err := flags(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 2 || (pos[0] != "case" && pos[0] != "bundle") {
-		return usagef("export case CASE -o FILE | export bundle ITEM -o FILE")
+	if len(pos) != 2 || (pos[0] != "case" && pos[0] != "bundle" && pos[0] != "case-uco") {
+		return usagef("export case CASE -o FILE | export bundle ITEM -o FILE | export case-uco CASE -o FILE.jsonld")
 	}
 	if *out == "" {
 		return usagef("falta -o FILE / missing -o FILE")
+	}
+	if pos[0] == "case-uco" {
+		return exportCaseUCO(e, *data, pos[1], *out, *base)
 	}
 	d, err := e.open(*data)
 	if err != nil {

@@ -55,9 +55,10 @@ func commands() []command {
 	return []command{
 		{name: "init", usage: "init [--data DIR] [--origin NAME]", run: cmdInit},
 		{name: "import", usage: "import FILE.jsonl [--data DIR]", run: cmdImport},
-		{name: "report", usage: "report operation OP [--as-of TIME] [--json]", run: cmdReport},
+		{name: "report", usage: "report operation OP [--as-of TIME] [--json | -o FILE.pdf|FILE.csv] [--lang es|en] | report item ITEM -o FILE.pdf [--lang es|en] | report detentions CASE -o FILE.pdf|FILE.csv [--as-of TIME] [--lang es|en]", run: cmdReport},
+		{name: "label", usage: "label ITEM... -o FILE.pdf [--sheet thermal|a4]", run: cmdLabel},
 		{name: "item", usage: "item history ITEM [--json]", run: cmdItem},
-		{name: "export", usage: "export case CASE -o FILE.jsonl | export bundle ITEM -o FILE [--from-size N]", run: cmdExport},
+		{name: "export", usage: "export case CASE -o FILE.jsonl | export bundle ITEM -o FILE [--from-size N] | export case-uco CASE -o FILE.jsonld [--base IRI]", run: cmdExport},
 		{name: "audit", usage: "audit [--json]", run: cmdAudit},
 		{name: "checkpoint", usage: "checkpoint", run: cmdCheckpoint},
 		{name: "serve", usage: "serve [--data DIR] [--addr 127.0.0.1:8080] [--demo] [--policy FILE]", run: cmdServe},
