@@ -140,7 +140,7 @@ func ReadPublicKey(dir string) (string, error) {
 }
 
 // OpenStore opens only the database of a deployment, for audit.
-func OpenStore(ctx context.Context, dir string) (*sqlite.Store, Config, note.Verifier, error) {
+func OpenStore(ctx context.Context, dir string, opts ...sqlite.Option) (*sqlite.Store, Config, note.Verifier, error) {
 	var cfg Config
 	if !Exists(dir) {
 		return nil, cfg, nil, custody.Errorf(custody.ENotFound, "", "no hay un despliegue en %s (cree uno con custodia init)", "no deployment in %s (create one with custodia init)", dir)
@@ -160,7 +160,7 @@ func OpenStore(ctx context.Context, dir string) (*sqlite.Store, Config, note.Ver
 	if err != nil {
 		return nil, cfg, nil, fmt.Errorf("%s: %w", PubFile, err)
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, DBFile))
+	st, err := sqlite.Open(ctx, filepath.Join(dir, DBFile), opts...)
 	if err != nil {
 		return nil, cfg, nil, err
 	}

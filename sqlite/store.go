@@ -33,9 +33,24 @@ var _ ledger.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the database at path and brings its schema
 // up to date.
-func Open(ctx context.Context, path string) (*Store, error) {
+// Option changes how a Store opens its database.
+type Option func(*options)
+
+type options struct{ mmap int64 }
+
+// WithMmap sets how much of the database file SQLite reads through a memory
+// map. Mapped pages count in the process's resident memory, so the default
+// is modest (128 MiB); a one-off full scan such as audit is faster with the
+// whole file mapped.
+func WithMmap(bytes int64) Option { return func(o *options) { o.mmap = bytes } }
+
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	o := options{mmap: 128 << 20}
+	for _, f := range opts {
+		f(&o)
+	}
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)" +
-		"&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=mmap_size(134217728)&_txlock=immediate"
+		"&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=mmap_size(" + fmt.Sprint(o.mmap) + ")&_txlock=immediate"
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		if err := create(ctx, path); err != nil {
 			return nil, err

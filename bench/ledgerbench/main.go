@@ -34,6 +34,7 @@ import (
 	"github.com/custodia-ec/custodia/casegen"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/sqlite"
 	"github.com/custodia-ec/custodia/verify"
 )
 
@@ -175,7 +176,7 @@ func run(args []string) error {
 		return emit(map[string]any{"what": "import", "events": res.Events, "seconds": el.Seconds(), "per_s": float64(res.Events) / el.Seconds(), "event_row_bytes": rowBytes})
 
 	case "audit":
-		st, cfg, v, err := deployment.OpenStore(ctx, args[1])
+		st, cfg, v, err := deployment.OpenStore(ctx, args[1], sqlite.WithMmap(auditMmap))
 		if err != nil {
 			return err
 		}
@@ -285,3 +286,8 @@ func run(args []string) error {
 	}
 	return fmt.Errorf("unknown subcommand %q", args[0])
 }
+
+// auditMmap maps the whole database for audit's full scan (up to 4 GiB):
+// resident memory grows with the file, but the pages are the kernel's to
+// drop, and the scan is about twice as fast as through reads.
+const auditMmap = 4 << 30

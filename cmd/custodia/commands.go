@@ -19,6 +19,7 @@ import (
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/sqlite"
 )
 
 func (e *env) tr(es, en string) string {
@@ -382,7 +383,7 @@ func cmdAudit(e *env, args []string) error {
 	if len(pos) != 0 {
 		return usagef("audit no admite argumentos / takes no arguments")
 	}
-	st, cfg, v, err := deployment.OpenStore(e.ctx, *data)
+	st, cfg, v, err := deployment.OpenStore(e.ctx, *data, sqlite.WithMmap(auditMmap))
 	if err != nil {
 		return err
 	}
@@ -437,3 +438,8 @@ func cmdCheckpoint(e *env, args []string) error {
 	_, err = e.stdout.Write(cp.Note)
 	return err
 }
+
+// auditMmap maps the whole database for audit's full scan (up to 4 GiB):
+// resident memory grows with the file, but the pages are the kernel's to
+// drop, and the scan is about twice as fast as through reads.
+const auditMmap = 4 << 30
