@@ -42,8 +42,11 @@
 // pages, Error to render HTML errors; every route needs a row in the
 // authorization matrix test), and reuses Login, Sessions (cookies, CSRF:
 // checked by Handle on every state-changing session request, from the
-// X-CSRF-Token header or the csrf_token form field), Policy, AuditedRead,
-// WriteRecord and Broker.
+// X-CSRF-Token header or the csrf_token form field), Policy, Broker,
+// WriteRecord (every write) and the read methods (Cases, Case, Persons,
+// Person, Detentions, Items, AccessLog, OperationReport, Sites, Site, Item,
+// ItemHistory, Bundle), each of which applies the policy and records the
+// audited read before it returns the data.
 //
 // Logs (slog) carry the route pattern, status, duration and account: never
 // bodies, query strings, credentials or reserved identities.
