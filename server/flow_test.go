@@ -99,6 +99,9 @@ func TestSessionFlowAndSecretsNotLogged(t *testing.T) {
 	if st := p.login("fiscal", pros.Password, code); st != 200 {
 		t.Fatalf("prosecutor with TOTP: %d", st)
 	}
+	if st := e.browser().login("fiscal", pros.Password, code); st != 401 {
+		t.Errorf("a TOTP code replayed: %d, want 401", st)
+	}
 	for _, path := range []string{"/api/v1/cases/METASTASIS/persons", "/api/v1/persons/P-03", "/api/v1/operations/OP-METASTASIS/sites"} {
 		if st, b := p.do("GET", path, "", false); st != 200 {
 			t.Errorf("%s: %d %s", path, st, b)
