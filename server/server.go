@@ -88,7 +88,7 @@ type Config struct {
 	// commits a lone request at once.
 	CommitDelay time.Duration
 	// BoardInterval is how often live boards are pushed to streams (default
-	// 100 ms): each stream wakes at most that often, whatever the write rate.
+	// 250 ms): each stream wakes at most that often, whatever the write rate.
 	BoardInterval time.Duration
 	// SessionTTL is the lifetime of a browser session (default 12 h).
 	SessionTTL time.Duration
@@ -138,7 +138,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxBody = 1 << 20
 	}
 	if cfg.BoardInterval == 0 {
-		cfg.BoardInterval = 100 * time.Millisecond
+		cfg.BoardInterval = 250 * time.Millisecond
 	}
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = 12 * time.Hour
