@@ -181,7 +181,9 @@ func TestServeDemo(t *testing.T) {
 	defer cancel()
 	var out, errb lockedBuffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve", "--demo", "--data", dir, "--addr", "127.0.0.1:0"}, &out, &errb) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--demo", "--data", dir, "--addr", "127.0.0.1:0"}, &out, &errb)
+	}()
 	re := regexp.MustCompile(`http://(127\.0\.0\.1:\d+)`)
 	var addr string
 	for deadline := time.Now().Add(60 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
