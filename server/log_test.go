@@ -159,6 +159,27 @@ func TestOpenAPI(t *testing.T) {
 	if doc.OpenAPI != "3.1.0" {
 		t.Errorf("openapi %q", doc.OpenAPI)
 	}
+	// Every case-file op has its schema, with its required fields.
+	var full struct {
+		Components struct {
+			Schemas map[string]struct {
+				OneOf []struct {
+					Properties map[string]json.RawMessage `json:"properties"`
+					Required   []string                   `json:"required"`
+				} `json:"oneOf"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	json.Unmarshal(b, &full)
+	ops := full.Components.Schemas["Record"].OneOf
+	if len(ops) != 20 {
+		t.Errorf("%d record schemas, want the spec's 20 ops", len(ops))
+	}
+	for _, o := range ops {
+		if len(o.Required) < 2 || o.Properties["op"] == nil {
+			t.Errorf("record schema without op or required fields: %+v", o)
+		}
+	}
 	documented := map[string]bool{}
 	for path, ops := range doc.Paths {
 		for m, raw := range ops {
