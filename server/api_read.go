@@ -595,9 +595,10 @@ func (s *Server) itemBundle(w http.ResponseWriter, r *http.Request, p *Principal
 	return nil
 }
 
-// Bundle returns an item's verifiable bundle. The read is recorded first,
+// Bundle returns an item's verifiable bundle, as ledger.ExportBundle makes
+// it (its type is the ledger's, hence any here). The read is recorded first,
 // so the bundle's checkpoint covers it.
-func (s *Server) Bundle(ctx context.Context, p *Principal, id string) (*ledger.Bundle, error) {
+func (s *Server) Bundle(ctx context.Context, p *Principal, id string) (any, error) {
 	v, err := s.itemRead(p, id)
 	if err != nil {
 		return nil, err
