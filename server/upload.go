@@ -234,6 +234,20 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, p *Princip
 	if body == "" {
 		return custody.Errorf(custody.EInvalid, "record", "falta el registro en Upload-Metadata (clave record, JSON en base64)", "the record is missing from Upload-Metadata (key record, base64 JSON)")
 	}
+	// The path gives the item; a record that repeats it (or leaves it
+	// empty, as a client's struct may) says nothing more.
+	var fields map[string]json.RawMessage
+	if json.Unmarshal([]byte(body), &fields) == nil {
+		if v, ok := fields[field]; ok {
+			var sv string
+			if json.Unmarshal(v, &sv) == nil && (sv == "" || sv == item) {
+				delete(fields, field)
+				if b, err := json.Marshal(fields); err == nil {
+					body = string(b)
+				}
+			}
+		}
+	}
 	_, rec, err := DecodeRecord(op, []byte(body), map[string]string{field: item})
 	if err != nil {
 		return err
@@ -424,7 +438,7 @@ func (s *Server) patchUpload(w http.ResponseWriter, r *http.Request, p *Principa
 		}
 		// A dropped connection: what arrived is kept for the resume.
 		s.log.InfoContext(r.Context(), "upload interrupted", "upload", u.id, "offset", u.offset, "err", cerr.Error())
-		return custody.Errorf(custody.EInvalid, "", "la subida se interrumpió en %d bytes; reanude desde ahí", "the upload was interrupted at %d bytes; resume from there", u.offset)
+		return custody.Errorf(custody.EConflict, "", "la subida se interrumpió en %d bytes; reanude desde ahí", "the upload was interrupted at %d bytes; resume from there", u.offset)
 	}
 	if u.offset == u.size {
 		seq, err := s.finishUpload(r.Context(), p, u)
