@@ -15,10 +15,6 @@ import (
 // BlobsDir is the default blob store, inside the data directory.
 const BlobsDir = "blobs"
 
-// UploadsDir holds the partial files of resumable uploads, inside the data
-// directory (the same filesystem as the default blob store).
-const UploadsDir = "uploads"
-
 // Environment variables that hold the S3 credentials. The secret never goes
 // in config.json, in flags or in logs.
 const (

@@ -83,7 +83,7 @@ func newEnv(t testing.TB) *testEnv {
 			return ledger.Audit(ctx, d.Store, d.Ledger.Verifier(), d.Config.Rules())
 		},
 		MaxBody: 64 << 10,
-		Blobs:   d.Blobs, UploadDir: filepath.Join(dir, "uploads"),
+		Blobs:   d.Blobs,
 	})
 	if err != nil {
 		t.Fatal(err)

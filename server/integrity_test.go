@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +47,7 @@ func TestIntegrityJob(t *testing.T) {
 	logs := &syncBuffer{}
 	s2, err := New(Config{Ledger: e.d.Ledger, Credentials: e.d.Store.Credentials(), Now: e.s.now,
 		Logger: slog.New(slog.NewTextHandler(logs, nil)),
-		Blobs:  e.d.Blobs, UploadDir: filepath.Join(e.dir, "uploads"), CheckInterval: 20 * time.Millisecond, CheckBytesPerSecond: 100 << 20})
+		Blobs:  e.d.Blobs, CheckInterval: 20 * time.Millisecond, CheckBytesPerSecond: 100 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +106,7 @@ func TestIntegrityRate(t *testing.T) {
 	if _, err := up.Upload(t.Context(), "UP-1", custody.OpAttach, attachRecord(b, "r"), bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := New(Config{Ledger: e.d.Ledger, Credentials: e.d.Store.Credentials(), Blobs: e.d.Blobs, UploadDir: filepath.Join(e.dir, "uploads"), CheckBytesPerSecond: 2 << 20})
+	s2, err := New(Config{Ledger: e.d.Ledger, Credentials: e.d.Store.Credentials(), Blobs: e.d.Blobs, CheckBytesPerSecond: 2 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}

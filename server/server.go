@@ -96,11 +96,9 @@ type Config struct {
 	LoginFailures int           // default 5
 	LockoutWindow time.Duration // default 15 min
 	// Evidence files (upload.go, integrity.go): Blobs keeps their bytes
-	// (nil: uploads answer 503 and no integrity job runs); UploadDir keeps
-	// the partial files of resumable uploads, on the same filesystem as a
-	// filesystem store; MaxUpload caps one file (default 1 TiB).
+	// (nil: uploads answer 503 and no integrity job runs); MaxUpload caps
+	// one file (default 1 TiB).
 	Blobs     blob.Store
-	UploadDir string
 	MaxUpload int64
 	// CheckInterval is how often the background job re-hashes every file
 	// the log references (0: never); CheckBytesPerSecond caps its reads

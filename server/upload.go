@@ -18,11 +18,15 @@ package server
 // gigabytes to be refused) and again, by the committer, when the record is
 // appended.
 //
-// The bytes go to a partial file under Config.UploadDir as they arrive; a
-// dropped connection keeps what arrived, and the client resumes from the
-// offset HEAD reports. When the last byte is in, the file is streamed into
-// the blob store, which hashes it on the way and stores nothing unless it
-// hashes to the declared sha256 (blob.Store.Put). Only then is the record
+// Each upload is one blob.Store.Put, started at creation and fed through a
+// pipe by the PATCH requests as their bytes arrive: the store hashes them
+// and writes them to its own temporary file (or multipart object) in one
+// pass, and a dropped connection only pauses the stream until the client
+// resumes from the offset HEAD reports. The server holds one copy buffer
+// per request, never the file, and no temporary file but the store's own.
+// When the last byte is in, the pipe is closed and Put stores nothing
+// unless the bytes hash to the declared sha256 and have the declared size.
+// Only then is the record
 // appended through the normal write path (WriteRecord), as the signed-in
 // account's officer. A mismatch is answered 400 with field sha256 and
 // records nothing: no event, no blob. The final PATCH answers 204 with
@@ -30,8 +34,10 @@ package server
 // so that a client whose final answer was lost learns the outcome instead
 // of recording twice.
 //
-// Uploads in progress live in memory: a restart loses them (their partial
-// files are removed at start) and clients start again.
+// Uploads in progress live in memory: a restart loses them and clients
+// start again. An upload left idle for uploadIdle is abandoned (its Put
+// fails and the store discards its temporary file); at most maxUploads run
+// at once (429 beyond).
 
 import (
 	"context"
@@ -43,8 +49,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,7 +81,10 @@ type upload struct {
 	item    string // the item in the path
 	sha256  string
 	size    int64
-	path    string // the partial file
+
+	pw     *io.PipeWriter // feeds the Put
+	putErr chan error     // the Put's result
+	idle   *time.Timer    // abandons the upload after uploadIdle
 
 	lock chan struct{} // held by the request writing to it
 
@@ -86,6 +93,11 @@ type upload struct {
 	seq    int64 // the appended record's seq, once done
 }
 
+const (
+	uploadIdle = time.Hour
+	maxUploads = 64
+)
+
 type uploads struct {
 	mu sync.Mutex
 	m  map[string]*upload
@@ -93,16 +105,12 @@ type uploads struct {
 
 func (s *Server) registerUploads() {
 	s.uploads = &uploads{m: map[string]*upload{}}
+	go func() {
+		<-s.done
+		s.closeUploads()
+	}()
 	if s.cfg.MaxUpload == 0 {
 		s.cfg.MaxUpload = defaultMaxUpload
-	}
-	if s.cfg.UploadDir != "" {
-		// Partial files of a previous run: their uploads are gone.
-		if names, err := filepath.Glob(filepath.Join(s.cfg.UploadDir, "*.part")); err == nil {
-			for _, n := range names {
-				os.Remove(n)
-			}
-		}
 	}
 	for _, rt := range []Route{
 		{Method: "POST", Path: "/api/v1/items/{item}/uploads", Summary: "Iniciar la subida reanudable (tus 1.0) de un archivo de la evidencia / start a resumable (tus 1.0) upload of an item's file", Access: Account, Handle: s.createUpload},
@@ -134,7 +142,7 @@ func tusHeaders(w http.ResponseWriter) {
 // client speaks another tus version.
 func (s *Server) checkTus(w http.ResponseWriter, r *http.Request) bool {
 	tusHeaders(w)
-	if s.cfg.Blobs == nil || s.cfg.UploadDir == "" {
+	if s.cfg.Blobs == nil {
 		s.writeStatus(w, r, http.StatusServiceUnavailable, custody.Errorf(custody.EInternal, "", "este servidor no tiene almacén de archivos", "this server has no file store"))
 		return false
 	}
@@ -270,19 +278,28 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, p *Princip
 		return err
 	}
 	u := &upload{id: hex.EncodeToString(idb), account: p.Account, op: op, rec: rec, item: item, sha256: sha, size: length,
-		lock: make(chan struct{}, 1)}
-	u.path = filepath.Join(s.cfg.UploadDir, u.id+".part")
-	if err := os.MkdirAll(s.cfg.UploadDir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(u.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	f.Close()
+		lock: make(chan struct{}, 1), putErr: make(chan error, 1)}
 	s.uploads.mu.Lock()
+	if len(s.uploads.m) >= maxUploads {
+		s.uploads.mu.Unlock()
+		return custody.Errorf(custody.ELimited, "", "demasiadas subidas en curso; reintente más tarde", "too many uploads in progress; retry later")
+	}
 	s.uploads.m[u.id] = u
 	s.uploads.mu.Unlock()
+	pr, pw := io.Pipe()
+	u.pw = pw
+	go func() {
+		// The Put outlives each request: the server's lifetime bounds
+		// it, and abandonment (idle, DELETE, a refused stream) ends it
+		// by closing the pipe with an error.
+		err := s.cfg.Blobs.Put(context.Background(), sha, pr, length)
+		pr.CloseWithError(err) // unblocks a writer if Put stopped early
+		u.putErr <- err
+	}()
+	u.idle = time.AfterFunc(uploadIdle, func() {
+		s.log.Info("upload abandoned", "upload", u.id, "offset", u.offset)
+		s.dropUpload(u, errors.New("upload abandoned"))
+	})
 	w.Header().Set("Location", "/api/v1/uploads/"+u.id)
 	w.Header().Set("Upload-Offset", "0")
 	w.WriteHeader(http.StatusCreated)
@@ -352,16 +369,32 @@ func (s *Server) deleteUpload(w http.ResponseWriter, r *http.Request, p *Princip
 		return err
 	}
 	defer u.release()
-	s.dropUpload(u)
+	s.dropUpload(u, errors.New("upload cancelled"))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) dropUpload(u *upload) {
+// dropUpload forgets an upload and, if its Put is still running, makes it
+// fail, so that the store keeps nothing of it.
+func (s *Server) dropUpload(u *upload, why error) {
 	s.uploads.mu.Lock()
 	delete(s.uploads.m, u.id)
 	s.uploads.mu.Unlock()
-	os.Remove(u.path)
+	u.idle.Stop()
+	u.pw.CloseWithError(why)
+}
+
+// closeUploads abandons every upload in progress, when the server closes.
+func (s *Server) closeUploads() {
+	s.uploads.mu.Lock()
+	us := make([]*upload, 0, len(s.uploads.m))
+	for _, u := range s.uploads.m {
+		us = append(us, u)
+	}
+	s.uploads.mu.Unlock()
+	for _, u := range us {
+		s.dropUpload(u, errors.New("server closing"))
+	}
 }
 
 // copyBuf is the size of the buffer an upload streams through: large
@@ -406,37 +439,24 @@ func (s *Server) patchUpload(w http.ResponseWriter, r *http.Request, p *Principa
 	rc.SetReadDeadline(time.Now().Add(30 * time.Minute))
 	rc.SetWriteDeadline(time.Now().Add(35 * time.Minute))
 
+	u.idle.Reset(uploadIdle)
 	remaining := u.size - u.offset
-	f, err := os.OpenFile(u.path, os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	// Bytes past the recorded offset are from a write that failed: drop.
-	if err := f.Truncate(u.offset); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Seek(u.offset, io.SeekStart); err != nil {
-		f.Close()
-		return err
-	}
-	n, cerr := io.CopyBuffer(onlyWriter{f}, io.LimitReader(r.Body, remaining+1), make([]byte, copyBuf))
-	if n > remaining {
-		f.Truncate(u.offset + remaining)
-		n = remaining
-		cerr = custody.Errorf(custody.EInvalid, "size", "llegaron más bytes que los %d declarados: se rechaza el archivo, no se registró nada", "more bytes arrived than the %d declared: the file is refused, nothing was recorded", u.size)
-	}
-	if err := f.Close(); err != nil && cerr == nil {
-		cerr = err
-	}
+	n, cerr := feed(u.pw, io.LimitReader(r.Body, remaining+1), remaining)
 	u.offset += n
+	if errors.Is(cerr, errTooMany) {
+		s.dropUpload(u, cerr)
+		return custody.Errorf(custody.EInvalid, "size", "llegaron más bytes que los %d declarados: se rechaza el archivo, no se registró nada", "more bytes arrived than the %d declared: the file is refused, nothing was recorded", u.size)
+	}
+	if errors.Is(cerr, errPut) {
+		// The store stopped reading: its error is the outcome.
+		err := <-u.putErr
+		u.putErr <- err
+		s.dropUpload(u, err)
+		return s.putOutcome(u, err)
+	}
 	if cerr != nil {
-		var ce *custody.Error
-		if errors.As(cerr, &ce) {
-			s.dropUpload(u)
-			return cerr
-		}
-		// A dropped connection: what arrived is kept for the resume.
+		// A dropped connection: what arrived is in the store's
+		// temporary file, and the client resumes from u.offset.
 		s.log.InfoContext(r.Context(), "upload interrupted", "upload", u.id, "offset", u.offset, "err", cerr.Error())
 		return custody.Errorf(custody.EConflict, "", "la subida se interrumpió en %d bytes; reanude desde ahí", "the upload was interrupted at %d bytes; resume from there", u.offset)
 	}
@@ -452,32 +472,48 @@ func (s *Server) patchUpload(w http.ResponseWriter, r *http.Request, p *Principa
 	return nil
 }
 
-// onlyWriter hides ReadFrom, so that io.CopyBuffer uses its buffer: the
-// file's ReadFrom would fall back to a 32 KiB copy for a request body.
-type onlyWriter struct{ w io.Writer }
+var (
+	errTooMany = errors.New("more bytes than declared")
+	errPut     = errors.New("the store stopped reading")
+)
 
-func (o onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
-
-// finishUpload stores a complete upload's bytes in the blob store (which
-// verifies them against the declared sha256 and size) and then appends
-// its record. A mismatch drops the upload and records nothing.
-func (s *Server) finishUpload(ctx context.Context, p *Principal, u *upload) (int64, error) {
-	f, err := os.Open(u.path)
-	if err != nil {
-		return 0, err
-	}
-	err = s.cfg.Blobs.Put(ctx, u.sha256, bufReader{f}, u.size)
-	f.Close()
-	if errors.Is(err, blob.ErrHashMismatch) || errors.Is(err, blob.ErrSizeMismatch) {
-		s.dropUpload(u)
-		field := "sha256"
-		if errors.Is(err, blob.ErrSizeMismatch) {
-			field = "size"
+// feed copies at most limit bytes from r to the upload's pipe through one
+// buffer and returns how many the store took. It fails with errTooMany if
+// r has more, errPut if the store stopped reading, or r's error (a
+// dropped connection).
+func feed(pw *io.PipeWriter, r io.Reader, limit int64) (int64, error) {
+	buf := make([]byte, copyBuf)
+	var n int64
+	for {
+		m, rerr := r.Read(buf)
+		if int64(m) > limit-n {
+			return n, errTooMany
 		}
-		return 0, custody.Errorf(custody.EInvalid, field, "el archivo recibido no coincide con el declarado (%v): no se registró nada", "the file received does not match the one declared (%v): nothing was recorded", err)
+		if m > 0 {
+			if _, err := pw.Write(buf[:m]); err != nil {
+				return n, errPut
+			}
+			n += int64(m)
+		}
+		if rerr == io.EOF {
+			return n, nil
+		}
+		if rerr != nil {
+			return n, rerr
+		}
 	}
+}
+
+// finishUpload ends a complete upload's stream, waits for the store to
+// verify and keep the bytes, and then appends the record. A mismatch
+// records nothing.
+func (s *Server) finishUpload(ctx context.Context, p *Principal, u *upload) (int64, error) {
+	u.pw.Close()
+	err := <-u.putErr
+	u.putErr <- err // for a retry of the final request
 	if err != nil {
-		return 0, fmt.Errorf("upload %s: %w", u.id, err)
+		s.dropUpload(u, err)
+		return 0, s.putOutcome(u, err)
 	}
 	res, err := s.WriteRecord(ctx, p, u.op, u.rec, func(st *domain.State) error {
 		_, err := s.Policy.Item(st, p, u.item)
@@ -486,24 +522,28 @@ func (s *Server) finishUpload(ctx context.Context, p *Principal, u *upload) (int
 	if err != nil {
 		var ce *custody.Error
 		if errors.As(err, &ce) {
-			s.dropUpload(u) // refused: a retry would be refused again
+			s.dropUpload(u, err) // refused: a retry would be refused again
 		}
 		return 0, err
 	}
 	u.seq = res.Seq
-	os.Remove(u.path)
+	u.idle.Reset(10 * time.Minute) // then forgotten: its answer was given
 	s.log.InfoContext(ctx, "file stored", "upload", u.id, "item", u.item, "sha256", u.sha256, "bytes", u.size, "seq", res.Seq)
 	return res.Seq, nil
 }
 
-// bufReader reads a file in large chunks for the blob store.
-type bufReader struct{ f *os.File }
-
-func (b bufReader) Read(p []byte) (int, error) { return b.f.Read(p) }
-
-// WriteTo streams the file through a large buffer, whatever the writer.
-func (b bufReader) WriteTo(w io.Writer) (int64, error) {
-	return io.CopyBuffer(onlyWriter{w}, struct{ io.Reader }{b.f}, make([]byte, copyBuf))
+// putOutcome turns the store's refusal into the answer: a hash or size
+// mismatch is the client's (400, nothing recorded), anything else the
+// server's.
+func (s *Server) putOutcome(u *upload, err error) error {
+	if errors.Is(err, blob.ErrHashMismatch) || errors.Is(err, blob.ErrSizeMismatch) {
+		field := "sha256"
+		if errors.Is(err, blob.ErrSizeMismatch) {
+			field = "size"
+		}
+		return custody.Errorf(custody.EInvalid, field, "el archivo recibido no coincide con el declarado (%v): no se registró nada", "the file received does not match the one declared (%v): nothing was recorded", err)
+	}
+	return fmt.Errorf("upload %s: %w", u.id, err)
 }
 
 // FileView is one file of an item, with its latest integrity check.

@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -122,6 +121,12 @@ func (p *cutProxy) handle(c net.Conn) {
 	// Cut: both sides see the connection end mid-request.
 }
 
+// storeTemps lists the filesystem store's temporary files.
+func storeTemps(e *testEnv) []string {
+	left, _ := filepath.Glob(filepath.Join(e.dir, "blobs", "sha256", "*", "*", ".tmp-*"))
+	return left
+}
+
 func blobCount(t *testing.T, st blob.Store) int {
 	n := 0
 	if err := st.List(t.Context(), func(string, int64) error { n++; return nil }); err != nil {
@@ -189,8 +194,8 @@ func TestResumableUploadCuts(t *testing.T) {
 	if len(progress) == 0 || progress[len(progress)-1] != int64(len(data)) {
 		t.Errorf("progress ended at %v, want %d", progress[max(0, len(progress)-1):], len(data))
 	}
-	if left, _ := filepath.Glob(filepath.Join(e.dir, "uploads", "*")); len(left) != 0 {
-		t.Errorf("partial files left: %v", left)
+	if left := storeTemps(e); len(left) != 0 {
+		t.Errorf("temporary files left in the store: %v", left)
 	}
 	// The files API shows the attachment.
 	code, body := e.do("GET", "/api/v1/items/UP-1/files", tok, "")
@@ -233,8 +238,8 @@ func TestUploadMismatch(t *testing.T) {
 			if n := blobCount(t, e.d.Blobs); n != blobs {
 				t.Errorf("blob store %d → %d blobs", blobs, n)
 			}
-			if left, _ := filepath.Glob(filepath.Join(e.dir, "uploads", "*")); len(left) != 0 {
-				t.Errorf("partial files left: %v", left)
+			if left := storeTemps(e); len(left) != 0 {
+				t.Errorf("temporary files left in the store: %v", left)
 			}
 		})
 	}
@@ -319,7 +324,18 @@ func TestUploadProtocol(t *testing.T) {
 	if r := req("HEAD", loc, map[string]string{"Tus-Resumable": "1.0.0"}, ""); r.StatusCode != 404 {
 		t.Errorf("HEAD after DELETE: %d", r.StatusCode)
 	}
-	if _, err := os.Stat(filepath.Join(e.dir, "uploads")); err != nil {
-		t.Errorf("upload dir: %v", err)
+	// A cancelled upload leaves nothing in the store.
+	r = req("POST", "/api/v1/items/UP-1/uploads", map[string]string{"Tus-Resumable": "1.0.0", "Upload-Length": "4", "Upload-Metadata": meta}, "")
+	loc = r.Header.Get("Location")
+	req("PATCH", loc, with("Upload-Offset", "0"), "ho")
+	if r := req("DELETE", loc, map[string]string{"Tus-Resumable": "1.0.0"}, ""); r.StatusCode != 204 {
+		t.Errorf("DELETE mid-way: %d", r.StatusCode)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(storeTemps(e)) != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if left := storeTemps(e); len(left) != 0 {
+		t.Errorf("temporary files left after DELETE: %v", left)
 	}
 }

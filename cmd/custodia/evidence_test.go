@@ -47,7 +47,7 @@ func evidenceDeployment(t *testing.T) (dir, url, token string, stop func()) {
 		t.Fatal(err)
 	}
 	s, err := server.New(server.Config{Ledger: d.Ledger, Credentials: d.Store.Credentials(), PublicKey: d.PublicKey,
-		Blobs: d.Blobs, UploadDir: filepath.Join(d.Dir, deployment.UploadsDir)})
+		Blobs: d.Blobs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +308,7 @@ func reopenServer(t *testing.T, dir string) (*deployment.Deployment, string, str
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := server.New(server.Config{Ledger: d.Ledger, Credentials: d.Store.Credentials(), PublicKey: d.PublicKey, Blobs: d.Blobs, UploadDir: filepath.Join(dir, deployment.UploadsDir)})
+	s, err := server.New(server.Config{Ledger: d.Ledger, Credentials: d.Store.Credentials(), PublicKey: d.PublicKey, Blobs: d.Blobs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sort"
 	"text/tabwriter"
 	"time"
@@ -72,7 +71,7 @@ func cmdServe(e *env, args []string) error {
 		Audit: func(ctx context.Context) (*ledger.AuditReport, error) {
 			return ledger.Audit(ctx, d.Store, d.Ledger.Verifier(), d.Config.Rules())
 		},
-		Blobs: d.Blobs, UploadDir: filepath.Join(d.Dir, deployment.UploadsDir),
+		Blobs:         d.Blobs,
 		CheckInterval: *checkEvery, CheckBytesPerSecond: *checkRate,
 	})
 	if err != nil {
