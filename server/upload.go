@@ -82,7 +82,7 @@ type upload struct {
 	sha256  string
 	size    int64
 
-	pw     *io.PipeWriter // feeds the Put
+	pipe   *bufPipe       // feeds the Put
 	putErr chan error     // the Put's result
 	idle   *time.Timer    // abandons the upload after uploadIdle
 
@@ -95,7 +95,7 @@ type upload struct {
 
 const (
 	uploadIdle = time.Hour
-	maxUploads = 64
+	maxUploads = 16 // each holds up to pipeBufs buffers of copyBuf bytes
 )
 
 type uploads struct {
@@ -286,14 +286,13 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, p *Princip
 	}
 	s.uploads.m[u.id] = u
 	s.uploads.mu.Unlock()
-	pr, pw := io.Pipe()
-	u.pw = pw
+	u.pipe = newBufPipe()
 	go func() {
 		// The Put outlives each request: the server's lifetime bounds
 		// it, and abandonment (idle, DELETE, a refused stream) ends it
 		// by closing the pipe with an error.
-		err := s.cfg.Blobs.Put(context.Background(), sha, pr, length)
-		pr.CloseWithError(err) // unblocks a writer if Put stopped early
+		err := s.cfg.Blobs.Put(context.Background(), sha, u.pipe, length)
+		u.pipe.closeRead() // unblocks a writer if Put stopped early
 		u.putErr <- err
 	}()
 	u.idle = time.AfterFunc(uploadIdle, func() {
@@ -381,7 +380,7 @@ func (s *Server) dropUpload(u *upload, why error) {
 	delete(s.uploads.m, u.id)
 	s.uploads.mu.Unlock()
 	u.idle.Stop()
-	u.pw.CloseWithError(why)
+	u.pipe.closeWrite(why)
 }
 
 // closeUploads abandons every upload in progress, when the server closes.
@@ -441,7 +440,7 @@ func (s *Server) patchUpload(w http.ResponseWriter, r *http.Request, p *Principa
 
 	u.idle.Reset(uploadIdle)
 	remaining := u.size - u.offset
-	n, cerr := feed(u.pw, io.LimitReader(r.Body, remaining+1), remaining)
+	n, cerr := feed(u.pipe, io.LimitReader(r.Body, remaining+1), remaining)
 	u.offset += n
 	if errors.Is(cerr, errTooMany) {
 		s.dropUpload(u, cerr)
@@ -477,23 +476,28 @@ var (
 	errPut     = errors.New("the store stopped reading")
 )
 
-// feed copies at most limit bytes from r to the upload's pipe through one
-// buffer and returns how many the store took. It fails with errTooMany if
+// feed copies at most limit bytes from r to the upload's pipe, a buffer at
+// a time, and returns how many the store took. It fails with errTooMany if
 // r has more, errPut if the store stopped reading, or r's error (a
 // dropped connection).
-func feed(pw *io.PipeWriter, r io.Reader, limit int64) (int64, error) {
-	buf := make([]byte, copyBuf)
+func feed(p *bufPipe, r io.Reader, limit int64) (int64, error) {
 	var n int64
 	for {
-		m, rerr := r.Read(buf)
+		buf, err := p.buffer()
+		if err != nil {
+			return n, errPut
+		}
+		m, rerr := fill(r, buf)
 		if int64(m) > limit-n {
 			return n, errTooMany
 		}
 		if m > 0 {
-			if _, err := pw.Write(buf[:m]); err != nil {
+			if err := p.send(buf[:m]); err != nil {
 				return n, errPut
 			}
 			n += int64(m)
+		} else {
+			p.free <- buf // never blocks: the buffer came from free or alloc
 		}
 		if rerr == io.EOF {
 			return n, nil
@@ -504,11 +508,24 @@ func feed(pw *io.PipeWriter, r io.Reader, limit int64) (int64, error) {
 	}
 }
 
+// fill reads into b until it is full, r ends (io.EOF) or fails.
+func fill(r io.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := r.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
 // finishUpload ends a complete upload's stream, waits for the store to
 // verify and keep the bytes, and then appends the record. A mismatch
 // records nothing.
 func (s *Server) finishUpload(ctx context.Context, p *Principal, u *upload) (int64, error) {
-	u.pw.Close()
+	u.pipe.closeWrite(nil)
 	err := <-u.putErr
 	u.putErr <- err // for a retry of the final request
 	if err != nil {
