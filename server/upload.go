@@ -82,9 +82,9 @@ type upload struct {
 	sha256  string
 	size    int64
 
-	pipe   *bufPipe       // feeds the Put
-	putErr chan error     // the Put's result
-	idle   *time.Timer    // abandons the upload after uploadIdle
+	pipe   *bufPipe    // feeds the Put
+	putErr chan error  // the Put's result
+	idle   *time.Timer // abandons the upload after uploadIdle
 
 	lock chan struct{} // held by the request writing to it
 

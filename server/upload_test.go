@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -338,4 +339,72 @@ func TestUploadProtocol(t *testing.T) {
 	if left := storeTemps(e); len(left) != 0 {
 		t.Errorf("temporary files left after DELETE: %v", left)
 	}
+}
+
+// TestUploadDerive uploads the image behind an evidence.derive: the item is
+// created only once its file is stored and verified, and the integrity
+// check then covers it.
+func TestUploadDerive(t *testing.T) {
+	e, _ := uploadEnv(t)
+	e.append(ledger.Record{Op: custody.OpTransfer, Rec: &custody.Transfer{Item: "UP-1", From: uploadOfficer, To: "lab.2", At: "2024-05-03T10:00:00-05:00", Purpose: "analysis", SealCondition: "none"}})
+	e.account("analyst", "forensic_analyst", "lab.2", "METASTASIS")
+	tok := e.token("analyst", "write")
+	img := bytes.Repeat([]byte("imagen forense "), 70000)
+	n := int64(len(img))
+	sum := sha256.Sum256(img)
+	rec := &custody.Derive{ID: "UP-1-IMG", Type: "forensic_image", Description: "Imagen forense de UP-1", At: "2024-05-03T12:00:00-05:00", By: "lab.2", SHA256: hex.EncodeToString(sum[:]), Size: &n, Tool: "dd"}
+	up := &evidence.Uploader{Server: e.ts.URL, Token: tok, Chunk: 100000}
+	if _, err := up.Upload(t.Context(), "UP-1", custody.OpDerive, rec, bytes.NewReader(img), n); err != nil {
+		t.Fatal(err)
+	}
+	var got *custody.Derive
+	e.d.Ledger.View(func(st *domain.State) error {
+		if it := st.Items["UP-1-IMG"]; it != nil {
+			got = it.Derive
+		}
+		return nil
+	})
+	if got == nil || got.SHA256 != rec.SHA256 || got.Parent != "UP-1" {
+		t.Fatalf("derived item: %+v", got)
+	}
+	if size, err := e.d.Blobs.Stat(t.Context(), rec.SHA256); err != nil || size != n {
+		t.Fatalf("blob: %d %v", size, err)
+	}
+	sumr, err := e.s.CheckFiles(t.Context())
+	if err != nil || sumr.Problems != 0 {
+		t.Fatalf("check: %+v %v", sumr, err)
+	}
+	found := false
+	for _, c := range sumr.Checks {
+		found = found || (c.Item == "UP-1-IMG" && c.Kind == "derived" && c.Result == domain.BlobOK)
+	}
+	if !found {
+		t.Errorf("the derived image was not checked: %+v", sumr.Checks)
+	}
+}
+
+func FuzzParseMetadata(f *testing.F) {
+	for _, s := range []string{"", "op ZXZpZGVuY2UuYXR0YWNo,record e30=", "a", "a b,c", " , ", "k =,k ="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		m, err := parseMetadata(h)
+		if err != nil {
+			return
+		}
+		// What parsed re-encodes to something that parses the same.
+		var parts []string
+		for k, v := range m {
+			parts = append(parts, k+" "+base64.StdEncoding.EncodeToString([]byte(v)))
+		}
+		m2, err := parseMetadata(strings.Join(parts, ","))
+		if err != nil || len(m2) != len(m) {
+			t.Fatalf("round trip of %q: %v %v", h, m2, err)
+		}
+		for k, v := range m {
+			if m2[k] != v {
+				t.Fatalf("round trip of %q: key %q", h, k)
+			}
+		}
+	})
 }
