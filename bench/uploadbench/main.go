@@ -105,6 +105,22 @@ func status(pid int, field string) int64 {
 	return -1
 }
 
+// cpuTime is the user+system CPU time of a process so far.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	// Fields after the command name, which is in parentheses.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return -1
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
 func run(bin string, size, chunk int64, work string) error {
 	ctx := context.Background()
 	if work == "" {
@@ -165,6 +181,7 @@ func run(bin string, size, chunk int64, work string) error {
 		}}
 	n := size
 	rec := &custody.Attach{Name: "image.bin", SHA256: sum, Size: &n, At: time.Now().UTC().Format(time.RFC3339), By: loadgen.OfficerA, MediaType: "application/octet-stream"}
+	cpu0 := cpuTime(pid)
 	start := time.Now()
 	seq, err := up.Upload(ctx, loadgen.Item(0), custody.OpAttach, rec, f, size)
 	if err != nil {
@@ -175,6 +192,8 @@ func run(bin string, size, chunk int64, work string) error {
 	if !lastChunk.IsZero() {
 		fmt.Printf("  of which the last chunk and the finish (store, hash, fsync, record): %v\n", time.Since(lastChunk).Round(time.Millisecond)-time.Since(start.Add(el)).Round(time.Millisecond))
 	}
+	cpu := cpuTime(pid) - cpu0
+	fmt.Printf("server CPU time: %v (%.0f MB per CPU-second: the server's own rate if it had a core to itself)\n", cpu.Round(10*time.Millisecond), float64(size)/cpu.Seconds()/1e6)
 	fmt.Printf("server peak memory: VmHWM %.1f MB (VmRSS now %.1f MB)\n", float64(status(pid, "VmHWM"))/1e6, float64(status(pid, "VmRSS"))/1e6)
 	return nil
 }
