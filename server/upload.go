@@ -421,6 +421,9 @@ func (s *Server) patchUpload(w http.ResponseWriter, r *http.Request, p *Principa
 		return err
 	}
 	defer u.release()
+	if _, err := s.getUpload(p, u.id); err != nil {
+		return err // cancelled or refused while this request waited
+	}
 	if off != u.offset {
 		w.Header().Set("Upload-Offset", strconv.FormatInt(u.offset, 10))
 		s.writeStatus(w, r, http.StatusConflict, custody.Errorf(custody.EConflict, "Upload-Offset", "la subida está en %d, no en %d: consulte con HEAD", "the upload is at %d, not %d: ask with HEAD", u.offset, off))
