@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/custodia-ec/custodia/blob"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
@@ -38,6 +39,9 @@ type Config struct {
 	// Deadline rules, in minutes (defaults: 60 and 1440).
 	RightsNoticeMinutes int64 `json:"rights_notice_minutes"`
 	HearingMinutes      int64 `json:"hearing_minutes"`
+	// Blobs says where the bytes of evidence files are kept (see
+	// BlobConfig); absent, on disk under DATA/blobs.
+	Blobs *BlobConfig `json:"blobs,omitempty"`
 }
 
 // Deployment is an open deployment.
@@ -46,6 +50,8 @@ type Deployment struct {
 	Config Config
 	Store  *sqlite.Store
 	Ledger *ledger.Ledger
+	// Blobs keeps the bytes of evidence files (blobs.go).
+	Blobs blob.Store
 	// PublicKey is the log's verifier key, in note format: what outsiders
 	// need to check checkpoints and bundles.
 	PublicKey string
@@ -193,8 +199,13 @@ func Open(ctx context.Context, dir string, now func() time.Time) (*Deployment, e
 		st.Close()
 		return nil, err
 	}
+	blobs, err := OpenBlobs(dir, cfg.Blobs)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	vkey, _ := ReadPublicKey(dir)
-	return &Deployment{Dir: dir, Config: cfg, Store: st, Ledger: l, PublicKey: vkey}, nil
+	return &Deployment{Dir: dir, Config: cfg, Store: st, Ledger: l, Blobs: blobs, PublicKey: vkey}, nil
 }
 
 // Close closes the deployment's database.

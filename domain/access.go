@@ -41,13 +41,14 @@ var systemTables = []Table{
 	{TGrants, []string{"case_id", "account", "active", "seq"}, 2},
 	{TDisclosures, []string{"item", "account", "case_id", "seq"}, 2},
 	{TReleases, []string{"operation", "at", "seq"}, 1},
+	{TBlobChecks, []string{"item", "sha256", "result", "got_sha256", "got_size", "seq"}, 2}, // blobcheck.go
 }
 
 // IsSystemOp reports whether op is one of the system ops above.
 func IsSystemOp(op string) bool {
 	switch op {
 	case OpAccountCreate, OpAccountDisable, OpAccountCredential, OpGrantAdd, OpGrantRevoke,
-		OpItemDisclose, OpOperationRelease, OpAccessRead:
+		OpItemDisclose, OpOperationRelease, OpAccessRead, OpBlobCheck:
 		return true
 	}
 	return false
@@ -152,9 +153,10 @@ type Release struct {
 // SystemState is the part of State the system ops change.
 type SystemState struct {
 	Accounts    map[string]*Account
-	Grants      map[string]map[string]*Grant      // case → account
-	Disclosures map[string]map[string]*Disclosure // item → account
-	Releases    map[string]*Release               // operation
+	Grants      map[string]map[string]*Grant          // case → account
+	Disclosures map[string]map[string]*Disclosure     // item → account
+	Releases    map[string]*Release                   // operation
+	BlobChecks  map[string]map[string]*BlobCheckState // item → sha256 → latest check (blobcheck.go)
 }
 
 func newSystemState() SystemState {
@@ -163,6 +165,7 @@ func newSystemState() SystemState {
 		Grants:      map[string]map[string]*Grant{},
 		Disclosures: map[string]map[string]*Disclosure{},
 		Releases:    map[string]*Release{},
+		BlobChecks:  map[string]map[string]*BlobCheckState{},
 	}
 }
 
@@ -198,6 +201,8 @@ func DecodeSystemRecord(op string, raw []byte) (any, error) {
 		rec = new(OperationRelease)
 	case OpAccessRead:
 		rec = new(AccessRead)
+	case OpBlobCheck:
+		rec = new(BlobCheck)
 	default:
 		return nil, fmt.Errorf("unknown op %q", op)
 	}
@@ -269,6 +274,11 @@ func ValidateSystem(rec any) *custody.Error {
 		}
 		enum("kind", r.Kind, ReadKinds)
 		id("id", r.ID)
+	case *BlobCheck:
+		id("item", r.Item)
+		if err == nil {
+			err = validateBlobCheck(r)
+		}
 	default:
 		return custody.Errorf(custody.EInvalid, "op", "operación desconocida", "unknown op")
 	}
@@ -386,6 +396,10 @@ func (s *State) applySystem(rec any, seq int64) (a *Applied, err *custody.Error,
 		}
 		// The event itself is the record of the read: it changes no row.
 		return &Applied{Case: r.Case}, nil, true
+
+	case *BlobCheck:
+		a, e := s.applyBlobCheck(r, seq)
+		return a, e, true
 	}
 	return nil, nil, false
 }
@@ -411,6 +425,8 @@ func (s *State) systemRow(k Key) Row {
 		if r, ok := s.Releases[k.ID.(string)]; ok {
 			return Row{k.ID.(string), r.At, r.Seq}
 		}
+	case TBlobChecks:
+		return s.blobCheckRow(k.ID.(pairKey))
 	}
 	return nil
 }
@@ -438,6 +454,12 @@ func (s *State) systemRows(t string) []Row {
 	case TReleases:
 		for op := range s.Releases {
 			rows = append(rows, s.systemRow(Key{t, op}))
+		}
+	case TBlobChecks:
+		for it, m := range s.BlobChecks {
+			for h := range m {
+				rows = append(rows, s.blobCheckRow(pairKey{it, h}))
+			}
 		}
 	}
 	return rows

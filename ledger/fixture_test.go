@@ -57,6 +57,8 @@ func newFixture(t *testing.T) *fixture {
 	add(domain.OpOperationRelease, &domain.OperationRelease{Operation: "OP-METASTASIS", At: "2023-12-13T20:00:00-05:00"})
 	add(domain.OpOperationRelease, &domain.OperationRelease{Operation: "OP-AUD", At: "2024-01-20T08:00:00-05:00"})
 	add(domain.OpAccessRead, &domain.AccessRead{Account: "fiscal1", Case: "METASTASIS", Kind: "case", ID: "METASTASIS"})
+	add(domain.OpBlobCheck, &domain.BlobCheck{Item: "E-CHI-03-01-IMG", SHA256: "dea646b82c9819eccd0d589aa0d9f449129e350fc61b02c1d5e63eaaf0c28c02", Result: domain.BlobOK})
+	add(domain.OpBlobCheck, &domain.BlobCheck{Item: "E-CHI-03-02-IMG", SHA256: "44366f12f30bba039072073202df7e2e136e80a76518a9e05b6fed4a3f935b3c", Result: domain.BlobMissing})
 	res, _, err := d.Ledger.Append(ctx, recs)
 	if err != nil {
 		t.Fatal(err)

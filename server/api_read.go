@@ -297,6 +297,9 @@ type ItemView struct {
 	Events      int    `json:"events"`
 	Anomalies   int    `json:"anomalies"`
 	Children    int    `json:"derived"`
+	// Files are the item's evidence files with their latest integrity
+	// check (upload.go); only in the read of one item.
+	Files []FileView `json:"files,omitempty"`
 }
 
 func itemView(it *domain.Item) ItemView {
@@ -535,6 +538,7 @@ func (s *Server) itemRead(p *Principal, id string) (ItemView, error) {
 			return err
 		}
 		v = itemView(it)
+		v.Files = fileViews(st, it.ID)
 		return nil
 	})
 	return v, err

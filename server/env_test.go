@@ -83,6 +83,7 @@ func newEnv(t testing.TB) *testEnv {
 			return ledger.Audit(ctx, d.Store, d.Ledger.Verifier(), d.Config.Rules())
 		},
 		MaxBody: 64 << 10,
+		Blobs:   d.Blobs,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -74,6 +74,15 @@ var expected = map[string]string{
 	"GET /api/v1/items/{item}/history":          "401 | 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404",
 	"GET /api/v1/items/{item}/bundle":           "401 | 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404",
 	"GET /api/v1/audit":                         "401 | 200/200 200/200 403/403 403/403 403/403 403/403 403/403 403/403 403/403 403/403",
+
+	// Uploads (upload.go): the matrix request carries no tus headers, so
+	// a caller who passes authorization gets 412 (Tus-Resumable missing);
+	// an upload id that is not the caller's is not_found for everyone.
+	"POST /api/v1/items/{item}/uploads": "401 | 403/404 403/404 412/404 412/404 412/404 412/404 412/404 403/404 403/404 404/404",
+	"HEAD /api/v1/uploads/{upload}":     "401 | 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404",
+	"PATCH /api/v1/uploads/{upload}":    "401 | 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404",
+	"DELETE /api/v1/uploads/{upload}":   "401 | 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404",
+	"GET /api/v1/items/{item}/files":    "401 | 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404",
 }
 
 // cell is one column: a role as member or not, or anonymous (role "").
@@ -235,7 +244,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return req{path: strings.Replace(strings.TrimPrefix(route, "GET "), "{operation}", "OP-METASTASIS", 1)}
 		case "GET /api/v1/sites/{site}":
 			return req{path: "/api/v1/sites/S-PIC-01"}
-		case "GET /api/v1/items/{item}", "GET /api/v1/items/{item}/history", "GET /api/v1/items/{item}/bundle":
+		case "POST /api/v1/items/{item}/uploads":
+			return req{path: "/api/v1/items/MX-" + k + "/uploads"}
+		case "HEAD /api/v1/uploads/{upload}", "PATCH /api/v1/uploads/{upload}", "DELETE /api/v1/uploads/{upload}":
+			return req{path: "/api/v1/uploads/0123456789abcdef0123456789abcdef"}
+		case "GET /api/v1/items/{item}", "GET /api/v1/items/{item}/history", "GET /api/v1/items/{item}/bundle", "GET /api/v1/items/{item}/files":
 			return req{path: strings.Replace(strings.TrimPrefix(route, "GET "), "{item}", "DX", 1)}
 		}
 		_, path, _ := strings.Cut(route, " ")

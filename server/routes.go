@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strings"
@@ -30,6 +31,10 @@ type Route struct {
 	Query []string
 	// Stream marks a Server-Sent Events route (no write timeout applies).
 	Stream bool
+	// MaxBody, when not 0, replaces Config.MaxBody for this route; -1
+	// means no limit here because the handler bounds the body itself (an
+	// upload's bytes, checked against its declared length).
+	MaxBody int64
 	// NoDoc keeps a route out of the OpenAPI document: for the web pages,
 	// which are not API.
 	NoDoc  bool
@@ -88,7 +93,9 @@ func (s *Server) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		r.Body = http.MaxBytesReader(sw, r.Body, s.cfg.MaxBody)
+		if limit := cmp.Or(rt.MaxBody, s.cfg.MaxBody); limit > 0 {
+			r.Body = http.MaxBytesReader(sw, r.Body, limit)
+		}
 		if rt.Access == Account && r.Method != http.MethodGet && r.Method != http.MethodHead {
 			// A change is coming: the committer may wait a moment for it.
 			s.Commit.Enter()

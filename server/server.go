@@ -64,6 +64,7 @@ import (
 	"time"
 
 	"github.com/custodia-ec/custodia/accounts"
+	"github.com/custodia-ec/custodia/blob"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
@@ -97,6 +98,16 @@ type Config struct {
 	// refused until the window has passed.
 	LoginFailures int           // default 5
 	LockoutWindow time.Duration // default 15 min
+	// Evidence files (upload.go, integrity.go): Blobs keeps their bytes
+	// (nil: uploads answer 503 and no integrity job runs); MaxUpload caps
+	// one file (default 1 TiB).
+	Blobs     blob.Store
+	MaxUpload int64
+	// CheckInterval is how often the background job re-hashes every file
+	// the log references (0: never); CheckBytesPerSecond caps its reads
+	// (default 64 MiB/s) so that it does not starve requests of I/O.
+	CheckInterval       time.Duration
+	CheckBytesPerSecond int64
 }
 
 // Server is the handler with its dependencies. Create it with New, start
@@ -118,6 +129,7 @@ type Server struct {
 	limiter  *limiter
 	tokens   *tokenCache
 	accounts atomic.Pointer[map[string]Principal] // active accounts, see loadAccounts
+	uploads  *uploads                             // resumable uploads in progress (upload.go)
 	done     chan struct{}
 	doneOnce sync.Once
 	closeMu  sync.Once
@@ -164,6 +176,7 @@ func New(cfg Config) (*Server, error) {
 	s.loadAccounts()
 	s.Commit = NewCommitter(s.l, cfg.CommitDelay, s.Metrics, s.log, s.committed)
 	s.registerAPI()
+	s.registerUploads()
 	s.registerLog()
 	return s, nil
 }
@@ -184,6 +197,7 @@ func (s *Server) committed(evs []*custody.Event) {
 func (s *Server) Start() {
 	go s.Commit.Run()
 	go s.Broker.Run()
+	s.startIntegrity()
 }
 
 // CloseStreams ends the live streams and makes /readyz fail. Call it

@@ -18,6 +18,7 @@ import (
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/evidence"
 	"github.com/custodia-ec/custodia/ledger"
 	"github.com/custodia-ec/custodia/sqlite"
 )
@@ -39,6 +40,12 @@ func writeJSON(w io.Writer, v any) error {
 func cmdInit(e *env, args []string) error {
 	fs, data := newFlags("init")
 	origin := fs.String("origin", "", "log origin")
+	var s3 deployment.BlobConfig
+	fs.StringVar(&s3.Endpoint, "s3-endpoint", "", "keep evidence files in an S3-compatible store at HOST:PORT (credentials from $"+deployment.EnvS3AccessKey+" and $"+deployment.EnvS3SecretKey+")")
+	fs.StringVar(&s3.Bucket, "s3-bucket", "", "S3 bucket (must exist)")
+	fs.StringVar(&s3.Prefix, "s3-prefix", "", "S3 object name prefix")
+	fs.StringVar(&s3.Region, "s3-region", "", "S3 region")
+	fs.BoolVar(&s3.Insecure, "s3-insecure", false, "plain HTTP to the S3 store (loopback only)")
 	pos, err := flags(fs, args)
 	if err != nil {
 		return err
@@ -46,9 +53,18 @@ func cmdInit(e *env, args []string) error {
 	if len(pos) != 0 {
 		return usagef("init no admite argumentos / takes no arguments")
 	}
+	if (s3.Endpoint == "") != (s3.Bucket == "") {
+		return usagef("--s3-endpoint y --s3-bucket van juntos / --s3-endpoint and --s3-bucket go together")
+	}
 	vkey, err := deployment.Init(e.ctx, *data, *origin)
 	if err != nil {
 		return err
+	}
+	if s3.Endpoint != "" {
+		s3.Backend = "s3"
+		if err := deployment.SetBlobs(*data, &s3); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(e.stderr, "%s %s\n", e.tr("Despliegue creado en", "Deployment created in"), *data)
 	fmt.Fprintln(e.stderr, e.tr("Clave pública del registro (publíquela; con ella se verifican los puntos de control):",
@@ -104,6 +120,9 @@ func cmdImport(e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
+	if evidence.IsExportDir(pos[0]) {
+		return importDir(e, d, pos[0])
+	}
 	res, err := importFile(e, d, pos[0])
 	if err != nil {
 		return err
@@ -322,6 +341,9 @@ func cmdExport(e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
+	if pos[0] == "case" && isExportDir(*out) {
+		return exportCaseDir(e, d, pos[1], *out)
+	}
 	return writeAtomically(*out, func(w io.Writer) error {
 		if pos[0] == "case" {
 			n, err := d.Ledger.ExportCase(e.ctx, pos[1], w)
@@ -393,8 +415,23 @@ func cmdAudit(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Evidence files whose latest check failed, from the log's own state
+	// (only when the store matches the log: otherwise that is the news).
+	var alerts []domain.BlobCheckState
+	if rep.OK {
+		d, err := e.open(*data)
+		if err != nil {
+			return err
+		}
+		alerts = evidence.Alerts(d.Ledger, "")
+		d.Close()
+	}
 	if *asJSON {
-		if err := writeJSON(e.stdout, rep); err != nil {
+		out := struct {
+			*ledger.AuditReport
+			EvidenceFiles []domain.BlobCheckState `json:"evidence_files,omitempty"`
+		}{rep, alerts}
+		if err := writeJSON(e.stdout, out); err != nil {
 			return err
 		}
 	} else {
@@ -407,9 +444,13 @@ func cmdAudit(e *env, args []string) error {
 			}
 			fmt.Fprintf(e.stdout, "  [%s] %s\n", p.Kind, msg)
 		}
+		printEvidenceAlerts(e, alerts)
 	}
 	if !rep.OK {
 		return custody.Errorf(custody.ETampered, "", "la auditoría encontró %d problemas: la base de datos fue modificada fuera de Custodia", "the audit found %d problems: the database was changed outside Custodia", len(rep.Problems))
+	}
+	if len(alerts) > 0 {
+		return custody.Errorf(custody.ETampered, "", "el registro coincide con la base de datos, pero %d archivos de evidencia faltan o cambiaron (ver custodia fsck)", "the log matches the database, but %d evidence files are missing or changed (see custodia fsck)", len(alerts))
 	}
 	if !*asJSON {
 		fmt.Fprintln(e.stdout, e.tr("Correcto: cada fila, hash y punto de control coincide con el registro.", "OK: every row, hash and checkpoint matches the log."))

@@ -53,15 +53,17 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{name: "init", usage: "init [--data DIR] [--origin NAME]", run: cmdInit},
-		{name: "import", usage: "import FILE.jsonl [--data DIR]", run: cmdImport},
+		{name: "init", usage: "init [--data DIR] [--origin NAME] [--s3-endpoint HOST:PORT --s3-bucket B [--s3-prefix P] [--s3-region R] [--s3-insecure]]", run: cmdInit},
+		{name: "import", usage: "import FILE.jsonl|EXPORT-DIR [--data DIR]", run: cmdImport},
 		{name: "report", usage: "report operation OP [--as-of TIME] [--json | -o FILE.pdf|FILE.csv] [--lang es|en] | report item ITEM -o FILE.pdf [--lang es|en] | report detentions CASE -o FILE.pdf|FILE.csv [--as-of TIME] [--lang es|en]", run: cmdReport},
 		{name: "label", usage: "label ITEM... -o FILE.pdf [--sheet thermal|a4]", run: cmdLabel},
 		{name: "item", usage: "item history ITEM [--json]", run: cmdItem},
-		{name: "export", usage: "export case CASE -o FILE.jsonl | export bundle ITEM -o FILE [--from-size N] | export case-uco CASE -o FILE.jsonld [--base IRI]", run: cmdExport},
+		{name: "export", usage: "export case CASE -o FILE.jsonl | export case CASE -o DIR/ (case.jsonl + blobs/) | export bundle ITEM -o FILE [--from-size N] | export case-uco CASE -o FILE.jsonld [--base IRI]", run: cmdExport},
 		{name: "audit", usage: "audit [--json]", run: cmdAudit},
 		{name: "checkpoint", usage: "checkpoint", run: cmdCheckpoint},
-		{name: "serve", usage: "serve [--data DIR] [--addr 127.0.0.1:8080] [--demo] [--policy FILE]", run: cmdServe},
+		{name: "upload", usage: "upload ITEM FILE [--server URL] [--token TOKEN] [--name NAME] [--media-type T]", run: cmdUpload},
+		{name: "fsck", usage: "fsck [--case CASE] [--rate BYTES/S] [--json]", run: cmdFsck},
+		{name: "serve", usage: "serve [--data DIR] [--addr 127.0.0.1:8080] [--demo] [--policy FILE] [--check-interval 24h] [--check-rate BYTES/S]", run: cmdServe},
 		{name: "user", usage: "user add ACCOUNT --role ROLE [--officer ID] [--case CASE] | user list [--json] | user disable ACCOUNT | user token ACCOUNT [--scope read|write] [--case CASE] | user token --revoke ID", run: cmdUser},
 		{name: "access", usage: "access CASE [--since TIME] [--json]", run: cmdAccess},
 		{name: "verify", usage: "verify FILE [--key KEY] [--checkpoint FILE] [--policy FILE] [--json]", run: cmdVerify},

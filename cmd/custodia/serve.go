@@ -36,6 +36,8 @@ func cmdServe(e *env, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	demo := fs.Bool("demo", false, "load the Metástasis case file and demo accounts")
 	policy := fs.String("policy", "", "witness policy file (C2SP tlog-policy with witness URLs): send checkpoints to the witnesses")
+	checkEvery := fs.Duration("check-interval", 24*time.Hour, "re-hash every evidence file this often (0: never)")
+	checkRate := fs.Int64("check-rate", 64<<20, "the integrity job reads at most this many bytes per second")
 	pos, err := flags(fs, args)
 	if err != nil {
 		return err
@@ -70,6 +72,8 @@ func cmdServe(e *env, args []string) error {
 		Audit: func(ctx context.Context) (*ledger.AuditReport, error) {
 			return ledger.Audit(ctx, d.Store, d.Ledger.Verifier(), d.Config.Rules())
 		},
+		Blobs:         d.Blobs,
+		CheckInterval: *checkEvery, CheckBytesPerSecond: *checkRate,
 	})
 	if err != nil {
 		return err
