@@ -19,6 +19,7 @@ import (
 	"github.com/custodia-ec/custodia/internal/demodata"
 	"github.com/custodia-ec/custodia/ledger"
 	"github.com/custodia-ec/custodia/server"
+	"github.com/custodia-ec/custodia/web"
 )
 
 // Recorders of events made outside any signed-in account.
@@ -68,6 +69,9 @@ func cmdServe(e *env, args []string) error {
 		},
 	})
 	if err != nil {
+		return err
+	}
+	if _, err := web.Mount(srv, web.Config{}, e.now); err != nil {
 		return err
 	}
 	srv.Start()
