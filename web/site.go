@@ -74,10 +74,10 @@ func (w *Web) sitePage(rw http.ResponseWriter, r *http.Request, p *server.Princi
 		}
 		for _, pe := range st.Persons {
 			if pe.Case == c {
+				// A reserved identity shows as its id only, unless the
+				// role may see it: the team can still name whom it holds.
 				v, _ := w.s.PersonViewOf(pe, p)
-				if !v.Redacted {
-					d.Persons = append(d.Persons, v)
-				}
+				d.Persons = append(d.Persons, v)
 			}
 		}
 		sort.Slice(d.Persons, func(i, j int) bool { return d.Persons[i].ID < d.Persons[j].ID })
