@@ -481,4 +481,3 @@ func metastasisFlow(t *testing.T, lang string, shots bool) {
 	agente.open("/casos/METASTASIS")
 	agente.waitJS("signed out", `location.pathname === "/entrar"`)
 }
-
