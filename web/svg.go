@@ -25,7 +25,7 @@ func esc(s string) string { return template.HTMLEscapeString(s) }
 // province, a legend of the statuses, a title and a description for screen
 // readers (the same numbers are in the table beside it).
 func (w *Web) statusChart(provs []string, grid map[string]map[string]int, lang string) chartSVG {
-	const rowH, labelW, barW, top = 22, 150, 300, 8
+	const rowH, labelW, barW, top = 22, 200, 300, 8
 	max := 1
 	for _, pr := range provs {
 		n := 0
@@ -87,7 +87,7 @@ func (w *Web) linkGraph(persons []server.PersonView, orgs []*domain.Organization
 		nodes = append(nodes, &node{id: o.ID, label: o.Name, org: true})
 	}
 	for _, p := range persons {
-		if linked[p.ID] || len(persons) <= 40 {
+		if linked[p.ID] || len(links) == 0 && len(persons) <= 40 {
 			nodes = append(nodes, &node{id: p.ID, label: p.Name})
 		}
 	}

@@ -21,10 +21,14 @@ type verifyData struct {
 	Failure string
 	Check   string
 	Key     string
+	// ServerKey is the key this server publishes, shown for comparison:
+	// a court should take it from the operator's publication, not from
+	// the page.
+	ServerKey string
 }
 
 func (w *Web) verifyPage(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
-	return w.render(rw, r, p, "verify", "verify.title", &verifyData{})
+	return w.render(rw, r, p, "verify", "verify.title", &verifyData{ServerKey: w.s.PublicKey()})
 }
 
 // verifyPost runs the CLI's verifier (verify.Verify, then WriteText) on an
@@ -50,7 +54,7 @@ func (w *Web) verifyPost(rw http.ResponseWriter, r *http.Request, p *server.Prin
 	if len(bytes.TrimSpace(data)) == 0 {
 		return invalid("bundle", "elija un archivo de paquete (.json)", "choose a bundle file (.json)")
 	}
-	d := &verifyData{Done: true, Name: name, Key: key}
+	d := &verifyData{Done: true, Name: name, Key: key, ServerKey: w.s.PublicKey()}
 	l := lang(r)
 	res, err := verify.Verify(data, verify.Options{TrustedKey: key, Now: w.now()})
 	if err != nil {
