@@ -248,6 +248,14 @@ func (tb *tab) checkPage(what string) {
 		i := strings.Index(s, "⟦")
 		tb.b.t.Errorf("%s: %s shows a missing key: %.60s", tb.name, what, s[i:])
 	}
+	// Accessibility: every field has a label, every image-like SVG a title,
+	// and the page has one h1 and a main landmark.
+	if bad := tb.eval(`Array.from(document.querySelectorAll("input:not([type=hidden]),select,textarea")).filter(function(e){return e.labels.length===0}).map(function(e){return e.name||e.id}).join(",")`); bad != "" {
+		tb.b.t.Errorf("%s: %s has fields without a label: %s", tb.name, what, bad)
+	}
+	if bad := tb.eval(`Array.from(document.querySelectorAll("svg[role=img]")).filter(function(e){return !e.querySelector("title")&&!e.getAttribute("aria-label")}).length + "/" + document.querySelectorAll("h1").length + "/" + document.querySelectorAll("main").length`); bad != "0/1/1" {
+		tb.b.t.Errorf("%s: %s: untitled images / h1 count / main count = %s", tb.name, what, bad)
+	}
 	if got := tb.eval(`document.documentElement.lang`); got != tb.lang {
 		tb.b.t.Errorf("%s: %s is in %q, want %q", tb.name, what, got, tb.lang)
 	}

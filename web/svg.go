@@ -25,7 +25,7 @@ func esc(s string) string { return template.HTMLEscapeString(s) }
 // province, a legend of the statuses, a title and a description for screen
 // readers (the same numbers are in the table beside it).
 func (w *Web) statusChart(provs []string, grid map[string]map[string]int, lang string) chartSVG {
-	const rowH, labelW, barW, top = 22, 200, 300, 8
+	const rowH, labelW, barW, top = 26, 150, 230, 8
 	max := 1
 	for _, pr := range provs {
 		n := 0
@@ -37,14 +37,18 @@ func (w *Web) statusChart(provs []string, grid map[string]map[string]int, lang s
 		}
 	}
 	legendY := top + len(provs)*rowH + 10
-	h := legendY + 20*((len(statusOrder)+2)/3) + 6
+	h := legendY + 22*((len(statusOrder)+1)/2) + 6
 	var b strings.Builder
 	title := w.cat.T(lang, "board.chart_title")
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-labelledby="chart-t" xmlns="http://www.w3.org/2000/svg"><title id="chart-t">%s</title>`,
 		labelW+barW+40, h, esc(title))
 	for i, pr := range provs {
 		y := top + i*rowH
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="12" fill="#111827">%s</text>`, labelW-6, y+14, esc(pr))
+		short := pr
+		if r := []rune(pr); len(r) > 18 {
+			short = string(r[:17]) + "…"
+		}
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="14" fill="#111827">%s<title>%s</title></text>`, labelW-6, y+16, esc(short), esc(pr))
 		x := float64(labelW)
 		total := 0
 		for _, st := range statusOrder {
@@ -53,17 +57,17 @@ func (w *Web) statusChart(provs []string, grid map[string]map[string]int, lang s
 				continue
 			}
 			wd := float64(barW) * float64(n) / float64(max)
-			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="16" fill="%s"><title>%s: %s %d</title></rect>`,
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="20" fill="%s"><title>%s: %s %d</title></rect>`,
 				x, y+2, wd, statusColors[st], esc(pr), esc(w.cat.T(lang, "status."+st)), n)
 			x += wd
 			total += n
 		}
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="12" fill="#111827">%d</text>`, x+4, y+14, total)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="14" fill="#111827">%d</text>`, x+4, y+16, total)
 	}
 	for i, st := range statusOrder {
-		x, y := 10+(i%3)*160, legendY+(i/3)*20
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d" font-size="12" fill="#111827">%s</text>`,
-			x, y, statusColors[st], x+16, y+11, esc(w.cat.T(lang, "status."+st)))
+		x, y := 10+(i%2)*200, legendY+(i/2)*22
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="14" height="14" fill="%s"/><text x="%d" y="%d" font-size="14" fill="#111827">%s</text>`,
+			x, y, statusColors[st], x+20, y+12, esc(w.cat.T(lang, "status."+st)))
 	}
 	b.WriteString(`</svg>`)
 	return chartSVG(b.String())

@@ -1,0 +1,92 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/custodia-ec/custodia/domain"
+)
+
+// TestItemActions: the custodian holding an item opens it, seals it,
+// presents it and disposes of it, the last only with a court order
+// reference; each error names its field; nothing happens after disposal.
+func TestItemActions(t *testing.T) {
+	e := newEnv(t)
+	var item string
+	e.d.Ledger.View(func(st *domain.State) error {
+		for id, it := range st.Items {
+			if it.Holder == "cust.chi" && !it.Disposed && it.Seal != "" && (item == "" || id < item) {
+				item = id
+			}
+		}
+		return nil
+	})
+	if item == "" {
+		t.Fatal("no sealed item held by cust.chi in the case file")
+	}
+	c := e.client()
+	c.login("custodio")
+	st, page, _ := c.do("GET", "/evidencias/"+item, nil, nil)
+	for _, want := range []string{`id="form-open"`, `id="form-seal"`, `id="form-present"`, `id="form-dispose"`, `id="form-handover"`} {
+		if st != 200 || !strings.Contains(page, want) {
+			t.Errorf("the holder's item page lacks %s (%d)", want, st)
+		}
+	}
+	// The clock is the Metástasis night; the item's last act is later, so
+	// each act gives its time, as a datetime-local field does.
+	minute := 0
+	post := func(action string, form url.Values) (int, fetchResult) {
+		t.Helper()
+		form.Set("csrf_token", c.csrf)
+		minute++
+		form.Set("at", fmt.Sprintf("2023-12-20T10:%02d", minute))
+		st, body, _ := c.do("POST", "/evidencias/"+item+"/"+action, form, map[string]string{"X-Requested-With": "fetch"})
+		var res fetchResult
+		if err := json.Unmarshal([]byte(body), &res); err != nil {
+			t.Fatalf("%s: %d %s", action, st, body)
+		}
+		return st, res
+	}
+	if st, res := post("abrir", url.Values{}); st != 400 || res.Error == nil || res.Error.Field != "reason" {
+		t.Errorf("open without a reason: %d %+v", st, res.Error)
+	}
+	if st, res := post("abrir", url.Values{"reason": {"Inventario"}}); st != 200 || res.Redirect != "/evidencias/"+item {
+		t.Errorf("open: %d %+v", st, res)
+	}
+	if st, res := post("sellar", url.Values{"seal": {"PN-900001"}}); st != 200 {
+		t.Errorf("seal: %d %+v", st, res.Error)
+	}
+	if st, res := post("presentar", url.Values{"hearing": {"Audiencia preparatoria de juicio"}}); st != 200 {
+		t.Errorf("present: %d %+v", st, res.Error)
+	}
+	if st, res := post("disponer", url.Values{"method": {"destroyed"}}); st != 400 || res.Error == nil || res.Error.Field != "order" {
+		t.Errorf("dispose without an order: %d %+v", st, res.Error)
+	}
+	if st, res := post("disponer", url.Values{"method": {"destroyed"}, "order": {"Orden 2024-0001"}}); st != 200 {
+		t.Errorf("dispose: %d %+v", st, res.Error)
+	}
+	if st, res := post("sellar", url.Values{"seal": {"PN-900002"}}); st != 422 || res.Error == nil {
+		t.Errorf("a seal after disposal: %d %+v", st, res.Error)
+	}
+	if st, _ := post("volar", url.Values{}); st != 404 {
+		t.Errorf("unknown action: %d", st)
+	}
+	_, page, _ = c.do("GET", "/evidencias/"+item, nil, nil)
+	for _, want := range []string{"apertura", "sellado", "presentación en audiencia", "disposición final", "PN-900001"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the timeline lacks %q", want)
+		}
+	}
+	if strings.Contains(page, `id="form-seal"`) {
+		t.Error("a disposed item still offers acts")
+	}
+	// An agent who does not hold it sees no custody forms.
+	a := e.client()
+	a.login("agente")
+	if _, page, _ := a.do("GET", "/evidencias/"+item, nil, nil); strings.Contains(page, `id="form-handover"`) {
+		t.Error("a non-holder is offered the handover")
+	}
+}
