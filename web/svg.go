@@ -45,8 +45,8 @@ func (w *Web) statusChart(provs []string, grid map[string]map[string]int, lang s
 	for i, pr := range provs {
 		y := top + i*rowH
 		short := pr
-		if r := []rune(pr); len(r) > 18 {
-			short = string(r[:17]) + "…"
+		if r := []rune(pr); len(r) > 15 {
+			short = string(r[:14]) + "…"
 		}
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="14" fill="#111827">%s<title>%s</title></text>`, labelW-6, y+16, esc(short), esc(pr))
 		x := float64(labelW)
