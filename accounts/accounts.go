@@ -157,20 +157,27 @@ func hotp(key []byte, counter uint64, digits int) string {
 // CheckTOTP reports whether code is the TOTP of secret at t or one step
 // either side (clock drift), comparing in constant time.
 func CheckTOTP(secret, code string, t time.Time) bool {
+	_, ok := MatchTOTP(secret, code, t)
+	return ok
+}
+
+// MatchTOTP is CheckTOTP that also returns the time step the code belongs
+// to, so that a caller can refuse a code used before.
+func MatchTOTP(secret, code string, t time.Time) (step int64, ok bool) {
 	if len(code) != 6 {
-		return false
+		return 0, false
 	}
-	ok := false
-	for _, d := range []time.Duration{-30 * time.Second, 0, 30 * time.Second} {
-		want, err := TOTP(secret, t.Add(d))
+	for _, d := range []int64{-1, 0, 1} {
+		at := t.Add(time.Duration(d) * 30 * time.Second)
+		want, err := TOTP(secret, at)
 		if err != nil {
-			return false
+			return 0, false
 		}
 		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
-			ok = true
+			step, ok = at.Unix()/30, true
 		}
 	}
-	return ok
+	return step, ok
 }
 
 // TokenPrefix starts every API token, so that a leaked one is easy to find

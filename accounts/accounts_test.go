@@ -70,3 +70,17 @@ func TestToken(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHashToken fuzzes the parser of bearer tokens, which are untrusted.
+func FuzzHashToken(f *testing.F) {
+	secret, _, _, _ := NewToken()
+	f.Add(secret)
+	f.Add("cst_")
+	f.Add("Bearer x")
+	f.Fuzz(func(t *testing.T, s string) {
+		h, ok := HashToken(s)
+		if ok && (len(s) < len(TokenPrefix)+43 || h == [32]byte{}) {
+			t.Fatalf("accepted %q", s)
+		}
+	})
+}

@@ -1,11 +1,13 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"sort"
 	"time"
 
 	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/ledger"
 )
 
 // CaseSummary is a case in lists.
@@ -16,6 +18,16 @@ type CaseSummary struct {
 }
 
 func (s *Server) listCases(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	v, err := s.Cases(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// Cases lists the cases p may see, recording a read of each.
+func (s *Server) Cases(ctx context.Context, p *Principal) ([]CaseSummary, error) {
 	out := []CaseSummary{}
 	var reads []domain.AccessRead
 	s.view(func(st *domain.State) error {
@@ -28,11 +40,10 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request, p *Principal)
 		return nil
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	if err := s.AuditedRead(r.Context(), p, reads...); err != nil {
-		return err
+	if err := s.AuditedRead(ctx, p, reads...); err != nil {
+		return nil, err
 	}
-	WriteJSON(w, http.StatusOK, out)
-	return nil
+	return out, nil
 }
 
 // CaseView is GET /cases/{case}.
@@ -58,7 +69,16 @@ type OperationView struct {
 }
 
 func (s *Server) getCase(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id := r.PathValue("case")
+	v, err := s.Case(r.Context(), p, r.PathValue("case"))
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// Case returns a case with its operations and counts, recording the read.
+func (s *Server) Case(ctx context.Context, p *Principal, id string) (*CaseView, error) {
 	var v CaseView
 	err := s.view(func(st *domain.State) error {
 		if err := s.Policy.Read(st, p, id); err != nil {
@@ -94,13 +114,12 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request, p *Principal) e
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := s.AuditedRead(r.Context(), p, domain.AccessRead{Case: id, Kind: "case", ID: id}); err != nil {
-		return err
+	if err := s.AuditedRead(ctx, p, domain.AccessRead{Case: id, Kind: "case", ID: id}); err != nil {
+		return nil, err
 	}
-	WriteJSON(w, http.StatusOK, v)
-	return nil
+	return &v, nil
 }
 
 // PersonView is a person; a reserved identity is redacted unless the
@@ -132,7 +151,17 @@ func (s *Server) personView(pe *domain.Person, p *Principal) (PersonView, *domai
 }
 
 func (s *Server) listPersons(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id := r.PathValue("case")
+	v, err := s.Persons(r.Context(), p, r.PathValue("case"))
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// Persons lists a case's persons, reserved identities redacted unless p's
+// role may see them; each identity shown is recorded as a read.
+func (s *Server) Persons(ctx context.Context, p *Principal, id string) ([]PersonView, error) {
 	out := []PersonView{}
 	reads := []domain.AccessRead{{Case: id, Kind: "persons", ID: id}}
 	err := s.view(func(st *domain.State) error {
@@ -151,18 +180,26 @@ func (s *Server) listPersons(w http.ResponseWriter, r *http.Request, p *Principa
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	if err := s.AuditedRead(r.Context(), p, reads...); err != nil {
-		return err
+	if err := s.AuditedRead(ctx, p, reads...); err != nil {
+		return nil, err
 	}
-	WriteJSON(w, http.StatusOK, out)
-	return nil
+	return out, nil
 }
 
 func (s *Server) getPerson(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id := r.PathValue("person")
+	v, err := s.Person(r.Context(), p, r.PathValue("person"))
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// Person returns one person (reserved identity by role), recording the read.
+func (s *Server) Person(ctx context.Context, p *Principal, id string) (*PersonView, error) {
 	var v PersonView
 	var rd *domain.AccessRead
 	err := s.view(func(st *domain.State) error {
@@ -180,13 +217,12 @@ func (s *Server) getPerson(w http.ResponseWriter, r *http.Request, p *Principal)
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := s.AuditedRead(r.Context(), p, *rd); err != nil {
-		return err
+	if err := s.AuditedRead(ctx, p, *rd); err != nil {
+		return nil, err
 	}
-	WriteJSON(w, http.StatusOK, v)
-	return nil
+	return &v, nil
 }
 
 // DetentionView is a detention with its deadline state as of a time.
@@ -199,13 +235,23 @@ type DetentionView struct {
 }
 
 func (s *Server) listDetentions(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id := r.PathValue("case")
 	asOf, err := s.parseAsOf(r, "as_of")
 	if err != nil {
 		return err
 	}
+	v, err := s.Detentions(r.Context(), p, r.PathValue("case"), asOf)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// Detentions lists a case's detentions with their deadline state as of
+// asOf, recording the read.
+func (s *Server) Detentions(ctx context.Context, p *Principal, id string, asOf time.Time) ([]DetentionView, error) {
 	out := []DetentionView{}
-	err = s.view(func(st *domain.State) error {
+	err := s.view(func(st *domain.State) error {
 		if err := s.Policy.Read(st, p, id); err != nil {
 			return err
 		}
@@ -226,14 +272,13 @@ func (s *Server) listDetentions(w http.ResponseWriter, r *http.Request, p *Princ
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	if err := s.AuditedRead(r.Context(), p, domain.AccessRead{Case: id, Kind: "detentions", ID: id}); err != nil {
-		return err
+	if err := s.AuditedRead(ctx, p, domain.AccessRead{Case: id, Kind: "detentions", ID: id}); err != nil {
+		return nil, err
 	}
-	WriteJSON(w, http.StatusOK, out)
-	return nil
+	return out, nil
 }
 
 // ItemView is an item's current state.
@@ -266,7 +311,17 @@ func itemView(it *domain.Item) ItemView {
 }
 
 func (s *Server) listItems(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id := r.PathValue("case")
+	v, err := s.Items(r.Context(), p, r.PathValue("case"))
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// Items lists the items of a case p may see (a defence account: those
+// disclosed to it), recording the read.
+func (s *Server) Items(ctx context.Context, p *Principal, id string) ([]ItemView, error) {
 	out := []ItemView{}
 	err := s.view(func(st *domain.State) error {
 		if err := s.Policy.Case(st, p, id); err != nil {
@@ -280,18 +335,16 @@ func (s *Server) listItems(w http.ResponseWriter, r *http.Request, p *Principal)
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	if err := s.AuditedRead(r.Context(), p, domain.AccessRead{Case: id, Kind: "items", ID: id}); err != nil {
-		return err
+	if err := s.AuditedRead(ctx, p, domain.AccessRead{Case: id, Kind: "items", ID: id}); err != nil {
+		return nil, err
 	}
-	WriteJSON(w, http.StatusOK, out)
-	return nil
+	return out, nil
 }
 
 func (s *Server) accessLog(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id := r.PathValue("case")
 	var since time.Time
 	if r.URL.Query().Get("since") != "" {
 		var err error
@@ -299,18 +352,28 @@ func (s *Server) accessLog(w http.ResponseWriter, r *http.Request, p *Principal)
 			return err
 		}
 	}
-	if err := s.view(func(st *domain.State) error { return s.Policy.Act(st, p, id, ActReadAccessLog, false) }); err != nil {
-		return err
-	}
-	log, err := s.l.AccessLog(r.Context(), id, since)
+	v, err := s.AccessLog(r.Context(), p, r.PathValue("case"), since)
 	if err != nil {
 		return err
 	}
-	if err := s.AuditedRead(r.Context(), p, domain.AccessRead{Case: id, Kind: "access", ID: id}); err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, log)
+	WriteJSON(w, http.StatusOK, v)
 	return nil
+}
+
+// AccessLog returns who read what in a case since a time (zero: all), for
+// the roles that may know it; the read of the access log is recorded too.
+func (s *Server) AccessLog(ctx context.Context, p *Principal, id string, since time.Time) ([]ledger.AccessEntry, error) {
+	if err := s.view(func(st *domain.State) error { return s.Policy.Act(st, p, id, ActReadAccessLog, false) }); err != nil {
+		return nil, err
+	}
+	log, err := s.l.AccessLog(ctx, id, since)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.AuditedRead(ctx, p, domain.AccessRead{Case: id, Kind: "access", ID: id}); err != nil {
+		return nil, err
+	}
+	return log, nil
 }
 
 // operationCase checks a read of an operation and returns its case.
@@ -328,24 +391,33 @@ func (s *Server) operationCase(p *Principal, opID string) (string, error) {
 }
 
 func (s *Server) getOperation(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	opID := r.PathValue("operation")
-	c, err := s.operationCase(p, opID)
-	if err != nil {
-		return err
-	}
 	asOf, err := s.parseAsOf(r, "as_of")
 	if err != nil {
 		return err
 	}
-	rep, err := s.l.OperationReport(opID, asOf)
+	v, err := s.OperationReport(r.Context(), p, r.PathValue("operation"), asOf)
 	if err != nil {
 		return err
 	}
-	if err := s.AuditedRead(r.Context(), p, domain.AccessRead{Case: c, Kind: "report", ID: opID}); err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, rep)
+	WriteJSON(w, http.StatusOK, v)
 	return nil
+}
+
+// OperationReport is the spec's report of an operation as of a time,
+// recording the read.
+func (s *Server) OperationReport(ctx context.Context, p *Principal, opID string, asOf time.Time) (*domain.OperationReport, error) {
+	c, err := s.operationCase(p, opID)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := s.l.OperationReport(opID, asOf)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.AuditedRead(ctx, p, domain.AccessRead{Case: c, Kind: "report", ID: opID}); err != nil {
+		return nil, err
+	}
+	return rep, nil
 }
 
 // SiteView is a site; Address and Warrant (its target) only for those the
@@ -376,7 +448,17 @@ func (s *Server) siteView(st *domain.State, p *Principal, site *domain.Site, c s
 }
 
 func (s *Server) listSites(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	opID := r.PathValue("operation")
+	v, err := s.Sites(r.Context(), p, r.PathValue("operation"))
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// Sites lists an operation's sites, targets redacted unless p may see
+// them; each target shown is recorded as a read.
+func (s *Server) Sites(ctx context.Context, p *Principal, opID string) ([]SiteView, error) {
 	out := []SiteView{}
 	var reads []domain.AccessRead
 	err := s.view(func(st *domain.State) error {
@@ -398,17 +480,26 @@ func (s *Server) listSites(w http.ResponseWriter, r *http.Request, p *Principal)
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := s.AuditedRead(r.Context(), p, reads...); err != nil {
-		return err
+	if err := s.AuditedRead(ctx, p, reads...); err != nil {
+		return nil, err
 	}
-	WriteJSON(w, http.StatusOK, out)
-	return nil
+	return out, nil
 }
 
 func (s *Server) getSite(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id := r.PathValue("site")
+	v, err := s.Site(r.Context(), p, r.PathValue("site"))
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// Site returns one site, its target redacted unless p may see it, recording
+// the read.
+func (s *Server) Site(ctx context.Context, p *Principal, id string) (*SiteView, error) {
 	var v SiteView
 	var rd *domain.AccessRead
 	err := s.view(func(st *domain.State) error {
@@ -427,13 +518,12 @@ func (s *Server) getSite(w http.ResponseWriter, r *http.Request, p *Principal) e
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := s.AuditedRead(r.Context(), p, *rd); err != nil {
-		return err
+	if err := s.AuditedRead(ctx, p, *rd); err != nil {
+		return nil, err
 	}
-	WriteJSON(w, http.StatusOK, v)
-	return nil
+	return &v, nil
 }
 
 // itemRead checks a read of an item and returns its case.
@@ -451,48 +541,72 @@ func (s *Server) itemRead(p *Principal, id string) (ItemView, error) {
 }
 
 func (s *Server) getItem(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	v, err := s.itemRead(p, r.PathValue("item"))
+	v, err := s.Item(r.Context(), p, r.PathValue("item"))
 	if err != nil {
-		return err
-	}
-	if err := s.AuditedRead(r.Context(), p, domain.AccessRead{Case: v.Case, Kind: "item", ID: v.ID}); err != nil {
 		return err
 	}
 	WriteJSON(w, http.StatusOK, v)
 	return nil
 }
 
+// Item returns an item's current state, recording the read.
+func (s *Server) Item(ctx context.Context, p *Principal, id string) (*ItemView, error) {
+	v, err := s.itemRead(p, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.AuditedRead(ctx, p, domain.AccessRead{Case: v.Case, Kind: "item", ID: v.ID}); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 func (s *Server) itemHistory(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	v, err := s.itemRead(p, r.PathValue("item"))
+	v, err := s.ItemHistory(r.Context(), p, r.PathValue("item"))
 	if err != nil {
 		return err
 	}
-	h, err := s.l.ItemHistory(r.Context(), v.ID)
-	if err != nil {
-		return err
-	}
-	if err := s.AuditedRead(r.Context(), p, domain.AccessRead{Case: v.Case, Kind: "history", ID: v.ID}); err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, h)
+	WriteJSON(w, http.StatusOK, v)
 	return nil
 }
 
+// ItemHistory returns an item's custody history, recording the read.
+func (s *Server) ItemHistory(ctx context.Context, p *Principal, id string) ([]domain.HistoryEntry, error) {
+	v, err := s.itemRead(p, id)
+	if err != nil {
+		return nil, err
+	}
+	h, err := s.l.ItemHistory(ctx, v.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.AuditedRead(ctx, p, domain.AccessRead{Case: v.Case, Kind: "history", ID: v.ID}); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
 func (s *Server) itemBundle(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	v, err := s.itemRead(p, r.PathValue("item"))
+	v, err := s.Bundle(r.Context(), p, r.PathValue("item"))
 	if err != nil {
 		return err
 	}
-	// The read is recorded first, so the bundle's checkpoint covers it.
-	if err := s.AuditedRead(r.Context(), p, domain.AccessRead{Case: v.Case, Kind: "bundle", ID: v.ID}); err != nil {
-		return err
-	}
-	b, err := s.l.ExportBundle(r.Context(), v.ID, s.cfg.PublicKey)
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, b)
+	WriteJSON(w, http.StatusOK, v)
 	return nil
+}
+
+// Bundle returns an item's verifiable bundle, as ledger.ExportBundle makes
+// it (its type is the ledger's, hence any here). The read is recorded first,
+// so the bundle's checkpoint covers it.
+func (s *Server) Bundle(ctx context.Context, p *Principal, id string) (any, error) {
+	v, err := s.itemRead(p, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.AuditedRead(ctx, p, domain.AccessRead{Case: v.Case, Kind: "bundle", ID: v.ID}); err != nil {
+		return nil, err
+	}
+	return s.l.ExportBundle(ctx, v.ID, s.cfg.PublicKey)
 }
 
 func (s *Server) audit(w http.ResponseWriter, r *http.Request, p *Principal) error {

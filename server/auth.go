@@ -246,13 +246,14 @@ func (s *Server) loadAccounts() {
 type limiter struct {
 	mu     sync.Mutex
 	fails  map[string][]time.Time
+	steps  map[string]int64 // last TOTP step used per account
 	max    int
 	window time.Duration
 	now    func() time.Time
 }
 
 func newLimiter(max int, window time.Duration, now func() time.Time) *limiter {
-	return &limiter{fails: map[string][]time.Time{}, max: max, window: window, now: now}
+	return &limiter{fails: map[string][]time.Time{}, steps: map[string]int64{}, max: max, window: window, now: now}
 }
 
 func (l *limiter) recent(key string) []time.Time {
@@ -285,6 +286,18 @@ func (l *limiter) fail(keys ...string) {
 	for _, k := range keys {
 		l.fails[k] = append(l.recent(k), l.now())
 	}
+}
+
+// useStep records that account signed in with the TOTP code of step, and
+// reports false when that step (or a later one) was used already.
+func (l *limiter) useStep(account string, step int64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if last, ok := l.steps[account]; ok && step <= last {
+		return false
+	}
+	l.steps[account] = step
+	return true
 }
 
 func (l *limiter) reset(key string) {
@@ -344,8 +357,12 @@ func (s *Server) Login(ctx context.Context, r *http.Request, req LoginRequest) (
 		return bad()
 	}
 	if domain.CustodyRoles[p.Role] || cred.TOTPSecret != "" {
-		if cred.TOTPSecret == "" || !accounts.CheckTOTP(cred.TOTPSecret, req.TOTP, s.now()) {
+		if cred.TOTPSecret == "" {
 			return bad()
+		}
+		step, ok := accounts.MatchTOTP(cred.TOTPSecret, req.TOTP, s.now())
+		if !ok || !s.limiter.useStep(p.Account, step) {
+			return bad() // wrong, or replayed: a code signs in once
 		}
 	}
 	s.limiter.reset(accKey)

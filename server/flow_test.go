@@ -99,6 +99,9 @@ func TestSessionFlowAndSecretsNotLogged(t *testing.T) {
 	if st := p.login("fiscal", pros.Password, code); st != 200 {
 		t.Fatalf("prosecutor with TOTP: %d", st)
 	}
+	if st := e.browser().login("fiscal", pros.Password, code); st != 401 {
+		t.Errorf("a TOTP code replayed: %d, want 401", st)
+	}
 	for _, path := range []string{"/api/v1/cases/METASTASIS/persons", "/api/v1/persons/P-03", "/api/v1/operations/OP-METASTASIS/sites"} {
 		if st, b := p.do("GET", path, "", false); st != 200 {
 			t.Errorf("%s: %d %s", path, st, b)
@@ -408,5 +411,39 @@ func TestStreamOutlivesTimeouts(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("no event")
+	}
+}
+
+// TestMetricsAndHealth checks /metrics (request latency, batch sizes, commit
+// time, log size), /healthz and /readyz, which fails once the server is
+// closing.
+func TestMetricsAndHealth(t *testing.T) {
+	e := newEnv(t)
+	e.account("p", "prosecutor", "fge.salazar", "METASTASIS")
+	tok := e.token("p", "write")
+	if st, _ := e.do("GET", "/api/v1/cases/METASTASIS", tok, ""); st != 200 {
+		t.Fatal(st)
+	}
+	_, b := e.do("GET", "/metrics", "", "")
+	m := string(b)
+	for _, want := range []string{
+		`custodia_http_request_duration_seconds_bucket{route="GET /api/v1/cases/{case}",le="+Inf"} 1`,
+		`custodia_http_requests_total{route="GET /api/v1/cases/{case}",status="200"} 1`,
+		"custodia_commit_batch_records_count ", "custodia_commit_duration_seconds_sum ",
+		fmt.Sprintf("custodia_log_size %d", e.d.Ledger.Size()),
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %q:\n%s", want, m)
+		}
+	}
+	if st, _ := e.do("GET", "/healthz", "", ""); st != 200 {
+		t.Errorf("healthz %d", st)
+	}
+	if st, _ := e.do("GET", "/readyz", "", ""); st != 200 {
+		t.Errorf("readyz %d", st)
+	}
+	e.s.CloseStreams()
+	if st, _ := e.do("GET", "/readyz", "", ""); st != 503 {
+		t.Errorf("readyz while closing: %d, want 503", st)
 	}
 }

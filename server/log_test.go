@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -158,6 +159,27 @@ func TestOpenAPI(t *testing.T) {
 	if doc.OpenAPI != "3.1.0" {
 		t.Errorf("openapi %q", doc.OpenAPI)
 	}
+	// Every case-file op has its schema, with its required fields.
+	var full struct {
+		Components struct {
+			Schemas map[string]struct {
+				OneOf []struct {
+					Properties map[string]json.RawMessage `json:"properties"`
+					Required   []string                   `json:"required"`
+				} `json:"oneOf"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	json.Unmarshal(b, &full)
+	ops := full.Components.Schemas["Record"].OneOf
+	if len(ops) != 20 {
+		t.Errorf("%d record schemas, want the spec's 20 ops", len(ops))
+	}
+	for _, o := range ops {
+		if len(o.Required) < 2 || o.Properties["op"] == nil {
+			t.Errorf("record schema without op or required fields: %+v", o)
+		}
+	}
 	documented := map[string]bool{}
 	for path, ops := range doc.Paths {
 		for m, raw := range ops {
@@ -194,4 +216,24 @@ func TestOpenAPI(t *testing.T) {
 			t.Errorf("documented %s has no handler in the mux", k)
 		}
 	}
+}
+
+// FuzzLogTile requests arbitrary tile paths: the answer is a tile or a
+// client error, never a server error.
+func FuzzLogTile(f *testing.F) {
+	e := newEnv(f)
+	for _, s := range []string{"0/000", "0/004.p/47", "1/000.p/4", "entries/000", "0/x001/234", "../../etc", "0/-1", "8/000"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		req := httptest.NewRequest("GET", "/log/tile/0/000", nil)
+		req.URL.Path = "/log/tile/" + path
+		req.SetPathValue("path", path)
+		w := httptest.NewRecorder()
+		if err := e.s.logTile(w, req, nil); err != nil {
+			if ce, ok := asCustody(err); !ok || StatusOf(ce.Code) >= 500 {
+				t.Fatalf("tile %q: %v", path, err)
+			}
+		}
+	})
 }

@@ -162,10 +162,18 @@ func TestAuthorizationMatrix(t *testing.T) {
 		ledger.Record{Op: domain.OpItemDisclose, Rec: &domain.ItemDisclose{Item: "DX", Account: "n-defense"}},
 	)
 	// Targets of the account-management routes, one set per cell.
+	// They need no password: their account.create records go in one batch.
+	var targets []ledger.Record
 	for _, c := range cells {
 		k := c.key()
-		e.account("tgt-"+k, "auditor", "", "METASTASIS")
-		e.account("gx-"+k, "auditor", "")
+		targets = append(targets,
+			ledger.Record{Op: domain.OpAccountCreate, Rec: &domain.AccountCreate{Account: "tgt-" + k, Name: "t", Role: "auditor"}},
+			ledger.Record{Op: domain.OpAccountCreate, Rec: &domain.AccountCreate{Account: "gx-" + k, Name: "g", Role: "auditor"}},
+			ledger.Record{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: "METASTASIS", Account: "tgt-" + k}})
+	}
+	e.append(targets...)
+	for _, c := range cells {
+		k := c.key()
 		tok, err := IssueToken(t.Context(), e.app, e.d.Store.Credentials(), e.s.now, "tgt-"+k, TokenRequest{Scope: "read"})
 		if err != nil {
 			t.Fatal(err)

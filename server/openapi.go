@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -11,6 +12,63 @@ import (
 )
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)(\.\.\.)?\}`)
+
+// recordTypes are the case-file ops and their record types, for the
+// document's schemas.
+var recordTypes = []struct {
+	op string
+	t  reflect.Type
+}{
+	{casefile.OpAgency, reflect.TypeFor[casefile.Agency]()}, {casefile.OpOfficer, reflect.TypeFor[casefile.Officer]()},
+	{casefile.OpCase, reflect.TypeFor[casefile.Case]()}, {casefile.OpPerson, reflect.TypeFor[casefile.Person]()},
+	{casefile.OpOrganization, reflect.TypeFor[casefile.Organization]()}, {casefile.OpLink, reflect.TypeFor[casefile.Link]()},
+	{casefile.OpOperation, reflect.TypeFor[casefile.Operation]()}, {casefile.OpSite, reflect.TypeFor[casefile.Site]()},
+	{casefile.OpSiteStatus, reflect.TypeFor[casefile.SiteStatus]()}, {casefile.OpDetention, reflect.TypeFor[casefile.Detention]()},
+	{casefile.OpDetentionUpd, reflect.TypeFor[casefile.DetentionUpdate]()}, {casefile.OpStatement, reflect.TypeFor[casefile.Statement]()},
+	{custody.OpSeize, reflect.TypeFor[custody.Seize]()}, {custody.OpTransfer, reflect.TypeFor[custody.Transfer]()},
+	{custody.OpOpen, reflect.TypeFor[custody.Open]()}, {custody.OpSeal, reflect.TypeFor[custody.Seal]()},
+	{custody.OpDerive, reflect.TypeFor[custody.Derive]()}, {custody.OpAttach, reflect.TypeFor[custody.Attach]()},
+	{custody.OpPresent, reflect.TypeFor[custody.Present]()}, {custody.OpDispose, reflect.TypeFor[custody.Dispose]()},
+}
+
+// schemaOf is the JSON Schema of a record type: its JSON fields, required
+// unless omitempty, no others. without names fields the path gives.
+func schemaOf(t reflect.Type, op string, without ...string) map[string]any {
+	props := map[string]any{}
+	var required []string
+	if op != "" {
+		props["op"] = map[string]any{"const": op}
+		required = append(required, "op")
+	}
+fields:
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		for _, w := range without {
+			if w == name {
+				continue fields
+			}
+		}
+		var sch map[string]any
+		switch f.Type.Kind() {
+		case reflect.Slice:
+			sch = map[string]any{"type": "array", "items": map[string]any{"type": "string"}}
+		case reflect.Pointer:
+			if f.Type.Elem().Kind() == reflect.Bool {
+				sch = map[string]any{"type": "boolean"}
+			} else {
+				sch = map[string]any{"type": "integer"}
+			}
+		default:
+			sch = map[string]any{"type": "string"}
+		}
+		props[name] = sch
+		if opts != "omitempty" {
+			required = append(required, name)
+		}
+	}
+	return map[string]any{"type": "object", "properties": props, "required": required, "additionalProperties": false}
+}
 
 // OpenAPI builds the OpenAPI 3.1 document from the route table, so that a
 // route cannot be registered without being documented.
@@ -55,10 +113,11 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		item[strings.ToLower(rt.Method)] = op
 	}
-	ops := []string{casefile.OpAgency, casefile.OpOfficer, casefile.OpCase, casefile.OpPerson, casefile.OpOrganization, casefile.OpLink,
-		casefile.OpOperation, casefile.OpSite, casefile.OpSiteStatus, casefile.OpDetention, casefile.OpDetentionUpd, casefile.OpStatement,
-		custody.OpSeize, custody.OpTransfer, custody.OpOpen, custody.OpSeal, custody.OpDerive, custody.OpAttach, custody.OpPresent, custody.OpDispose}
-	sort.Strings(ops)
+	var oneOf []any
+	for _, rt := range recordTypes {
+		oneOf = append(oneOf, schemaOf(rt.t, rt.op))
+	}
+	records := map[string]any{"description": "A case-file line (case file format v1): {\"op\": ..., fields}; the same rules and messages as import.", "oneOf": oneOf}
 	codes := make([]string, 0, len(statusOf))
 	for c := range statusOf {
 		codes = append(codes, c)
@@ -95,10 +154,9 @@ func (s *Server) OpenAPI() map[string]any {
 					"message": map[string]any{"type": "string"},
 					"field":   map[string]any{"type": "string"},
 				}},
-				"Record": map[string]any{"type": "object", "required": []string{"op"}, "description": "A case-file line (spec: case file format v1).",
-					"properties": map[string]any{"op": map[string]any{"type": "string", "enum": ops}}},
-				"Transfer":       obj("from", "to", "at", "purpose", "seal_condition", "seal", "location"),
-				"SiteStatus":     obj("status", "at", "by", "note"),
+				"Record":         records,
+				"Transfer":       schemaOf(reflect.TypeFor[custody.Transfer](), "", "item"),
+				"SiteStatus":     schemaOf(reflect.TypeFor[casefile.SiteStatus](), "", "site"),
 				"Release":        obj("at"),
 				"Member":         obj("account"),
 				"PasswordChange": obj("old", "new"),

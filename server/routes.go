@@ -89,7 +89,8 @@ func (s *Server) wrap(rt Route) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		r.Body = http.MaxBytesReader(sw, r.Body, s.cfg.MaxBody)
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if rt.Access == Account && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			// A change is coming: the committer may wait a moment for it.
 			s.Commit.Enter()
 			defer s.Commit.Leave()
 		}

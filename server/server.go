@@ -42,8 +42,11 @@
 // pages, Error to render HTML errors; every route needs a row in the
 // authorization matrix test), and reuses Login, Sessions (cookies, CSRF:
 // checked by Handle on every state-changing session request, from the
-// X-CSRF-Token header or the csrf_token form field), Policy, AuditedRead,
-// WriteRecord and Broker.
+// X-CSRF-Token header or the csrf_token form field), Policy, Broker,
+// WriteRecord (every write) and the read methods (Cases, Case, Persons,
+// Person, Detentions, Items, AccessLog, OperationReport, Sites, Site, Item,
+// ItemHistory, Bundle), each of which applies the policy and records the
+// audited read before it returns the data.
 //
 // Logs (slog) carry the route pattern, status, duration and account: never
 // bodies, query strings, credentials or reserved identities.
@@ -85,7 +88,7 @@ type Config struct {
 	// commits a lone request at once.
 	CommitDelay time.Duration
 	// BoardInterval is how often live boards are pushed to streams (default
-	// 100 ms): each stream wakes at most that often, whatever the write rate.
+	// 250 ms): each stream wakes at most that often, whatever the write rate.
 	BoardInterval time.Duration
 	// SessionTTL is the lifetime of a browser session (default 12 h).
 	SessionTTL time.Duration
@@ -135,7 +138,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxBody = 1 << 20
 	}
 	if cfg.BoardInterval == 0 {
-		cfg.BoardInterval = 100 * time.Millisecond
+		cfg.BoardInterval = 250 * time.Millisecond
 	}
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = 12 * time.Hour

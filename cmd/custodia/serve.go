@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sort"
 	"text/tabwriter"
 	"time"
@@ -123,10 +125,33 @@ func bootstrapAdmin(e *env, d *deployment.Deployment) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s\n  %s: admin\n  %s: %s\n", e.tr("Administrador creado. Contraseña de un solo uso (cámbiela; no se volverá a mostrar):",
-		"Administrator created. One-time password (change it; it will not be shown again):"), e.tr("cuenta", "account"), e.tr("contraseña", "password"), na.Password)
+	if isTerminal(e.stdout) {
+		fmt.Fprintf(e.stdout, "%s\n  %s: admin\n  %s: %s\n", e.tr("Administrador creado. Contraseña de un solo uso (cámbiela; no se volverá a mostrar):",
+			"Administrator created. One-time password (change it; it will not be shown again):"), e.tr("cuenta", "account"), e.tr("contraseña", "password"), na.Password)
+		return nil
+	}
+	// Not a terminal (a service manager, a redirect to a log file): the
+	// password goes to a file only the operator can read, never to the log.
+	path := filepath.Join(d.Dir, AdminPasswordFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(f, "admin %s\n", na.Password); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "%s %s\n", e.tr("Administrador creado; su contraseña de un solo uso está en (léala y bórrela):",
+		"Administrator created; its one-time password is in (read it, then delete it):"), path)
 	return nil
 }
+
+// AdminPasswordFile receives the first administrator's password when
+// serve's output is not a terminal.
+const AdminPasswordFile = "initial-admin-password"
 
 // demoOfficers are added so that every role has an officer to link.
 var demoOfficers = []struct{ id, name, agency, role string }{

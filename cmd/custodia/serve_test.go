@@ -190,8 +190,14 @@ func TestServeDemo(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no demo auditor password printed:\n%s", out.String())
 	}
-	if !strings.Contains(out.String(), "admin") {
-		t.Errorf("no administrator password printed")
+	// Output is not a terminal: the admin password went to a private file.
+	if b, err := os.ReadFile(filepath.Join(dir, AdminPasswordFile)); err != nil || !strings.HasPrefix(string(b), "admin ") {
+		t.Errorf("no administrator password file: %v %q", err, b)
+	} else if pw := strings.TrimSpace(strings.TrimPrefix(string(b), "admin ")); strings.Contains(out.String()+errb.String(), pw) {
+		t.Error("the administrator password reached the output")
+	}
+	if fi, err := os.Stat(filepath.Join(dir, AdminPasswordFile)); err == nil && fi.Mode().Perm() != 0o600 {
+		t.Errorf("password file mode %v", fi.Mode().Perm())
 	}
 	resp, err := http.Post("http://"+addr+"/api/v1/login", "application/json", strings.NewReader(fmt.Sprintf(`{"account":"demo-auditor","password":%q}`, m[1])))
 	if err != nil {
