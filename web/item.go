@@ -61,16 +61,17 @@ func (w *Web) itemPage(rw http.ResponseWriter, r *http.Request, p *server.Princi
 	if err != nil {
 		return err
 	}
-	h, err := w.l.ItemHistory(ctx(r), id)
+	// The server's reads: policy, then the item and history reads recorded.
+	if _, err := w.s.Item(ctx(r), p, id); err != nil {
+		return err
+	}
+	h, err := w.s.ItemHistory(ctx(r), p, id)
 	if err != nil {
 		return err
 	}
 	d.History = h
 	d.Purposes, d.Conditions = sortedKeys(casefile.Purposes), []string{"intact", "broken", "none"}
 	d.Derived, d.Methods = sortedKeys(casefile.DerivedTypes), sortedKeys(casefile.DisposeMethods)
-	if err := w.s.AuditedRead(ctx(r), p, domain.AccessRead{Case: d.Item.Case, Kind: "item", ID: id}, domain.AccessRead{Case: d.Item.Case, Kind: "history", ID: id}); err != nil {
-		return err
-	}
 	return w.render(rw, r, p, "item", "item.title", d)
 }
 
