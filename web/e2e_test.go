@@ -256,10 +256,32 @@ func (tb *tab) checkPage(what string) {
 	if bad := tb.eval(`Array.from(document.querySelectorAll("svg[role=img]")).filter(function(e){return !e.querySelector("title")&&!e.getAttribute("aria-label")}).length + "/" + document.querySelectorAll("h1").length + "/" + document.querySelectorAll("main").length`); bad != "0/1/1" {
 		tb.b.t.Errorf("%s: %s: untitled images / h1 count / main count = %s", tb.name, what, bad)
 	}
+	if bad := tb.eval(contrastJS); bad != "" {
+		tb.b.t.Errorf("%s: %s: text below WCAG AA contrast: %s", tb.name, what, bad)
+	}
 	if got := tb.eval(`document.documentElement.lang`); got != tb.lang {
 		tb.b.t.Errorf("%s: %s is in %q, want %q", tb.name, what, got, tb.lang)
 	}
 }
+
+// contrastJS lists visible text whose contrast with its background is
+// below WCAG AA (4.5:1, or 3:1 for large text), as computed by the browser.
+const contrastJS = `(function(){
+function rgb(s){var m=s.match(/rgba?\(([^)]+)\)/);if(!m)return null;var p=m[1].split(",").map(parseFloat);return {r:p[0],g:p[1],b:p[2],a:p.length>3?p[3]:1}}
+function lum(c){function f(v){v/=255;return v<=0.03928?v/12.92:Math.pow((v+0.055)/1.055,2.4)}return 0.2126*f(c.r)+0.7152*f(c.g)+0.0722*f(c.b)}
+function bg(e){for(;e;e=e.parentElement){var c=rgb(getComputedStyle(e).backgroundColor);if(c&&c.a>0.5)return c}return {r:255,g:255,b:255,a:1}}
+var bad=[];
+document.querySelectorAll("body *").forEach(function(e){
+ if(e.closest("svg")||!e.offsetParent&&getComputedStyle(e).position!=="fixed")return;
+ var txt=Array.from(e.childNodes).some(function(n){return n.nodeType===3&&n.textContent.trim()!==""});
+ if(!txt)return;
+ var cs=getComputedStyle(e),fg=rgb(cs.color),b=bg(e);
+ var l1=lum(fg),l2=lum(b),ratio=(Math.max(l1,l2)+0.05)/(Math.min(l1,l2)+0.05);
+ var size=parseFloat(cs.fontSize),bold=parseInt(cs.fontWeight)>=700;
+ var need=(size>=24||bold&&size>=18.66)?3:4.5;
+ if(ratio<need)bad.push(e.tagName+"."+e.className+" "+ratio.toFixed(2)+" "+JSON.stringify(e.textContent.trim().slice(0,30)));
+});
+return bad.slice(0,5).join("; ")})()`
 
 // writePhoto writes a small PNG, the photo of a seizure.
 func writePhoto(t *testing.T) string {
@@ -315,6 +337,10 @@ func metastasisFlow(t *testing.T, lang string, shots bool) {
 	}
 	fiscal.login("fiscal")
 	shot(fiscal, "cases")
+	// The contrast check itself finds grey on white.
+	if got := fiscal.eval(`(function(){var p=document.createElement("p");p.textContent="gris";p.style.color="#bbbbbb";document.querySelector("main").appendChild(p);var r=` + contrastJS + `;p.remove();return r})()`); !strings.Contains(got, "gris") {
+		t.Errorf("the contrast check misses grey on white: %q", got)
+	}
 	fiscal.do("open the case", chromedp.Click(chromedp.CSS(`a[href="/casos/METASTASIS"]`)))
 	fiscal.waitJS("the live board", `!!document.querySelector('[data-connected="1"]')`)
 	fiscal.waitText(`[data-site-status="S-CHI-03"]`, fiscal.T("status.planned"))
