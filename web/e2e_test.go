@@ -327,6 +327,11 @@ func metastasisFlow(t *testing.T, lang string, shots bool) {
 	fiscal.open("/entrar")
 	if lang == "es" {
 		shot(fiscal, "login")
+		// Keyboard: the first Tab reaches the skip link, Enter follows it.
+		fiscal.do("tab", chromedp.KeyEvent("\t"))
+		if got := fiscal.eval(`document.activeElement.className`); got != "skip" {
+			t.Errorf("the first Tab focuses %q, not the skip link", got)
+		}
 		pw := e.users["fiscal"].Password
 		fiscal.do("password step", chromedp.SetValue(chromedp.CSS("#account"), "fiscal"), chromedp.SetValue(chromedp.CSS("#password"), pw), chromedp.Click(chromedp.CSS("#login-submit")))
 		fiscal.waitJS("TOTP step", `!!document.querySelector("#totp")`)

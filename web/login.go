@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/custodia-ec/custodia/server"
@@ -22,12 +23,16 @@ type loginData struct {
 }
 
 // safeNext keeps a post-sign-in destination on this site.
+// Only plain path characters pass: browsers drop tabs and newlines and
+// read a backslash as a slash, so "/\t/host" would leave the site.
 func safeNext(s string) string {
-	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.Contains(s, "\\") {
+	if !nextRE.MatchString(s) || strings.HasPrefix(s, "//") {
 		return "/casos"
 	}
 	return s
 }
+
+var nextRE = regexp.MustCompile(`^/[A-Za-z0-9._~/?=&%:+-]*$`)
 
 func (w *Web) loginPage(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
 	if p != nil {
