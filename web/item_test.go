@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custodia-ec/custodia/domain"
 )
@@ -88,5 +89,34 @@ func TestItemActions(t *testing.T) {
 	a.login("agente")
 	if _, page, _ := a.do("GET", "/evidencias/"+item, nil, nil); strings.Contains(page, `id="form-handover"`) {
 		t.Error("a non-holder is offered the handover")
+	}
+}
+
+// TestDeadlineClock: a detention whose rights were not read within the
+// limit is marked as a violation, its clock red, on the board and on the
+// detentions page, in the deployment's zone.
+func TestDeadlineClock(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	c.login("agente")
+	arrested := e.now().Add(-2 * time.Hour).In(time.FixedZone("-05", -5*3600)).Format("2006-01-02T15:04")
+	st, body, _ := c.do("POST", "/sitios/S-CHI-03/detencion", url.Values{"csrf_token": {c.csrf}, "id": {"D-CHI-03-01"}, "person": {"P-30"},
+		"basis": {"flagrante"}, "arrested_at": {arrested}}, map[string]string{"X-Requested-With": "fetch"})
+	if st != 200 {
+		t.Fatalf("detention: %d %s", st, body)
+	}
+	for _, p := range []string{"/casos/METASTASIS/detenciones", "/operativos/OP-METASTASIS/tablero"} {
+		_, page, _ := c.do("GET", p, nil, nil)
+		i := strings.Index(page, `id="det-D-CHI-03-01"`)
+		if i < 0 {
+			t.Fatalf("%s lacks the detention", p)
+		}
+		row := page[i:]
+		row = row[:strings.Index(row, "</tr>")]
+		for _, want := range []string{`class="violation"`, "sin lectura de derechos", `class="clock late"`} {
+			if !strings.Contains(row, want) {
+				t.Errorf("%s: the row lacks %s:\n%s", p, want, row)
+			}
+		}
 	}
 }
