@@ -105,6 +105,7 @@ func newEnv(t testing.TB) *testEnv {
 		{"agente", "agent", "pn.s-chi-03.lead", true},
 		{"custodio", "custodian", "cust.chi", true},
 		{"auditora", "auditor", "", true},
+		{"perito", "forensic_analyst", "lab.1", true},
 		{"ajeno", "agent", "pn.s-gua-01.lead", false},
 	} {
 		na, err := server.CreateAccount(ctx, app, d.Store.Credentials(), now, domain.AccountCreate{Account: a.id, Name: a.id, Role: a.role, Officer: a.officer})
@@ -137,9 +138,12 @@ func newEnv(t testing.TB) *testEnv {
 }
 
 // totp is the current code of a test account.
-func (e *testEnv) totp(account string) string {
+func (e *testEnv) totp(account string) string { return e.totpAt(account, 0) }
+
+// totpAt is the code of a test account at now+d.
+func (e *testEnv) totpAt(account string, d time.Duration) string {
 	e.t.Helper()
-	code, err := accounts.TOTP(e.users[account].TOTPSecret, e.now())
+	code, err := accounts.TOTP(e.users[account].TOTPSecret, e.now().Add(d))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -189,12 +193,15 @@ func (c *client) do(method, path string, form url.Values, hdr map[string]string)
 }
 
 // login signs in through the pages (both steps when TOTP is needed).
-func (c *client) login(account string) {
+func (c *client) login(account string) { c.e.t.Helper(); c.loginAt(account, 0) }
+
+// loginAt signs in with the TOTP code of now+d.
+func (c *client) loginAt(account string, d time.Duration) {
 	c.e.t.Helper()
 	pw := c.e.users[account].Password
 	st, body, _ := c.do("POST", "/entrar", url.Values{"account": {account}, "password": {pw}, "next": {"/casos"}}, nil)
 	if st == 200 && strings.Contains(body, `name="step" value="totp"`) {
-		st, body, _ = c.do("POST", "/entrar", url.Values{"account": {account}, "password": {pw}, "step": {"totp"}, "totp": {c.e.totp(account)}, "next": {"/casos"}}, nil)
+		st, body, _ = c.do("POST", "/entrar", url.Values{"account": {account}, "password": {pw}, "step": {"totp"}, "totp": {c.e.totpAt(account, d)}, "next": {"/casos"}}, nil)
 	}
 	if st != http.StatusSeeOther {
 		c.e.t.Fatalf("login %s: %d %s", account, st, body)

@@ -22,6 +22,13 @@
 // Forms work without JavaScript (a plain POST answered with a redirect or an
 // error page); with it, app.js checks each form in the browser first, sends
 // it with fetch, and shows the server's error next to the field it names.
+// The exception: a signed-in user's file uploads (seizure photos, a bundle on
+// /verificar) need it, because the server reads the CSRF token of a
+// multipart form only from the X-CSRF-Token header that app.js sets.
+//
+// Seizure photos are hashed, not stored: each becomes an evidence.attach
+// record with the photo's SHA-256 and size (Custodia has no blob store
+// yet), and the team keeps the file.
 package web
 
 import (
