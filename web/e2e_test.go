@@ -404,6 +404,10 @@ func metastasisFlow(t *testing.T, lang string, shots bool) {
 	if fiscal.eval(`String(window.__noReload)`) != "yes" {
 		t.Error("the prosecutor's page was reloaded")
 	}
+	if shots {
+		fiscal.eval(`document.querySelector("#det-D-CHI-03-01").scrollIntoView(), "ok"`)
+		shot(fiscal, "case-live")
+	}
 
 	// (4) The handover: the custodian confirms on the agent's device.
 	shot(agente, "item")
