@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/server"
 )
@@ -301,5 +302,47 @@ func (w *Web) detentions(rw http.ResponseWriter, r *http.Request, p *server.Prin
 	return w.render(rw, r, p, "detentions", "detentions.title", struct {
 		Case, Title string
 		Rows        []detentionRow
-	}{id, title, rows})
+		CanUpdate   bool
+	}{id, title, rows, w.s.Policy.Can(p.Role, casefile.OpDetentionUpd) && p.Officer != ""})
+}
+
+// detentionUpdate records when rights were read, the hearing held or the
+// person released (detention.update), as the signed-in officer.
+func (w *Web) detentionUpdate(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+	id := r.PostFormValue("detention")
+	if id == "" {
+		return invalid("detention", "elija la detención", "choose the detention")
+	}
+	var c string
+	if err := w.l.View(func(st *domain.State) error {
+		d, ok := st.Detentions[id]
+		if !ok {
+			return notFound()
+		}
+		c = d.Case
+		return w.s.Policy.Read(st, p, c)
+	}); err != nil {
+		return err
+	}
+	field := r.PostFormValue("what")
+	if field != "rights_notified_at" && field != "hearing_at" && field != "released_at" {
+		return invalid("what", "elija qué se registra", "choose what to record")
+	}
+	at, err := w.formTime(r, "at", true)
+	if err != nil {
+		return err
+	}
+	rec := &casefile.DetentionUpdate{Detention: id, At: at, By: p.Officer}
+	switch field {
+	case "rights_notified_at":
+		rec.RightsNotifiedAt = at
+	case "hearing_at":
+		rec.HearingAt = at
+	default:
+		rec.ReleasedAt = at
+	}
+	if _, err := w.write(r, p, casefile.OpDetentionUpd, rec); err != nil {
+		return err
+	}
+	return done(rw, r, "/casos/"+c+"/detenciones")
 }

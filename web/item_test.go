@@ -186,3 +186,39 @@ func TestAssets(t *testing.T) {
 		t.Errorf("an unhashed asset URL: %d", st)
 	}
 }
+
+// TestDetentionUpdate: the detentions page records a rights notice, and the
+// violation it ends disappears; an unknown detention is not found.
+func TestDetentionUpdate(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	c.login("agente")
+	zone := time.FixedZone("-05", -5*3600)
+	arrested := e.now().Add(-2 * time.Hour).In(zone)
+	fetch := map[string]string{"X-Requested-With": "fetch"}
+	if st, body, _ := c.do("POST", "/sitios/S-CHI-03/detencion", url.Values{"csrf_token": {c.csrf}, "id": {"D-CHI-03-01"}, "person": {"P-30"},
+		"basis": {"flagrante"}, "arrested_at": {arrested.Format("2006-01-02T15:04")}}, fetch); st != 200 {
+		t.Fatalf("detention: %d %s", st, body)
+	}
+	_, page, _ := c.do("GET", "/casos/METASTASIS/detenciones", nil, nil)
+	if !strings.Contains(page, `id="form-detupd"`) || !strings.Contains(page, `<option value="D-CHI-03-01">`) {
+		t.Fatal("the detentions page offers no update form for D-CHI-03-01")
+	}
+	if st, body, _ := c.do("POST", "/detenciones", url.Values{"csrf_token": {c.csrf}, "detention": {"D-NADA"}, "what": {"hearing_at"}}, fetch); st != 404 {
+		t.Errorf("unknown detention: %d %s", st, body)
+	}
+	if st, body, _ := c.do("POST", "/detenciones", url.Values{"csrf_token": {c.csrf}, "detention": {"D-CHI-03-01"}, "what": {"nada"}}, fetch); st != 400 || !strings.Contains(body, `"field":"what"`) {
+		t.Errorf("nothing chosen: %d %s", st, body)
+	}
+	rights := arrested.Add(10 * time.Minute).Format("2006-01-02T15:04")
+	if st, body, _ := c.do("POST", "/detenciones", url.Values{"csrf_token": {c.csrf}, "detention": {"D-CHI-03-01"}, "what": {"rights_notified_at"}, "at": {rights}}, fetch); st != 200 {
+		t.Fatalf("rights notice: %d %s", st, body)
+	}
+	_, page, _ = c.do("GET", "/casos/METASTASIS/detenciones", nil, nil)
+	i := strings.Index(page, `id="det-D-CHI-03-01"`)
+	row := page[i:]
+	row = row[:strings.Index(row, "</tr>")]
+	if strings.Contains(row, `class="violation"`) || !strings.Contains(row, arrested.Add(10*time.Minute).Format("2006-01-02 15:04")) {
+		t.Errorf("after the rights notice:\n%s", row)
+	}
+}

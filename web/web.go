@@ -268,6 +268,7 @@ func (w *Web) routes() []server.Route {
 		{Method: "GET", Path: "/casos/{case}", Summary: "Resumen del caso / case overview", Access: acc, Handle: w.casePage},
 		{Method: "GET", Path: "/operativos/{operation}/tablero", Summary: "Tablero del operativo (fragmento) / operation board (fragment)", Access: acc, Handle: w.boardFragment},
 		{Method: "GET", Path: "/casos/{case}/detenciones", Summary: "Detenciones / detentions", Access: acc, Handle: w.detentions},
+		{Method: "POST", Path: "/detenciones", Summary: "Registrar derechos, audiencia o liberación / record rights, hearing or release", Access: acc, Handle: w.detentionUpdate},
 		{Method: "GET", Path: "/casos/{case}/accesos", Summary: "Quién vio qué / who viewed what", Access: acc, Handle: w.accessLog},
 
 		{Method: "GET", Path: "/sitios/{site}", Summary: "Sitio / site", Access: acc, Handle: w.sitePage},
