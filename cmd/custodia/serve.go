@@ -22,6 +22,7 @@ import (
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
 	"github.com/custodia-ec/custodia/server"
+	"github.com/custodia-ec/custodia/web"
 )
 
 // Recorders of events made outside any signed-in account.
@@ -76,6 +77,9 @@ func cmdServe(e *env, args []string) error {
 		CheckInterval: *checkEvery, CheckBytesPerSecond: *checkRate,
 	})
 	if err != nil {
+		return err
+	}
+	if _, err := web.Mount(srv, web.Config{}, e.now); err != nil {
 		return err
 	}
 	srv.Start()

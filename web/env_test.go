@@ -1,0 +1,210 @@
+package web
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custodia-ec/custodia/accounts"
+	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/deployment"
+	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/server"
+)
+
+// startAt is the test clock's start: the Metástasis night, just after
+// S-CHI-03's team left (the case file's own S-CHI-03 events, its firearm
+// detention and its seizures are left out, for the tests to record).
+var startAt = time.Date(2023, 12, 14, 0, 35, 0, 0, time.FixedZone("-05", -5*3600))
+
+// testEnv is the real thing: a deployment in a temporary directory
+// (SQLite), the Metástasis case file, the server with the pages mounted,
+// listening on 127.0.0.1.
+type testEnv struct {
+	t     testing.TB
+	d     *deployment.Deployment
+	s     *server.Server
+	w     *Web
+	url   string
+	now   func() time.Time
+	users map[string]*server.NewAccount
+}
+
+// withoutSCHI03 drops the case file's records of S-CHI-03's night: its
+// statuses, detention D-30 and items E-CHI-03-*.
+func withoutSCHI03(data []byte) []byte {
+	var out bytes.Buffer
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		l := sc.Text()
+		if strings.Contains(l, `"D-30"`) || strings.Contains(l, "E-CHI-03") ||
+			strings.Contains(l, `"op": "site.status", "site": "S-CHI-03"`) {
+			continue
+		}
+		out.WriteString(l)
+		out.WriteByte('\n')
+	}
+	return out.Bytes()
+}
+
+func newEnv(t testing.TB) *testEnv {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	if _, err := deployment.Init(ctx, dir, "custodia.test/web"); err != nil {
+		t.Fatal(err)
+	}
+	real := time.Now()
+	now := func() time.Time { return startAt.Add(time.Since(real)).UTC() }
+	d, err := deployment.Open(ctx, dir, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "metastasis.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = withoutSCHI03(data)
+	if _, err := d.Ledger.Import(ctx, bytes.NewReader(data), custody.FileSHA256(data), nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.New(server.Config{Ledger: d.Ledger, Credentials: d.Store.Credentials(), PublicKey: d.PublicKey, Now: now,
+		BoardInterval: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Audit: func(ctx context.Context) (*ledger.AuditReport, error) {
+			return ledger.Audit(ctx, d.Store, d.Ledger.Verifier(), d.Config.Rules())
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := Mount(s, Config{}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &testEnv{t: t, d: d, s: s, w: w, now: now, users: map[string]*server.NewAccount{}}
+	app := server.LedgerAppender(d.Ledger, "system:test", now)
+	for _, a := range []struct {
+		id, role, officer string
+		member            bool
+	}{
+		{"fiscal", "prosecutor", "fge.salazar", true},
+		{"agente", "agent", "pn.s-chi-03.lead", true},
+		{"custodio", "custodian", "cust.chi", true},
+		{"auditora", "auditor", "", true},
+		{"perito", "forensic_analyst", "lab.1", true},
+		{"ajeno", "agent", "pn.s-gua-01.lead", false},
+	} {
+		na, err := server.CreateAccount(ctx, app, d.Store.Credentials(), now, domain.AccountCreate{Account: a.id, Name: a.id, Role: a.role, Officer: a.officer})
+		if err != nil {
+			t.Fatalf("account %s: %v", a.id, err)
+		}
+		if a.member {
+			if err := app(ctx, []ledger.Record{{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: "METASTASIS", Account: a.id}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.users[a.id] = na
+	}
+	s.Start()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go hs.Serve(ln)
+	t.Cleanup(func() {
+		s.CloseStreams()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		hs.Shutdown(sctx)
+		s.Close()
+	})
+	e.url = "http://" + ln.Addr().String()
+	return e
+}
+
+// totp is the current code of a test account.
+func (e *testEnv) totp(account string) string { return e.totpAt(account, 0) }
+
+// totpAt is the code of a test account at now+d.
+func (e *testEnv) totpAt(account string, d time.Duration) string {
+	e.t.Helper()
+	code, err := accounts.TOTP(e.users[account].TOTPSecret, e.now().Add(d))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return code
+}
+
+// client is a browser-like HTTP client (cookies, no redirects followed).
+type client struct {
+	e    *testEnv
+	c    *http.Client
+	csrf string
+}
+
+func (e *testEnv) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{e: e, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+func (c *client) do(method, path string, form url.Values, hdr map[string]string) (int, string, http.Header) {
+	c.e.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, c.e.url+path, body)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.c.Do(req)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if m := csrfRE.FindSubmatch(b); m != nil {
+		c.csrf = string(m[1])
+	}
+	return resp.StatusCode, string(b), resp.Header
+}
+
+// login signs in through the pages (both steps when TOTP is needed).
+func (c *client) login(account string) { c.e.t.Helper(); c.loginAt(account, 0) }
+
+// loginAt signs in with the TOTP code of now+d.
+func (c *client) loginAt(account string, d time.Duration) {
+	c.e.t.Helper()
+	pw := c.e.users[account].Password
+	st, body, _ := c.do("POST", "/entrar", url.Values{"account": {account}, "password": {pw}, "next": {"/casos"}}, nil)
+	if st == 200 && strings.Contains(body, `name="step" value="totp"`) {
+		st, body, _ = c.do("POST", "/entrar", url.Values{"account": {account}, "password": {pw}, "step": {"totp"}, "totp": {c.e.totpAt(account, d)}, "next": {"/casos"}}, nil)
+	}
+	if st != http.StatusSeeOther {
+		c.e.t.Fatalf("login %s: %d %s", account, st, body)
+	}
+	c.do("GET", "/casos", nil, nil) // picks up the CSRF token
+}

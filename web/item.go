@@ -1,0 +1,251 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/custodia-ec/custodia/casefile"
+	"github.com/custodia-ec/custodia/courtdoc"
+	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/server"
+	qrcode "github.com/skip2/go-qrcode"
+)
+
+type itemData struct {
+	Item        server.ItemView
+	HolderName  string
+	SealLabel   string
+	History     []domain.HistoryEntry
+	Children    []server.ItemView
+	Attachments []*domain.Attachment
+	Purposes    []string
+	Conditions  []string
+	Derived     []string
+	Methods     []string
+	IsHolder    bool
+	NextDerived string
+	Officers    []officerOpt
+}
+
+type officerOpt struct{ ID, Name string }
+
+func (w *Web) itemPage(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+	id := r.PathValue("item")
+	var d itemData
+	err := w.l.View(func(st *domain.State) error {
+		it, err := w.s.Policy.Item(st, p, id)
+		if err != nil {
+			return err
+		}
+		d.Item = server.ItemViewOf(it)
+		if o, ok := st.Officers[it.Holder]; ok {
+			d.HolderName = o.Name
+		}
+		for _, c := range it.Children {
+			if ch, ok := st.Items[c]; ok {
+				d.Children = append(d.Children, server.ItemViewOf(ch))
+			}
+		}
+		for _, a := range st.Attachments {
+			if a.Item == id {
+				d.Attachments = append(d.Attachments, a)
+			}
+		}
+		d.IsHolder = p.Officer != "" && p.Officer == it.Holder
+		d.NextDerived = nextID(st, id+"-", len(it.Children)+1, func(s string) bool { _, ok := st.Items[s]; return ok })
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// The server's reads: policy, then the item and history reads recorded.
+	if _, err := w.s.Item(ctx(r), p, id); err != nil {
+		return err
+	}
+	h, err := w.s.ItemHistory(ctx(r), p, id)
+	if err != nil {
+		return err
+	}
+	d.History = h
+	d.Purposes, d.Conditions = sortedKeys(casefile.Purposes), []string{"intact", "broken", "none"}
+	d.Derived, d.Methods = sortedKeys(casefile.DerivedTypes), sortedKeys(casefile.DisposeMethods)
+	return w.render(rw, r, p, "item", "item.title", d)
+}
+
+// itemCase checks that p may read item id and returns it.
+func (w *Web) itemCase(p *server.Principal, id string) (server.ItemView, error) {
+	var v server.ItemView
+	err := w.l.View(func(st *domain.State) error {
+		it, err := w.s.Policy.Item(st, p, id)
+		if err != nil {
+			return err
+		}
+		v = server.ItemViewOf(it)
+		return nil
+	})
+	return v, err
+}
+
+// handover records a custody transfer from the signed-in holder to a
+// receiver who confirms it on the same device with their own credentials
+// (password, and TOTP code for custody roles, checked by server.Login with
+// its failure counting). The transfer is recorded as the receiver's: the
+// holder's session sends it and the receiver's credentials confirm it, so
+// neither side can record a handover alone.
+func (w *Web) handover(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+	id := r.PathValue("item")
+	it, err := w.itemCase(p, id)
+	if err != nil {
+		return err
+	}
+	if p.Officer == "" || p.Officer != it.Holder {
+		return custody.Errorf(custody.ERule, "from", "solo quien tiene la evidencia (%s) la entrega", "only the holder of the item (%s) hands it over", it.Holder)
+	}
+	at, err := w.formTime(r, "at", true)
+	if err != nil {
+		return err
+	}
+	rec := &custody.Transfer{Item: id, From: p.Officer, At: at, Purpose: r.PostFormValue("purpose"), SealCondition: r.PostFormValue("seal_condition"),
+		Seal: strings.TrimSpace(r.PostFormValue("seal")), Location: strings.TrimSpace(r.PostFormValue("location"))}
+	recv := strings.TrimSpace(r.PostFormValue("receiver"))
+	if recv == "" {
+		return invalid("receiver", "escriba la cuenta de quien recibe", "enter the receiver's account")
+	}
+	if r.PostFormValue("receiver_password") == "" {
+		return invalid("receiver_password", "quien recibe debe escribir su contraseña", "the receiver must enter their password")
+	}
+	if recv == p.Account {
+		return invalid("receiver", "quien recibe no puede ser quien entrega", "the receiver cannot be the one handing over")
+	}
+	// Check the record before spending a sign-in attempt on it.
+	rec.To = "x"
+	if err := casefile.Validate(custody.OpTransfer, rec); err != nil {
+		return err
+	}
+	sess, rp, err := w.s.Login(ctx(r), r, server.LoginRequest{Account: recv, Password: r.PostFormValue("receiver_password"), TOTP: strings.TrimSpace(r.PostFormValue("receiver_totp"))})
+	if err != nil {
+		if ce, _ := server.ErrorOf(err); ce.Code == custody.EAuth {
+			return custody.Errorf(custody.EAuth, "receiver_password", "quien recibe no confirmó: cuenta, contraseña o código incorrectos", "the receiver did not confirm: wrong account, password or code")
+		}
+		return err
+	}
+	w.s.Sessions.Delete(sess.ID) // the confirmation is not a sign-in
+	if rp.Officer == "" {
+		return invalid("receiver", "la cuenta %s no tiene un funcionario vinculado", "account %s has no linked officer", recv)
+	}
+	rec.To = rp.Officer
+	res, err := w.write(r, rp, custody.OpTransfer, rec)
+	if err != nil {
+		return err
+	}
+	_ = res
+	return done(rw, r, "/evidencias/"+id)
+}
+
+// itemAction records open, seal, derive, present or dispose, as the
+// signed-in officer.
+func (w *Web) itemAction(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+	id := r.PathValue("item")
+	if _, err := w.itemCase(p, id); err != nil {
+		return err
+	}
+	at, err := w.formTime(r, "at", true)
+	if err != nil {
+		return err
+	}
+	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	var op string
+	var rec any
+	to := "/evidencias/" + id
+	switch r.PathValue("action") {
+	case "abrir":
+		op, rec = custody.OpOpen, &custody.Open{Item: id, At: at, By: p.Officer, Reason: f("reason")}
+	case "sellar":
+		op, rec = custody.OpSeal, &custody.Seal{Item: id, Seal: f("seal"), At: at, By: p.Officer}
+	case "derivar":
+		dv := &custody.Derive{ID: f("id"), Parent: id, Type: f("type"), Description: f("description"), At: at, By: p.Officer, SHA256: strings.ToLower(f("sha256")), Tool: f("tool")}
+		if s := f("size"); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || n < 0 {
+				return invalid("size", "el tamaño debe ser un número entero de bytes", "the size must be a whole number of bytes")
+			}
+			dv.Size = &n
+		}
+		op, rec, to = custody.OpDerive, dv, "/evidencias/"+dv.ID
+	case "presentar":
+		op, rec = custody.OpPresent, &custody.Present{Item: id, At: at, By: p.Officer, Hearing: f("hearing")}
+	case "disponer":
+		if f("order") == "" {
+			return invalid("order", "la disposición requiere la referencia de la orden judicial", "disposal requires the court order reference")
+		}
+		op, rec = custody.OpDispose, &custody.Dispose{Item: id, At: at, By: p.Officer, Method: f("method"), Order: f("order")}
+	default:
+		return notFound()
+	}
+	if _, err := w.write(r, p, op, rec); err != nil {
+		return err
+	}
+	return done(rw, r, to)
+}
+
+type labelData struct {
+	Item    server.ItemView
+	Origin  string
+	Leaf    int64
+	Payload string
+	QR      chartSVG
+}
+
+// labelPage is a printable label: the item's id, case, type and seal, and a
+// QR code with courtdoc's label payload (item id, log origin and the leaf
+// of the item's first event), sized by print CSS for 62 mm label rolls.
+func (w *Web) labelPage(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+	id := r.PathValue("item")
+	var d labelData
+	err := w.l.View(func(st *domain.State) error {
+		it, err := w.s.Policy.Item(st, p, id)
+		if err != nil {
+			return err
+		}
+		d.Item, d.Leaf = server.ItemViewOf(it), it.OriginSeq
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	d.Origin = w.l.Origin()
+	d.Payload = courtdoc.Label{ItemID: id, Case: d.Item.Case, Type: d.Item.Type, Seal: d.Item.Seal, LogOrigin: d.Origin, Leaf: d.Leaf}.Payload()
+	qr, err := qrSVG(d.Payload)
+	if err != nil {
+		return err
+	}
+	d.QR = qr
+	if err := w.s.AuditedRead(ctx(r), p, domain.AccessRead{Case: d.Item.Case, Kind: "item", ID: id}); err != nil {
+		return err
+	}
+	return w.render(rw, r, p, "label", "label.title", d)
+}
+
+// qrSVG draws a QR code as SVG squares (crisp at any print size).
+func qrSVG(content string) (chartSVG, error) {
+	q, err := qrcode.New(content, qrcode.Medium)
+	if err != nil {
+		return "", err
+	}
+	bm := q.Bitmap()
+	n := len(bm)
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="qr" viewBox="0 0 %d %d" shape-rendering="crispEdges" role="img" aria-label="QR" xmlns="http://www.w3.org/2000/svg"><rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, n, n, n, n)
+	for y, row := range bm {
+		for x, on := range row {
+			if on {
+				fmt.Fprintf(&b, "M%d %dh1v1h-1z", x, y)
+			}
+		}
+	}
+	b.WriteString(`"/></svg>`)
+	return chartSVG(b.String()), nil
+}

@@ -1,0 +1,87 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/server"
+	"github.com/custodia-ec/custodia/verify"
+)
+
+type verifyData struct {
+	Done    bool
+	OK      bool
+	Name    string
+	Text    string // the verdict in plain language, as the CLI writes it
+	Result  *verify.Result
+	Failure string
+	Check   string
+	Key     string
+	// ServerKey is the key this server publishes, shown for comparison:
+	// a court should take it from the operator's publication, not from
+	// the page.
+	ServerKey string
+}
+
+func (w *Web) verifyPage(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+	return w.render(rw, r, p, "verify", "verify.title", &verifyData{ServerKey: w.s.PublicKey()})
+}
+
+// verifyPost runs the CLI's verifier (verify.Verify, then WriteText) on an
+// uploaded bundle. The bundle is read into memory, bounded by the server's
+// body limit, and dropped after the answer: nothing uploaded is stored.
+func (w *Web) verifyPost(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+	var data []byte
+	var name string
+	key := strings.TrimSpace(r.FormValue("key"))
+	if f, fh, err := r.FormFile("bundle"); err == nil {
+		defer f.Close()
+		if data, err = io.ReadAll(f); err != nil {
+			return err
+		}
+		name = fh.Filename
+	} else if !errors.Is(err, http.ErrMissingFile) && !errors.Is(err, http.ErrNotMultipart) {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return err
+		}
+		return invalid("bundle", "no se pudo leer el archivo enviado", "could not read the uploaded file")
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return invalid("bundle", "elija un archivo de paquete (.json)", "choose a bundle file (.json)")
+	}
+	d := &verifyData{Done: true, Name: name, Key: key, ServerKey: w.s.PublicKey()}
+	l := lang(r)
+	res, err := verify.Verify(data, verify.Options{TrustedKey: key, Now: w.now()})
+	if err != nil {
+		var ve *verify.Error
+		var ce *custody.Error
+		switch {
+		case errors.As(err, &ve):
+			d.Failure, d.Check = ve.Localized(l), ve.Check
+		case errors.As(err, &ce):
+			d.Failure = ce.Localized(l)
+		default:
+			d.Failure = err.Error()
+		}
+	} else {
+		var b strings.Builder
+		if err := res.WriteText(&b, l); err != nil {
+			return err
+		}
+		d.OK, d.Text, d.Result = true, b.String(), res
+	}
+	if isFetch(r) {
+		var b strings.Builder
+		if err := w.pages["verify"].ExecuteTemplate(&b, "verdict", w.newView(r, p, "", d)); err != nil {
+			return err
+		}
+		server.WriteJSON(rw, http.StatusOK, fetchResult{HTML: b.String(), Target: "verdict"})
+		return nil
+	}
+	return w.render(rw, r, p, "verify", "verify.title", d)
+}

@@ -1,0 +1,199 @@
+package web
+
+import (
+	"encoding/json"
+	"io/fs"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/custodia-ec/custodia/casefile"
+	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/domain"
+)
+
+// TestCatalogueComplete fails on a key missing a language, on a template
+// or handler using a key the catalogue lacks, and on an enumerated value
+// (status, type, role...) with no text.
+func TestCatalogueComplete(t *testing.T) {
+	cat, err := LoadCatalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseCatalogue([]byte(`{"a": {"es": "x"}}`)); err == nil || !strings.Contains(err.Error(), "en:a") {
+		t.Errorf("a key without English: %v", err)
+	}
+	if _, err := ParseCatalogue([]byte(`{"a": {"en": "x"}}`)); err == nil || !strings.Contains(err.Error(), "es:a") {
+		t.Errorf("a key without Spanish: %v", err)
+	}
+	used := map[string]string{}
+	keyRE := regexp.MustCompile(`\.Tf? "([^"]+)"`)
+	labelRE := regexp.MustCompile(`\.L "([^"]+)"`)
+	prefixes := map[string]bool{}
+	fs.WalkDir(templateFS, "templates", func(p string, d fs.DirEntry, err error) error {
+		if d.IsDir() {
+			return err
+		}
+		b, _ := templateFS.ReadFile(p)
+		for _, m := range keyRE.FindAllSubmatch(b, -1) {
+			used[string(m[1])] = p
+		}
+		for _, m := range labelRE.FindAllSubmatch(b, -1) {
+			prefixes[string(m[1])] = true
+		}
+		return nil
+	})
+	goRE := regexp.MustCompile(`"([a-z_]+\.[a-z_]+)"`)
+	for _, f := range []string{"web.go", "render.go", "cases.go", "site.go", "item.go", "verify.go", "audit.go", "login.go", "svg.go"} {
+		b, err := fs.ReadFile(goSources, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range goRE.FindAllSubmatch(b, -1) {
+			if k := string(m[1]); !strings.HasSuffix(k, ".html") && !strings.HasSuffix(k, ".json") && !strings.HasSuffix(k, ".go") {
+				used[string(m[1])] = f
+			}
+		}
+	}
+	if len(used) < 100 {
+		t.Fatalf("found only %d keys in use: the scan is broken", len(used))
+	}
+	for k, where := range used {
+		if !cat.Has(k) {
+			t.Errorf("%s uses key %q, which the catalogue lacks", where, k)
+		}
+	}
+	enums := map[string][]string{
+		"status": statusOrder, "role": sortedKeys(casefile.OfficerRoles), "prole": sortedKeys(casefile.PersonRoles),
+		"okind": sortedKeys(casefile.OrganizationKinds), "skind": sortedKeys(casefile.SiteKinds),
+		"itype": append(sortedKeys(casefile.ItemTypes), sortedKeys(casefile.DerivedTypes)...), "basis": sortedKeys(casefile.DetentionBases),
+		"purpose": sortedKeys(casefile.Purposes), "cond": sortedKeys(casefile.SealConditions), "method": sortedKeys(casefile.DisposeMethods),
+		"op":        {custody.OpSeize, custody.OpTransfer, custody.OpOpen, custody.OpSeal, custody.OpDerive, custody.OpAttach, custody.OpPresent, custody.OpDispose},
+		"anomaly":   {custody.AnomalySealBroken, custody.AnomalySealMismatch},
+		"rule":      {domain.RuleRightsLate, domain.RuleRightsMissing, domain.RuleHearingLate, domain.RuleHearingMissing},
+		"clockrule": {"rights", "hearing"}, "read": sortedKeys(domain.ReadKinds),
+	}
+	for p := range prefixes {
+		if _, ok := enums[p]; !ok {
+			t.Errorf("templates label values of %q, which the test does not know: add its values", p)
+		}
+	}
+	for p, vals := range enums {
+		for _, v := range vals {
+			if !cat.Has(p + "." + v) {
+				t.Errorf("no text for %s.%s", p, v)
+			}
+		}
+	}
+	// Every key of the catalogue is used somewhere (no dead text).
+	for _, k := range cat.Keys() {
+		p, _, _ := strings.Cut(k, ".")
+		if _, ok := used[k]; !ok && enums[p] == nil && !strings.HasPrefix(k, "error.") {
+			t.Errorf("catalogue key %q is never used", k)
+		}
+	}
+}
+
+// TestPagesBothLanguages renders every page for the prosecutor in Spanish
+// and English: no key is missing (⟦key⟧) and the texts differ.
+func TestPagesBothLanguages(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	c.login("fiscal")
+	paths := []string{"/casos", "/casos/METASTASIS", "/sitios/S-CHI-03", "/evidencias/E-PIC-01-01", "/evidencias/E-PIC-01-01/etiqueta",
+		"/casos/METASTASIS/detenciones", "/casos/METASTASIS/accesos", "/verificar", "/operativos/OP-METASTASIS/tablero", "/no-existe"}
+	for _, lang := range []string{"es", "en"} {
+		for _, p := range paths {
+			st, body, _ := c.do("GET", p, nil, map[string]string{"Cookie": LangCookie + "=" + lang})
+			if want := 200; p == "/no-existe" {
+				if st != 404 {
+					t.Errorf("%s: %d", p, st)
+				}
+			} else if st != want {
+				t.Errorf("%s %s: %d %.300s", lang, p, st, body)
+			}
+			if strings.Contains(body, "⟦") {
+				i := strings.Index(body, "⟦")
+				t.Errorf("%s %s: missing key %.60s", lang, p, body[i:])
+			}
+			if !strings.HasPrefix(p, "/operativos") && p != "/no-existe" && !strings.Contains(body, `<html lang="`+lang+`">`) {
+				t.Errorf("%s %s: not in %s", lang, p, lang)
+			}
+		}
+	}
+}
+
+// TestAccessAndCSRF: anonymous page views go to sign-in; a non-member gets
+// not found for everything in the case; a form without the session's CSRF
+// token is refused; a role that may not act gets the server's forbidden.
+func TestAccessAndCSRF(t *testing.T) {
+	e := newEnv(t)
+	anon := e.client()
+	if st, _, h := anon.do("GET", "/casos/METASTASIS", nil, nil); st != 303 || !strings.HasPrefix(h.Get("Location"), "/entrar?next=") {
+		t.Errorf("anonymous case page: %d %s", st, h.Get("Location"))
+	}
+	if st, _, _ := anon.do("GET", "/verificar", nil, nil); st != 200 {
+		t.Errorf("anonymous /verificar: %d", st)
+	}
+	if st, _, _ := anon.do("GET", "/verify", nil, nil); st != 200 {
+		t.Errorf("anonymous /verify: %d", st)
+	}
+	out := e.client()
+	out.login("ajeno")
+	for _, p := range []string{"/casos/METASTASIS", "/sitios/S-CHI-03", "/evidencias/E-PIC-01-01", "/casos/METASTASIS/detenciones", "/operativos/OP-METASTASIS/tablero", "/evidencias/E-PIC-01-01/etiqueta"} {
+		st, body, _ := out.do("GET", p, nil, nil)
+		if st != 404 || !strings.Contains(body, "No encontrado") {
+			t.Errorf("non-member %s: %d", p, st)
+		}
+	}
+	_, body, _ := out.do("GET", "/casos", nil, nil)
+	if strings.Contains(body, "METASTASIS") {
+		t.Error("non-member sees the case in the list")
+	}
+	st, body, _ := out.do("POST", "/sitios/S-CHI-03/estado", url.Values{"csrf_token": {out.csrf}, "status": {"en_route"}}, map[string]string{"X-Requested-With": "fetch"})
+	if st != 404 {
+		t.Errorf("non-member writes a site status: %d %s", st, body)
+	}
+	ag := e.client()
+	ag.login("agente")
+	if st, _, _ := ag.do("POST", "/sitios/S-CHI-03/estado", url.Values{"status": {"en_route"}}, nil); st != 403 {
+		t.Errorf("form without CSRF token: %d", st)
+	}
+	st, body, _ = ag.do("POST", "/sitios/S-CHI-03/estado", url.Values{"csrf_token": {ag.csrf}, "status": {"flying"}}, map[string]string{"X-Requested-With": "fetch"})
+	var res fetchResult
+	json.Unmarshal([]byte(body), &res)
+	if st != 400 || res.Error == nil || res.Error.Field != "status" {
+		t.Errorf("bad status: %d %s", st, body)
+	}
+	aud := e.client()
+	aud.login("auditora")
+	st, body, _ = aud.do("POST", "/sitios/S-CHI-03/estado", url.Values{"csrf_token": {aud.csrf}, "status": {"en_route"}}, map[string]string{"X-Requested-With": "fetch"})
+	if st != 403 && st != 422 {
+		t.Errorf("auditor records a status: %d %s", st, body)
+	}
+	if st, body, _ := aud.do("GET", "/auditoria", nil, nil); st != 200 || !strings.Contains(body, "ledger-size") {
+		t.Errorf("auditor's audit page: %d", st)
+	}
+	if st, _, _ := ag.do("GET", "/auditoria", nil, nil); st != 403 {
+		t.Errorf("agent's audit page: %d", st)
+	}
+}
+
+func TestRoutesSorted(t *testing.T) {
+	// Every page route is registered once.
+	e := newEnv(t)
+	seen := map[string]bool{}
+	var dup []string
+	for _, rt := range e.s.Routes() {
+		if seen[rt.Pattern()] {
+			dup = append(dup, rt.Pattern())
+		}
+		seen[rt.Pattern()] = true
+	}
+	sort.Strings(dup)
+	if len(dup) > 0 {
+		t.Errorf("duplicate routes: %v", dup)
+	}
+}
