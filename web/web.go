@@ -278,6 +278,7 @@ func (w *Web) routes() []server.Route {
 
 		{Method: "GET", Path: "/evidencias/{item}", Summary: "Evidencia / item", Access: acc, Handle: w.itemPage},
 		{Method: "GET", Path: "/evidencias/{item}/etiqueta", Summary: "Etiqueta imprimible / printable label", Access: acc, Handle: w.labelPage},
+		{Method: "GET", Path: "/evidencias/{item}/registro.pdf", Summary: "Registro de cadena de custodia (PDF) / chain-of-custody record (PDF)", Access: acc, Handle: w.itemRecordPDF},
 		{Method: "POST", Path: "/evidencias/{item}/entrega", Summary: "Entrega confirmada por quien recibe / handover confirmed by the receiver", Access: acc, Handle: w.handover},
 		{Method: "POST", Path: "/evidencias/{item}/{action}", Summary: "Abrir, sellar, derivar, presentar, disponer / open, seal, derive, present, dispose", Access: acc, Handle: w.itemAction},
 

@@ -21,6 +21,7 @@ import (
 	"github.com/custodia-ec/custodia/evidence"
 	"github.com/custodia-ec/custodia/ledger"
 	"github.com/custodia-ec/custodia/sqlite"
+	"github.com/custodia-ec/custodia/verify"
 )
 
 func (e *env) tr(es, en string) string {
@@ -323,6 +324,7 @@ func cmdExport(e *env, args []string) error {
 	base := fs.String("base", "", "case-uco: IRI prefix of the exported nodes (default urn:custodia:kb:)")
 	var fromSizes sizeList
 	fs.Var(&fromSizes, "from-size", "include a consistency proof from this tree size (repeatable)")
+	tlogProofs := fs.String("tlog-proofs", "", "bundle: also write each event's proof in C2SP tlog-proof format into this directory")
 	pos, err := flags(fs, args)
 	if err != nil {
 		return err
@@ -357,6 +359,12 @@ func cmdExport(e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "%s: %d %s\n", *out, len(b.Events), e.tr("eventos con sus pruebas", "events with their proofs"))
+		if *tlogProofs != "" {
+			if err := writeTLogProofs(*tlogProofs, b); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stderr, "%s: %d %s\n", *tlogProofs, len(b.Events), e.tr("pruebas en formato C2SP tlog-proof", "proofs in C2SP tlog-proof format"))
+		}
 		return writeJSON(w, b)
 	})
 }
@@ -484,3 +492,23 @@ func cmdCheckpoint(e *env, args []string) error {
 // resident memory grows with the file, but the pages are the kernel's to
 // drop, and the scan is about twice as fast as through reads.
 const auditMmap = 4 << 30
+
+// writeTLogProofs writes each event of a bundle with its inclusion proof and
+// checkpoint as a C2SP tlog-proof file, INDEX.tlog-proof, so that tools that
+// know nothing of Custodia's bundle format can check them.
+func writeTLogProofs(dir string, b *verify.Bundle) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for i, ev := range b.Events {
+		p, err := verify.TLogProof(b, i)
+		if err != nil {
+			return err
+		}
+		name := filepath.Join(dir, fmt.Sprintf("%d.tlog-proof", ev.Index))
+		if err := writeAtomically(name, func(w io.Writer) error { _, err := io.WriteString(w, p); return err }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
