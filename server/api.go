@@ -233,6 +233,10 @@ func (s *Server) appendThen(ctx context.Context, p *Principal, check func(*domai
 	at := s.now().UTC().Format(time.RFC3339Nano)
 	for i := range recs {
 		recs[i].Recorded = custody.Recorded{At: at, Account: p.Account}
+		// Canonicalise here, on the request's goroutine, not in the
+		// committer that holds the ledger's lock (on error the ledger
+		// tries again and reports it).
+		recs[i].Body, _ = custody.MarshalCanonical(recs[i].Rec)
 	}
 	res, err := s.Commit.SubmitThen(ctx, recs, check, after)
 	if err := firstError(res, err); err != nil {
