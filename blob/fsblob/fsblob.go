@@ -88,7 +88,10 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 		os.Remove(tmpName)
 	}()
 
-	if _, err := io.Copy(tmp, io.TeeReader(r, v)); err != nil {
+	// 1 MiB writes, not io.Copy's 32 KiB: a forensic image is hundreds of
+	// gigabytes, and each write is a system call. (The struct hides the
+	// file's ReadFrom, which would ignore the buffer.)
+	if _, err := io.CopyBuffer(struct{ io.Writer }{tmp}, io.TeeReader(r, v), make([]byte, 1<<20)); err != nil {
 		return fmt.Errorf("blob %s: %w", key, err)
 	}
 	if err := v.Check(); err != nil {
