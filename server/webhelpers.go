@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"github.com/custodia-ec/custodia/blob"
 
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
@@ -58,3 +59,7 @@ func (s *Server) LoginNeedsTOTP(ctx context.Context, account string) bool {
 
 // PublicKey is the log's verifier key (note format), as given in Config.
 func (s *Server) PublicKey() string { return s.cfg.PublicKey }
+
+// Blobs is the evidence file store (nil when the server has none), for
+// pages that receive files with a form, such as seizure photos.
+func (s *Server) Blobs() blob.Store { return s.cfg.Blobs }

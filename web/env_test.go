@@ -83,7 +83,7 @@ func newEnv(t testing.TB) *testEnv {
 	if _, err := d.Ledger.Import(ctx, bytes.NewReader(data), custody.FileSHA256(data), nil); err != nil {
 		t.Fatal(err)
 	}
-	s, err := server.New(server.Config{Ledger: d.Ledger, Credentials: d.Store.Credentials(), PublicKey: d.PublicKey, Now: now,
+	s, err := server.New(server.Config{Ledger: d.Ledger, Credentials: d.Store.Credentials(), PublicKey: d.PublicKey, Now: now, Blobs: d.Blobs,
 		BoardInterval: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Audit: func(ctx context.Context) (*ledger.AuditReport, error) {
 			return ledger.Audit(ctx, d.Store, d.Ledger.Verifier(), d.Config.Rules())

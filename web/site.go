@@ -205,9 +205,10 @@ func (w *Web) siteDetention(rw http.ResponseWriter, r *http.Request, p *server.P
 const maxPhotos = 10
 
 // siteSeize records a seizure and, for each photo sent with it, an
-// evidence.attach with the photo's SHA-256 and size. The photo's bytes are
-// hashed and dropped: Custodia has no blob store yet, so the record proves
-// which photo was taken, and the photo itself stays with the team.
+// evidence.attach with the photo's SHA-256 and size, after the photo's
+// bytes are stored and verified in the evidence file store (like an upload
+// through the API). Without a store, the record still proves which photo
+// was taken, and the page says the team keeps the file.
 func (w *Web) siteSeize(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
 	id := r.PathValue("site")
 	c, err := w.siteCase(p, id)
@@ -235,6 +236,7 @@ func (w *Web) siteSeize(rw http.ResponseWriter, r *http.Request, p *server.Princ
 	type photo struct {
 		name, ct, sum string
 		size          int64
+		index         int // in the form's files
 	}
 	var photos []photo
 	if r.MultipartForm != nil {
@@ -242,7 +244,7 @@ func (w *Web) siteSeize(rw http.ResponseWriter, r *http.Request, p *server.Princ
 		if len(files) > maxPhotos {
 			return invalid("photos", "como máximo %d fotos por secuestro", "at most %d photos per seizure", maxPhotos)
 		}
-		for _, fh := range files {
+		for fi, fh := range files {
 			if fh.Size == 0 {
 				continue
 			}
@@ -256,13 +258,24 @@ func (w *Web) siteSeize(rw http.ResponseWriter, r *http.Request, p *server.Princ
 			if err != nil {
 				return err
 			}
-			photos = append(photos, photo{name: fh.Filename, ct: fh.Header.Get("Content-Type"), sum: hex.EncodeToString(h.Sum(nil)), size: n})
+			photos = append(photos, photo{name: fh.Filename, ct: fh.Header.Get("Content-Type"), sum: hex.EncodeToString(h.Sum(nil)), size: n, index: fi})
 		}
 	}
 	if _, err := w.write(r, p, custody.OpSeize, rec); err != nil {
 		return err
 	}
-	for _, ph := range photos {
+	for i, ph := range photos {
+		if bs := w.s.Blobs(); bs != nil {
+			f, err := r.MultipartForm.File["photos"][ph.index].Open()
+			if err != nil {
+				return err
+			}
+			err = bs.Put(ctx(r), ph.sum, f, ph.size)
+			f.Close()
+			if err != nil {
+				return fmt.Errorf("photo %d: %w", i+1, err)
+			}
+		}
 		size := ph.size
 		att := &custody.Attach{Item: rec.ID, Name: ph.name, SHA256: ph.sum, Size: &size, At: at, By: p.Officer, MediaType: ph.ct}
 		if _, err := w.write(r, p, custody.OpAttach, att); err != nil {
