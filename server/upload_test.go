@@ -163,7 +163,10 @@ func TestResumableUploadCuts(t *testing.T) {
 	if got := px.done.Load(); got < 20 {
 		t.Fatalf("only %d connections were cut, want at least 20", got)
 	}
-	t.Logf("%d cuts at client offsets %v", px.done.Load(), px.offsets)
+	px.mu.Lock() // proxy goroutines may still be appending
+	offsets := append([]int(nil), px.offsets...)
+	px.mu.Unlock()
+	t.Logf("%d cuts at client offsets %v", px.done.Load(), offsets)
 	if after := e.d.Ledger.Size(); after != before+1 || seq != before {
 		t.Fatalf("log size %d → %d, record seq %d: want exactly one event, seq %d", before, after, seq, before)
 	}
