@@ -175,6 +175,15 @@ func TestThreeWitnesses(t *testing.T) {
 		t.Fatalf("after the restart: cosigners %v, want all three (%+v)", st.Cosigners, st.Witnesses)
 	}
 
+	// The log publishes the cosigned checkpoint of its latest size.
+	pubcp, err := d.Ledger.PublishedCheckpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(string(pubcp.Note), "\n— "); got != 4 {
+		t.Errorf("published checkpoint has %d signature lines, want the log's and three witnesses':\n%s", got, pubcp.Note)
+	}
+
 	// A cosigned checkpoint edited in the database is found by audit.
 	rep, err := ledger.Audit(ctx, d.Store, d.Ledger.Verifier(), d.Config.Rules())
 	if err != nil || !rep.OK {

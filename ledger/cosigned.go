@@ -82,3 +82,22 @@ func (l *Ledger) checkpointFor(ctx context.Context, last int64) (*Checkpoint, er
 	}
 	return latest, nil
 }
+
+// PublishedCheckpoint is the checkpoint the log publishes: the latest signed
+// one, with the witnesses' cosignatures when they have cosigned it.
+func (l *Ledger) PublishedCheckpoint(ctx context.Context) (*Checkpoint, error) {
+	latest, err := l.LatestCheckpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cos, err := l.store.Cosigned(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n := len(cos); n > 0 && cos[n-1].Size == latest.Size {
+		if _, err := note.Open(cos[n-1].Note, note.VerifierList(l.verifier)); err == nil {
+			return &Checkpoint{Size: latest.Size, Root: latest.Root, Note: cos[n-1].Note}, nil
+		}
+	}
+	return latest, nil
+}

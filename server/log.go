@@ -30,7 +30,7 @@ func (s *Server) registerLog() {
 }
 
 func (s *Server) logCheckpoint(w http.ResponseWriter, r *http.Request, _ *Principal) error {
-	cp, err := s.l.LatestCheckpoint(r.Context())
+	cp, err := s.l.PublishedCheckpoint(r.Context())
 	if err != nil {
 		return err
 	}
