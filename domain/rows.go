@@ -212,6 +212,16 @@ func (s *State) itemRow(it *Item) Row {
 		sha, size, tool, it.Holder, it.Seal, boolInt(it.Disposed), it.LastAt.UTC().Format(time.RFC3339Nano), it.LastSeq, int64(it.Events), it.OriginSeq}
 }
 
+// keyedRows returns the rows of table t for every id of m, a state map
+// keyed by record id.
+func keyedRows[V any](s *State, t string, m map[string]V) []Row {
+	rows := make([]Row, 0, len(m))
+	for id := range m {
+		rows = append(rows, s.Row(Key{t, id}))
+	}
+	return rows
+}
+
 // AllRows returns every row of table t, sorted by primary key, as audit
 // compares them with the stored table.
 func (s *State) AllRows(t string) []Row {
@@ -219,41 +229,23 @@ func (s *State) AllRows(t string) []Row {
 	add := func(r Row) { rows = append(rows, r) }
 	switch t {
 	case TAgencies:
-		for id := range s.Agencies {
-			add(s.Row(Key{t, id}))
-		}
+		rows = append(rows, keyedRows(s, t, s.Agencies)...)
 	case TOfficers:
-		for id := range s.Officers {
-			add(s.Row(Key{t, id}))
-		}
+		rows = append(rows, keyedRows(s, t, s.Officers)...)
 	case TCases:
-		for id := range s.Cases {
-			add(s.Row(Key{t, id}))
-		}
+		rows = append(rows, keyedRows(s, t, s.Cases)...)
 	case TPersons:
-		for id := range s.Persons {
-			add(s.Row(Key{t, id}))
-		}
+		rows = append(rows, keyedRows(s, t, s.Persons)...)
 	case TOrganizations:
-		for id := range s.Organizations {
-			add(s.Row(Key{t, id}))
-		}
+		rows = append(rows, keyedRows(s, t, s.Organizations)...)
 	case TLinks:
-		for id := range s.Links {
-			add(s.Row(Key{t, id}))
-		}
+		rows = append(rows, keyedRows(s, t, s.Links)...)
 	case TStatements:
-		for id := range s.Statements {
-			add(s.Row(Key{t, id}))
-		}
+		rows = append(rows, keyedRows(s, t, s.Statements)...)
 	case TOperations:
-		for id := range s.Operations {
-			add(s.Row(Key{t, id}))
-		}
+		rows = append(rows, keyedRows(s, t, s.Operations)...)
 	case TSites:
-		for id := range s.Sites {
-			add(s.Row(Key{t, id}))
-		}
+		rows = append(rows, keyedRows(s, t, s.Sites)...)
 	case TSiteStatuses:
 		for _, st := range s.Sites {
 			for _, c := range st.History {
@@ -261,9 +253,7 @@ func (s *State) AllRows(t string) []Row {
 			}
 		}
 	case TDetentions:
-		for id := range s.Detentions {
-			add(s.Row(Key{t, id}))
-		}
+		rows = append(rows, keyedRows(s, t, s.Detentions)...)
 	case TItems:
 		for _, it := range s.Items {
 			add(s.itemRow(it))
