@@ -153,21 +153,26 @@ func (c *Committer) Run() {
 			}
 		}
 		take()
-		deadline := time.Now().Add(c.maxDelay)
 		// Wait while write requests are in flight but not yet queued, or
-		// while the batch is small for the recent load.
+		// while the batch is small for the recent load. Every change of
+		// the condition signals arrive (Submit, Leave), so the only timer
+		// is the deadline's: polling would wake a thread for nothing.
+		var deadline *time.Timer
+	wait:
 		for n < maxBatch && (c.writers.Load() > c.waiting.Load() || 2*16*n < c.recent) {
-			d := time.Until(deadline)
-			if d <= 0 {
-				break
+			if deadline == nil {
+				deadline = time.NewTimer(c.maxDelay)
 			}
-			t := time.NewTimer(min(d, 500*time.Microsecond))
 			select {
 			case <-c.arrive:
-			case <-t.C:
+				take()
+			case <-deadline.C:
+				take()
+				break wait
 			}
-			t.Stop()
-			take()
+		}
+		if deadline != nil {
+			deadline.Stop()
 		}
 		c.recent += n - c.recent/16
 		c.commit(batch)
