@@ -31,9 +31,8 @@ func rowsOf(t *testing.T, s *Store, tab domain.Table) []domain.Row {
 }
 
 // The write path's statements are prepared once and reused by every
-// transaction, after commits and rollbacks alike; rows are updated in place
-// with every column replaced; the log's rules (no gap, one checkpoint per
-// size) still hold.
+// transaction, after commits and rollbacks alike; a row is replaced whole;
+// the log's rules (no gap, one checkpoint per size) still hold.
 func TestWriteTransactions(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
@@ -90,14 +89,14 @@ func TestWriteTransactions(t *testing.T) {
 		t.Fatalf("%d open connections", n)
 	}
 	if got := len(s.stmts.m); got != 5 {
-		t.Fatalf("%d statements cached, want 5 (insert event, max seq, 2 upserts, checkpoint)", got)
+		t.Fatalf("%d statements cached, want 5 (insert event, max seq, 2 tables, checkpoint)", got)
 	}
 }
 
-func TestUpsertSQL(t *testing.T) {
+func TestReplaceSQL(t *testing.T) {
 	tab, _ := domain.TableByName(domain.TAgencies)
-	got := upsertSQL(tab)
-	want := `INSERT INTO agencies (id, name, kind, seq) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, seq = excluded.seq`
+	got := replaceSQL(tab)
+	want := `INSERT OR REPLACE INTO agencies (id, name, kind, seq) VALUES (?, ?, ?, ?)`
 	if got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
