@@ -158,6 +158,7 @@ func (c *Committer) Run() {
 		// the condition signals arrive (Submit, Leave), so the only timer
 		// is the deadline's: polling would wake a thread for nothing.
 		var deadline *time.Timer
+		expired := false
 	wait:
 		for n < maxBatch && (c.writers.Load() > c.waiting.Load() || 2*16*n < c.recent) {
 			if deadline == nil {
@@ -168,13 +169,21 @@ func (c *Committer) Run() {
 				take()
 			case <-deadline.C:
 				take()
+				expired = true
 				break wait
 			}
 		}
 		if deadline != nil {
 			deadline.Stop()
 		}
-		c.recent += n - c.recent/16
+		if expired && 2*16*n < c.recent {
+			// The load has dropped: a whole delay brought too few records.
+			// Forget the average, so that the requests that follow do not
+			// each wait the delay while it decays.
+			c.recent = 16 * n
+		} else {
+			c.recent += n - c.recent/16
+		}
 		c.commit(batch)
 	}
 }

@@ -12,7 +12,8 @@ import (
 
 // A committer commits a lone request at once when batches have been small,
 // and, after large batches, waits (up to its delay) for a small batch to
-// fill: both requests below go in one transaction.
+// fill: both requests below go in one transaction. A wait that ends with a
+// small batch resets the average.
 func TestCommitterFillsSmallBatchesUnderLoad(t *testing.T) {
 	e := newEnv(t)
 	const delay = 2 * time.Second
@@ -55,5 +56,13 @@ func TestCommitterFillsSmallBatchesUnderLoad(t *testing.T) {
 	_, _, records, batches := m.BatchSizes()
 	if batches != 2 || records != 3 {
 		t.Errorf("%d batches of %v records, want 2 of 3", batches, records)
+	}
+
+	// That batch waited the whole delay and stayed small: the load has
+	// dropped, and the next lone request is committed at once again.
+	start = time.Now()
+	submit("CT-3")
+	if d := time.Since(start); d > delay/2 {
+		t.Errorf("a lone request after the load dropped took %v: it waited for a batch", d)
 	}
 }
