@@ -12,7 +12,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/custodia-ec/custodia/internal/loadgen"
@@ -56,9 +60,12 @@ func run(bin string, clients int, duration, warmup time.Duration) error {
 		cancel()
 	}
 	before, _ := loadgen.Metric(addr, "custodia_commit_")
+	pid := serverPID(d.Data)
+	srv0, gen0, io0 := procCPU(pid), selfCPU(), procWritten(pid)
 	rctx, cancel := context.WithTimeout(ctx, duration)
 	st := loadgen.Run(rctx, addr, d.Token, clients)
 	cancel()
+	srvCPU, genCPU, written := procCPU(pid)-srv0, selfCPU()-gen0, procWritten(pid)-io0
 	after, err := loadgen.Metric(addr, "custodia_commit_")
 	if err != nil {
 		return err
@@ -68,6 +75,11 @@ func run(bin string, clients int, duration, warmup time.Duration) error {
 	fmt.Printf("throughput: %.0f durable events/s (each transfer is one event; plus a few audited reads at start)\n", float64(st.OK)/st.Elapsed.Seconds())
 	fmt.Printf("latency: p50 %v  p90 %v  p99 %v  max %v\n", st.Percentile(50).Round(10*time.Microsecond), st.Percentile(90).Round(10*time.Microsecond),
 		st.Percentile(99).Round(10*time.Microsecond), st.Percentile(100).Round(10*time.Microsecond))
+	if pid > 0 && st.OK > 0 {
+		fmt.Printf("cpu: server %.2f s (%.0f µs/event), generator %.2f s (%.0f µs/event), over %.1f s wall on %d cores\n",
+			srvCPU.Seconds(), srvCPU.Seconds()*1e6/float64(st.OK), genCPU.Seconds(), genCPU.Seconds()*1e6/float64(st.OK), st.Elapsed.Seconds(), runtime.NumCPU())
+		fmt.Printf("server wrote %.0f MB to storage (WAL and database), %.1f KiB/event\n", float64(written)/1e6, float64(written)/1024/float64(st.OK))
+	}
 	fmt.Println("group commit during the measured run: records per transaction and seconds per transaction (cumulative buckets):")
 	fmt.Print(diff(before, after))
 	return nil
@@ -90,4 +102,62 @@ func diff(before, after []string) string {
 		fmt.Fprintf(&b, "  %s %.0f\n", k, f-prev[k])
 	}
 	return b.String()
+}
+
+// serverPID finds the `custodia serve` process using data, from /proc (0 if
+// none: the CPU line is then left out).
+func serverPID(data string) int {
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		b, err := os.ReadFile(d + "/cmdline")
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if len(args) > 2 && args[1] == "serve" && strings.Contains(string(b), "\x00"+data+"\x00") {
+			pid, _ := strconv.Atoi(filepath.Base(d))
+			return pid
+		}
+	}
+	return 0
+}
+
+// procCPU is the user+system CPU time a process has used so far, from
+// /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	k, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+k) * 10 * time.Millisecond
+}
+
+// selfCPU is this process's user+system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procWritten is how many bytes a process has caused to be written to
+// storage so far (write_bytes in /proc/PID/io).
+func procWritten(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "write_bytes: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
 }
