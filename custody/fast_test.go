@@ -120,11 +120,11 @@ func TestFastPathsMatch(t *testing.T) {
 		if s {
 			nStrict++
 		}
-		if n >= len(fastSeeds)+20 {
+		if n >= len(fastSeeds)+6 {
 			continue
 		}
 		for i := range in {
-			for _, b := range []byte{' ', '"', '0', '9', '-', '.', 'A', 'a', '\\', '{', '}', '[', ']', ',', ':', 0x01, 0xc3, 0xff} {
+			for _, b := range []byte{' ', '"', '0', '-', '.', 'a', '\\', '{', '}', ']', ',', ':', 0x01, 0xc3} {
 				if b == in[i] {
 					continue
 				}
