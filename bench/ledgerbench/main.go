@@ -23,6 +23,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"sort"
 	"strconv"
@@ -193,6 +194,11 @@ func run(args []string) error {
 				return err
 			}
 			defer pprof.StopCPUProfile()
+		}
+		// As custodia audit does (cmd/custodia, auditGCPercent); GOGC in the
+		// environment, when set, wins, to compare.
+		if os.Getenv("GOGC") == "" {
+			defer debug.SetGCPercent(debug.SetGCPercent(400))
 		}
 		cpu0 := cpuSeconds()
 		start := time.Now()
