@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"time"
@@ -116,12 +115,6 @@ func (e *Event) Encode() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-var (
-	saltRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
-	opRE   = regexp.MustCompile(`^[a-z_]+\.[a-z_]+$`)
-	hexRE  = regexp.MustCompile(`^[0-9a-f]{64}$`)
-)
-
 // DecodeEvent parses canonical event bytes. It fails unless data is exactly
 // the canonical encoding of the event it holds, so that two different byte
 // strings never pass for the same event.
@@ -141,9 +134,9 @@ func DecodeEvent(data []byte) (*Event, error) {
 		return nil, fmt.Errorf("event version %d is not supported (want %d)", e.V, EventVersion)
 	case e.Seq < 0:
 		return nil, errors.New("event seq is negative")
-	case !saltRE.MatchString(e.Salt):
+	case !isLowerHex(e.Salt, 32): // ^[0-9a-f]{32}$
 		return nil, errors.New("event salt is not 32 lowercase hex digits")
-	case !opRE.MatchString(e.Op):
+	case !isOpName(e.Op): // ^[a-z_]+\.[a-z_]+$
 		return nil, fmt.Errorf("event op %q is malformed", e.Op)
 	case len(e.Record) == 0 || e.Record[0] != '{':
 		return nil, errors.New("event record is not an object")
@@ -154,7 +147,7 @@ func DecodeEvent(data []byte) (*Event, error) {
 	if (e.Recorded.Account == "") == (e.Recorded.Import == nil) {
 		return nil, errors.New("event must be recorded by exactly one of an account or an import")
 	}
-	if imp := e.Recorded.Import; imp != nil && (!hexRE.MatchString(imp.SHA256) || imp.Line < 1) {
+	if imp := e.Recorded.Import; imp != nil && (!isLowerHex(imp.SHA256, 64) || imp.Line < 1) {
 		return nil, errors.New("event recorded.import is malformed")
 	}
 	if e.Recorded.Commit < 0 || e.Recorded.Commit > e.Seq {
@@ -218,6 +211,11 @@ func (p *envelope) canonString() (string, error) {
 	s, err := p.str()
 	if err != nil {
 		return "", err
+	}
+	// str refuses control characters, so a string without escapes is
+	// written as writeString writes it.
+	if bytes.IndexByte(p.data[start:p.i], '\\') < 0 {
+		return s, nil
 	}
 	p.scratch.Reset()
 	writeString(&p.scratch, s)
@@ -288,12 +286,14 @@ func decodeEnvelope(data []byte) (*Event, error) {
 		return nil, p.errorf("record is not an object")
 	}
 	rec := data[start:p.i]
-	canon, err := Canonical(rec)
-	if err != nil {
-		return nil, fmt.Errorf("record: %w", err)
-	}
-	if !bytes.Equal(canon, rec) {
-		return nil, errors.New("record is not in canonical form")
+	if !isCanonical(rec) {
+		canon, err := Canonical(rec)
+		if err != nil {
+			return nil, fmt.Errorf("record: %w", err)
+		}
+		if !bytes.Equal(canon, rec) {
+			return nil, errors.New("record is not in canonical form")
+		}
 	}
 	e.Record = json.RawMessage(rec)
 	if err = p.expect(`,"recorded":{`); err != nil {

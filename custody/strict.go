@@ -61,6 +61,15 @@ func strictFields(t reflect.Type) map[string]structField {
 // null is refused, and each value must have its field's type. Record
 // fields are strings, *int64, *bool and []string.
 func DecodeStrict(data []byte, v any, extra ...string) *Error {
+	if rv := reflect.ValueOf(v).Elem(); decodeStrictFast(data, rv, strictFields(rv.Type()), extra) {
+		return nil
+	}
+	return decodeStrictGeneral(data, v, extra)
+}
+
+// decodeStrictGeneral is DecodeStrict for any input: it parses the whole
+// value first, then fills v, and says what is wrong.
+func decodeStrictGeneral(data []byte, v any, extra []string) *Error {
 	p := parser{data: data}
 	p.ws()
 	if p.i >= len(p.data) || p.data[p.i] != '{' {

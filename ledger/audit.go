@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"runtime"
@@ -49,6 +50,9 @@ type AuditReport struct {
 	Checkpoints int       `json:"checkpoints"`
 	Rows        int64     `json:"rows"`
 	Problems    []Problem `json:"problems"`
+	// State is the state replayed from the log, when OK: what the store
+	// was just shown to hold, so that a caller needs no second replay.
+	State *domain.State `json:"-"`
 }
 
 func (r *AuditReport) add(p Problem) {
@@ -75,6 +79,12 @@ type decoded struct {
 // change made to the database outside Custodia shows as a Problem. It reads
 // the store directly and does not trust the ledger's in-memory state.
 func Audit(ctx context.Context, store Store, verifier note.Verifier, rules domain.Config) (*AuditReport, error) {
+	return audit(ctx, store, verifier, rules, auditChunk)
+}
+
+// audit is Audit reading the log in chunks of chunk events (see decodeAll);
+// tests cut small chunks to show the result does not depend on them.
+func audit(ctx context.Context, store Store, verifier note.Verifier, rules domain.Config, chunk int64) (*AuditReport, error) {
 	rep := &AuditReport{Problems: []Problem{}}
 	cps, err := store.Checkpoints(ctx)
 	if err != nil {
@@ -122,10 +132,14 @@ func Audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 	}
 
 	st := domain.NewState(rules)
-	f := &frontier{hashes: map[int64]tlog.Hash{}}
+	f := &auditTree{}
 	ch := make(chan []decoded, 4)
 	errc := make(chan error, 1)
-	go func() { errc <- decodeAll(ctx, store, ch) }()
+	var size int64
+	for n := range roots {
+		size = max(size, n)
+	}
+	go func() { errc <- decodeAll(ctx, store, size, chunk, ch) }()
 	defer func() {
 		for range ch { // let decodeAll finish if the loop below returns early
 		}
@@ -153,21 +167,13 @@ func Audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 				// Hash what is there as if it continued; the roots will not match.
 			}
 			expect = se.Seq + 1
-			hashes, herr := f.appendLeaf(d.leaf)
-			if herr != nil {
-				return nil, herr
-			}
-			if !bytes.Equal(hashes, se.Hashes) {
+			if !bytes.Equal(f.append(d.leaf), se.Hashes) {
 				rep.add(Problem{Kind: PHashes, Seq: seqp(se.Seq),
 					Message:   fmt.Sprintf("los hashes del árbol guardados con el evento %d no corresponden a los eventos", se.Seq),
 					MessageEN: fmt.Sprintf("the tree hashes stored with event %d do not match the events", se.Seq)})
 			}
 			if root, ok := roots[f.size]; ok {
-				got, err := f.root()
-				if err != nil {
-					return nil, err
-				}
-				if got != root {
+				if f.root() != root {
 					rep.add(Problem{Kind: PCheckpointRoot, Key: fmt.Sprint(f.size), Seq: seqp(se.Seq),
 						Message:   fmt.Sprintf("los primeros %d eventos no dan la raíz firmada en el punto de control: un evento fue reescrito, insertado, borrado o reordenado", f.size),
 						MessageEN: fmt.Sprintf("the first %d events do not hash to the signed checkpoint root: an event was rewritten, inserted, deleted or reordered", f.size)})
@@ -233,64 +239,179 @@ func Audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 		}
 	}
 	rep.OK = len(rep.Problems) == 0
+	if rep.OK {
+		rep.State = st
+	}
 	return rep, nil
 }
 
-// decodeAll reads the events and decodes them on every core, in order.
-func decodeAll(ctx context.Context, store Store, out chan<- []decoded) error {
+// auditTree recomputes the log's Merkle tree (RFC 6962) from its leaves,
+// keeping only the right edge: edge[l] is the root of the complete subtree
+// of 2^l leaves there, for each bit l set in size. It gives the same hashes
+// as tlog.StoredHashesForRecordHash and tlog.TreeHash (TestAuditTree)
+// without their map of hashes and allocations.
+type auditTree struct {
+	size int64
+	edge [64]tlog.Hash
+	buf  []byte
+}
+
+// append adds a leaf hash as record size and returns the stored hashes that
+// produces, concatenated, in a buffer valid until the next append.
+func (t *auditTree) append(leaf tlog.Hash) []byte {
+	t.buf = append(t.buf[:0], leaf[:]...)
+	h, l := leaf, 0
+	for n := t.size; n&1 == 1; n >>= 1 {
+		h = tlog.NodeHash(t.edge[l], h)
+		t.buf = append(t.buf, h[:]...)
+		l++
+	}
+	t.edge[l] = h
+	t.size++
+	return t.buf
+}
+
+// root is the tree hash of the leaves so far.
+func (t *auditTree) root() tlog.Hash {
+	var h tlog.Hash
+	first := true
+	for l := 0; l < 64; l++ {
+		if t.size&(1<<l) == 0 {
+			continue
+		}
+		if first {
+			h, first = t.edge[l], false
+		} else {
+			h = tlog.NodeHash(t.edge[l], h)
+		}
+	}
+	return h
+}
+
+// Audit's read stage: the log is read in chunks of consecutive seqs, each
+// scanned and decoded by one of several workers, and handed on in seq
+// order. Reading (SQLite's own work) is as heavy as decoding, so one
+// reader alone would bound the whole audit.
+const (
+	auditBatch = 1024      // events handed on at a time
+	auditChunk = 16 * 1024 // events per chunk
+)
+
+// errChunkEnd stops a chunk's scan at the next chunk's first seq.
+var errChunkEnd = errors.New("ledger: end of audit chunk")
+
+// chunk is one worker's part of the log: its batches in order, then
+// whether the log ended within it, and any error reading it.
+type chunk struct {
+	batches chan []decoded
+	last    bool
+	err     error
+}
+
+// decodeAll reads the events in seq order (exactly as one
+// store.ScanEvents(ctx, 0, ...) would give them), decodes them and computes
+// their leaf hashes on every core, and sends them to out in order.
+//
+// size is how many events the log is expected to hold (the largest validly
+// signed checkpoint): it only says where to cut chunks. Seqs from 0 up to
+// size are read in chunks of chunkLen, and everything from there on in one
+// last chunk, so that no stored seq, however large, makes more chunks.
+func decodeAll(ctx context.Context, store Store, size, chunkLen int64, out chan<- []decoded) error {
 	defer close(out)
 	workers := runtime.GOMAXPROCS(0)
-	type job struct {
-		batch []decoded
-		done  chan struct{}
-	}
-	jobs := make(chan job, workers*2)
-	order := make(chan job, workers*2)
+	lastChunk := size / chunkLen // the open-ended one
+	quit := make(chan struct{})
+	defer close(quit)
+	// Worker w reads chunks w, w+workers, w+2*workers, ... and announces
+	// each on chunks[w] before filling it; the chunk's buffer holds all of
+	// it, so a worker runs a chunk ahead of the one being handed on.
+	chunks := make([]chan *chunk, workers)
 	var wg sync.WaitGroup
-	for range workers {
+	for w := range workers {
+		chunks[w] = make(chan *chunk, 1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range jobs {
-				for i := range j.batch {
-					d := &j.batch[i]
-					d.leaf = tlog.RecordHash(d.se.Data)
-					d.ev, d.rec, d.err = decodeStored(d.se)
+			defer close(chunks[w])
+			for k := int64(w); k <= lastChunk; k += int64(workers) {
+				c := &chunk{batches: make(chan []decoded, chunkLen/auditBatch+1)}
+				select {
+				case chunks[w] <- c:
+				case <-quit:
+					return
 				}
-				close(j.done)
+				to := (k + 1) * chunkLen
+				if k == lastChunk {
+					to = -1
+				}
+				c.last, c.err = readChunk(ctx, store, k*chunkLen, to, c.batches, quit)
+				close(c.batches)
+				if c.last || c.err != nil {
+					return
+				}
 			}
 		}()
 	}
-	ordered := make(chan struct{})
-	go func() {
-		defer close(ordered)
-		for j := range order {
-			<-j.done
-			out <- j.batch
+	defer wg.Wait() // after quit is closed
+	for k := 0; ; k++ {
+		c, ok := <-chunks[k%workers]
+		if !ok {
+			return errors.New("ledger: audit: a reader stopped early") // cannot happen: the last chunk is last
 		}
-	}()
-	var batch []decoded
-	send := func() {
-		j := job{batch: batch, done: make(chan struct{})}
-		order <- j
-		jobs <- j
-		batch = nil
+		for b := range c.batches {
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if c.err != nil {
+			return c.err
+		}
+		if c.last {
+			return nil
+		}
 	}
-	err := store.ScanEvents(ctx, 0, func(se StoredEvent) error {
+}
+
+// readChunk reads and decodes the events with from <= seq < to (or all
+// from on, when to is -1) into batches. last says the log ended before to.
+func readChunk(ctx context.Context, store Store, from, to int64, batches chan<- []decoded, quit <-chan struct{}) (last bool, err error) {
+	batch := make([]decoded, 0, auditBatch)
+	send := func() error {
+		for i := range batch {
+			d := &batch[i]
+			d.leaf = tlog.RecordHash(d.se.Data)
+			d.ev, d.rec, d.err = decodeStored(d.se)
+		}
+		select {
+		case batches <- batch:
+		case <-quit:
+			return errChunkEnd
+		}
+		batch = make([]decoded, 0, auditBatch)
+		return nil
+	}
+	err = store.ScanEvents(ctx, from, func(se StoredEvent) error {
+		if to >= 0 && se.Seq >= to {
+			return errChunkEnd
+		}
 		batch = append(batch, decoded{se: se})
-		if len(batch) == 1024 {
-			send()
+		if len(batch) == auditBatch {
+			return send()
 		}
 		return nil
 	})
-	if len(batch) > 0 {
-		send()
+	if err != nil && !errors.Is(err, errChunkEnd) {
+		return false, err
 	}
-	close(jobs)
-	wg.Wait()
-	close(order)
-	<-ordered
-	return err
+	last = err == nil
+	if len(batch) > 0 {
+		if serr := send(); serr != nil {
+			return last, nil // quitting: the batch is not wanted
+		}
+	}
+	return last, nil
 }
 
 func formatKey(r domain.Row, n int) string {
@@ -306,7 +427,18 @@ func formatKey(r domain.Row, n int) string {
 
 // compareTable compares a stored table with the replayed state, row by row.
 func compareTable(ctx context.Context, store Store, st *domain.State, t domain.Table, rep *AuditReport) error {
-	want := st.AllRows(t.Name)
+	// The replayed rows are built and sorted while the stored ones are read.
+	wantc := make(chan []domain.Row, 1)
+	go func() { wantc <- st.AllRows(t.Name) }()
+	var stored []domain.Row
+	err := store.ScanRows(ctx, t, func(got domain.Row) error {
+		stored = append(stored, got)
+		return nil
+	})
+	want := <-wantc
+	if err != nil {
+		return err
+	}
 	i := 0
 	extra := func(r domain.Row) {
 		rep.add(Problem{Kind: PRowInserted, Table: t.Name, Key: formatKey(r, t.Keys),
@@ -318,7 +450,7 @@ func compareTable(ctx context.Context, store Store, st *domain.State, t domain.T
 			Message:   fmt.Sprintf("%s: falta la fila %s, que el registro produce", t.Name, formatKey(r, t.Keys)),
 			MessageEN: fmt.Sprintf("%s: row %s is missing, though the log produces it", t.Name, formatKey(r, t.Keys))})
 	}
-	err := store.ScanRows(ctx, t, func(got domain.Row) error {
+	for _, got := range stored {
 		rep.Rows++
 		for i < len(want) && domain.CompareKeys(want[i], got, t.Keys) < 0 {
 			missing(want[i])
@@ -326,7 +458,7 @@ func compareTable(ctx context.Context, store Store, st *domain.State, t domain.T
 		}
 		if i >= len(want) || domain.CompareKeys(want[i], got, t.Keys) > 0 {
 			extra(got)
-			return nil
+			continue
 		}
 		w := want[i]
 		i++
@@ -337,10 +469,6 @@ func compareTable(ctx context.Context, store Store, st *domain.State, t domain.T
 					MessageEN: fmt.Sprintf("%s: row %s, column %s: stored %v, the log says %v", t.Name, formatKey(got, t.Keys), t.Columns[c], got[c], w[c])})
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	for ; i < len(want); i++ {
 		missing(want[i])

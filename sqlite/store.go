@@ -7,9 +7,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"sort"
@@ -186,24 +188,44 @@ func (s *Store) Size(ctx context.Context) (int64, error) {
 
 // ScanEvents calls fn for each event from seq from, in order.
 func (s *Store) ScanEvents(ctx context.Context, from int64, fn func(ledger.StoredEvent) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, op, item, case_id, data, hashes FROM events WHERE seq >= ? ORDER BY seq`, from)
+	// Audit and start-up read every event through here. The driver's own
+	// rows skip database/sql's per-row locking and conversion, and its
+	// copy of each BLOB (which Scan into an any would copy again); its
+	// values keep their SQL types, which text and blob check.
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var e ledger.StoredEvent
-		var op, item, cs, data, hashes any
-		if err := rows.Scan(&e.Seq, &op, &item, &cs, &data, &hashes); err != nil {
-			return fmt.Errorf("sqlite: event row: %w", err)
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		q, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return fmt.Errorf("sqlite: the driver's connection %T cannot query", dc)
 		}
-		e.Op, e.Item, e.Case = text(op), text(item), text(cs)
-		e.Data, e.Hashes = blob(data), blob(hashes)
-		if err := fn(e); err != nil {
+		rows, err := q.QueryContext(ctx, `SELECT seq, op, item, case_id, data, hashes FROM events WHERE seq >= ? ORDER BY seq`,
+			[]driver.NamedValue{{Ordinal: 1, Value: from}})
+		if err != nil {
 			return err
 		}
-	}
-	return rows.Err()
+		defer rows.Close()
+		dest := make([]driver.Value, 6)
+		for {
+			if err := rows.Next(dest); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			seq, ok := dest[0].(int64) // an INTEGER PRIMARY KEY is always an integer
+			if !ok {
+				return fmt.Errorf("sqlite: event row: seq %v is not an integer", dest[0])
+			}
+			e := ledger.StoredEvent{Seq: seq, Op: text(dest[1]), Item: text(dest[2]), Case: text(dest[3]),
+				Data: blob(dest[4]), Hashes: blob(dest[5])}
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+	})
 }
 
 // text and blob read a column that must have one SQL type. A value of
@@ -367,30 +389,42 @@ func (s *Store) Cosigned(ctx context.Context) ([]ledger.Checkpoint, error) {
 // ScanRows calls fn for each row of a projection table in key order.
 func (s *Store) ScanRows(ctx context.Context, t domain.Table, fn func(domain.Row) error) error {
 	q := fmt.Sprintf(`SELECT %s FROM %s ORDER BY %s`, strings.Join(t.Columns, ", "), t.Name, strings.Join(t.Columns[:t.Keys], ", "))
-	rows, err := s.db.QueryContext(ctx, q)
+	// Read through the driver's own rows, as ScanEvents does: its values
+	// are what Scan into an any gives, without the second copy of BLOBs.
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		vals := make([]any, len(t.Columns))
-		ptrs := make([]any, len(vals))
-		for i := range vals {
-			ptrs[i] = &vals[i]
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		dq, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return fmt.Errorf("sqlite: the driver's connection %T cannot query", dc)
 		}
-		if err := rows.Scan(ptrs...); err != nil {
+		rows, err := dq.QueryContext(ctx, q, nil)
+		if err != nil {
 			return err
 		}
-		for i, v := range vals {
-			if b, ok := v.([]byte); ok { // a BLOB where TEXT belongs: keep it visibly different
-				vals[i] = "blob:" + string(b)
+		defer rows.Close()
+		vals := make([]driver.Value, len(t.Columns)) // Next sets every one
+		for {
+			if err := rows.Next(vals); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			row := make(domain.Row, len(vals))
+			for i, v := range vals {
+				if b, ok := v.([]byte); ok { // a BLOB where TEXT belongs: keep it visibly different
+					v = "blob:" + string(b)
+				}
+				row[i] = v
+			}
+			if err := fn(row); err != nil {
+				return err
 			}
 		}
-		if err := fn(domain.Row(vals)); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	})
 }
 
 // Begin starts a write transaction (BEGIN IMMEDIATE).

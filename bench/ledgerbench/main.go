@@ -5,7 +5,7 @@
 //	ledgerbench gen FILE EVENTS         write a custody load case file
 //	ledgerbench raw FILE DB ROWBYTES    raw SQLite baseline: one row per line, no ledger
 //	ledgerbench import FILE DIR         custodia import into a new deployment
-//	ledgerbench audit DIR               custodia audit
+//	ledgerbench audit DIR [PROFILE]     custodia audit (PROFILE: write a CPU profile there)
 //	ledgerbench proofs DIR N            N random inclusion proofs against the latest checkpoint
 //	ledgerbench bundle DIR N OUT        a deployment whose item has N events; write its bundle
 //	ledgerbench verify BUNDLE RUNS      verify a bundle RUNS times
@@ -23,9 +23,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -181,6 +184,23 @@ func run(args []string) error {
 			return err
 		}
 		defer st.Close()
+		if len(args) > 2 {
+			pf, err := os.Create(args[2])
+			if err != nil {
+				return err
+			}
+			defer pf.Close()
+			if err := pprof.StartCPUProfile(pf); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
+		}
+		// As custodia audit does (cmd/custodia, auditGCPercent); GOGC in the
+		// environment, when set, wins, to compare.
+		if os.Getenv("GOGC") == "" {
+			defer debug.SetGCPercent(debug.SetGCPercent(400))
+		}
+		cpu0 := cpuSeconds()
 		start := time.Now()
 		rep, err := ledger.Audit(ctx, st, v, cfg.Rules())
 		if err != nil {
@@ -190,7 +210,9 @@ func run(args []string) error {
 			return fmt.Errorf("audit found problems: %+v", rep.Problems[:1])
 		}
 		el := time.Since(start)
-		return emit(map[string]any{"what": "audit", "events": rep.Events, "seconds": el.Seconds(), "per_s": float64(rep.Events) / el.Seconds()})
+		cpu := cpuSeconds() - cpu0
+		return emit(map[string]any{"what": "audit", "events": rep.Events, "seconds": el.Seconds(), "per_s": float64(rep.Events) / el.Seconds(),
+			"cpu_seconds": cpu, "cpu_us_per_event": cpu * 1e6 / float64(rep.Events)})
 
 	case "proofs":
 		d, err := deployment.Open(ctx, args[1], time.Now)
@@ -285,6 +307,15 @@ func run(args []string) error {
 		return emit(map[string]any{"what": "verify", "events": events, "runs": runs, "median_ms": float64(lat[runs/2].Microseconds()) / 1000, "max_ms": float64(lat[runs-1].Microseconds()) / 1000})
 	}
 	return fmt.Errorf("unknown subcommand %q", args[0])
+}
+
+// cpuSeconds is the CPU time (user + system) this process has used.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // auditMmap maps the whole database for audit's full scan (up to 4 GiB):
