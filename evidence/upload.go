@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -67,9 +66,6 @@ func (u *Uploader) client() *http.Client {
 func (u *Uploader) do(ctx context.Context, method, path string, body io.Reader, size int64, hdr map[string]string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(u.Server, "/")+path, body)
 	if err != nil {
-		if c, ok := body.(io.Closer); ok {
-			c.Close()
-		}
 		return nil, err
 	}
 	if body != nil {
@@ -122,9 +118,7 @@ func (u *Uploader) Me(ctx context.Context) (officer string, err error) {
 // (evidence.attach: item is the item; evidence.derive: item is the parent,
 // record the new item), and returns the seq of the record the server
 // appended once the file was stored and verified. record must declare the
-// file's sha256 and size and leave out the field the path gives. An
-// *os.File f is sent with sendfile(2) (see chunkBody); its offset does not
-// move.
+// file's sha256 and size and leave out the field the path gives.
 func (u *Uploader) Upload(ctx context.Context, item, op string, record any, f io.ReaderAt, size int64) (int64, error) {
 	rj, err := json.Marshal(record)
 	if err != nil {
@@ -198,7 +192,7 @@ func (u *Uploader) resume(ctx context.Context, loc string, f io.ReaderAt, size i
 			u.report(off)
 		}
 		n := min(chunk, size-off)
-		resp, err := u.do(ctx, "PATCH", loc, chunkBody(f, off, n), n, map[string]string{
+		resp, err := u.do(ctx, "PATCH", loc, io.NewSectionReader(f, off, n), n, map[string]string{
 			"Content-Type":  "application/offset+octet-stream",
 			"Upload-Offset": strconv.FormatInt(off, 10),
 		})
@@ -228,33 +222,6 @@ func (u *Uploader) resume(ctx context.Context, loc string, f io.ReaderAt, size i
 			return 0, errors.New("el servidor recibió todo pero no registró nada / the server got everything but recorded nothing")
 		}
 	}
-}
-
-// chunkBody returns the body of the PATCH that sends n bytes of f from off.
-// For an *os.File it is a new open file of its own (the same file, reopened
-// through /proc/self/fd, so it has its own offset), set at off: net/http
-// sends an *os.File body with sendfile(2), from the page cache to the
-// socket without a copy through this process, which on a loopback upload
-// leaves the CPU to the server; and it closes the body when the request is
-// done. (Not f itself behind io.NopCloser: net/http does not look through
-// it, and a shared offset would mix chunks.) Anything else, or where
-// /proc/self/fd is missing, is read through a section reader.
-func chunkBody(f io.ReaderAt, off, n int64) io.Reader {
-	if file, ok := f.(*os.File); ok {
-		if rc, err := file.SyscallConn(); err == nil {
-			var g *os.File
-			rc.Control(func(fd uintptr) {
-				g, _ = os.Open("/proc/self/fd/" + strconv.FormatUint(uint64(fd), 10))
-			})
-			if g != nil {
-				if _, err := g.Seek(off, io.SeekStart); err == nil {
-					return g
-				}
-				g.Close()
-			}
-		}
-	}
-	return io.NewSectionReader(f, off, n)
 }
 
 func (u *Uploader) report(off int64) {

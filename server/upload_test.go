@@ -142,9 +142,8 @@ func blobCount(t *testing.T, st blob.Store) int {
 // the stored blob hashes right, and exactly one record is appended.
 func TestResumableUploadCuts(t *testing.T) {
 	t.Run("bytes", func(t *testing.T) { resumableUploadCuts(t, false) })
-	// From a file, the client sends each chunk with sendfile(2) from a
-	// file of its own (evidence.chunkBody): a cut must not shift the next
-	// chunk's bytes.
+	// From a file, as `custodia upload` sends: a cut must not shift the
+	// next chunk's bytes.
 	t.Run("file", func(t *testing.T) { resumableUploadCuts(t, true) })
 }
 
