@@ -95,7 +95,7 @@ type upload struct {
 
 const (
 	uploadIdle = time.Hour
-	maxUploads = 16 // each holds up to pipeBufs buffers of copyBuf bytes
+	maxUploads = 16 // each holds up to pipeBufs buffers of copyBuf bytes, and its Put its own (fsblob: 12 MiB)
 )
 
 type uploads struct {

@@ -5,17 +5,18 @@
 //	go build -o /tmp/custodia ./cmd/custodia
 //	go run ./bench/uploadbench -bin /tmp/custodia -size 4GiB
 //
-// The file is generated first (pseudo-random bytes, hashed as written) and
-// is in the page cache when the upload starts; the upload is the tus
+// The file is generated first (pseudo-random bytes, hashed as written,
+// synced; -file keeps it for the next run) and is in the page cache when
+// the upload starts; the upload is the tus
 // protocol of `custodia upload` (evidence.Uploader) in 64 MiB chunks. The
 // time counts from the creation request to the answer that carries the
-// record's seq: every byte received, written to the partial file, streamed
-// into the blob store while hashed and verified, fsynced, and the
-// evidence.attach record durable.
+// record's seq: every byte received, streamed into the blob store while
+// hashed and verified, fsynced, and the evidence.attach record durable.
 package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -41,10 +42,12 @@ func main() {
 	sizeFlag := flag.String("size", "4GiB", "file size (bytes, or with MiB/GiB)")
 	chunk := flag.Int64("chunk", evidence.DefaultChunk, "bytes per PATCH")
 	work := flag.String("dir", "", "work directory (default a temporary one; needs about 3× size free)")
+	src := flag.String("file", "", "file to upload, generated if missing or of another size (default one in the work directory)")
+	label := flag.String("label", "", "label of the result line")
 	flag.Parse()
 	size, err := parseSize(*sizeFlag)
 	if err == nil {
-		err = run(*bin, size, *chunk, *work)
+		err = run(*bin, size, *chunk, *work, *src, *label)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "uploadbench:", err)
@@ -66,7 +69,25 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// genFile writes size pseudo-random bytes and returns their SHA-256.
+// sourceFile returns the SHA-256 of the file to upload, generating it (and a
+// PATH.sha256 beside it) unless both are there with the right size already,
+// so that the runs of one benchmark share one file.
+func sourceFile(path string, size int64) (string, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Size() == size {
+		if b, err := os.ReadFile(path + ".sha256"); err == nil && len(b) == 64 {
+			return string(b), nil
+		}
+	}
+	sum, err := genFile(path, size)
+	if err != nil {
+		return "", err
+	}
+	return sum, os.WriteFile(path+".sha256", []byte(sum), 0o644)
+}
+
+// genFile writes size pseudo-random bytes and returns their SHA-256. The
+// file is synced, so that its writeback does not compete with the upload
+// for the disk; it stays in the page cache.
 func genFile(path string, size int64) (string, error) {
 	f, err := os.Create(path)
 	if err != nil {
@@ -86,6 +107,9 @@ func genFile(path string, size int64) (string, error) {
 		left -= n
 	}
 	if err := w.Flush(); err != nil {
+		return "", err
+	}
+	if err := f.Sync(); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
@@ -121,7 +145,7 @@ func cpuTime(pid int) time.Duration {
 	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
 }
 
-func run(bin string, size, chunk int64, work string) error {
+func run(bin string, size, chunk int64, work, file, label string) error {
 	ctx := context.Background()
 	if work == "" {
 		d, err := os.MkdirTemp("", "custodia-upload-")
@@ -136,9 +160,11 @@ func run(bin string, size, chunk int64, work string) error {
 	if err != nil {
 		return err
 	}
-	file := filepath.Join(work, "image.bin")
+	if file == "" {
+		file = filepath.Join(work, "image.bin")
+	}
 	t0 := time.Now()
-	sum, err := genFile(file, size)
+	sum, err := sourceFile(file, size)
 	if err != nil {
 		return err
 	}
@@ -194,6 +220,10 @@ func run(bin string, size, chunk int64, work string) error {
 	}
 	cpu := cpuTime(pid) - cpu0
 	fmt.Printf("server CPU time: %v (%.0f MB per CPU-second: the server's own rate if it had a core to itself)\n", cpu.Round(10*time.Millisecond), float64(size)/cpu.Seconds()/1e6)
-	fmt.Printf("server peak memory: VmHWM %.1f MB (VmRSS now %.1f MB)\n", float64(status(pid, "VmHWM"))/1e6, float64(status(pid, "VmRSS"))/1e6)
+	hwm := float64(status(pid, "VmHWM")) / 1e6
+	fmt.Printf("server peak memory: VmHWM %.1f MB (VmRSS now %.1f MB)\n", hwm, float64(status(pid, "VmRSS"))/1e6)
+	// One line for scripts: label, seconds, MB/s, server CPU-seconds,
+	// MB per server CPU-second, VmHWM in MB.
+	fmt.Printf("result: %s %.3f %.0f %.2f %.0f %.1f\n", cmp.Or(label, "-"), el.Seconds(), float64(size)/el.Seconds()/1e6, cpu.Seconds(), float64(size)/cpu.Seconds()/1e6, hwm)
 	return nil
 }

@@ -8,7 +8,8 @@
 //
 // Writes are durable and atomic: the bytes go to a temporary file in the
 // blob's own directory (named ".tmp-*", never listed), which is hashed while
-// written, synced, made read-only, and only then linked to its final name;
+// written (with direct I/O where the file system allows it: see
+// writeHashed), synced, made read-only, and only then linked to its final name;
 // then the directory is synced. A crash leaves either no blob or the whole
 // blob, never a partial one under a key; it may leave a ".tmp-*" file behind,
 // which is harmless and may be removed.
@@ -88,10 +89,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 		os.Remove(tmpName)
 	}()
 
-	// 1 MiB writes, not io.Copy's 32 KiB: a forensic image is hundreds of
-	// gigabytes, and each write is a system call. (The struct hides the
-	// file's ReadFrom, which would ignore the buffer.)
-	if _, err := io.CopyBuffer(struct{ io.Writer }{tmp}, io.TeeReader(r, v), make([]byte, 1<<20)); err != nil {
+	if err := writeHashed(tmp, r, v, size); err != nil {
 		return fmt.Errorf("blob %s: %w", key, err)
 	}
 	if err := v.Check(); err != nil {
