@@ -96,8 +96,11 @@ func (s *Server) wrap(rt Route) http.Handler {
 		if limit := cmp.Or(rt.MaxBody, s.cfg.MaxBody); limit > 0 {
 			r.Body = http.MaxBytesReader(sw, r.Body, limit)
 		}
-		if rt.Access == Account && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if rt.Access == Account && r.Method != http.MethodGet && r.Method != http.MethodHead && rt.MaxBody >= 0 {
 			// A change is coming: the committer may wait a moment for it.
+			// Not for a streamed body (an upload's bytes), which stays in
+			// flight for seconds and would make every batch wait its
+			// longest.
 			s.Commit.Enter()
 			defer s.Commit.Leave()
 		}
