@@ -10,7 +10,9 @@
 //	ledgerbench bundle DIR N OUT        a deployment whose item has N events; write its bundle
 //	ledgerbench verify BUNDLE RUNS      verify a bundle RUNS times
 //
-// Each prints one line of JSON.
+// Each prints one line of JSON. With LEDGERBENCH_CPUPROFILE=FILE set, a
+// subcommand also writes its CPU profile to FILE, and with
+// LEDGERBENCH_MEMPROFILE=FILE its allocation profile.
 package main
 
 import (
@@ -23,9 +25,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -74,7 +78,18 @@ func emit(v map[string]any) error {
 	// process holds) and file-backed (database pages mapped by SQLite's
 	// mmap, which the kernel drops under pressure).
 	v["rss_anon_mb"], v["rss_file_mb"] = statusMB("RssAnon"), statusMB("RssFile")
+
 	return json.NewEncoder(os.Stdout).Encode(v)
+}
+
+// cpuSeconds is the process's CPU time so far (user + system, every
+// thread): on a shared machine it varies far less than elapsed time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
@@ -83,6 +98,28 @@ func run(args []string) error {
 	ctx := context.Background()
 	if len(args) == 0 {
 		return fmt.Errorf("usage: see the package doc")
+	}
+	// LEDGERBENCH_CPUPROFILE=FILE writes a CPU profile of the whole
+	// subcommand, for the per-stage breakdown in bench/ledger.md.
+	if path := os.Getenv("LEDGERBENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	// LEDGERBENCH_MEMPROFILE=FILE writes a heap profile at the end (its
+	// alloc_space view is every allocation the subcommand made).
+	if path := os.Getenv("LEDGERBENCH_MEMPROFILE"); path != "" {
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	switch args[0] {
 	case "gen":
@@ -165,15 +202,16 @@ func run(args []string) error {
 			return err
 		}
 		defer f.Close()
-		start := time.Now()
+		start, cpu0 := time.Now(), cpuSeconds()
 		res, err := d.Ledger.Import(ctx, f, strings.Repeat("0", 64), nil)
 		if err != nil {
 			return err
 		}
-		el := time.Since(start)
+		el, cpu := time.Since(start), cpuSeconds()-cpu0
 		var rowBytes float64
 		d.Store.DB().QueryRow(`SELECT avg(length(data) + length(hashes)) FROM events`).Scan(&rowBytes)
-		return emit(map[string]any{"what": "import", "events": res.Events, "seconds": el.Seconds(), "per_s": float64(res.Events) / el.Seconds(), "event_row_bytes": rowBytes})
+		return emit(map[string]any{"what": "import", "events": res.Events, "seconds": el.Seconds(), "per_s": float64(res.Events) / el.Seconds(), "event_row_bytes": rowBytes,
+			"cpu_s": cpu, "cpu_us_per_event": cpu / float64(res.Events) * 1e6})
 
 	case "audit":
 		st, cfg, v, err := deployment.OpenStore(ctx, args[1], sqlite.WithMmap(auditMmap))
