@@ -377,6 +377,10 @@ type Tx struct {
 	insert  *sql.Stmt
 	next    int64
 	upserts map[string]*sql.Stmt
+	dropped []string // definitions of indexes to rebuild (see DropEventIndexes)
+	// bulkInsert and bulkArgs serve AppendEventsBulk.
+	bulkInsert *sql.Stmt
+	bulkArgs   []any
 }
 
 // AppendEvents appends events whose seqs continue the log.
@@ -440,8 +444,14 @@ func (t *Tx) AddCheckpoint(ctx context.Context, c ledger.Checkpoint) error {
 	return nil
 }
 
-// Commit commits the transaction durably.
-func (t *Tx) Commit() error { return t.tx.Commit() }
+// Commit commits the transaction durably. It refuses while indexes dropped
+// by DropEventIndexes have not been rebuilt.
+func (t *Tx) Commit() error {
+	if t.dropped != nil {
+		return errors.New("sqlite: commit with the events indexes dropped (RestoreEventIndexes first)")
+	}
+	return t.tx.Commit()
+}
 
 // Rollback abandons the transaction.
 func (t *Tx) Rollback() error {
