@@ -2,13 +2,13 @@ package ledger
 
 import "context"
 
-// indexDeferrer is a Tx that can leave the log's secondary indexes (events
-// by item, by case) out of a large import and build them once at its end,
-// from sorted entries, instead of row by row in item order. Both happen in
+// indexDeferrer is a Tx that can leave the log's scattered secondary
+// indexes (events by item) out of a large import and build them once at its
+// end, from sorted entries, instead of row by row in item order. Both happen in
 // the transaction, so the import stays all or nothing. package sqlite's Tx
 // is one; a Tx that is not is simply written row by row.
 type indexDeferrer interface {
-	// DropEventIndexes drops the indexes of the events table.
+	// DropEventIndexes drops the scattered indexes of the events table.
 	DropEventIndexes(ctx context.Context) error
 	// RestoreEventIndexes builds again the indexes DropEventIndexes dropped;
 	// the transaction cannot commit before it has.

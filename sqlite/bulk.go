@@ -9,18 +9,24 @@ import (
 	"github.com/custodia-ec/custodia/ledger"
 )
 
-// DropEventIndexes drops the secondary indexes of the events table inside
-// the transaction, remembering their definitions for RestoreEventIndexes.
-// A large import inserts its events in seq order but their index entries in
-// item order, all over the index; building each index once at the end, from
-// sorted entries, costs less than keeping it up to date row by row. It is
-// all or nothing with the rest of the transaction: a rollback brings the
-// indexes back untouched.
+// scattered lists the indexes of the events table whose entries a large
+// import inserts all over the index: events_item, keyed by item first, gets
+// them in the order the file acts on its many items. events_case is keyed
+// by one of a few cases, then seq, so its entries go to a few hot places at
+// the end of each case's run, which is cheap to keep up to date.
+const scattered = `'events_item'`
+
+// DropEventIndexes drops the scattered secondary indexes of the events table
+// inside the transaction, remembering their definitions for
+// RestoreEventIndexes. Building such an index once at the end, from sorted
+// entries, costs less than keeping it up to date row by row. It is all or
+// nothing with the rest of the transaction: a rollback brings the indexes
+// back untouched.
 func (t *Tx) DropEventIndexes(ctx context.Context) error {
 	if t.dropped != nil {
 		return nil
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name`)
+	rows, err := t.tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL AND name IN (`+scattered+`) ORDER BY name`)
 	if err != nil {
 		return fmt.Errorf("sqlite: indexes of events: %w", err)
 	}
