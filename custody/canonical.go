@@ -235,6 +235,20 @@ func sortMembers(obj []member) {
 	sort.Slice(obj, func(i, j int) bool { return lessUTF16(obj[i].key, obj[j].key) })
 }
 
+// sortKeys sorts unique keys in RFC 8785 order; an event's prev has one
+// key or a few, which an insertion sort orders without allocating.
+func sortKeys(keys []string) {
+	if len(keys) <= smallObject {
+		for i := 1; i < len(keys); i++ {
+			for j := i; j > 0 && lessUTF16(keys[j], keys[j-1]); j-- {
+				keys[j], keys[j-1] = keys[j-1], keys[j]
+			}
+		}
+		return
+	}
+	sort.Slice(keys, func(i, j int) bool { return lessUTF16(keys[i], keys[j]) })
+}
+
 func (p *parser) lit(s string) error {
 	if !bytes.HasPrefix(p.data[p.i:], []byte(s)) {
 		return p.errorf("invalid literal")
@@ -445,15 +459,20 @@ const hexDigits = "0123456789abcdef"
 // control characters, with the short forms where they exist.
 func writeString(buf *bytes.Buffer, s string) {
 	buf.WriteByte('"')
+	// Runs of bytes that need no escape (nearly all of them) go in whole.
+	plain := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		buf.WriteString(s[plain:i])
+		plain = i + 1
 		switch {
 		case c == '"':
 			buf.WriteString(`\"`)
 		case c == '\\':
 			buf.WriteString(`\\`)
-		case c >= 0x20:
-			buf.WriteByte(c)
 		case c == '\b':
 			buf.WriteString(`\b`)
 		case c == '\t':
@@ -470,5 +489,6 @@ func writeString(buf *bytes.Buffer, s string) {
 			buf.WriteByte(hexDigits[c&0xf])
 		}
 	}
+	buf.WriteString(s[plain:])
 	buf.WriteByte('"')
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"time"
 )
@@ -84,7 +83,7 @@ func (e *Event) Encode() ([]byte, error) {
 		for k := range e.Prev {
 			keys = append(keys, k)
 		}
-		sort.Slice(keys, func(i, j int) bool { return lessUTF16(keys[i], keys[j]) })
+		sortKeys(keys)
 		b.WriteString(`,"prev":{`)
 		for i, k := range keys {
 			if i > 0 {

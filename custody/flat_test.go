@@ -203,3 +203,83 @@ func FuzzMarshalFlat(f *testing.F) {
 		}
 	})
 }
+
+// TestEncodeManyPrev: an event whose prev has more keys than the insertion
+// sort handles is still written in RFC 8785 order.
+func TestEncodeManyPrev(t *testing.T) {
+	prev := map[string]int64{}
+	for i, k := range []string{"b", "a", "é", "Z", "€", "😀", "E-10", "E-9", "E-1", "x", "y", "z", "q", "w", "e", "r", "t", "ü", "A", "0"} {
+		prev[k] = int64(i)
+	}
+	for _, n := range []int{1, 3, len(prev)} {
+		p := map[string]int64{}
+		for k, v := range prev {
+			if len(p) < n {
+				p[k] = v
+			}
+		}
+		e := Event{V: 1, Seq: 50, Salt: strings.Repeat("0f", 16), Op: OpDerive, Record: []byte(`{"a":"\u0001"}`), Prev: p,
+			Recorded: Recorded{At: "2026-01-01T00:00:00Z", Account: "x"}}
+		got, err := e.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := viaJSON(&e)
+		if err != nil || string(got) != string(want) {
+			t.Fatalf("%d keys:\n Encode %s\n   json %s (%v)", n, got, want, err)
+		}
+	}
+}
+
+// strictSeeds are records well formed and not: the fast path must fill what
+// the general path fills, and leave every refusal to it.
+var strictSeeds = []string{
+	`{"item":"E-1","from":"a","to":"b","at":"2023-12-14T01:00:00-05:00","purpose":"storage","seal_condition":"intact"}`,
+	` { "op" : "x", "item" : "E\u00e9\n", "seal":"" } `,
+	`{"op":"x","op":"y"}`, `{"item":"a","item":"b"}`, `{"item":null}`, `{"item":1}`, `{"colour":"x"}`,
+	`{"s":"x","i":-12,"b":true,"bo":false,"l":[],"lo":["a","\u00e9"],"io":9007199254740991}`,
+	`{"i":9007199254740992}`, `{"i":1.5}`, `{"b":tru}`, `{"l":[1]}`, `{"l":["a",]}`, `{"l":"a"}`, `{"s":"a"} x`,
+	`{"s":"\ud800"}`, "{\"s\":\"\xff\"}", `{}`, ` {} `, `[]`, `{"op":{"a":[1,{"b":null}]},"s":"x"}`, `{"s":"x",}`, `{"s" "x"}`,
+}
+
+// FuzzDecodeStrictFast: DecodeStrict (fast path first) and its general path
+// agree on every input: the same error, or the same filled record.
+func FuzzDecodeStrictFast(f *testing.F) {
+	for _, s := range strictSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, proto := range []any{&Transfer{}, &Seize{}, &flatAll{}} {
+			typ := reflect.TypeOf(proto).Elem()
+			a, b := reflect.New(typ).Interface(), reflect.New(typ).Interface()
+			errA := DecodeStrict(data, a, "op")
+			errB := decodeStrictTree(data, b, []string{"op"})
+			if !reflect.DeepEqual(errA, errB) {
+				t.Fatalf("%s %q: DecodeStrict = %v, general path = %v", typ, data, errA, errB)
+			}
+			if errA == nil && !reflect.DeepEqual(a, b) {
+				t.Fatalf("%s %q:\n DecodeStrict %+v\n general path %+v", typ, data, a, b)
+			}
+		}
+	})
+}
+
+// TestDecodeStrictFastTaken: the fast path does fill a well-formed record,
+// and leaves a pre-filled one to the general path.
+func TestDecodeStrictFastTaken(t *testing.T) {
+	var tr Transfer
+	if !decodeStrictFast([]byte(strictSeeds[0]), &tr, nil) || tr.Item != "E-1" || tr.SealCondition != "intact" {
+		t.Fatalf("fast path not taken or wrong: %+v", tr)
+	}
+	if decodeStrictFast([]byte(strictSeeds[0]), &tr, nil) {
+		t.Fatal("fast path taken for a record already filled")
+	}
+	var a flatAll
+	if !decodeStrictFast([]byte(strictSeeds[7]), &a, nil) || a.L == nil || len(a.LO) != 2 || *a.IO != MaxSafeInteger || *a.B != true {
+		t.Fatalf("fast path on every kind: %+v", a)
+	}
+	var bad Transfer
+	if decodeStrictFast([]byte(`{"item":"a","item":"b"}`), &bad, nil) || bad != (Transfer{}) {
+		t.Fatalf("fast path on a repeated member: %+v", bad)
+	}
+}
