@@ -24,8 +24,18 @@ const (
 var strictTypes sync.Map // reflect.Type → map[string]structField
 
 func strictFields(t reflect.Type) map[string]structField {
+	m, bad := strictFieldsOf(t)
+	if bad != "" {
+		panic("custody: DecodeStrict cannot fill field " + t.Name() + "." + bad)
+	}
+	return m
+}
+
+// strictFieldsOf is strictFields returning, instead of panicking, the name
+// of a field it cannot fill.
+func strictFieldsOf(t reflect.Type) (map[string]structField, string) {
 	if m, ok := strictTypes.Load(t); ok {
-		return m.(map[string]structField)
+		return m.(map[string]structField), ""
 	}
 	m := map[string]structField{}
 	for i := 0; i < t.NumField(); i++ {
@@ -45,12 +55,12 @@ func strictFields(t reflect.Type) map[string]structField {
 		case f.Type == reflect.TypeOf([]string(nil)):
 			k = kStrings
 		default:
-			panic("custody: DecodeStrict cannot fill field " + t.Name() + "." + f.Name)
+			return nil, f.Name
 		}
 		m[name] = structField{i, k}
 	}
 	strictTypes.Store(t, m)
-	return m
+	return m, ""
 }
 
 // DecodeStrict decodes the JSON object data into the record struct v points
@@ -61,6 +71,15 @@ func strictFields(t reflect.Type) map[string]structField {
 // null is refused, and each value must have its field's type. Record
 // fields are strings, *int64, *bool and []string.
 func DecodeStrict(data []byte, v any, extra ...string) *Error {
+	if decodeStrictFast(data, v, extra) {
+		return nil
+	}
+	return decodeStrictTree(data, v, extra)
+}
+
+// decodeStrictTree is DecodeStrict's general path: it parses data into a
+// generic tree, then fills v member by member in key order.
+func decodeStrictTree(data []byte, v any, extra []string) *Error {
 	p := parser{data: data}
 	p.ws()
 	if p.i >= len(p.data) || p.data[p.i] != '{' {
@@ -141,4 +160,181 @@ func kindName(k fieldKind) (es, en string) {
 		return "una lista de textos", "a list of strings"
 	}
 	return "un texto", "a string"
+}
+
+// decodeStrictFast is DecodeStrict for a well-formed record, the common
+// case: it fills the fields as it reads the members, without building the
+// generic tree. It returns false, leaving v as it was, at anything
+// DecodeStrict refuses (and at some things it accepts, such as a record
+// with more than 64 fields); DecodeStrict then takes the general path, which
+// gives the error. When it returns true, v holds exactly what the general
+// path would have filled: the same parser reads every value, and members
+// are unique, so the order of filling does not matter.
+func decodeStrictFast(data []byte, v any, extra []string) bool {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return false
+	}
+	rv = rv.Elem()
+	if rv.Kind() != reflect.Struct || rv.NumField() > 64 || !rv.IsZero() {
+		return false
+	}
+	fields, bad := strictFieldsOf(rv.Type())
+	if bad != "" {
+		return false
+	}
+	if !fillStrict(&parser{data: data}, rv, fields, extra) {
+		rv.SetZero()
+		return false
+	}
+	return true
+}
+
+func fillStrict(p *parser, rv reflect.Value, fields map[string]structField, extra []string) bool {
+	p.ws()
+	if p.i >= len(p.data) || p.data[p.i] != '{' {
+		return false
+	}
+	p.i++
+	var set uint64       // fields filled, by index
+	var extras [4]string // extra members seen
+	nextra := 0
+	p.ws()
+	if p.i < len(p.data) && p.data[p.i] == '}' {
+		p.i++
+		p.ws()
+		return p.i == len(p.data)
+	}
+	for {
+		p.ws()
+		if p.i >= len(p.data) || p.data[p.i] != '"' {
+			return false
+		}
+		k, err := p.str()
+		if err != nil {
+			return false
+		}
+		p.ws()
+		if p.i >= len(p.data) || p.data[p.i] != ':' {
+			return false
+		}
+		p.i++
+		p.ws()
+		if p.i >= len(p.data) {
+			return false
+		}
+		f, known := fields[k]
+		switch {
+		case !known:
+			if !contains(extra, k) || nextra == len(extras) {
+				return false
+			}
+			for _, e := range extras[:nextra] {
+				if e == k {
+					return false
+				}
+			}
+			extras[nextra] = k
+			nextra++
+			if _, err := p.value(1); err != nil {
+				return false
+			}
+		case set&(1<<f.index) != 0:
+			return false
+		default:
+			set |= 1 << f.index
+			if !fillField(p, rv.Field(f.index), f.kind) {
+				return false
+			}
+		}
+		p.ws()
+		if p.i >= len(p.data) {
+			return false
+		}
+		if p.data[p.i] == ',' {
+			p.i++
+			continue
+		}
+		if p.data[p.i] != '}' {
+			return false
+		}
+		p.i++
+		p.ws()
+		return p.i == len(p.data)
+	}
+}
+
+// fillField reads the value at p.i into fv, if it has the field's type.
+func fillField(p *parser, fv reflect.Value, kind fieldKind) bool {
+	c := p.data[p.i]
+	switch kind {
+	case kString:
+		if c != '"' {
+			return false
+		}
+		s, err := p.str()
+		if err != nil {
+			return false
+		}
+		fv.SetString(s)
+	case kIntPtr:
+		if c != '-' && (c < '0' || c > '9') {
+			return false
+		}
+		n, err := p.num()
+		if err != nil {
+			return false
+		}
+		x := n.(int64)
+		fv.Set(reflect.ValueOf(&x))
+	case kBoolPtr:
+		var b bool
+		switch {
+		case c == 't' && p.lit("true") == nil:
+			b = true
+		case c == 'f' && p.lit("false") == nil:
+		default:
+			return false
+		}
+		fv.Set(reflect.ValueOf(&b))
+	case kStrings:
+		if c != '[' {
+			return false
+		}
+		p.i++
+		list := []string{}
+		p.ws()
+		if p.i < len(p.data) && p.data[p.i] == ']' {
+			p.i++
+		} else {
+			for {
+				p.ws()
+				if p.i >= len(p.data) || p.data[p.i] != '"' {
+					return false
+				}
+				s, err := p.str()
+				if err != nil {
+					return false
+				}
+				list = append(list, s)
+				p.ws()
+				if p.i >= len(p.data) {
+					return false
+				}
+				if p.data[p.i] == ',' {
+					p.i++
+					continue
+				}
+				if p.data[p.i] != ']' {
+					return false
+				}
+				p.i++
+				break
+			}
+		}
+		fv.Set(reflect.ValueOf(list))
+	default:
+		return false
+	}
+	return true
 }
