@@ -162,7 +162,7 @@ func run(args []string) error {
 			return err
 		}
 		defer f.Close()
-		start := time.Now()
+		start, cpu0 := time.Now(), cpuSeconds()
 		tx, err := db.Begin()
 		if err != nil {
 			return err
@@ -185,8 +185,9 @@ func run(args []string) error {
 		if err := tx.Commit(); err != nil {
 			return err
 		}
-		el := time.Since(start)
-		return emit(map[string]any{"what": "raw", "rows": n, "seconds": el.Seconds(), "per_s": float64(n) / el.Seconds()})
+		el, cpu := time.Since(start), cpuSeconds()-cpu0
+		return emit(map[string]any{"what": "raw", "rows": n, "seconds": el.Seconds(), "per_s": float64(n) / el.Seconds(),
+			"cpu_s": cpu, "cpu_us_per_row": cpu / float64(n) * 1e6})
 
 	case "import":
 		if _, err := deployment.Init(ctx, args[2], "bench.local/import"); err != nil {
