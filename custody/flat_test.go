@@ -112,9 +112,9 @@ type flatAll struct {
 	L     []string `json:"l"`
 	LO    []string `json:"lo,omitempty"`
 	Skip  string   `json:"-"`
-	Dash  string   `json:"-,"`
 	Upper string   `json:"Z_upper-1"`
-	priv  string   //nolint:unused // encoding/json ignores it
+	//lint:ignore U1000 an unexported field, which encoding/json ignores
+	priv string
 }
 
 type flatAll2 struct {
