@@ -7,6 +7,11 @@
 #   - inclusion-proof latency on that log;
 #   - verification of a 1,000-event bundle (in process and through the CLI).
 # Usage: bench/ledger.sh [EVENTS] [ROUNDS]   Results: bench/out/ledger.txt
+# With LEDGER_BASE=REV (a git revision), each round also imports with the
+# ledger of REV, just before this one: a before/after in one run. Every
+# import line carries its CPU time per event, which the machine's other
+# load distorts far less than events/s. LEDGER_ONLY_IMPORT=1 stops after
+# the imports and the raw baseline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
@@ -16,6 +21,12 @@ out=bench/out; mkdir -p "$out"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 go build -o "$work/lb" ./bench/ledgerbench
 go build -o "$work/custodia" ./cmd/custodia
+if [ -n "${LEDGER_BASE:-}" ]; then
+	mkdir "$work/base"
+	git archive "$LEDGER_BASE" | tar -x -C "$work/base"
+	cp bench/ledgerbench/main.go "$work/base/bench/ledgerbench/main.go"
+	(cd "$work/base" && go build -o "$work/lb-base" ./bench/ledgerbench)
+fi
 log="$out/ledger.txt"; : > "$log"
 say() { echo "$*" | tee -a "$log"; }
 say "# $(date -u +%FT%TZ)  nproc=$(nproc)  cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
@@ -24,6 +35,11 @@ say "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "# case file: $(wc -l < "$work/load.jsonl") lines, $(du -m "$work/load.jsonl" | cut -f1) MB"
 rowbytes=0
 for r in $(seq 1 "$ROUNDS"); do
+	if [ -n "${LEDGER_BASE:-}" ]; then
+		rm -rf "$work/base-d"
+		say "round $r base $("$work/lb-base" import "$work/load.jsonl" "$work/base-d")"
+		rm -rf "$work/base-d"
+	fi
 	rm -rf "$work/d$r"
 	line=$("$work/lb" import "$work/load.jsonl" "$work/d$r"); say "round $r $line"
 	rowbytes=$(echo "$line" | sed 's/.*"event_row_bytes":\([0-9.]*\).*/\1/' | cut -d. -f1)
@@ -31,6 +47,10 @@ for r in $(seq 1 "$ROUNDS"); do
 	say "round $r $("$work/lb" raw "$work/load.jsonl" "$work/raw.db" "$rowbytes")"
 	[ "$r" -lt "$ROUNDS" ] && rm -rf "$work/d$r"
 done
+if [ -n "${LEDGER_ONLY_IMPORT:-}" ]; then
+	say "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	exit 0
+fi
 for r in $(seq 1 "$ROUNDS"); do say "audit $("$work/lb" audit "$work/d$ROUNDS")"; done
 say "proofs $("$work/lb" proofs "$work/d$ROUNDS" 10000)"
 "$work/lb" bundle "$work/b" 1000 "$work/bundle.json"

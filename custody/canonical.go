@@ -43,7 +43,12 @@ func Canonical(data []byte) ([]byte, error) {
 }
 
 // MarshalCanonical encodes v with encoding/json and canonicalises the result.
+// Flat record structs (pointers to the record types of this package and of
+// casefile) are written directly, to the same bytes.
 func MarshalCanonical(v any) ([]byte, error) {
+	if b, ok := marshalFlat(v); ok {
+		return b, nil
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -95,12 +100,15 @@ func (p *parser) value(depth int) (any, error) {
 	case c == '{':
 		p.i++
 		var obj []member
-		seen := map[string]bool{}
 		p.ws()
 		if p.i < len(p.data) && p.data[p.i] == '}' {
 			p.i++
 			return obj, nil
 		}
+		// Keys seen so far: obj itself while the object is small (records
+		// have a dozen members), a map once it grows.
+		var seen map[string]struct{}
+		obj = make([]member, 0, 8)
 		for {
 			p.ws()
 			if p.i >= len(p.data) || p.data[p.i] != '"' {
@@ -110,11 +118,10 @@ func (p *parser) value(depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			if seen[k] {
+			if hasKey(obj, seen, k) {
 				p.dup = k
 				return nil, p.errorf("duplicate key %q", k)
 			}
-			seen[k] = true
 			p.ws()
 			if p.i >= len(p.data) || p.data[p.i] != ':' {
 				return nil, p.errorf("expected ':'")
@@ -127,6 +134,14 @@ func (p *parser) value(depth int) (any, error) {
 				return nil, err
 			}
 			obj = append(obj, member{k, v})
+			if seen != nil {
+				seen[k] = struct{}{}
+			} else if len(obj) == smallObject {
+				seen = make(map[string]struct{}, 2*smallObject)
+				for _, m := range obj {
+					seen[m.key] = struct{}{}
+				}
+			}
 			p.ws()
 			if p.i >= len(p.data) {
 				return nil, p.errorf("unexpected end of input in object")
@@ -141,7 +156,7 @@ func (p *parser) value(depth int) (any, error) {
 			}
 			return nil, p.errorf("expected ',' or '}'")
 		}
-		sort.Slice(obj, func(i, j int) bool { return lessUTF16(obj[i].key, obj[j].key) })
+		sortMembers(obj)
 		return obj, nil
 	case c == '[':
 		p.i++
@@ -186,6 +201,52 @@ func (p *parser) value(depth int) (any, error) {
 		return v, err
 	}
 	return nil, p.errorf("unexpected character %q", p.data[p.i])
+}
+
+// smallObject is the size up to which an object's keys are checked for
+// duplicates by a scan rather than a map.
+const smallObject = 16
+
+// hasKey says whether k is a key of obj; seen, when not nil, holds them all.
+func hasKey(obj []member, seen map[string]struct{}, k string) bool {
+	if seen != nil {
+		_, ok := seen[k]
+		return ok
+	}
+	for _, m := range obj {
+		if m.key == k {
+			return true
+		}
+	}
+	return false
+}
+
+// sortMembers sorts an object's members by key in RFC 8785 order. Keys are
+// unique, so the order is total and any sort gives the same result.
+func sortMembers(obj []member) {
+	if len(obj) <= smallObject {
+		for i := 1; i < len(obj); i++ {
+			for j := i; j > 0 && lessUTF16(obj[j].key, obj[j-1].key); j-- {
+				obj[j], obj[j-1] = obj[j-1], obj[j]
+			}
+		}
+		return
+	}
+	sort.Slice(obj, func(i, j int) bool { return lessUTF16(obj[i].key, obj[j].key) })
+}
+
+// sortKeys sorts unique keys in RFC 8785 order; an event's prev has one
+// key or a few, which an insertion sort orders without allocating.
+func sortKeys(keys []string) {
+	if len(keys) <= smallObject {
+		for i := 1; i < len(keys); i++ {
+			for j := i; j > 0 && lessUTF16(keys[j], keys[j-1]); j-- {
+				keys[j], keys[j-1] = keys[j-1], keys[j]
+			}
+		}
+		return
+	}
+	sort.Slice(keys, func(i, j int) bool { return lessUTF16(keys[i], keys[j]) })
 }
 
 func (p *parser) lit(s string) error {
@@ -398,15 +459,20 @@ const hexDigits = "0123456789abcdef"
 // control characters, with the short forms where they exist.
 func writeString(buf *bytes.Buffer, s string) {
 	buf.WriteByte('"')
+	// Runs of bytes that need no escape (nearly all of them) go in whole.
+	plain := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		buf.WriteString(s[plain:i])
+		plain = i + 1
 		switch {
 		case c == '"':
 			buf.WriteString(`\"`)
 		case c == '\\':
 			buf.WriteString(`\\`)
-		case c >= 0x20:
-			buf.WriteByte(c)
 		case c == '\b':
 			buf.WriteString(`\b`)
 		case c == '\t':
@@ -423,5 +489,6 @@ func writeString(buf *bytes.Buffer, s string) {
 			buf.WriteByte(hexDigits[c&0xf])
 		}
 	}
+	buf.WriteString(s[plain:])
 	buf.WriteByte('"')
 }

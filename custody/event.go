@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"time"
 )
@@ -66,7 +65,16 @@ func (e *Event) Encode() ([]byte, error) {
 	if len(e.Record) == 0 || e.Record[0] != '{' {
 		return nil, errors.New("event has no record object")
 	}
-	b := bytes.NewBuffer(make([]byte, 0, 160+len(e.Record)))
+	// Room for the whole event, so that the buffer never grows: the fixed
+	// member names and numbers take under 160 bytes, the import under 100.
+	size := 160 + len(e.Record) + len(e.Op) + len(e.Salt) + len(e.Recorded.At) + len(e.Recorded.Account) + 24*len(e.Prev)
+	for k := range e.Prev {
+		size += len(k)
+	}
+	if e.Recorded.Import != nil {
+		size += 100 + len(e.Recorded.Import.SHA256)
+	}
+	b := bytes.NewBuffer(make([]byte, 0, size))
 	b.WriteString(`{"op":`)
 	writeString(b, e.Op)
 	if len(e.Prev) > 0 {
@@ -74,7 +82,7 @@ func (e *Event) Encode() ([]byte, error) {
 		for k := range e.Prev {
 			keys = append(keys, k)
 		}
-		sort.Slice(keys, func(i, j int) bool { return lessUTF16(keys[i], keys[j]) })
+		sortKeys(keys)
 		b.WriteString(`,"prev":{`)
 		for i, k := range keys {
 			if i > 0 {

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -179,6 +180,9 @@ type writer struct {
 	appendq   chan []StoredEvent
 	appendErr chan error
 	start     int64 // seq of the transaction's first event
+	// deferred is set by the appender when it dropped the events indexes,
+	// to be rebuilt before commit (see indexDeferrer).
+	deferred bool
 }
 
 func (l *Ledger) begin(ctx context.Context) (*writer, error) {
@@ -256,22 +260,63 @@ func (w *writer) flush(ctx context.Context) error {
 
 // startAppender moves the store's inserts to their own goroutine, so that a
 // long import checks and hashes on one core while SQLite writes on another.
+// Once the import has added more events than the log held, the appender
+// drops the events indexes when the store can rebuild them (see
+// indexDeferrer); finishImport rebuilds them.
 func (w *writer) startAppender(ctx context.Context) {
 	q := make(chan []StoredEvent, 4)
 	errc := make(chan error, 1)
 	w.appendq, w.appendErr = q, errc
 	tx := w.tx
+	bulk, _ := tx.(indexDeferrer)
+	appendEvents := tx.AppendEvents
+	if b, ok := tx.(bulkAppender); ok {
+		appendEvents = b.AppendEventsBulk
+	}
 	go func() {
 		var err error
+		added := 0
 		for batch := range q {
-			if err == nil {
-				if err = tx.AppendEvents(ctx, batch); err != nil {
-					errc <- err
+			if err != nil {
+				continue // drain; the error was reported
+			}
+			if bulk != nil && !w.deferred && deferIndexes(w.start, added) {
+				if err = bulk.DropEventIndexes(ctx); err == nil {
+					w.deferred = true
 				}
+			}
+			if err == nil {
+				err = appendEvents(ctx, batch)
+				added += len(batch)
+			}
+			if err != nil {
+				errc <- err
 			}
 		}
 		close(errc)
 	}()
+}
+
+// finishImport writes what is pending, stops the appender and rebuilds the
+// indexes it deferred, leaving the transaction ready for commit.
+func (w *writer) finishImport(ctx context.Context) error {
+	if err := w.flush(ctx); err != nil {
+		return err
+	}
+	if err := w.stopAppender(); err != nil {
+		return err
+	}
+	if w.deferred {
+		// The pipeline's garbage goes back to the system before SQLite sorts
+		// the index entries, so that the two do not add up in the import's
+		// peak memory.
+		debug.FreeOSMemory()
+		if err := w.tx.(indexDeferrer).RestoreEventIndexes(ctx); err != nil {
+			return err
+		}
+		w.deferred = false
+	}
+	return nil
 }
 
 // stopAppender waits for the background appender and returns its error.
@@ -381,6 +426,9 @@ func (l *Ledger) Import(ctx context.Context, r io.Reader, fileSHA string, progre
 	}
 	if n == 0 {
 		return nil, errors.Join(custody.Errorf(custody.EInvalid, "", "el archivo no tiene registros", "the file has no records"), w.abort(ctx))
+	}
+	if err := w.finishImport(ctx); err != nil {
+		return nil, errors.Join(err, w.abort(ctx))
 	}
 	cp, err := w.commit(ctx)
 	if err != nil {

@@ -73,16 +73,38 @@ func (f *frontier) appendLeaf(leaf tlog.Hash) ([]byte, error) {
 		out = append(out, h[:]...)
 	}
 	f.size++
-	// Keep only the new right edge.
-	keep := edge(f.size)
-	if len(f.hashes) > len(keep)+8 {
-		next := make(map[int64]tlog.Hash, len(keep))
-		for _, x := range keep {
-			next[x] = f.hashes[x]
-		}
-		f.hashes = next
+	// Keep only the new right edge, pruning in place: the edge of a tree
+	// of size n has one hash per set bit of n, so no allocation is needed.
+	if len(f.hashes) > 64+8 {
+		f.prune()
 	}
 	return out, nil
+}
+
+// prune drops every hash that is not on the right edge of the tree.
+func (f *frontier) prune() {
+	var keep [64]int64
+	n := 0
+	var start int64
+	for level := 62; level >= 0; level-- {
+		if f.size&(1<<level) != 0 {
+			keep[n] = tlog.StoredHashIndex(level, start>>level)
+			n++
+			start += 1 << level
+		}
+	}
+	for x := range f.hashes {
+		found := false
+		for _, k := range keep[:n] {
+			if k == x {
+				found = true
+				break
+			}
+		}
+		if !found {
+			delete(f.hashes, x)
+		}
+	}
 }
 
 func (f *frontier) root() (tlog.Hash, error) {

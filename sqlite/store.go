@@ -438,10 +438,14 @@ func (s *Store) Begin(ctx context.Context) (ledger.Tx, error) {
 
 // Tx is a write transaction.
 type Tx struct {
-	s      *Store
-	tx     *sql.Tx
-	insert *sql.Stmt
-	next   int64
+	s       *Store
+	tx      *sql.Tx
+	insert  *sql.Stmt
+	next    int64
+	dropped []string // definitions of indexes to rebuild (see DropEventIndexes)
+	// bulkInsert and bulkArgs serve AppendEventsBulk.
+	bulkInsert *sql.Stmt
+	bulkArgs   []any
 }
 
 const (
@@ -522,8 +526,14 @@ func (t *Tx) AddCheckpoint(ctx context.Context, c ledger.Checkpoint) error {
 	return nil
 }
 
-// Commit commits the transaction durably.
-func (t *Tx) Commit() error { return t.tx.Commit() }
+// Commit commits the transaction durably. It refuses while indexes dropped
+// by DropEventIndexes have not been rebuilt.
+func (t *Tx) Commit() error {
+	if t.dropped != nil {
+		return errors.New("sqlite: commit with the events indexes dropped (RestoreEventIndexes first)")
+	}
+	return t.tx.Commit()
+}
 
 // Rollback abandons the transaction.
 func (t *Tx) Rollback() error {

@@ -10,7 +10,9 @@
 //	ledgerbench bundle DIR N OUT        a deployment whose item has N events; write its bundle
 //	ledgerbench verify BUNDLE RUNS      verify a bundle RUNS times
 //
-// Each prints one line of JSON.
+// Each prints one line of JSON. With LEDGERBENCH_CPUPROFILE=FILE set, a
+// subcommand also writes its CPU profile to FILE, and with
+// LEDGERBENCH_MEMPROFILE=FILE its allocation profile.
 package main
 
 import (
@@ -77,7 +79,18 @@ func emit(v map[string]any) error {
 	// process holds) and file-backed (database pages mapped by SQLite's
 	// mmap, which the kernel drops under pressure).
 	v["rss_anon_mb"], v["rss_file_mb"] = statusMB("RssAnon"), statusMB("RssFile")
+
 	return json.NewEncoder(os.Stdout).Encode(v)
+}
+
+// cpuSeconds is the process's CPU time so far (user + system, every
+// thread): on a shared machine it varies far less than elapsed time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
@@ -86,6 +99,28 @@ func run(args []string) error {
 	ctx := context.Background()
 	if len(args) == 0 {
 		return fmt.Errorf("usage: see the package doc")
+	}
+	// LEDGERBENCH_CPUPROFILE=FILE writes a CPU profile of the whole
+	// subcommand, for the per-stage breakdown in bench/ledger.md.
+	if path := os.Getenv("LEDGERBENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	// LEDGERBENCH_MEMPROFILE=FILE writes a heap profile at the end (its
+	// alloc_space view is every allocation the subcommand made).
+	if path := os.Getenv("LEDGERBENCH_MEMPROFILE"); path != "" {
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	switch args[0] {
 	case "gen":
@@ -128,7 +163,7 @@ func run(args []string) error {
 			return err
 		}
 		defer f.Close()
-		start := time.Now()
+		start, cpu0 := time.Now(), cpuSeconds()
 		tx, err := db.Begin()
 		if err != nil {
 			return err
@@ -151,8 +186,9 @@ func run(args []string) error {
 		if err := tx.Commit(); err != nil {
 			return err
 		}
-		el := time.Since(start)
-		return emit(map[string]any{"what": "raw", "rows": n, "seconds": el.Seconds(), "per_s": float64(n) / el.Seconds()})
+		el, cpu := time.Since(start), cpuSeconds()-cpu0
+		return emit(map[string]any{"what": "raw", "rows": n, "seconds": el.Seconds(), "per_s": float64(n) / el.Seconds(),
+			"cpu_s": cpu, "cpu_us_per_row": cpu / float64(n) * 1e6})
 
 	case "import":
 		if _, err := deployment.Init(ctx, args[2], "bench.local/import"); err != nil {
@@ -168,15 +204,16 @@ func run(args []string) error {
 			return err
 		}
 		defer f.Close()
-		start := time.Now()
+		start, cpu0 := time.Now(), cpuSeconds()
 		res, err := d.Ledger.Import(ctx, f, strings.Repeat("0", 64), nil)
 		if err != nil {
 			return err
 		}
-		el := time.Since(start)
+		el, cpu := time.Since(start), cpuSeconds()-cpu0
 		var rowBytes float64
 		d.Store.DB().QueryRow(`SELECT avg(length(data) + length(hashes)) FROM events`).Scan(&rowBytes)
-		return emit(map[string]any{"what": "import", "events": res.Events, "seconds": el.Seconds(), "per_s": float64(res.Events) / el.Seconds(), "event_row_bytes": rowBytes})
+		return emit(map[string]any{"what": "import", "events": res.Events, "seconds": el.Seconds(), "per_s": float64(res.Events) / el.Seconds(), "event_row_bytes": rowBytes,
+			"cpu_s": cpu, "cpu_us_per_event": cpu / float64(res.Events) * 1e6})
 
 	case "audit":
 		st, cfg, v, err := deployment.OpenStore(ctx, args[1], sqlite.WithMmap(auditMmap))
@@ -307,15 +344,6 @@ func run(args []string) error {
 		return emit(map[string]any{"what": "verify", "events": events, "runs": runs, "median_ms": float64(lat[runs/2].Microseconds()) / 1000, "max_ms": float64(lat[runs-1].Microseconds()) / 1000})
 	}
 	return fmt.Errorf("unknown subcommand %q", args[0])
-}
-
-// cpuSeconds is the CPU time (user + system) this process has used.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // auditMmap maps the whole database for audit's full scan (up to 4 GiB):

@@ -1,0 +1,286 @@
+package custody
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// viaJSON is MarshalCanonical's general path, which marshalFlat must equal.
+func viaJSON(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return Canonical(b)
+}
+
+// fillRecord sets every field of the struct v points to from the values,
+// cycling through them by field so that each field sees each value.
+func fillRecord(v any, strs []string, ints []int64, shift int) {
+	rv := reflect.ValueOf(v).Elem()
+	for i := 0; i < rv.NumField(); i++ {
+		f := rv.Field(i)
+		if !f.CanSet() {
+			continue
+		}
+		k := i + shift
+		switch f.Type() {
+		case stringType:
+			f.SetString(strs[k%len(strs)])
+		case intPtrType:
+			if k%3 != 0 {
+				n := ints[k%len(ints)]
+				f.Set(reflect.ValueOf(&n))
+			}
+		case boolPtrType:
+			if k%3 != 0 {
+				b := k%2 == 0
+				f.Set(reflect.ValueOf(&b))
+			}
+		case stringsType:
+			switch k % 3 {
+			case 1:
+				f.Set(reflect.ValueOf([]string{}))
+			case 2:
+				f.Set(reflect.ValueOf(strs[:1+k%len(strs)]))
+			}
+		}
+	}
+}
+
+// flatCases are the awkward values: empty, HTML characters (which
+// encoding/json escapes), U+2028, control characters, non-ASCII, invalid
+// UTF-8, and integers at and past the bounds.
+var (
+	flatStrings = []string{"", "E-1", "<a & b>", "l\u2028s\u2029", "\x00\x01\b\f\n\r\t\x1f\x7f\"\\/", "Terán 😀 €", "2023-12-14T01:00:00-05:00", "\xff\xfe"}
+	flatInts    = []int64{0, -1, 1, MaxSafeInteger, -MaxSafeInteger, MaxSafeInteger + 1, -MaxSafeInteger - 1}
+)
+
+// TestMarshalFlatMatchesJSON holds the direct writer of records equal, byte
+// for byte, to canonicalising encoding/json's output, for every record type
+// of this package and every awkward value.
+func TestMarshalFlatMatchesJSON(t *testing.T) {
+	types := []any{&Seize{}, &Transfer{}, &Open{}, &Seal{}, &Derive{}, &Attach{}, &Present{}, &Dispose{}, &flatAll{}, &flatAll2{}}
+	for _, proto := range types {
+		typ := reflect.TypeOf(proto).Elem()
+		if !planFor(typ).ok {
+			t.Fatalf("%s: not written directly", typ)
+		}
+		direct := 0
+		valid := flatStrings[:len(flatStrings)-1] // without the invalid UTF-8
+		for shift := 0; shift < 6*len(flatStrings)*len(flatInts); shift++ {
+			strs := flatStrings
+			if shift%2 == 1 {
+				strs = valid
+			}
+			v := reflect.New(typ).Interface()
+			fillRecord(v, strs, flatInts, shift/2)
+			want, werr := viaJSON(v)
+			got, ok := marshalFlat(v)
+			if !ok {
+				continue
+			}
+			direct++
+			if werr != nil {
+				t.Fatalf("%s %+v: direct gave %s, general path failed: %v", typ, v, got, werr)
+			}
+			if string(got) != string(want) {
+				t.Fatalf("%s %+v:\n direct %s\n   json %s", typ, v, got, want)
+			}
+			mc, err := MarshalCanonical(v)
+			if err != nil || string(mc) != string(want) {
+				t.Fatalf("MarshalCanonical = %s, %v; want %s", mc, err, want)
+			}
+		}
+		if direct == 0 {
+			t.Errorf("%s: never written directly", typ)
+		}
+	}
+}
+
+// flatAll has every field kind, with and without omitempty, plus fields
+// encoding/json ignores, and non-ASCII-sorting names.
+type flatAll struct {
+	S     string   `json:"s"`
+	SO    string   `json:"so,omitempty"`
+	I     *int64   `json:"i"`
+	IO    *int64   `json:"io,omitempty"`
+	B     *bool    `json:"b"`
+	BO    *bool    `json:"bo,omitempty"`
+	L     []string `json:"l"`
+	LO    []string `json:"lo,omitempty"`
+	Skip  string   `json:"-"`
+	Upper string   `json:"Z_upper-1"`
+	//lint:ignore U1000 an unexported field, which encoding/json ignores
+	priv string
+}
+
+type flatAll2 struct {
+	A string `json:"a_b"`
+	B string `json:"a-b"`
+	C string `json:"aB"`
+	D string `json:"a"`
+}
+
+// TestMarshalFlatFallsBack: types encoding/json writes otherwise go the
+// general way.
+func TestMarshalFlatFallsBack(t *testing.T) {
+	type untagged struct{ A string }
+	type named string
+	type namedField struct {
+		A named `json:"a"`
+	}
+	type opts struct {
+		A string `json:"a,string"`
+	}
+	// Two fields named "a" (built at run time: vet rightly flags it in source).
+	dup := reflect.New(reflect.StructOf([]reflect.StructField{
+		{Name: "A", Type: stringType, Tag: `json:"a"`}, {Name: "B", Type: stringType, Tag: `json:"a"`}})).Interface()
+	type odd struct {
+		A string `json:"a b"`
+	}
+	type embedded struct {
+		Transfer
+	}
+	type intField struct {
+		A int64 `json:"a"`
+	}
+	for _, v := range []any{&untagged{"x"}, &namedField{"x"}, &opts{"x"}, dup, &odd{"x"}, &embedded{}, &intField{1},
+		&Event{}, &Recorded{}, Transfer{}, (*Transfer)(nil), map[string]string{"a": "b"}, "s", nil, &textRec{}} {
+		if b, ok := marshalFlat(v); ok {
+			t.Errorf("marshalFlat(%T) = %s, want the general path", v, b)
+		}
+	}
+	for _, s := range []string{"\xff", "a\xc3"} {
+		if b, ok := marshalFlat(&Transfer{Item: s}); ok {
+			t.Errorf("marshalFlat with invalid UTF-8 = %s, want the general path", b)
+		}
+	}
+	big := int64(MaxSafeInteger + 1)
+	if b, ok := marshalFlat(&Derive{Size: &big}); ok {
+		t.Errorf("marshalFlat with 2^53 = %s, want the general path", b)
+	}
+	if _, err := MarshalCanonical(&Derive{Size: &big}); err == nil || !strings.Contains(err.Error(), "2^53") {
+		t.Errorf("MarshalCanonical with 2^53: %v, want the range error", err)
+	}
+}
+
+type textRec struct {
+	A string `json:"a"`
+}
+
+func (textRec) MarshalText() ([]byte, error) { return []byte("t"), nil }
+
+// FuzzMarshalFlat: for any values, the direct writer equals the general path.
+func FuzzMarshalFlat(f *testing.F) {
+	f.Add("E-1", "a", "<b>", int64(3), true, 0)
+	f.Add("", "\u2028", "\xff", int64(MaxSafeInteger+1), false, 5)
+	f.Add("é😀", "\x1f\"", "", int64(-MaxSafeInteger), true, 11)
+	f.Fuzz(func(t *testing.T, a, b, c string, n int64, flag bool, shift int) {
+		if shift < 0 {
+			shift = -shift
+		}
+		if shift < 0 { // math.MinInt
+			shift = 0
+		}
+		strs := []string{a, b, c, ""}
+		if flag {
+			strs = strs[:3]
+		}
+		for _, proto := range []any{&Seize{}, &Transfer{}, &Derive{}, &Attach{}, &flatAll{}} {
+			v := reflect.New(reflect.TypeOf(proto).Elem()).Interface()
+			fillRecord(v, strs, []int64{n, -n}, shift)
+			want, werr := viaJSON(v)
+			got, ok := marshalFlat(v)
+			if !ok {
+				continue
+			}
+			if werr != nil || string(got) != string(want) {
+				t.Fatalf("%T %+v:\n direct %s\n   json %s (%v)", v, v, got, want, werr)
+			}
+		}
+	})
+}
+
+// TestEncodeManyPrev: an event whose prev has more keys than the insertion
+// sort handles is still written in RFC 8785 order.
+func TestEncodeManyPrev(t *testing.T) {
+	prev := map[string]int64{}
+	for i, k := range []string{"b", "a", "é", "Z", "€", "😀", "E-10", "E-9", "E-1", "x", "y", "z", "q", "w", "e", "r", "t", "ü", "A", "0"} {
+		prev[k] = int64(i)
+	}
+	for _, n := range []int{1, 3, len(prev)} {
+		p := map[string]int64{}
+		for k, v := range prev {
+			if len(p) < n {
+				p[k] = v
+			}
+		}
+		e := Event{V: 1, Seq: 50, Salt: strings.Repeat("0f", 16), Op: OpDerive, Record: []byte(`{"a":"\u0001"}`), Prev: p,
+			Recorded: Recorded{At: "2026-01-01T00:00:00Z", Account: "x"}}
+		got, err := e.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := viaJSON(&e)
+		if err != nil || string(got) != string(want) {
+			t.Fatalf("%d keys:\n Encode %s\n   json %s (%v)", n, got, want, err)
+		}
+	}
+}
+
+// strictSeeds are records well formed and not: the fast path must fill what
+// the general path fills, and leave every refusal to it.
+var strictSeeds = []string{
+	`{"item":"E-1","from":"a","to":"b","at":"2023-12-14T01:00:00-05:00","purpose":"storage","seal_condition":"intact"}`,
+	` { "op" : "x", "item" : "E\u00e9\n", "seal":"" } `,
+	`{"op":"x","op":"y"}`, `{"item":"a","item":"b"}`, `{"item":null}`, `{"item":1}`, `{"colour":"x"}`,
+	`{"s":"x","i":-12,"b":true,"bo":false,"l":[],"lo":["a","\u00e9"],"io":9007199254740991}`,
+	`{"i":9007199254740992}`, `{"i":1.5}`, `{"b":tru}`, `{"l":[1]}`, `{"l":["a",]}`, `{"l":"a"}`, `{"s":"a"} x`,
+	`{"s":"\ud800"}`, "{\"s\":\"\xff\"}", `{}`, ` {} `, `[]`, `{"op":{"a":[1,{"b":null}]},"s":"x"}`, `{"s":"x",}`, `{"s" "x"}`,
+}
+
+// FuzzDecodeStrictFast: DecodeStrict (fast path first) and its general path
+// agree on every input: the same error, or the same filled record.
+func FuzzDecodeStrictFast(f *testing.F) {
+	for _, s := range strictSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, proto := range []any{&Transfer{}, &Seize{}, &flatAll{}} {
+			typ := reflect.TypeOf(proto).Elem()
+			a, b := reflect.New(typ).Interface(), reflect.New(typ).Interface()
+			errA := DecodeStrict(data, a, "op")
+			errB := decodeStrictGeneral(data, b, []string{"op"})
+			if !reflect.DeepEqual(errA, errB) {
+				t.Fatalf("%s %q: DecodeStrict = %v, general path = %v", typ, data, errA, errB)
+			}
+			if errA == nil && !reflect.DeepEqual(a, b) {
+				t.Fatalf("%s %q:\n DecodeStrict %+v\n general path %+v", typ, data, a, b)
+			}
+		}
+	})
+}
+
+// TestDecodeStrictFastTaken: the fast path does fill a well-formed record
+// of every field kind, and leaves a repeated member to the general path.
+func TestDecodeStrictFastTaken(t *testing.T) {
+	fast := func(data string, v any) bool {
+		rv := reflect.ValueOf(v).Elem()
+		return decodeStrictFast([]byte(data), rv, strictFields(rv.Type()), nil)
+	}
+	var tr Transfer
+	if !fast(strictSeeds[0], &tr) || tr.Item != "E-1" || tr.SealCondition != "intact" {
+		t.Fatalf("fast path not taken or wrong: %+v", tr)
+	}
+	var a flatAll
+	if !fast(strictSeeds[7], &a) || a.L == nil || len(a.LO) != 2 || *a.IO != MaxSafeInteger || *a.B != true {
+		t.Fatalf("fast path on every kind: %+v", a)
+	}
+	var bad Transfer
+	if fast(`{"item":"a","item":"b"}`, &bad) {
+		t.Fatalf("fast path on a repeated member: %+v", bad)
+	}
+}
