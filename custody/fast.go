@@ -30,8 +30,7 @@ func (p *parser) canonValue(depth int) bool {
 	switch c := p.data[p.i]; {
 	case c == '{':
 		p.i++
-		if p.i < len(p.data) && p.data[p.i] == '}' {
-			p.i++
+		if p.closeNow('}') {
 			return true
 		}
 		var last []byte
@@ -53,41 +52,22 @@ func (p *parser) canonValue(depth int) bool {
 			if !p.canonValue(depth + 1) {
 				return false
 			}
-			if p.i >= len(p.data) {
-				return false
+			if more, ok := p.next('}'); !more {
+				return ok
 			}
-			if p.data[p.i] == ',' {
-				p.i++
-				continue
-			}
-			if p.data[p.i] == '}' {
-				p.i++
-				return true
-			}
-			return false
 		}
 	case c == '[':
 		p.i++
-		if p.i < len(p.data) && p.data[p.i] == ']' {
-			p.i++
+		if p.closeNow(']') {
 			return true
 		}
 		for {
 			if !p.canonValue(depth + 1) {
 				return false
 			}
-			if p.i >= len(p.data) {
-				return false
+			if more, ok := p.next(']'); !more {
+				return ok
 			}
-			if p.data[p.i] == ',' {
-				p.i++
-				continue
-			}
-			if p.data[p.i] == ']' {
-				p.i++
-				return true
-			}
-			return false
 		}
 	case c == '"':
 		_, ok := p.plainStr()
@@ -228,8 +208,7 @@ func decodeStrictMembers(data []byte, rv reflect.Value, fields map[string]struct
 	}
 	p.i++
 	p.ws()
-	if p.i < len(p.data) && p.data[p.i] == '}' {
-		p.i++
+	if p.closeNow('}') {
 		p.ws()
 		return p.i == len(p.data)
 	}
@@ -306,19 +285,13 @@ func decodeStrictMembers(data []byte, rv reflect.Value, fields map[string]struct
 			}
 		}
 		p.ws()
-		if p.i >= len(p.data) {
-			return false
+		if more, ok := p.next('}'); !more {
+			if !ok {
+				return false
+			}
+			p.ws()
+			return p.i == len(p.data)
 		}
-		if p.data[p.i] == ',' {
-			p.i++
-			continue
-		}
-		if p.data[p.i] != '}' {
-			return false
-		}
-		p.i++
-		p.ws()
-		return p.i == len(p.data)
 	}
 }
 
@@ -348,8 +321,7 @@ func (p *parser) strList() ([]string, bool) {
 	p.i++ // '['
 	list := []string{}
 	p.ws()
-	if p.i < len(p.data) && p.data[p.i] == ']' {
-		p.i++
+	if p.closeNow(']') {
 		return list, true
 	}
 	for {
@@ -363,17 +335,37 @@ func (p *parser) strList() ([]string, bool) {
 		}
 		list = append(list, s)
 		p.ws()
-		if p.i >= len(p.data) {
-			return nil, false
-		}
-		if p.data[p.i] == ',' {
-			p.i++
-			continue
-		}
-		if p.data[p.i] == ']' {
-			p.i++
+		if more, ok := p.next(']'); !more {
+			if !ok {
+				return nil, false
+			}
 			return list, true
 		}
-		return nil, false
 	}
+}
+
+// closeNow passes over close when it is the next byte: an empty object or
+// array.
+func (p *parser) closeNow(close byte) bool {
+	if p.i < len(p.data) && p.data[p.i] == close {
+		p.i++
+		return true
+	}
+	return false
+}
+
+// next passes over what follows a member or an element: a comma, with more
+// to come, or close, the end. Anything else is malformed and gives ok false.
+func (p *parser) next(close byte) (more, ok bool) {
+	if p.i < len(p.data) {
+		switch p.data[p.i] {
+		case ',':
+			p.i++
+			return true, true
+		case close:
+			p.i++
+			return false, true
+		}
+	}
+	return false, false
 }
