@@ -31,10 +31,6 @@ var flatPlans sync.Map // reflect.Type → *flatPlan
 var (
 	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
 	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
-	stringType    = reflect.TypeFor[string]()
-	intPtrType    = reflect.TypeFor[*int64]()
-	boolPtrType   = reflect.TypeFor[*bool]()
-	stringsType   = reflect.TypeFor[[]string]()
 )
 
 // planFor returns the plan of a struct type. A type qualifies only when
@@ -71,20 +67,11 @@ func planFor(t reflect.Type) *flatPlan {
 				return false
 			}
 			seen[name] = true
-			ff := flatField{name: name, index: i, omitEmpty: opts == "omitempty"}
-			switch f.Type {
-			case stringType:
-				ff.kind = kString
-			case intPtrType:
-				ff.kind = kIntPtr
-			case boolPtrType:
-				ff.kind = kBoolPtr
-			case stringsType:
-				ff.kind = kStrings
-			default:
+			kind, ok := kindOf(f.Type)
+			if !ok {
 				return false
 			}
-			p.fields = append(p.fields, ff)
+			p.fields = append(p.fields, flatField{name: name, index: i, kind: kind, omitEmpty: opts == "omitempty"})
 		}
 		// Insertion sort: names are unique, so the order is total.
 		fs := p.fields

@@ -26,20 +26,24 @@ func fillRecord(v any, strs []string, ints []int64, shift int) {
 			continue
 		}
 		k := i + shift
-		switch f.Type() {
-		case stringType:
+		kind, ok := kindOf(f.Type())
+		if !ok {
+			continue
+		}
+		switch kind {
+		case kString:
 			f.SetString(strs[k%len(strs)])
-		case intPtrType:
+		case kIntPtr:
 			if k%3 != 0 {
 				n := ints[k%len(ints)]
 				f.Set(reflect.ValueOf(&n))
 			}
-		case boolPtrType:
+		case kBoolPtr:
 			if k%3 != 0 {
 				b := k%2 == 0
 				f.Set(reflect.ValueOf(&b))
 			}
-		case stringsType:
+		case kStrings:
 			switch k % 3 {
 			case 1:
 				f.Set(reflect.ValueOf([]string{}))
@@ -137,7 +141,7 @@ func TestMarshalFlatFallsBack(t *testing.T) {
 	}
 	// Two fields named "a" (built at run time: vet rightly flags it in source).
 	dup := reflect.New(reflect.StructOf([]reflect.StructField{
-		{Name: "A", Type: stringType, Tag: `json:"a"`}, {Name: "B", Type: stringType, Tag: `json:"a"`}})).Interface()
+		{Name: "A", Type: reflect.TypeFor[string](), Tag: `json:"a"`}, {Name: "B", Type: reflect.TypeFor[string](), Tag: `json:"a"`}})).Interface()
 	type odd struct {
 		A string `json:"a b"`
 	}

@@ -21,6 +21,22 @@ const (
 	kStrings
 )
 
+// kindOf is the kind of a record field of type t, the four that records
+// use; ok is false for any other type.
+func kindOf(t reflect.Type) (k fieldKind, ok bool) {
+	switch t {
+	case reflect.TypeFor[string]():
+		return kString, true
+	case reflect.TypeFor[*int64]():
+		return kIntPtr, true
+	case reflect.TypeFor[*bool]():
+		return kBoolPtr, true
+	case reflect.TypeFor[[]string]():
+		return kStrings, true
+	}
+	return 0, false
+}
+
 var strictTypes sync.Map // reflect.Type → map[string]structField
 
 func strictFields(t reflect.Type) map[string]structField {
@@ -34,17 +50,8 @@ func strictFields(t reflect.Type) map[string]structField {
 		if name == "" || name == "-" {
 			continue
 		}
-		var k fieldKind
-		switch {
-		case f.Type.Kind() == reflect.String:
-			k = kString
-		case f.Type == reflect.TypeOf((*int64)(nil)):
-			k = kIntPtr
-		case f.Type == reflect.TypeOf((*bool)(nil)):
-			k = kBoolPtr
-		case f.Type == reflect.TypeOf([]string(nil)):
-			k = kStrings
-		default:
+		k, ok := kindOf(f.Type)
+		if !ok {
 			panic("custody: DecodeStrict cannot fill field " + t.Name() + "." + f.Name)
 		}
 		m[name] = structField{i, k}
