@@ -3,7 +3,6 @@ package ledger_test
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	mrand "math/rand/v2"
 	"reflect"
@@ -57,12 +56,9 @@ func TestAuditChunks(t *testing.T) {
 			t.Parallel()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			st := f.copyDB(t)
-			if err := tm.do(t, st.DB()); err != nil {
-				if errors.Is(err, errNotApplicable) {
-					return
-				}
-				t.Fatalf("tampering failed: %v", err)
+			st, ok := tampered(t, f, tm)
+			if !ok {
+				return
 			}
 			want := auditChunked(t, f, st, single)
 			for _, chunk := range chunks {

@@ -659,15 +659,12 @@ func TestTamper(t *testing.T) {
 				t.Parallel()
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				st := f.copyDB(t)
-				if err := tm.do(t, st.DB()); err != nil {
-					if errors.Is(err, errNotApplicable) {
-						mu.Lock()
-						skipped++
-						mu.Unlock()
-						return
-					}
-					t.Fatalf("tampering failed: %v", err)
+				st, ok := tampered(t, f, tm)
+				if !ok {
+					mu.Lock()
+					skipped++
+					mu.Unlock()
+					return
 				}
 				checkCaught(t, f, st, tm)
 			})
@@ -677,6 +674,20 @@ func TestTamper(t *testing.T) {
 	if skipped > len(cases)/4 {
 		t.Errorf("%d of %d tamperings could not be applied", skipped, len(cases))
 	}
+}
+
+// tampered copies the fixture's database and applies tm to the copy; ok is
+// false when tm does not apply to it.
+func tampered(t *testing.T, f *fixture, tm tampering) (st *sqlite.Store, ok bool) {
+	t.Helper()
+	st = f.copyDB(t)
+	if err := tm.do(t, st.DB()); err != nil {
+		if errors.Is(err, errNotApplicable) {
+			return st, false
+		}
+		t.Fatalf("tampering failed: %v", err)
+	}
+	return st, true
 }
 
 func checkCaught(t *testing.T, f *fixture, st *sqlite.Store, tm tampering) {
