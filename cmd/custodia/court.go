@@ -5,10 +5,12 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/custodia-ec/custodia/caseuco"
 	"github.com/custodia-ec/custodia/courtdata"
 	"github.com/custodia-ec/custodia/courtdoc"
+	"github.com/custodia-ec/custodia/deployment"
 )
 
 // Court documents (issue 7): `report item`, `report detentions`, the PDF and
@@ -66,44 +68,49 @@ func reportItem(e *env, data, id, out, lang string) error {
 
 // reportDetentions is `report detentions CASE -o FILE.pdf|FILE.csv`.
 func reportDetentions(e *env, data, caseID, out, lang, asOf string) error {
-	format, err := outFormat(out, "pdf", "csv")
-	if err != nil {
-		return err
-	}
-	t, err := parseAsOf(e, asOf)
-	if err != nil {
-		return err
-	}
-	d, err := e.open(data)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	rep, err := courtdata.Detentions(d.Ledger, caseID, t, courtdata.Options{Lang: lang, Now: e.now()})
-	if err != nil {
-		return err
-	}
-	err = writeAtomically(out, func(w io.Writer) error {
-		if format == "csv" {
-			return courtdoc.WriteDetentionsCSV(w, rep, lang)
-		}
-		return courtdoc.WriteDetentionsPDF(w, rep, lang)
-	})
-	if err != nil {
-		return err
-	}
-	with := 0
-	for _, r := range rep.Rows {
-		if len(r.Violations) > 0 {
-			with++
-		}
-	}
-	e.wrote(out, fmt.Sprintf("%d %s, %d %s", len(rep.Rows), e.tr("detenciones", "detentions"), with, e.tr("con incumplimientos", "with violations")))
-	return nil
+	return reportFile(e, data, out, asOf,
+		func(d *deployment.Deployment, t time.Time) (courtdoc.DetentionReport, error) {
+			return courtdata.Detentions(d.Ledger, caseID, t, courtdata.Options{Lang: lang, Now: e.now()})
+		},
+		func(w io.Writer, rep courtdoc.DetentionReport, csv bool) error {
+			if csv {
+				return courtdoc.WriteDetentionsCSV(w, rep, lang)
+			}
+			return courtdoc.WriteDetentionsPDF(w, rep, lang)
+		},
+		func(rep courtdoc.DetentionReport) string {
+			with := 0
+			for _, r := range rep.Rows {
+				if len(r.Violations) > 0 {
+					with++
+				}
+			}
+			return fmt.Sprintf("%d %s, %d %s", len(rep.Rows), e.tr("detenciones", "detentions"), with, e.tr("con incumplimientos", "with violations"))
+		})
 }
 
 // reportOperationFile is `report operation OP -o FILE.pdf|FILE.csv`.
 func reportOperationFile(e *env, data, op, out, lang, asOf string) error {
+	return reportFile(e, data, out, asOf,
+		func(d *deployment.Deployment, t time.Time) (courtdoc.OperationReport, error) {
+			return courtdata.Operation(d.Ledger, op, t, courtdata.Options{Lang: lang, Now: e.now()})
+		},
+		func(w io.Writer, r courtdoc.OperationReport, csv bool) error {
+			if csv {
+				return courtdoc.WriteOperationCSV(w, r, lang)
+			}
+			return courtdoc.WriteOperationPDF(w, r, lang)
+		},
+		func(r courtdoc.OperationReport) string {
+			return fmt.Sprintf("%d %s, %d %s, %d %s", r.Sites, e.tr("sitios", "sites"), r.Detentions, e.tr("detenciones", "detentions"), len(r.Timeline), e.tr("entradas de cronología", "timeline entries"))
+		})
+}
+
+// reportFile writes a report as of asOf to out, a PDF or a CSV file by its
+// name: build makes it from the deployment in data, write lays it out, and
+// summary says what was written.
+func reportFile[R any](e *env, data, out, asOf string, build func(*deployment.Deployment, time.Time) (R, error),
+	write func(w io.Writer, r R, csv bool) error, summary func(R) string) error {
 	format, err := outFormat(out, "pdf", "csv")
 	if err != nil {
 		return err
@@ -117,20 +124,14 @@ func reportOperationFile(e *env, data, op, out, lang, asOf string) error {
 		return err
 	}
 	defer d.Close()
-	r, err := courtdata.Operation(d.Ledger, op, t, courtdata.Options{Lang: lang, Now: e.now()})
+	r, err := build(d, t)
 	if err != nil {
 		return err
 	}
-	err = writeAtomically(out, func(w io.Writer) error {
-		if format == "csv" {
-			return courtdoc.WriteOperationCSV(w, r, lang)
-		}
-		return courtdoc.WriteOperationPDF(w, r, lang)
-	})
-	if err != nil {
+	if err := writeAtomically(out, func(w io.Writer) error { return write(w, r, format == "csv") }); err != nil {
 		return err
 	}
-	e.wrote(out, fmt.Sprintf("%d %s, %d %s, %d %s", r.Sites, e.tr("sitios", "sites"), r.Detentions, e.tr("detenciones", "detentions"), len(r.Timeline), e.tr("entradas de cronología", "timeline entries")))
+	e.wrote(out, summary(r))
 	return nil
 }
 
