@@ -68,15 +68,6 @@ type OperationView struct {
 	Released string `json:"released_at,omitempty"`
 }
 
-func (s *Server) getCase(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	v, err := s.Case(r.Context(), p, r.PathValue("case"))
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, v)
-	return nil
-}
-
 // Case returns a case with its operations and counts, recording the read.
 func (s *Server) Case(ctx context.Context, p *Principal, id string) (*CaseView, error) {
 	var v CaseView
@@ -150,15 +141,6 @@ func (s *Server) personView(pe *domain.Person, p *Principal) (PersonView, *domai
 	return v, &domain.AccessRead{Case: pe.Case, Kind: "reserved_identity", ID: pe.ID}
 }
 
-func (s *Server) listPersons(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	v, err := s.Persons(r.Context(), p, r.PathValue("case"))
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, v)
-	return nil
-}
-
 // Persons lists a case's persons, reserved identities redacted unless p's
 // role may see them; each identity shown is recorded as a read.
 func (s *Server) Persons(ctx context.Context, p *Principal, id string) ([]PersonView, error) {
@@ -187,15 +169,6 @@ func (s *Server) Persons(ctx context.Context, p *Principal, id string) ([]Person
 		return nil, err
 	}
 	return out, nil
-}
-
-func (s *Server) getPerson(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	v, err := s.Person(r.Context(), p, r.PathValue("person"))
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, v)
-	return nil
 }
 
 // Person returns one person (reserved identity by role), recording the read.
@@ -311,15 +284,6 @@ func itemView(it *domain.Item) ItemView {
 		v.Description = it.Derive.Description
 	}
 	return v
-}
-
-func (s *Server) listItems(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	v, err := s.Items(r.Context(), p, r.PathValue("case"))
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, v)
-	return nil
 }
 
 // Items lists the items of a case p may see (a defence account: those
@@ -450,15 +414,6 @@ func (s *Server) siteView(st *domain.State, p *Principal, site *domain.Site, c s
 	return v, &domain.AccessRead{Case: c, Kind: "site_target", ID: site.ID}
 }
 
-func (s *Server) listSites(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	v, err := s.Sites(r.Context(), p, r.PathValue("operation"))
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, v)
-	return nil
-}
-
 // Sites lists an operation's sites, targets redacted unless p may see
 // them; each target shown is recorded as a read.
 func (s *Server) Sites(ctx context.Context, p *Principal, opID string) ([]SiteView, error) {
@@ -489,15 +444,6 @@ func (s *Server) Sites(ctx context.Context, p *Principal, opID string) ([]SiteVi
 		return nil, err
 	}
 	return out, nil
-}
-
-func (s *Server) getSite(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	v, err := s.Site(r.Context(), p, r.PathValue("site"))
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, v)
-	return nil
 }
 
 // Site returns one site, its target redacted unless p may see it, recording
@@ -544,15 +490,6 @@ func (s *Server) itemRead(p *Principal, id string) (ItemView, error) {
 	return v, err
 }
 
-func (s *Server) getItem(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	v, err := s.Item(r.Context(), p, r.PathValue("item"))
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, v)
-	return nil
-}
-
 // Item returns an item's current state, recording the read.
 func (s *Server) Item(ctx context.Context, p *Principal, id string) (*ItemView, error) {
 	v, err := s.itemRead(p, id)
@@ -563,15 +500,6 @@ func (s *Server) Item(ctx context.Context, p *Principal, id string) (*ItemView, 
 		return nil, err
 	}
 	return &v, nil
-}
-
-func (s *Server) itemHistory(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	v, err := s.ItemHistory(r.Context(), p, r.PathValue("item"))
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, v)
-	return nil
 }
 
 // ItemHistory returns an item's custody history, recording the read.
@@ -588,15 +516,6 @@ func (s *Server) ItemHistory(ctx context.Context, p *Principal, id string) ([]do
 		return nil, err
 	}
 	return h, nil
-}
-
-func (s *Server) itemBundle(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	v, err := s.Bundle(r.Context(), p, r.PathValue("item"))
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, v)
-	return nil
 }
 
 // Bundle returns an item's verifiable bundle, as ledger.ExportBundle makes

@@ -2,6 +2,7 @@ package server
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -42,6 +43,19 @@ type Route struct {
 	// Error, when not nil, renders the route's errors instead of the JSON
 	// error body (a web page renders HTML); StatusOf gives the status.
 	Error func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// byPath is the handler of a read by one path parameter: it answers 200
+// with what get returns for the parameter called name, or get's error.
+func byPath[V any](name string, get func(ctx context.Context, p *Principal, id string) (V, error)) func(http.ResponseWriter, *http.Request, *Principal) error {
+	return func(w http.ResponseWriter, r *http.Request, p *Principal) error {
+		v, err := get(r.Context(), p, r.PathValue(name))
+		if err != nil {
+			return err
+		}
+		WriteJSON(w, http.StatusOK, v)
+		return nil
+	}
 }
 
 // Pattern is the net/http pattern of the route.
