@@ -220,21 +220,7 @@ func (s *Server) grant(w http.ResponseWriter, r *http.Request, p *Principal) err
 	if err := decodeJSON(r, &body); err != nil {
 		return err
 	}
-	rec := &domain.GrantAdd{Case: c, Account: body.Account}
-	if err := domain.ValidateSystem(rec); err != nil {
-		return err
-	}
-	exists := false
-	s.view(func(st *domain.State) error { _, exists = st.Cases[c]; return nil })
-	if !exists {
-		return notFound()
-	}
-	ev, err := s.Append(r.Context(), p, ledger.Record{Op: domain.OpGrantAdd, Rec: rec})
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusCreated, RecordResult{Seq: ev.Seq, Op: ev.Op, RecordedAt: ev.Recorded.At})
-	return nil
+	return s.appendMembership(w, r, p, c, domain.OpGrantAdd, &domain.GrantAdd{Case: c, Account: body.Account}, http.StatusCreated)
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -242,7 +228,12 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, p *Principal) er
 		return err
 	}
 	c := r.PathValue("case")
-	rec := &domain.GrantRevoke{Case: c, Account: r.PathValue("account")}
+	return s.appendMembership(w, r, p, c, domain.OpGrantRevoke, &domain.GrantRevoke{Case: c, Account: r.PathValue("account")}, http.StatusOK)
+}
+
+// appendMembership validates a grant or revocation of case c, answers 404
+// for a case that does not exist, appends it and answers status.
+func (s *Server) appendMembership(w http.ResponseWriter, r *http.Request, p *Principal, c, op string, rec any, status int) error {
 	if err := domain.ValidateSystem(rec); err != nil {
 		return err
 	}
@@ -251,11 +242,11 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, p *Principal) er
 	if !exists {
 		return notFound()
 	}
-	ev, err := s.Append(r.Context(), p, ledger.Record{Op: domain.OpGrantRevoke, Rec: rec})
+	ev, err := s.Append(r.Context(), p, ledger.Record{Op: op, Rec: rec})
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, RecordResult{Seq: ev.Seq, Op: ev.Op, RecordedAt: ev.Recorded.At})
+	WriteJSON(w, status, RecordResult{Seq: ev.Seq, Op: ev.Op, RecordedAt: ev.Recorded.At})
 	return nil
 }
 
