@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"image"
-	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,47 +12,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/makiuchi-d/gozxing"
-	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/custodia-ec/custodia/internal/qrscan"
 )
-
-// decodeQR decodes the one QR code in img (or in its sub-image r when r is
-// not empty) with the gozxing decoder.
-func decodeQR(img image.Image, r image.Rectangle) (string, error) {
-	if !r.Empty() {
-		img = img.(interface {
-			SubImage(image.Rectangle) image.Image
-		}).SubImage(r)
-	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		return "", err
-	}
-	hints := map[gozxing.DecodeHintType]interface{}{
-		gozxing.DecodeHintType_TRY_HARDER:    true,
-		gozxing.DecodeHintType_CHARACTER_SET: "UTF-8",
-	}
-	res, err := zxqr.NewQRCodeReader().Decode(bmp, hints)
-	if err != nil {
-		return "", err
-	}
-	return res.GetText(), nil
-}
-
-func readPNG(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
-}
 
 // TestItemQRRoundTrip renders the item record, finds the verification QR on
 // its last page and checks that it decodes to exactly the payload encoded.
@@ -64,7 +26,7 @@ func TestItemQRRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	pngs := renderPNG(t, buf.Bytes(), t.TempDir(), "item", 200)
-	got, err := decodeQR(readPNG(t, pngs[len(pngs)-1]), image.Rectangle{})
+	got, err := qrscan.Decode(qrscan.LoadPNG(t, pngs[len(pngs)-1]), image.Rectangle{}, false)
 	if err != nil {
 		t.Fatalf("decoding the QR code of the last page: %v", err)
 	}
@@ -229,10 +191,10 @@ func TestLabelsA4Sheet(t *testing.T) {
 				k := i % perPage
 				x := sheet.MarginLeft + float64(k%sheet.Cols)*(sheet.LabelW+sheet.GapX)
 				y := sheet.MarginTop + float64(k/sheet.Cols)*(sheet.LabelH+sheet.GapY)
-				img := readPNG(t, filepath.Join(dir, pageName("labels-"+sheet.Name, i/perPage+1, wantPages)))
+				img := qrscan.LoadPNG(t, filepath.Join(dir, pageName("labels-"+sheet.Name, i/perPage+1, wantPages)))
 				// The QR code is the square at the label's left.
 				r := image.Rect(px(x), px(y), px(x+sheet.LabelH), px(y+sheet.LabelH))
-				got, err := decodeQR(img, r)
+				got, err := qrscan.Decode(img, r, false)
 				if err != nil {
 					t.Fatalf("label %d (%s): %v", i+1, lb.ItemID, err)
 				}
@@ -303,10 +265,10 @@ func TestItemQRSplitRoundTrip(t *testing.T) {
 	// The codes are at the left margin, 62 mm square, one under the other:
 	// scan that strip in overlapping windows, skipping past each code found.
 	for _, p := range pngs {
-		img := readPNG(t, p)
+		img := qrscan.LoadPNG(t, p)
 		h := img.Bounds().Dy()
 		for y := px(10); y+px(68) <= h; y += px(5) {
-			s, err := decodeQR(img, image.Rect(px(12), y, px(80), y+px(68)))
+			s, err := qrscan.Decode(img, image.Rect(px(12), y, px(80), y+px(68)), false)
 			if err != nil {
 				continue
 			}

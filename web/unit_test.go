@@ -15,8 +15,7 @@ import (
 	"testing"
 
 	"github.com/custodia-ec/custodia/courtdoc"
-	"github.com/makiuchi-d/gozxing"
-	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/custodia-ec/custodia/internal/qrscan"
 )
 
 // TestLabelQR draws the label's QR as SVG, reads the squares back into an
@@ -46,15 +45,11 @@ func TestLabelQR(t *testing.T) {
 			}
 		}
 	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+	text, err := qrscan.Decode(img, image.Rectangle{}, false)
 	if err != nil {
 		t.Fatalf("decode: %v", err)
 	}
-	got, err := courtdoc.ParseLabelPayload(res.GetText())
+	got, err := courtdoc.ParseLabelPayload(text)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"image"
-	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,8 +15,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/makiuchi-d/gozxing"
-	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -25,13 +22,14 @@ import (
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/internal/qrscan"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
 	"github.com/custodia-ec/custodia/ledger"
 )
 
 // Tests of the court documents (issue 7) through the CLI, on the Metastasis
 // case file, with the real tools: pdftotext and pdftoppm (poppler-utils),
-// the gozxing QR decoder, and the SHACL validator (Node.js), all installed
+// the gozxing QR decoder (internal/qrscan), and the SHACL validator (Node.js), all installed
 // by scripts/setup-courtdoc.
 
 // courtTool finds a command the tests need, failing (not skipping) when it is
@@ -93,50 +91,6 @@ func renderPages(t *testing.T, pdf, dir, name string, dpi int) []string {
 		t.Fatalf("pdftoppm made no page of %s", pdf)
 	}
 	return pngs
-}
-
-func loadPNG(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
-}
-
-// scanQR decodes the one QR code in img, or in its part r when r is not
-// empty, with gozxing.
-func scanQR(img image.Image, r image.Rectangle) (string, error) { return scanQRHints(img, r, false) }
-
-// scanQRHints decodes a QR code in r of img; pure says r holds exactly the
-// code and its quiet zone, which lets the decoder sample the module grid
-// instead of searching for finder patterns.
-func scanQRHints(img image.Image, r image.Rectangle, pure bool) (string, error) {
-	if !r.Empty() {
-		img = img.(interface {
-			SubImage(image.Rectangle) image.Image
-		}).SubImage(r)
-	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		return "", err
-	}
-	hints := map[gozxing.DecodeHintType]interface{}{
-		gozxing.DecodeHintType_TRY_HARDER: true, gozxing.DecodeHintType_CHARACTER_SET: "UTF-8",
-	}
-	if pure {
-		hints[gozxing.DecodeHintType_PURE_BARCODE] = true
-	}
-	res, err := zxqr.NewQRCodeReader().Decode(bmp, hints)
-	if err != nil {
-		return "", err
-	}
-	return res.GetText(), nil
 }
 
 // afterInOrder fails unless every string of want occurs in text, each after
@@ -309,7 +263,7 @@ func (c *court) testItemQR(t *testing.T) {
 			pdf := c.run(t, "qr-"+item+".pdf", "report", "item", item)
 			var payloads []string
 			for _, p := range renderPages(t, pdf, t.TempDir(), "qr", 200) {
-				if s, err := scanQR(loadPNG(t, p), image.Rectangle{}); err == nil {
+				if s, err := qrscan.Decode(qrscan.LoadPNG(t, p), image.Rectangle{}, false); err == nil {
 					payloads = append(payloads, s)
 				}
 			}
@@ -439,11 +393,11 @@ func (c *court) testLabels(t *testing.T) {
 					// at a pad of 6% of the label's height, quiet zone
 					// included), as a scanner aimed at it sees it; then the
 					// label's whole left part.
-					img := loadPNG(t, render(dpi)[i/per])
+					img := qrscan.LoadPNG(t, render(dpi)[i/per])
 					pad := sheet.LabelH * 0.06
-					got, err = scanQRHints(img, image.Rect(px(x+pad), px(y+pad), px(x+sheet.LabelH-pad), px(y+sheet.LabelH-pad)), true)
+					got, err = qrscan.Decode(img, image.Rect(px(x+pad), px(y+pad), px(x+sheet.LabelH-pad), px(y+sheet.LabelH-pad)), true)
 					if err != nil {
-						got, err = scanQR(img, image.Rect(px(x), px(y), px(x+sheet.LabelH), px(y+sheet.LabelH)))
+						got, err = qrscan.Decode(img, image.Rect(px(x), px(y), px(x+sheet.LabelH), px(y+sheet.LabelH)), false)
 					}
 					if err == nil {
 						break
