@@ -3,8 +3,8 @@
 //
 // Usage: node tools/shacl/validate.mjs EXPORT.jsonld [ONTOLOGY_DIR]
 //
-// ONTOLOGY_DIR defaults to $CUSTODIA_ONTOLOGY, then ../shared/ontology/case-uco-1.4.0
-// beside the repository. Exit status: 0 conforms, 1 does not conform (the
+// ONTOLOGY_DIR defaults to $CUSTODIA_ONTOLOGY, then the repository's copy
+// in testdata/ontology/case-uco-1.4.0 (the release files, unchanged). Exit status: 0 conforms, 1 does not conform (the
 // violations are printed), 2 the validator itself could not run.
 //
 // How (as the ontology README explains):
@@ -49,7 +49,7 @@ async function main () {
   }
   const here = dirname(fileURLToPath(import.meta.url))
   const ontDir = resolve(ontArg || process.env.CUSTODIA_ONTOLOGY ||
-    join(here, '..', '..', '..', 'shared', 'ontology', 'case-uco-1.4.0'))
+    join(here, '..', '..', 'testdata', 'ontology', 'case-uco-1.4.0'))
   const files = ttlFiles(ontDir).filter(f => f.includes(`${'/ontology/'}`))
   if (files.length === 0) throw new Error(`no .ttl files under ${ontDir}`)
 
