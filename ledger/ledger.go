@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -143,6 +142,16 @@ func decodeStored(se StoredEvent) (*custody.Event, any, error) {
 	return ev, rec, nil
 }
 
+// itemPrev is the prev link of an event for its Item column, or -1: what
+// the store keeps beside the event so that item histories can follow the
+// links without an index by item (StoredEvent.Prev).
+func itemPrev(a *domain.Applied) int64 {
+	if p, ok := a.Prev[a.Item]; ok && a.Item != "" {
+		return p
+	}
+	return -1
+}
+
 // saltSource hands out 16-byte salts from a buffer filled by crypto/rand.
 type saltSource struct {
 	buf []byte
@@ -180,9 +189,6 @@ type writer struct {
 	appendq   chan []StoredEvent
 	appendErr chan error
 	start     int64 // seq of the transaction's first event
-	// deferred is set by the appender when it dropped the events indexes,
-	// to be rebuilt before commit (see indexDeferrer).
-	deferred bool
 }
 
 func (l *Ledger) begin(ctx context.Context) (*writer, error) {
@@ -223,7 +229,7 @@ func (w *writer) add(ctx context.Context, r Record) (*custody.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.pending = append(w.pending, StoredEvent{Seq: seq, Op: r.Op, Item: applied.Item, Case: applied.Case, Data: data, Hashes: hashes})
+	w.pending = append(w.pending, StoredEvent{Seq: seq, Op: r.Op, Item: applied.Item, Prev: itemPrev(applied), Case: applied.Case, Data: data, Hashes: hashes})
 	for _, k := range applied.Touched {
 		if _, ok := w.dirty[k]; !ok {
 			w.dirty[k] = struct{}{}
@@ -260,36 +266,22 @@ func (w *writer) flush(ctx context.Context) error {
 
 // startAppender moves the store's inserts to their own goroutine, so that a
 // long import checks and hashes on one core while SQLite writes on another.
-// Once the import has added more events than the log held, the appender
-// drops the events indexes when the store can rebuild them (see
-// indexDeferrer); finishImport rebuilds them.
 func (w *writer) startAppender(ctx context.Context) {
 	q := make(chan []StoredEvent, 4)
 	errc := make(chan error, 1)
 	w.appendq, w.appendErr = q, errc
 	tx := w.tx
-	bulk, _ := tx.(indexDeferrer)
 	appendEvents := tx.AppendEvents
 	if b, ok := tx.(bulkAppender); ok {
 		appendEvents = b.AppendEventsBulk
 	}
 	go func() {
 		var err error
-		added := 0
 		for batch := range q {
 			if err != nil {
 				continue // drain; the error was reported
 			}
-			if bulk != nil && !w.deferred && deferIndexes(w.start, added) {
-				if err = bulk.DropEventIndexes(ctx); err == nil {
-					w.deferred = true
-				}
-			}
-			if err == nil {
-				err = appendEvents(ctx, batch)
-				added += len(batch)
-			}
-			if err != nil {
+			if err = appendEvents(ctx, batch); err != nil {
 				errc <- err
 			}
 		}
@@ -297,26 +289,13 @@ func (w *writer) startAppender(ctx context.Context) {
 	}()
 }
 
-// finishImport writes what is pending, stops the appender and rebuilds the
-// indexes it deferred, leaving the transaction ready for commit.
+// finishImport writes what is pending and stops the appender, leaving the
+// transaction ready for commit.
 func (w *writer) finishImport(ctx context.Context) error {
 	if err := w.flush(ctx); err != nil {
 		return err
 	}
-	if err := w.stopAppender(); err != nil {
-		return err
-	}
-	if w.deferred {
-		// The pipeline's garbage goes back to the system before SQLite sorts
-		// the index entries, so that the two do not add up in the import's
-		// peak memory.
-		debug.FreeOSMemory()
-		if err := w.tx.(indexDeferrer).RestoreEventIndexes(ctx); err != nil {
-			return err
-		}
-		w.deferred = false
-	}
-	return nil
+	return w.stopAppender()
 }
 
 // stopAppender waits for the background appender and returns its error.

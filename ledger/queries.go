@@ -35,15 +35,15 @@ func notFound(kind, id string) error {
 func (l *Ledger) itemSeqs(ctx context.Context, id string) ([]int64, error) {
 	l.mu.RLock()
 	it, ok := l.state.Items[id]
-	var origin int64
+	var origin, last int64
 	if ok {
-		origin = it.OriginSeq
+		origin, last = it.OriginSeq, it.LastSeq
 	}
 	l.mu.RUnlock()
 	if !ok {
 		return nil, notFound("la evidencia/item", id)
 	}
-	seqs, err := l.store.ItemEvents(ctx, id)
+	seqs, err := l.store.ItemEvents(ctx, id, last)
 	if err != nil {
 		return nil, err
 	}

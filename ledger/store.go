@@ -31,9 +31,12 @@ type Store interface {
 	// EventHashes returns the stored hashes of the events with the given
 	// seqs, in that order (an error wrapping ErrNotFound for a missing seq).
 	EventHashes(ctx context.Context, seqs []int64) ([][]byte, error)
-	// ItemEvents returns the seqs of the events whose Item column is item, in
-	// order.
-	ItemEvents(ctx context.Context, item string) ([]int64, error)
+	// ItemEvents returns the seqs of an item's history in order: the chain of
+	// events that ends at last (the item's latest event), each reached from
+	// the next by its Prev column while that event's Item column is item.
+	// The chain's first seq is the seizure, or for a derived item the
+	// derivation, whose Item column is the parent.
+	ItemEvents(ctx context.Context, item string, last int64) ([]int64, error)
 	// CaseEvents returns the seqs of the events whose Case column is c.
 	CaseEvents(ctx context.Context, c string) ([]int64, error)
 	// Checkpoints returns every checkpoint ever signed, by size.
@@ -70,9 +73,12 @@ type Tx interface {
 // its append produced, and the columns the store indexes it by (derived from
 // the event; audit checks them).
 type StoredEvent struct {
-	Seq    int64
-	Op     string
-	Item   string // see domain.Applied.Item
+	Seq  int64
+	Op   string
+	Item string // see domain.Applied.Item
+	// Prev is the event's prev link for Item (custody.Event.Prev[Item]), the
+	// item's previous event, or -1 when it has none.
+	Prev   int64
 	Case   string
 	Data   []byte
 	Hashes []byte

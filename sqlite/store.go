@@ -202,13 +202,13 @@ func (s *Store) ScanEvents(ctx context.Context, from int64, fn func(ledger.Store
 		if !ok {
 			return fmt.Errorf("sqlite: the driver's connection %T cannot query", dc)
 		}
-		rows, err := q.QueryContext(ctx, `SELECT seq, op, item, case_id, data, hashes FROM events WHERE seq >= ? ORDER BY seq`,
+		rows, err := q.QueryContext(ctx, `SELECT seq, op, item, case_id, data, hashes, prev FROM events WHERE seq >= ? ORDER BY seq`,
 			[]driver.NamedValue{{Ordinal: 1, Value: from}})
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		dest := make([]driver.Value, 6)
+		dest := make([]driver.Value, 7)
 		for {
 			if err := rows.Next(dest); err == io.EOF {
 				return nil
@@ -220,7 +220,7 @@ func (s *Store) ScanEvents(ctx context.Context, from int64, fn func(ledger.Store
 				return fmt.Errorf("sqlite: event row: seq %v is not an integer", dest[0])
 			}
 			e := ledger.StoredEvent{Seq: seq, Op: text(dest[1]), Item: text(dest[2]), Case: text(dest[3]),
-				Data: blob(dest[4]), Hashes: blob(dest[5])}
+				Data: blob(dest[4]), Hashes: blob(dest[5]), Prev: prev(dest[6])}
 			if err := fn(e); err != nil {
 				return err
 			}
@@ -237,6 +237,29 @@ func text(v any) string {
 		return s
 	}
 	return fmt.Sprintf("\x00%T:%v", v, v)
+}
+
+// prev reads the prev column: NULL is -1 (no link), and anything but a
+// link (a negative integer, a value of another type) is -2, which differs
+// from every value the ledger writes.
+func prev(v any) int64 {
+	switch x := v.(type) {
+	case nil:
+		return -1
+	case int64:
+		if x >= 0 {
+			return x
+		}
+	}
+	return -2
+}
+
+// prevArg is the prev column's value for a StoredEvent.Prev.
+func prevArg(p int64) any {
+	if p < 0 {
+		return nil
+	}
+	return p
 }
 
 func blob(v any) []byte {
@@ -296,7 +319,7 @@ type queryer interface {
 }
 
 func readEvents(ctx context.Context, q queryer, seqs []int64) ([]ledger.StoredEvent, error) {
-	stmt, err := q.PrepareContext(ctx, `SELECT seq, op, item, case_id, data, hashes FROM events WHERE seq = ?`)
+	stmt, err := q.PrepareContext(ctx, `SELECT seq, op, item, case_id, data, hashes, prev FROM events WHERE seq = ?`)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +327,9 @@ func readEvents(ctx context.Context, q queryer, seqs []int64) ([]ledger.StoredEv
 	out := make([]ledger.StoredEvent, len(seqs))
 	for i, seq := range seqs {
 		e := &out[i]
-		err := stmt.QueryRowContext(ctx, seq).Scan(&e.Seq, &e.Op, &e.Item, &e.Case, &e.Data, &e.Hashes)
+		var p any
+		err := stmt.QueryRowContext(ctx, seq).Scan(&e.Seq, &e.Op, &e.Item, &e.Case, &e.Data, &e.Hashes, &p)
+		e.Prev = prev(p)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("sqlite: event %d: %w", seq, ledger.ErrNotFound)
 		}
@@ -315,8 +340,8 @@ func readEvents(ctx context.Context, q queryer, seqs []int64) ([]ledger.StoredEv
 	return out, nil
 }
 
-func (s *Store) seqs(ctx context.Context, query string, arg string) ([]int64, error) {
-	rows, err := s.db.QueryContext(ctx, query, arg)
+func (s *Store) seqs(ctx context.Context, query string, args ...any) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -332,9 +357,23 @@ func (s *Store) seqs(ctx context.Context, query string, arg string) ([]int64, er
 	return out, rows.Err()
 }
 
-// ItemEvents returns the seqs of an item's events.
-func (s *Store) ItemEvents(ctx context.Context, item string) ([]int64, error) {
-	return s.seqs(ctx, `SELECT seq FROM events WHERE item = ? AND item <> '' ORDER BY seq`, item)
+// sqlItemChain walks an item's history back from its latest event by the
+// prev column, one primary-key lookup per event. A link must point back
+// (prev < seq), so that even a tampered database cannot make it loop.
+const sqlItemChain = `WITH RECURSIVE chain(seq) AS (
+	SELECT ?2
+	UNION ALL
+	SELECT e.prev FROM events e JOIN chain c ON e.seq = c.seq WHERE e.item = ?1 AND e.prev < e.seq
+)
+SELECT seq FROM chain ORDER BY seq`
+
+// ItemEvents returns the seqs of an item's history, following the prev
+// links back from last (see ledger.Store).
+func (s *Store) ItemEvents(ctx context.Context, item string, last int64) ([]int64, error) {
+	if item == "" {
+		return nil, nil
+	}
+	return s.seqs(ctx, sqlItemChain, item, last)
 }
 
 // CaseEvents returns the seqs of a case's events.
@@ -442,14 +481,13 @@ type Tx struct {
 	tx      *sql.Tx
 	insert  *sql.Stmt
 	next    int64
-	dropped []string // definitions of indexes to rebuild (see DropEventIndexes)
 	// bulkInsert and bulkArgs serve AppendEventsBulk.
 	bulkInsert *sql.Stmt
 	bulkArgs   []any
 }
 
 const (
-	sqlInsertEvent = `INSERT INTO events(seq, op, item, case_id, data, hashes) VALUES (?, ?, ?, ?, ?, ?)`
+	sqlInsertEvent = `INSERT INTO events(seq, op, item, case_id, data, hashes, prev) VALUES (?, ?, ?, ?, ?, ?, ?)`
 	sqlMaxSeq      = `SELECT max(seq) FROM events`
 	sqlCheckpoint  = `INSERT INTO checkpoints(size, root, note) VALUES (?, ?, ?)`
 )
@@ -479,7 +517,7 @@ func (t *Tx) AppendEvents(ctx context.Context, events []ledger.StoredEvent) erro
 		if e.Seq != t.next {
 			return fmt.Errorf("sqlite: event %d does not continue the log (next is %d)", e.Seq, t.next)
 		}
-		if _, err := t.insert.ExecContext(ctx, e.Seq, e.Op, e.Item, e.Case, e.Data, e.Hashes); err != nil {
+		if _, err := t.insert.ExecContext(ctx, e.Seq, e.Op, e.Item, e.Case, e.Data, e.Hashes, prevArg(e.Prev)); err != nil {
 			return fmt.Errorf("sqlite: append event %d: %w", e.Seq, err)
 		}
 		t.next++
@@ -526,12 +564,8 @@ func (t *Tx) AddCheckpoint(ctx context.Context, c ledger.Checkpoint) error {
 	return nil
 }
 
-// Commit commits the transaction durably. It refuses while indexes dropped
-// by DropEventIndexes have not been rebuilt.
+// Commit commits the transaction durably.
 func (t *Tx) Commit() error {
-	if t.dropped != nil {
-		return errors.New("sqlite: commit with the events indexes dropped (RestoreEventIndexes first)")
-	}
 	return t.tx.Commit()
 }
 
