@@ -477,10 +477,10 @@ func (s *Store) Begin(ctx context.Context) (ledger.Tx, error) {
 
 // Tx is a write transaction.
 type Tx struct {
-	s       *Store
-	tx      *sql.Tx
-	insert  *sql.Stmt
-	next    int64
+	s      *Store
+	tx     *sql.Tx
+	insert *sql.Stmt
+	next   int64
 	// bulkInsert and bulkArgs serve AppendEventsBulk.
 	bulkInsert *sql.Stmt
 	bulkArgs   []any
