@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -295,7 +296,14 @@ func (w *writer) finishImport(ctx context.Context) error {
 	if err := w.flush(ctx); err != nil {
 		return err
 	}
-	return w.stopAppender()
+	if err := w.stopAppender(); err != nil {
+		return err
+	}
+	// The pipeline's garbage goes back to the system before the projection
+	// rows are built and SQLite commits, so that the two do not add up in
+	// the import's peak memory.
+	debug.FreeOSMemory()
+	return nil
 }
 
 // stopAppender waits for the background appender and returns its error.
