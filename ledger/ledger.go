@@ -272,17 +272,13 @@ func (w *writer) startAppender(ctx context.Context) {
 	errc := make(chan error, 1)
 	w.appendq, w.appendErr = q, errc
 	tx := w.tx
-	appendEvents := tx.AppendEvents
-	if b, ok := tx.(bulkAppender); ok {
-		appendEvents = b.AppendEventsBulk
-	}
 	go func() {
 		var err error
 		for batch := range q {
 			if err != nil {
 				continue // drain; the error was reported
 			}
-			if err = appendEvents(ctx, batch); err != nil {
+			if err = tx.AppendEvents(ctx, batch); err != nil {
 				errc <- err
 			}
 		}

@@ -9,26 +9,30 @@ import (
 	"github.com/custodia-ec/custodia/ledger"
 )
 
-// bulkRows is how many events one statement of AppendEventsBulk inserts.
-const bulkRows = 64
+// insertRows are how many events one INSERT statement of AppendEvents
+// takes, largest first. A batch goes in as few statements as these sizes
+// make up: an import's batches of 2,048 events in 32 statements, a server
+// commit of 30 transfers in 6 (16, 4, 4, 4, 1, 1). Each statement spares
+// the per-statement cost of database/sql and the driver for the rows it
+// adds; each size is prepared once per store.
+var insertRows = [...]int{64, 16, 4, 1}
 
-// AppendEventsBulk is AppendEvents for an import's large batches: it inserts
-// bulkRows events per statement, which spares most of the per-statement cost
-// of database/sql and the driver. The rows and checks are the same.
-func (t *Tx) AppendEventsBulk(ctx context.Context, events []ledger.StoredEvent) error {
-	if t.bulkInsert == nil {
-		q := `INSERT INTO events(seq, op, item, case_id, data, hashes, prev) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", bulkRows), ", ")
-		st, err := t.tx.PrepareContext(ctx, q)
+
+// insertSQL inserts rows events.
+func insertSQL(rows int) string {
+	return `INSERT INTO events(seq, op, item, case_id, data, hashes, prev) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", rows), ", ")
+}
+
+// AppendEvents appends events whose seqs continue the log.
+func (t *Tx) AppendEvents(ctx context.Context, events []ledger.StoredEvent) error {
+	if t.next < 0 {
+		last, err := t.s.stmts.stmt(ctx, t.s.db, t.tx, "max seq", func() string { return sqlMaxSeq })
 		if err != nil {
 			return err
 		}
-		t.bulkInsert = st
-		t.bulkArgs = make([]any, 0, 7*bulkRows)
-	}
-	if t.next < 0 {
 		var n sql.NullInt64
-		if err := t.tx.QueryRowContext(ctx, `SELECT max(seq) FROM events`).Scan(&n); err != nil {
+		if err := last.QueryRowContext(ctx).Scan(&n); err != nil {
 			return err
 		}
 		t.next = 0
@@ -36,22 +40,53 @@ func (t *Tx) AppendEventsBulk(ctx context.Context, events []ledger.StoredEvent) 
 			t.next = n.Int64 + 1
 		}
 	}
-	for len(events) >= bulkRows {
-		args := t.bulkArgs[:0]
-		for i, e := range events[:bulkRows] {
+	for len(events) > 0 {
+		k := 1
+		for _, r := range insertRows {
+			if len(events) >= r {
+				k = r
+				break
+			}
+		}
+		st, err := t.insertStmt(ctx, k)
+		if err != nil {
+			return err
+		}
+		args := t.args[:0]
+		for i, e := range events[:k] {
 			if e.Seq != t.next+int64(i) {
 				return fmt.Errorf("sqlite: event %d does not continue the log (next is %d)", e.Seq, t.next+int64(i))
 			}
 			args = append(args, e.Seq, e.Op, e.Item, e.Case, e.Data, e.Hashes, prevArg(e.Prev))
 		}
-		if _, err := t.bulkInsert.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("sqlite: append events %d to %d: %w", events[0].Seq, events[bulkRows-1].Seq, err)
+		t.args = args
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			if k == 1 {
+				return fmt.Errorf("sqlite: append event %d: %w", events[0].Seq, err)
+			}
+			return fmt.Errorf("sqlite: append events %d to %d: %w", events[0].Seq, events[k-1].Seq, err)
 		}
-		t.next += bulkRows
-		events = events[bulkRows:]
+		clear(args) // no reference to the events' bytes outlives the call
+		t.next += int64(k)
+		events = events[k:]
 	}
-	if len(events) == 0 {
-		return nil
+	return nil
+}
+
+// insertStmt returns the transaction's statement that inserts rows events.
+func (t *Tx) insertStmt(ctx context.Context, rows int) (*sql.Stmt, error) {
+	for i, r := range insertRows {
+		if r != rows {
+			continue
+		}
+		if t.insert[i] == nil {
+			st, err := t.s.stmts.stmt(ctx, t.s.db, t.tx, fmt.Sprintf("insert %d events", rows), func() string { return insertSQL(rows) })
+			if err != nil {
+				return nil, err
+			}
+			t.insert[i] = st
+		}
+		return t.insert[i], nil
 	}
-	return t.AppendEvents(ctx, events)
+	return nil, fmt.Errorf("sqlite: no statement inserts %d events", rows)
 }

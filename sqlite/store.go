@@ -479,51 +479,15 @@ func (s *Store) Begin(ctx context.Context) (ledger.Tx, error) {
 type Tx struct {
 	s      *Store
 	tx     *sql.Tx
-	insert *sql.Stmt
-	next   int64
-	// bulkInsert and bulkArgs serve AppendEventsBulk.
-	bulkInsert *sql.Stmt
-	bulkArgs   []any
+	next   int64                      // the next event's seq; -1 until AppendEvents reads it
+	insert [len(insertRows)]*sql.Stmt // by insertRows
+	args   []any                      // AppendEvents' arguments, reused
 }
 
 const (
-	sqlInsertEvent = `INSERT INTO events(seq, op, item, case_id, data, hashes, prev) VALUES (?, ?, ?, ?, ?, ?, ?)`
-	sqlMaxSeq      = `SELECT max(seq) FROM events`
-	sqlCheckpoint  = `INSERT INTO checkpoints(size, root, note) VALUES (?, ?, ?)`
+	sqlMaxSeq     = `SELECT max(seq) FROM events`
+	sqlCheckpoint = `INSERT INTO checkpoints(size, root, note) VALUES (?, ?, ?)`
 )
-
-// AppendEvents appends events whose seqs continue the log.
-func (t *Tx) AppendEvents(ctx context.Context, events []ledger.StoredEvent) error {
-	if t.insert == nil {
-		st, err := t.s.stmts.stmt(ctx, t.s.db, t.tx, "insert event", func() string { return sqlInsertEvent })
-		if err != nil {
-			return err
-		}
-		t.insert = st
-		last, err := t.s.stmts.stmt(ctx, t.s.db, t.tx, "max seq", func() string { return sqlMaxSeq })
-		if err != nil {
-			return err
-		}
-		var n sql.NullInt64
-		if err := last.QueryRowContext(ctx).Scan(&n); err != nil {
-			return err
-		}
-		t.next = 0
-		if n.Valid {
-			t.next = n.Int64 + 1
-		}
-	}
-	for _, e := range events {
-		if e.Seq != t.next {
-			return fmt.Errorf("sqlite: event %d does not continue the log (next is %d)", e.Seq, t.next)
-		}
-		if _, err := t.insert.ExecContext(ctx, e.Seq, e.Op, e.Item, e.Case, e.Data, e.Hashes, prevArg(e.Prev)); err != nil {
-			return fmt.Errorf("sqlite: append event %d: %w", e.Seq, err)
-		}
-		t.next++
-	}
-	return nil
-}
 
 // replaceSQL inserts a row of tab, replacing the row with its key.
 //
