@@ -86,11 +86,13 @@ func checkIndexed(t *testing.T, d *deployment.Deployment, want []string) {
 // TestImportBulkIndexes: imports in parts, each larger or smaller than the
 // log it joins, through the bulk insert, leave the events indexes and the
 // item chains (the prev column) consistent and used; a rejected import,
-// rejected at its last line, leaves the store as it was.
+// rejected at its last line, leaves the store as it was. The last part
+// touches more items than one chunk of the projection rows (rowChunk), so
+// that audit checks the rows written chunk by chunk.
 func TestImportBulkIndexes(t *testing.T) {
 	ctx := context.Background()
 	var load bytes.Buffer
-	if err := casegen.WriteCustodyLoad(&load, 3, 12000); err != nil {
+	if err := casegen.WriteCustodyLoad(&load, 3, 60000); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.SplitAfter(strings.TrimSuffix(load.String(), "\n"), "\n")

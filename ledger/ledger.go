@@ -322,13 +322,8 @@ func (w *writer) commit(ctx context.Context) (*Checkpoint, error) {
 	if err := w.stopAppender(); err != nil {
 		return nil, err
 	}
-	rows := l.state.RowsFor(w.order)
-	for _, t := range domain.Tables {
-		if len(rows[t.Name]) > 0 {
-			if err := w.tx.PutRows(ctx, t, rows[t.Name]); err != nil {
-				return nil, err
-			}
-		}
+	if err := w.putRows(ctx); err != nil {
+		return nil, err
 	}
 	root, err := l.front.root()
 	if err != nil {
@@ -346,6 +341,54 @@ func (w *writer) commit(ctx context.Context) (*Checkpoint, error) {
 		return nil, err
 	}
 	return &cp, nil
+}
+
+// rowChunk is how many touched keys one step of putRows turns into rows.
+const rowChunk = 4096
+
+// putRows writes the rows of every key the transaction touched. A large
+// transaction (an import) builds them in chunks on another goroutine while
+// SQLite writes the chunk before, so that the two take one core each
+// instead of one after the other, and the rows of only a few chunks are in
+// memory at once. The state is not changed meanwhile: the ledger's lock is
+// held, and the goroutine has ended when putRows returns.
+func (w *writer) putRows(ctx context.Context) error {
+	put := func(rows map[string][]domain.Row) error {
+		for _, t := range domain.Tables {
+			if len(rows[t.Name]) > 0 {
+				if err := w.tx.PutRows(ctx, t, rows[t.Name]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if len(w.order) <= rowChunk {
+		return put(w.l.state.RowsFor(w.order))
+	}
+	chunks := make(chan map[string][]domain.Row, 1)
+	stop := make(chan struct{})
+	go func() {
+		defer close(chunks)
+		for i := 0; i < len(w.order); i += rowChunk {
+			select {
+			case chunks <- w.l.state.RowsFor(w.order[i:min(i+rowChunk, len(w.order))]):
+			case <-stop:
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		for range chunks {
+		}
+	}()
+	for rows := range chunks {
+		if err := put(rows); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // abort rolls back and drops the in-memory changes of the transaction.
