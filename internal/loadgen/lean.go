@@ -271,6 +271,8 @@ func readResponse(r *bufio.Reader, body []byte) (status int, out []byte, closeCo
 			fmt.Sprintf("unexpected informational response %d", status))
 	case status == 204 || status == 304:
 		return status, body, closeConn, nil
+	case chunked && http10:
+		return 0, body, false, respErr("header", "Transfer-Encoding en una respuesta HTTP/1.0", "Transfer-Encoding in an HTTP/1.0 response")
 	case chunked && length >= 0:
 		return 0, body, false, respErr("header", "Content-Length y Transfer-Encoding a la vez", "both Content-Length and Transfer-Encoding")
 	case chunked:

@@ -163,10 +163,12 @@ func (s *seqScanner) object(depth int, top bool) bool {
 				return s.errf("«seq» repetido", "\"seq\" twice")
 			}
 			at := s.i
+			if at == len(s.b) || (s.b[at] != '-' && (s.b[at] < '0' || s.b[at] > '9')) {
+				return s.errf("«seq» no es un número", "\"seq\" is not a number")
+			}
 			n, integer, ok := s.number()
 			if !ok {
-				s.i = at
-				return s.errf("«seq» no es un número", "\"seq\" is not a number")
+				return false
 			}
 			if !integer || n <= 0 {
 				s.i = at
