@@ -335,3 +335,37 @@ func TestParseClient(t *testing.T) {
 		t.Errorf("ParseClient(curl) err = %v", err)
 	}
 }
+
+// TestLeanNoAllocs: once its buffers have grown, a request on a kept-alive
+// connection allocates nothing (the scripted server does not either).
+func TestLeanNoAllocs(t *testing.T) {
+	body := []byte(`{"from":"load.a","to":"load.b","at":"2024-01-01T00:00:01Z","purpose":"storage","seal_condition":"none"}`)
+	addr := scripted(t, func(n int, c net.Conn) {
+		req := make([]byte, len(appendRequest(nil, "POST", "/p", c.LocalAddr().String(), "tok", body)))
+		resp := []byte("HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{\"seq\":42}")
+		for {
+			if _, err := io.ReadFull(c, req); err != nil {
+				return
+			}
+			if _, err := c.Write(resp); err != nil {
+				return
+			}
+		}
+	})
+	lc := newLeanConn(addr, "tok")
+	defer lc.Close()
+	ctx := context.Background()
+	do := func() {
+		status, b, err := lc.Do(ctx, "POST", "/p", body)
+		if err != nil || status != 201 {
+			t.Fatalf("got %d %q %v", status, b, err)
+		}
+		if seq, err := transferSeq(b); err != nil || seq != 42 {
+			t.Fatalf("seq %d, %v", seq, err)
+		}
+	}
+	do()
+	if n := testing.AllocsPerRun(200, do); n > 0 {
+		t.Errorf("%.2f allocations per request, want 0", n)
+	}
+}
