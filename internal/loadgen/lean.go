@@ -36,7 +36,7 @@ type leanConn struct {
 
 	conn    net.Conn
 	br      *bufio.Reader
-	watched context.Context // the context whose end interrupts conn
+	watched <-chan struct{} // Done of the context whose end interrupts conn
 	stop    func() bool     // ends that watch
 
 	req  []byte // the request being written
@@ -55,7 +55,7 @@ func (c *leanConn) Do(ctx context.Context, method, path string, body []byte) (in
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
 	}
-	if c.conn != nil && ctx != c.watched {
+	if c.conn != nil && ctx.Done() != c.watched {
 		// A new context: watch it instead. A watch that already fired
 		// may yet set its past deadline, so that connection is dropped.
 		if !c.stop() {
@@ -132,7 +132,7 @@ func (c *leanConn) dial(ctx context.Context) error {
 // (by a deadline in the past), so that a request honours its context.
 func (c *leanConn) watch(ctx context.Context) {
 	conn := c.conn
-	c.watched = ctx
+	c.watched = ctx.Done()
 	c.stop = context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 }
 
