@@ -5,6 +5,10 @@
 //
 //	go build -o /tmp/custodia ./cmd/custodia
 //	go run ./bench/load -bin /tmp/custodia -clients 64 -duration 20s
+//
+// By default the clients use the load generator's own lean HTTP/1.1 client,
+// which leaves more of a shared machine's CPU to the server under test;
+// -client nethttp uses net/http's client instead, to compare.
 package main
 
 import (
@@ -14,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,14 +32,21 @@ func main() {
 	clients := flag.Int("clients", 64, "concurrent clients")
 	duration := flag.Duration("duration", 20*time.Second, "how long to run")
 	warmup := flag.Duration("warmup", 2*time.Second, "load before measuring")
+	clientName := flag.String("client", "lean", "HTTP client: lean (the generator's own) or nethttp (net/http's)")
+	cpuprofile := flag.String("cpuprofile", "", "write the generator's CPU profile of the measured run to this file")
 	flag.Parse()
-	if err := run(*bin, *clients, *duration, *warmup); err != nil {
+	client, err := loadgen.ParseClient(*clientName)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		os.Exit(2)
+	}
+	if err := run(*bin, *clients, *duration, *warmup, client, *cpuprofile); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, clients int, duration, warmup time.Duration) error {
+func run(bin string, clients int, duration, warmup time.Duration, client loadgen.Client, cpuprofile string) error {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "custodia-load-")
 	if err != nil {
@@ -56,28 +68,47 @@ func run(bin string, clients int, duration, warmup time.Duration) error {
 	defer s.Stop()
 	if warmup > 0 {
 		wctx, cancel := context.WithTimeout(ctx, warmup)
-		loadgen.Run(wctx, addr, d.Token, clients)
+		loadgen.RunWith(wctx, loadgen.Options{Addr: addr, Token: d.Token, Clients: clients, Client: client})
 		cancel()
 	}
 	before, _ := loadgen.Metric(addr, "custodia_commit_")
 	pid := serverPID(d.Data)
 	srv0, gen0, io0 := procCPU(pid), selfCPU(), procWritten(pid)
+	genSys0 := selfSys()
+	if cpuprofile != "" {
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	rctx, cancel := context.WithTimeout(ctx, duration)
-	st := loadgen.Run(rctx, addr, d.Token, clients)
+	st := loadgen.RunWith(rctx, loadgen.Options{Addr: addr, Token: d.Token, Clients: clients, Client: client})
 	cancel()
+	if cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
 	srvCPU, genCPU, written := procCPU(pid)-srv0, selfCPU()-gen0, procWritten(pid)-io0
+	genSys := selfSys() - genSys0
 	after, err := loadgen.Metric(addr, "custodia_commit_")
 	if err != nil {
 		return err
 	}
 
-	fmt.Printf("clients %d, %v: %d transfers acknowledged durable, %d failed\n", clients, st.Elapsed.Round(time.Millisecond), st.OK, st.Failed)
+	fmt.Printf("client %s, clients %d, %v: %d transfers acknowledged durable, %d failed\n", client, clients, st.Elapsed.Round(time.Millisecond), st.OK, st.Failed)
+	if st.FirstError != nil {
+		fmt.Printf("first failure: %v\n", st.FirstError)
+	}
 	fmt.Printf("throughput: %.0f durable events/s (each transfer is one event; plus a few audited reads at start)\n", float64(st.OK)/st.Elapsed.Seconds())
 	fmt.Printf("latency: p50 %v  p90 %v  p99 %v  max %v\n", st.Percentile(50).Round(10*time.Microsecond), st.Percentile(90).Round(10*time.Microsecond),
 		st.Percentile(99).Round(10*time.Microsecond), st.Percentile(100).Round(10*time.Microsecond))
 	if pid > 0 && st.OK > 0 {
-		fmt.Printf("cpu: server %.2f s (%.0f µs/event), generator %.2f s (%.0f µs/event), over %.1f s wall on %d cores\n",
-			srvCPU.Seconds(), srvCPU.Seconds()*1e6/float64(st.OK), genCPU.Seconds(), genCPU.Seconds()*1e6/float64(st.OK), st.Elapsed.Seconds(), runtime.NumCPU())
+		fmt.Printf("cpu: server %.2f s (%.0f µs/event), generator %.2f s (%.0f µs/event, %.0f of them in the kernel), over %.1f s wall on %d cores\n",
+			srvCPU.Seconds(), srvCPU.Seconds()*1e6/float64(st.OK), genCPU.Seconds(), genCPU.Seconds()*1e6/float64(st.OK),
+			genSys.Seconds()*1e6/float64(st.OK), st.Elapsed.Seconds(), runtime.NumCPU())
 		fmt.Printf("server wrote %.0f MB to storage (WAL and database), %.1f KiB/event\n", float64(written)/1e6, float64(written)/1024/float64(st.OK))
 	}
 	fmt.Println("group commit during the measured run: records per transaction and seconds per transaction (cumulative buckets):")
@@ -144,6 +175,13 @@ func selfCPU() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// selfSys is this process's system (kernel) CPU time so far.
+func selfSys() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Stime.Nano())
 }
 
 // procWritten is how many bytes a process has caused to be written to

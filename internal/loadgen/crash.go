@@ -75,7 +75,10 @@ func Crash(ctx context.Context, cfg CrashConfig) (int, error) {
 			return len(acked), fmt.Errorf("round %d: audit after kill -9: %w", round, err)
 		}
 		if cfg.Log != nil {
-			fmt.Fprintf(cfg.Log, "round %d: killed after %v; %d transfers acknowledged (%d in all); audit ok\n", round, wait.Round(time.Millisecond), st.OK, len(acked))
+			fmt.Fprintf(cfg.Log, "round %d: killed after %v; %d transfers acknowledged (%d in all), %d failed; audit ok\n", round, wait.Round(time.Millisecond), st.OK, len(acked), st.Failed)
+			if st.FirstError != nil {
+				fmt.Fprintf(cfg.Log, "round %d: first failure: %v\n", round, st.FirstError)
+			}
 		}
 	}
 	s, err := d.Start(ctx, addr)

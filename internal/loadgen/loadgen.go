@@ -3,6 +3,11 @@
 // (bench/load) and the crash test (bench/crashtest and its Go test), which
 // kill the server with SIGKILL at random moments and check that every
 // acknowledged record survived.
+//
+// The load runs on its own small HTTP/1.1 client by default (lean.go): the
+// generator shares the machine with the server it measures, and net/http's
+// client spent about twice its CPU per request. Options.Client picks
+// net/http's client instead, to compare.
 package loadgen
 
 import (
@@ -19,6 +24,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -155,10 +161,13 @@ type Ack struct {
 // Stats summarises a run.
 type Stats struct {
 	OK        int64
-	Failed    int64 // errors other than a refused connection
+	Failed    int64 // requests answered wrongly; a lost or refused connection is not counted
 	Latencies []time.Duration
 	Acks      []Ack
 	Elapsed   time.Duration
+	// FirstError is one of the failures counted in Failed (nil if none),
+	// so that a failing run says why.
+	FirstError error
 }
 
 // Percentile returns the p-th percentile latency (0 < p ≤ 100).
@@ -177,30 +186,142 @@ type itemState struct {
 	Events int    `json:"events"`
 }
 
-// Run runs clients concurrent clients, each moving its own item back and
-// forth between the two officers, until ctx ends. A client that loses the
-// server keeps retrying (it resynchronises its item from the API).
+// Client picks the HTTP client the load runs on.
+type Client int
+
+const (
+	// Lean is the load's own keep-alive HTTP/1.1 client (lean.go): it
+	// spends a fraction of net/http's CPU per request, CPU the server under
+	// test shares on one machine. It is the default.
+	Lean Client = iota
+	// NetHTTP is the standard library's client, kept to compare with.
+	NetHTTP
+)
+
+func (c Client) String() string {
+	switch c {
+	case Lean:
+		return "lean"
+	case NetHTTP:
+		return "nethttp"
+	}
+	return fmt.Sprintf("Client(%d)", int(c))
+}
+
+// ParseClient parses a client name as String writes it.
+func ParseClient(s string) (Client, error) {
+	switch s {
+	case "lean":
+		return Lean, nil
+	case "nethttp":
+		return NetHTTP, nil
+	}
+	return 0, fmt.Errorf("cliente desconocido %q (lean o nethttp) / unknown client %q (lean or nethttp)", s, s)
+}
+
+// Options configures a run.
+type Options struct {
+	Addr    string // the server's host:port
+	Token   string // a write token for the load's case
+	Clients int    // concurrent clients, each with its own item and connection
+	Client  Client // which HTTP client; the zero value is Lean
+}
+
+// requester sends one request of a client and returns the response's
+// status and body; the body is valid until the next call. A failure to
+// reach the server is returned as the net package reports it (see
+// isConnErr). A requester is used by one goroutine; Close releases it.
+type requester interface {
+	Do(ctx context.Context, method, path string, body []byte) (int, []byte, error)
+	Close()
+}
+
+var _ requester = (*leanConn)(nil)
+var _ requester = (*netHTTPClient)(nil)
+
+// netHTTPClient is a requester on net/http's client.
+type netHTTPClient struct {
+	hc          *http.Client
+	base, token string
+	body        []byte
+}
+
+func (c *netHTTPClient) Do(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	buf := bytes.NewBuffer(c.body[:0])
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return 0, nil, err
+	}
+	c.body = buf.Bytes()
+	return resp.StatusCode, c.body, nil
+}
+
+func (c *netHTTPClient) Close() {}
+
+// Run runs clients concurrent clients on the lean client; see RunWith.
 func Run(ctx context.Context, addr, token string, clients int) *Stats {
+	return RunWith(ctx, Options{Addr: addr, Token: token, Clients: clients})
+}
+
+// RunWith runs opts.Clients concurrent clients, each moving its own item
+// back and forth between the two officers, until ctx ends. A client that
+// loses the server keeps retrying (it resynchronises its item from the API);
+// failures to reach the server are not counted as failed.
+func RunWith(ctx context.Context, opts Options) *Stats {
 	st := &Stats{}
 	var mu sync.Mutex
 	var ok, failed atomic.Int64
-	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
-	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	defer tr.CloseIdleConnections()
+	newClient := func() requester { return newLeanConn(opts.Addr, opts.Token) }
+	if opts.Client == NetHTTP {
+		tr := &http.Transport{MaxIdleConnsPerHost: opts.Clients, MaxConnsPerHost: opts.Clients}
+		hc := &http.Client{Transport: tr, Timeout: requestTimeout}
+		defer tr.CloseIdleConnections()
+		newClient = func() requester { return &netHTTPClient{hc: hc, base: "http://" + opts.Addr, token: opts.Token} }
+	}
 	start := time.Now()
 	var wg sync.WaitGroup
-	for c := 0; c < clients; c++ {
+	for c := 0; c < opts.Clients; c++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			rq := newClient()
+			defer rq.Close()
 			item := Item(c)
+			statePath := "/api/v1/items/" + item
+			transferPath := statePath + "/transfers"
 			var lats []time.Duration
 			var acks []Ack
+			var firstErr error
 			synced := false
 			var cur itemState
+			var body []byte
 			for ctx.Err() == nil {
 				if !synced {
-					if err := getJSON(ctx, hc, "http://"+addr+"/api/v1/items/"+item, token, &cur); err != nil {
+					status, b, err := rq.Do(ctx, "GET", statePath, nil)
+					if err == nil && status != 200 {
+						err = fmt.Errorf("GET %s: %d", statePath, status)
+					}
+					if err == nil {
+						cur = itemState{}
+						err = json.Unmarshal(b, &cur)
+					}
+					if err != nil {
 						time.Sleep(20 * time.Millisecond)
 						continue
 					}
@@ -210,25 +331,27 @@ func Run(ctx context.Context, addr, token string, clients int) *Stats {
 				if from == OfficerA {
 					to = OfficerB
 				}
-				at := base.Add(time.Duration(cur.Events) * time.Second).Format(time.RFC3339)
-				body := fmt.Sprintf(`{"from":%q,"to":%q,"at":%q,"purpose":"storage","seal_condition":"none"}`, from, to, at)
+				body = appendTransfer(body[:0], from, to, base.Add(time.Duration(cur.Events)*time.Second))
 				t0 := time.Now()
-				var res struct {
-					Seq  int64  `json:"seq"`
-					Code string `json:"code"`
+				status, b, err := rq.Do(ctx, "POST", transferPath, body)
+				var seq int64
+				if err == nil && status == 201 {
+					seq, err = transferSeq(b)
+				} else if err == nil {
+					err = fmt.Errorf("POST %s: %d %s", transferPath, status, b)
 				}
-				status, err := post(ctx, hc, "http://"+addr+"/api/v1/items/"+item+"/transfers", token, body, &res)
-				if err != nil || status != 201 {
-					if err == nil || !isConnErr(err) {
-						if ctx.Err() == nil {
-							failed.Add(1)
+				if err != nil {
+					if !isConnErr(err) && ctx.Err() == nil {
+						failed.Add(1)
+						if firstErr == nil {
+							firstErr = err
 						}
 					}
 					synced = false
 					continue
 				}
 				lats = append(lats, time.Since(t0))
-				acks = append(acks, Ack{item, res.Seq})
+				acks = append(acks, Ack{item, seq})
 				ok.Add(1)
 				cur.Holder = to
 				cur.Events++
@@ -236,6 +359,9 @@ func Run(ctx context.Context, addr, token string, clients int) *Stats {
 			mu.Lock()
 			st.Latencies = append(st.Latencies, lats...)
 			st.Acks = append(st.Acks, acks...)
+			if st.FirstError == nil {
+				st.FirstError = firstErr
+			}
 			mu.Unlock()
 		}()
 	}
@@ -243,6 +369,17 @@ func Run(ctx context.Context, addr, token string, clients int) *Stats {
 	st.Elapsed = time.Since(start)
 	st.OK, st.Failed = ok.Load(), failed.Load()
 	return st
+}
+
+// appendTransfer appends the body of a transfer of the load's item.
+func appendTransfer(b []byte, from, to string, at time.Time) []byte {
+	b = append(b, `{"from":`...)
+	b = strconv.AppendQuote(b, from)
+	b = append(b, `,"to":`...)
+	b = strconv.AppendQuote(b, to)
+	b = append(b, `,"at":"`...)
+	b = at.AppendFormat(b, time.RFC3339)
+	return append(b, `","purpose":"storage","seal_condition":"none"}`...)
 }
 
 func isConnErr(err error) bool {
@@ -263,23 +400,6 @@ func getJSON(ctx context.Context, hc *http.Client, url, token string, v any) err
 		return fmt.Errorf("GET %s: %d", url, resp.StatusCode)
 	}
 	return json.NewDecoder(resp.Body).Decode(v)
-}
-
-func post(ctx context.Context, hc *http.Client, url, token, body string, v any) (int, error) {
-	req, _ := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, err
-	}
-	json.Unmarshal(b, v)
-	return resp.StatusCode, nil
 }
 
 // History returns the seqs of an item's events, from the API.
