@@ -161,45 +161,41 @@ func DecodeRecord(op string, body []byte, path map[string]string) (string, any, 
 	if len(body) < 2 || body[0] != '{' {
 		return "", nil, custody.Errorf(custody.EInvalid, "", "el cuerpo debe ser un objeto JSON", "the body must be a JSON object")
 	}
-	if op != "" || len(path) > 0 {
-		var head map[string]json.RawMessage
-		if err := json.Unmarshal(body, &head); err != nil {
-			return "", nil, jsonError(err)
-		}
-		if _, ok := head["op"]; ok && op != "" {
-			return "", nil, custody.Errorf(custody.EInvalid, "op", "la operación la da la ruta; quite op del cuerpo", "the route gives the op; remove op from the body")
-		}
-		var pre bytes.Buffer
-		pre.WriteByte('{')
-		if op != "" {
-			opj, _ := json.Marshal(op)
-			pre.WriteString(`"op":`)
-			pre.Write(opj)
-			pre.WriteByte(',')
-		}
-		keys := make([]string, 0, len(path))
-		for k := range path {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if _, ok := head[k]; ok {
-				return "", nil, custody.Errorf(custody.EInvalid, k, "%s lo da la ruta; quítelo del cuerpo", "%s is given by the route; remove it from the body", k)
-			}
-			kj, _ := json.Marshal(k)
-			vj, _ := json.Marshal(path[k])
-			pre.Write(kj)
-			pre.WriteByte(':')
-			pre.Write(vj)
-			pre.WriteByte(',')
-		}
-		rest := bytes.TrimSpace(body[1:])
-		if len(rest) > 0 && rest[0] == '}' {
-			pre.Truncate(pre.Len() - 1)
-		}
-		pre.Write(rest)
-		body = pre.Bytes()
+	if op == "" && len(path) == 0 {
+		return decodeMerged(body)
 	}
+	// The common case, a well-formed body that sets neither op nor a path
+	// field, is found by reading its top-level keys, without decoding it
+	// twice. Anything else (including every error) takes the general path
+	// below, which gives the errors.
+	if keys, ok := topKeys(body); ok && !setsAny(keys, op, path) {
+		if gotOp, rec, err := decodeMerged(withPath(op, body, path)); err == nil {
+			return gotOp, rec, nil
+		}
+	}
+	return decodeRecordGeneral(op, body, path)
+}
+
+// decodeRecordGeneral is DecodeRecord for any body, with its errors: the
+// body's keys come from encoding/json.
+func decodeRecordGeneral(op string, body []byte, path map[string]string) (string, any, error) {
+	var head map[string]json.RawMessage
+	if err := json.Unmarshal(body, &head); err != nil {
+		return "", nil, jsonError(err)
+	}
+	if _, ok := head["op"]; ok && op != "" {
+		return "", nil, custody.Errorf(custody.EInvalid, "op", "la operación la da la ruta; quite op del cuerpo", "the route gives the op; remove op from the body")
+	}
+	for _, k := range sortedKeys(path) {
+		if _, ok := head[k]; ok {
+			return "", nil, custody.Errorf(custody.EInvalid, k, "%s lo da la ruta; quítelo del cuerpo", "%s is given by the route; remove it from the body", k)
+		}
+	}
+	return decodeMerged(withPath(op, body, path))
+}
+
+// decodeMerged decodes a record with its op and path fields in it.
+func decodeMerged(body []byte) (string, any, error) {
 	gotOp, rec, cerr := casefile.Decode(body)
 	if cerr != nil {
 		// casefile reports a wrong type inside its op wrapper as
@@ -212,6 +208,159 @@ func DecodeRecord(op string, body []byte, path map[string]string) (string, any, 
 		return gotOp, nil, cerr
 	}
 	return gotOp, rec, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// setsAny says whether a body with the top-level keys sets op (when the
+// route gives it) or a path field.
+func setsAny(keys []string, op string, path map[string]string) bool {
+	for _, k := range keys {
+		if _, ok := path[k]; ok || (k == "op" && op != "") {
+			return true
+		}
+	}
+	return false
+}
+
+// withPath returns the object body with op and the path fields put first.
+func withPath(op string, body []byte, path map[string]string) []byte {
+	var pre bytes.Buffer
+	pre.Grow(len(body) + 64)
+	pre.WriteByte('{')
+	if op != "" {
+		opj, _ := json.Marshal(op)
+		pre.WriteString(`"op":`)
+		pre.Write(opj)
+		pre.WriteByte(',')
+	}
+	for _, k := range sortedKeys(path) {
+		kj, _ := json.Marshal(k)
+		vj, _ := json.Marshal(path[k])
+		pre.Write(kj)
+		pre.WriteByte(':')
+		pre.Write(vj)
+		pre.WriteByte(',')
+	}
+	rest := bytes.TrimSpace(body[1:])
+	if len(rest) > 0 && rest[0] == '}' {
+		pre.Truncate(pre.Len() - 1)
+	}
+	pre.Write(rest)
+	return pre.Bytes()
+}
+
+// topKeys returns the top-level keys of the JSON object b. ok is false when
+// b is not an object it can read simply: malformed, or a key with an
+// escape. It checks only the structure it walks; the caller decodes b
+// fully afterwards.
+func topKeys(b []byte) (keys []string, ok bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return nil, skipSpace(b, i+1) == len(b)
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return nil, false
+		}
+		j := i + 1
+		for j < len(b) && b[j] != '"' {
+			if b[j] == '\\' || b[j] < 0x20 {
+				return nil, false
+			}
+			j++
+		}
+		if j >= len(b) {
+			return nil, false
+		}
+		keys = append(keys, string(b[i+1:j]))
+		i = skipSpace(b, j+1)
+		if i >= len(b) || b[i] != ':' {
+			return nil, false
+		}
+		if i, ok = skipValue(b, skipSpace(b, i+1)); !ok {
+			return nil, false
+		}
+		i = skipSpace(b, i)
+		switch {
+		case i < len(b) && b[i] == '}':
+			return keys, skipSpace(b, i+1) == len(b)
+		case i < len(b) && b[i] == ',':
+			i = skipSpace(b, i+1)
+		default:
+			return nil, false
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the index just after the JSON value at b[i]: a string,
+// an object or array (by nesting, strings skipped), or a literal or number
+// (up to the next delimiter).
+func skipValue(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return i, false
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				j, ok := skipString(b, i)
+				if !ok {
+					return i, false
+				}
+				i = j
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1, true
+				}
+			}
+			i++
+		}
+		return i, false
+	}
+	j := i
+	for j < len(b) && !strings.ContainsRune(",}] \t\n\r", rune(b[j])) {
+		j++
+	}
+	return j, j > i
+}
+
+// skipString returns the index just after the JSON string at b[i].
+func skipString(b []byte, i int) (int, bool) {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, true
+		}
+	}
+	return len(b), false
 }
 
 // RecordResult is the answer to an accepted record.

@@ -1,6 +1,9 @@
 package server
 
 import (
+	"bytes"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -114,6 +117,35 @@ func FuzzDecodeRecord(f *testing.F) {
 		}
 		if tr, ok := rec.(*custody.Transfer); ok && item != "" && tr.Item != item {
 			t.Fatalf("path item %q became %q", item, tr.Item)
+		}
+	})
+}
+
+// FuzzDecodeRecordPaths: DecodeRecord's reading of the top-level keys
+// (topKeys) gives exactly what the general path gives, on any body: the same
+// op and record, or the same error. A body that hid a path field from it
+// could act on another item than the one the route authorized.
+func FuzzDecodeRecordPaths(f *testing.F) {
+	f.Add(`{"from":"a","to":"b","at":"2024-05-02T10:00:00-05:00","purpose":"storage","seal_condition":"none"}`, "X1")
+	f.Add(`{"from":"a","to":"b","at":"2024-05-02T10:00:00-05:00","purpose":"storage","seal_condition":"none","item":"Y"}`, "X1")
+	f.Add(`{"from":"a","to":"b","at":"2024-05-02T10:00:00-05:00","purpose":"storage","seal_condition":"none","\u0069tem":"Y"}`, "X1")
+	f.Add(`{"from":"a","note":{"item":"Y","x":[1,"]}"]},"to":"b","at":"2024-05-02T10:00:00-05:00","purpose":"storage","seal_condition":"none"}`, "X1")
+	f.Add(`{"op":"custody.transfer","from":"a"}`, "X1")
+	f.Add(`{"from":tru,"item":"Y"}`, "X1")
+	f.Add(` { } `, "X1")
+	f.Add(`{"a":1}{"item":"Y"}`, "X1")
+	f.Fuzz(func(t *testing.T, body, item string) {
+		path := map[string]string{"item": item}
+		op1, rec1, err1 := DecodeRecord(custody.OpTransfer, []byte(body), path)
+		op2, rec2, err2 := decodeRecordGeneral(custody.OpTransfer, bytes.TrimSpace([]byte(body)), path)
+		if len(bytes.TrimSpace([]byte(body))) < 2 || bytes.TrimSpace([]byte(body))[0] != '{' {
+			if err1 == nil {
+				t.Fatalf("accepted a body that is not an object: %q", body)
+			}
+			return
+		}
+		if op1 != op2 || !reflect.DeepEqual(rec1, rec2) || fmt.Sprint(err1) != fmt.Sprint(err2) {
+			t.Fatalf("body %q item %q:\n fast    %q %+v %v\n general %q %+v %v", body, item, op1, rec1, err1, op2, rec2, err2)
 		}
 	})
 }

@@ -67,7 +67,8 @@ func cmdServe(e *env, args []string) error {
 			return err
 		}
 	}
-	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger, logs := newServeLogger(e.stderr)
+	defer logs.Flush()
 	srv, err := server.New(server.Config{
 		Ledger: d.Ledger, Credentials: creds, PublicKey: d.PublicKey, Logger: logger, Now: e.now,
 		Audit: func(ctx context.Context) (*ledger.AuditReport, error) {

@@ -219,6 +219,14 @@ func TestServeDemo(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not shut down")
 	}
+	// The log is flushed at shutdown: the login's request line is in it,
+	// and still no password.
+	if !strings.Contains(errb.String(), "route=\"POST /api/v1/login\"") {
+		t.Errorf("the login request is not in the log:\n%s", errb.String())
+	}
+	if strings.Contains(errb.String(), m[1]) {
+		t.Error("a password reached the log (stderr)")
+	}
 	// The deployment audits clean, with the demo's accounts and reads.
 	if code, _, e := runCLI(t, "audit", "--data", dir); code != 0 {
 		t.Errorf("audit after serve: %d %s", code, e)
