@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"text/tabwriter"
 	"time"
@@ -66,6 +67,9 @@ func cmdServe(e *env, args []string) error {
 		if err := loadDemo(e, d); err != nil {
 			return err
 		}
+	}
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(serveGCPercent))
 	}
 	logger, logs := newServeLogger(e.stderr)
 	defer logs.Flush()
@@ -132,6 +136,14 @@ func cmdServe(e *env, args []string) error {
 	}
 	return nil
 }
+
+// serveGCPercent is the server's GC target unless GOGC sets one. Under
+// write load, with the default 100 the collector and the allocations it
+// paced took a fifth of the server's CPU; at 200 it runs half as often,
+// for at most 3 times the live heap instead of 2 (bench/load: 126 -> 105
+// µs of server CPU per event; bench/upload.sh: the server's peak memory
+// during a 4 GiB upload stays far under 100 MB).
+const serveGCPercent = 200
 
 // bootstrapAdmin creates the first administrator when the deployment has no
 // account, and prints its one-time password to the terminal only.
