@@ -204,6 +204,11 @@ func run(args []string) error {
 			return err
 		}
 		defer f.Close()
+		// As custodia import does (cmd/custodia, importGCPercent); GOGC in
+		// the environment, when set, wins, to compare.
+		if os.Getenv("GOGC") == "" {
+			defer debug.SetGCPercent(debug.SetGCPercent(200))
+		}
 		start, cpu0 := time.Now(), cpuSeconds()
 		res, err := d.Ledger.Import(ctx, f, strings.Repeat("0", 64), nil)
 		if err != nil {

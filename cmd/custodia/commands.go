@@ -122,6 +122,14 @@ func cmdImport(e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
+	// An import builds the state of every record it reads while it
+	// allocates each event's bytes: with the default GC target the
+	// collector took a fifth of the import's CPU. This one-off command
+	// trades memory for that time (bench/ledger.sh: 1M events at 14.5
+	// instead of 15.4 µs of CPU per event, peak 465 MB).
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(importGCPercent))
+	}
 	if evidence.IsExportDir(pos[0]) {
 		return importDir(e, d, pos[0])
 	}
@@ -499,6 +507,9 @@ const auditMmap = 4 << 30
 
 // auditGCPercent is the GC target during an audit (see cmdAudit).
 const auditGCPercent = 400
+
+// importGCPercent is the GC target during an import (see cmdImport).
+const importGCPercent = 200
 
 // writeTLogProofs writes each event of a bundle with its inclusion proof and
 // checkpoint as a C2SP tlog-proof file, INDEX.tlog-proof, so that tools that
