@@ -17,7 +17,6 @@ import (
 // adds; each size is prepared once per store.
 var insertRows = [...]int{64, 16, 4, 1}
 
-
 // insertSQL inserts rows events.
 func insertSQL(rows int) string {
 	return `INSERT INTO events(seq, op, item, case_id, data, hashes, prev) VALUES ` +
