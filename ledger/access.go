@@ -21,13 +21,7 @@ type AccessEntry struct {
 // AccessLog returns the access.read events of a case recorded at or after
 // since (zero: all), in log order.
 func (l *Ledger) AccessLog(ctx context.Context, caseID string, since time.Time) ([]AccessEntry, error) {
-	l.mu.RLock()
-	_, ok := l.state.Cases[caseID]
-	l.mu.RUnlock()
-	if !ok {
-		return nil, notFound("el caso/case", caseID)
-	}
-	seqs, err := l.store.CaseEvents(ctx, caseID)
+	seqs, err := l.caseSeqs(ctx, caseID)
 	if err != nil {
 		return nil, err
 	}

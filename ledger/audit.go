@@ -147,6 +147,7 @@ func audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 	expect := int64(0)
 	broken := false // once an event fails, the replayed state is unreliable
 	commit := int64(-1)
+	caseLast := map[string]int64{} // each case's latest event, for CasePrev
 	// ends checks that a transaction ended at size n: every transaction ends
 	// in a signed checkpoint, so one must be stored there.
 	ends := func(n int64) {
@@ -206,7 +207,14 @@ func audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 				broken = true
 				continue
 			}
-			if !maps.Equal(a.Prev, d.ev.Prev) || a.Item != se.Item || itemPrev(a) != se.Prev || a.Case != se.Case || d.ev.Op != se.Op {
+			casePrev := int64(-1)
+			if a.Case != "" {
+				if p, ok := caseLast[a.Case]; ok {
+					casePrev = p
+				}
+				caseLast[a.Case] = se.Seq
+			}
+			if !maps.Equal(a.Prev, d.ev.Prev) || a.Item != se.Item || itemPrev(a) != se.Prev || a.Case != se.Case || casePrev != se.CasePrev || d.ev.Op != se.Op {
 				rep.add(Problem{Kind: PEventColumns, Seq: seqp(se.Seq),
 					Message:   fmt.Sprintf("el evento %d no coincide con sus columnas de índice o con sus enlaces prev", se.Seq),
 					MessageEN: fmt.Sprintf("event %d does not match its index columns or its prev links", se.Seq)})

@@ -72,7 +72,7 @@ func checkIndexed(t *testing.T, d *deployment.Deployment, want []string) {
 		}
 	}
 	for c, seqs := range byCase {
-		got, err := d.Store.CaseEvents(ctx, c)
+		got, err := d.Store.CaseEvents(ctx, c, seqs[len(seqs)-1])
 		if err != nil || !reflect.DeepEqual(got, seqs) {
 			t.Fatalf("CaseEvents(%s) = %d seqs, %v; want %d", c, len(got), err, len(seqs))
 		}
@@ -98,7 +98,7 @@ func TestImportBulkIndexes(t *testing.T) {
 	lines := strings.SplitAfter(strings.TrimSuffix(load.String(), "\n"), "\n")
 	d := testdeploy.New(t, nil)
 	want := eventIndexes(t, d)
-	if len(want) != 1 {
+	if len(want) != 0 {
 		t.Fatalf("a new deployment has events indexes %q", want)
 	}
 	empty := readStore(t, d.Store)

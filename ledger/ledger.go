@@ -44,7 +44,9 @@ type Ledger struct {
 	mu    sync.RWMutex
 	state *domain.State
 	front *frontier
-	salts *saltSource
+	// caseLast is each case's latest event (see StoredEvent.CasePrev).
+	caseLast map[string]int64
+	salts    *saltSource
 }
 
 // Config is what Open needs besides the store.
@@ -84,13 +86,18 @@ func (l *Ledger) Verifier() note.Verifier { return l.verifier }
 func (l *Ledger) reload(ctx context.Context) error {
 	st := domain.NewState(l.cfg)
 	f := &frontier{hashes: map[int64]tlog.Hash{}}
+	caseLast := map[string]int64{}
 	err := l.store.ScanEvents(ctx, 0, func(se StoredEvent) error {
 		ev, rec, err := decodeStored(se)
 		if err != nil {
 			return err
 		}
-		if _, err := st.Apply(ev.Op, rec, ev.Seq); err != nil {
+		a, err := st.Apply(ev.Op, rec, ev.Seq)
+		if err != nil {
 			return fmt.Errorf("ledger: event %d no longer applies: %w (run custodia audit)", se.Seq, err)
+		}
+		if a.Case != "" {
+			caseLast[a.Case] = se.Seq
 		}
 		f.size = se.Seq
 		hs := splitHashes(se.Hashes)
@@ -112,7 +119,7 @@ func (l *Ledger) reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	l.state, l.front = st, f
+	l.state, l.front, l.caseLast = st, f, caseLast
 	return nil
 }
 
@@ -230,7 +237,14 @@ func (w *writer) add(ctx context.Context, r Record) (*custody.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.pending = append(w.pending, StoredEvent{Seq: seq, Op: r.Op, Item: applied.Item, Prev: itemPrev(applied), Case: applied.Case, Data: data, Hashes: hashes})
+	casePrev := int64(-1)
+	if applied.Case != "" {
+		if p, ok := l.caseLast[applied.Case]; ok {
+			casePrev = p
+		}
+		l.caseLast[applied.Case] = seq
+	}
+	w.pending = append(w.pending, StoredEvent{Seq: seq, Op: r.Op, Item: applied.Item, Prev: itemPrev(applied), Case: applied.Case, CasePrev: casePrev, Data: data, Hashes: hashes})
 	for _, k := range applied.Touched {
 		if _, ok := w.dirty[k]; !ok {
 			w.dirty[k] = struct{}{}

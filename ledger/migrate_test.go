@@ -1,6 +1,7 @@
 package ledger_test
 
 import (
+	"bytes"
 	"context"
 	"reflect"
 	"testing"
@@ -10,10 +11,12 @@ import (
 	"github.com/custodia-ec/custodia/ledger"
 )
 
-// TestMigrationItemChain: a database made before migration 005 (events
-// indexed by item, no prev column) is migrated on open: the prev column is
-// filled from the events' own prev links, the old index is gone, every
-// item's history is what it was, and audit finds the database clean.
+// TestMigrationItemChain: a database made before migrations 005 and 006
+// (events indexed by item and by case, no prev or case_prev column) is
+// migrated on open: prev is filled from the events' own prev links and
+// case_prev from the case column, the old indexes are gone, every item's
+// history and the case's export are what they were, and audit finds the
+// database clean.
 func TestMigrationItemChain(t *testing.T) {
 	ctx := context.Background()
 	d, _ := testdeploy.Metastasis(t, nil)
@@ -33,6 +36,10 @@ func TestMigrationItemChain(t *testing.T) {
 	if len(items) < 100 || linked == 0 {
 		t.Fatalf("fixture: %d items, %d linked events", len(items), linked)
 	}
+	var export bytes.Buffer
+	if _, err := d.Ledger.ExportCase(ctx, "METASTASIS", &export); err != nil {
+		t.Fatal(err)
+	}
 	before := map[string][]domain.HistoryEntry{}
 	for id := range items {
 		h, err := d.Ledger.ItemHistory(ctx, id)
@@ -45,8 +52,10 @@ func TestMigrationItemChain(t *testing.T) {
 	// The schema as version 4 left it.
 	for _, q := range []string{
 		`ALTER TABLE events DROP COLUMN prev`,
+		`ALTER TABLE events DROP COLUMN case_prev`,
 		`CREATE INDEX events_item ON events(item, seq) WHERE item <> ''`,
-		`DELETE FROM schema_migrations WHERE version = 5`,
+		`CREATE INDEX events_case ON events(case_id, seq) WHERE case_id <> ''`,
+		`DELETE FROM schema_migrations WHERE version IN (5, 6)`,
 	} {
 		if _, err := d.Store.DB().Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -56,8 +65,12 @@ func TestMigrationItemChain(t *testing.T) {
 
 	d2 := testdeploy.Open(t, d.Dir, nil)
 	var n int
-	if err := d2.Store.DB().QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'events_item'`).Scan(&n); err != nil || n != 0 {
-		t.Fatalf("events_item after the migration: %d, %v", n, err)
+	if err := d2.Store.DB().QueryRow(`SELECT count(*) FROM sqlite_master WHERE name IN ('events_item', 'events_case')`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d old indexes after the migration (%v)", n, err)
+	}
+	var export2 bytes.Buffer
+	if _, err := d2.Ledger.ExportCase(ctx, "METASTASIS", &export2); err != nil || !bytes.Equal(export2.Bytes(), export.Bytes()) {
+		t.Fatalf("the case's export after the migration differs (%d bytes, want %d; %v)", export2.Len(), export.Len(), err)
 	}
 	if err := d2.Store.DB().QueryRow(`SELECT count(*) FROM events WHERE prev IS NOT NULL`).Scan(&n); err != nil || n != linked {
 		t.Fatalf("%d events with a prev link after the migration, want %d (%v)", n, linked, err)

@@ -53,6 +53,21 @@ func (l *Ledger) itemSeqs(ctx context.Context, id string) ([]int64, error) {
 	return seqs, nil
 }
 
+// caseSeqs returns the seqs of a case's events in log order.
+func (l *Ledger) caseSeqs(ctx context.Context, caseID string) ([]int64, error) {
+	l.mu.RLock()
+	_, ok := l.state.Cases[caseID]
+	last, has := l.caseLast[caseID]
+	l.mu.RUnlock()
+	if !ok {
+		return nil, notFound("el caso/case", caseID)
+	}
+	if !has {
+		return nil, nil
+	}
+	return l.store.CaseEvents(ctx, caseID, last)
+}
+
 func (l *Ledger) readEvents(ctx context.Context, seqs []int64) ([]*custody.Event, []StoredEvent, error) {
 	stored, err := l.store.ReadEvents(ctx, seqs)
 	if err != nil {
@@ -122,13 +137,7 @@ func (l *Ledger) ConsistencyProof(ctx context.Context, old, size int64) (tlog.Tr
 // records name, then the case's records in log order. Importing it into an
 // empty deployment gives the same reports and item histories.
 func (l *Ledger) ExportCase(ctx context.Context, caseID string, w io.Writer) (int, error) {
-	l.mu.RLock()
-	_, ok := l.state.Cases[caseID]
-	l.mu.RUnlock()
-	if !ok {
-		return 0, notFound("el caso/case", caseID)
-	}
-	seqs, err := l.store.CaseEvents(ctx, caseID)
+	seqs, err := l.caseSeqs(ctx, caseID)
 	if err != nil {
 		return 0, err
 	}

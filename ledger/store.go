@@ -37,8 +37,10 @@ type Store interface {
 	// The chain's first seq is the seizure, or for a derived item the
 	// derivation, whose Item column is the parent.
 	ItemEvents(ctx context.Context, item string, last int64) ([]int64, error)
-	// CaseEvents returns the seqs of the events whose Case column is c.
-	CaseEvents(ctx context.Context, c string) ([]int64, error)
+	// CaseEvents returns the seqs of the events whose Case column is c, in
+	// order: the chain that ends at last (the case's latest event), each
+	// reached from the next by its CasePrev column.
+	CaseEvents(ctx context.Context, c string, last int64) ([]int64, error)
 	// Checkpoints returns every checkpoint ever signed, by size.
 	Checkpoints(ctx context.Context) ([]Checkpoint, error)
 	// PutCosigned stores a checkpoint note with witnesses' cosignatures for
@@ -78,10 +80,13 @@ type StoredEvent struct {
 	Item string // see domain.Applied.Item
 	// Prev is the event's prev link for Item (custody.Event.Prev[Item]), the
 	// item's previous event, or -1 when it has none.
-	Prev   int64
-	Case   string
-	Data   []byte
-	Hashes []byte
+	Prev int64
+	Case string
+	// CasePrev is the seq of the log's previous event whose Case is the
+	// same, or -1 when there is none (or Case is "").
+	CasePrev int64
+	Data     []byte
+	Hashes   []byte
 }
 
 // Checkpoint is a signed tree head. When it was signed is not stored beside

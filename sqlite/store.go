@@ -202,13 +202,13 @@ func (s *Store) ScanEvents(ctx context.Context, from int64, fn func(ledger.Store
 		if !ok {
 			return fmt.Errorf("sqlite: the driver's connection %T cannot query", dc)
 		}
-		rows, err := q.QueryContext(ctx, `SELECT seq, op, item, case_id, data, hashes, prev FROM events WHERE seq >= ? ORDER BY seq`,
+		rows, err := q.QueryContext(ctx, `SELECT seq, op, item, case_id, data, hashes, prev, case_prev FROM events WHERE seq >= ? ORDER BY seq`,
 			[]driver.NamedValue{{Ordinal: 1, Value: from}})
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		dest := make([]driver.Value, 7)
+		dest := make([]driver.Value, 8)
 		for {
 			if err := rows.Next(dest); err == io.EOF {
 				return nil
@@ -220,7 +220,7 @@ func (s *Store) ScanEvents(ctx context.Context, from int64, fn func(ledger.Store
 				return fmt.Errorf("sqlite: event row: seq %v is not an integer", dest[0])
 			}
 			e := ledger.StoredEvent{Seq: seq, Op: text(dest[1]), Item: text(dest[2]), Case: text(dest[3]),
-				Data: blob(dest[4]), Hashes: blob(dest[5]), Prev: prev(dest[6])}
+				Data: blob(dest[4]), Hashes: blob(dest[5]), Prev: prev(dest[6]), CasePrev: prev(dest[7])}
 			if err := fn(e); err != nil {
 				return err
 			}
@@ -239,7 +239,7 @@ func text(v any) string {
 	return fmt.Sprintf("\x00%T:%v", v, v)
 }
 
-// prev reads the prev column: NULL is -1 (no link), and anything but a
+// prev reads the prev and case_prev columns: NULL is -1 (no link), and anything but a
 // link (a negative integer, a value of another type) is -2, which differs
 // from every value the ledger writes.
 func prev(v any) int64 {
@@ -319,7 +319,7 @@ type queryer interface {
 }
 
 func readEvents(ctx context.Context, q queryer, seqs []int64) ([]ledger.StoredEvent, error) {
-	stmt, err := q.PrepareContext(ctx, `SELECT seq, op, item, case_id, data, hashes, prev FROM events WHERE seq = ?`)
+	stmt, err := q.PrepareContext(ctx, `SELECT seq, op, item, case_id, data, hashes, prev, case_prev FROM events WHERE seq = ?`)
 	if err != nil {
 		return nil, err
 	}
@@ -327,9 +327,9 @@ func readEvents(ctx context.Context, q queryer, seqs []int64) ([]ledger.StoredEv
 	out := make([]ledger.StoredEvent, len(seqs))
 	for i, seq := range seqs {
 		e := &out[i]
-		var p any
-		err := stmt.QueryRowContext(ctx, seq).Scan(&e.Seq, &e.Op, &e.Item, &e.Case, &e.Data, &e.Hashes, &p)
-		e.Prev = prev(p)
+		var p, cp any
+		err := stmt.QueryRowContext(ctx, seq).Scan(&e.Seq, &e.Op, &e.Item, &e.Case, &e.Data, &e.Hashes, &p, &cp)
+		e.Prev, e.CasePrev = prev(p), prev(cp)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("sqlite: event %d: %w", seq, ledger.ErrNotFound)
 		}
@@ -376,9 +376,22 @@ func (s *Store) ItemEvents(ctx context.Context, item string, last int64) ([]int6
 	return s.seqs(ctx, sqlItemChain, item, last)
 }
 
-// CaseEvents returns the seqs of a case's events.
-func (s *Store) CaseEvents(ctx context.Context, c string) ([]int64, error) {
-	return s.seqs(ctx, `SELECT seq FROM events WHERE case_id = ? AND case_id <> '' ORDER BY seq`, c)
+// sqlCaseChain walks a case's events back from its latest by case_prev,
+// as sqlItemChain does an item's.
+const sqlCaseChain = `WITH RECURSIVE chain(seq) AS (
+	SELECT seq FROM events WHERE seq = ?2 AND case_id = ?1
+	UNION ALL
+	SELECT e.case_prev FROM events e JOIN chain c ON e.seq = c.seq WHERE e.case_id = ?1 AND e.case_prev < e.seq
+)
+SELECT seq FROM chain ORDER BY seq`
+
+// CaseEvents returns the seqs of a case's events, following the case_prev
+// links back from last (see ledger.Store).
+func (s *Store) CaseEvents(ctx context.Context, c string, last int64) ([]int64, error) {
+	if c == "" {
+		return nil, nil
+	}
+	return s.seqs(ctx, sqlCaseChain, c, last)
 }
 
 // Checkpoints returns every signed checkpoint by size.
