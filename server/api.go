@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -236,17 +237,14 @@ func withPath(op string, body []byte, path map[string]string) []byte {
 	pre.Grow(len(body) + 64)
 	pre.WriteByte('{')
 	if op != "" {
-		opj, _ := json.Marshal(op)
 		pre.WriteString(`"op":`)
-		pre.Write(opj)
+		pre.Write(appendJSONString(nil, op))
 		pre.WriteByte(',')
 	}
 	for _, k := range sortedKeys(path) {
-		kj, _ := json.Marshal(k)
-		vj, _ := json.Marshal(path[k])
-		pre.Write(kj)
+		pre.Write(appendJSONString(nil, k))
 		pre.WriteByte(':')
-		pre.Write(vj)
+		pre.Write(appendJSONString(nil, path[k]))
 		pre.WriteByte(',')
 	}
 	rest := bytes.TrimSpace(body[1:])
@@ -371,6 +369,47 @@ type RecordResult struct {
 	Anomalies  []custody.Anomaly `json:"anomalies,omitempty"`
 }
 
+// write sends r as a 201 answer. It is what WriteJSON(w, 201, r) sends,
+// written without reflection: it answers every write request, and the
+// encoder was 2% of the server's CPU under load (TestRecordResultJSON
+// holds the two equal).
+func (r *RecordResult) write(w http.ResponseWriter) {
+	b := make([]byte, 0, 128)
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendInt(b, r.Seq, 10)
+	b = append(b, `,"op":`...)
+	b = appendJSONString(b, r.Op)
+	b = append(b, `,"recorded_at":`...)
+	b = appendJSONString(b, r.RecordedAt)
+	if len(r.Anomalies) > 0 {
+		a, _ := json.Marshal(r.Anomalies)
+		b = append(b, `,"anomalies":`...)
+		b = append(b, a...)
+	}
+	b = append(b, "}\n"...)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusCreated)
+	w.Write(b)
+}
+
+// appendJSONString appends s as a JSON string, as encoding/json writes it
+// with HTML escaping off.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			enc.Encode(s)
+			return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
 // Append appends records as p, through the group committer, and returns
 // the first record's event. Extra records (a grant for the opener of a
 // case) go in the same transaction.
@@ -446,7 +485,7 @@ func (s *Server) postRecord(w http.ResponseWriter, r *http.Request, p *Principal
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusCreated, res)
+	res.write(w)
 	return nil
 }
 
@@ -470,7 +509,7 @@ func (s *Server) postPathRecord(w http.ResponseWriter, r *http.Request, p *Princ
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusCreated, res)
+	res.write(w)
 	return nil
 }
 

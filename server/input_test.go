@@ -2,7 +2,10 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -165,4 +168,31 @@ func FuzzDecodeStrict(f *testing.F) {
 		var tr TokenRequest
 		DecodeStrict([]byte(body), &tr)
 	})
+}
+
+// TestRecordResultJSON: the answer to a write, written by hand, is byte for
+// byte what WriteJSON writes, with the same status and headers.
+func TestRecordResultJSON(t *testing.T) {
+	for _, r := range []RecordResult{
+		{Seq: 0, Op: custody.OpTransfer, RecordedAt: "2026-11-27T05:00:00.123456789Z"},
+		{Seq: 1234567, Op: "evidence.seize", RecordedAt: "2026-11-27T05:00:00Z",
+			Anomalies: []custody.Anomaly{{Item: "E-1", Kind: "seal_broken", At: "2024-01-01T00:00:00-05:00"}}},
+		{Seq: 9, Op: `a"b\c`, RecordedAt: "<&>\u2028\x01ñ\x7f\xff"},
+	} {
+		want, got := httptest.NewRecorder(), httptest.NewRecorder()
+		WriteJSON(want, http.StatusCreated, &r)
+		r.write(got)
+		if got.Code != want.Code || got.Body.String() != want.Body.String() || !reflect.DeepEqual(got.Header(), want.Header()) {
+			t.Errorf("%+v:\n got %d %v %q\nwant %d %v %q", r, got.Code, got.Header(), got.Body, want.Code, want.Header(), want.Body)
+		}
+	}
+	for _, s := range []string{"", "plain", `"quoted"`, "tab\t", "<html>", "é", "\u2028"} {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		enc.Encode(s)
+		if got := string(appendJSONString(nil, s)) + "\n"; got != want.String() {
+			t.Errorf("appendJSONString(%q) = %q, want %q", s, got, want.String())
+		}
+	}
 }
