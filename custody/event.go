@@ -61,7 +61,12 @@ type Import struct {
 // canonical (MarshalCanonical gives that). The members are written directly
 // in RFC 8785 order, which is faster than a generic canonicalisation on the
 // write path; TestEventEncodeCanonical holds the two equal.
-func (e *Event) Encode() ([]byte, error) {
+func (e *Event) Encode() ([]byte, error) { return e.EncodeTo(nil) }
+
+// EncodeTo is Encode writing into dst's memory when it is large enough
+// (dst's contents are overwritten), so that a writer can reuse the buffers
+// of events already stored.
+func (e *Event) EncodeTo(dst []byte) ([]byte, error) {
 	if len(e.Record) == 0 || e.Record[0] != '{' {
 		return nil, errors.New("event has no record object")
 	}
@@ -74,7 +79,10 @@ func (e *Event) Encode() ([]byte, error) {
 	if e.Recorded.Import != nil {
 		size += 100 + len(e.Recorded.Import.SHA256)
 	}
-	b := bytes.NewBuffer(make([]byte, 0, size))
+	if cap(dst) < size {
+		dst = make([]byte, 0, size)
+	}
+	b := bytes.NewBuffer(dst[:0])
 	b.WriteString(`{"op":`)
 	writeString(b, e.Op)
 	if len(e.Prev) > 0 {

@@ -60,7 +60,9 @@ type Store interface {
 // until Commit returns nil; Rollback after a failure leaves the store as it
 // was before Begin.
 type Tx interface {
-	// AppendEvents appends events whose seqs continue the log exactly.
+	// AppendEvents appends events whose seqs continue the log exactly. It
+	// keeps no reference to the events' Data or Hashes once it returns: the
+	// ledger reuses their memory.
 	AppendEvents(ctx context.Context, events []StoredEvent) error
 	// PutRows inserts or replaces rows of a projection table.
 	PutRows(ctx context.Context, t domain.Table, rows []domain.Row) error
