@@ -50,7 +50,7 @@ type Ledger struct {
 	// next events' encodings: an import's million encodings were a fifth
 	// of the bytes it allocated, all of them garbage once stored.
 	spare chan []byte
-	salts    *saltSource
+	salts *saltSource
 }
 
 // Config is what Open needs besides the store.
