@@ -34,16 +34,25 @@ say "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$work/lb" gen "$work/load.jsonl" "$EVENTS"
 say "# case file: $(wc -l < "$work/load.jsonl") lines, $(du -m "$work/load.jsonl" | cut -f1) MB"
 rowbytes=0
+# settle starts each measured run on a quiet disk: the file system is
+# mounted with discard, so the deletes before a run (the last run's
+# database and WAL, over a gigabyte) otherwise still keep the virtual disk
+# busy with TRIM while the run writes and syncs. Every import and every raw
+# run gets the same.
+settle() { sync; sleep "${LEDGER_SETTLE:-3}"; }
 for r in $(seq 1 "$ROUNDS"); do
 	if [ -n "${LEDGER_BASE:-}" ]; then
 		rm -rf "$work/base-d"
+		settle
 		say "round $r base $("$work/lb-base" import "$work/load.jsonl" "$work/base-d")"
 		rm -rf "$work/base-d"
 	fi
 	rm -rf "$work/d$r"
+	settle
 	line=$("$work/lb" import "$work/load.jsonl" "$work/d$r"); say "round $r $line"
 	rowbytes=$(echo "$line" | sed 's/.*"event_row_bytes":\([0-9.]*\).*/\1/' | cut -d. -f1)
 	rm -f "$work/raw.db"*
+	settle
 	say "round $r $("$work/lb" raw "$work/load.jsonl" "$work/raw.db" "$rowbytes")"
 	[ "$r" -lt "$ROUNDS" ] && rm -rf "$work/d$r"
 done
@@ -51,7 +60,8 @@ if [ -n "${LEDGER_ONLY_IMPORT:-}" ]; then
 	say "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 	exit 0
 fi
-for r in $(seq 1 "$ROUNDS"); do say "audit $("$work/lb" audit "$work/d$ROUNDS")"; done
+rm -f "$work/raw.db"*
+for r in $(seq 1 "$ROUNDS"); do settle; say "audit $("$work/lb" audit "$work/d$ROUNDS")"; done
 say "proofs $("$work/lb" proofs "$work/d$ROUNDS" 10000)"
 "$work/lb" bundle "$work/b" 1000 "$work/bundle.json"
 say "verify $("$work/lb" verify "$work/bundle.json" 21)"
