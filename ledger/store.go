@@ -32,10 +32,12 @@ type Store interface {
 	// seqs, in that order (an error wrapping ErrNotFound for a missing seq).
 	EventHashes(ctx context.Context, seqs []int64) ([][]byte, error)
 	// ItemEvents returns the seqs of an item's history in order: the chain of
-	// events that ends at last (the item's latest event), each reached from
-	// the next by its Prev column while that event's Item column is item.
-	// The chain's first seq is the seizure, or for a derived item the
-	// derivation, whose Item column is the parent.
+	// events that ends at last (the item's latest event) if that event's
+	// Item column is item, each reached from the next by its Prev column
+	// while that event's Item column is item. The chain's first seq is the
+	// seizure; for a derived item it is its derivation (whose Item column is
+	// the parent), and the chain is empty while the derivation is the
+	// item's only event (the caller knows the item's origin).
 	ItemEvents(ctx context.Context, item string, last int64) ([]int64, error)
 	// CaseEvents returns the seqs of the events whose Case column is c, in
 	// order: the chain that ends at last (the case's latest event), each

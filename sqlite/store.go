@@ -357,33 +357,34 @@ func (s *Store) seqs(ctx context.Context, query string, args ...any) ([]int64, e
 	return out, rows.Err()
 }
 
-// sqlItemChain walks an item's history back from its latest event by the
-// prev column, one primary-key lookup per event. A link must point back
-// (prev < seq), so that even a tampered database cannot make it loop.
-const sqlItemChain = `WITH RECURSIVE chain(seq) AS (
-	SELECT ?2
+// chainSQL walks a chain of events back from the one with seq ?2 and key
+// column ?1, by its link column, one primary-key lookup per event. A link
+// must point back (link < seq), so that even a tampered database cannot
+// make the walk loop.
+func chainSQL(key, link string) string {
+	return fmt.Sprintf(`WITH RECURSIVE chain(seq) AS (
+	SELECT seq FROM events WHERE seq = ?2 AND %[1]s = ?1
 	UNION ALL
-	SELECT e.prev FROM events e JOIN chain c ON e.seq = c.seq WHERE e.item = ?1 AND e.prev < e.seq
+	SELECT e.%[2]s FROM events e JOIN chain c ON e.seq = c.seq WHERE e.%[1]s = ?1 AND e.%[2]s < e.seq
 )
-SELECT seq FROM chain ORDER BY seq`
+SELECT seq FROM chain ORDER BY seq`, key, link)
+}
+
+var (
+	sqlItemChain = chainSQL("item", "prev")
+	sqlCaseChain = chainSQL("case_id", "case_prev")
+)
 
 // ItemEvents returns the seqs of an item's history, following the prev
-// links back from last (see ledger.Store).
+// links back from last (see ledger.Store). The chain's first seq may be
+// an event of another item: a derived item's derivation, which names its
+// parent in the item column.
 func (s *Store) ItemEvents(ctx context.Context, item string, last int64) ([]int64, error) {
 	if item == "" {
 		return nil, nil
 	}
 	return s.seqs(ctx, sqlItemChain, item, last)
 }
-
-// sqlCaseChain walks a case's events back from its latest by case_prev,
-// as sqlItemChain does an item's.
-const sqlCaseChain = `WITH RECURSIVE chain(seq) AS (
-	SELECT seq FROM events WHERE seq = ?2 AND case_id = ?1
-	UNION ALL
-	SELECT e.case_prev FROM events e JOIN chain c ON e.seq = c.seq WHERE e.case_id = ?1 AND e.case_prev < e.seq
-)
-SELECT seq FROM chain ORDER BY seq`
 
 // CaseEvents returns the seqs of a case's events, following the case_prev
 // links back from last (see ledger.Store).
