@@ -214,7 +214,7 @@ func audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 				}
 				caseLast[a.Case] = se.Seq
 			}
-			if !maps.Equal(a.Prev, d.ev.Prev) || a.Item != se.Item || itemPrev(a) != se.Prev || a.Case != se.Case || casePrev != se.CasePrev || d.ev.Op != se.Op {
+			if !maps.Equal(a.Prev, d.ev.Prev) || a.Item != se.Item || itemPrev(a) != se.Prev || a.Case != se.Case || casePrev != se.CasePrev {
 				rep.add(Problem{Kind: PEventColumns, Seq: seqp(se.Seq),
 					Message:   fmt.Sprintf("el evento %d no coincide con sus columnas de índice o con sus enlaces prev", se.Seq),
 					MessageEN: fmt.Sprintf("event %d does not match its index columns or its prev links", se.Seq)})

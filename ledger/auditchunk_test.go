@@ -33,9 +33,9 @@ func TestAuditChunks(t *testing.T) {
 	}
 	cases = append(cases, tampering{name: "far seqs", do: func(t *testing.T, db *sql.DB) error {
 		return execAll(db,
-			`INSERT INTO events SELECT seq + 100000, op, item, case_id, data, hashes, prev, case_prev FROM events WHERE seq < 5`,
-			`INSERT INTO events SELECT 9223372036854775807, op, item, case_id, data, hashes, prev, case_prev FROM events WHERE seq = 6`,
-			`INSERT INTO events SELECT -3, op, item, case_id, data, hashes, prev, case_prev FROM events WHERE seq = 7`)
+			`INSERT INTO events SELECT seq + 100000, item, case_id, data, hashes, prev, case_prev FROM events WHERE seq < 5`,
+			`INSERT INTO events SELECT 9223372036854775807, item, case_id, data, hashes, prev, case_prev FROM events WHERE seq = 6`,
+			`INSERT INTO events SELECT -3, item, case_id, data, hashes, prev, case_prev FROM events WHERE seq = 7`)
 	}})
 	single := f.sizes[len(f.sizes)-1] + 1 // one open-ended chunk: a plain scan
 	cases = append([]tampering{{name: "clean", do: func(*testing.T, *sql.DB) error { return nil }}}, cases...)

@@ -254,7 +254,7 @@ func (w *writer) add(ctx context.Context, r Record) (*custody.Event, error) {
 		}
 		l.caseLast[applied.Case] = seq
 	}
-	w.pending = append(w.pending, StoredEvent{Seq: seq, Op: r.Op, Item: applied.Item, Prev: itemPrev(applied), Case: applied.Case, CasePrev: casePrev, Data: data, Hashes: hashes})
+	w.pending = append(w.pending, StoredEvent{Seq: seq, Item: applied.Item, Prev: itemPrev(applied), Case: applied.Case, CasePrev: casePrev, Data: data, Hashes: hashes})
 	for _, k := range applied.Touched {
 		if _, ok := w.dirty[k]; !ok {
 			w.dirty[k] = struct{}{}

@@ -11,9 +11,9 @@ import (
 	"github.com/custodia-ec/custodia/ledger"
 )
 
-// TestMigrationItemChain: a database made before migrations 005 and 006
-// (events indexed by item and by case, no prev or case_prev column) is
-// migrated on open: prev is filled from the events' own prev links and
+// TestMigrationItemChain: a database made before migrations 005 to 007
+// (events indexed by item and by case, no prev or case_prev column, an op
+// column) is migrated on open: prev is filled from the events' own prev links and
 // case_prev from the case column, the old indexes are gone, every item's
 // history and the case's export are what they were, and audit finds the
 // database clean.
@@ -51,11 +51,13 @@ func TestMigrationItemChain(t *testing.T) {
 
 	// The schema as version 4 left it.
 	for _, q := range []string{
+		`ALTER TABLE events ADD COLUMN op TEXT NOT NULL DEFAULT ''`,
+		`UPDATE events SET op = json_extract(CAST(data AS TEXT), '$.op')`,
 		`ALTER TABLE events DROP COLUMN prev`,
 		`ALTER TABLE events DROP COLUMN case_prev`,
 		`CREATE INDEX events_item ON events(item, seq) WHERE item <> ''`,
 		`CREATE INDEX events_case ON events(case_id, seq) WHERE case_id <> ''`,
-		`DELETE FROM schema_migrations WHERE version IN (5, 6)`,
+		`DELETE FROM schema_migrations WHERE version IN (5, 6, 7)`,
 	} {
 		if _, err := d.Store.DB().Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -67,6 +69,9 @@ func TestMigrationItemChain(t *testing.T) {
 	var n int
 	if err := d2.Store.DB().QueryRow(`SELECT count(*) FROM sqlite_master WHERE name IN ('events_item', 'events_case')`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("%d old indexes after the migration (%v)", n, err)
+	}
+	if err := d2.Store.DB().QueryRow(`SELECT count(*) FROM pragma_table_info('events') WHERE name = 'op'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("the op column is still there after the migration (%v)", err)
 	}
 	var export2 bytes.Buffer
 	if _, err := d2.Ledger.ExportCase(ctx, "METASTASIS", &export2); err != nil || !bytes.Equal(export2.Bytes(), export.Bytes()) {

@@ -80,7 +80,6 @@ type Tx interface {
 // the event; audit checks them).
 type StoredEvent struct {
 	Seq  int64
-	Op   string
 	Item string // see domain.Applied.Item
 	// Prev is the event's prev link for Item (custody.Event.Prev[Item]), the
 	// item's previous event, or -1 when it has none.

@@ -228,7 +228,11 @@ func TestSessionFlowAndSecretsNotLogged(t *testing.T) {
 				t.Errorf("event %d contains a secret", se.Seq)
 			}
 		}
-		if se.Op == domain.OpAccountCredential {
+		ev, err := custody.DecodeEvent(se.Data)
+		if err != nil {
+			return err
+		}
+		if ev.Op == domain.OpAccountCredential {
 			creds++
 		}
 		return nil

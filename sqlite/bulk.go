@@ -19,8 +19,8 @@ var insertRows = [...]int{64, 16, 4, 1}
 
 // insertSQL inserts rows events.
 func insertSQL(rows int) string {
-	return `INSERT INTO events(seq, op, item, case_id, data, hashes, prev, case_prev) VALUES ` +
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", rows), ", ")
+	return `INSERT INTO events(seq, item, case_id, data, hashes, prev, case_prev) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", rows), ", ")
 }
 
 // AppendEvents appends events whose seqs continue the log.
@@ -56,7 +56,7 @@ func (t *Tx) AppendEvents(ctx context.Context, events []ledger.StoredEvent) erro
 			if e.Seq != t.next+int64(i) {
 				return fmt.Errorf("sqlite: event %d does not continue the log (next is %d)", e.Seq, t.next+int64(i))
 			}
-			args = append(args, e.Seq, e.Op, e.Item, e.Case, e.Data, e.Hashes, prevArg(e.Prev), prevArg(e.CasePrev))
+			args = append(args, e.Seq, e.Item, e.Case, e.Data, e.Hashes, prevArg(e.Prev), prevArg(e.CasePrev))
 		}
 		t.args = args
 		if _, err := st.ExecContext(ctx, args...); err != nil {

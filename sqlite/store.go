@@ -202,13 +202,13 @@ func (s *Store) ScanEvents(ctx context.Context, from int64, fn func(ledger.Store
 		if !ok {
 			return fmt.Errorf("sqlite: the driver's connection %T cannot query", dc)
 		}
-		rows, err := q.QueryContext(ctx, `SELECT seq, op, item, case_id, data, hashes, prev, case_prev FROM events WHERE seq >= ? ORDER BY seq`,
+		rows, err := q.QueryContext(ctx, `SELECT seq, item, case_id, data, hashes, prev, case_prev FROM events WHERE seq >= ? ORDER BY seq`,
 			[]driver.NamedValue{{Ordinal: 1, Value: from}})
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		dest := make([]driver.Value, 8)
+		dest := make([]driver.Value, 7)
 		for {
 			if err := rows.Next(dest); err == io.EOF {
 				return nil
@@ -219,8 +219,8 @@ func (s *Store) ScanEvents(ctx context.Context, from int64, fn func(ledger.Store
 			if !ok {
 				return fmt.Errorf("sqlite: event row: seq %v is not an integer", dest[0])
 			}
-			e := ledger.StoredEvent{Seq: seq, Op: text(dest[1]), Item: text(dest[2]), Case: text(dest[3]),
-				Data: blob(dest[4]), Hashes: blob(dest[5]), Prev: prev(dest[6]), CasePrev: prev(dest[7])}
+			e := ledger.StoredEvent{Seq: seq, Item: text(dest[1]), Case: text(dest[2]),
+				Data: blob(dest[3]), Hashes: blob(dest[4]), Prev: prev(dest[5]), CasePrev: prev(dest[6])}
 			if err := fn(e); err != nil {
 				return err
 			}
@@ -319,7 +319,7 @@ type queryer interface {
 }
 
 func readEvents(ctx context.Context, q queryer, seqs []int64) ([]ledger.StoredEvent, error) {
-	stmt, err := q.PrepareContext(ctx, `SELECT seq, op, item, case_id, data, hashes, prev, case_prev FROM events WHERE seq = ?`)
+	stmt, err := q.PrepareContext(ctx, `SELECT seq, item, case_id, data, hashes, prev, case_prev FROM events WHERE seq = ?`)
 	if err != nil {
 		return nil, err
 	}
@@ -328,7 +328,7 @@ func readEvents(ctx context.Context, q queryer, seqs []int64) ([]ledger.StoredEv
 	for i, seq := range seqs {
 		e := &out[i]
 		var p, cp any
-		err := stmt.QueryRowContext(ctx, seq).Scan(&e.Seq, &e.Op, &e.Item, &e.Case, &e.Data, &e.Hashes, &p, &cp)
+		err := stmt.QueryRowContext(ctx, seq).Scan(&e.Seq, &e.Item, &e.Case, &e.Data, &e.Hashes, &p, &cp)
 		e.Prev, e.CasePrev = prev(p), prev(cp)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("sqlite: event %d: %w", seq, ledger.ErrNotFound)

@@ -43,7 +43,7 @@ func TestWriteTransactions(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		err = tx.AppendEvents(ctx, []ledger.StoredEvent{{Seq: seq, Op: "x", Data: []byte("{}"), Hashes: make([]byte, 32)}})
+		err = tx.AppendEvents(ctx, []ledger.StoredEvent{{Seq: seq, Data: []byte("{}"), Hashes: make([]byte, 32)}})
 		if err == nil {
 			err = tx.PutRows(ctx, tab, rows)
 		}
