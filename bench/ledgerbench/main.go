@@ -240,7 +240,7 @@ func run(args []string) error {
 		// As custodia audit does (cmd/custodia, auditGCPercent); GOGC in the
 		// environment, when set, wins, to compare.
 		if os.Getenv("GOGC") == "" {
-			defer debug.SetGCPercent(debug.SetGCPercent(400))
+			defer debug.SetGCPercent(debug.SetGCPercent(200))
 		}
 		cpu0 := cpuSeconds()
 		start := time.Now()
