@@ -88,25 +88,13 @@ func (p *parser) canonValue(depth int) bool {
 // characters and is valid UTF-8, and returns its contents: such a string
 // is its own canonical form. Anything else gives false.
 func (p *parser) plainStr() ([]byte, bool) {
-	if p.i >= len(p.data) || p.data[p.i] != '"' {
+	at := p.i
+	s, ok := p.plainKey()
+	if !ok || !utf8.Valid(s) {
+		p.i = at
 		return nil, false
 	}
-	start := p.i + 1
-	for j := start; j < len(p.data); j++ {
-		c := p.data[j]
-		if c == '"' {
-			s := p.data[start:j]
-			if !utf8.Valid(s) {
-				return nil, false
-			}
-			p.i = j + 1
-			return s, true
-		}
-		if c == '\\' || c < 0x20 {
-			return nil, false
-		}
-	}
-	return nil, false
+	return s, true
 }
 
 // canonNum passes over an integer written as strconv.FormatInt writes it,

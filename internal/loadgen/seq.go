@@ -91,16 +91,9 @@ func (s *seqScanner) value(depth int) bool {
 			if !s.value(depth + 1) {
 				return false
 			}
-			s.ws()
-			if s.i < len(s.b) && s.b[s.i] == ',' {
-				s.i++
-				continue
+			if more, ok := s.after(']'); !more {
+				return ok
 			}
-			if s.i < len(s.b) && s.b[s.i] == ']' {
-				s.i++
-				return true
-			}
-			return s.errf("se esperaba «,» o «]»", "expected ',' or ']'")
 		}
 	case c == '"':
 		_, _, ok := s.str()
@@ -178,17 +171,26 @@ func (s *seqScanner) object(depth int, top bool) bool {
 		} else if !s.value(depth + 1) {
 			return false
 		}
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == ',' {
-			s.i++
-			continue
+		if more, ok := s.after('}'); !more {
+			return ok
 		}
-		if s.i < len(s.b) && s.b[s.i] == '}' {
-			s.i++
-			return true
-		}
-		return s.errf("se esperaba «,» o «}»", "expected ',' or '}'")
 	}
+}
+
+// after reads what follows an element or member: a comma (more is true),
+// or close, which ends the array or object (more is false, ok true).
+// Anything else is an error (both false).
+func (s *seqScanner) after(close byte) (more, ok bool) {
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == ',' {
+		s.i++
+		return true, true
+	}
+	if s.i < len(s.b) && s.b[s.i] == close {
+		s.i++
+		return false, true
+	}
+	return false, s.errf(fmt.Sprintf("se esperaba «,» o «%c»", close), fmt.Sprintf("expected ',' or '%c'", close))
 }
 
 // str scans a string and returns its raw contents and whether it has escapes.
