@@ -387,9 +387,7 @@ func (r *RecordResult) write(w http.ResponseWriter) {
 		b = append(b, a...)
 	}
 	b = append(b, "}\n"...)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusCreated)
+	writeJSONHead(w, http.StatusCreated)
 	w.Write(b)
 }
 

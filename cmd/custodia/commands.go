@@ -127,9 +127,7 @@ func cmdImport(e *env, args []string) error {
 	// collector took a fifth of the import's CPU. This one-off command
 	// trades memory for that time (bench/ledger.sh: 1M events at 14.5
 	// instead of 15.4 µs of CPU per event, peak 465 MB).
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(importGCPercent))
-	}
+	defer gcTarget(importGCPercent)()
 	if evidence.IsExportDir(pos[0]) {
 		return importDir(e, d, pos[0])
 	}

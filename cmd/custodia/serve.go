@@ -68,9 +68,7 @@ func cmdServe(e *env, args []string) error {
 			return err
 		}
 	}
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(serveGCPercent))
-	}
+	defer gcTarget(serveGCPercent)()
 	logger, logs := newServeLogger(e.stderr)
 	defer logs.Flush()
 	srv, err := server.New(server.Config{
@@ -135,6 +133,16 @@ func cmdServe(e *env, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// gcTarget sets the GC target for a long command unless GOGC sets one,
+// and returns what restores the previous target.
+func gcTarget(percent int) func() {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	old := debug.SetGCPercent(percent)
+	return func() { debug.SetGCPercent(old) }
 }
 
 // serveGCPercent is the server's GC target unless GOGC sets one. Under
