@@ -147,7 +147,7 @@ func audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 	expect := int64(0)
 	broken := false // once an event fails, the replayed state is unreliable
 	commit := int64(-1)
-	caseLast := map[string]int64{} // each case's latest event, for CasePrev
+	cases := caseChains{}
 	// ends checks that a transaction ended at size n: every transaction ends
 	// in a signed checkpoint, so one must be stored there.
 	ends := func(n int64) {
@@ -207,13 +207,7 @@ func audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 				broken = true
 				continue
 			}
-			casePrev := int64(-1)
-			if a.Case != "" {
-				if p, ok := caseLast[a.Case]; ok {
-					casePrev = p
-				}
-				caseLast[a.Case] = se.Seq
-			}
+			casePrev := cases.link(a.Case, se.Seq)
 			if !maps.Equal(a.Prev, d.ev.Prev) || a.Item != se.Item || itemPrev(a) != se.Prev || a.Case != se.Case || casePrev != se.CasePrev {
 				rep.add(Problem{Kind: PEventColumns, Seq: seqp(se.Seq),
 					Message:   fmt.Sprintf("el evento %d no coincide con sus columnas de índice o con sus enlaces prev", se.Seq),

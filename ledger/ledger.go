@@ -41,11 +41,10 @@ type Ledger struct {
 
 	hashes hashCache
 
-	mu    sync.RWMutex
-	state *domain.State
-	front *frontier
-	// caseLast is each case's latest event (see StoredEvent.CasePrev).
-	caseLast map[string]int64
+	mu       sync.RWMutex
+	state    *domain.State
+	front    *frontier
+	caseLast caseChains
 	// spare holds the data buffers of events already stored, for the
 	// next events' encodings: an import's million encodings were a fifth
 	// of the bytes it allocated, all of them garbage once stored.
@@ -91,7 +90,7 @@ func (l *Ledger) Verifier() note.Verifier { return l.verifier }
 func (l *Ledger) reload(ctx context.Context) error {
 	st := domain.NewState(l.cfg)
 	f := &frontier{hashes: map[int64]tlog.Hash{}}
-	caseLast := map[string]int64{}
+	caseLast := caseChains{}
 	err := l.store.ScanEvents(ctx, 0, func(se StoredEvent) error {
 		ev, rec, err := decodeStored(se)
 		if err != nil {
@@ -101,9 +100,7 @@ func (l *Ledger) reload(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("ledger: event %d no longer applies: %w (run custodia audit)", se.Seq, err)
 		}
-		if a.Case != "" {
-			caseLast[a.Case] = se.Seq
-		}
+		caseLast.link(a.Case, se.Seq)
 		f.size = se.Seq
 		hs := splitHashes(se.Hashes)
 		first := tlog.StoredHashIndex(0, se.Seq)
@@ -153,6 +150,24 @@ func decodeStored(se StoredEvent) (*custody.Event, any, error) {
 		return nil, nil, fmt.Errorf("event %d: record: %w", se.Seq, cerr)
 	}
 	return ev, rec, nil
+}
+
+// caseChains holds each case's latest event, from which the next event of
+// the case links back (StoredEvent.CasePrev).
+type caseChains map[string]int64
+
+// link records seq as case c's latest event and returns the one before it,
+// -1 for a case's first event and for events of no case.
+func (cc caseChains) link(c string, seq int64) int64 {
+	if c == "" {
+		return -1
+	}
+	prev, ok := cc[c]
+	cc[c] = seq
+	if !ok {
+		return -1
+	}
+	return prev
 }
 
 // itemPrev is the prev link of an event for its Item column, or -1: what
@@ -247,14 +262,7 @@ func (w *writer) add(ctx context.Context, r Record) (*custody.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	casePrev := int64(-1)
-	if applied.Case != "" {
-		if p, ok := l.caseLast[applied.Case]; ok {
-			casePrev = p
-		}
-		l.caseLast[applied.Case] = seq
-	}
-	w.pending = append(w.pending, StoredEvent{Seq: seq, Item: applied.Item, Prev: itemPrev(applied), Case: applied.Case, CasePrev: casePrev, Data: data, Hashes: hashes})
+	w.pending = append(w.pending, StoredEvent{Seq: seq, Item: applied.Item, Prev: itemPrev(applied), Case: applied.Case, CasePrev: l.caseLast.link(applied.Case, seq), Data: data, Hashes: hashes})
 	for _, k := range applied.Touched {
 		if _, ok := w.dirty[k]; !ok {
 			w.dirty[k] = struct{}{}
