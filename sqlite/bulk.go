@@ -40,14 +40,12 @@ func (t *Tx) AppendEvents(ctx context.Context, events []ledger.StoredEvent) erro
 		}
 	}
 	for len(events) > 0 {
-		k := 1
-		for _, r := range insertRows {
-			if len(events) >= r {
-				k = r
-				break
-			}
+		size := 0 // the largest statement the events fill; insertRows ends in 1
+		for insertRows[size] > len(events) {
+			size++
 		}
-		st, err := t.insertStmt(ctx, k)
+		k := insertRows[size]
+		st, err := t.insertStmt(ctx, size)
 		if err != nil {
 			return err
 		}
@@ -72,20 +70,16 @@ func (t *Tx) AppendEvents(ctx context.Context, events []ledger.StoredEvent) erro
 	return nil
 }
 
-// insertStmt returns the transaction's statement that inserts rows events.
-func (t *Tx) insertStmt(ctx context.Context, rows int) (*sql.Stmt, error) {
-	for i, r := range insertRows {
-		if r != rows {
-			continue
+// insertStmt returns the transaction's statement that inserts
+// insertRows[size] events, preparing it on its first use.
+func (t *Tx) insertStmt(ctx context.Context, size int) (*sql.Stmt, error) {
+	if t.insert[size] == nil {
+		rows := insertRows[size]
+		st, err := t.s.stmts.stmt(ctx, t.s.db, t.tx, fmt.Sprintf("insert %d events", rows), func() string { return insertSQL(rows) })
+		if err != nil {
+			return nil, err
 		}
-		if t.insert[i] == nil {
-			st, err := t.s.stmts.stmt(ctx, t.s.db, t.tx, fmt.Sprintf("insert %d events", rows), func() string { return insertSQL(rows) })
-			if err != nil {
-				return nil, err
-			}
-			t.insert[i] = st
-		}
-		return t.insert[i], nil
+		t.insert[size] = st
 	}
-	return nil, fmt.Errorf("sqlite: no statement inserts %d events", rows)
+	return t.insert[size], nil
 }
