@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/custodia-ec/custodia/internal/terminates"
 )
 
 // allKinds has a field of every kind DecodeStrict fills.
@@ -176,7 +178,22 @@ func FuzzFastPaths(f *testing.F) {
 	for _, in := range fastInputs(f) {
 		f.Add(in)
 	}
+	for _, s := range fastSeeds {
+		for _, v := range terminates.Variants([]byte(s)) {
+			f.Add(v)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// Each scanner, once, with a bound; then the comparison.
+		terminates.Within(t, data, func() {
+			isCanonical(data)
+			_, _ = Canonical(data)
+			for _, extra := range [][]string{nil, {"op"}} {
+				rv := reflect.ValueOf(new(allKinds)).Elem()
+				decodeStrictFast(data, rv, strictFields(rv.Type()), extra)
+				decodeStrictGeneral(data, new(allKinds), extra)
+			}
+		})
 		checkFast(t, data)
 	})
 }

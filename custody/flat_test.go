@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/custodia-ec/custodia/internal/terminates"
 )
 
 // viaJSON is MarshalCanonical's general path, which marshalFlat must equal.
@@ -197,7 +199,9 @@ func FuzzMarshalFlat(f *testing.F) {
 			v := reflect.New(reflect.TypeOf(proto).Elem()).Interface()
 			fillRecord(v, strs, []int64{n, -n}, shift)
 			want, werr := viaJSON(v)
-			got, ok := marshalFlat(v)
+			var got []byte
+			var ok bool
+			terminates.Within(t, v, func() { got, ok = marshalFlat(v) })
 			if !ok {
 				continue
 			}
@@ -251,13 +255,19 @@ var strictSeeds = []string{
 func FuzzDecodeStrictFast(f *testing.F) {
 	for _, s := range strictSeeds {
 		f.Add([]byte(s))
+		for _, v := range terminates.Variants([]byte(s)) {
+			f.Add(v)
+		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, proto := range []any{&Transfer{}, &Seize{}, &flatAll{}} {
 			typ := reflect.TypeOf(proto).Elem()
 			a, b := reflect.New(typ).Interface(), reflect.New(typ).Interface()
-			errA := DecodeStrict(data, a, "op")
-			errB := decodeStrictGeneral(data, b, []string{"op"})
+			var errA, errB *Error
+			terminates.Within(t, data, func() {
+				errA = DecodeStrict(data, a, "op")
+				errB = decodeStrictGeneral(data, b, []string{"op"})
+			})
 			if !reflect.DeepEqual(errA, errB) {
 				t.Fatalf("%s %q: DecodeStrict = %v, general path = %v", typ, data, errA, errB)
 			}

@@ -11,6 +11,12 @@ func contains(l []string, s string) bool {
 
 // skip passes over one JSON value without building it. It only needs to be
 // right for valid JSON; invalid JSON is reported by the decoder afterwards.
+//
+// It must end on any input, valid or not, so every path that returns true
+// has moved p.i forward by at least one byte: the loop over a container's
+// members calls skip once per pass and would otherwise spin in place on a
+// byte that begins no value (`{]`, `[}`, `{:`). A stray ',' or ':' is
+// passed over by the loop itself, which also moves forward.
 func (p *parser) skip(depth int) bool {
 	if p.i >= len(p.data) || depth > maxDepth {
 		return false
@@ -54,13 +60,18 @@ func (p *parser) skip(depth int) bool {
 			}
 		}
 	default:
+		// A bare value: a number or a literal, up to the next separator.
+		// An empty one is a separator or closing bracket where a value
+		// should be (the wrong bracket, a stray comma): that is not JSON,
+		// and returning true here without moving would loop for ever.
+		start := p.i
 		for p.i < len(p.data) {
 			switch p.data[p.i] {
-			case ',', '}', ']', ' ', '\t', '\n', '\r':
-				return true
+			case ',', ':', '{', '[', '"', '}', ']', ' ', '\t', '\n', '\r':
+				return p.i > start
 			}
 			p.i++
 		}
-		return true
+		return p.i > start
 	}
 }
