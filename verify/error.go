@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/custodia-ec/custodia/custody"
@@ -17,6 +19,9 @@ const (
 	CheckCustody     = "custody"     // the custody rules over the events
 	CheckConsistency = "consistency" // the older trusted checkpoint
 	CheckPolicy      = "policy"      // the witness policy and cosignatures
+	// CheckStopped is not a check of the bundle: the caller's deadline
+	// passed or it cancelled (VerifyContext) before the verdict.
+	CheckStopped = "stopped"
 )
 
 // Error is why a bundle failed verification. It names the check, the event
@@ -32,7 +37,13 @@ type Error struct {
 	Field     string `json:"field,omitempty"`
 	Message   string `json:"message"`    // Spanish
 	MessageEN string `json:"message_en"` // English
+
+	cause error // ctx.Err() for CheckStopped
 }
+
+// Unwrap returns the context's error of a stopped verification, so that a
+// caller can tell a deadline (context.DeadlineExceeded) from a bad bundle.
+func (e *Error) Unwrap() error { return e.cause }
 
 // Error returns the Spanish message, then the English one.
 func (e *Error) Error() string {
@@ -71,4 +82,26 @@ func tampered(check string, index int64, field, es, en string, args ...any) *Err
 // invalid is for malformed input.
 func invalid(check string, index int64, field, es, en string, args ...any) *Error {
 	return fail(custody.EInvalid, check, index, field, es, en, args...)
+}
+
+// stopped returns the error of a verification whose ctx is done, at the
+// event index (-1 when between events), or nil while it may go on. A
+// deadline is a limit of the caller's (too_large: over a limit); a
+// cancellation is the caller's choice (invalid is the nearest code: the
+// bundle was not judged).
+func stopped(ctx context.Context, index int64) *Error {
+	err := ctx.Err()
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.Is(err, context.DeadlineExceeded) {
+		e = fail(custody.ETooLarge, CheckStopped, index, "", "la verificación superó el tiempo permitido y se detuvo sin veredicto",
+			"the verification took longer than allowed and stopped without a verdict")
+	} else {
+		e = fail(custody.EInvalid, CheckStopped, index, "", "la verificación se interrumpió sin veredicto",
+			"the verification was interrupted without a verdict")
+	}
+	e.cause = err
+	return e
 }

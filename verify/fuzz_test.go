@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/internal/terminates"
 )
 
 var update = flag.Bool("update", false, "rewrite the bundles and golden files in testdata/")
@@ -122,6 +123,13 @@ func FuzzVerify(f *testing.F) {
 	for _, tc := range testdataCases {
 		f.Add(readTestdata(f, tc.bundle), readTestdata(f, tc.old), readTestdata(f, tc.policy))
 	}
+	f.Add(readTestdata(f, hangBundleFile), []byte(nil), []byte(nil))
+	for _, v := range terminates.Variants(readTestdata(f, "bundle-valid.json")) {
+		f.Add(v, []byte(nil), []byte(nil))
+	}
+	for _, v := range terminates.Variants(readTestdata(f, "checkpoint-old.txt")) {
+		f.Add(readTestdata(f, "bundle-consistency.json"), v, []byte(nil))
+	}
 	f.Fuzz(func(t *testing.T, bundle, old, policy []byte) {
 		if len(old) == 0 {
 			old = nil
@@ -129,7 +137,9 @@ func FuzzVerify(f *testing.F) {
 		if len(policy) == 0 {
 			policy = nil
 		}
-		res, err := Verify(bundle, Options{OldCheckpoint: old, Policy: policy})
+		var res *Result
+		var err error
+		terminates.Within(t, bundle, func() { res, err = Verify(bundle, Options{OldCheckpoint: old, Policy: policy}) })
 		if err != nil {
 			checkError(t, err)
 			return
@@ -151,8 +161,13 @@ func FuzzParseCheckpoint(f *testing.F) {
 		f.Add(string(bytes.SplitN([]byte(b.Checkpoint), []byte("\n\n"), 2)[0]) + "\n")
 	}
 	f.Add("o\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\next\n")
+	for _, v := range terminates.Variants(readTestdata(f, "checkpoint-old.txt")) {
+		f.Add(string(v))
+	}
 	f.Fuzz(func(t *testing.T, text string) {
-		c, err := ParseCheckpoint(text)
+		var c *Checkpoint
+		var err error
+		terminates.Within(t, text, func() { c, err = ParseCheckpoint(text) })
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("empty error")
@@ -168,8 +183,13 @@ func FuzzParseCheckpoint(f *testing.F) {
 func FuzzParsePolicy(f *testing.F) {
 	f.Add(readTestdata(f, "policy.txt"))
 	f.Add([]byte("quorum none\n"))
+	for _, v := range terminates.Variants(readTestdata(f, "policy.txt")) {
+		f.Add(v)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := ParsePolicy(data)
+		var p *Policy
+		var err error
+		terminates.Within(t, data, func() { p, err = ParsePolicy(data) })
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("empty error")
@@ -191,8 +211,13 @@ func FuzzParsePolicy(f *testing.F) {
 
 func FuzzParseTLogProof(f *testing.F) {
 	f.Add(readTestdata(f, "seizure.tlog-proof"))
+	for _, v := range terminates.Variants(readTestdata(f, "seizure.tlog-proof")) {
+		f.Add(v)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := ParseTLogProof(data)
+		var p *InclusionProof
+		var err error
+		terminates.Within(t, data, func() { p, err = ParseTLogProof(data) })
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("empty error")

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"encoding/base64"
 	"slices"
 	"strings"
@@ -86,12 +87,28 @@ const maxClockSkew = 10 * time.Minute
 // checked) and returns what it verified, or an *Error saying which check
 // failed, where, and why.
 func Verify(bundle []byte, opts Options) (*Result, error) {
+	return VerifyContext(context.Background(), bundle, opts)
+}
+
+// VerifyContext is Verify that stops when ctx is done: a server gives each
+// bundle a deadline, and the command line stops on Ctrl-C or SIGTERM. It
+// checks ctx between its steps and before each event, whose own checks are
+// bounded by the limits of ParseBundle; a stopped verification fails with
+// Check CheckStopped, whose error unwraps to ctx.Err(). It verifies nothing
+// less than Verify: the bundle passes all the checks or none.
+func VerifyContext(ctx context.Context, bundle []byte, opts Options) (*Result, error) {
 	now := opts.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
+	if err := stopped(ctx, -1); err != nil {
+		return nil, err
+	}
 	b, err := ParseBundle(bundle)
 	if err != nil {
+		return nil, err
+	}
+	if err := stopped(ctx, -1); err != nil {
 		return nil, err
 	}
 	var policy *Policy
@@ -139,6 +156,9 @@ func Verify(bundle []byte, opts Options) (*Result, error) {
 	// Every event: in the tree, well formed, and lawful in custody.
 	r := &replay{root: b.Item, items: map[string]*custody.Item{}, hist: map[string]*ItemHistory{}}
 	for _, e := range b.Events {
+		if err := stopped(ctx, e.Index); err != nil {
+			return nil, err
+		}
 		ev, err := checkEvent(e, cp)
 		if err != nil {
 			return nil, err
@@ -156,6 +176,9 @@ func Verify(bundle []byte, opts Options) (*Result, error) {
 	res.Anomalies = append(res.Anomalies, r.anomalies...)
 
 	if opts.OldCheckpoint != nil {
+		if err := stopped(ctx, -1); err != nil {
+			return nil, err
+		}
 		if res.Consistency, err = checkConsistency(b, cp, logKey, opts.OldCheckpoint); err != nil {
 			return nil, err
 		}

@@ -96,8 +96,10 @@ const (
 )
 
 // structural are the bytes whose handling decides whether a scanner moves
-// forward: brackets, quotes, separators and the escape character.
-const structural = "{}[]\":,\\"
+// forward: brackets, quotes, separators, the escape character, and the
+// newline that ends a line of the text formats (checkpoints, policies,
+// HTTP heads).
+const structural = "{}[]\":,\\\n"
 
 // Variants returns malformed inputs made from valid: every prefix (at most
 // maxPrefixes of them, evenly spread, the shortest and longest always
