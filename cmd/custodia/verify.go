@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/custodia-ec/custodia"
+	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/verify"
 )
@@ -46,7 +48,7 @@ func cmdVerify(e *env, args []string) error {
 			return err
 		}
 	}
-	res, err := verify.Verify(bundle, opts)
+	res, err := verifyUntilStopped(e.ctx, bundle, opts)
 	if err != nil {
 		if ve, ok := err.(*verify.Error); ok {
 			return fmt.Errorf("%s", ve.Localized(e.lang))
@@ -58,6 +60,28 @@ func cmdVerify(e *env, args []string) error {
 	}
 	res.WriteText(e.stdout, e.lang)
 	return nil
+}
+
+// verifyUntilStopped runs the verifier with ctx, which main cancels on
+// Ctrl-C or SIGTERM. The verifier looks at ctx before every event; the
+// command also stops waiting for it as soon as ctx is done, so that a
+// signal ends the command at once even inside one long step.
+func verifyUntilStopped(ctx context.Context, bundle []byte, opts verify.Options) (*verify.Result, error) {
+	type answer struct {
+		res *verify.Result
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		res, err := verify.VerifyContext(ctx, bundle, opts)
+		done <- answer{res, err}
+	}()
+	select {
+	case a := <-done:
+		return a.res, a.err
+	case <-ctx.Done():
+		return nil, custody.Errorf(custody.EInvalid, "", "verificación interrumpida, sin veredicto", "verification interrupted, no verdict")
+	}
 }
 
 func trimSpace(b []byte) []byte {
