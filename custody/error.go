@@ -14,6 +14,7 @@ const (
 	EForbidden = "forbidden"          // authenticated, but not allowed
 	ETooLarge  = "too_large"          // input over a limit
 	ELimited   = "rate_limited"       // too many attempts
+	EBusy      = "unavailable"        // the server is at capacity: try again shortly
 	EConflict  = "conflict"           // concurrent change or state that cannot be redone
 	EInternal  = "internal"           // a bug or an I/O failure; the message says no more
 	ETampered  = "integrity_violated" // stored data does not match the log

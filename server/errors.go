@@ -22,6 +22,7 @@ var statusOf = map[string]int{
 	custody.EReference: http.StatusUnprocessableEntity,   // 422: names a record that does not exist (for this account)
 	custody.ERule:      http.StatusUnprocessableEntity,   // 422: a custody, status or deadline rule forbids it
 	custody.ELimited:   http.StatusTooManyRequests,       // 429
+	custody.EBusy:      http.StatusServiceUnavailable,    // 503: at capacity, try again shortly
 	custody.EInternal:  http.StatusInternalServerError,
 	custody.ETampered:  http.StatusInternalServerError,
 }
@@ -80,6 +81,9 @@ func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if ce.Code == custody.ELimited {
 		w.Header().Set("Retry-After", "60")
+	}
+	if ce.Code == custody.EBusy {
+		w.Header().Set("Retry-After", "5")
 	}
 	if ce.Code == custody.EAuth {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="custodia"`)

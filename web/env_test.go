@@ -63,6 +63,12 @@ func withoutSCHI03(data []byte) []byte {
 
 func newEnv(t testing.TB) *testEnv {
 	t.Helper()
+	return newEnvConfig(t, Config{})
+}
+
+// newEnvConfig is newEnv with the pages' configuration cfg.
+func newEnvConfig(t testing.TB, cfg Config) *testEnv {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	if _, err := deployment.Init(ctx, dir, "custodia.test/web"); err != nil {
@@ -91,7 +97,7 @@ func newEnv(t testing.TB) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := Mount(s, Config{}, now)
+	w, err := Mount(s, cfg, now)
 	if err != nil {
 		t.Fatal(err)
 	}

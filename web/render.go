@@ -149,6 +149,9 @@ func (w *Web) renderError(rw http.ResponseWriter, r *http.Request, err error) {
 	if l == "en" {
 		msg = ce.MessageEN
 	}
+	if ce.Code == custody.EBusy {
+		rw.Header().Set("Retry-After", "5")
+	}
 	if isFetch(r) {
 		server.WriteJSON(rw, status, fetchResult{Error: &fieldErr{Code: ce.Code, Field: ce.Field, Message: msg}})
 		return
@@ -157,7 +160,7 @@ func (w *Web) renderError(rw http.ResponseWriter, r *http.Request, err error) {
 		http.Redirect(rw, r, "/entrar?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
-	key := map[int]string{404: "error.not_found", 403: "error.forbidden", 401: "error.unauthenticated", 413: "error.too_large", 429: "error.rate_limited"}[status]
+	key := map[int]string{404: "error.not_found", 403: "error.forbidden", 401: "error.unauthenticated", 413: "error.too_large", 429: "error.rate_limited", 503: "error.busy"}[status]
 	if key == "" {
 		key = "error.title"
 	}

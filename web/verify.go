@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -32,8 +33,11 @@ func (w *Web) verifyPage(rw http.ResponseWriter, r *http.Request, p *server.Prin
 }
 
 // verifyPost runs the CLI's verifier (verify.Verify, then WriteText) on an
-// uploaded bundle. The bundle is read into memory, bounded by the server's
-// body limit, and dropped after the answer: nothing uploaded is stored.
+// uploaded bundle. The bundle is read into memory, bounded by the body
+// limit (Config.VerifyMaxBody), and dropped after the answer: nothing
+// uploaded is stored. The verification itself runs in one of
+// Config.VerifyConcurrency slots, taken after the upload is read so that a
+// slow sender holds none, and within Config.VerifyTimeout.
 func (w *Web) verifyPost(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
 	var data []byte
 	var name string
@@ -54,9 +58,18 @@ func (w *Web) verifyPost(rw http.ResponseWriter, r *http.Request, p *server.Prin
 	if len(bytes.TrimSpace(data)) == 0 {
 		return invalid("bundle", "elija un archivo de paquete (.json)", "choose a bundle file (.json)")
 	}
+	select {
+	case w.verifySlots <- struct{}{}:
+		defer func() { <-w.verifySlots }()
+	default:
+		return custody.Errorf(custody.EBusy, "", "el servidor está verificando otros paquetes; intente de nuevo en un momento",
+			"the server is verifying other bundles; try again in a moment")
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), w.cfg.VerifyTimeout)
+	defer cancel()
 	d := &verifyData{Done: true, Name: name, Key: key, ServerKey: w.s.PublicKey()}
 	l := lang(r)
-	res, err := verify.Verify(data, verify.Options{TrustedKey: key, Now: w.now()})
+	res, err := verify.VerifyContext(ctx, data, verify.Options{TrustedKey: key, Now: w.now()})
 	if err != nil {
 		var ve *verify.Error
 		var ce *custody.Error

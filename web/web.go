@@ -64,7 +64,25 @@ type Config struct {
 	Zone *time.Location
 	// Now is the clock; the server's clock when nil.
 	Now func() time.Time
+
+	// /verificar takes bundles from anyone, with no account, so each one
+	// gets a budget. VerifyTimeout is the longest one verification may
+	// run (default 10 s): past it the page answers that the bundle was
+	// not verified. VerifyConcurrency is how many bundles are verified at
+	// once (default 2); one more is answered 503 at once, to try again
+	// shortly, so that posted bundles can never hold every core.
+	// VerifyMaxBody is the largest upload accepted (default, and when 0,
+	// the server's body limit); a larger one is answered 413.
+	VerifyTimeout     time.Duration
+	VerifyConcurrency int
+	VerifyMaxBody     int64
 }
+
+// Defaults of the /verificar budget (see Config).
+const (
+	DefaultVerifyTimeout     = 10 * time.Second
+	DefaultVerifyConcurrency = 2
+)
 
 // Web holds the parsed templates, the catalogue and the assets.
 type Web struct {
@@ -79,6 +97,10 @@ type Web struct {
 
 	auditMu   sync.Mutex
 	lastAudit *auditRun
+
+	// verifySlots holds one token per verification under way on
+	// /verificar, at most Config.VerifyConcurrency.
+	verifySlots chan struct{}
 }
 
 type asset struct {
@@ -108,6 +130,12 @@ func New(s *server.Server, cfg Config, now func() time.Time) (*Web, error) {
 	if cfg.Now != nil {
 		now = cfg.Now
 	}
+	if cfg.VerifyTimeout <= 0 {
+		cfg.VerifyTimeout = DefaultVerifyTimeout
+	}
+	if cfg.VerifyConcurrency <= 0 {
+		cfg.VerifyConcurrency = DefaultVerifyConcurrency
+	}
 	if now == nil {
 		now = time.Now
 	}
@@ -116,7 +144,7 @@ func New(s *server.Server, cfg Config, now func() time.Time) (*Web, error) {
 		return nil, err
 	}
 	w := &Web{s: s, l: s.Ledger(), cfg: cfg, now: now, cat: cat, pages: map[string]*template.Template{},
-		assets: map[string]asset{}, urls: map[string]string{}}
+		assets: map[string]asset{}, urls: map[string]string{}, verifySlots: make(chan struct{}, cfg.VerifyConcurrency)}
 	if err := w.loadAssets(); err != nil {
 		return nil, err
 	}
@@ -284,8 +312,8 @@ func (w *Web) routes() []server.Route {
 
 		{Method: "GET", Path: "/verificar", Summary: "Verificar un paquete / verify a bundle", Access: pub, Handle: w.verifyPage},
 		{Method: "GET", Path: "/verify", Summary: "Verificar un paquete / verify a bundle", Access: pub, Handle: w.verifyPage},
-		{Method: "POST", Path: "/verificar", Summary: "Verificar un paquete / verify a bundle", Access: pub, Handle: w.verifyPost},
-		{Method: "POST", Path: "/verify", Summary: "Verificar un paquete / verify a bundle", Access: pub, Handle: w.verifyPost},
+		{Method: "POST", Path: "/verificar", Summary: "Verificar un paquete / verify a bundle", Access: pub, MaxBody: w.cfg.VerifyMaxBody, Handle: w.verifyPost},
+		{Method: "POST", Path: "/verify", Summary: "Verificar un paquete / verify a bundle", Access: pub, MaxBody: w.cfg.VerifyMaxBody, Handle: w.verifyPost},
 
 		{Method: "GET", Path: "/auditoria", Summary: "Auditoría / audit", Access: acc, Handle: w.auditPage},
 		{Method: "POST", Path: "/auditoria", Summary: "Ejecutar auditoría / run the audit", Access: acc, Handle: w.auditRun},

@@ -40,6 +40,8 @@ func cmdServe(e *env, args []string) error {
 	policy := fs.String("policy", "", "witness policy file (C2SP tlog-policy with witness URLs): send checkpoints to the witnesses")
 	checkEvery := fs.Duration("check-interval", 24*time.Hour, "re-hash every evidence file this often (0: never)")
 	checkRate := fs.Int64("check-rate", 64<<20, "the integrity job reads at most this many bytes per second")
+	verifyTimeout := fs.Duration("verify-timeout", web.DefaultVerifyTimeout, "the longest /verificar may spend on one bundle")
+	verifyConcurrency := fs.Int("verify-concurrency", web.DefaultVerifyConcurrency, "bundles /verificar verifies at once; more are answered 503")
 	pos, err := flags(fs, args)
 	if err != nil {
 		return err
@@ -82,7 +84,7 @@ func cmdServe(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := web.Mount(srv, web.Config{}, e.now); err != nil {
+	if _, err := web.Mount(srv, web.Config{VerifyTimeout: *verifyTimeout, VerifyConcurrency: *verifyConcurrency}, e.now); err != nil {
 		return err
 	}
 	srv.Start()

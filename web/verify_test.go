@@ -1,0 +1,100 @@
+package web
+
+import (
+	"bytes"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custodia-ec/custodia/internal/terminates"
+)
+
+// hangBundle is the self-signed bundle of issue 12 (see verify's testdata).
+func hangBundle(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "verify", "testdata", "bundle-hang.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestVerifyPageHangBundle: the bundle that once pinned a core per post is
+// answered at once, by anyone, with a refusal that names the event; twice,
+// as in the attack, and the page still answers after.
+func TestVerifyPageHangBundle(t *testing.T) {
+	e := newEnv(t)
+	data := hangBundle(t)
+	for i := range 2 {
+		var st int
+		var body string
+		terminates.Within(t, data, func() { st, body = postFile(t, e, "/verificar", "bundle", "hang.json", data) })
+		if st != 200 || !strings.Contains(body, `class="verdict bad"`) || !strings.Contains(body, "no está bien formado") {
+			t.Fatalf("post %d: %d %.400s", i+1, st, body)
+		}
+	}
+}
+
+// TestVerifyPageBudget: a verification past its time budget is answered as
+// not verified, saying so; with every slot taken, one more bundle is
+// answered 503 at once, in Spanish and English, and is verified again once
+// a slot is free; an upload over the verification body limit is 413.
+func TestVerifyPageBudget(t *testing.T) {
+	e := newEnvConfig(t, Config{VerifyTimeout: time.Nanosecond, VerifyConcurrency: 1, VerifyMaxBody: 4 << 10})
+	c := e.client()
+	c.login("fiscal")
+	st, bundle, _ := c.do("GET", "/api/v1/items/E-PIC-01-01/bundle", nil, nil)
+	if st != 200 {
+		t.Fatalf("bundle: %d", st)
+	}
+	if len(bundle) > 4<<10 {
+		t.Fatalf("the test bundle is %d bytes, over the limit the test sets", len(bundle))
+	}
+	st, body := postFile(t, e, "/verificar", "bundle", "b.json", []byte(bundle))
+	if st != 200 || !strings.Contains(body, `class="verdict bad"`) || !strings.Contains(body, "superó el tiempo permitido") {
+		t.Errorf("past the time budget: %d %.400s", st, body)
+	}
+
+	e.w.verifySlots <- struct{}{} // another verification under way
+	for _, lang := range []struct{ accept, want string }{{"es", "intente de nuevo"}, {"en", "try again"}} {
+		req := multipartRequest(t, e.url+"/verificar", []byte(bundle))
+		req.AddCookie(&http.Cookie{Name: LangCookie, Value: lang.accept})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !strings.Contains(b.String(), lang.want) {
+			t.Errorf("%s, every slot taken: %d, Retry-After %q, %.400s", lang.accept, resp.StatusCode, resp.Header.Get("Retry-After"), b.String())
+		}
+	}
+	<-e.w.verifySlots
+	if st, body := postFile(t, e, "/verificar", "bundle", "b.json", []byte(bundle)); st != 200 || !strings.Contains(body, `class="verdict`) {
+		t.Errorf("slot free again: %d %.300s", st, body)
+	}
+
+	if st, _ := postFile(t, e, "/verificar", "bundle", "b.json", bytes.Repeat([]byte(" "), 8<<10)); st != 413 {
+		t.Errorf("over the verification body limit: %d", st)
+	}
+}
+
+func multipartRequest(t *testing.T, url string, data []byte) *http.Request {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("bundle", "b.json")
+	fw.Write(data)
+	mw.Close()
+	req, err := http.NewRequest("POST", url, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return req
+}
