@@ -4,6 +4,8 @@ import (
 	"encoding/base32"
 	"testing"
 	"time"
+
+	"github.com/custodia-ec/custodia/internal/terminates"
 )
 
 func TestPassword(t *testing.T) {
@@ -78,7 +80,9 @@ func FuzzHashToken(f *testing.F) {
 	f.Add("cst_")
 	f.Add("Bearer x")
 	f.Fuzz(func(t *testing.T, s string) {
-		h, ok := HashToken(s)
+		var h [32]byte
+		var ok bool
+		terminates.Within(t, s, func() { h, ok = HashToken(s) })
 		if ok && (len(s) < len(TokenPrefix)+43 || h == [32]byte{}) {
 			t.Fatalf("accepted %q", s)
 		}

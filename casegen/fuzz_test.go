@@ -6,6 +6,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/custodia-ec/custodia/internal/terminates"
 )
 
 // FuzzValidate feeds arbitrary case files to the validator and the oracle:
@@ -31,8 +33,12 @@ func FuzzValidate(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(buf.Bytes())
+	for _, v := range terminates.Variants(asof) {
+		f.Add(v)
+	}
 	f.Fuzz(func(t *testing.T, file []byte) {
-		err := Validate(file)
+		var err error
+		terminates.Within(t, file, func() { err = Validate(file) })
 		if err != nil {
 			var le *LineError
 			if !errors.As(err, &le) {

@@ -15,6 +15,7 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/custodia-ec/custodia/internal/qrscan"
+	"github.com/custodia-ec/custodia/internal/terminates"
 )
 
 // TestItemQRRoundTrip renders the item record, finds the verification QR on
@@ -133,8 +134,13 @@ func FuzzParseVerificationQR(f *testing.F) {
 	f.Add(seed(f, "verification-qr.txt"))
 	f.Add(VerificationQR{Item: "E-CHI-03-01", Part: 1, Of: 1, Leaves: []int64{695, 851, 852}, Checkpoint: "o\n1\nAAAA\n\n— o sig\n"}.String())
 	f.Add("CUSTODIA-V1\nitem=x\npart=1/1\nleaves=\n\nn\n")
+	for _, v := range terminates.StringVariants(seed(f, "verification-qr.txt")) {
+		f.Add(v)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
-		q, err := ParseVerificationQR(s)
+		var q VerificationQR
+		var err error
+		terminates.Within(t, s, func() { q, err = ParseVerificationQR(s) })
 		if err != nil {
 			return
 		}
@@ -149,8 +155,13 @@ func FuzzParseVerificationQR(f *testing.F) {
 func FuzzParseLabelPayload(f *testing.F) {
 	f.Add(seed(f, "label-qr.txt"))
 	f.Add(Label{ItemID: "E-CHI-03-01", LogOrigin: origin, Leaf: 695}.Payload())
+	for _, v := range terminates.StringVariants(seed(f, "label-qr.txt")) {
+		f.Add(v)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
-		lb, err := ParseLabelPayload(s)
+		var lb Label
+		var err error
+		terminates.Within(t, s, func() { lb, err = ParseLabelPayload(s) })
 		if err != nil {
 			return
 		}

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/custodia-ec/custodia/custody"
-
 	"github.com/custodia-ec/custodia/internal/terminates"
 )
 

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/custodia-ec/custodia/internal/terminates"
 	"github.com/custodia-ec/custodia/ledger"
 )
 
@@ -26,8 +27,15 @@ func FuzzParseCheckpoint(f *testing.F) {
 	f.Add("o\n1\n")
 	f.Add("")
 	f.Add("o\n99999999999999999999\n" + base64.StdEncoding.EncodeToString(root[:]) + "\n")
+	for _, v := range terminates.StringVariants(ledger.FormatCheckpoint("custodia.local/abc", 1071, root) + "ext line\n") {
+		f.Add(v)
+	}
 	f.Fuzz(func(t *testing.T, text string) {
-		origin, size, r, err := ledger.ParseCheckpoint(text)
+		var origin string
+		var size int64
+		var r tlog.Hash
+		var err error
+		terminates.Within(t, text, func() { origin, size, r, err = ledger.ParseCheckpoint(text) })
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("empty error message")

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/custodia-ec/custodia/internal/terminates"
 )
 
 func FuzzParseInput(f *testing.F) {
@@ -19,8 +21,13 @@ func FuzzParseInput(f *testing.F) {
 		}
 	}
 	f.Add([]byte(`{"checkpoint": {"note": "x"}}`))
+	for _, v := range terminates.Variants([]byte(`{"checkpoint": {"note": "x"}}`)) {
+		f.Add(v)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		in, err := ParseInput("fuzz", data)
+		var in Input
+		var err error
+		terminates.Within(t, data, func() { in, err = ParseInput("fuzz", data) })
 		if err != nil {
 			return
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/internal/terminates"
 	"github.com/custodia-ec/custodia/ledger"
 )
 
@@ -101,13 +102,19 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add(`{}`, "X1")
 	f.Add(`{"item":"X"}`, "X1")
 	f.Add(`{ }`, "")
+	for _, v := range terminates.StringVariants(`{"from":"a","to":"b","at":"2024-05-02T10:00:00-05:00","purpose":"storage","seal_condition":"none","note":{"x":[1,"]}"]}}`) {
+		f.Add(v, "X1")
+	}
 	f.Fuzz(func(t *testing.T, body, item string) {
 		var path map[string]string
 		op := ""
 		if item != "" {
 			op, path = custody.OpTransfer, map[string]string{"item": item}
 		}
-		gotOp, rec, err := DecodeRecord(op, []byte(body), path)
+		var gotOp string
+		var rec any
+		var err error
+		terminates.Within(t, body, func() { gotOp, rec, err = DecodeRecord(op, []byte(body), path) })
 		if err != nil {
 			ce, ok := asCustody(err)
 			if !ok || ce.Code == "" || StatusOf(ce.Code) >= 500 {
@@ -137,10 +144,18 @@ func FuzzDecodeRecordPaths(f *testing.F) {
 	f.Add(`{"from":tru,"item":"Y"}`, "X1")
 	f.Add(` { } `, "X1")
 	f.Add(`{"a":1}{"item":"Y"}`, "X1")
+	for _, v := range terminates.StringVariants(`{"from":"a","note":{"item":"Y","x":[1,"]}"]},"to":"b","item":"Y"}`) {
+		f.Add(v, "X1")
+	}
 	f.Fuzz(func(t *testing.T, body, item string) {
 		path := map[string]string{"item": item}
-		op1, rec1, err1 := DecodeRecord(custody.OpTransfer, []byte(body), path)
-		op2, rec2, err2 := decodeRecordGeneral(custody.OpTransfer, bytes.TrimSpace([]byte(body)), path)
+		var op1, op2 string
+		var rec1, rec2 any
+		var err1, err2 error
+		terminates.Within(t, body, func() {
+			op1, rec1, err1 = DecodeRecord(custody.OpTransfer, []byte(body), path)
+			op2, rec2, err2 = decodeRecordGeneral(custody.OpTransfer, bytes.TrimSpace([]byte(body)), path)
+		})
 		if len(bytes.TrimSpace([]byte(body))) < 2 || bytes.TrimSpace([]byte(body))[0] != '{' {
 			if err1 == nil {
 				t.Fatalf("accepted a body that is not an object: %q", body)
@@ -158,15 +173,20 @@ func FuzzDecodeStrict(f *testing.F) {
 	f.Add(`{"account":"a","password":"b","totp":"123456"}`)
 	f.Add(`{"scope":"read","cases":["A"],"ttl_hours":3}`)
 	f.Add(`{"account":1}`)
+	for _, v := range terminates.StringVariants(`{"scope":"read","cases":["A"],"ttl_hours":3}`) {
+		f.Add(v)
+	}
 	f.Fuzz(func(t *testing.T, body string) {
 		var a LoginRequest
-		if err := DecodeStrict([]byte(body), &a); err != nil {
+		var err error
+		terminates.Within(t, body, func() { err = DecodeStrict([]byte(body), &a) })
+		if err != nil {
 			if ce, ok := asCustody(err); !ok || ce.Code != custody.EInvalid {
 				t.Fatalf("error %v is not invalid", err)
 			}
 		}
 		var tr TokenRequest
-		DecodeStrict([]byte(body), &tr)
+		terminates.Within(t, body, func() { DecodeStrict([]byte(body), &tr) })
 	})
 }
 

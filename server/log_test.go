@@ -13,6 +13,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/custodia-ec/custodia/internal/terminates"
 	"github.com/custodia-ec/custodia/ledger"
 )
 
@@ -230,7 +231,9 @@ func FuzzLogTile(f *testing.F) {
 		req.URL.Path = "/log/tile/" + path
 		req.SetPathValue("path", path)
 		w := httptest.NewRecorder()
-		if err := e.s.logTile(w, req, nil); err != nil {
+		var err error
+		terminates.Within(t, path, func() { err = e.s.logTile(w, req, nil) })
+		if err != nil {
 			if ce, ok := asCustody(err); !ok || StatusOf(ce.Code) >= 500 {
 				t.Fatalf("tile %q: %v", path, err)
 			}

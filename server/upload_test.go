@@ -23,6 +23,7 @@ import (
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/evidence"
+	"github.com/custodia-ec/custodia/internal/terminates"
 	"github.com/custodia-ec/custodia/ledger"
 )
 
@@ -412,7 +413,9 @@ func FuzzParseMetadata(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, h string) {
-		m, err := parseMetadata(h)
+		var m map[string]string
+		var err error
+		terminates.Within(t, h, func() { m, err = parseMetadata(h) })
 		if err != nil {
 			return
 		}

@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/custodia-ec/custodia/internal/terminates"
 	"github.com/custodia-ec/custodia/witness/witnesstest"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // seeds adds every file of testdata/dir to the fuzz corpus.
@@ -25,6 +27,9 @@ func seeds(f *testing.F, dir string) {
 			f.Fatal(err)
 		}
 		f.Add(b)
+		for _, v := range terminates.Variants(b) {
+			f.Add(v)
+		}
 	}
 }
 
@@ -33,7 +38,9 @@ func FuzzParseAddCheckpoint(f *testing.F) {
 	f.Add([]byte("old 0\n\n"))
 	f.Add([]byte("old 00\n\nx\n"))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		req, err := ParseAddCheckpoint(body)
+		var req *AddCheckpointRequest
+		var err error
+		terminates.Within(t, body, func() { req, err = ParseAddCheckpoint(body) })
 		if err != nil {
 			if req != nil {
 				t.Fatal("non-nil request with an error")
@@ -53,7 +60,9 @@ func FuzzParseAddCheckpoint(f *testing.F) {
 func FuzzParseCheckpoint(f *testing.F) {
 	seeds(f, "checkpoint")
 	f.Fuzz(func(t *testing.T, text []byte) {
-		cp, err := ParseCheckpoint(text)
+		var cp Checkpoint
+		var err error
+		terminates.Within(t, text, func() { cp, err = ParseCheckpoint(text) })
 		if err != nil {
 			return
 		}
@@ -69,7 +78,9 @@ func FuzzParseCheckpoint(f *testing.F) {
 func FuzzParseSignatureLines(f *testing.F) {
 	seeds(f, "cosignatures")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		sigs, err := ParseSignatureLines(data)
+		var sigs []note.Signature
+		var err error
+		terminates.Within(t, data, func() { sigs, err = ParseSignatureLines(data) })
 		if err != nil {
 			return
 		}
@@ -103,7 +114,9 @@ func FuzzServerAddCheckpoint(f *testing.F) {
 	}
 	f.Cleanup(func() { srv.Close() })
 	f.Fuzz(func(t *testing.T, body []byte) {
-		lines, err := srv.AddCheckpoint(context.Background(), body)
+		var lines []byte
+		var err error
+		terminates.Within(t, body, func() { lines, err = srv.AddCheckpoint(context.Background(), body) })
 		var re *RequestError
 		switch {
 		case err == nil:

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/custodia-ec/custodia/internal/terminates"
 )
 
 // seedResponses adds the responses in testdata/responses (real responses
@@ -27,6 +29,9 @@ func seedResponses(f *testing.F, bodies bool) {
 		}
 		if !bodies {
 			f.Add(b)
+			for _, v := range terminates.Variants(b) {
+				f.Add(v)
+			}
 			continue
 		}
 		r := bufio.NewReader(bytes.NewReader(b))
@@ -36,6 +41,9 @@ func seedResponses(f *testing.F, bodies bool) {
 				break
 			}
 			f.Add(body)
+			for _, v := range terminates.Variants(body) {
+				f.Add(v)
+			}
 		}
 	}
 }
@@ -49,7 +57,10 @@ func FuzzReadResponse(f *testing.F) {
 		r := bufio.NewReaderSize(bytes.NewReader(data), 4096)
 		var buf []byte
 		for i := 0; i < 8; i++ {
-			status, body, _, err := readResponse(r, buf[:0])
+			var status int
+			var body []byte
+			var err error
+			terminates.Within(t, data, func() { status, body, _, err = readResponse(r, buf[:0]) })
 			if err != nil {
 				break
 			}
@@ -79,7 +90,9 @@ func FuzzTransferSeq(f *testing.F) {
 	seedResponses(f, true)
 	f.Add([]byte(`{"a":[{"seq":1},"\u0073",-0.5e+3,true,false,null],"s\u0065q":42}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		seq, err := transferSeq(data)
+		var seq int64
+		var err error
+		terminates.Within(t, data, func() { seq, err = transferSeq(data) })
 		if err != nil {
 			return
 		}
