@@ -149,6 +149,9 @@ func formatRanges(ls []int64) string {
 	return b.String()
 }
 
+// maxLeaves is the most leaves one verification QR payload may list.
+const maxLeaves = 1 << 20
+
 // parseRanges reads formatRanges' output; ranges must ascend strictly.
 func parseRanges(s string) ([]int64, error) {
 	if s == "" {
@@ -172,10 +175,12 @@ func parseRanges(s string) ([]int64, error) {
 		if lo <= last {
 			return nil, fmt.Errorf("leaf %d is not above the previous one", lo)
 		}
-		if hi-lo > 1<<20 || len(out) > 1<<20 {
+		if hi-lo >= maxLeaves || len(out)+int(hi-lo)+1 > maxLeaves {
 			return nil, errors.New("too many leaves")
 		}
-		for v := lo; v <= hi; v++ {
+		// Counted, not "v <= hi": with hi the largest int64, v++ would
+		// wrap to the smallest and the loop would never end.
+		for v, n := lo, hi-lo; n >= 0; v, n = v+1, n-1 {
 			out = append(out, v)
 		}
 		last = hi

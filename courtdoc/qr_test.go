@@ -152,6 +152,24 @@ func FuzzParseVerificationQR(f *testing.F) {
 	})
 }
 
+// TestParseVerificationQREnds: a leaf list ending at the largest int64 once
+// made parseRanges count past it, wrap round, and never return.
+func TestParseVerificationQREnds(t *testing.T) {
+	for _, leaves := range []string{"9223372036854775807", "9223372036854775806-9223372036854775807", "0-1048576", "1,2-1048576"} {
+		s := "CUSTODIA-V1\nitem=E-1\npart=1/1\nleaves=" + leaves + "\n\no\n1\nAAAA\n\n— o sig\n"
+		var q VerificationQR
+		var err error
+		terminates.Within(t, s, func() { q, err = ParseVerificationQR(s) })
+		if err == nil && (len(q.Leaves) == 0 || q.Leaves[len(q.Leaves)-1] < 0) {
+			t.Errorf("leaves=%s: parsed as %v", leaves, q.Leaves)
+		}
+	}
+	q, err := ParseVerificationQR("CUSTODIA-V1\nitem=E-1\npart=1/1\nleaves=9223372036854775806-9223372036854775807\n\no\n1\nAAAA\n\n— o sig\n")
+	if err != nil || len(q.Leaves) != 2 || q.Leaves[1] != 1<<63-1 {
+		t.Errorf("the last two int64 leaves: %v, %v", q.Leaves, err)
+	}
+}
+
 func FuzzParseLabelPayload(f *testing.F) {
 	f.Add(seed(f, "label-qr.txt"))
 	f.Add(Label{ItemID: "E-CHI-03-01", LogOrigin: origin, Leaf: 695}.Payload())
