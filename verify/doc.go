@@ -55,6 +55,16 @@
 //  7. With Options.Policy: the checkpoint's cosignatures are checked and the
 //     policy's quorum must be met (see below).
 //
+// # Time
+//
+// Every step is bounded by the limits of step 1: each loop runs over the
+// bundle's events, a proof's hashes or a policy's lines, and each parser
+// moves forward on every byte, so Verify ends on any input (the package's
+// fuzz targets hold each call to a time bound). A server that verifies
+// bundles from anyone also gives each one a deadline: VerifyContext checks
+// its context before every event and between the steps, and stops with
+// Check "stopped", an error that unwraps to the context's.
+//
 // # What Verify does not check
 //
 // That no events of the item exist after the bundle's last one (a newer
