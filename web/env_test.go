@@ -30,6 +30,9 @@ import (
 // detention and its seizures are left out, for the tests to record).
 var startAt = time.Date(2023, 12, 14, 0, 35, 0, 0, time.FixedZone("-05", -5*3600))
 
+// fileEnd is after the last time the Metástasis case file claims.
+var fileEnd = time.Date(2023, 12, 20, 0, 0, 0, 0, time.UTC)
+
 // testEnv is the real thing: a deployment in a temporary directory
 // (SQLite), the Metástasis case file, the server with the pages mounted,
 // listening on 127.0.0.1.
@@ -68,6 +71,22 @@ func newEnv(t testing.TB) *testEnv {
 	if _, err := deployment.Init(ctx, dir, "custodia.test/web"); err != nil {
 		t.Fatal(err)
 	}
+	// The case file holds the days after that night too, and a record
+	// dated after the server's clock is refused: it is imported by the
+	// deployment opened at the file's end, then reopened on the test clock.
+	imp, err := deployment.Open(ctx, dir, func() time.Time { return fileEnd })
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "metastasis.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = withoutSCHI03(data)
+	if _, err := imp.Ledger.Import(ctx, bytes.NewReader(data), custody.FileSHA256(data), nil); err != nil {
+		t.Fatal(err)
+	}
+	imp.Close()
 	real := time.Now()
 	now := func() time.Time { return startAt.Add(time.Since(real)).UTC() }
 	d, err := deployment.Open(ctx, dir, now)
@@ -75,14 +94,6 @@ func newEnv(t testing.TB) *testEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "metastasis.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	data = withoutSCHI03(data)
-	if _, err := d.Ledger.Import(ctx, bytes.NewReader(data), custody.FileSHA256(data), nil); err != nil {
-		t.Fatal(err)
-	}
 	s, err := server.New(server.Config{Ledger: d.Ledger, Credentials: d.Store.Credentials(), PublicKey: d.PublicKey, Now: now, Blobs: d.Blobs,
 		BoardInterval: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Audit: func(ctx context.Context) (*ledger.AuditReport, error) {
