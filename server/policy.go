@@ -301,6 +301,9 @@ func (pol *Policy) Write(st *domain.State, p *Principal, op string, rec any) (st
 			return "", domain.UnknownRef(field, refKinds[field], id)
 		}
 		if !pol.Can(p.Role, op) {
+			if !pol.Can(p.Role, ActRead) {
+				return "", notFound() // defence: the case's contents are not theirs to know
+			}
 			return "", forbidden("su rol no permite "+op+" en este caso", "your role does not allow "+op+" in this case")
 		}
 	}
