@@ -33,6 +33,10 @@ var startAt = time.Date(2023, 12, 14, 0, 35, 0, 0, time.FixedZone("-05", -5*3600
 // fileEnd is after the last time the Metástasis case file claims.
 var fileEnd = time.Date(2023, 12, 20, 0, 0, 0, 0, time.UTC)
 
+// afterFile is a test clock's start after the days the case file covers
+// and the acts the item tests date on 2023-12-20 and 21.
+var afterFile = time.Date(2023, 12, 22, 9, 0, 0, 0, time.FixedZone("-05", -5*3600))
+
 // testEnv is the real thing: a deployment in a temporary directory
 // (SQLite), the Metástasis case file, the server with the pages mounted,
 // listening on 127.0.0.1.
@@ -66,6 +70,15 @@ func withoutSCHI03(data []byte) []byte {
 
 func newEnv(t testing.TB) *testEnv {
 	t.Helper()
+	return newEnvAt(t, startAt)
+}
+
+// newEnvAt is newEnv with the clock starting at start: a test that acts on
+// items after their last act in the case file (the days after the night)
+// needs a clock past them, since a record dated after the server's clock
+// is refused.
+func newEnvAt(t testing.TB, start time.Time) *testEnv {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	if _, err := deployment.Init(ctx, dir, "custodia.test/web"); err != nil {
@@ -88,7 +101,7 @@ func newEnv(t testing.TB) *testEnv {
 	}
 	imp.Close()
 	real := time.Now()
-	now := func() time.Time { return startAt.Add(time.Since(real)).UTC() }
+	now := func() time.Time { return start.Add(time.Since(real)).UTC() }
 	d, err := deployment.Open(ctx, dir, now)
 	if err != nil {
 		t.Fatal(err)
