@@ -613,6 +613,12 @@ func (l *Ledger) Append(ctx context.Context, recs []Record) ([]Result, *Checkpoi
 	return out, cp, nil
 }
 
+// Admit checks a new record against the admission rules (domain
+// Config.Admit) with the clock's reading now, for a caller that wants the
+// answer before it spends something on the record (the web handover spends
+// the receiver's sign-in); the write path checks again when it appends.
+func (l *Ledger) Admit(rec any) *custody.Error { return l.cfg.Admit(rec, l.now()) }
+
 // View calls fn with the current state under a read lock. fn must not keep
 // references to the state after it returns.
 func (l *Ledger) View(fn func(s *domain.State) error) error {

@@ -55,6 +55,12 @@ func TestFormRules(t *testing.T) {
 	if st, body, _ := post("/sitios/S-CHI-03/secuestro", seize); st != 200 {
 		t.Errorf("a seizure now: %d %s", st, body)
 	}
+	// A handover dated ahead is refused before the receiver's password is
+	// checked: a refused record spends no sign-in attempt.
+	if st, body, fe := post("/evidencias/E-CHI-03-90/entrega", url.Values{"at": {"2099-01-01T00:00"}, "purpose": {"storage"}, "seal_condition": {"none"},
+		"receiver": {"custodio"}, "receiver_password": {"wrong"}}); st != 422 || fe == nil || fe.Field != "at" {
+		t.Errorf("a handover in 2099: %d %s", st, body)
+	}
 
 	// A person of another case, cited in a detention, is answered as an
 	// unknown person, byte for byte but for the id.
