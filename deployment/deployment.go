@@ -39,6 +39,9 @@ type Config struct {
 	// Deadline rules, in minutes (defaults: 60 and 1440).
 	RightsNoticeMinutes int64 `json:"rights_notice_minutes"`
 	HearingMinutes      int64 `json:"hearing_minutes"`
+	// ClockSkewMinutes is how far ahead of the server's clock a new
+	// record's claimed time may be; absent or 0, 5 minutes.
+	ClockSkewMinutes int64 `json:"clock_skew_minutes,omitempty"`
 	// Blobs says where the bytes of evidence files are kept (see
 	// BlobConfig); absent, on disk under DATA/blobs.
 	Blobs *BlobConfig `json:"blobs,omitempty"`
@@ -175,7 +178,7 @@ func OpenStore(ctx context.Context, dir string, opts ...sqlite.Option) (*sqlite.
 
 // Rules returns the deployment's deadline rules.
 func (c Config) Rules() domain.Config {
-	return domain.Config{RightsNoticeMinutes: c.RightsNoticeMinutes, HearingMinutes: c.HearingMinutes}
+	return domain.Config{RightsNoticeMinutes: c.RightsNoticeMinutes, HearingMinutes: c.HearingMinutes, ClockSkewMinutes: c.ClockSkewMinutes}
 }
 
 // Open opens a deployment and loads its ledger.

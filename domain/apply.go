@@ -35,6 +35,32 @@ func ref(field, kind, id string) *custody.Error {
 		MessageEN: fmt.Sprintf("%s %q does not exist (it must be defined earlier)", capitalize(en), id)}
 }
 
+// UnknownRef is the answer to a reference that names no record, and to one
+// naming a record its writer may not see (the policy gives the same), so
+// that the two cannot be told apart.
+func UnknownRef(field, kind, id string) *custody.Error { return ref(field, kind, id) }
+
+// refIn is the answer to a reference that must name a record of case c:
+// the same whether the id names nothing or a record of another case, so that
+// a write cannot learn what another case holds (issue 12, point 4).
+func refIn(field, kind, id, c string) *custody.Error {
+	es, en := split(kind)
+	return &custody.Error{Code: custody.EReference, Field: field,
+		Message:   fmt.Sprintf("%s %q no existe en el caso %s", es, id, c),
+		MessageEN: fmt.Sprintf("%s %q does not exist in case %s", capitalize(en), id, c)}
+}
+
+// dup is the answer to a new record whose id is taken. Ids are global, per
+// kind of record, as the case-file spec says: transfers, statuses, updates
+// and derivations name their item, site, detention or parent by id alone,
+// and an evidence label cited in court must name one item in the whole
+// deployment, so per-case id spaces are not an option. The answer therefore
+// names neither the case nor anything of the record holding the id, and is
+// byte for byte the same whether that record is in a case the writer may
+// see or not: it cannot confirm which case, or that another case, holds it.
+// That an id of that kind is in use is what any refusal of a caller-chosen
+// global id tells; ids are labels, not secrets, and must not carry secret
+// facts (see issue 12, point 4, and the report of that work).
 func dup(kind, id string) *custody.Error {
 	es, en := split(kind)
 	return &custody.Error{Code: custody.EDuplicate, Field: "id",
@@ -72,17 +98,19 @@ func (s *State) caseRef(id string) *custody.Error {
 // party resolves the from/to of a link: a person or an organization of the
 // case.
 func (s *State) party(field, caseID, id string) *custody.Error {
+	// Only the case's own persons and organizations are looked at: one of
+	// another case is answered as unknown (refIn).
 	p, isPerson := s.Persons[id]
 	o, isOrg := s.Organizations[id]
+	isPerson = isPerson && p.Case == caseID
+	isOrg = isOrg && o.Case == caseID
 	switch {
 	case isPerson && isOrg:
 		return rule(field, "%q es a la vez una persona y una organización; el vínculo sería ambiguo", "%q is both a person and an organization; the link would be ambiguous", id)
-	case isPerson && p.Case == caseID, isOrg && o.Case == caseID:
+	case isPerson, isOrg:
 		return nil
-	case isPerson || isOrg:
-		return rule(field, "%q no pertenece al caso %s", "%q does not belong to case %s", id, caseID)
 	}
-	return ref(field, "la persona u organización/the person or organization", id)
+	return refIn(field, "la persona u organización/the person or organization", id, caseID)
 }
 
 // Apply checks rec (already validated by casefile.Validate) against the state
@@ -161,11 +189,8 @@ func (s *State) apply(op string, rec any, seq int64) (*Applied, *custody.Error) 
 		if r.Source != "" {
 			it, isItem := s.Items[r.Source]
 			st, isStmt := s.Statements[r.Source]
-			switch {
-			case !isItem && !isStmt:
-				return nil, ref("source", "la evidencia o declaración/the item or statement", r.Source)
-			case isItem && it.Case != r.Case, isStmt && st.Case != r.Case:
-				return nil, rule("source", "%q no pertenece al caso %s", "%q does not belong to case %s", r.Source, r.Case)
+			if !(isItem && it.Case == r.Case) && !(isStmt && st.Case == r.Case) {
+				return nil, refIn("source", "la evidencia o declaración/the item or statement", r.Source, r.Case)
 			}
 		}
 		s.Links[r.ID] = &Link{*r, seq}
@@ -273,32 +298,20 @@ func (s *State) applyDetention(r *casefile.Detention, seq int64) (*Applied, *cus
 	if err := s.caseRef(r.Case); err != nil {
 		return nil, err
 	}
-	p, ok := s.Persons[r.Person]
-	if !ok {
-		return nil, ref("person", "la persona/the person", r.Person)
-	}
-	if p.Case != r.Case {
-		return nil, rule("person", "%q no pertenece al caso %s", "%q does not belong to case %s", r.Person, r.Case)
+	if p, ok := s.Persons[r.Person]; !ok || p.Case != r.Case {
+		return nil, refIn("person", "la persona/the person", r.Person, r.Case)
 	}
 	if err := s.officer("arrested_by", r.ArrestedBy); err != nil {
 		return nil, err
 	}
 	if r.Operation != "" {
-		op, ok := s.Operations[r.Operation]
-		if !ok {
-			return nil, ref("operation", "el operativo/the operation", r.Operation)
-		}
-		if op.Case != r.Case {
-			return nil, rule("operation", "%q no pertenece al caso %s", "%q does not belong to case %s", r.Operation, r.Case)
+		if op, ok := s.Operations[r.Operation]; !ok || op.Case != r.Case {
+			return nil, refIn("operation", "el operativo/the operation", r.Operation, r.Case)
 		}
 	}
 	if r.Site != "" {
-		site, ok := s.Sites[r.Site]
-		if !ok {
-			return nil, ref("site", "el sitio/the site", r.Site)
-		}
-		if s.Operations[site.Operation].Case != r.Case {
-			return nil, rule("site", "%q no pertenece al caso %s", "%q does not belong to case %s", r.Site, r.Case)
+		if site, ok := s.Sites[r.Site]; !ok || s.Operations[site.Operation].Case != r.Case {
+			return nil, refIn("site", "el sitio/the site", r.Site, r.Case)
 		}
 	}
 	arrested := mustTime(r.ArrestedAt)
@@ -379,12 +392,8 @@ func (s *State) applyItem(op string, rec any, seq int64) (*Applied, *custody.Err
 			return nil, err
 		}
 		if r.Site != "" {
-			site, ok := s.Sites[r.Site]
-			if !ok {
-				return nil, ref("site", "el sitio/the site", r.Site)
-			}
-			if s.Operations[site.Operation].Case != r.Case {
-				return nil, rule("site", "%q no pertenece al caso %s", "%q does not belong to case %s", r.Site, r.Case)
+			if site, ok := s.Sites[r.Site]; !ok || s.Operations[site.Operation].Case != r.Case {
+				return nil, refIn("site", "el sitio/the site", r.Site, r.Case)
 			}
 		}
 		s.Items[r.ID] = &Item{Item: *custody.NewSeized(r, mustTime(r.SeizedAt), seq), Seize: r, OriginSeq: seq}

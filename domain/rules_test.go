@@ -122,9 +122,9 @@ func TestDetentions(t *testing.T) {
 		{name: "record released before arrest", r: det.with("released_at", before), code: custody.ERule, field: "released_at"},
 		{name: "record rights at the arrest instant, other zone", r: det.with("rights_notified_at", sameInstant)},
 		{name: "record rights before, other zone", r: det.with("rights_notified_at", earlierInOtherZone), code: custody.ERule, field: "rights_notified_at"},
-		{name: "record person of another case", r: det.with("person", "PX"), code: custody.ERule, field: "person"},
-		{name: "record operation of another case", r: det.with("operation", "OPX"), code: custody.ERule, field: "operation"},
-		{name: "record site of another case", r: det.with("site", "SX"), code: custody.ERule, field: "site"},
+		{name: "record person of another case", r: det.with("person", "PX"), code: custody.EReference, field: "person"},
+		{name: "record operation of another case", r: det.with("operation", "OPX"), code: custody.EReference, field: "operation"},
+		{name: "record site of another case", r: det.with("site", "SX"), code: custody.EReference, field: "site"},
 		{name: "record by a person", r: det.with("arrested_by", "P1"), code: custody.EReference, field: "arrested_by"},
 		{name: "record the same person twice", r: det.with("person", "P1"), check: func(t *testing.T, h *harness) {
 			if len(h.st.Detentions) != 2 {
@@ -405,7 +405,7 @@ func TestSeizeDefaults(t *testing.T) {
 		{name: "unsealed without seal", r: seize, check: itemIs("E9", "o2", "", false)},
 		{name: "sealed with seal", r: seize.with("seal", "S-9"), check: itemIs("E9", "o2", "S-9", false)},
 		{name: "without site", r: seize.without("site"), check: col("site", "")},
-		{name: "site of another case", r: seize.with("site", "SX"), code: custody.ERule, field: "site"},
+		{name: "site of another case", r: seize.with("site", "SX"), code: custody.EReference, field: "site"},
 		{name: "seized_by a person", r: seize.with("seized_by", "P1"), code: custody.EReference, field: "seized_by"},
 	}
 	for _, typ := range []string{"phone", "laptop", "computer", "storage"} {
@@ -432,8 +432,8 @@ func TestOperationAndLinks(t *testing.T) {
 		{name: "link person to person", r: link},
 		{name: "link organization to organization", r: link.with("from", "ORG1", "to", "ORG1")},
 		{name: "link free-text kind", r: link.with("kind", "le pagó a")},
-		{name: "link from another case", r: link.with("from", "PX"), code: custody.ERule, field: "from"},
-		{name: "link to another case", r: link.with("to", "ORGX"), code: custody.ERule, field: "to"},
+		{name: "link from another case", r: link.with("from", "PX"), code: custody.EReference, field: "from"},
+		{name: "link to another case", r: link.with("to", "ORGX"), code: custody.EReference, field: "to"},
 		{name: "link from undefined", r: link.with("from", "P-NONE"), code: custody.EReference, field: "from"},
 		{name: "link to an officer", r: link.with("to", "o1"), code: custody.EReference, field: "to"},
 		{name: "link to an item", r: link.with("to", "E1"), code: custody.EReference, field: "to"},
@@ -443,10 +443,10 @@ func TestOperationAndLinks(t *testing.T) {
 		{name: "link source statement", r: link.with("source", "ST1")},
 		{name: "link source undefined", r: link.with("source", "ST-NONE"), code: custody.EReference, field: "source"},
 		{name: "link source a person", r: link.with("source", "P2"), code: custody.EReference, field: "source"},
-		{name: "link source item of another case", r: link.with("source", "EX"), code: custody.ERule, field: "source"},
-		{name: "link source statement of another case", r: link.with("source", "STX"), code: custody.ERule, field: "source"},
+		{name: "link source item of another case", r: link.with("source", "EX"), code: custody.EReference, field: "source"},
+		{name: "link source statement of another case", r: link.with("source", "STX"), code: custody.EReference, field: "source"},
 		{name: "link case undefined", r: link.with("case", "C-NONE"), code: custody.EReference, field: "case"},
-		{name: "link of a case whose parties belong elsewhere", r: link.with("case", "C2"), code: custody.ERule, field: "from"},
+		{name: "link of a case whose parties belong elsewhere", r: link.with("case", "C2"), code: custody.EReference, field: "from"},
 		{name: "person reserved", r: rec{"op": "person.add", "id": "P9", "case": "C1", "name": "x", "roles": []string{"other"}, "reserved": true},
 			check: func(t *testing.T, h *harness) {
 				if h.row("persons", "P9")["reserved"] != int64(1) || h.row("persons", "P1")["reserved"] != int64(0) {

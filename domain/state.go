@@ -21,6 +21,9 @@ import (
 type Config struct {
 	RightsNoticeMinutes int64 // default 60: rights are read at the moment of arrest
 	HearingMinutes      int64 // default 1440: a detainee sees a judge within 24 hours
+	// ClockSkewMinutes is how far ahead of the server's clock a new
+	// record's claimed time may be (default 5; see Admit).
+	ClockSkewMinutes int64
 }
 
 // DefaultConfig is Ecuadorian practice, as the case-file spec states it.

@@ -216,7 +216,8 @@ type writer struct {
 	order     []domain.Key
 	appendq   chan []StoredEvent
 	appendErr chan error
-	start     int64 // seq of the transaction's first event
+	start     int64     // seq of the transaction's first event
+	now       time.Time // the clock's one reading for the transaction
 }
 
 func (l *Ledger) begin(ctx context.Context) (*writer, error) {
@@ -224,7 +225,7 @@ func (l *Ledger) begin(ctx context.Context) (*writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &writer{l: l, tx: tx, dirty: map[domain.Key]struct{}{}, start: l.front.size}, nil
+	return &writer{l: l, tx: tx, dirty: map[domain.Key]struct{}{}, start: l.front.size, now: l.now()}, nil
 }
 
 // add checks a record against the state and appends it as the next event.
@@ -232,6 +233,11 @@ func (l *Ledger) begin(ctx context.Context) (*writer, error) {
 func (w *writer) add(ctx context.Context, r Record) (*custody.Event, error) {
 	l := w.l
 	seq := l.front.size
+	// A new record meets the admission rules (plausible times against the
+	// clock, free text that cannot mislead); replay does not re-check them.
+	if cerr := l.cfg.Admit(r.Rec, w.now); cerr != nil {
+		return nil, cerr
+	}
 	applied, err := l.state.Apply(r.Op, r.Rec, seq)
 	if err != nil {
 		return nil, err
@@ -472,7 +478,7 @@ func (l *Ledger) Import(ctx context.Context, r io.Reader, fileSHA string, progre
 	if err != nil {
 		return nil, err
 	}
-	at := l.now().UTC().Format(time.RFC3339Nano)
+	at := w.now.UTC().Format(time.RFC3339Nano)
 	w.startAppender(ctx)
 	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -606,6 +612,12 @@ func (l *Ledger) Append(ctx context.Context, recs []Record) ([]Result, *Checkpoi
 	}
 	return out, cp, nil
 }
+
+// Admit checks a new record against the admission rules (domain
+// Config.Admit) with the clock's reading now, for a caller that wants the
+// answer before it spends something on the record (the web handover spends
+// the receiver's sign-in); the write path checks again when it appends.
+func (l *Ledger) Admit(rec any) *custody.Error { return l.cfg.Admit(rec, l.now()) }
 
 // View calls fn with the current state under a read lock. fn must not keep
 // references to the state after it returns.

@@ -181,53 +181,58 @@ func (pol *Policy) Reserved(p *Principal) bool { return pol.Can(p.Role, ActReadR
 // A name that does not resolve is reported as the domain would: an
 // unknown_reference on that field. So is one in a case p is not a member of,
 // so that the two cannot be told apart.
-func recordCase(st *domain.State, rec any) (c, field, kind, id string) {
+func recordCase(st *domain.State, rec any) (c, field, id string) {
 	switch r := rec.(type) {
 	case *casefile.Case:
-		return r.ID, "", "", ""
+		return r.ID, "", ""
 	case *casefile.Person:
-		return r.Case, "case", "el caso/case", r.Case
+		return r.Case, "case", r.Case
 	case *casefile.Organization:
-		return r.Case, "case", "el caso/case", r.Case
+		return r.Case, "case", r.Case
 	case *casefile.Link:
-		return r.Case, "case", "el caso/case", r.Case
+		return r.Case, "case", r.Case
 	case *casefile.Statement:
-		return r.Case, "case", "el caso/case", r.Case
+		return r.Case, "case", r.Case
 	case *casefile.Operation:
-		return r.Case, "case", "el caso/case", r.Case
+		return r.Case, "case", r.Case
 	case *casefile.Detention:
-		return r.Case, "case", "el caso/case", r.Case
+		return r.Case, "case", r.Case
 	case *custody.Seize:
-		return r.Case, "case", "el caso/case", r.Case
+		return r.Case, "case", r.Case
 	case *casefile.Site:
 		if op, ok := st.Operations[r.Operation]; ok {
-			return op.Case, "operation", "", r.Operation
+			return op.Case, "operation", r.Operation
 		}
-		return "", "operation", "el operativo/operation", r.Operation
+		return "", "operation", r.Operation
 	case *casefile.SiteStatus:
 		if site, ok := st.Sites[r.Site]; ok {
-			return st.Operations[site.Operation].Case, "site", "", r.Site
+			return st.Operations[site.Operation].Case, "site", r.Site
 		}
-		return "", "site", "el sitio/site", r.Site
+		return "", "site", r.Site
 	case *casefile.DetentionUpdate:
 		if d, ok := st.Detentions[r.Detention]; ok {
-			return d.Case, "detention", "", r.Detention
+			return d.Case, "detention", r.Detention
 		}
-		return "", "detention", "la detención/detention", r.Detention
+		return "", "detention", r.Detention
 	case *custody.Derive:
 		if it, ok := st.Items[r.Parent]; ok {
-			return it.Case, "parent", "", r.Parent
+			return it.Case, "parent", r.Parent
 		}
-		return "", "parent", "la evidencia/item", r.Parent
+		return "", "parent", r.Parent
 	}
 	if item := itemOf(rec); item != "" {
 		if it, ok := st.Items[item]; ok {
-			return it.Case, "item", "", item
+			return it.Case, "item", item
 		}
-		return "", "item", "la evidencia/item", item
+		return "", "item", item
 	}
-	return "", "", "", ""
+	return "", "", ""
 }
+
+// refKinds names the kind of record a reference field names, as the
+// domain's messages do ("Spanish/English").
+var refKinds = map[string]string{"case": "el caso/the case", "operation": "el operativo/the operation", "site": "el sitio/the site",
+	"detention": "la detención/the detention", "parent": "la evidencia/the item", "item": "la evidencia/the item"}
 
 func itemOf(rec any) string {
 	switch r := rec.(type) {
@@ -278,21 +283,26 @@ func (pol *Policy) Write(st *domain.State, p *Principal, op string, rec any) (st
 		}
 		return "", nil
 	}
-	c, field, kind, id := recordCase(st, rec)
+	c, field, id := recordCase(st, rec)
 	if op == casefile.OpCase {
 		if !pol.Can(p.Role, op) {
 			return "", forbidden("su rol no permite abrir casos", "your role does not allow opening cases")
 		}
 	} else {
-		if c == "" || pol.Case(st, p, c) != nil {
-			if kind == "" {
-				kind = map[string]string{"operation": "el operativo/operation", "site": "el sitio/site", "detention": "la detención/detention", "parent": "la evidencia/item", "item": "la evidencia/item"}[field]
-			}
-			return "", custody.Errorf(custody.EReference, field, "%s %q no existe (debe definirse antes)", "%s %q does not exist (it must be defined earlier)", kind, id)
+		// What p may not see is answered exactly as what does not exist
+		// (the domain's own answer, byte for byte): a case p is not a
+		// member of, and, for a role that may not read the case's contents
+		// (the defence), a site, detention or item of it not disclosed to p.
+		hidden := c == "" || pol.Case(st, p, c) != nil
+		if !hidden && field != "case" && !pol.Can(p.Role, ActRead) {
+			hidden = !((field == "item" || field == "parent") && st.IsDisclosed(id, p.Account))
+		}
+		if hidden {
+			return "", domain.UnknownRef(field, refKinds[field], id)
 		}
 		if !pol.Can(p.Role, op) {
 			if !pol.Can(p.Role, ActRead) {
-				return "", notFound()
+				return "", notFound() // defence: the case's contents are not theirs to know
 			}
 			return "", forbidden("su rol no permite "+op+" en este caso", "your role does not allow "+op+" in this case")
 		}

@@ -30,6 +30,13 @@ import (
 // detention and its seizures are left out, for the tests to record).
 var startAt = time.Date(2023, 12, 14, 0, 35, 0, 0, time.FixedZone("-05", -5*3600))
 
+// fileEnd is after the last time the Metástasis case file claims.
+var fileEnd = time.Date(2023, 12, 20, 0, 0, 0, 0, time.UTC)
+
+// afterFile is a test clock's start after the days the case file covers
+// and the acts the item tests date on 2023-12-20 and 21.
+var afterFile = time.Date(2023, 12, 22, 9, 0, 0, 0, time.FixedZone("-05", -5*3600))
+
 // testEnv is the real thing: a deployment in a temporary directory
 // (SQLite), the Metástasis case file, the server with the pages mounted,
 // listening on 127.0.0.1.
@@ -63,32 +70,54 @@ func withoutSCHI03(data []byte) []byte {
 
 func newEnv(t testing.TB) *testEnv {
 	t.Helper()
-	return newEnvConfig(t, Config{})
+	return newEnvAtConfig(t, startAt, Config{})
 }
 
 // newEnvConfig is newEnv with the pages' configuration cfg.
 func newEnvConfig(t testing.TB, cfg Config) *testEnv {
+	t.Helper()
+	return newEnvAtConfig(t, startAt, cfg)
+}
+
+// newEnvAt is newEnv with the clock starting at start: a test that acts on
+// items after their last act in the case file (the days after the night)
+// needs a clock past them, since a record dated after the server's clock
+// is refused.
+func newEnvAt(t testing.TB, start time.Time) *testEnv {
+	t.Helper()
+	return newEnvAtConfig(t, start, Config{})
+}
+
+func newEnvAtConfig(t testing.TB, start time.Time, cfg Config) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	if _, err := deployment.Init(ctx, dir, "custodia.test/web"); err != nil {
 		t.Fatal(err)
 	}
-	real := time.Now()
-	now := func() time.Time { return startAt.Add(time.Since(real)).UTC() }
-	d, err := deployment.Open(ctx, dir, now)
+	// The case file holds the days after that night too, and a record
+	// dated after the server's clock is refused: it is imported by the
+	// deployment opened at the file's end, then reopened on the test clock.
+	imp, err := deployment.Open(ctx, dir, func() time.Time { return fileEnd })
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { d.Close() })
 	data, err := os.ReadFile(filepath.Join("..", "testdata", "metastasis.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	data = withoutSCHI03(data)
-	if _, err := d.Ledger.Import(ctx, bytes.NewReader(data), custody.FileSHA256(data), nil); err != nil {
+	if _, err := imp.Ledger.Import(ctx, bytes.NewReader(data), custody.FileSHA256(data), nil); err != nil {
 		t.Fatal(err)
 	}
+	imp.Close()
+	real := time.Now()
+	now := func() time.Time { return start.Add(time.Since(real)).UTC() }
+	d, err := deployment.Open(ctx, dir, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
 	s, err := server.New(server.Config{Ledger: d.Ledger, Credentials: d.Store.Credentials(), PublicKey: d.PublicKey, Now: now, Blobs: d.Blobs,
 		BoardInterval: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Audit: func(ctx context.Context) (*ledger.AuditReport, error) {

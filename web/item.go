@@ -125,6 +125,9 @@ func (w *Web) handover(rw http.ResponseWriter, r *http.Request, p *server.Princi
 	if err := casefile.Validate(custody.OpTransfer, rec); err != nil {
 		return err
 	}
+	if err := w.l.Admit(rec); err != nil {
+		return err
+	}
 	sess, rp, err := w.s.Login(ctx(r), r, server.LoginRequest{Account: recv, Password: r.PostFormValue("receiver_password"), TOTP: strings.TrimSpace(r.PostFormValue("receiver_totp"))})
 	if err != nil {
 		if ce, _ := server.ErrorOf(err); ce.Code == custody.EAuth {

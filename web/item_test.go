@@ -16,7 +16,7 @@ import (
 // presents it and disposes of it, the last only with a court order
 // reference; each error names its field; nothing happens after disposal.
 func TestItemActions(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvAt(t, afterFile) // its acts follow the items' last ones, up to 2023-12-19
 	var item string
 	e.d.Ledger.View(func(st *domain.State) error {
 		for id, it := range st.Items {
@@ -37,8 +37,8 @@ func TestItemActions(t *testing.T) {
 			t.Errorf("the holder's item page lacks %s (%d)", want, st)
 		}
 	}
-	// The clock is the Metástasis night; the item's last act is later, so
-	// each act gives its time, as a datetime-local field does.
+	// The item's last act is days after the night, so each act gives its
+	// time, as a datetime-local field does, before the clock (afterFile).
 	minute := 0
 	post := func(action string, form url.Values) (int, fetchResult) {
 		t.Helper()
@@ -126,7 +126,7 @@ func TestDeadlineClock(t *testing.T) {
 // analyst), the analyst derives a forensic image, and the parent's page
 // links the derived item, whose page names its parent.
 func TestDerive(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvAt(t, afterFile) // its acts follow the items' last ones, up to 2023-12-19
 	var item string
 	e.d.Ledger.View(func(st *domain.State) error {
 		for id, it := range st.Items {
