@@ -1,0 +1,22 @@
+package sqlite
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/ledger/storetest"
+)
+
+func openIn(t *testing.T, dir string) ledger.Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(dir, "custodia.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// The SQLite store keeps ledger.Store's contract.
+func TestConformance(t *testing.T) { storetest.Run(t, openIn) }
