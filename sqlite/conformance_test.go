@@ -20,3 +20,6 @@ func openIn(t *testing.T, dir string) ledger.Store {
 
 // The SQLite store keeps ledger.Store's contract.
 func TestConformance(t *testing.T) { storetest.Run(t, openIn) }
+
+// A failed write or commit of the SQLite store leaves no trace.
+func TestFaults(t *testing.T) { storetest.RunFaults(t, openIn) }
