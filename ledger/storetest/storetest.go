@@ -206,8 +206,8 @@ func testNoGaps(t *testing.T, open Open, dir string) {
 	}
 	mustWrite(t, s, appendRaw(raw(0, "", -1, "", -1), raw(1, "", -1, "", -1)))
 	for _, bad := range [][]ledger.StoredEvent{
-		{raw(3, "", -1, "", -1)},                        // a gap
-		{raw(1, "", -1, "", -1)},                        // a seq already there
+		{raw(3, "", -1, "", -1)},                         // a gap
+		{raw(1, "", -1, "", -1)},                         // a seq already there
 		{raw(2, "", -1, "", -1), raw(4, "", -1, "", -1)}, // a gap inside the batch
 	} {
 		if err := write(ctx, s, appendRaw(bad...)); err == nil {
