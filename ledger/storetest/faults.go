@@ -26,12 +26,17 @@ type Faulty struct {
 	Op    string
 	N     int
 	calls int
-	Fired bool // whether the fault was injected
+	Fired bool           // whether the fault was injected
+	Calls map[string]int // every call by method, faulty or not
 }
 
 func (f *Faulty) hit(op string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.Calls == nil {
+		f.Calls = map[string]int{}
+	}
+	f.Calls[op]++
 	if op != f.Op || f.Fired {
 		return false
 	}
@@ -79,7 +84,7 @@ func (t *faultyTx) AddCheckpoint(ctx context.Context, c ledger.Checkpoint) error
 }
 
 func (t *faultyTx) Commit() error {
-	if t.f.hit("Commit") {
+	if t.f.Op == "Commit" && t.f.hit("Commit") {
 		return fmt.Errorf("Commit: %w", ErrInjected)
 	}
 	if t.f.hit("CommitPersisted") {
@@ -120,9 +125,25 @@ func snap(t *testing.T, s ledger.Store) snapshot {
 // asserts instead that the ledger re-reads the store and stays consistent
 // with it.
 func RunFaults(t *testing.T, open Open) {
+	// A dry run counts the calls of each method in the append under test,
+	// so that each of them is failed in turn.
+	dry := &Faulty{Store: opened(t, open, t.TempDir())}
+	signer, verifier := newKey(t)
+	l := openLedger(t, dry, signer, verifier)
+	appendOK(t, l, agency("A"))
+	clear(dry.Calls)
+	appendOK(t, l, agency("B"), agency("C"))
+	counts := map[string]int{}
+	for k, v := range dry.Calls {
+		counts[k] = v
+	}
+	counts["Commit"], counts["CommitPersisted"] = 1, 1
 	for _, op := range []string{"AppendEvents", "PutRows", "AddCheckpoint", "Commit", "CommitPersisted"} {
-		for n := 1; n <= 1; n++ {
-			t.Run(op, func(t *testing.T) {
+		if counts[op] == 0 {
+			t.Fatalf("an append never calls %s", op)
+		}
+		for n := 1; n <= counts[op]; n++ {
+			t.Run(fmt.Sprintf("%s-%d", op, n), func(t *testing.T) {
 				ctx := context.Background()
 				signer, verifier := newKey(t)
 				inner := opened(t, open, t.TempDir())
