@@ -334,6 +334,21 @@ func testRollback(t *testing.T, open Open, dir string) {
 		t.Fatal(err)
 	}
 	assertEmpty(t, s)
+	if err := tx.Rollback(); err != nil {
+		t.Fatalf("a second Rollback: %v, want nil", err)
+	}
+	// Rollback after Commit is nil too: the ledger rolls back after any
+	// failure, a failed Commit included.
+	tx, err = s.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatalf("Rollback after Commit: %v, want nil", err)
+	}
 	// The store takes the same writes again after the rollback.
 	mustWrite(t, s, appendRaw(raw(0, "", -1, "", -1)))
 	if n := size(t, s); n != 1 {
@@ -370,9 +385,9 @@ func rowsOf(t *testing.T, s ledger.Store, tab domain.Table) []domain.Row {
 func testChains(t *testing.T, open Open, dir string) {
 	ctx := context.Background()
 	s := opened(t, open, dir)
-	// Item A is seized (0), moved (2, 4); B is derived from A (3, whose
-	// Item column is the parent A... as the ledger writes it, B's own
-	// events start at 5 with prev 3). Case C links 0, 2, 5; case D has 1.
+	// Item A is seized (0) and moved (2, 4); B is derived from A at 3,
+	// whose Item column is the parent A, and B's own next event 5 links to
+	// the derivation (Prev 3). Case C links 0, 2, 5; case D has 1.
 	mustWrite(t, s, appendRaw(
 		raw(0, "A", -1, "C", -1),
 		raw(1, "X", -1, "D", -1),
@@ -454,7 +469,7 @@ func testRows(t *testing.T, open Open, dir string) {
 	}
 }
 
-// newLedger opens a ledger over s with a fresh key.
+// newKey returns a fresh log key.
 func newKey(t *testing.T) (note.Signer, note.Verifier) {
 	t.Helper()
 	skey, vkey, err := note.GenerateKey(rand.Reader, "storetest.example/log")
