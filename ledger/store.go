@@ -16,14 +16,17 @@ import (
 // subtree), concatenated, 32 bytes each. Stored hash index i lives in the
 // event that completed it; see hashLocation.
 type Store interface {
-	// Size returns the number of events in the log.
+	// Size returns the number of events in the log: one more than the
+	// last committed seq, 0 when empty. Uncommitted events do not count.
 	Size(ctx context.Context) (int64, error)
 	// Begin starts the one transaction in which events, their hashes, the
 	// rows they change and a checkpoint are written together. Only one
 	// transaction may be open at a time; the ledger serialises writers.
 	Begin(ctx context.Context) (Tx, error)
 	// ScanEvents calls fn for each event with from <= seq, in seq order,
-	// until fn returns an error (which ScanEvents returns).
+	// until fn returns an error (which ScanEvents returns). A from at or
+	// past the end calls fn never and returns nil. fn must not keep e's
+	// Data or Hashes after it returns: a store may reuse their memory.
 	ScanEvents(ctx context.Context, from int64, fn func(e StoredEvent) error) error
 	// ReadEvents returns the events with the given seqs, in that order. A seq
 	// that does not exist is an error wrapping ErrNotFound.
@@ -43,7 +46,8 @@ type Store interface {
 	// order: the chain that ends at last (the case's latest event), each
 	// reached from the next by its CasePrev column.
 	CaseEvents(ctx context.Context, c string, last int64) ([]int64, error)
-	// Checkpoints returns every checkpoint ever signed, by size.
+	// Checkpoints returns every checkpoint ever signed and committed, by
+	// size, with Root and Note exactly as added.
 	Checkpoints(ctx context.Context) ([]Checkpoint, error)
 	// PutCosigned stores a checkpoint note with witnesses' cosignatures for
 	// size, replacing an earlier one for the same size (which can only have
@@ -62,16 +66,28 @@ type Store interface {
 // until Commit returns nil; Rollback after a failure leaves the store as it
 // was before Begin.
 type Tx interface {
-	// AppendEvents appends events whose seqs continue the log exactly. It
-	// keeps no reference to the events' Data or Hashes once it returns: the
-	// ledger reuses their memory.
+	// AppendEvents appends events whose seqs continue the log exactly (the
+	// first is Size, or one past the last event this transaction appended)
+	// and must return an error for any other seq: a gap or a seq already
+	// used. It keeps no reference to the events' Data or Hashes once it
+	// returns: the ledger reuses their memory.
 	AppendEvents(ctx context.Context, events []StoredEvent) error
-	// PutRows inserts or replaces rows of a projection table.
+	// PutRows inserts or replaces rows of a projection table; a row with the
+	// key of an existing one replaces it whole (nil columns included).
 	PutRows(ctx context.Context, t domain.Table, rows []domain.Row) error
 	// AddCheckpoint stores a signed checkpoint. A second checkpoint for the
 	// same size must fail: the log never signs two roots for one size.
 	AddCheckpoint(ctx context.Context, c Checkpoint) error
+	// Commit makes everything the transaction wrote durable and visible at
+	// once (SQLite syncs on commit; the interface has no separate Sync). A
+	// nil error means durable. A non-nil error means the outcome is
+	// unknown: a store cannot always tell a failed commit from one that
+	// persisted before the failure was reported, so the caller re-reads
+	// the store (the ledger reloads) rather than assume nothing was
+	// written. storetest.RunFaults checks both cases.
 	Commit() error
+	// Rollback abandons the transaction: the store is as before Begin.
+	// Rollback after Commit (or a second Rollback) returns nil.
 	Rollback() error
 }
 
