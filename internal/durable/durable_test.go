@@ -2,6 +2,7 @@ package durable
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -65,5 +66,38 @@ func TestWriteFileFailureLeavesOldFileAndNoTemp(t *testing.T) {
 	}
 	if err := WriteFile(filepath.Join(dir, "missing", "f"), []byte("x"), 0o600); err == nil {
 		t.Fatal("write into a missing directory succeeded")
+	}
+}
+
+func TestCreateNeverReplaces(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "key")
+	if err := Create(path, []byte("a"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Create(path, []byte("b"), 0o600); !errors.Is(err, os.ErrExist) {
+		t.Fatalf("second create: %v", err)
+	}
+	got, _ := os.ReadFile(path)
+	ents, _ := os.ReadDir(dir)
+	if string(got) != "a" || len(ents) != 1 {
+		t.Fatalf("content %q, files %v", got, ents)
+	}
+}
+
+func TestWriteFuncFailureLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out")
+	boom := errors.New("boom")
+	err := WriteFunc(path, 0o644, func(w io.Writer) error {
+		_, _ = w.Write([]byte("half"))
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("error %v", err)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 0 {
+		t.Fatalf("partial file visible: %v", ents)
 	}
 }
