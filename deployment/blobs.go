@@ -3,6 +3,7 @@ package deployment
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/custodia-ec/custodia/internal/durable"
 	"os"
 	"path/filepath"
 
@@ -100,17 +101,11 @@ func readConfig(dir string) (Config, error) {
 	return cfg, nil
 }
 
-// writeConfig replaces config.json durably: a temporary file, synced, then
-// renamed over it.
+// writeConfig replaces config.json durably through internal/durable.
 func writeConfig(dir string, cfg Config) error {
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, ConfigFile+".tmp")
-	os.Remove(tmp)
-	if err := writeFileSync(tmp, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, ConfigFile))
+	return durable.WriteFile(filepath.Join(dir, ConfigFile), append(b, '\n'), 0o644)
 }

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/custodia-ec/custodia/internal/durable"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,30 +108,9 @@ func Init(ctx context.Context, dir, origin string) (string, error) {
 	return vkey, st.Close()
 }
 
-// writeFileSync writes a new file durably: it must not exist, and it is
-// fsynced with its directory.
+// writeFileSync writes a new file durably: it must not exist.
 func writeFileSync(path string, data []byte, mode os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return durable.Create(path, data, mode)
 }
 
 // Exists reports whether dir holds a deployment.

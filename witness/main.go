@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/custodia-ec/custodia/internal/durable"
 	"io"
 	"io/fs"
 	"net"
@@ -201,30 +202,12 @@ func loadOrCreateKey(dir, name string) (*Cosigner, error) {
 	return NewCosigner(skey)
 }
 
-// writeFileDurable creates path exclusively (never overwriting a key),
-// syncs it and its directory.
+// writeFileDurable creates path exclusively (never overwriting a key).
 func writeFileDurable(path string, data []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
+	if err := durable.Create(path, data, perm); err != nil {
 		return fmt.Errorf("crear / create %s: %w", path, err)
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("escribir / write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sincronizar / sync %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return nil
 }
 
 // readLogs reads the logs file: one log per line as ParseLog reads it;

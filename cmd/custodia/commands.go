@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/custodia-ec/custodia/internal/durable"
 	"io"
 	"os"
 	"path/filepath"
@@ -388,26 +389,10 @@ func (s *sizeList) Set(v string) error {
 	return nil
 }
 
-// writeAtomically writes a file through a temporary file in the same
-// directory, so that a failed export leaves no half-written file behind.
+// writeAtomically writes a file durably, so that a failed export leaves no
+// half-written file behind.
 func writeAtomically(path string, fn func(w io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".custodia-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := fn(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return durable.WriteFunc(path, 0o600, fn)
 }
 
 func cmdAudit(e *env, args []string) error {
