@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/custodia-ec/custodia/accounts"
@@ -124,4 +125,34 @@ func IssueToken(ctx context.Context, app Appender, creds accounts.Store, now fun
 		return nil, err
 	}
 	return &IssuedToken{ID: id, Token: secret, Account: account, Scope: tok.Scope, Cases: tok.Cases, ExpiresAt: tok.ExpiresAt.Format(time.RFC3339)}, nil
+}
+
+// WithinMinter refuses a token wider (scope, cases) or longer-lived than
+// the token that asks for it. A browser session is bounded only by
+// IssueToken's own limits.
+func WithinMinter(p *Principal, req TokenRequest, now time.Time) error {
+	if p.Session != nil || p.Scope == "session" {
+		return nil
+	}
+	if req.Scope == "write" && p.Scope != "write" {
+		return custody.Errorf(custody.EForbidden, "scope", "un token no puede crear otro más amplio", "a token cannot mint a wider one")
+	}
+	if len(p.Cases) > 0 {
+		if len(req.Cases) == 0 {
+			return custody.Errorf(custody.EForbidden, "cases", "un token limitado a casos no puede crear uno sin límite", "a case-scoped token cannot mint an unscoped one")
+		}
+		for _, c := range req.Cases {
+			if !slices.Contains(p.Cases, c) {
+				return custody.Errorf(custody.EForbidden, "cases", "el caso %q está fuera del token", "case %q is outside the token", c)
+			}
+		}
+	}
+	ttl := req.TTLHours
+	if ttl == 0 {
+		ttl = 720
+	}
+	if !p.Expires.IsZero() && now.Add(time.Duration(ttl)*time.Hour).After(p.Expires) {
+		return custody.Errorf(custody.EForbidden, "ttl_hours", "no puede durar más que el token que lo crea (%s)", "cannot outlive the token that mints it (%s)", p.Expires.UTC().Format(time.RFC3339))
+	}
+	return nil
 }

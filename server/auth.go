@@ -31,6 +31,8 @@ type Principal struct {
 	// account is a member of.
 	Cases   []string
 	Session *Session // nil for a token
+	// Expires is when the token ends; zero for a browser session.
+	Expires time.Time
 }
 
 // CanWrite reports whether the credential allows changes.
@@ -182,6 +184,7 @@ func (s *Server) authenticate(r *http.Request) (*Principal, error) {
 			return nil, errUnauthenticated()
 		}
 		p.Cases = tok.Cases
+		p.Expires = tok.ExpiresAt
 		return p, nil
 	}
 	c, err := r.Cookie(SessionCookie)
