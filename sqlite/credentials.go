@@ -110,3 +110,23 @@ func (c *Credentials) RevokeToken(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// AllCredentials lists every stored credential, by account, so that audit
+// can recompute each row's commitment (accounts.CredentialCommitment) and
+// name the accounts whose row differs from what the log recorded.
+func (c *Credentials) AllCredentials(ctx context.Context) ([]accounts.Credential, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT account, password_hash, totp_secret, updated_at FROM credentials ORDER BY account`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []accounts.Credential
+	for rows.Next() {
+		var cr accounts.Credential
+		if err := rows.Scan(&cr.Account, &cr.PasswordHash, &cr.TOTPSecret, &cr.UpdatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, cr)
+	}
+	return out, rows.Err()
+}
