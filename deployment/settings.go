@@ -18,6 +18,7 @@ type setting struct {
 var settings = []setting{
 	{"rights_notice_minutes", func(c domain.Config) int64 { return c.RightsNoticeMinutes }},
 	{"hearing_minutes", func(c domain.Config) int64 { return c.HearingMinutes }},
+	{"clock_skew_minutes", func(c domain.Config) int64 { return c.ClockSkewMinutes }},
 }
 
 // SettingMismatches compares the live deadline rules of config.json with

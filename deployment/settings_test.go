@@ -38,6 +38,8 @@ func TestSettingsCoverEveryRule(t *testing.T) {
 			c.RightsNoticeMinutes = 1
 		case 1:
 			c.HearingMinutes = 1
+		case 2:
+			c.ClockSkewMinutes = 1
 		}
 		if s.get(c) != 1 {
 			t.Errorf("setting %s reads the wrong field", s.name)
