@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local
-nice go test ./courtdoc/ ./caseuco/ -run '^$' -bench . -benchtime 3x -count "${COUNT:-5}" -benchmem
+nice go test ./court/courtdoc/ ./court/caseuco/ -run '^$' -bench . -benchtime 3x -count "${COUNT:-5}" -benchmem

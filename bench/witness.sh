@@ -12,5 +12,5 @@ echo "date: $(date -u +%FT%TZ)"
 echo "nproc: $(nproc)"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 echo "go: $(go version)"
-echo "command: nice go test -run '^\$' -bench 'CosignedCheckpointLatency|WitnessThroughput' -benchtime ${N}x -count $COUNT ./witness/"
-nice go test -run '^$' -bench 'CosignedCheckpointLatency|WitnessThroughput' -benchtime "${N}x" -count "$COUNT" ./witness/
+echo "command: nice go test -run '^\$' -bench 'CosignedCheckpointLatency|WitnessThroughput' -benchtime ${N}x -count $COUNT ./transparency/witness/"
+nice go test -run '^$' -bench 'CosignedCheckpointLatency|WitnessThroughput' -benchtime "${N}x" -count "$COUNT" ./transparency/witness/

@@ -7,10 +7,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/custodia-ec/custodia/blob"
-	"github.com/custodia-ec/custodia/blob/fsblob"
-	"github.com/custodia-ec/custodia/blob/s3blob"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/storage/blob"
+	"github.com/custodia-ec/custodia/storage/blob/fsblob"
+	"github.com/custodia-ec/custodia/storage/blob/s3blob"
 )
 
 // BlobsDir is the default blob store, inside the data directory.

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custodia-ec/custodia/blob"
-	"github.com/custodia-ec/custodia/blob/fsblob"
-	"github.com/custodia-ec/custodia/blob/s3blob"
 	"github.com/custodia-ec/custodia/deployment"
+	"github.com/custodia-ec/custodia/storage/blob"
+	"github.com/custodia-ec/custodia/storage/blob/fsblob"
+	"github.com/custodia-ec/custodia/storage/blob/s3blob"
 )
 
 func TestBlobStoreConfig(t *testing.T) {

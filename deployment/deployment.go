@@ -19,11 +19,11 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/custodia-ec/custodia/blob"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
-	"github.com/custodia-ec/custodia/sqlite"
+	"github.com/custodia-ec/custodia/storage/blob"
+	"github.com/custodia-ec/custodia/storage/sqlite"
 )
 
 // Files of a deployment, inside its data directory.

@@ -20,11 +20,11 @@ import (
 	"iter"
 	"time"
 
-	"github.com/custodia-ec/custodia/blob"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
-	"github.com/custodia-ec/custodia/integrity"
+	"github.com/custodia-ec/custodia/evidence/integrity"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/storage/blob"
 )
 
 // Appender appends records through the deployment's one write path and

@@ -6,12 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custodia-ec/custodia/blob"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/evidence"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/storage/blob"
 )
 
 // TestExpected: derived images recorded by hash only are not checked until

@@ -12,11 +12,11 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/custodia-ec/custodia/blob"
-	"github.com/custodia-ec/custodia/blob/fsblob"
 	"github.com/custodia-ec/custodia/custody"
-	"github.com/custodia-ec/custodia/integrity"
+	"github.com/custodia-ec/custodia/evidence/integrity"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/storage/blob"
+	"github.com/custodia-ec/custodia/storage/blob/fsblob"
 )
 
 // Files of a case export directory: the case file, and the blobs as a

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custodia-ec/custodia/casegen"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/internal/casegen"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
 	"github.com/custodia-ec/custodia/ledger"
 )

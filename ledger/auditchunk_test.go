@@ -10,7 +10,7 @@ import (
 
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
-	"github.com/custodia-ec/custodia/sqlite"
+	"github.com/custodia-ec/custodia/storage/sqlite"
 )
 
 // TestAuditChunks: Audit reads the log in chunks on several workers; cut

@@ -9,10 +9,10 @@ import (
 	"testing"
 
 	"github.com/custodia-ec/custodia/casefile"
-	"github.com/custodia-ec/custodia/casegen"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/internal/casegen"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
 	"github.com/custodia-ec/custodia/ledger"
 )

@@ -16,7 +16,7 @@ import (
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
 	"github.com/custodia-ec/custodia/ledger"
-	"github.com/custodia-ec/custodia/sqlite"
+	"github.com/custodia-ec/custodia/storage/sqlite"
 )
 
 // fixture is a closed deployment with the Metastasis case file and

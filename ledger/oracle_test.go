@@ -11,11 +11,11 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/custodia-ec/custodia/casegen"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/internal/casegen"
 	"github.com/custodia-ec/custodia/ledger"
-	"github.com/custodia-ec/custodia/sqlite"
+	"github.com/custodia-ec/custodia/storage/sqlite"
 )
 
 // newLedger opens a ledger on a fresh SQLite database in a temp dir.

@@ -20,7 +20,7 @@ import (
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
-	"github.com/custodia-ec/custodia/sqlite"
+	"github.com/custodia-ec/custodia/storage/sqlite"
 )
 
 // A tampering is what an insider with write access to the database does

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custodia-ec/custodia/blob/fsblob"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/evidence"
+	"github.com/custodia-ec/custodia/storage/blob/fsblob"
 )
 
 // TestIntegrityJob: the scheduled job finds a flipped byte, a deleted

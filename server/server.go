@@ -64,10 +64,10 @@ import (
 	"time"
 
 	"github.com/custodia-ec/custodia/accounts"
-	"github.com/custodia-ec/custodia/blob"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/storage/blob"
 )
 
 // Config holds the server's dependencies. Nothing in the package is global.

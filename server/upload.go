@@ -54,9 +54,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/custodia-ec/custodia/blob"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/storage/blob"
 )
 
 // TusVersion is the tus protocol version the upload routes speak.

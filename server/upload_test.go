@@ -19,12 +19,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custodia-ec/custodia/blob"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/evidence"
 	"github.com/custodia-ec/custodia/internal/terminates"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/storage/blob"
 )
 
 const uploadOfficer = "pn.s-pic-02.lead"

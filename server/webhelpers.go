@@ -2,7 +2,7 @@ package server
 
 import (
 	"context"
-	"github.com/custodia-ec/custodia/blob"
+	"github.com/custodia-ec/custodia/storage/blob"
 
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"

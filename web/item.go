@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/custodia-ec/custodia/casefile"
-	"github.com/custodia-ec/custodia/courtdoc"
+	"github.com/custodia-ec/custodia/court/courtdoc"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/server"

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"net/http"
 
-	"github.com/custodia-ec/custodia/courtdata"
-	"github.com/custodia-ec/custodia/courtdoc"
+	"github.com/custodia-ec/custodia/court/courtdata"
+	"github.com/custodia-ec/custodia/court/courtdoc"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/server"
 )

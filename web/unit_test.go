@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/custodia-ec/custodia/courtdoc"
+	"github.com/custodia-ec/custodia/court/courtdoc"
 	"github.com/custodia-ec/custodia/internal/qrscan"
 )
 

@@ -7,7 +7,7 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/custodia-ec/custodia/forensic"
+	"github.com/custodia-ec/custodia/evidence/forensic"
 )
 
 func main() {

@@ -36,10 +36,10 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 	_ "modernc.org/sqlite"
 
-	"github.com/custodia-ec/custodia/casegen"
 	"github.com/custodia-ec/custodia/deployment"
+	"github.com/custodia-ec/custodia/internal/casegen"
 	"github.com/custodia-ec/custodia/ledger"
-	"github.com/custodia-ec/custodia/sqlite"
+	"github.com/custodia-ec/custodia/storage/sqlite"
 	"github.com/custodia-ec/custodia/verify"
 )
 

@@ -22,7 +22,7 @@ import (
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/evidence"
 	"github.com/custodia-ec/custodia/ledger"
-	"github.com/custodia-ec/custodia/sqlite"
+	"github.com/custodia-ec/custodia/storage/sqlite"
 	"github.com/custodia-ec/custodia/verify"
 )
 

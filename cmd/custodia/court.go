@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/custodia-ec/custodia/caseuco"
-	"github.com/custodia-ec/custodia/courtdata"
-	"github.com/custodia-ec/custodia/courtdoc"
+	"github.com/custodia-ec/custodia/court/caseuco"
+	"github.com/custodia-ec/custodia/court/courtdata"
+	"github.com/custodia-ec/custodia/court/courtdoc"
 	"github.com/custodia-ec/custodia/deployment"
 )
 

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custodia-ec/custodia/courtdata"
-	"github.com/custodia-ec/custodia/courtdoc"
+	"github.com/custodia-ec/custodia/court/courtdata"
+	"github.com/custodia-ec/custodia/court/courtdoc"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
 )
 

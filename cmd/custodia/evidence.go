@@ -16,7 +16,7 @@ import (
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/evidence"
-	"github.com/custodia-ec/custodia/forensic"
+	"github.com/custodia-ec/custodia/evidence/forensic"
 )
 
 // recorderFsck records the blob.check events of `custodia fsck`.

@@ -14,13 +14,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custodia-ec/custodia/blob/fsblob"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
 	"github.com/custodia-ec/custodia/ledger"
 	"github.com/custodia-ec/custodia/server"
+	"github.com/custodia-ec/custodia/storage/blob/fsblob"
 )
 
 const evOfficer = "pn.s-pic-02.lead"

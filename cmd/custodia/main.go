@@ -22,9 +22,9 @@ import (
 
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
-	"github.com/custodia-ec/custodia/forensic"
-	"github.com/custodia-ec/custodia/monitor"
-	"github.com/custodia-ec/custodia/witness"
+	"github.com/custodia-ec/custodia/evidence/forensic"
+	"github.com/custodia-ec/custodia/transparency/monitor"
+	"github.com/custodia-ec/custodia/transparency/witness"
 )
 
 func main() {

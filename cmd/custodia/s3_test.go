@@ -10,12 +10,12 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
-	"github.com/custodia-ec/custodia/blob/s3blob"
-	"github.com/custodia-ec/custodia/blob/s3blob/s3test"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/storage/blob/s3blob"
+	"github.com/custodia-ec/custodia/storage/blob/s3blob/s3test"
 )
 
 // TestFsckS3 configures a deployment's blob store on a real versitygw with

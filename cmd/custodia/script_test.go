@@ -15,7 +15,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/custodia-ec/custodia/internal/testdeploy"
-	"github.com/custodia-ec/custodia/sqlite"
+	"github.com/custodia-ec/custodia/storage/sqlite"
 )
 
 // TestMain lets the test binary also act as the custodia command, so that

@@ -17,12 +17,12 @@ import (
 
 	"github.com/custodia-ec/custodia"
 	"github.com/custodia-ec/custodia/casefile"
-	"github.com/custodia-ec/custodia/cosigning"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
 	"github.com/custodia-ec/custodia/server"
+	"github.com/custodia-ec/custodia/transparency/cosigning"
 	"github.com/custodia-ec/custodia/web"
 )
 

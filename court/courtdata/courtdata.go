@@ -1,0 +1,361 @@
+// Package courtdata builds court documents' inputs from the ledger: the
+// chain-of-custody record of an item, its labels, the operation and
+// detention reports (package courtdoc) and the CASE/UCO export (package
+// caseuco).
+//
+// courtdoc and caseuco take plain structs and know nothing of the ledger;
+// this package is the one place that reads the ledger's state, item
+// histories, bundles and checkpoints and fills those structs, so that the
+// CLI and the server print the same documents from the same data. It does
+// no rendering and writes nothing.
+//
+// What each document claims can be checked against the log: the item record
+// takes its leaf indexes and its checkpoint from the item's bundle
+// (ledger.ExportBundle), and refuses to print an event that the bundle's
+// checkpoint does not cover.
+package courtdata
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/custodia-ec/custodia/casefile"
+	"github.com/custodia-ec/custodia/court/courtdoc"
+	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/ledger"
+)
+
+// Options are what every document takes besides its subject.
+type Options struct {
+	// Lang is "en" for English; anything else is Spanish.
+	Lang string
+	// Now is when the document is generated; printed on every page.
+	Now time.Time
+}
+
+// parseTime parses a time the ledger has already validated; a bad one (a
+// corrupted state) gives the zero time, which the callers reject.
+func parseTime(s string) time.Time {
+	t, err := custody.ParseTime(s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// person describes an officer for a document; an id the state does not know
+// (which import validation prevents) is shown as the bare id.
+func person(s *domain.State, id string) courtdoc.Person {
+	if id == "" {
+		return courtdoc.Person{}
+	}
+	o, ok := s.Officers[id]
+	if !ok {
+		return courtdoc.Person{ID: id}
+	}
+	return courtdoc.Person{ID: o.ID, Name: o.Name, Agency: o.Agency, Role: o.Role}
+}
+
+// siteDesc is a site as a person reads it: "domicilio, Riobamba, Chimborazo
+// — address".
+func siteDesc(lang string, site *domain.Site) string {
+	d := word(lang, siteKinds, site.Kind) + ", " + site.City + ", " + site.Province
+	if site.Address != "" {
+		d += " — " + site.Address
+	}
+	return d
+}
+
+// recordedBy names who recorded an event, as courtdoc.CustodyEvent wants it:
+// the acting officer's id when the account is that officer's (so that the
+// document does not repeat it), "cuenta NAME" for another account, or the
+// import's file and line.
+func recordedBy(s *domain.State, lang, rec, actor string) string {
+	if acc, ok := strings.CutPrefix(rec, "account:"); ok {
+		if a, ok := s.Accounts[acc]; ok && a.Officer != "" && a.Officer == actor {
+			return actor
+		}
+		return fmt.Sprintf(t(lang, tAccount), acc)
+	}
+	if imp, ok := strings.CutPrefix(rec, "import:"); ok {
+		sha, line, ok := strings.Cut(imp, ":")
+		n, err := strconv.Atoi(line)
+		if ok && err == nil {
+			return courtdoc.ImportRef(lang, sha, n)
+		}
+	}
+	return rec
+}
+
+// Item builds the chain-of-custody record of one item: its history from the
+// ledger, and the verification data from its bundle. vkey is the log's
+// public key (note format), written into the bundle it reads.
+func Item(ctx context.Context, l *ledger.Ledger, vkey, id string, opt Options) (courtdoc.ItemRecord, error) {
+	var rec courtdoc.ItemRecord
+	// History first, then the bundle: the bundle's checkpoint is then at
+	// least as new as every event of the history.
+	hist, err := l.ItemHistory(ctx, id)
+	if err != nil {
+		return rec, err
+	}
+	if len(hist) == 0 {
+		return rec, fmt.Errorf("courtdata: item %s has no events", id)
+	}
+	bundle, err := l.ExportBundle(ctx, id, vkey)
+	if err != nil {
+		return rec, err
+	}
+	origin, size, root, err := ledger.ParseCheckpoint(bundle.Checkpoint)
+	if err != nil {
+		return rec, fmt.Errorf("courtdata: item %s: bundle checkpoint: %w", id, err)
+	}
+	inBundle := make(map[int64]bool, len(bundle.Events))
+	for _, be := range bundle.Events {
+		inBundle[be.Index] = true
+	}
+	for _, h := range hist {
+		if !inBundle[h.Seq] || h.Seq >= size {
+			return rec, fmt.Errorf("courtdata: item %s: event %d is not covered by the bundle's checkpoint (size %d)", id, h.Seq, size)
+		}
+	}
+	// The parent's history says where a derived item was made.
+	var parent string
+	err = l.View(func(s *domain.State) error {
+		it := s.Items[id]
+		if it == nil {
+			return fmt.Errorf("courtdata: item %s is in the log but not in the state", id)
+		}
+		parent = it.Parent
+		return nil
+	})
+	if err != nil {
+		return rec, err
+	}
+	var parentHist []domain.HistoryEntry
+	if parent != "" {
+		if parentHist, err = l.ItemHistory(ctx, parent); err != nil {
+			return rec, err
+		}
+	}
+	err = l.View(func(s *domain.State) error {
+		rec, err = buildItem(s, id, hist, parentHist, opt)
+		return err
+	})
+	if err != nil {
+		return rec, err
+	}
+	rec.Verification = courtdoc.Verification{
+		LogOrigin:      origin,
+		CheckpointSize: size,
+		RootHash:       base64.StdEncoding.EncodeToString(root[:]),
+		Checkpoint:     bundle.Checkpoint,
+	}
+	return rec, nil
+}
+
+func buildItem(s *domain.State, id string, hist, parentHist []domain.HistoryEntry, opt Options) (courtdoc.ItemRecord, error) {
+	lang := opt.Lang
+	it := s.Items[id]
+	rec := courtdoc.ItemRecord{
+		Case: it.Case, ItemID: id, Type: it.Type, Quantity: int(it.Quantity()),
+		Parent: it.Parent, GeneratedAt: opt.Now,
+	}
+	if c, ok := s.Cases[it.Case]; ok {
+		rec.CaseTitle = c.Title
+	}
+	switch {
+	case it.Seize != nil:
+		z := it.Seize
+		rec.Description = z.Description
+		rec.Digital = casefile.DigitalByDefault(z.Type)
+		if z.Digital != nil {
+			rec.Digital = *z.Digital
+		}
+		rec.Seizure = courtdoc.Seizure{At: parseTime(z.SeizedAt), By: person(s, z.SeizedBy), Site: z.Site, Place: z.Place, Seal: z.Seal}
+		if site, ok := s.Sites[z.Site]; ok {
+			rec.Seizure.SiteDesc = siteDesc(lang, site)
+		}
+	case it.Derive != nil:
+		dv := it.Derive
+		rec.Description = dv.Description
+		rec.Digital = derivedDigital(s, it)
+		rec.SHA256 = dv.SHA256
+		if dv.Size != nil {
+			rec.Size = *dv.Size
+		}
+		rec.Seizure = courtdoc.Seizure{At: parseTime(dv.At), By: person(s, dv.By)}
+		if where := lastPlace(parentHist, it.OriginSeq); where != "" {
+			rec.Seizure.Place = fmt.Sprintf(t(lang, tDerivedPlace), dv.Parent, where)
+		}
+	default:
+		return rec, fmt.Errorf("courtdata: item %s has neither a seizure nor a derivation", id)
+	}
+
+	prevSeal := "" // the seal on the item before each event
+	for _, h := range hist {
+		r, err := custody.DecodeItemRecord(h.Op, h.Record)
+		if err != nil {
+			return rec, fmt.Errorf("courtdata: item %s, event %d: %w", id, h.Seq, err)
+		}
+		e := courtdoc.CustodyEvent{
+			Leaf: h.Seq, Op: h.Op, At: parseTime(h.At), By: person(s, h.By),
+			Anomalies:  append([]string(nil), h.Anomalies...),
+			RecordedAt: parseTime(h.RecordedAt),
+		}
+		if e.At.IsZero() {
+			return rec, fmt.Errorf("courtdata: item %s, event %d: time %q is not valid", id, h.Seq, h.At)
+		}
+		switch r := r.(type) {
+		case *custody.Seize:
+			site := r.Site
+			if st, ok := s.Sites[r.Site]; ok {
+				site += " (" + st.City + ")"
+			}
+			e.Place = strings.Join(nonEmpty(site, r.Place), " — ")
+			e.Seal = r.Seal
+		case *custody.Transfer:
+			e.By, e.To = person(s, r.From), person(s, r.To)
+			e.Purpose, e.Place, e.Seal, e.SealCondition = r.Purpose, r.Location, r.Seal, r.SealCondition
+			if slices.Contains(h.Anomalies, custody.AnomalySealMismatch) {
+				// Say which seal the receiver should have found.
+				e.Seal += " " + fmt.Sprintf(t(lang, tExpectedSeal), prevSeal)
+			}
+		case *custody.Open:
+			e.Reason = r.Reason
+		case *custody.Seal:
+			e.Seal = r.Seal
+		case *custody.Derive:
+			tool := ""
+			if r.Tool != "" {
+				tool = " (" + r.Tool + ")"
+			}
+			if r.ID == id {
+				e.Reason = fmt.Sprintf(t(lang, tFrom), r.Parent) + tool
+			} else {
+				e.Reason = r.ID + tool
+				rec.Derived = append(rec.Derived, derived(s, r, h.Seq))
+			}
+		case *custody.Attach:
+			e.Reason = r.Name
+			size := int64(-1)
+			if r.Size != nil {
+				size = *r.Size
+			}
+			rec.Attachments = append(rec.Attachments, courtdoc.Attachment{
+				Name: r.Name, SHA256: r.SHA256, Size: size, MediaType: r.MediaType,
+				At: e.At, By: e.By, Leaf: h.Seq,
+			})
+		case *custody.Present:
+			e.Reason = r.Hearing
+		case *custody.Dispose:
+			e.Reason = word(lang, disposeMethods, r.Method)
+			if r.Order != "" {
+				e.Reason += ", " + fmt.Sprintf(t(lang, tOrder), r.Order)
+			}
+		}
+		actor := e.By.ID
+		if h.Op == custody.OpTransfer {
+			actor = e.To.ID
+		}
+		e.RecordedBy = recordedBy(s, lang, h.RecordedBy, actor)
+		rec.Events = append(rec.Events, e)
+		prevSeal = h.Seal
+	}
+	last := hist[len(hist)-1]
+	rec.Holder, rec.Seal, rec.Disposed = person(s, last.Holder), last.Seal, last.Disposed
+	return rec, nil
+}
+
+func derived(s *domain.State, r *custody.Derive, leaf int64) courtdoc.DerivedItem {
+	size := int64(-1)
+	if r.Size != nil {
+		size = *r.Size
+	}
+	return courtdoc.DerivedItem{
+		ID: r.ID, Type: r.Type, Description: r.Description, At: parseTime(r.At), By: person(s, r.By),
+		SHA256: r.SHA256, Size: size, Tool: r.Tool, Leaf: leaf,
+	}
+}
+
+// derivedDigital says whether a derived item holds digital data: images,
+// extractions and photos do; a copy or a report is digital when its source
+// is.
+func derivedDigital(s *domain.State, it *domain.Item) bool {
+	switch it.Type {
+	case "forensic_image", "extraction", "photo":
+		return true
+	}
+	for p := s.Items[it.Parent]; p != nil; p = s.Items[p.Parent] {
+		if p.Seize != nil {
+			if p.Seize.Digital != nil {
+				return *p.Seize.Digital
+			}
+			return casefile.DigitalByDefault(p.Seize.Type)
+		}
+		if p.Parent == "" {
+			break
+		}
+	}
+	return false
+}
+
+// lastPlace is where an item was at seq by its history: the location of its
+// last transfer (or its seizure site) at or before seq.
+func lastPlace(hist []domain.HistoryEntry, seq int64) string {
+	place := ""
+	for _, h := range hist {
+		if h.Seq > seq {
+			break
+		}
+		r, err := custody.DecodeItemRecord(h.Op, h.Record)
+		if err != nil {
+			continue
+		}
+		switch r := r.(type) {
+		case *custody.Seize:
+			place = strings.Join(nonEmpty(r.Site, r.Place), " — ")
+		case *custody.Transfer:
+			if r.Location != "" {
+				place = r.Location
+			}
+		}
+	}
+	return place
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Labels builds one label per item, in the order given. Each label's QR
+// points at the item's latest event: the custody state after that leaf is
+// the one the label shows (holder and seal).
+func Labels(l *ledger.Ledger, ids []string) ([]courtdoc.Label, error) {
+	out := make([]courtdoc.Label, 0, len(ids))
+	err := l.View(func(s *domain.State) error {
+		for _, id := range ids {
+			it, ok := s.Items[id]
+			if !ok {
+				return custody.Errorf(custody.ENotFound, "item", "la evidencia %q no existe", "item %q does not exist", id)
+			}
+			out = append(out, courtdoc.Label{
+				ItemID: id, Case: it.Case, Type: it.Type, Seal: it.Seal,
+				LogOrigin: l.Origin(), Leaf: it.LastSeq,
+			})
+		}
+		return nil
+	})
+	return out, err
+}
