@@ -5,10 +5,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/gateway"
 	"github.com/custodia-ec/custodia/ledger"
-	"github.com/custodia-ec/custodia/server"
 )
 
 type auditData struct {
@@ -19,8 +20,8 @@ type auditData struct {
 	Cases      []string
 }
 
-func (w *Web) auditAllowed(p *server.Principal) error {
-	if !w.s.Policy.Can(p.Role, server.ActAudit) {
+func (w *Web) auditAllowed(p *app.Principal) error {
+	if !w.s.Policy.Can(p.Role, app.ActAudit) {
 		return custody.Errorf(custody.EForbidden, "", "solo auditores y administradores", "auditors and administrators only")
 	}
 	return nil
@@ -28,7 +29,7 @@ func (w *Web) auditAllowed(p *server.Principal) error {
 
 // auditPage shows the ledger's size, its latest signed checkpoint and the
 // result of the last audit run from this page.
-func (w *Web) auditPage(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) auditPage(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	if err := w.auditAllowed(p); err != nil {
 		return err
 	}
@@ -50,16 +51,16 @@ func (w *Web) auditPage(rw http.ResponseWriter, r *http.Request, p *server.Princ
 	return w.render(rw, r, p, "audit", "audit.title", d)
 }
 
-// auditRun runs the deployment's full audit (server.RunAudit) and keeps its
+// auditRun runs the deployment's full audit (app.RunAudit) and keeps its
 // result for the page.
-func (w *Web) auditRun(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) auditRun(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	if err := w.auditAllowed(p); err != nil {
 		return err
 	}
 	rep, err := w.s.RunAudit(ctx(r), p)
 	run := &auditRun{At: w.now(), Account: p.Account, Report: rep}
 	if err != nil {
-		ce, _ := server.ErrorOf(err)
+		ce, _ := gateway.ErrorOf(err)
 		run.Err = ce.Localized(lang(r))
 	}
 	w.auditMu.Lock()
@@ -75,7 +76,7 @@ type accessData struct {
 }
 
 // accessLog shows who viewed what in a case, from the access.read events.
-func (w *Web) accessLog(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) accessLog(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	id := r.PathValue("case")
 	var since time.Time
 	if s := r.URL.Query().Get("since"); s != "" {

@@ -5,9 +5,9 @@ import (
 	"sort"
 	"time"
 
+	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/domain"
-	"github.com/custodia-ec/custodia/server"
 )
 
 type caseRow struct {
@@ -15,7 +15,7 @@ type caseRow struct {
 	Operations, Items   int
 }
 
-func (w *Web) cases(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) cases(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	var out []caseRow
 	var reads []domain.AccessRead
 	w.l.View(func(st *domain.State) error {
@@ -61,7 +61,7 @@ type board struct {
 
 type provinceSites struct {
 	Province string
-	Sites    []server.SiteView
+	Sites    []app.SiteView
 }
 
 type count struct {
@@ -107,7 +107,7 @@ type detentionRow struct {
 	ClockRule string
 }
 
-func (w *Web) detentionRow(st *domain.State, p *server.Principal, d domain.DetentionStatus) detentionRow {
+func (w *Web) detentionRow(st *domain.State, p *app.Principal, d domain.DetentionStatus) detentionRow {
 	cfg := st.Config()
 	arrested, _ := time.Parse(time.RFC3339Nano, d.ArrestedAt)
 	row := detentionRow{ID: d.ID, Person: d.Person, Basis: d.Basis, Site: d.Site, ArrestedAt: d.ArrestedAt, Rights: d.RightsNotifiedAt,
@@ -129,12 +129,12 @@ func (w *Web) detentionRow(st *domain.State, p *server.Principal, d domain.Deten
 }
 
 // buildBoard computes an operation's board as of now; st is read-locked.
-func (w *Web) buildBoard(st *domain.State, p *server.Principal, op *domain.Operation, lang string) (*board, []domain.AccessRead) {
+func (w *Web) buildBoard(st *domain.State, p *app.Principal, op *domain.Operation, lang string) (*board, []domain.AccessRead) {
 	now := w.now()
 	b := &board{Operation: op.ID, Name: op.Name, HHour: op.HHour, Sites: len(op.Sites),
 		Stream: "/api/v1/operations/" + op.ID + "/events", Src: "/operativos/" + op.ID + "/tablero"}
 	reads := []domain.AccessRead{{Case: op.Case, Kind: "report", ID: op.ID}}
-	byProv := map[string][]server.SiteView{}
+	byProv := map[string][]app.SiteView{}
 	byStatus := map[string]int{}
 	grid := map[string]map[string]int{}
 	for _, id := range op.Sites {
@@ -182,7 +182,7 @@ func (w *Web) buildBoard(st *domain.State, p *server.Principal, op *domain.Opera
 type caseData struct {
 	ID, Title, OpenedAt, Summary string
 	Boards                       []*board
-	Persons                      []server.PersonView
+	Persons                      []app.PersonView
 	Orgs                         []*domain.Organization
 	Links                        []linkRow
 	Graph                        chartSVG
@@ -193,7 +193,7 @@ type linkRow struct {
 	ID, From, FromName, To, ToName, Kind, At, Note string
 }
 
-func (w *Web) casePage(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) casePage(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	id := r.PathValue("case")
 	var d caseData
 	reads := []domain.AccessRead{{Case: id, Kind: "case", ID: id}, {Case: id, Kind: "persons", ID: id}}
@@ -203,7 +203,7 @@ func (w *Web) casePage(rw http.ResponseWriter, r *http.Request, p *server.Princi
 			return err
 		}
 		c := st.Cases[id]
-		d = caseData{ID: id, Title: c.Title, OpenedAt: c.At, Summary: c.Summary, CanAccessLog: w.s.Policy.Can(p.Role, server.ActReadAccessLog)}
+		d = caseData{ID: id, Title: c.Title, OpenedAt: c.At, Summary: c.Summary, CanAccessLog: w.s.Policy.Can(p.Role, app.ActReadAccessLog)}
 		var ops []*domain.Operation
 		for _, op := range st.Operations {
 			if op.Case == id {
@@ -255,7 +255,7 @@ func (w *Web) casePage(rw http.ResponseWriter, r *http.Request, p *server.Princi
 }
 
 // boardFragment is one board, re-rendered when the stream says it changed.
-func (w *Web) boardFragment(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) boardFragment(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	opID := r.PathValue("operation")
 	var b *board
 	var reads []domain.AccessRead
@@ -279,7 +279,7 @@ func (w *Web) boardFragment(rw http.ResponseWriter, r *http.Request, p *server.P
 	return w.fragment(rw, r, p, "case", "board", b)
 }
 
-func (w *Web) detentions(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) detentions(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	id := r.PathValue("case")
 	var rows []detentionRow
 	var title string
@@ -308,7 +308,7 @@ func (w *Web) detentions(rw http.ResponseWriter, r *http.Request, p *server.Prin
 
 // detentionUpdate records when rights were read, the hearing held or the
 // person released (detention.update), as the signed-in officer.
-func (w *Web) detentionUpdate(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) detentionUpdate(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	id := r.PostFormValue("detention")
 	if id == "" {
 		return invalid("detention", "elija la detención", "choose the detention")

@@ -18,11 +18,13 @@ import (
 	"time"
 
 	"github.com/custodia-ec/custodia/accounts"
+	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/gateway"
+	"github.com/custodia-ec/custodia/httpapi"
 	"github.com/custodia-ec/custodia/ledger"
-	"github.com/custodia-ec/custodia/server"
 )
 
 // startAt is the test clock's start: the Metástasis night, just after
@@ -43,11 +45,11 @@ var afterFile = time.Date(2023, 12, 22, 9, 0, 0, 0, time.FixedZone("-05", -5*360
 type testEnv struct {
 	t     testing.TB
 	d     *deployment.Deployment
-	s     *server.Server
+	s     *httpapi.Server
 	w     *Web
 	url   string
 	now   func() time.Time
-	users map[string]*server.NewAccount
+	users map[string]*app.NewAccount
 }
 
 // withoutSCHI03 drops the case file's records of S-CHI-03's night: its
@@ -118,7 +120,7 @@ func newEnvAtConfig(t testing.TB, start time.Time, cfg Config) *testEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	s, err := server.New(server.Config{Ledger: d.Ledger, Credentials: d.Store.Credentials(), PublicKey: d.PublicKey, Now: now, Blobs: d.Blobs,
+	s, err := newStack(app.Config{Ledger: d.Ledger, Credentials: d.Store.Credentials(), PublicKey: d.PublicKey, Now: now, Blobs: d.Blobs,
 		BoardInterval: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Audit: func(ctx context.Context) (*ledger.AuditReport, error) {
 			return ledger.Audit(ctx, d.Store, d.Ledger.Verifier(), d.Config.Rules())
@@ -126,12 +128,12 @@ func newEnvAtConfig(t testing.TB, start time.Time, cfg Config) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := Mount(s, cfg, now)
+	w, err := Mount(s.Gateway(), cfg, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &testEnv{t: t, d: d, s: s, w: w, now: now, users: map[string]*server.NewAccount{}}
-	app := server.LedgerAppender(d.Ledger, "system:test", now)
+	e := &testEnv{t: t, d: d, s: s, w: w, now: now, users: map[string]*app.NewAccount{}}
+	appendRecs := app.LedgerAppender(d.Ledger, "system:test", now)
 	for _, a := range []struct {
 		id, role, officer string
 		member            bool
@@ -143,12 +145,12 @@ func newEnvAtConfig(t testing.TB, start time.Time, cfg Config) *testEnv {
 		{"perito", "forensic_analyst", "lab.1", true},
 		{"ajeno", "agent", "pn.s-gua-01.lead", false},
 	} {
-		na, err := server.CreateAccount(ctx, app, d.Store.Credentials(), now, domain.AccountCreate{Account: a.id, Name: a.id, Role: a.role, Officer: a.officer})
+		na, err := app.CreateAccount(ctx, appendRecs, d.Store.Credentials(), now, domain.AccountCreate{Account: a.id, Name: a.id, Role: a.role, Officer: a.officer})
 		if err != nil {
 			t.Fatalf("account %s: %v", a.id, err)
 		}
 		if a.member {
-			if err := app(ctx, []ledger.Record{{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: "METASTASIS", Account: a.id}}}); err != nil {
+			if err := appendRecs(ctx, []ledger.Record{{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: "METASTASIS", Account: a.id}}}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -242,4 +244,14 @@ func (c *client) loginAt(account string, d time.Duration) {
 		c.e.t.Fatalf("login %s: %d %s", account, st, body)
 	}
 	c.do("GET", "/casos", nil, nil) // picks up the CSRF token
+}
+
+// newStack builds the application, its gateway and the JSON API on it, as
+// `custodia serve` does; the pages mount on s.Gateway().
+func newStack(cfg app.Config) (*httpapi.Server, error) {
+	svc, err := app.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.New(gateway.New(svc)), nil
 }

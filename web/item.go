@@ -6,20 +6,21 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/court/courtdoc"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
-	"github.com/custodia-ec/custodia/server"
+	"github.com/custodia-ec/custodia/gateway"
 	qrcode "github.com/skip2/go-qrcode"
 )
 
 type itemData struct {
-	Item        server.ItemView
+	Item        app.ItemView
 	HolderName  string
 	SealLabel   string
 	History     []domain.HistoryEntry
-	Children    []server.ItemView
+	Children    []app.ItemView
 	Attachments []*domain.Attachment
 	Purposes    []string
 	Conditions  []string
@@ -32,7 +33,7 @@ type itemData struct {
 
 type officerOpt struct{ ID, Name string }
 
-func (w *Web) itemPage(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) itemPage(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	id := r.PathValue("item")
 	var d itemData
 	err := w.l.View(func(st *domain.State) error {
@@ -40,13 +41,13 @@ func (w *Web) itemPage(rw http.ResponseWriter, r *http.Request, p *server.Princi
 		if err != nil {
 			return err
 		}
-		d.Item = server.ItemViewOf(it)
+		d.Item = app.ItemViewOf(it)
 		if o, ok := st.Officers[it.Holder]; ok {
 			d.HolderName = o.Name
 		}
 		for _, c := range it.Children {
 			if ch, ok := st.Items[c]; ok {
-				d.Children = append(d.Children, server.ItemViewOf(ch))
+				d.Children = append(d.Children, app.ItemViewOf(ch))
 			}
 		}
 		for _, a := range st.Attachments {
@@ -76,14 +77,14 @@ func (w *Web) itemPage(rw http.ResponseWriter, r *http.Request, p *server.Princi
 }
 
 // itemCase checks that p may read item id and returns it.
-func (w *Web) itemCase(p *server.Principal, id string) (server.ItemView, error) {
-	var v server.ItemView
+func (w *Web) itemCase(p *app.Principal, id string) (app.ItemView, error) {
+	var v app.ItemView
 	err := w.l.View(func(st *domain.State) error {
 		it, err := w.s.Policy.Item(st, p, id)
 		if err != nil {
 			return err
 		}
-		v = server.ItemViewOf(it)
+		v = app.ItemViewOf(it)
 		return nil
 	})
 	return v, err
@@ -91,11 +92,11 @@ func (w *Web) itemCase(p *server.Principal, id string) (server.ItemView, error) 
 
 // handover records a custody transfer from the signed-in holder to a
 // receiver who confirms it on the same device with their own credentials
-// (password, and TOTP code for custody roles, checked by server.Login with
+// (password, and TOTP code for custody roles, checked by app.Login with
 // its failure counting). The transfer is recorded as the receiver's: the
 // holder's session sends it and the receiver's credentials confirm it, so
 // neither side can record a handover alone.
-func (w *Web) handover(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) handover(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	id := r.PathValue("item")
 	it, err := w.itemCase(p, id)
 	if err != nil {
@@ -128,9 +129,9 @@ func (w *Web) handover(rw http.ResponseWriter, r *http.Request, p *server.Princi
 	if err := w.l.Admit(rec); err != nil {
 		return err
 	}
-	sess, rp, err := w.s.Login(ctx(r), r, server.LoginRequest{Account: recv, Password: r.PostFormValue("receiver_password"), TOTP: strings.TrimSpace(r.PostFormValue("receiver_totp"))})
+	sess, rp, err := w.s.Login(ctx(r), gateway.ClientIP(r), app.LoginRequest{Account: recv, Password: r.PostFormValue("receiver_password"), TOTP: strings.TrimSpace(r.PostFormValue("receiver_totp"))})
 	if err != nil {
-		if ce, _ := server.ErrorOf(err); ce.Code == custody.EAuth {
+		if ce, _ := gateway.ErrorOf(err); ce.Code == custody.EAuth {
 			return custody.Errorf(custody.EAuth, "receiver_password", "quien recibe no confirmó: cuenta, contraseña o código incorrectos", "the receiver did not confirm: wrong account, password or code")
 		}
 		return err
@@ -150,7 +151,7 @@ func (w *Web) handover(rw http.ResponseWriter, r *http.Request, p *server.Princi
 
 // itemAction records open, seal, derive, present or dispose, as the
 // signed-in officer.
-func (w *Web) itemAction(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) itemAction(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	id := r.PathValue("item")
 	if _, err := w.itemCase(p, id); err != nil {
 		return err
@@ -195,7 +196,7 @@ func (w *Web) itemAction(rw http.ResponseWriter, r *http.Request, p *server.Prin
 }
 
 type labelData struct {
-	Item    server.ItemView
+	Item    app.ItemView
 	Origin  string
 	Leaf    int64
 	Payload string
@@ -205,7 +206,7 @@ type labelData struct {
 // labelPage is a printable label: the item's id, case, type and seal, and a
 // QR code with courtdoc's label payload (item id, log origin and the leaf
 // of the item's first event), sized by print CSS for 62 mm label rolls.
-func (w *Web) labelPage(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) labelPage(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	id := r.PathValue("item")
 	var d labelData
 	err := w.l.View(func(st *domain.State) error {
@@ -213,7 +214,7 @@ func (w *Web) labelPage(rw http.ResponseWriter, r *http.Request, p *server.Princ
 		if err != nil {
 			return err
 		}
-		d.Item, d.Leaf = server.ItemViewOf(it), it.OriginSeq
+		d.Item, d.Leaf = app.ItemViewOf(it), it.OriginSeq
 		return nil
 	})
 	if err != nil {

@@ -5,7 +5,8 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/custodia-ec/custodia/server"
+	"github.com/custodia-ec/custodia/app"
+	"github.com/custodia-ec/custodia/gateway"
 )
 
 // totpData is the second step: the password travels back in a hidden
@@ -34,7 +35,7 @@ func safeNext(s string) string {
 
 var nextRE = regexp.MustCompile(`^/[A-Za-z0-9._~/?=&%:+-]*$`)
 
-func (w *Web) loginPage(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) loginPage(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	if p != nil {
 		http.Redirect(rw, r, "/casos", http.StatusSeeOther)
 		return nil
@@ -43,11 +44,11 @@ func (w *Web) loginPage(rw http.ResponseWriter, r *http.Request, p *server.Princ
 }
 
 // loginPost signs in. Step one takes the account and password; when the
-// account needs a TOTP code (server.LoginNeedsTOTP), step two asks for it
-// and sends all three to server.Login, which checks them together and
+// account needs a TOTP code (app.LoginNeedsTOTP), step two asks for it
+// and sends all three to app.Login, which checks them together and
 // counts failures: no step checks anything on its own.
-func (w *Web) loginPost(rw http.ResponseWriter, r *http.Request, _ *server.Principal) error {
-	req := server.LoginRequest{Account: strings.TrimSpace(r.PostFormValue("account")), Password: r.PostFormValue("password"), TOTP: strings.TrimSpace(r.PostFormValue("totp"))}
+func (w *Web) loginPost(rw http.ResponseWriter, r *http.Request, _ *app.Principal) error {
+	req := app.LoginRequest{Account: strings.TrimSpace(r.PostFormValue("account")), Password: r.PostFormValue("password"), TOTP: strings.TrimSpace(r.PostFormValue("totp"))}
 	next := safeNext(r.PostFormValue("next"))
 	if req.Account == "" {
 		return invalid("account", "escriba su cuenta", "enter your account")
@@ -59,9 +60,9 @@ func (w *Web) loginPost(rw http.ResponseWriter, r *http.Request, _ *server.Princ
 	if !totpStep && w.s.LoginNeedsTOTP(ctx(r), req.Account) {
 		return w.render(rw, r, nil, "totp", "login.totp_title", totpData{loginData{Account: req.Account, Next: next}, req.Password})
 	}
-	sess, _, err := w.s.Login(ctx(r), r, req)
+	sess, _, err := w.s.Login(ctx(r), gateway.ClientIP(r), req)
 	if err != nil {
-		ce, status := server.ErrorOf(err)
+		ce, status := gateway.ErrorOf(err)
 		msg := ce.Message
 		if lang(r) == "en" {
 			msg = ce.MessageEN
@@ -71,19 +72,19 @@ func (w *Web) loginPost(rw http.ResponseWriter, r *http.Request, _ *server.Princ
 		}
 		return w.renderStatus(rw, r, nil, status, "login", "login.title", loginData{Account: req.Account, Next: next, Error: msg})
 	}
-	w.s.Sessions.SetCookie(rw, r, sess)
+	w.gw.SetCookie(rw, r, sess)
 	return done(rw, r, next)
 }
 
-func (w *Web) logout(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) logout(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	if p.Session != nil {
 		w.s.Sessions.Delete(p.Session.ID)
 	}
-	http.SetCookie(rw, &http.Cookie{Name: server.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(rw, &http.Cookie{Name: gateway.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	return done(rw, r, "/entrar")
 }
 
-func (w *Web) setLang(rw http.ResponseWriter, r *http.Request, _ *server.Principal) error {
+func (w *Web) setLang(rw http.ResponseWriter, r *http.Request, _ *app.Principal) error {
 	l := r.PostFormValue("lang")
 	if l != "es" && l != "en" {
 		return invalid("lang", "idioma desconocido", "unknown language")

@@ -4,17 +4,17 @@ import (
 	"bytes"
 	"net/http"
 
+	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/court/courtdata"
 	"github.com/custodia-ec/custodia/court/courtdoc"
 	"github.com/custodia-ec/custodia/domain"
-	"github.com/custodia-ec/custodia/server"
 )
 
 // itemRecordPDF serves the chain-of-custody record a court expects for an
 // item (courtdoc.WriteItemPDF, in the page's language), after the same
 // policy check as the item page. It holds the item's history and its
 // bundle's verification data, so both reads are recorded.
-func (w *Web) itemRecordPDF(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) itemRecordPDF(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	id := r.PathValue("item")
 	v, err := w.s.Item(ctx(r), p, id)
 	if err != nil {

@@ -9,8 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/custody"
-	"github.com/custodia-ec/custodia/server"
+	"github.com/custodia-ec/custodia/gateway"
 )
 
 // view is what every template gets: the user, the language and the page's
@@ -18,7 +19,7 @@ import (
 type view struct {
 	w     *Web
 	Lang  string
-	P     *server.Principal
+	P     *app.Principal
 	CSRF  string
 	Title string
 	Path  string
@@ -64,7 +65,7 @@ func (v *view) NowInput() string { return v.Now.In(v.w.cfg.Zone).Format("2006-01
 // RFC3339 formats a time for machines (data attributes).
 func (v *view) RFC3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-func (w *Web) newView(r *http.Request, p *server.Principal, title string, data any) *view {
+func (w *Web) newView(r *http.Request, p *app.Principal, title string, data any) *view {
 	v := &view{w: w, Lang: lang(r), P: p, Path: r.URL.RequestURI(), Now: w.now(), Data: data}
 	if p != nil && p.Session != nil {
 		v.CSRF = p.Session.CSRF
@@ -74,11 +75,11 @@ func (w *Web) newView(r *http.Request, p *server.Principal, title string, data a
 }
 
 // render writes a page with status 200.
-func (w *Web) render(rw http.ResponseWriter, r *http.Request, p *server.Principal, page, title string, data any) error {
+func (w *Web) render(rw http.ResponseWriter, r *http.Request, p *app.Principal, page, title string, data any) error {
 	return w.renderStatus(rw, r, p, http.StatusOK, page, title, data)
 }
 
-func (w *Web) renderStatus(rw http.ResponseWriter, r *http.Request, p *server.Principal, status int, page, title string, data any) error {
+func (w *Web) renderStatus(rw http.ResponseWriter, r *http.Request, p *app.Principal, status int, page, title string, data any) error {
 	t, ok := w.pages[page]
 	if !ok {
 		return fmt.Errorf("web: no page %q", page)
@@ -95,7 +96,7 @@ func (w *Web) renderStatus(rw http.ResponseWriter, r *http.Request, p *server.Pr
 }
 
 // fragment renders a named template of a page alone (for live updates).
-func (w *Web) fragment(rw http.ResponseWriter, r *http.Request, p *server.Principal, page, name string, data any) error {
+func (w *Web) fragment(rw http.ResponseWriter, r *http.Request, p *app.Principal, page, name string, data any) error {
 	var b bytes.Buffer
 	if err := w.pages[page].ExecuteTemplate(&b, name, w.newView(r, p, "", data)); err != nil {
 		return err
@@ -128,7 +129,7 @@ type fieldErr struct {
 // app.js.
 func done(rw http.ResponseWriter, r *http.Request, to string) error {
 	if isFetch(r) {
-		server.WriteJSON(rw, http.StatusOK, fetchResult{Redirect: to})
+		gateway.WriteJSON(rw, http.StatusOK, fetchResult{Redirect: to})
 		return nil
 	}
 	http.Redirect(rw, r, to, http.StatusSeeOther)
@@ -139,10 +140,10 @@ func done(rw http.ResponseWriter, r *http.Request, to string) error {
 // app.js, a sign-in redirect for an anonymous page view, else an HTML error
 // page in the user's language.
 func (w *Web) renderError(rw http.ResponseWriter, r *http.Request, err error) {
-	ce, status := server.ErrorOf(err)
+	ce, status := gateway.ErrorOf(err)
 	var ie *custody.Error
 	if status == http.StatusInternalServerError && !errors.As(err, &ie) {
-		w.s.WriteError(&discard{h: http.Header{}}, r, err) // logs the detail
+		w.gw.WriteError(&discard{h: http.Header{}}, r, err) // logs the detail
 	}
 	l := lang(r)
 	msg := ce.Message
@@ -153,7 +154,7 @@ func (w *Web) renderError(rw http.ResponseWriter, r *http.Request, err error) {
 		rw.Header().Set("Retry-After", "5")
 	}
 	if isFetch(r) {
-		server.WriteJSON(rw, status, fetchResult{Error: &fieldErr{Code: ce.Code, Field: ce.Field, Message: msg}})
+		gateway.WriteJSON(rw, status, fetchResult{Error: &fieldErr{Code: ce.Code, Field: ce.Field, Message: msg}})
 		return
 	}
 	if status == http.StatusUnauthorized && r.Method == http.MethodGet {
@@ -171,9 +172,9 @@ func (w *Web) renderError(rw http.ResponseWriter, r *http.Request, err error) {
 }
 
 // principalOf finds the signed-in user for an error page's header.
-func principalOf(r *http.Request, w *Web) *server.Principal {
-	var p *server.Principal
-	w.s.Authenticate(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { p = server.PrincipalFrom(r.Context()) })).
+func principalOf(r *http.Request, w *Web) *app.Principal {
+	var p *app.Principal
+	w.gw.Authenticate(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { p = gateway.PrincipalFrom(r.Context()) })).
 		ServeHTTP(&discard{h: http.Header{}}, r)
 	return p
 }

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/ledger"
-	"github.com/custodia-ec/custodia/server"
 )
 
 // TestFormRules is issue 12 through the web forms: an act dated after the
@@ -64,7 +64,7 @@ func TestFormRules(t *testing.T) {
 
 	// A person of another case, cited in a detention, is answered as an
 	// unknown person, byte for byte but for the id.
-	app := server.LedgerAppender(e.d.Ledger, "system:test", e.now)
+	appendRecs := app.LedgerAppender(e.d.Ledger, "system:test", e.now)
 	for _, line := range []string{
 		`{"op":"case.open","id":"OTRO","title":"Otro","at":"2023-01-01T00:00:00Z","by":"fge.salazar"}`,
 		`{"op":"person.add","id":"P-OTRO-1","case":"OTRO","name":"X","roles":["other"]}`,
@@ -73,7 +73,7 @@ func TestFormRules(t *testing.T) {
 		if cerr != nil {
 			t.Fatal(cerr)
 		}
-		if err := app(context.Background(), []ledger.Record{{Op: op, Rec: rec}}); err != nil {
+		if err := appendRecs(context.Background(), []ledger.Record{{Op: op, Rec: rec}}); err != nil {
 			t.Fatal(err)
 		}
 	}

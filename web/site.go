@@ -10,20 +10,20 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
-	"github.com/custodia-ec/custodia/server"
 )
 
 type siteData struct {
-	Site         server.SiteView
+	Site         app.SiteView
 	Case         string
 	History      []domain.StatusChange
 	Next         []string // statuses the site may move to
-	Persons      []server.PersonView
+	Persons      []app.PersonView
 	Detentions   []detentionRow
-	Items        []server.ItemView
+	Items        []app.ItemView
 	NextDetID    string
 	NextItemID   string
 	Bases        []string
@@ -48,7 +48,7 @@ func sortedKeys(m map[string]bool) []string {
 // siteSuffix is the site's id without its "S-" prefix, for suggested ids.
 func siteSuffix(id string) string { return strings.TrimPrefix(id, "S-") }
 
-func (w *Web) sitePage(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) sitePage(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	id := r.PathValue("site")
 	var d siteData
 	var rd *domain.AccessRead
@@ -91,7 +91,7 @@ func (w *Web) sitePage(rw http.ResponseWriter, r *http.Request, p *server.Princi
 			if it.Seize != nil && it.Seize.Site == id {
 				n++
 				if w.s.Policy.ItemListed(st, p, it) {
-					d.Items = append(d.Items, server.ItemViewOf(it))
+					d.Items = append(d.Items, app.ItemViewOf(it))
 				}
 			}
 		}
@@ -133,7 +133,7 @@ func nextID(_ *domain.State, prefix string, n int, taken func(string) bool) stri
 }
 
 // siteCase returns the case of a site p may read, or not_found.
-func (w *Web) siteCase(p *server.Principal, id string) (string, error) {
+func (w *Web) siteCase(p *app.Principal, id string) (string, error) {
 	var c string
 	err := w.l.View(func(st *domain.State) error {
 		site, ok := st.Sites[id]
@@ -147,7 +147,7 @@ func (w *Web) siteCase(p *server.Principal, id string) (string, error) {
 }
 
 // write sends one record through the server's one write path.
-func (w *Web) write(r *http.Request, p *server.Principal, op string, rec any) (*server.RecordResult, error) {
+func (w *Web) write(r *http.Request, p *app.Principal, op string, rec any) (*app.RecordResult, error) {
 	// The policy first (a role that may not gets forbidden, not a field
 	// error), then the record on its own, then the server's write path,
 	// which checks the policy again against the state it appends to.
@@ -160,7 +160,7 @@ func (w *Web) write(r *http.Request, p *server.Principal, op string, rec any) (*
 	return w.s.WriteRecord(ctx(r), p, op, rec, nil)
 }
 
-func (w *Web) siteStatus(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) siteStatus(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	id := r.PathValue("site")
 	if _, err := w.siteCase(p, id); err != nil {
 		return err
@@ -176,7 +176,7 @@ func (w *Web) siteStatus(rw http.ResponseWriter, r *http.Request, p *server.Prin
 	return done(rw, r, "/sitios/"+id)
 }
 
-func (w *Web) siteDetention(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) siteDetention(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	id := r.PathValue("site")
 	c, err := w.siteCase(p, id)
 	if err != nil {
@@ -209,7 +209,7 @@ const maxPhotos = 10
 // bytes are stored and verified in the evidence file store (like an upload
 // through the API). Without a store, the record still proves which photo
 // was taken, and the page says the team keeps the file.
-func (w *Web) siteSeize(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) siteSeize(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	id := r.PathValue("site")
 	c, err := w.siteCase(p, id)
 	if err != nil {

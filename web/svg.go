@@ -6,8 +6,8 @@ import (
 	"math"
 	"strings"
 
+	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/domain"
-	"github.com/custodia-ec/custodia/server"
 )
 
 // chartSVG is server-drawn SVG, safe to embed: every text in it is escaped.
@@ -76,7 +76,7 @@ func (w *Web) statusChart(provs []string, grid map[string]map[string]int, lang s
 // linkGraph draws persons and organizations on a circle and their links as
 // lines: a simple view of who is tied to whom (the list beside it has the
 // same facts, for screen readers and for reading).
-func (w *Web) linkGraph(persons []server.PersonView, orgs []*domain.Organization, links []linkRow, lang string) chartSVG {
+func (w *Web) linkGraph(persons []app.PersonView, orgs []*domain.Organization, links []linkRow, lang string) chartSVG {
 	type node struct {
 		id, label string
 		org       bool

@@ -8,8 +8,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/custody"
-	"github.com/custodia-ec/custodia/server"
+	"github.com/custodia-ec/custodia/gateway"
 	"github.com/custodia-ec/custodia/verify"
 )
 
@@ -28,7 +29,7 @@ type verifyData struct {
 	ServerKey string
 }
 
-func (w *Web) verifyPage(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) verifyPage(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	return w.render(rw, r, p, "verify", "verify.title", &verifyData{ServerKey: w.s.PublicKey()})
 }
 
@@ -38,7 +39,7 @@ func (w *Web) verifyPage(rw http.ResponseWriter, r *http.Request, p *server.Prin
 // uploaded is stored. The verification itself runs in one of
 // Config.VerifyConcurrency slots, taken after the upload is read so that a
 // slow sender holds none, and within Config.VerifyTimeout.
-func (w *Web) verifyPost(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) verifyPost(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	var data []byte
 	var name string
 	key := strings.TrimSpace(r.FormValue("key"))
@@ -93,7 +94,7 @@ func (w *Web) verifyPost(rw http.ResponseWriter, r *http.Request, p *server.Prin
 		if err := w.pages["verify"].ExecuteTemplate(&b, "verdict", w.newView(r, p, "", d)); err != nil {
 			return err
 		}
-		server.WriteJSON(rw, http.StatusOK, fetchResult{HTML: b.String(), Target: "verdict"})
+		gateway.WriteJSON(rw, http.StatusOK, fetchResult{HTML: b.String(), Target: "verdict"})
 		return nil
 	}
 	return w.render(rw, r, p, "verify", "verify.title", d)

@@ -5,13 +5,13 @@
 // receiver, open, seal, derive, present, dispose, printable label), the
 // court and the defence (/verificar, no account needed) and auditors.
 //
-// The pages are a second face of package server, never a second server:
-// every route is registered with server.Server.Handle, so authentication,
-// CSRF, body limits, request logs and metrics are the server's; every read
-// is checked by server.Policy and recorded with AuditedRead; every write
-// goes through server.WriteRecord, the one write path, so a page can do
-// exactly what the JSON API lets the same account do, with the same
-// messages.
+// The pages are a second door to package app, beside the JSON API (package
+// httpapi, which this package does not import): every route is registered
+// with gateway.Gateway.Handle, so authentication, CSRF, body limits,
+// request logs and metrics are the gateway's; every read is checked by
+// app.Policy and recorded with AuditedRead; every write goes through
+// app.Service.WriteRecord, the one write path, so a page can do exactly what
+// the JSON API lets the same account do, with the same messages.
 //
 // Templates, the message catalogue and the assets (CSS and a little plain
 // JavaScript, no third-party code) are embedded with go:embed and parsed
@@ -46,8 +46,9 @@ import (
 	"text/template/parse"
 	"time"
 
+	"github.com/custodia-ec/custodia/app"
+	"github.com/custodia-ec/custodia/gateway"
 	"github.com/custodia-ec/custodia/ledger"
-	"github.com/custodia-ec/custodia/server"
 )
 
 //go:embed templates/*.html
@@ -86,7 +87,8 @@ const (
 
 // Web holds the parsed templates, the catalogue and the assets.
 type Web struct {
-	s      *server.Server
+	s      *app.Service
+	gw     *gateway.Gateway
 	l      *ledger.Ledger
 	cfg    Config
 	now    func() time.Time
@@ -123,7 +125,8 @@ var pageNames = []string{"login", "totp", "cases", "case", "site", "item", "labe
 
 // New parses the templates and the catalogue and hashes the assets. now is
 // the clock of the pages (the server's, so deadlines agree with the API).
-func New(s *server.Server, cfg Config, now func() time.Time) (*Web, error) {
+func New(gw *gateway.Gateway, cfg Config, now func() time.Time) (*Web, error) {
+	s := gw.Service()
 	if cfg.Zone == nil {
 		cfg.Zone = time.FixedZone("-05", -5*3600)
 	}
@@ -143,7 +146,7 @@ func New(s *server.Server, cfg Config, now func() time.Time) (*Web, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Web{s: s, l: s.Ledger(), cfg: cfg, now: now, cat: cat, pages: map[string]*template.Template{},
+	w := &Web{s: s, gw: gw, l: s.Ledger(), cfg: cfg, now: now, cat: cat, pages: map[string]*template.Template{},
 		assets: map[string]asset{}, urls: map[string]string{}, verifySlots: make(chan struct{}, cfg.VerifyConcurrency)}
 	if err := w.loadAssets(); err != nil {
 		return nil, err
@@ -268,13 +271,13 @@ func (w *Web) Register() {
 		if rt.Error == nil {
 			rt.Error = w.renderError
 		}
-		w.s.Handle(rt)
+		w.gw.Handle(rt)
 	}
 }
 
 // Mount builds the pages with New and registers them on s.
-func Mount(s *server.Server, cfg Config, now func() time.Time) (*Web, error) {
-	w, err := New(s, cfg, now)
+func Mount(gw *gateway.Gateway, cfg Config, now func() time.Time) (*Web, error) {
+	w, err := New(gw, cfg, now)
 	if err != nil {
 		return nil, err
 	}
@@ -282,9 +285,9 @@ func Mount(s *server.Server, cfg Config, now func() time.Time) (*Web, error) {
 	return w, nil
 }
 
-func (w *Web) routes() []server.Route {
-	acc, pub := server.Account, server.Public
-	return []server.Route{
+func (w *Web) routes() []gateway.Route {
+	acc, pub := gateway.Account, gateway.Public
+	return []gateway.Route{
 		{Method: "GET", Path: "/{$}", Summary: "Inicio / home", Access: pub, Handle: w.home},
 		{Method: "GET", Path: "/static/{file}", Summary: "Recursos estáticos / static assets", Access: pub, Handle: w.static},
 		{Method: "GET", Path: "/entrar", Summary: "Página de ingreso / sign-in page", Access: pub, Handle: w.loginPage},
@@ -320,7 +323,7 @@ func (w *Web) routes() []server.Route {
 	}
 }
 
-func (w *Web) static(rw http.ResponseWriter, r *http.Request, _ *server.Principal) error {
+func (w *Web) static(rw http.ResponseWriter, r *http.Request, _ *app.Principal) error {
 	a, ok := w.assets[r.PathValue("file")]
 	if !ok {
 		return notFound()
@@ -331,7 +334,7 @@ func (w *Web) static(rw http.ResponseWriter, r *http.Request, _ *server.Principa
 	return err
 }
 
-func (w *Web) home(rw http.ResponseWriter, r *http.Request, p *server.Principal) error {
+func (w *Web) home(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	if p == nil {
 		http.Redirect(rw, r, "/entrar", http.StatusSeeOther)
 	} else {

@@ -14,12 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
 	"github.com/custodia-ec/custodia/ledger"
-	"github.com/custodia-ec/custodia/server"
 	"github.com/custodia-ec/custodia/storage/blob/fsblob"
 )
 
@@ -34,19 +34,19 @@ func evidenceDeployment(t *testing.T) (dir, url, token string, stop func()) {
 	now := func() time.Time { return time.Now().UTC() }
 	d, _ := testdeploy.Metastasis(t, now)
 	ctx := context.Background()
-	app := server.LedgerAppender(d.Ledger, "system:test", now)
-	if _, err := server.CreateAccount(ctx, app, d.Store.Credentials(), now, domainAccount("uploader", "agent", evOfficer)); err != nil {
+	appendRecs := app.LedgerAppender(d.Ledger, "system:test", now)
+	if _, err := app.CreateAccount(ctx, appendRecs, d.Store.Credentials(), now, domainAccount("uploader", "agent", evOfficer)); err != nil {
 		t.Fatal(err)
 	}
-	grant(t, app, "uploader")
-	if err := app(ctx, []ledger.Record{{Op: custody.OpSeize, Rec: &custody.Seize{ID: "UP-1", Case: "METASTASIS", Type: "phone", Description: "teléfono", SeizedAt: "2024-05-01T10:00:00-05:00", SeizedBy: evOfficer}}}); err != nil {
+	grant(t, appendRecs, "uploader")
+	if err := appendRecs(ctx, []ledger.Record{{Op: custody.OpSeize, Rec: &custody.Seize{ID: "UP-1", Case: "METASTASIS", Type: "phone", Description: "teléfono", SeizedAt: "2024-05-01T10:00:00-05:00", SeizedBy: evOfficer}}}); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := server.IssueToken(ctx, app, d.Store.Credentials(), now, "uploader", server.TokenRequest{Scope: "write"})
+	tok, err := app.IssueToken(ctx, appendRecs, d.Store.Credentials(), now, "uploader", app.TokenRequest{Scope: "write"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := server.New(server.Config{Ledger: d.Ledger, Credentials: d.Store.Credentials(), PublicKey: d.PublicKey,
+	s, err := newStack(app.Config{Ledger: d.Ledger, Credentials: d.Store.Credentials(), PublicKey: d.PublicKey,
 		Blobs: d.Blobs})
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +225,7 @@ func TestEvidenceFilesCorruption(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var views []server.FileView
+	var views []app.FileView
 	if err := json.NewDecoder(resp.Body).Decode(&views); err != nil {
 		t.Fatal(err)
 	}
@@ -303,12 +303,12 @@ func reopenServer(t *testing.T, dir string) (*deployment.Deployment, string, str
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := server.LedgerAppender(d.Ledger, "system:test", now)
-	tok, err := server.IssueToken(context.Background(), app, d.Store.Credentials(), now, "uploader", server.TokenRequest{Scope: "read"})
+	appendRecs := app.LedgerAppender(d.Ledger, "system:test", now)
+	tok, err := app.IssueToken(context.Background(), appendRecs, d.Store.Credentials(), now, "uploader", app.TokenRequest{Scope: "read"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := server.New(server.Config{Ledger: d.Ledger, Credentials: d.Store.Credentials(), PublicKey: d.PublicKey, Blobs: d.Blobs})
+	s, err := newStack(app.Config{Ledger: d.Ledger, Credentials: d.Store.Credentials(), PublicKey: d.PublicKey, Blobs: d.Blobs})
 	if err != nil {
 		t.Fatal(err)
 	}

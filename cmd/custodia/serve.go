@@ -16,12 +16,14 @@ import (
 	"time"
 
 	"github.com/custodia-ec/custodia"
+	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/gateway"
+	"github.com/custodia-ec/custodia/httpapi"
 	"github.com/custodia-ec/custodia/ledger"
-	"github.com/custodia-ec/custodia/server"
 	"github.com/custodia-ec/custodia/transparency/cosigning"
 	"github.com/custodia-ec/custodia/web"
 )
@@ -73,7 +75,7 @@ func cmdServe(e *env, args []string) error {
 	defer gcTarget(serveGCPercent)()
 	logger, logs := newServeLogger(e.stderr)
 	defer logs.Flush()
-	srv, err := server.New(server.Config{
+	srv, err := app.New(app.Config{
 		Ledger: d.Ledger, Credentials: creds, PublicKey: d.PublicKey, Logger: logger, Now: e.now,
 		Audit: func(ctx context.Context) (*ledger.AuditReport, error) {
 			return ledger.Audit(ctx, d.Store, d.Ledger.Verifier(), d.Config.Rules())
@@ -84,7 +86,9 @@ func cmdServe(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := web.Mount(srv, web.Config{VerifyTimeout: *verifyTimeout, VerifyConcurrency: *verifyConcurrency}, e.now); err != nil {
+	gw := gateway.New(srv)
+	httpapi.New(gw)
+	if _, err := web.Mount(gw, web.Config{VerifyTimeout: *verifyTimeout, VerifyConcurrency: *verifyConcurrency}, e.now); err != nil {
 		return err
 	}
 	srv.Start()
@@ -94,7 +98,7 @@ func cmdServe(e *env, args []string) error {
 		return err
 	}
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           gw.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second, // streams lift it for themselves
@@ -163,7 +167,7 @@ func bootstrapAdmin(e *env, d *deployment.Deployment) error {
 	if !empty {
 		return nil
 	}
-	na, err := server.CreateAccount(e.ctx, server.LedgerAppender(d.Ledger, recorderBootstrap, e.now), d.Store.Credentials(), e.now,
+	na, err := app.CreateAccount(e.ctx, app.LedgerAppender(d.Ledger, recorderBootstrap, e.now), d.Store.Credentials(), e.now,
 		domain.AccountCreate{Account: "admin", Name: "Administrador / Administrator", Role: "admin"})
 	if err != nil {
 		return err
@@ -230,7 +234,7 @@ func loadDemo(e *env, d *deployment.Deployment) error {
 		}
 		fmt.Fprintf(e.stderr, "%s: %d %s\n", custodia.MetastasisCase, res.Events, e.tr("registros importados", "records imported"))
 	}
-	app := server.LedgerAppender(d.Ledger, recorderDemo, e.now)
+	appendRecs := app.LedgerAppender(d.Ledger, recorderDemo, e.now)
 	var recs []ledger.Record
 	d.Ledger.View(func(st *domain.State) error {
 		for _, ag := range []casefile.Agency{{ID: "DEMO-CJ", Name: "Consejo de la Judicatura (demostración)", Kind: "judiciary"}, {ID: "DEMO-DEF", Name: "Defensoría (demostración)", Kind: "defense"}} {
@@ -246,22 +250,22 @@ func loadDemo(e *env, d *deployment.Deployment) error {
 		return nil
 	})
 	if len(recs) > 0 {
-		if err := app(e.ctx, recs); err != nil {
+		if err := appendRecs(e.ctx, recs); err != nil {
 			return err
 		}
 	}
-	var created []*server.NewAccount
+	var created []*app.NewAccount
 	for _, a := range demoAccounts {
 		var exists bool
 		d.Ledger.View(func(st *domain.State) error { _, exists = st.Accounts[a.account]; return nil })
 		if exists {
 			continue
 		}
-		na, err := server.CreateAccount(e.ctx, app, d.Store.Credentials(), e.now, domain.AccountCreate{Account: a.account, Name: "Demo " + a.role, Role: a.role, Officer: a.officer})
+		na, err := app.CreateAccount(e.ctx, appendRecs, d.Store.Credentials(), e.now, domain.AccountCreate{Account: a.account, Name: "Demo " + a.role, Role: a.role, Officer: a.officer})
 		if err != nil {
 			return fmt.Errorf("demo account %s: %w", a.account, err)
 		}
-		if err := app(e.ctx, []ledger.Record{{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: custodia.MetastasisCase, Account: a.account}}}); err != nil {
+		if err := appendRecs(e.ctx, []ledger.Record{{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: custodia.MetastasisCase, Account: a.account}}}); err != nil {
 			return err
 		}
 		created = append(created, na)
@@ -282,7 +286,7 @@ func loadDemo(e *env, d *deployment.Deployment) error {
 		return nil
 	})
 	if first != "" {
-		if err := app(e.ctx, []ledger.Record{{Op: domain.OpItemDisclose, Rec: &domain.ItemDisclose{Item: first, Account: "demo-defense"}}}); err != nil {
+		if err := appendRecs(e.ctx, []ledger.Record{{Op: domain.OpItemDisclose, Rec: &domain.ItemDisclose{Item: first, Account: "demo-defense"}}}); err != nil {
 			return err
 		}
 	}

@@ -18,9 +18,9 @@ import (
 	"time"
 
 	"github.com/custodia-ec/custodia/accounts"
+	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
-	"github.com/custodia-ec/custodia/server"
 )
 
 type lockedBuffer struct {
@@ -70,7 +70,7 @@ func TestLeakTracing(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Store(hHour.Add(-14 * time.Hour).UnixNano())
-	s, err := server.New(server.Config{Ledger: d.Ledger, Credentials: d.Store.Credentials(), Now: now})
+	s, err := newStack(app.Config{Ledger: d.Ledger, Credentials: d.Store.Credentials(), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,18 +78,18 @@ func TestLeakTracing(t *testing.T) {
 	ts := httptest.NewServer(s.Handler())
 	defer func() { s.CloseStreams(); ts.Close(); s.Close() }()
 
-	app := server.LedgerAppender(d.Ledger, "system:test", now)
+	appendRecs := app.LedgerAppender(d.Ledger, "system:test", now)
 	tokens := map[string]string{}
 	for _, a := range []struct{ id, role, officer string }{
 		{"fiscal", "prosecutor", "fge.salazar"}, {"topo", "agent", "pn.s-pic-05.1"}, {"jefe", "agent", "pn.s-pic-01.lead"}, {"ajeno", "agent", "pn.s-gua-01.lead"},
 	} {
-		if _, err := server.CreateAccount(ctx, app, d.Store.Credentials(), now, domainAccount(a.id, a.role, a.officer)); err != nil {
+		if _, err := app.CreateAccount(ctx, appendRecs, d.Store.Credentials(), now, domainAccount(a.id, a.role, a.officer)); err != nil {
 			t.Fatal(err)
 		}
 		if a.id != "ajeno" {
-			grant(t, app, a.id)
+			grant(t, appendRecs, a.id)
 		}
-		tok, err := server.IssueToken(ctx, app, d.Store.Credentials(), now, a.id, server.TokenRequest{Scope: "write"})
+		tok, err := app.IssueToken(ctx, appendRecs, d.Store.Credentials(), now, a.id, app.TokenRequest{Scope: "write"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -263,7 +263,7 @@ func TestUserCommands(t *testing.T) {
 		t.Fatalf("user token: %d %q", code, out)
 	}
 	code, out, _ = runCLI(t, "user", "list", "--json", "--data", dir)
-	var views []server.AccountView
+	var views []app.AccountView
 	if code != 0 || json.Unmarshal([]byte(out), &views) != nil || len(views) != 1 || views[0].Cases[0] != "METASTASIS" {
 		t.Fatalf("user list: %d %s", code, out)
 	}

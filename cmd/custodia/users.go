@@ -7,10 +7,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
-	"github.com/custodia-ec/custodia/server"
 )
 
 // listFlag collects a repeated flag.
@@ -58,13 +58,13 @@ func cmdUserAdd(e *env, args []string) error {
 	if *name == "" {
 		*name = pos[0]
 	}
-	app := server.LedgerAppender(d.Ledger, recorderCLI, e.now)
-	na, err := server.CreateAccount(e.ctx, app, d.Store.Credentials(), e.now, domain.AccountCreate{Account: pos[0], Name: *name, Role: *role, Officer: *officer})
+	appendRecs := app.LedgerAppender(d.Ledger, recorderCLI, e.now)
+	na, err := app.CreateAccount(e.ctx, appendRecs, d.Store.Credentials(), e.now, domain.AccountCreate{Account: pos[0], Name: *name, Role: *role, Officer: *officer})
 	if err != nil {
 		return err
 	}
 	for _, c := range cases {
-		if err := app(e.ctx, []ledger.Record{{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: c, Account: pos[0]}}}); err != nil {
+		if err := appendRecs(e.ctx, []ledger.Record{{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: c, Account: pos[0]}}}); err != nil {
 			return err
 		}
 	}
@@ -86,8 +86,8 @@ func cmdUserList(e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	var views []server.AccountView
-	d.Ledger.View(func(st *domain.State) error { views = server.AccountViews(st); return nil })
+	var views []app.AccountView
+	d.Ledger.View(func(st *domain.State) error { views = app.AccountViews(st); return nil })
 	if *asJSON {
 		return writeJSON(e.stdout, views)
 	}
@@ -117,8 +117,8 @@ func cmdUserDisable(e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	app := server.LedgerAppender(d.Ledger, recorderCLI, e.now)
-	if err := app(e.ctx, []ledger.Record{{Op: domain.OpAccountDisable, Rec: &domain.AccountDisable{Account: pos[0]}}}); err != nil {
+	appendRecs := app.LedgerAppender(d.Ledger, recorderCLI, e.now)
+	if err := appendRecs(e.ctx, []ledger.Record{{Op: domain.OpAccountDisable, Rec: &domain.AccountDisable{Account: pos[0]}}}); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "%s %s\n", pos[0], e.tr("deshabilitada", "disabled"))
@@ -145,7 +145,7 @@ func cmdUserToken(e *env, args []string) error {
 	}
 	defer d.Close()
 	creds := d.Store.Credentials()
-	app := server.LedgerAppender(d.Ledger, recorderCLI, e.now)
+	appendRecs := app.LedgerAppender(d.Ledger, recorderCLI, e.now)
 	if *revoke != "" {
 		toks, err := creds.Tokens(e.ctx, "")
 		if err != nil {
@@ -160,7 +160,7 @@ func cmdUserToken(e *env, args []string) error {
 		if owner == "" {
 			return custody.Errorf(custody.ENotFound, "", "no existe el token %q", "no token %q", *revoke)
 		}
-		if err := app(e.ctx, []ledger.Record{{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: owner, Kind: "token_revoked", Token: *revoke}}}); err != nil {
+		if err := appendRecs(e.ctx, []ledger.Record{{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: owner, Kind: "token_revoked", Token: *revoke}}}); err != nil {
 			return err
 		}
 		if err := creds.RevokeToken(e.ctx, *revoke); err != nil {
@@ -174,7 +174,7 @@ func cmdUserToken(e *env, args []string) error {
 	if !active {
 		return custody.Errorf(custody.ENotFound, "", "no existe la cuenta activa %q", "no active account %q", pos[0])
 	}
-	tok, err := server.IssueToken(e.ctx, app, creds, e.now, pos[0], server.TokenRequest{Scope: *scope, Cases: cases, TTLHours: *ttl})
+	tok, err := app.IssueToken(e.ctx, appendRecs, creds, e.now, pos[0], app.TokenRequest{Scope: *scope, Cases: cases, TTLHours: *ttl})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,193 @@
+package app
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/custodia-ec/custodia/accounts"
+	"github.com/custodia-ec/custodia/casefile"
+	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/ledger"
+)
+
+// Appender appends records as one batch and fails unless all are accepted.
+// The server's is its group committer; the CLI's calls the ledger directly.
+type Appender func(ctx context.Context, recs []ledger.Record) error
+
+// LedgerAppender appends through l.Append, recorded by recordedBy at now.
+func LedgerAppender(l *ledger.Ledger, recordedBy string, now func() time.Time) Appender {
+	return func(ctx context.Context, recs []ledger.Record) error {
+		at := now().UTC().Format(time.RFC3339Nano)
+		for i := range recs {
+			recs[i].Recorded = custody.Recorded{At: at, Account: recordedBy}
+		}
+		res, _, err := l.Append(ctx, recs)
+		return firstError(res, err)
+	}
+}
+
+// NewAccount is the result of CreateAccount: the secrets to hand to the
+// person, once. Never log it.
+type NewAccount struct {
+	Account    string `json:"account"`
+	Role       string `json:"role"`
+	Officer    string `json:"officer,omitempty"`
+	Password   string `json:"password"`
+	TOTPSecret string `json:"totp_secret,omitempty"`
+}
+
+// CreateAccount records account.create and account.credential events and
+// stores a fresh one-time password (and a TOTP secret for roles that can
+// change custody). The events go first: a rejected account leaves no secret
+// behind, and no existing account's secret is overwritten.
+func CreateAccount(ctx context.Context, app Appender, creds accounts.Store, now func() time.Time, rec domain.AccountCreate) (*NewAccount, error) {
+	if err := domain.ValidateSystem(&rec); err != nil {
+		return nil, err
+	}
+	pw, err := accounts.NewPassword()
+	if err != nil {
+		return nil, err
+	}
+	out := &NewAccount{Account: rec.Account, Role: rec.Role, Officer: rec.Officer, Password: pw}
+	recs := []ledger.Record{
+		{Op: domain.OpAccountCreate, Rec: &rec},
+		{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: rec.Account, Kind: "password"}},
+	}
+	if domain.CustodyRoles[rec.Role] {
+		if out.TOTPSecret, err = accounts.NewTOTPSecret(); err != nil {
+			return nil, err
+		}
+		recs = append(recs, ledger.Record{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: rec.Account, Kind: "totp"}})
+	}
+	hash, err := accounts.HashPassword(pw)
+	if err != nil {
+		return nil, err
+	}
+	if err := app(ctx, recs); err != nil {
+		return nil, err
+	}
+	err = creds.PutCredential(ctx, accounts.Credential{Account: rec.Account, PasswordHash: hash, TOTPSecret: out.TOTPSecret, UpdatedAt: now().UTC().Format(time.RFC3339Nano)})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// TokenRequest asks for an API token.
+type TokenRequest struct {
+	Scope    string   `json:"scope"`               // read | write
+	Cases    []string `json:"cases,omitempty"`     // restrict to these cases
+	TTLHours int64    `json:"ttl_hours,omitempty"` // default 720 (30 days), at most 8760
+}
+
+// IssuedToken is a new token: the secret is shown once.
+type IssuedToken struct {
+	ID        string   `json:"id"`
+	Token     string   `json:"token"`
+	Account   string   `json:"account"`
+	Scope     string   `json:"scope"`
+	Cases     []string `json:"cases"`
+	ExpiresAt string   `json:"expires_at"`
+}
+
+// IssueToken records account.credential (token_issued) and stores the new
+// token's hash.
+func IssueToken(ctx context.Context, app Appender, creds accounts.Store, now func() time.Time, account string, req TokenRequest) (*IssuedToken, error) {
+	if req.Scope != "read" && req.Scope != "write" {
+		return nil, custody.Errorf(custody.EInvalid, "scope", "debe ser read o write", "must be read or write")
+	}
+	if req.TTLHours == 0 {
+		req.TTLHours = 720
+	}
+	if req.TTLHours < 1 || req.TTLHours > 8760 {
+		return nil, custody.Errorf(custody.EInvalid, "ttl_hours", "debe estar entre 1 y 8760", "must be between 1 and 8760")
+	}
+	if len(req.Cases) > 100 {
+		return nil, custody.Errorf(custody.EInvalid, "cases", "más de 100 casos", "more than 100 cases")
+	}
+	for _, c := range req.Cases {
+		if !casefile.ValidID(c) {
+			return nil, custody.Errorf(custody.EInvalid, "cases", "%q no es un identificador válido", "%q is not a valid id", c)
+		}
+	}
+	secret, id, hash, err := accounts.NewToken()
+	if err != nil {
+		return nil, err
+	}
+	if err := app(ctx, []ledger.Record{{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: account, Kind: "token_issued", Token: id}}}); err != nil {
+		return nil, err
+	}
+	t := now().UTC()
+	tok := accounts.Token{ID: id, Hash: hash, Account: account, Scope: req.Scope, Cases: append([]string{}, req.Cases...), ExpiresAt: t.Add(time.Duration(req.TTLHours) * time.Hour), CreatedAt: t}
+	if err := creds.AddToken(ctx, tok); err != nil {
+		return nil, err
+	}
+	return &IssuedToken{ID: id, Token: secret, Account: account, Scope: tok.Scope, Cases: tok.Cases, ExpiresAt: tok.ExpiresAt.Format(time.RFC3339)}, nil
+}
+
+// WithinMinter refuses a token wider (scope, cases) or longer-lived than
+// the token that asks for it. A browser session is bounded only by
+// IssueToken's own limits.
+func WithinMinter(p *Principal, req TokenRequest, now time.Time) error {
+	if p.Session != nil || p.Scope == "session" {
+		return nil
+	}
+	if req.Scope == "write" && p.Scope != "write" {
+		return custody.Errorf(custody.EForbidden, "scope", "un token no puede crear otro más amplio", "a token cannot mint a wider one")
+	}
+	if len(p.Cases) > 0 {
+		if len(req.Cases) == 0 {
+			return custody.Errorf(custody.EForbidden, "cases", "un token limitado a casos no puede crear uno sin límite", "a case-scoped token cannot mint an unscoped one")
+		}
+		for _, c := range req.Cases {
+			if !slices.Contains(p.Cases, c) {
+				return custody.Errorf(custody.EForbidden, "cases", "el caso %q está fuera del token", "case %q is outside the token", c)
+			}
+		}
+	}
+	ttl := req.TTLHours
+	if ttl == 0 {
+		ttl = 720
+	}
+	if !p.Expires.IsZero() && now.Add(time.Duration(ttl)*time.Hour).After(p.Expires) {
+		return custody.Errorf(custody.EForbidden, "ttl_hours", "no puede durar más que el token que lo crea (%s)", "cannot outlive the token that mints it (%s)", p.Expires.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// MinPasswordLen is the shortest password accepted on a change.
+const MinPasswordLen = 12
+
+// ChangePassword replaces p's password after checking the current one.
+// Wrong current passwords count against the account's sign-in limit. The
+// change is recorded in the log (without the secret) before the new hash
+// is stored.
+func (s *Service) ChangePassword(ctx context.Context, p *Principal, old, new string) error {
+	if len(new) < MinPasswordLen || len(new) > 1024 {
+		return Invalid("new", "la contraseña nueva debe tener entre 12 y 1024 bytes", "the new password must be 12 to 1024 bytes long")
+	}
+	key := "account:" + p.Account
+	if s.limiter.locked(key, 1) {
+		return RateLimited()
+	}
+	cred, err := s.creds.Credential(ctx, p.Account)
+	if err != nil {
+		return err
+	}
+	if !accounts.CheckPassword(cred.PasswordHash, old) {
+		s.limiter.fail(key)
+		return Invalid("old", "la contraseña actual no es correcta", "the current password is wrong")
+	}
+	hash, err := accounts.HashPassword(new)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Append(ctx, p, ledger.Record{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: p.Account, Kind: "password"}}); err != nil {
+		return err
+	}
+	cred.PasswordHash = hash
+	cred.UpdatedAt = s.now().UTC().Format(time.RFC3339Nano)
+	return s.creds.PutCredential(ctx, cred)
+}

@@ -1,0 +1,97 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/custodia-ec/custodia/casefile"
+	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/ledger"
+)
+
+// RecordResult is the answer to an accepted record.
+type RecordResult struct {
+	Seq        int64             `json:"seq"`
+	Op         string            `json:"op"`
+	RecordedAt string            `json:"recorded_at"`
+	Anomalies  []custody.Anomaly `json:"anomalies,omitempty"`
+}
+
+// Append appends records as p, through the group committer, and returns
+// the first record's event. Extra records (a grant for the opener of a
+// case) go in the same transaction.
+func (s *Service) Append(ctx context.Context, p *Principal, recs ...ledger.Record) (*custody.Event, error) {
+	return s.appendThen(ctx, p, nil, nil, recs...)
+}
+
+func (s *Service) appendThen(ctx context.Context, p *Principal, check func(*domain.State) error, after func(*domain.State, []ledger.Result), recs ...ledger.Record) (*custody.Event, error) {
+	at := s.now().UTC().Format(time.RFC3339Nano)
+	for i := range recs {
+		recs[i].Recorded = custody.Recorded{At: at, Account: p.Account}
+		// Canonicalise here, on the request's goroutine, not in the
+		// committer that holds the ledger's lock (on error the ledger
+		// tries again and reports it).
+		recs[i].Body, _ = custody.MarshalCanonical(recs[i].Rec)
+	}
+	res, err := s.Commit.SubmitThen(ctx, recs, check, after)
+	if err := firstError(res, err); err != nil {
+		return nil, err
+	}
+	return res[0].Event, nil
+}
+
+// WriteRecord checks rec against the policy and appends it: the one path of
+// every case record that arrives over HTTP. check, when not nil, runs first
+// (a REST route's path check). Both run in the committer, against the
+// state the record is applied to.
+func (s *Service) WriteRecord(ctx context.Context, p *Principal, op string, rec any, check func(st *domain.State) error) (*RecordResult, error) {
+	authorize := func(st *domain.State) error {
+		if check != nil {
+			if err := check(st); err != nil {
+				return err
+			}
+		}
+		_, err := s.Policy.Write(st, p, op, rec)
+		return err
+	}
+	recs := []ledger.Record{{Op: op, Rec: rec}}
+	if c, ok := rec.(*casefile.Case); ok {
+		recs = append(recs, ledger.Record{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: c.ID, Account: p.Account}})
+	}
+	var anomalies []custody.Anomaly
+	after := func(st *domain.State, res []ledger.Result) {
+		t, ok := rec.(*custody.Transfer)
+		if !ok || len(res) == 0 || res[0].Event == nil {
+			return
+		}
+		if it := st.Items[t.Item]; it != nil {
+			for _, a := range it.Anomalies {
+				if a.Seq == res[0].Event.Seq {
+					anomalies = append(anomalies, a.Anomaly)
+				}
+			}
+		}
+	}
+	ev, err := s.appendThen(ctx, p, authorize, after, recs...)
+	if err != nil {
+		return nil, err
+	}
+	return &RecordResult{Seq: ev.Seq, Op: ev.Op, RecordedAt: ev.Recorded.At, Anomalies: anomalies}, nil
+}
+
+// AuditedRead appends an access.read event for each read, as p, and
+// returns once they are durable: call it before sending the data.
+func (s *Service) AuditedRead(ctx context.Context, p *Principal, reads ...domain.AccessRead) error {
+	if len(reads) == 0 {
+		return nil
+	}
+	recs := make([]ledger.Record, len(reads))
+	for i := range reads {
+		rd := reads[i]
+		rd.Account = p.Account
+		recs[i] = ledger.Record{Op: domain.OpAccessRead, Rec: &rd}
+	}
+	_, err := s.Append(ctx, p, recs...)
+	return err
+}

