@@ -30,6 +30,9 @@ type Principal struct {
 	Session *Session // nil for a token
 	// Expires is when the token ends; zero for a browser session.
 	Expires time.Time
+	// tokenHash identifies the token a principal signed in with, so that
+	// a long-lived request can check that it was not revoked since.
+	tokenHash [32]byte
 }
 
 // CanWrite reports whether the credential allows changes.
@@ -45,10 +48,11 @@ type Session struct {
 
 // Sessions holds the browser sessions, in memory.
 type Sessions struct {
-	mu  sync.Mutex
-	m   map[string]*Session
-	ttl time.Duration
-	now func() time.Time
+	mu    sync.Mutex
+	m     map[string]*Session
+	ttl   time.Duration
+	now   func() time.Time
+	onEnd func() // called after sessions end
 }
 
 func newSessions(ttl time.Duration, now func() time.Time) *Sessions {
@@ -92,17 +96,30 @@ func (ss *Sessions) Delete(id string) {
 	ss.mu.Lock()
 	delete(ss.m, id)
 	ss.mu.Unlock()
+	ss.ended()
+}
+
+// ended tells the service that sessions ended (see Service.AccessChanged).
+func (ss *Sessions) ended() {
+	if ss.onEnd != nil {
+		ss.onEnd()
+	}
 }
 
 // DeleteAccount ends every session of an account (on disable).
-func (ss *Sessions) DeleteAccount(account string) {
+func (ss *Sessions) DeleteAccount(account string) { ss.DeleteAccountExcept(account, "") }
+
+// DeleteAccountExcept ends every session of an account but keep (on a
+// password change, the session that made it).
+func (ss *Sessions) DeleteAccountExcept(account, keep string) {
 	ss.mu.Lock()
 	for id, s := range ss.m {
-		if s.Account == account {
+		if s.Account == account && id != keep {
 			delete(ss.m, id)
 		}
 	}
 	ss.mu.Unlock()
+	ss.ended()
 }
 
 func ErrUnauthenticated() *custody.Error {
@@ -150,7 +167,18 @@ func (s *Service) loadAccounts() {
 	s.accounts.Store(&m)
 }
 
-// limiter counts failed sign-ins per account and per address, in memory.
+// limiter counts sign-in attempts, in memory. An attempt is counted before
+// the password is checked (reserve), under one lock, so that parallel
+// requests cannot slip past the limit; a successful sign-in gives its
+// attempt back. Two kinds of key:
+//   - account and client together ("acct:A|ip:X"): refused over the limit
+//     within the window. An attacker's failures lock out only the
+//     attacker's own address for that account, never the account itself,
+//     and never everyone behind one proxy.
+//   - account alone, and client alone: never refused, but each failure past
+//     the limit makes the next attempt wait longer (Service.loginDelay), so
+//     that guessing from many addresses, or spraying many accounts from
+//     one, stays slow.
 type limiter struct {
 	mu     sync.Mutex
 	fails  map[string][]time.Time
@@ -180,12 +208,40 @@ func (l *limiter) recent(key string) []time.Time {
 	return f
 }
 
-// locked reports whether key has reached max times the limit (an address
-// is shared by many people: it gets a larger allowance than an account).
-func (l *limiter) locked(key string, times int) bool {
+// reserve counts an attempt on every key unless limited, the first key,
+// has reached the limit; it reports whether the attempt may go ahead, and
+// the largest number of recent attempts of the other keys (for the delay).
+func (l *limiter) reserve(limited string, counted ...string) (ok bool, others int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.recent(key)) >= l.max*times
+	if len(l.recent(limited)) >= l.max {
+		return false, 0
+	}
+	at := l.now()
+	l.fails[limited] = append(l.fails[limited], at)
+	for _, k := range counted {
+		others = max(others, len(l.recent(k)))
+		l.fails[k] = append(l.fails[k], at)
+	}
+	return true, others
+}
+
+// release gives back the newest attempt of each key (a successful sign-in).
+func (l *limiter) release(keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		if f := l.recent(k); len(f) > 0 {
+			l.fails[k] = f[:len(f)-1]
+		}
+	}
+}
+
+// locked reports whether key has reached the limit.
+func (l *limiter) locked(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.recent(key)) >= l.max
 }
 
 func (l *limiter) fail(keys ...string) {
@@ -208,12 +264,6 @@ func (l *limiter) useStep(account string, step int64) bool {
 	return true
 }
 
-func (l *limiter) reset(key string) {
-	l.mu.Lock()
-	delete(l.fails, key)
-	l.mu.Unlock()
-}
-
 // LoginRequest is the body of POST /api/v1/login.
 type LoginRequest struct {
 	Account  string `json:"account"`
@@ -230,45 +280,189 @@ type LoginResult struct {
 	CSRF    string `json:"csrf_token"`
 }
 
-// Login checks a password (and TOTP code for roles that can change custody)
-// and starts a session. Failures are counted per account and per address;
-// over the limit it answers rate_limited without checking anything.
+// maxLoginDelay bounds the wait that repeated failures add to a sign-in.
+const maxLoginDelay = 8 * time.Second
+
+// loginDelay is the wait before checking a password after n recent
+// failures of the account (or of the client): none up to the limit, then
+// doubling from a quarter second, at most maxLoginDelay.
+func (s *Service) loginDelay(n int) time.Duration {
+	over := n - s.cfg.LoginFailures
+	if over < 0 {
+		return 0
+	}
+	d := 250 * time.Millisecond << min(over, 10)
+	return min(d, maxLoginDelay)
+}
+
+func loginKeys(account, client string) (pair, acct, ip string) {
+	return "acct:" + account + "|ip:" + client, "acct:" + account, "ip:" + client
+}
+
+func wrongLogin() *custody.Error {
+	return custody.Errorf(custody.EAuth, "", "cuenta, contraseña o código incorrectos", "wrong account, password or code")
+}
+
+// Login checks a password, and the TOTP code for roles that can change
+// custody and for every account that has one, and starts a session. It is
+// the JSON API's one-step sign-in; the pages use BeginLogin and
+// FinishLogin, so that the password never travels back to the browser.
 func (s *Service) Login(ctx context.Context, client string, req LoginRequest) (*Session, *Principal, error) {
-	ipKey, accKey := "ip:"+client, "account:"+req.Account
-	if s.limiter.locked(accKey, 1) || s.limiter.locked(ipKey, 4) {
-		return nil, nil, RateLimited()
-	}
-	bad := func() (*Session, *Principal, error) {
-		s.limiter.fail(ipKey, accKey)
-		return nil, nil, custody.Errorf(custody.EAuth, "", "cuenta, contraseña o código incorrectos", "wrong account, password or code")
-	}
-	p := s.principal(req.Account, "session")
-	cred, err := s.creds.Credential(ctx, req.Account)
-	if errors.Is(err, accounts.ErrNotFound) || p == nil {
-		// Spend the same time as a real check, so that timing does not
-		// tell which accounts exist.
-		accounts.CheckPassword(dummyHash, req.Password)
-		return bad()
-	}
+	p, cred, err := s.checkPassword(ctx, client, req.Account, req.Password)
 	if err != nil {
 		return nil, nil, err
 	}
-	if !accounts.CheckPassword(cred.PasswordHash, req.Password) {
-		return bad()
-	}
-	if domain.CustodyRoles[p.Role] || cred.TOTPSecret != "" {
-		if cred.TOTPSecret == "" {
-			return bad()
-		}
-		step, ok := accounts.MatchTOTP(cred.TOTPSecret, req.TOTP, s.now())
-		if !ok || !s.limiter.useStep(p.Account, step) {
-			return bad() // wrong, or replayed: a code signs in once
+	if needsTOTP(p, cred) {
+		if err := s.checkTOTP(p, cred, req.TOTP); err != nil {
+			return nil, nil, err
 		}
 	}
-	s.limiter.reset(accKey)
+	return s.startSession(p, client)
+}
+
+// needsTOTP reports whether a sign-in as p needs a second factor: every
+// role that can change custody, administrators, and any account that has
+// one set up.
+func needsTOTP(p *Principal, cred accounts.Credential) bool {
+	return SecondFactorRole(p.Role) || cred.TOTPSecret != ""
+}
+
+// checkPassword counts the attempt (refusing it over the limit for this
+// account and client, delaying it after many failures of the account or
+// client), then checks the password. Unknown accounts take the same time
+// and get the same answer as a wrong password.
+func (s *Service) checkPassword(ctx context.Context, client, account, password string) (*Principal, accounts.Credential, error) {
+	pair, acct, ip := loginKeys(account, client)
+	ok, n := s.limiter.reserve(pair, acct, ip)
+	if !ok {
+		return nil, accounts.Credential{}, RateLimited()
+	}
+	if d := s.loginDelay(n); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, accounts.Credential{}, ctx.Err()
+		}
+	}
+	p := s.principal(account, "session")
+	cred, err := s.creds.Credential(ctx, account)
+	if errors.Is(err, accounts.ErrNotFound) || (err == nil && p == nil) {
+		// Spend the same time as a real check, so that timing does not
+		// tell which accounts exist.
+		accounts.CheckPassword(dummyHash, password)
+		return nil, cred, wrongLogin()
+	}
+	if err != nil {
+		return nil, cred, err
+	}
+	if !accounts.CheckPassword(cred.PasswordHash, password) {
+		return nil, cred, wrongLogin()
+	}
+	return p, cred, nil
+}
+
+// checkTOTP checks a second-factor code; a code signs in once.
+func (s *Service) checkTOTP(p *Principal, cred accounts.Credential, code string) error {
+	if cred.TOTPSecret == "" {
+		return wrongLogin() // a role that needs one, without one: no way in
+	}
+	step, ok := accounts.MatchTOTP(cred.TOTPSecret, code, s.now())
+	if !ok || !s.limiter.useStep(p.Account, step) {
+		// The attempt counted when the password was checked stays
+		// counted: a wrong code costs as much as a wrong password.
+		return wrongLogin()
+	}
+	return nil
+}
+
+func (s *Service) startSession(p *Principal, client string) (*Session, *Principal, error) {
+	pair, acct, ip := loginKeys(p.Account, client)
+	s.limiter.release(pair, acct, ip)
 	sess := s.Sessions.New(p.Account)
 	p.Session = sess
 	return sess, p, nil
+}
+
+// A pendingLogin is a sign-in whose password was right and whose second
+// factor is awaited. It lives on the server for pendingTTL, is bound to the
+// client that started it, and is used once.
+type pendingLogin struct {
+	account string
+	client  string
+	expires time.Time
+}
+
+const pendingTTL = 5 * time.Minute
+
+// BeginLogin is the pages' first step. With a right password it either
+// starts the session (no second factor needed) or returns the id of a
+// pending sign-in for FinishLogin; the password is not needed again.
+func (s *Service) BeginLogin(ctx context.Context, client, account, password string) (sess *Session, pending string, err error) {
+	p, cred, err := s.checkPassword(ctx, client, account, password)
+	if err != nil {
+		return nil, "", err
+	}
+	if !needsTOTP(p, cred) {
+		sess, _, err := s.startSession(p, client)
+		return sess, "", err
+	}
+	id := randomString(32)
+	s.pendingMu.Lock()
+	now := s.now()
+	for k, pl := range s.pending {
+		if now.After(pl.expires) {
+			delete(s.pending, k)
+		}
+	}
+	if len(s.pending) < 10000 {
+		s.pending[id] = pendingLogin{account: p.Account, client: client, expires: now.Add(pendingTTL)}
+	}
+	s.pendingMu.Unlock()
+	return nil, id, nil
+}
+
+// PendingAccount is the account of a live pending sign-in, for the page
+// that asks for its code; "" when there is none.
+func (s *Service) PendingAccount(id, client string) string {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	pl, ok := s.pending[id]
+	if !ok || pl.client != client || s.now().After(pl.expires) {
+		return ""
+	}
+	return pl.account
+}
+
+// FinishLogin is the pages' second step: the TOTP code of a pending
+// sign-in. The pending sign-in is used up whatever the outcome; an expired
+// or unknown one is a wrong sign-in.
+func (s *Service) FinishLogin(ctx context.Context, client, pending, code string) (*Session, error) {
+	s.pendingMu.Lock()
+	pl, ok := s.pending[pending]
+	delete(s.pending, pending)
+	s.pendingMu.Unlock()
+	if !ok || pl.client != client || s.now().After(pl.expires) {
+		return nil, custody.Errorf(custody.EAuth, "", "el ingreso expiró; empiece de nuevo", "the sign-in expired; start again")
+	}
+	pair, _, _ := loginKeys(pl.account, client)
+	if s.limiter.locked(pair) {
+		return nil, RateLimited()
+	}
+	p := s.principal(pl.account, "session")
+	if p == nil {
+		return nil, wrongLogin()
+	}
+	cred, err := s.creds.Credential(ctx, pl.account)
+	if err != nil {
+		return nil, wrongLogin()
+	}
+	if err := s.checkTOTP(p, cred, code); err != nil {
+		return nil, err
+	}
+	sess, _, err := s.startSession(p, client)
+	return sess, err
 }
 
 // dummyHash is checked against for unknown accounts.
@@ -334,6 +528,10 @@ func (s *Service) TokenPrincipal(ctx context.Context, secret string) (*Principal
 	if !ok {
 		return nil, ErrUnauthenticated()
 	}
+	return s.tokenPrincipal(ctx, hash)
+}
+
+func (s *Service) tokenPrincipal(ctx context.Context, hash [32]byte) (*Principal, error) {
 	tok, err := s.tokens.get(ctx, s.creds, hash)
 	if errors.Is(err, accounts.ErrNotFound) {
 		return nil, ErrUnauthenticated()
@@ -350,6 +548,7 @@ func (s *Service) TokenPrincipal(ctx context.Context, secret string) (*Principal
 	}
 	p.Cases = tok.Cases
 	p.Expires = tok.ExpiresAt
+	p.tokenHash = hash
 	return p, nil
 }
 

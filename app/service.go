@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
@@ -27,6 +28,11 @@ type Config struct {
 	PublicKey string
 	Logger    *slog.Logger     // request and error logs; never secrets
 	Now       func() time.Time // the clock; time.Now when nil
+	// PublicURL is the address users reach the server at, when a proxy in
+	// front of it terminates TLS (e.g. https://custodia.example.org): an
+	// https URL makes cookies Secure and sends HSTS even though the
+	// server itself speaks plain HTTP to the proxy.
+	PublicURL string
 	// MaxBody limits request bodies (default 1 MiB); larger gives 413.
 	MaxBody int64
 	// CommitDelay is the longest the committer waits for write requests
@@ -38,9 +44,11 @@ type Config struct {
 	BoardInterval time.Duration
 	// SessionTTL is the lifetime of a browser session (default 12 h).
 	SessionTTL time.Duration
-	// Login throttling: after LoginFailures failures for an account (four
-	// times as many for an address) within LockoutWindow, sign-in is
-	// refused until the window has passed.
+	// Login throttling: after LoginFailures failed attempts on an account
+	// from one client within LockoutWindow, that client's sign-ins to that
+	// account are refused until the window has passed; past LoginFailures
+	// failures of an account (or of a client) from anywhere, each attempt
+	// waits longer, up to 8 s. No one is locked out by someone else.
 	LoginFailures int           // default 5
 	LockoutWindow time.Duration // default 15 min
 	// Evidence files (upload.go, integrity.go): Blobs keeps their bytes
@@ -59,22 +67,26 @@ type Config struct {
 // JSON API, the pages, the CLI's server) calls. Create it with New, start
 // its committer with Start, and Close it after the doors have shut down.
 type Service struct {
-	cfg      Config
-	l        *ledger.Ledger
-	creds    accounts.Store
-	log      *slog.Logger
-	now      func() time.Time
-	Policy   *Policy
-	Broker   *Broker
-	Commit   *Committer
-	Metrics  *Metrics
-	Sessions *Sessions
-	limiter  *limiter
-	tokens   *tokenCache
-	accounts atomic.Pointer[map[string]Principal] // active accounts, see loadAccounts
-	done     chan struct{}
-	doneOnce sync.Once
-	closeMu  sync.Once
+	cfg       Config
+	l         *ledger.Ledger
+	creds     accounts.Store
+	log       *slog.Logger
+	now       func() time.Time
+	Policy    *Policy
+	Broker    *Broker
+	Commit    *Committer
+	Metrics   *Metrics
+	Sessions  *Sessions
+	limiter   *limiter
+	pendingMu sync.Mutex
+	accessMu  sync.Mutex
+	accessCh  chan struct{}           // see AccessChanged
+	pending   map[string]pendingLogin // sign-ins awaiting their TOTP code
+	tokens    *tokenCache
+	accounts  atomic.Pointer[map[string]Principal] // active accounts, see loadAccounts
+	done      chan struct{}
+	doneOnce  sync.Once
+	closeMu   sync.Once
 }
 
 // New builds a Service.
@@ -113,11 +125,14 @@ func New(cfg Config) (*Service, error) {
 		Metrics:  NewMetrics(),
 		Sessions: newSessions(cfg.SessionTTL, cfg.Now),
 		limiter:  newLimiter(cfg.LoginFailures, cfg.LockoutWindow, cfg.Now),
+		pending:  map[string]pendingLogin{},
+		accessCh: make(chan struct{}),
 		tokens:   &tokenCache{m: map[[32]byte]cachedToken{}},
 		done:     make(chan struct{}),
 	}
 	s.Metrics.logSize = func() int64 { return s.l.Size() }
 	s.loadAccounts()
+	s.Sessions.onEnd = s.bumpAccess
 	s.Commit = NewCommitter(s.l, cfg.CommitDelay, s.Metrics, s.log, s.committed)
 	return s, nil
 }
@@ -125,13 +140,66 @@ func New(cfg Config) (*Service, error) {
 // committed is the committer's hook after each durable batch: it refreshes
 // the accounts snapshot when accounts changed and feeds the live boards.
 func (s *Service) committed(evs []*custody.Event) {
+	reload, access := false, false
 	for _, ev := range evs {
-		if ev.Op == domain.OpAccountCreate || ev.Op == domain.OpAccountDisable {
-			s.loadAccounts()
-			break
+		switch ev.Op {
+		case domain.OpAccountCreate:
+			reload = true
+		case domain.OpAccountDisable:
+			reload, access = true, true
+			var r domain.AccountDisable
+			if json.Unmarshal(ev.Record, &r) == nil {
+				s.Sessions.DeleteAccount(r.Account)
+			}
+		case domain.OpAccountCredential, domain.OpGrantRevoke:
+			access = true
 		}
 	}
+	if reload {
+		s.loadAccounts()
+	}
+	if access {
+		// Before the batch reaches the streams: a stream that was allowed
+		// its operation re-checks before it sends anything more.
+		s.bumpAccess()
+	}
 	s.publish(evs)
+}
+
+// AccessChanged is closed when something changed who may see what: a
+// membership revoked, an account disabled, a credential changed, a session
+// ended. Long-lived readers (the live board's streams) wait on it and then
+// re-check their caller with Recheck; call it again for the next change.
+func (s *Service) AccessChanged() <-chan struct{} {
+	s.accessMu.Lock()
+	defer s.accessMu.Unlock()
+	return s.accessCh
+}
+
+func (s *Service) bumpAccess() {
+	s.accessMu.Lock()
+	close(s.accessCh)
+	s.accessCh = make(chan struct{})
+	s.accessMu.Unlock()
+}
+
+// Recheck reports whether p may still read case c: its session still
+// lives (or its token is still valid), its account is still active, and
+// the policy still lets it read the case. A long-lived read calls it before
+// it sends more.
+func (s *Service) Recheck(ctx context.Context, p *Principal, c string) error {
+	var q *Principal
+	if p.Session != nil {
+		if q = s.SessionPrincipal(p.Session.ID); q == nil {
+			return ErrUnauthenticated()
+		}
+	} else {
+		var err error
+		if q, err = s.tokenPrincipal(ctx, p.tokenHash); err != nil {
+			return err
+		}
+	}
+	return s.View(func(st *domain.State) error { return s.Policy.Read(st, q, c) })
 }
 
 // Start runs the group committer until Close.

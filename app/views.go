@@ -45,19 +45,6 @@ func (s *Service) RunAudit(ctx context.Context, p *Principal) (*ledger.AuditRepo
 	return s.cfg.Audit(ctx)
 }
 
-// LoginNeedsTOTP reports whether a sign-in as account must give a TOTP
-// code: its role changes custody, or it has a TOTP secret. An unknown
-// account answers true, as a custody account would, so that a sign-in page
-// asking for the code in a second step does not tell which accounts exist.
-func (s *Service) LoginNeedsTOTP(ctx context.Context, account string) bool {
-	p := s.principal(account, "session")
-	if p == nil || domain.CustodyRoles[p.Role] {
-		return true
-	}
-	cred, err := s.creds.Credential(ctx, account)
-	return err != nil || cred.TOTPSecret != ""
-}
-
 // PublicKey is the log's verifier key (note format), as given in Config.
 func (s *Service) PublicKey() string { return s.cfg.PublicKey }
 

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custodia-ec/custodia/accounts"
 	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
@@ -214,4 +215,15 @@ func newServer(cfg app.Config) (*Server, error) {
 		return nil, err
 	}
 	return New(gateway.New(svc)), nil
+}
+
+// totpAt is the TOTP code of secret at the test clock plus steps periods of
+// 30 s: a code signs in once, so a second sign-in of one account in a test
+// uses the next step (accepted within the clock-drift window).
+func totpAt(secret string, steps int) string {
+	code, err := accounts.TOTP(secret, testNow.Add(time.Duration(steps)*30*time.Second))
+	if err != nil {
+		panic(err)
+	}
+	return code
 }

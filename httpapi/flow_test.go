@@ -66,9 +66,13 @@ func TestSessionFlowAndSecretsNotLogged(t *testing.T) {
 	pros := e.account("fiscal", "prosecutor", "fge.salazar", "METASTASIS")
 	agent := e.account("agente", "agent", "pn.s-pic-01.lead", "METASTASIS")
 
-	// Admin signs in (no TOTP for admin) and creates an account over HTTP.
+	// Admin signs in (with TOTP, like every role that can grant access)
+	// and creates an account over HTTP.
 	a := e.browser()
-	if st := a.login("root", admin.Password, ""); st != 200 {
+	if st := a.login("root", admin.Password, ""); st != 401 {
+		t.Errorf("admin without TOTP: %d, want 401", st)
+	}
+	if st := a.login("root", admin.Password, totpAt(admin.TOTPSecret, 0)); st != 200 {
 		t.Fatalf("admin login: %d", st)
 	}
 	st, b := a.do("POST", "/api/v1/accounts", `{"account":"perito","name":"Perito","role":"forensic_analyst","officer":"lab.1"}`, false)
@@ -163,12 +167,21 @@ func TestSessionFlowAndSecretsNotLogged(t *testing.T) {
 	if st, b := a.do("POST", "/api/v1/me/password", fmt.Sprintf(`{"old":%q,"new":%q}`, admin.Password, newPassword), true); st != 204 {
 		t.Fatalf("password change: %d %s", st, b)
 	}
-	if st := e.browser().login("root", admin.Password, ""); st != 401 {
+	if st := e.browser().login("root", admin.Password, totpAt(admin.TOTPSecret, 1)); st != 401 {
 		t.Errorf("the old password still works: %d", st)
 	}
-	if st := e.browser().login("root", newPassword, ""); st != 200 {
+	if st := e.browser().login("root", newPassword, totpAt(admin.TOTPSecret, 1)); st != 200 {
 		t.Errorf("the new password does not work: %d", st)
 	}
+	// The change ended the account's tokens; a new one is issued.
+	if st, _ := e.do("GET", "/api/v1/me", tok.Token, ""); st != 401 {
+		t.Errorf("a token issued before the password change: %d, want 401", st)
+	}
+	st, b = a.do("POST", "/api/v1/accounts/root/tokens", `{"scope":"read","cases":["METASTASIS"]}`, true)
+	if st != 201 {
+		t.Fatalf("token: %d %s", st, b)
+	}
+	json.Unmarshal(b, &tok)
 
 	// Read-only and revoked tokens.
 	if st, _ := e.do("POST", "/api/v1/records", tok.Token, `{"op":"statement.add","id":"S1","case":"METASTASIS","at":"2024-05-02T10:00:00-05:00","source":"x","text":"y"}`); st != 403 {
@@ -260,8 +273,8 @@ func TestSecurityHeaders(t *testing.T) {
 		}
 		readAll(resp)
 		h := resp.Header
-		if !strings.Contains(h.Get("Content-Security-app.Policy"), "default-src 'self'") || !strings.Contains(h.Get("Content-Security-app.Policy"), "frame-ancestors 'none'") ||
-			h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-app.Policy") != "no-referrer" {
+		if !strings.Contains(h.Get("Content-Security-Policy"), "default-src 'self'") || !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") ||
+			h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" {
 			t.Errorf("%s: missing security headers: %v", path, h)
 		}
 	}
@@ -429,7 +442,15 @@ func TestMetricsAndHealth(t *testing.T) {
 	if st, _ := e.do("GET", "/api/v1/cases/METASTASIS", tok, ""); st != 200 {
 		t.Fatal(st)
 	}
-	_, b := e.do("GET", "/metrics", "", "")
+	// Metrics show what is under way: not to anyone, not to a prosecutor.
+	if st, _ := e.do("GET", "/metrics", "", ""); st != 401 {
+		t.Errorf("metrics without an account: %d, want 401", st)
+	}
+	if st, _ := e.do("GET", "/metrics", tok, ""); st != 403 {
+		t.Errorf("metrics for a prosecutor: %d, want 403", st)
+	}
+	e.account("aud", "auditor", "")
+	_, b := e.do("GET", "/metrics", e.token("aud", "read"), "")
 	m := string(b)
 	for _, want := range []string{
 		`custodia_http_request_duration_seconds_bucket{route="GET /api/v1/cases/{case}",le="+Inf"} 1`,

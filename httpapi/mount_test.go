@@ -29,7 +29,7 @@ func TestMountWebRoute(t *testing.T) {
 			fmt.Fprintf(w, "<p class=error>%s</p>", ce.Localized(gateway.Lang(r)))
 		}})
 	c := e.browser()
-	if st := c.login("root", admin.Password, ""); st != 200 {
+	if st := c.login("root", admin.Password, totpAt(admin.TOTPSecret, 0)); st != 200 {
 		t.Fatal(st)
 	}
 	post := func(form url.Values) (int, string) {

@@ -229,6 +229,8 @@ func (c *client) do(method, path string, form url.Values, hdr map[string]string)
 	return resp.StatusCode, string(b), resp.Header
 }
 
+var pendingRE = regexp.MustCompile(`name="pending" value="([^"]+)"`)
+
 // login signs in through the pages (both steps when TOTP is needed).
 func (c *client) login(account string) { c.e.t.Helper(); c.loginAt(account, 0) }
 
@@ -238,7 +240,14 @@ func (c *client) loginAt(account string, d time.Duration) {
 	pw := c.e.users[account].Password
 	st, body, _ := c.do("POST", "/entrar", url.Values{"account": {account}, "password": {pw}, "next": {"/casos"}}, nil)
 	if st == 200 && strings.Contains(body, `name="step" value="totp"`) {
-		st, body, _ = c.do("POST", "/entrar", url.Values{"account": {account}, "password": {pw}, "step": {"totp"}, "totp": {c.e.totpAt(account, d)}, "next": {"/casos"}}, nil)
+		if strings.Contains(body, pw) {
+			c.e.t.Fatalf("the TOTP page of %s holds the password", account)
+		}
+		m := pendingRE.FindStringSubmatch(body)
+		if m == nil {
+			c.e.t.Fatalf("the TOTP page of %s has no pending sign-in", account)
+		}
+		st, body, _ = c.do("POST", "/entrar", url.Values{"pending": {m[1]}, "step": {"totp"}, "totp": {c.e.totpAt(account, d)}, "next": {"/casos"}}, nil)
 	}
 	if st != http.StatusSeeOther {
 		c.e.t.Fatalf("login %s: %d %s", account, st, body)

@@ -9,12 +9,11 @@ import (
 	"github.com/custodia-ec/custodia/gateway"
 )
 
-// totpData is the second step: the password travels back in a hidden
-// field of the same page, over the same connection, and is checked only
-// with the code.
+// totpData is the second step: it carries the id of a pending sign-in
+// (app.Service.BeginLogin) whose password was right, never the password.
 type totpData struct {
 	loginData
-	Password string
+	Pending string
 }
 
 type loginData struct {
@@ -43,34 +42,57 @@ func (w *Web) loginPage(rw http.ResponseWriter, r *http.Request, p *app.Principa
 	return w.render(rw, r, nil, "login", "login.title", loginData{Next: safeNext(r.URL.Query().Get("next"))})
 }
 
-// loginPost signs in. Step one takes the account and password; when the
-// account needs a TOTP code (app.LoginNeedsTOTP), step two asks for it
-// and sends all three to app.Login, which checks them together and
-// counts failures: no step checks anything on its own.
+// loginPost signs in. Step one takes the account and password
+// (app.Service.BeginLogin); when the account needs a TOTP code, the server
+// keeps a short-lived pending sign-in and step two sends only its id and
+// the code (app.Service.FinishLogin). Both steps count against the same
+// limits, and a page never echoes a password.
 func (w *Web) loginPost(rw http.ResponseWriter, r *http.Request, _ *app.Principal) error {
-	req := app.LoginRequest{Account: strings.TrimSpace(r.PostFormValue("account")), Password: r.PostFormValue("password"), TOTP: strings.TrimSpace(r.PostFormValue("totp"))}
 	next := safeNext(r.PostFormValue("next"))
-	if req.Account == "" {
-		return invalid("account", "escriba su cuenta", "enter your account")
-	}
-	if req.Password == "" {
-		return invalid("password", "escriba su contraseña", "enter your password")
-	}
-	totpStep := r.PostFormValue("step") == "totp"
-	if !totpStep && w.s.LoginNeedsTOTP(ctx(r), req.Account) {
-		return w.render(rw, r, nil, "totp", "login.totp_title", totpData{loginData{Account: req.Account, Next: next}, req.Password})
-	}
-	sess, _, err := w.s.Login(ctx(r), gateway.ClientIP(r), req)
-	if err != nil {
+	client := gateway.ClientIP(r)
+	fail := func(err error, page, title string, data any) error {
 		ce, status := gateway.ErrorOf(err)
 		msg := ce.Message
 		if lang(r) == "en" {
 			msg = ce.MessageEN
 		}
-		if totpStep {
-			return w.renderStatus(rw, r, nil, status, "totp", "login.totp_title", totpData{loginData{Account: req.Account, Next: next, Error: msg}, req.Password})
+		switch d := data.(type) {
+		case loginData:
+			d.Error = msg
+			data = d
+		case totpData:
+			d.Error = msg
+			data = d
 		}
-		return w.renderStatus(rw, r, nil, status, "login", "login.title", loginData{Account: req.Account, Next: next, Error: msg})
+		return w.renderStatus(rw, r, nil, status, page, title, data)
+	}
+	if r.PostFormValue("step") == "totp" {
+		pending := r.PostFormValue("pending")
+		account := w.s.PendingAccount(pending, client)
+		sess, err := w.s.FinishLogin(ctx(r), client, pending, strings.TrimSpace(r.PostFormValue("totp")))
+		if err != nil {
+			if account == "" || w.s.PendingAccount(pending, client) == "" {
+				// The pending sign-in is used up: start again.
+				return fail(err, "login", "login.title", loginData{Account: account, Next: next})
+			}
+			return fail(err, "totp", "login.totp_title", totpData{loginData{Account: account, Next: next}, pending})
+		}
+		w.gw.SetCookie(rw, r, sess)
+		return done(rw, r, next)
+	}
+	account, password := strings.TrimSpace(r.PostFormValue("account")), r.PostFormValue("password")
+	if account == "" {
+		return invalid("account", "escriba su cuenta", "enter your account")
+	}
+	if password == "" {
+		return invalid("password", "escriba su contraseña", "enter your password")
+	}
+	sess, pending, err := w.s.BeginLogin(ctx(r), client, account, password)
+	if err != nil {
+		return fail(err, "login", "login.title", loginData{Account: account, Next: next})
+	}
+	if pending != "" {
+		return w.render(rw, r, nil, "totp", "login.totp_title", totpData{loginData{Account: account, Next: next}, pending})
 	}
 	w.gw.SetCookie(rw, r, sess)
 	return done(rw, r, next)
@@ -80,7 +102,7 @@ func (w *Web) logout(rw http.ResponseWriter, r *http.Request, p *app.Principal) 
 	if p.Session != nil {
 		w.s.Sessions.Delete(p.Session.ID)
 	}
-	http.SetCookie(rw, &http.Cookie{Name: gateway.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(rw, &http.Cookie{Name: gateway.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: w.gw.HTTPS(r), SameSite: http.SameSiteStrictMode})
 	return done(rw, r, "/entrar")
 }
 
@@ -89,6 +111,6 @@ func (w *Web) setLang(rw http.ResponseWriter, r *http.Request, _ *app.Principal)
 	if l != "es" && l != "en" {
 		return invalid("lang", "idioma desconocido", "unknown language")
 	}
-	http.SetCookie(rw, &http.Cookie{Name: LangCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(rw, &http.Cookie{Name: LangCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, Secure: w.gw.HTTPS(r), SameSite: http.SameSiteLaxMode})
 	return done(rw, r, safeNext(r.PostFormValue("next")))
 }
