@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -55,7 +56,7 @@ func CreateAccount(ctx context.Context, app Appender, creds accounts.Store, now 
 		{Op: domain.OpAccountCreate, Rec: &rec},
 		{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: rec.Account, Kind: "password"}},
 	}
-	if domain.CustodyRoles[rec.Role] {
+	if SecondFactorRole(rec.Role) {
 		if out.TOTPSecret, err = accounts.NewTOTPSecret(); err != nil {
 			return nil, err
 		}
@@ -69,6 +70,43 @@ func CreateAccount(ctx context.Context, app Appender, creds accounts.Store, now 
 		return nil, err
 	}
 	err = creds.PutCredential(ctx, accounts.Credential{Account: rec.Account, PasswordHash: hash, TOTPSecret: out.TOTPSecret, UpdatedAt: now().UTC().Format(time.RFC3339Nano)})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SecondFactorRole reports whether accounts of a role must sign in with a
+// TOTP code: every role that can change custody, and administrators, who
+// can create accounts and grant access.
+func SecondFactorRole(role string) bool { return domain.CustodyRoles[role] || role == "admin" }
+
+// ResetCredentials gives an account a fresh one-time password, and a fresh
+// TOTP secret when its role needs one (SecondFactorRole): for an operator
+// with the data directory, when a user lost them. Both changes are logged;
+// the account's sessions and tokens should be ended by the caller's server
+// (a running server ends them when it sees the logged change).
+func ResetCredentials(ctx context.Context, app Appender, creds accounts.Store, now func() time.Time, account, role string) (*NewAccount, error) {
+	pw, err := accounts.NewPassword()
+	if err != nil {
+		return nil, err
+	}
+	out := &NewAccount{Account: account, Role: role, Password: pw}
+	recs := []ledger.Record{{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: account, Kind: "password"}}}
+	if SecondFactorRole(role) {
+		if out.TOTPSecret, err = accounts.NewTOTPSecret(); err != nil {
+			return nil, err
+		}
+		recs = append(recs, ledger.Record{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: account, Kind: "totp"}})
+	}
+	hash, err := accounts.HashPassword(pw)
+	if err != nil {
+		return nil, err
+	}
+	if err := app(ctx, recs); err != nil {
+		return nil, err
+	}
+	err = creds.PutCredential(ctx, accounts.Credential{Account: account, PasswordHash: hash, TOTPSecret: out.TOTPSecret, UpdatedAt: now().UTC().Format(time.RFC3339Nano)})
 	if err != nil {
 		return nil, err
 	}
@@ -168,8 +206,8 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, old, new str
 	if len(new) < MinPasswordLen || len(new) > 1024 {
 		return Invalid("new", "la contraseña nueva debe tener entre 12 y 1024 bytes", "the new password must be 12 to 1024 bytes long")
 	}
-	key := "account:" + p.Account
-	if s.limiter.locked(key, 1) {
+	key := "password-change:" + p.Account
+	if s.limiter.locked(key) {
 		return RateLimited()
 	}
 	cred, err := s.creds.Credential(ctx, p.Account)
@@ -189,5 +227,50 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, old, new str
 	}
 	cred.PasswordHash = hash
 	cred.UpdatedAt = s.now().UTC().Format(time.RFC3339Nano)
-	return s.creds.PutCredential(ctx, cred)
+	if err := s.creds.PutCredential(ctx, cred); err != nil {
+		return err
+	}
+	// Whoever else holds this account's sessions or tokens may have had the
+	// old password: a change ends them all but the session that made it.
+	keep := ""
+	if p.Session != nil {
+		keep = p.Session.ID
+	}
+	s.Sessions.DeleteAccountExcept(p.Account, keep)
+	return s.RevokeTokens(ctx, p, p.Account)
+}
+
+// RevokeTokens revokes every live token of account, each logged as a
+// token_revoked change recorded by p.
+func (s *Service) RevokeTokens(ctx context.Context, p *Principal, account string) error {
+	toks, err := s.creds.Tokens(ctx, account)
+	if err != nil {
+		return err
+	}
+	for _, t := range toks {
+		if t.Revoked || t.Account != account {
+			continue
+		}
+		if err := s.RevokeToken(ctx, p, account, t.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RevokeToken logs a token's revocation as p, then revokes it in the store
+// and in this server's cache, and ends the streams it opened.
+func (s *Service) RevokeToken(ctx context.Context, p *Principal, owner, id string) error {
+	if _, err := s.Append(ctx, p, ledger.Record{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: owner, Kind: "token_revoked", Token: id}}); err != nil {
+		return err
+	}
+	s.tokens.forget(id)
+	if err := s.creds.RevokeToken(ctx, id); err != nil {
+		if errors.Is(err, accounts.ErrNotFound) {
+			return NotFound()
+		}
+		return err
+	}
+	s.bumpAccess()
+	return nil
 }

@@ -313,6 +313,15 @@ func (s *State) applySystem(rec any, seq int64) (a *Applied, err *custody.Error,
 			if o.Role != r.Role {
 				return nil, rule("role", "el funcionario %s tiene el rol %s, no %s", "officer %s has role %s, not %s", r.Officer, o.Role, r.Role), true
 			}
+			// One officer, one account: records carry the officer's
+			// name, so a second account for the same officer would let
+			// two people act as one. A disabled account's officer may
+			// get a new one (a lost or compromised account replaced).
+			for _, a := range s.Accounts {
+				if a.Officer == r.Officer && !a.Disabled {
+					return nil, custody.Errorf(custody.EConflict, "officer", "el funcionario %s ya tiene la cuenta %s; deshabilítela antes de crear otra", "officer %s already has the account %s; disable it before creating another", r.Officer, a.Account), true
+				}
+			}
 		} else if CustodyRoles[r.Role] || r.Role == "defense" || r.Role == "judge" || r.Role == "clerk" {
 			return nil, rule("officer", "el rol %s necesita un funcionario vinculado", "role %s needs a linked officer", r.Role), true
 		}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -44,6 +45,8 @@ func cmdServe(e *env, args []string) error {
 	checkRate := fs.Int64("check-rate", 64<<20, "the integrity job reads at most this many bytes per second")
 	verifyTimeout := fs.Duration("verify-timeout", web.DefaultVerifyTimeout, "the longest /verificar may spend on one bundle")
 	verifyConcurrency := fs.Int("verify-concurrency", web.DefaultVerifyConcurrency, "bundles /verificar verifies at once; more are answered 503")
+	publicURL := fs.String("public-url", "", "the address users reach the server at, when a proxy terminates TLS (https://...): cookies become Secure")
+	metricsAddr := fs.String("metrics-addr", "", "also serve /metrics without an account on this address (a private one, for a scraper)")
 	pos, err := flags(fs, args)
 	if err != nil {
 		return err
@@ -82,12 +85,31 @@ func cmdServe(e *env, args []string) error {
 		},
 		Blobs:         d.Blobs,
 		CheckInterval: *checkEvery, CheckBytesPerSecond: *checkRate,
+		PublicURL: *publicURL,
 	})
 	if err != nil {
 		return err
 	}
+	if *publicURL != "" && !strings.HasPrefix(*publicURL, "https://") && !strings.HasPrefix(*publicURL, "http://") {
+		return usagef("--public-url: %q no es una URL http(s) / is not an http(s) URL", *publicURL)
+	}
 	gw := gateway.New(srv)
-	httpapi.New(gw)
+	api := httpapi.New(gw)
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return err
+		}
+		ms := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/metrics" {
+				http.NotFound(w, r)
+				return
+			}
+			api.WriteMetrics(w)
+		}), ReadHeaderTimeout: 5 * time.Second}
+		go ms.Serve(mln)
+		defer ms.Close()
+	}
 	if _, err := web.Mount(gw, web.Config{VerifyTimeout: *verifyTimeout, VerifyConcurrency: *verifyConcurrency}, e.now); err != nil {
 		return err
 	}
@@ -173,8 +195,8 @@ func bootstrapAdmin(e *env, d *deployment.Deployment) error {
 		return err
 	}
 	if isTerminal(e.stdout) {
-		fmt.Fprintf(e.stdout, "%s\n  %s: admin\n  %s: %s\n", e.tr("Administrador creado. Contraseña de un solo uso (cámbiela; no se volverá a mostrar):",
-			"Administrator created. One-time password (change it; it will not be shown again):"), e.tr("cuenta", "account"), e.tr("contraseña", "password"), na.Password)
+		fmt.Fprintf(e.stdout, "%s\n  %s: admin\n  %s: %s\n  %s: %s\n", e.tr("Administrador creado. Contraseña de un solo uso (cámbiela; no se volverá a mostrar) y secreto TOTP (añádalo a su aplicación de autenticación):",
+			"Administrator created. One-time password (change it; it will not be shown again) and TOTP secret (add it to an authenticator app):"), e.tr("cuenta", "account"), e.tr("contraseña", "password"), na.Password, e.tr("secreto TOTP", "TOTP secret"), na.TOTPSecret)
 		return nil
 	}
 	// Not a terminal (a service manager, a redirect to a log file): the
@@ -184,7 +206,7 @@ func bootstrapAdmin(e *env, d *deployment.Deployment) error {
 	if err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintf(f, "admin %s\n", na.Password); err != nil {
+	if _, err := fmt.Fprintf(f, "admin %s %s\n", na.Password, na.TOTPSecret); err != nil {
 		f.Close()
 		return err
 	}

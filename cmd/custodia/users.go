@@ -21,7 +21,7 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func cmdUser(e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("falta la suborden (add, list, disable, token) / missing subcommand")
+		return usagef("falta la suborden (add, list, disable, token, reset) / missing subcommand")
 	}
 	switch args[0] {
 	case "add":
@@ -32,6 +32,8 @@ func cmdUser(e *env, args []string) error {
 		return cmdUserDisable(e, args[1:])
 	case "token":
 		return cmdUserToken(e, args[1:])
+	case "reset":
+		return cmdUserReset(e, args[1:])
 	}
 	return usagef("suborden desconocida %q / unknown subcommand", args[0])
 }
@@ -230,5 +232,43 @@ func cmdAccess(e *env, args []string) error {
 	}
 	sort.Strings(names)
 	fmt.Fprintf(e.stderr, "%d %s, %d %s\n", len(log), e.tr("lecturas", "reads"), len(names), e.tr("cuentas", "accounts"))
+	return nil
+}
+
+// cmdUserReset gives an account a new one-time password (and TOTP secret
+// when its role needs one): for an operator with the data directory, when
+// a user lost them. The change is logged like any other credential change.
+func cmdUserReset(e *env, args []string) error {
+	fs, data := newFlags("user reset")
+	pos, err := flags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("user reset ACCOUNT")
+	}
+	d, err := e.open(*data)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	role, ok := "", false
+	d.Ledger.View(func(st *domain.State) error {
+		if a := st.Accounts[pos[0]]; a != nil && !a.Disabled {
+			role, ok = a.Role, true
+		}
+		return nil
+	})
+	if !ok {
+		return custody.Errorf(custody.ENotFound, "account", "no hay una cuenta activa %q", "there is no active account %q", pos[0])
+	}
+	na, err := app.ResetCredentials(e.ctx, app.LedgerAppender(d.Ledger, recorderCLI, e.now), d.Store.Credentials(), e.now, pos[0], role)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s: %s\n", e.tr("contraseña de un solo uso (cámbiela)", "one-time password (change it)"), na.Password)
+	if na.TOTPSecret != "" {
+		fmt.Fprintf(e.stdout, "%s: %s\n", e.tr("secreto TOTP (añádalo a su aplicación de autenticación)", "TOTP secret (add it to an authenticator app)"), na.TOTPSecret)
+	}
 	return nil
 }
