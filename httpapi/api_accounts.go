@@ -2,11 +2,9 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"sort"
 
-	"github.com/custodia-ec/custodia/accounts"
 	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/gateway"
@@ -173,14 +171,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p *app.Prin
 	if owner == "" {
 		return app.NotFound()
 	}
-	if _, err := s.Append(r.Context(), p, ledger.Record{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: owner, Kind: "token_revoked", Token: id}}); err != nil {
-		return err
-	}
-	s.ForgetToken(id)
-	if err := s.Credentials().RevokeToken(r.Context(), id); err != nil {
-		if errors.Is(err, accounts.ErrNotFound) {
-			return app.NotFound()
-		}
+	if err := s.RevokeToken(r.Context(), p, owner, id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

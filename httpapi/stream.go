@@ -11,7 +11,8 @@ import (
 
 // streamOperation serves the live board of an operation as Server-Sent
 // Events. A client too slow to keep up is dropped by the app.Broker; it
-// reconnects and reloads the board.
+// reconnects and reloads the board. The stream ends as soon as its caller
+// may no longer read the operation.
 func (s *Server) streamOperation(w http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	opID := r.PathValue("operation")
 	c, err := s.OperationCase(p, opID)
@@ -35,11 +36,24 @@ func (s *Server) streamOperation(w http.ResponseWriter, r *http.Request, p *app.
 	rc.Flush()
 	ping := time.NewTicker(25 * time.Second)
 	defer ping.Stop()
+	// Access is re-checked before anything more is sent, and whenever it
+	// may have changed (a membership revoked, an account disabled, a
+	// credential changed, a session or token ended): a stream never
+	// outlives its caller's right to see the operation.
+	changed := s.AccessChanged()
 	for {
 		select {
+		case <-changed:
+			changed = s.AccessChanged()
+			if s.Recheck(r.Context(), p, c) != nil {
+				return nil
+			}
 		case b, ok := <-sub.C:
 			if !ok {
 				return nil // dropped as too slow
+			}
+			if s.Recheck(r.Context(), p, c) != nil {
+				return nil
 			}
 			// Write whatever else is queued too, then flush once.
 			for more := true; more && ok; {
