@@ -27,10 +27,16 @@ func CheckCSRF(s *app.Session, r *http.Request) error {
 	return nil
 }
 
-// SetCookie sets the session cookie: HttpOnly, SameSite=Strict, Secure when
-// the request came over TLS.
+// HTTPS reports whether users reach the server over TLS: the request came
+// over TLS, or the configured public URL is https (TLS ends at a proxy).
+func (g *Gateway) HTTPS(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(g.svc.Config().PublicURL, "https://")
+}
+
+// SetCookie sets the session cookie: HttpOnly, SameSite=Strict, Secure
+// whenever users reach the server over TLS (HTTPS).
 func (g *Gateway) SetCookie(w http.ResponseWriter, r *http.Request, s *app.Session) {
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: s.ID, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: s.ID, Path: "/", HttpOnly: true, Secure: g.HTTPS(r),
 		SameSite: http.SameSiteStrictMode}) // a browser-session cookie; the server enforces Expires
 }
 

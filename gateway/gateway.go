@@ -58,7 +58,7 @@ func (s *Gateway) secure(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		if r.TLS != nil {
+		if s.HTTPS(r) {
 			h.Set("Strict-Transport-Security", "max-age=63072000")
 		}
 		next.ServeHTTP(w, r)

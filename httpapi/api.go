@@ -27,7 +27,7 @@ func (s *Server) registerAPI() {
 	for _, rt := range []gateway.Route{
 		{Method: "GET", Path: "/healthz", Summary: "Vivo / alive", Access: gateway.Public, Handle: s.healthz},
 		{Method: "GET", Path: "/readyz", Summary: "Listo para escribir / ready to write", Access: gateway.Public, Handle: s.readyz},
-		{Method: "GET", Path: "/metrics", Summary: "Métricas Prometheus / Prometheus metrics", Access: gateway.Public, Handle: s.metrics},
+		{Method: "GET", Path: "/metrics", Summary: "Métricas Prometheus (auditores y administradores; o --metrics-addr) / Prometheus metrics (auditors and administrators; or --metrics-addr)", Access: gateway.Account, Handle: s.metrics},
 		{Method: "GET", Path: "/api/v1/openapi.json", Summary: "Este documento / this document", Access: gateway.Public, Handle: s.openapi},
 
 		{Method: "POST", Path: "/api/v1/login", Summary: "Iniciar sesión / sign in", Access: gateway.Public, Body: "LoginRequest", Handle: s.login},
@@ -92,10 +92,23 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ *app.Principal
 	return nil
 }
 
-func (s *Server) metrics(w http.ResponseWriter, r *http.Request, _ *app.Principal) error {
+// metrics serves the Prometheus metrics to auditors and administrators
+// only: request counts per route would show an operation under way (its
+// release, its sites' statuses) to anyone. A scraper without an account
+// uses the separate listener of `custodia serve --metrics-addr`, bound to a
+// private address.
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request, p *app.Principal) error {
+	if !s.Policy.Can(p.Role, app.ActAudit) {
+		return app.Forbidden("solo auditores y administradores", "auditors and administrators only")
+	}
+	s.WriteMetrics(w)
+	return nil
+}
+
+// WriteMetrics writes the Prometheus exposition, for the metrics listener.
+func (s *Server) WriteMetrics(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	s.Metrics.WriteText(w)
-	return nil
 }
 
 // view runs fn under the ledger's read lock.
