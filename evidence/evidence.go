@@ -70,6 +70,37 @@ type Summary struct {
 	Unreadable int     `json:"unreadable"` // could not be read (not recorded; retry)
 	Bytes      int64   `json:"bytes"`      // read
 	Checks     []Check `json:"checks"`
+	// Orphans are stored blobs that no event of the log references (a run
+	// over every case only): bytes of an upload that was refused, or put
+	// in the store behind the system's back. They prove nothing and are
+	// reported, not recorded; the store never deletes (see package blob).
+	Orphans []Orphan `json:"orphans"`
+}
+
+// An Orphan is a stored blob no event references.
+type Orphan struct {
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// Orphans lists the stored blobs that no event of the log references, in
+// key order.
+func Orphans(ctx context.Context, l *ledger.Ledger, store blob.Store) ([]Orphan, error) {
+	known := map[string]bool{}
+	l.View(func(st *domain.State) error {
+		for _, r := range st.Files("") {
+			known[r.SHA256] = true
+		}
+		return nil
+	})
+	out := []Orphan{}
+	err := store.List(ctx, func(key string, size int64) error {
+		if !known[key] {
+			out = append(out, Orphan{SHA256: key, Size: size})
+		}
+		return ctx.Err()
+	})
+	return out, err
 }
 
 // OK reports whether every file was found intact.
@@ -138,7 +169,7 @@ func (c *Checker) Run(ctx context.Context, caseID string, report func(Check) err
 			}
 		}
 	})
-	sum := &Summary{Checks: []Check{}}
+	sum := &Summary{Checks: []Check{}, Orphans: []Orphan{}}
 	sc := integrity.Scanner{Store: c.Store, BytesPerSecond: c.BytesPerSecond}
 	_, err = sc.Scan(ctx, seq, func(res integrity.CheckResult) error {
 		if res.Problem == integrity.Unreadable {
@@ -184,6 +215,9 @@ func (c *Checker) Run(ctx context.Context, caseID string, report func(Check) err
 		}
 		return nil
 	})
+	if err == nil && caseID == "" {
+		sum.Orphans, err = Orphans(ctx, c.Ledger, c.Store)
+	}
 	return sum, err
 }
 

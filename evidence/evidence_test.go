@@ -3,6 +3,8 @@ package evidence_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"testing"
 	"time"
 
@@ -82,3 +84,24 @@ func TestExpected(t *testing.T) {
 }
 
 func blobKey(b []byte) string { return blob.KeyOf(b) }
+
+// TestOrphansReported: a blob in the filesystem store that no event cites
+// (the bytes of a refused upload) is reported by a run over every case,
+// and a cited one is not.
+func TestOrphansReported(t *testing.T) {
+	ctx := context.Background()
+	d := testdeploy.New(t, testdeploy.Clock(time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)))
+	stray := []byte("bytes of a refused upload")
+	sum := sha256.Sum256(stray)
+	key := hex.EncodeToString(sum[:])
+	if err := d.Blobs.Put(ctx, key, bytes.NewReader(stray), int64(len(stray))); err != nil {
+		t.Fatal(err)
+	}
+	got, err := evidence.Orphans(ctx, d.Ledger, d.Blobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].SHA256 != key || got[0].Size != int64(len(stray)) {
+		t.Errorf("orphans %+v, want the one stray blob", got)
+	}
+}

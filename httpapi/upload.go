@@ -37,7 +37,7 @@ package httpapi
 // Uploads in progress live in memory: a restart loses them and clients
 // start again. An upload left idle for uploadIdle is abandoned (its Put
 // fails and the store discards its temporary file); at most maxUploads run
-// at once (429 beyond).
+// at once, at most maxUploadsPerAccount of one account (429 beyond).
 
 import (
 	"context"
@@ -52,6 +52,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/custodia-ec/custodia/app"
@@ -85,6 +86,9 @@ type upload struct {
 	idle   *time.Timer // abandons the upload after uploadIdle
 
 	lock chan struct{} // held by the request writing to it
+	// finished is set once the record is appended: the upload no longer
+	// counts against its account's share.
+	finished atomic.Bool
 
 	// Guarded by lock.
 	offset int64
@@ -92,17 +96,24 @@ type upload struct {
 }
 
 const (
-	uploadIdle = time.Hour
+	// uploadIdle is how long an upload may go without a PATCH before it is
+	// abandoned and its slot freed: long enough for a client to reconnect,
+	// short enough that an abandoned upload does not hold a slot for long.
+	uploadIdle = 10 * time.Minute
 	maxUploads = 16 // each holds up to pipeBufs buffers of copyBuf bytes, and its Put its own (fsblob: 12 MiB)
+	// maxUploadsPerAccount is one account's share of the slots: nobody can
+	// hold them all.
+	maxUploadsPerAccount = 4
 )
 
 type uploads struct {
-	mu sync.Mutex
-	m  map[string]*upload
+	mu   sync.Mutex
+	m    map[string]*upload
+	idle time.Duration // uploadIdle; shorter in tests
 }
 
 func (s *Server) registerUploads() {
-	s.uploads = &uploads{m: map[string]*upload{}}
+	s.uploads = &uploads{m: map[string]*upload{}, idle: uploadIdle}
 	go func() {
 		<-s.Done()
 		s.closeUploads()
@@ -279,6 +290,16 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, p *app.Pri
 		s.uploads.mu.Unlock()
 		return custody.Errorf(custody.ELimited, "", "demasiadas subidas en curso; reintente más tarde", "too many uploads in progress; retry later")
 	}
+	mine := 0
+	for _, o := range s.uploads.m {
+		if o.account == p.Account && !o.finished.Load() {
+			mine++
+		}
+	}
+	if mine >= maxUploadsPerAccount {
+		s.uploads.mu.Unlock()
+		return custody.Errorf(custody.ELimited, "", "ya tiene %d subidas en curso; termine o cancele una (DELETE) antes de empezar otra", "you already have %d uploads in progress; finish or cancel one (DELETE) before starting another", mine)
+	}
 	s.uploads.m[u.id] = u
 	s.uploads.mu.Unlock()
 	u.pipe = newBufPipe()
@@ -290,7 +311,7 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, p *app.Pri
 		u.pipe.closeRead() // unblocks a writer if Put stopped early
 		u.putErr <- err
 	}()
-	u.idle = time.AfterFunc(uploadIdle, func() {
+	u.idle = time.AfterFunc(s.uploads.idle, func() {
 		s.Log().Info("upload abandoned", "upload", u.id, "offset", u.offset)
 		s.dropUpload(u, errors.New("upload abandoned"))
 	})
@@ -436,7 +457,7 @@ func (s *Server) patchUpload(w http.ResponseWriter, r *http.Request, p *app.Prin
 	rc.SetReadDeadline(time.Now().Add(30 * time.Minute))
 	rc.SetWriteDeadline(time.Now().Add(35 * time.Minute))
 
-	u.idle.Reset(uploadIdle)
+	u.idle.Reset(s.uploads.idle)
 	remaining := u.size - u.offset
 	n, cerr := feed(u.pipe, io.LimitReader(r.Body, remaining+1), remaining)
 	u.offset += n
@@ -542,6 +563,7 @@ func (s *Server) finishUpload(ctx context.Context, p *app.Principal, u *upload) 
 		return 0, err
 	}
 	u.seq = res.Seq
+	u.finished.Store(true)
 	u.idle.Reset(10 * time.Minute) // then forgotten: its answer was given
 	s.Log().InfoContext(ctx, "file stored", "upload", u.id, "item", u.item, "sha256", u.sha256, "bytes", u.size, "seq", res.Seq)
 	return res.Seq, nil

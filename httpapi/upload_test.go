@@ -7,12 +7,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -434,4 +436,62 @@ func FuzzParseMetadata(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestUploadShares: one account cannot hold every upload slot (it gets
+// maxUploadsPerAccount, then 429 naming why), another account still gets a
+// slot, and an idle upload expires and gives its slot back.
+func TestUploadShares(t *testing.T) {
+	e, tok := uploadEnv(t)
+	e.account("other", "agent", "pn.s-pic-03.lead", "METASTASIS")
+	other := e.token("other", "write")
+	start := func(token string, n int) (*http.Response, string) {
+		data := []byte(fmt.Sprintf("file %d", n))
+		rec := attachRecord(data, fmt.Sprintf("f%d", n))
+		if token == other {
+			rec.By = "pn.s-pic-03.lead"
+		}
+		meta, err := UploadMetadata(custody.OpAttach, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _ := http.NewRequest("POST", e.ts.URL+"/api/v1/items/UP-1/uploads", nil)
+		r.Header.Set("Authorization", "Bearer "+token)
+		r.Header.Set("Tus-Resumable", "1.0.0")
+		r.Header.Set("Upload-Length", strconv.Itoa(len(data)))
+		r.Header.Set("Upload-Metadata", meta)
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(b)
+	}
+	e.s.uploads.mu.Lock()
+	e.s.uploads.idle = 300 * time.Millisecond
+	e.s.uploads.mu.Unlock()
+	for i := range maxUploadsPerAccount {
+		if r, b := start(tok, i); r.StatusCode != 201 {
+			t.Fatalf("upload %d: %d %s", i, r.StatusCode, b)
+		}
+	}
+	if r, b := start(tok, 99); r.StatusCode != 429 || !strings.Contains(b, "subidas en curso") {
+		t.Errorf("one upload too many: %d %s, want 429 saying why", r.StatusCode, b)
+	}
+	if r, b := start(other, 100); r.StatusCode != 201 {
+		t.Errorf("another account: %d %s, want 201", r.StatusCode, b)
+	}
+	// Idle uploads expire and free the account's slots.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, _ := start(tok, 200)
+		if r.StatusCode == 201 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("idle uploads never expired")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -159,8 +159,11 @@ func cmdFsck(e *env, args []string) error {
 			return err
 		}
 	} else {
-		fmt.Fprintf(e.stdout, "%s: %d %s, %d %s, %d bytes\n", e.tr("Verificación", "Check"), sum.Files, e.tr("archivos", "files"),
-			sum.Problems, e.tr("con problemas", "with problems"), sum.Bytes)
+		for _, o := range sum.Orphans {
+			fmt.Fprintf(e.stdout, "[%s] %s %s (%d bytes)\n", e.tr("AVISO", "WARNING"), e.tr("archivo que ningún registro cita:", "file no record cites:"), o.SHA256, o.Size)
+		}
+		fmt.Fprintf(e.stdout, "%s: %d %s, %d %s, %d bytes; %d %s\n", e.tr("Verificación", "Check"), sum.Files, e.tr("archivos", "files"),
+			sum.Problems, e.tr("con problemas", "with problems"), sum.Bytes, len(sum.Orphans), e.tr("sin registro", "not in the record"))
 	}
 	if sum.Unreadable > 0 {
 		return custody.Errorf(custody.EInternal, "", "%d archivos no se pudieron leer (no se registró nada para ellos; reintente)", "%d files could not be read (nothing recorded for them; retry)", sum.Unreadable)

@@ -73,8 +73,18 @@ func TestFsckS3(t *testing.T) {
 	d.Close()
 
 	code, out, errOut := runEv(t, "fsck", "--data", dir)
-	if code != 0 || strings.Count(out, "[ok]") != 3 {
+	if code != 0 || strings.Count(out, "[ok]") != 3 || !strings.Contains(out, "; 0 sin registro") {
 		t.Fatalf("fsck on S3: %d\n%s%s", code, out, errOut)
+	}
+	// A file in the store that no record cites (a refused upload, or one
+	// put there behind the system's back) is reported as such.
+	stray := bytes.Repeat([]byte("sin registro "), 100)
+	if err := s3.Put(ctx, sha(stray), bytes.NewReader(stray), int64(len(stray))); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = runEv(t, "fsck", "--data", dir)
+	if code != 0 || !strings.Contains(out, "[AVISO] archivo que ningún registro cita: "+sha(stray)) || !strings.Contains(out, "; 1 sin registro") {
+		t.Errorf("fsck with an orphan: %d\n%s", code, out)
 	}
 	// Behind Custodia's back: delete one object, replace another with
 	// different bytes of the same size.
