@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,6 +29,14 @@ type Config struct {
 	PublicKey string
 	Logger    *slog.Logger     // request and error logs; never secrets
 	Now       func() time.Time // the clock; time.Now when nil
+	// Held, when set, holds the log's newest checkpoint outside its
+	// database (deployment.Deployment does, in a file beside it). The
+	// service checks the log against it at start and every HeldInterval
+	// (default 5 s), holds each newer checkpoint, and when the log no
+	// longer matches what it signed before (a database restored from a
+	// backup, a fork) refuses every write and says so (Refusing).
+	Held         HeldCheckpoint
+	HeldInterval time.Duration
 	// PublicURL is the address users reach the server at, when a proxy in
 	// front of it terminates TLS (e.g. https://custodia.example.org): an
 	// https URL makes cookies Secure and sends HSTS even though the
@@ -80,8 +89,9 @@ type Service struct {
 	limiter   *limiter
 	pendingMu sync.Mutex
 	accessMu  sync.Mutex
-	accessCh  chan struct{}           // see AccessChanged
-	pending   map[string]pendingLogin // sign-ins awaiting their TOTP code
+	refusing  atomic.Pointer[custody.Error] // see Refusing
+	accessCh  chan struct{}                 // see AccessChanged
+	pending   map[string]pendingLogin       // sign-ins awaiting their TOTP code
 	tokens    *tokenCache
 	accounts  atomic.Pointer[map[string]Principal] // active accounts, see loadAccounts
 	done      chan struct{}
@@ -207,6 +217,58 @@ func (s *Service) Start() {
 	go s.Commit.Run()
 	go s.Broker.Run()
 	s.startIntegrity()
+	s.startHeld()
+}
+
+// HeldCheckpoint keeps the log's newest checkpoint outside its database.
+// CheckHeld returns an error with code custody.ETampered when the log
+// does not match the checkpoint held; Hold keeps the newest checkpoint
+// (and refuses, the same way, when the log does not match).
+type HeldCheckpoint interface {
+	CheckHeld(ctx context.Context) error
+	Hold(ctx context.Context) error
+}
+
+// Refusing is why the service refuses writes (its log does not match a
+// checkpoint it signed before), or nil.
+func (s *Service) Refusing() *custody.Error { return s.refusing.Load() }
+
+func (s *Service) startHeld() {
+	if s.cfg.Held == nil {
+		return
+	}
+	interval := cmp.Or(s.cfg.HeldInterval, 5*time.Second)
+	check := func() {
+		ctx := context.Background()
+		err := s.cfg.Held.CheckHeld(ctx)
+		if err == nil {
+			err = s.cfg.Held.Hold(ctx)
+		}
+		var ce *custody.Error
+		if errors.As(err, &ce) && ce.Code == custody.ETampered {
+			if s.refusing.Load() == nil {
+				s.log.Error("log inconsistent with a checkpoint it signed: refusing writes", "reason", ce.MessageEN)
+			}
+			s.refusing.Store(&custody.Error{Code: custody.EBusy,
+				Message:   "el servidor no acepta escrituras: " + ce.Message + ". Avise al administrador; no restaure copias sobre un registro en uso.",
+				MessageEN: "the server accepts no writes: " + ce.MessageEN + ". Tell the administrator; never restore a backup over a running log."})
+		} else if err != nil {
+			s.log.Warn("holding the checkpoint failed", "err", err.Error())
+		}
+	}
+	check()
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.done:
+				return
+			case <-t.C:
+				check()
+			}
+		}
+	}()
 }
 
 // CloseStreams ends the live streams and makes /readyz fail. Call it

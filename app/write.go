@@ -26,6 +26,9 @@ func (s *Service) Append(ctx context.Context, p *Principal, recs ...ledger.Recor
 }
 
 func (s *Service) appendThen(ctx context.Context, p *Principal, check func(*domain.State) error, after func(*domain.State, []ledger.Result), recs ...ledger.Record) (*custody.Event, error) {
+	if r := s.refusing.Load(); r != nil {
+		return nil, r
+	}
 	at := s.now().UTC().Format(time.RFC3339Nano)
 	for i := range recs {
 		recs[i].Recorded = custody.Recorded{At: at, Account: p.Account}

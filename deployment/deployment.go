@@ -11,11 +11,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/custodia-ec/custodia/internal/durable"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/custodia-ec/custodia/internal/durable"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -191,5 +192,9 @@ func Open(ctx context.Context, dir string, now func() time.Time) (*Deployment, e
 	return &Deployment{Dir: dir, Config: cfg, Store: st, Ledger: l, Blobs: blobs, PublicKey: vkey}, nil
 }
 
-// Close closes the deployment's database.
-func (d *Deployment) Close() error { return d.Store.Close() }
+// Close holds the log's newest checkpoint beside the database (Hold: only
+// when the log still matches the one held before) and closes the database.
+func (d *Deployment) Close() error {
+	herr := d.Hold(context.Background())
+	return errors.Join(herr, d.Store.Close())
+}

@@ -81,6 +81,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ *app.Principal
 		return nil
 	default:
 	}
+	if ce := s.Refusing(); ce != nil {
+		gateway.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "refusing writes", "reason": ce.MessageEN, "motivo": ce.Message})
+		return nil
+	}
 	if _, err := s.Ledger().LatestCheckpoint(r.Context()); err != nil {
 		var ce *custody.Error
 		if !errors.As(err, &ce) || ce.Code != custody.ENotFound {

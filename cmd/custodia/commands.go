@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -77,7 +78,26 @@ func cmdInit(e *env, args []string) error {
 	return nil
 }
 
+// open opens a deployment for a command. A log that no longer matches the
+// checkpoint held beside it (restored from a backup, forked) is refused:
+// what it says is not what was signed, and writing to it would sign a
+// second history. custodia audit still examines it, and custodia serve
+// starts refusing writes (so that /readyz says why).
 func (e *env) open(dir string) (*deployment.Deployment, error) {
+	d, err := deployment.Open(e.ctx, dir, e.now)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.CheckHeld(e.ctx); err != nil {
+		d.Store.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// openServe opens a deployment for the server, which checks the held
+// checkpoint itself and refuses writes when it must (app.Config.Held).
+func (e *env) openServe(dir string) (*deployment.Deployment, error) {
 	return deployment.Open(e.ctx, dir, e.now)
 }
 
@@ -420,6 +440,19 @@ func cmdAudit(e *env, args []string) error {
 	rep, err := ledger.Audit(e.ctx, st, v, cfg.Rules())
 	if err != nil {
 		return err
+	}
+	// The checkpoint held beside the database (deployment.HeldFile): a
+	// database restored to an earlier point, or forked, no longer matches
+	// what the log signed before.
+	if held, err := os.ReadFile(filepath.Join(*data, deployment.HeldFile)); err == nil {
+		if err := ledger.CheckHeldStore(e.ctx, st, v, cfg.Origin, rep.Events, held); err != nil {
+			var ce *custody.Error
+			if !errors.As(err, &ce) {
+				return err
+			}
+			rep.OK = false
+			rep.Problems = append(rep.Problems, ledger.Problem{Kind: "held_checkpoint", Message: ce.Message, MessageEN: ce.MessageEN})
+		}
 	}
 	// Evidence files whose latest check failed, from the log's own state
 	// (only when the store matches the log: otherwise that is the news).

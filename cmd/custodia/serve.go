@@ -61,7 +61,7 @@ func cmdServe(e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stderr, "%s %s\n%s\n", e.tr("Despliegue creado en", "Deployment created in"), *data, vkey)
 	}
-	d, err := e.open(*data)
+	d, err := e.openServe(*data)
 	if err != nil {
 		return err
 	}

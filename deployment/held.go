@@ -1,0 +1,46 @@
+package deployment
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/custodia-ec/custodia/internal/durable"
+)
+
+// HeldFile is the newest checkpoint the log signed, kept beside the
+// database rather than in it: a database restored from a backup, or
+// written behind the system's back, no longer matches it (see
+// ledger.Ledger.CheckHeld). It is only ever replaced by a later checkpoint
+// of the same history.
+const HeldFile = "checkpoint.held"
+
+// CheckHeld compares the log with the checkpoint held in HeldFile; with no
+// file yet (a new deployment, or one from before the file existed) there
+// is nothing to compare and it returns nil.
+func (d *Deployment) CheckHeld(ctx context.Context) error {
+	held, err := os.ReadFile(filepath.Join(d.Dir, HeldFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return d.Ledger.CheckHeld(ctx, held)
+}
+
+// Hold writes the log's newest checkpoint to HeldFile, durably, after
+// checking that the log still matches the one held: a log that does not is
+// never allowed to replace the evidence of what it signed before.
+func (d *Deployment) Hold(ctx context.Context) error {
+	if err := d.CheckHeld(ctx); err != nil {
+		return err
+	}
+	cp, err := d.Ledger.LatestCheckpoint(ctx)
+	if err != nil {
+		return nil // an empty log: nothing to hold
+	}
+	return durable.WriteFile(filepath.Join(d.Dir, HeldFile), cp.Note, 0o644)
+}
