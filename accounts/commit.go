@@ -3,6 +3,7 @@ package accounts
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"sort"
 	"time"
 )
@@ -69,4 +70,18 @@ func TokenCommitment(t Token) [32]byte {
 func appendField(b []byte, s string) []byte {
 	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
 	return append(b, s...)
+}
+
+// CredentialHex is the commitment of a credentials row as the log records
+// it (hex; the row's change number is not bound: a restored row is caught
+// at sign-in and by audit against the latest logged change).
+func CredentialHex(c Credential) string {
+	h := CredentialCommitment(c, 0)
+	return hex.EncodeToString(h[:])
+}
+
+// TokenHex is the commitment of an API token's row as the log records it.
+func TokenHex(t Token) string {
+	h := TokenCommitment(t)
+	return hex.EncodeToString(h[:])
 }

@@ -13,7 +13,8 @@ import (
 	"github.com/custodia-ec/custodia/ledger"
 )
 
-// Appender appends records as one batch and fails unless all are accepted.
+// Appender appends records in one transaction and returns the first
+// refusal; each record is accepted or refused on its own (ledger.Append).
 // The server's is its group committer; the CLI's calls the ledger directly.
 type Appender func(ctx context.Context, recs []ledger.Record) error
 
@@ -52,28 +53,45 @@ func CreateAccount(ctx context.Context, app Appender, creds accounts.Store, now 
 		return nil, err
 	}
 	out := &NewAccount{Account: rec.Account, Role: rec.Role, Officer: rec.Officer, Password: pw}
-	recs := []ledger.Record{
-		{Op: domain.OpAccountCreate, Rec: &rec},
-		{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: rec.Account, Kind: "password"}},
-	}
 	if SecondFactorRole(rec.Role) {
 		if out.TOTPSecret, err = accounts.NewTOTPSecret(); err != nil {
 			return nil, err
 		}
-		recs = append(recs, ledger.Record{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: rec.Account, Kind: "totp"}})
 	}
-	hash, err := accounts.HashPassword(pw)
+	cred, credRecs, err := newCredential(rec.Account, pw, out.TOTPSecret, now)
 	if err != nil {
 		return nil, err
 	}
-	if err := app(ctx, recs); err != nil {
+	// The account first, alone: records of one append are accepted or
+	// refused one by one, and a refused account (a duplicate) must not let
+	// its credential events through onto the existing account.
+	if err := app(ctx, []ledger.Record{{Op: domain.OpAccountCreate, Rec: &rec}}); err != nil {
 		return nil, err
 	}
-	err = creds.PutCredential(ctx, accounts.Credential{Account: rec.Account, PasswordHash: hash, TOTPSecret: out.TOTPSecret, UpdatedAt: now().UTC().Format(time.RFC3339Nano)})
-	if err != nil {
+	if err := app(ctx, credRecs); err != nil {
+		return nil, err
+	}
+	if err := creds.PutCredential(ctx, cred); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// newCredential hashes a password and returns the credentials row to store
+// and the events that log its change: a password change, and a totp one
+// when there is a secret, each with the row's commitment.
+func newCredential(account, password, totp string, now func() time.Time) (accounts.Credential, []ledger.Record, error) {
+	hash, err := accounts.HashPassword(password)
+	if err != nil {
+		return accounts.Credential{}, nil, err
+	}
+	cred := accounts.Credential{Account: account, PasswordHash: hash, TOTPSecret: totp, UpdatedAt: now().UTC().Format(time.RFC3339Nano)}
+	commit := accounts.CredentialHex(cred)
+	recs := []ledger.Record{{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: account, Kind: "password", Commitment: commit}}}
+	if totp != "" {
+		recs = append(recs, ledger.Record{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: account, Kind: "totp", Commitment: commit}})
+	}
+	return cred, recs, nil
 }
 
 // SecondFactorRole reports whether accounts of a role must sign in with a
@@ -92,22 +110,19 @@ func ResetCredentials(ctx context.Context, app Appender, creds accounts.Store, n
 		return nil, err
 	}
 	out := &NewAccount{Account: account, Role: role, Password: pw}
-	recs := []ledger.Record{{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: account, Kind: "password"}}}
 	if SecondFactorRole(role) {
 		if out.TOTPSecret, err = accounts.NewTOTPSecret(); err != nil {
 			return nil, err
 		}
-		recs = append(recs, ledger.Record{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: account, Kind: "totp"}})
 	}
-	hash, err := accounts.HashPassword(pw)
+	cred, recs, err := newCredential(account, pw, out.TOTPSecret, now)
 	if err != nil {
 		return nil, err
 	}
 	if err := app(ctx, recs); err != nil {
 		return nil, err
 	}
-	err = creds.PutCredential(ctx, accounts.Credential{Account: account, PasswordHash: hash, TOTPSecret: out.TOTPSecret, UpdatedAt: now().UTC().Format(time.RFC3339Nano)})
-	if err != nil {
+	if err := creds.PutCredential(ctx, cred); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -154,11 +169,11 @@ func IssueToken(ctx context.Context, app Appender, creds accounts.Store, now fun
 	if err != nil {
 		return nil, err
 	}
-	if err := app(ctx, []ledger.Record{{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: account, Kind: "token_issued", Token: id}}}); err != nil {
-		return nil, err
-	}
 	t := now().UTC()
 	tok := accounts.Token{ID: id, Hash: hash, Account: account, Scope: req.Scope, Cases: append([]string{}, req.Cases...), ExpiresAt: t.Add(time.Duration(req.TTLHours) * time.Hour), CreatedAt: t}
+	if err := app(ctx, []ledger.Record{{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: account, Kind: "token_issued", Token: id, Commitment: accounts.TokenHex(tok)}}}); err != nil {
+		return nil, err
+	}
 	if err := creds.AddToken(ctx, tok); err != nil {
 		return nil, err
 	}
@@ -222,11 +237,11 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, old, new str
 	if err != nil {
 		return err
 	}
-	if _, err := s.Append(ctx, p, ledger.Record{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: p.Account, Kind: "password"}}); err != nil {
-		return err
-	}
 	cred.PasswordHash = hash
 	cred.UpdatedAt = s.now().UTC().Format(time.RFC3339Nano)
+	if _, err := s.Append(ctx, p, ledger.Record{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: p.Account, Kind: "password", Commitment: accounts.CredentialHex(cred)}}); err != nil {
+		return err
+	}
 	if err := s.creds.PutCredential(ctx, cred); err != nil {
 		return err
 	}
@@ -261,16 +276,38 @@ func (s *Service) RevokeTokens(ctx context.Context, p *Principal, account string
 // RevokeToken logs a token's revocation as p, then revokes it in the store
 // and in this server's cache, and ends the streams it opened.
 func (s *Service) RevokeToken(ctx context.Context, p *Principal, owner, id string) error {
-	if _, err := s.Append(ctx, p, ledger.Record{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: owner, Kind: "token_revoked", Token: id}}); err != nil {
+	rec, err := RevokedTokenRecord(ctx, s.creds, owner, id)
+	if err != nil {
 		return err
 	}
-	s.tokens.forget(id)
+	if _, err := s.Append(ctx, p, rec); err != nil {
+		return err
+	}
+	// The store first, then the cache: a lookup between the two would
+	// otherwise cache the token as still valid.
 	if err := s.creds.RevokeToken(ctx, id); err != nil {
 		if errors.Is(err, accounts.ErrNotFound) {
 			return NotFound()
 		}
 		return err
 	}
+	s.tokens.forget(id)
 	s.bumpAccess()
 	return nil
+}
+
+// RevokedTokenRecord is the account.credential event of a token's
+// revocation, with the commitment of its row once revoked.
+func RevokedTokenRecord(ctx context.Context, creds accounts.Store, owner, id string) (ledger.Record, error) {
+	toks, err := creds.Tokens(ctx, owner)
+	if err != nil {
+		return ledger.Record{}, err
+	}
+	for _, t := range toks {
+		if t.ID == id {
+			t.Revoked = true
+			return ledger.Record{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: owner, Kind: "token_revoked", Token: id, Commitment: accounts.TokenHex(t)}}, nil
+		}
+	}
+	return ledger.Record{}, NotFound()
 }

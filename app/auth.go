@@ -360,7 +360,38 @@ func (s *Service) checkPassword(ctx context.Context, client, account, password s
 	if !accounts.CheckPassword(cred.PasswordHash, password) {
 		return nil, cred, wrongLogin()
 	}
+	if !s.credentialLogged(cred) {
+		return nil, cred, wrongLogin()
+	}
 	return p, cred, nil
+}
+
+// credentialLogged reports whether a credentials row is the one the log
+// last recorded for its account (accounts.CredentialHex). A row swapped in
+// behind the log's back (a known password hash copied onto someone else's
+// account) signs nobody in, and the attempt is logged as an alert. Rows
+// from before the log recorded commitments pass.
+func (s *Service) credentialLogged(c accounts.Credential) bool {
+	var logged string
+	s.l.View(func(st *domain.State) error { logged = st.Credentials[c.Account]; return nil })
+	if logged == "" || logged == accounts.CredentialHex(c) {
+		return true
+	}
+	s.log.Error("sign-in refused: the account's credentials differ from those the log recorded (changed outside Custodia)", "account", c.Account)
+	return false
+}
+
+// tokenLogged reports whether a stored token is one the log issued, as the
+// log last recorded it (owner, scope, cases, expiry, revocation).
+func (s *Service) tokenLogged(t accounts.Token) bool {
+	var logged domain.TokenCommitment
+	var ok bool
+	s.l.View(func(st *domain.State) error { logged, ok = st.Tokens[t.ID]; return nil })
+	if ok && logged.Account == t.Account && (logged.Commitment == "" || logged.Commitment == accounts.TokenHex(t)) {
+		return true
+	}
+	s.log.Error("token refused: not issued through the log, or changed outside Custodia", "token", t.ID)
+	return false
 }
 
 // checkTOTP checks a second-factor code; a code signs in once.
@@ -455,7 +486,7 @@ func (s *Service) FinishLogin(ctx context.Context, client, pending, code string)
 		return nil, wrongLogin()
 	}
 	cred, err := s.creds.Credential(ctx, pl.account)
-	if err != nil {
+	if err != nil || !s.credentialLogged(cred) {
 		return nil, wrongLogin()
 	}
 	if err := s.checkTOTP(p, cred, code); err != nil {
@@ -541,6 +572,9 @@ func (s *Service) tokenPrincipal(ctx context.Context, hash [32]byte) (*Principal
 	}
 	if tok.Revoked || !s.now().Before(tok.ExpiresAt) {
 		return nil, custody.Errorf(custody.EAuth, "", "el token expiró o fue revocado", "the token has expired or was revoked")
+	}
+	if !s.tokenLogged(tok) {
+		return nil, ErrUnauthenticated()
 	}
 	p := s.principal(tok.Account, tok.Scope)
 	if p == nil {

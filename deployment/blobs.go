@@ -3,9 +3,10 @@ package deployment
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/custodia-ec/custodia/internal/durable"
 	"os"
 	"path/filepath"
+
+	"github.com/custodia-ec/custodia/internal/durable"
 
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/storage/blob"

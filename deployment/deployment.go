@@ -162,6 +162,12 @@ func (c Config) Rules() domain.Config {
 	return domain.Config{RightsNoticeMinutes: c.RightsNoticeMinutes, HearingMinutes: c.HearingMinutes, ClockSkewMinutes: c.ClockSkewMinutes}
 }
 
+// RecordRules are the rules a log starts from: the spec's deadlines. Only a
+// logged deployment.settings event changes them (custodia settings set);
+// config.json's copies are checked against the log by audit and never
+// change the record, or a report, on their own.
+var RecordRules = domain.DefaultConfig
+
 // Open opens a deployment and loads its ledger.
 func Open(ctx context.Context, dir string, now func() time.Time) (*Deployment, error) {
 	st, cfg, v, err := OpenStore(ctx, dir)
@@ -178,7 +184,7 @@ func Open(ctx context.Context, dir string, now func() time.Time) (*Deployment, e
 		st.Close()
 		return nil, fmt.Errorf("%s: %w", KeyFile, err)
 	}
-	l, err := ledger.Open(ctx, st, ledger.Config{Signer: signer, Verifier: v, Rules: cfg.Rules(), Now: now})
+	l, err := ledger.Open(ctx, st, ledger.Config{Signer: signer, Verifier: v, Rules: RecordRules, Now: now})
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -10,20 +10,20 @@ import (
 
 func TestSettingMismatchesNamesEachEditedSetting(t *testing.T) {
 	logged := domain.DefaultConfig
-	if got := SettingMismatches(logged, logged); len(got) != 0 {
-		t.Fatalf("same rules reported as different: %q", got)
+	if got := settingMismatches(logged, logged); len(got) != 0 {
+		t.Fatalf("same rules reported as different: %+v", got)
 	}
 	// The edit of issue 12: 60 → 600 hid the Terán violation.
 	live := logged
 	live.RightsNoticeMinutes = 600
-	got := SettingMismatches(logged, live)
-	if len(got) != 1 || !strings.Contains(got[0], "rights_notice_minutes") || !strings.Contains(got[0], "600") || !strings.Contains(got[0], "60") {
-		t.Fatalf("rights edit: got %q", got)
+	got := settingMismatches(logged, live)
+	if len(got) != 1 || !strings.Contains(got[0].MessageEN, "rights_notice_minutes") || !strings.Contains(got[0].MessageEN, "600") || !strings.Contains(got[0].Message, "60") {
+		t.Fatalf("rights edit: got %+v", got)
 	}
 	live.HearingMinutes = 2880
-	got = SettingMismatches(logged, live)
-	if len(got) != 2 || !strings.Contains(got[1], "hearing_minutes") || !strings.Contains(got[1], "2880") {
-		t.Fatalf("both edits: got %q", got)
+	got = settingMismatches(logged, live)
+	if len(got) != 2 || !strings.Contains(got[1].MessageEN, "hearing_minutes") || !strings.Contains(got[1].MessageEN, "2880") {
+		t.Fatalf("both edits: got %+v", got)
 	}
 }
 

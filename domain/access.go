@@ -25,6 +25,11 @@ const (
 	OpItemDisclose      = "item.disclose"
 	OpOperationRelease  = "operation.release"
 	OpAccessRead        = "access.read"
+	// OpSettings changes the deadlines and tolerances the record applies
+	// (deployment.settings). Until one is logged, the spec's defaults hold;
+	// a deployment's config.json is compared against them by audit and
+	// never changes a report on its own.
+	OpSettings = "deployment.settings"
 )
 
 // Projection tables of the system ops.
@@ -48,7 +53,7 @@ var systemTables = []Table{
 func IsSystemOp(op string) bool {
 	switch op {
 	case OpAccountCreate, OpAccountDisable, OpAccountCredential, OpGrantAdd, OpGrantRevoke,
-		OpItemDisclose, OpOperationRelease, OpAccessRead, OpBlobCheck:
+		OpItemDisclose, OpOperationRelease, OpAccessRead, OpBlobCheck, OpSettings:
 		return true
 	}
 	return false
@@ -74,6 +79,20 @@ type AccountCredential struct {
 	Account string `json:"account"`
 	Kind    string `json:"kind"`            // see CredentialKinds
 	Token   string `json:"token,omitempty"` // a token's public id, for token kinds
+	// Commitment is the hex SHA-256 commitment of the stored row as this
+	// change wrote it (accounts.CredentialCommitment for password and totp,
+	// accounts.TokenCommitment for token kinds): the log vouches for the
+	// row without holding its secret. Sign-in and audit compare the live
+	// row with the latest logged commitment.
+	Commitment string `json:"commitment,omitempty"`
+}
+
+// Settings is deployment.settings: the deadlines and tolerances the
+// record applies from this event on, in minutes.
+type Settings struct {
+	RightsNoticeMinutes int64 `json:"rights_notice_minutes"`
+	HearingMinutes      int64 `json:"hearing_minutes"`
+	ClockSkewMinutes    int64 `json:"clock_skew_minutes"`
 }
 
 // GrantAdd is grant.add: an account becomes a member of a case.
@@ -152,6 +171,11 @@ type Release struct {
 
 // SystemState is the part of State the system ops change.
 type SystemState struct {
+	// Credentials is the latest logged commitment of each account's
+	// sign-in row, and Tokens of each API token's row, by token id (see
+	// AccountCredential.Commitment).
+	Credentials map[string]string
+	Tokens      map[string]TokenCommitment
 	Accounts    map[string]*Account
 	Grants      map[string]map[string]*Grant          // case → account
 	Disclosures map[string]map[string]*Disclosure     // item → account
@@ -159,8 +183,17 @@ type SystemState struct {
 	BlobChecks  map[string]map[string]*BlobCheckState // item → sha256 → latest check (blobcheck.go)
 }
 
+// TokenCommitment is an API token's account and the latest logged
+// commitment of its row.
+type TokenCommitment struct {
+	Account    string
+	Commitment string
+}
+
 func newSystemState() SystemState {
 	return SystemState{
+		Credentials: map[string]string{},
+		Tokens:      map[string]TokenCommitment{},
 		Accounts:    map[string]*Account{},
 		Grants:      map[string]map[string]*Grant{},
 		Disclosures: map[string]map[string]*Disclosure{},
@@ -191,6 +224,8 @@ func DecodeSystemRecord(op string, raw []byte) (any, error) {
 		rec = new(AccountDisable)
 	case OpAccountCredential:
 		rec = new(AccountCredential)
+	case OpSettings:
+		rec = new(Settings)
 	case OpGrantAdd:
 		rec = new(GrantAdd)
 	case OpGrantRevoke:
@@ -250,6 +285,18 @@ func ValidateSystem(rec any) *custody.Error {
 		enum("kind", r.Kind, CredentialKinds)
 		if r.Token != "" {
 			id("token", r.Token)
+		}
+		if err == nil && r.Commitment != "" && !isHex64(r.Commitment) {
+			err = custody.Errorf(custody.EInvalid, "commitment", "debe ser un SHA-256 en hexadecimal (64 caracteres)", "must be a hex SHA-256 (64 characters)")
+		}
+	case *Settings:
+		for _, f := range []struct {
+			name string
+			v    int64
+		}{{"rights_notice_minutes", r.RightsNoticeMinutes}, {"hearing_minutes", r.HearingMinutes}, {"clock_skew_minutes", r.ClockSkewMinutes}} {
+			if err == nil && (f.v < 1 || f.v > 525600) {
+				err = custody.Errorf(custody.EInvalid, f.name, "debe estar entre 1 y 525600 minutos (un año)", "must be 1 to 525600 minutes (a year)")
+			}
 		}
 	case *GrantAdd:
 		id("case", r.Case)
@@ -340,6 +387,22 @@ func (s *State) applySystem(rec any, seq int64) (a *Applied, err *custody.Error,
 		if _, e := s.account("account", r.Account, false); e != nil {
 			return nil, e, true
 		}
+		switch r.Kind {
+		case "password", "totp":
+			if r.Commitment != "" {
+				s.Credentials[r.Account] = r.Commitment
+			}
+		case "token_issued", "token_revoked":
+			// Every logged token is known, with or without a commitment
+			// (tokens issued before commitments were logged have none).
+			if r.Token != "" {
+				s.Tokens[r.Token] = TokenCommitment{Account: r.Account, Commitment: r.Commitment}
+			}
+		}
+		return &Applied{}, nil, true
+
+	case *Settings:
+		s.cfg.RightsNoticeMinutes, s.cfg.HearingMinutes, s.cfg.ClockSkewMinutes = r.RightsNoticeMinutes, r.HearingMinutes, r.ClockSkewMinutes
 		return &Applied{}, nil, true
 
 	case *GrantAdd:
@@ -472,4 +535,16 @@ func (s *State) systemRows(t string) []Row {
 		}
 	}
 	return rows
+}
+
+func isHex64(v string) bool {
+	if len(v) != 64 {
+		return false
+	}
+	for _, c := range v {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -235,7 +235,7 @@ func (w *writer) add(ctx context.Context, r Record) (*custody.Event, error) {
 	seq := l.front.size
 	// A new record meets the admission rules (plausible times against the
 	// clock, free text that cannot mislead); replay does not re-check them.
-	if cerr := l.cfg.Admit(r.Rec, w.now); cerr != nil {
+	if cerr := l.state.Config().Admit(r.Rec, w.now); cerr != nil {
 		return nil, cerr
 	}
 	applied, err := l.state.Apply(r.Op, r.Rec, seq)
@@ -617,7 +617,11 @@ func (l *Ledger) Append(ctx context.Context, recs []Record) ([]Result, *Checkpoi
 // Config.Admit) with the clock's reading now, for a caller that wants the
 // answer before it spends something on the record (the web handover spends
 // the receiver's sign-in); the write path checks again when it appends.
-func (l *Ledger) Admit(rec any) *custody.Error { return l.cfg.Admit(rec, l.now()) }
+func (l *Ledger) Admit(rec any) *custody.Error {
+	var e *custody.Error
+	l.View(func(st *domain.State) error { e = st.Config().Admit(rec, l.now()); return nil })
+	return e
+}
 
 // View calls fn with the current state under a read lock. fn must not keep
 // references to the state after it returns.

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -437,22 +436,9 @@ func cmdAudit(e *env, args []string) error {
 	// trades memory for that time.
 	defer debug.SetGCPercent(debug.SetGCPercent(auditGCPercent))
 	start := time.Now()
-	rep, err := ledger.Audit(e.ctx, st, v, cfg.Rules())
+	rep, err := deployment.Audit(e.ctx, *data, st, cfg, v)
 	if err != nil {
 		return err
-	}
-	// The checkpoint held beside the database (deployment.HeldFile): a
-	// database restored to an earlier point, or forked, no longer matches
-	// what the log signed before.
-	if held, err := os.ReadFile(filepath.Join(*data, deployment.HeldFile)); err == nil {
-		if err := ledger.CheckHeldStore(e.ctx, st, v, cfg.Origin, rep.Events, held); err != nil {
-			var ce *custody.Error
-			if !errors.As(err, &ce) {
-				return err
-			}
-			rep.OK = false
-			rep.Problems = append(rep.Problems, ledger.Problem{Kind: "held_checkpoint", Message: ce.Message, MessageEN: ce.MessageEN})
-		}
 	}
 	// Evidence files whose latest check failed, from the log's own state
 	// (only when the store matches the log: otherwise that is the news).

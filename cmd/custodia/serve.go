@@ -81,7 +81,7 @@ func cmdServe(e *env, args []string) error {
 	srv, err := app.New(app.Config{
 		Ledger: d.Ledger, Credentials: creds, PublicKey: d.PublicKey, Logger: logger, Now: e.now,
 		Audit: func(ctx context.Context) (*ledger.AuditReport, error) {
-			return ledger.Audit(ctx, d.Store, d.Ledger.Verifier(), d.Config.Rules())
+			return deployment.Audit(ctx, d.Dir, d.Store, d.Config, d.Ledger.Verifier())
 		},
 		Blobs:         d.Blobs,
 		CheckInterval: *checkEvery, CheckBytesPerSecond: *checkRate,

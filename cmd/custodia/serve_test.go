@@ -274,7 +274,7 @@ func TestUserCommands(t *testing.T) {
 	if !strings.Contains(out, "deshabilitada") {
 		t.Errorf("user list after disable:\n%s", out)
 	}
-	if code, _, e := runCLI(t, "audit", "--data", dir); code != 0 {
-		t.Errorf("audit: %s", e)
+	if code, out, e := runCLI(t, "audit", "--data", dir); code != 0 {
+		t.Errorf("audit: %s\n%s", e, out)
 	}
 }

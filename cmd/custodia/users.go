@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
 )
@@ -162,7 +164,11 @@ func cmdUserToken(e *env, args []string) error {
 		if owner == "" {
 			return custody.Errorf(custody.ENotFound, "", "no existe el token %q", "no token %q", *revoke)
 		}
-		if err := appendRecs(e.ctx, []ledger.Record{{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: owner, Kind: "token_revoked", Token: *revoke}}}); err != nil {
+		rec, err := app.RevokedTokenRecord(e.ctx, creds, owner, *revoke)
+		if err != nil {
+			return err
+		}
+		if err := appendRecs(e.ctx, []ledger.Record{rec}); err != nil {
 			return err
 		}
 		if err := creds.RevokeToken(e.ctx, *revoke); err != nil {
@@ -270,5 +276,51 @@ func cmdUserReset(e *env, args []string) error {
 	if na.TOTPSecret != "" {
 		fmt.Fprintf(e.stdout, "%s: %s\n", e.tr("secreto TOTP (añádalo a su aplicación de autenticación)", "TOTP secret (add it to an authenticator app)"), na.TOTPSecret)
 	}
+	return nil
+}
+
+// cmdSettings shows the settings the record applies, or changes them: the
+// change is logged (deployment.settings) and config.json follows.
+func cmdSettings(e *env, args []string) error {
+	fs, data := newFlags("settings")
+	asJSON := fs.Bool("json", false, "JSON output")
+	pos, err := flags(fs, args)
+	if err != nil {
+		return err
+	}
+	d, err := e.open(*data)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if len(pos) > 0 {
+		if pos[0] != "set" || len(pos) < 2 {
+			return usagef("settings [--json] | settings set NAME=MINUTES...")
+		}
+		values := map[string]int64{}
+		for _, a := range pos[1:] {
+			name, v, ok := strings.Cut(a, "=")
+			n, err := strconv.ParseInt(v, 10, 64)
+			if !ok || err != nil {
+				return usagef("%q: escriba NOMBRE=MINUTOS / write NAME=MINUTES (%s)", a, strings.Join(deployment.SettingNames(), ", "))
+			}
+			values[name] = n
+		}
+		if err := deployment.SetSettings(e.ctx, d, app.LedgerAppender(d.Ledger, recorderCLI, e.now), values); err != nil {
+			return err
+		}
+	}
+	var cfg domain.Config
+	d.Ledger.View(func(st *domain.State) error { cfg = st.Config(); return nil })
+	skew := cfg.ClockSkewMinutes
+	if skew == 0 {
+		skew = domain.DefaultClockSkewMinutes
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, map[string]int64{"rights_notice_minutes": cfg.RightsNoticeMinutes, "hearing_minutes": cfg.HearingMinutes, "clock_skew_minutes": skew})
+	}
+	fmt.Fprintf(e.stdout, "rights_notice_minutes\t%d\t%s\n", cfg.RightsNoticeMinutes, e.tr("plazo para informar sus derechos al detenido", "deadline to read a detainee their rights"))
+	fmt.Fprintf(e.stdout, "hearing_minutes\t%d\t%s\n", cfg.HearingMinutes, e.tr("plazo para la audiencia ante un juez", "deadline for the hearing before a judge"))
+	fmt.Fprintf(e.stdout, "clock_skew_minutes\t%d\t%s\n", skew, e.tr("cuánto puede adelantarse un acto al reloj del servidor", "how far an act may be ahead of the server's clock"))
 	return nil
 }
