@@ -1,6 +1,8 @@
 package casefile
 
 import (
+	"sort"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/custodia-ec/custodia/custody"
@@ -254,8 +256,19 @@ func (v *validator) enum(field, s string, allowed map[string]bool) {
 	if s == "" {
 		v.fail(field, "campo obligatorio", "required field")
 	} else if !allowed[s] {
-		v.fail(field, "valor %q no admitido", "value %q is not allowed", s)
+		v.fail(field, "valor %q no admitido; se admiten: %s", "value %q is not allowed; allowed: %s", s, Allowed(allowed))
 	}
+}
+
+// Allowed lists an enum's values, sorted and comma-separated, for the
+// messages that refuse a value outside it.
+func Allowed(allowed map[string]bool) string {
+	vals := make([]string, 0, len(allowed))
+	for k := range allowed {
+		vals = append(vals, k)
+	}
+	sort.Strings(vals)
+	return strings.Join(vals, ", ")
 }
 
 func (v *validator) list(field string, list []string, allowed map[string]bool, nonEmpty bool) {

@@ -15,6 +15,7 @@ const (
 	ETooLarge  = "too_large"          // input over a limit
 	ELimited   = "rate_limited"       // too many attempts
 	EBusy      = "unavailable"        // the server is at capacity: try again shortly
+	EMethod    = "method_not_allowed" // the route exists but takes other methods
 	EConflict  = "conflict"           // concurrent change or state that cannot be redone
 	EInternal  = "internal"           // a bug or an I/O failure; the message says no more
 	ETampered  = "integrity_violated" // stored data does not match the log

@@ -265,7 +265,7 @@ func ValidateSystem(rec any) *custody.Error {
 	}
 	enum := func(field, s string, allowed map[string]bool) {
 		if err == nil && !allowed[s] {
-			err = custody.Errorf(custody.EInvalid, field, "valor %q no admitido", "value %q is not allowed", s)
+			err = custody.Errorf(custody.EInvalid, field, "valor %q no admitido; se admiten: %s", "value %q is not allowed; allowed: %s", s, casefile.Allowed(allowed))
 		}
 	}
 	switch r := rec.(type) {

@@ -1,12 +1,14 @@
 package domain_test
 
 import (
+	"errors"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/domain"
 )
 
 // opSpec describes one op of the spec's table for the generated tests: a
@@ -336,4 +338,23 @@ func TestIDs(t *testing.T) {
 	t.Run("derive over a seized id", func(t *testing.T) {
 		prelude(t).expect(opSpecs()["evidence.derive"].valid.with("id", "E1").line(), custody.EDuplicate, "id")
 	})
+}
+
+// TestEnumErrorListsAllowedValues: a value outside an enum is refused
+// naming the values that are allowed (issue 15: `role: valor "boss" no
+// admitido` did not say what would be).
+func TestEnumErrorListsAllowedValues(t *testing.T) {
+	err := domain.ValidateSystem(&domain.AccountCreate{Account: "x", Name: "X", Role: "boss"})
+	var ce *custody.Error
+	if !errors.As(err, &ce) || ce.Field != "role" {
+		t.Fatalf("got %v, want an error on role", err)
+	}
+	for _, want := range []string{"admin", "prosecutor", "custodian", "defense"} {
+		if !strings.Contains(ce.Message, want) || !strings.Contains(ce.MessageEN, want) {
+			t.Errorf("the message does not list %q: %q / %q", want, ce.Message, ce.MessageEN)
+		}
+	}
+	if !strings.Contains(ce.Message, "se admiten") || !strings.Contains(ce.MessageEN, "allowed:") {
+		t.Errorf("messages %q / %q", ce.Message, ce.MessageEN)
+	}
 }

@@ -17,6 +17,7 @@ var statusOf = map[string]int{
 	custody.EAuth:      http.StatusUnauthorized,          // 401
 	custody.EForbidden: http.StatusForbidden,             // 403: a member whose role may not do this
 	custody.ENotFound:  http.StatusNotFound,              // 404: absent, or not visible to this account
+	custody.EMethod:    http.StatusMethodNotAllowed,      // 405: the route takes other methods
 	custody.EDuplicate: http.StatusConflict,              // 409
 	custody.EConflict:  http.StatusConflict,              // 409
 	custody.ETooLarge:  http.StatusRequestEntityTooLarge, // 413

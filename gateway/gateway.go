@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/custodia-ec/custodia/app"
+	"github.com/custodia-ec/custodia/custody"
 )
 
 // Gateway is the router with its dependencies. Create it with New, let the
@@ -34,8 +35,12 @@ type Gateway struct {
 
 // New returns a gateway in front of svc, with no routes yet.
 func New(svc *app.Service) *Gateway {
-	return &Gateway{svc: svc, mux: http.NewServeMux(), log: svc.Log()}
+	g := &Gateway{svc: svc, mux: http.NewServeMux(), log: svc.Log()}
+	g.mux.HandleFunc(apiFallbackPattern, g.apiFallback)
+	return g
 }
+
+const apiFallbackPattern = "/api/"
 
 // Service is the application behind the gateway.
 func (s *Gateway) Service() *app.Service { return s.svc }
@@ -44,6 +49,28 @@ func (s *Gateway) Service() *app.Service { return s.svc }
 // logs and metrics around the router.
 func (s *Gateway) Handler() http.Handler {
 	return s.secure(s.mux)
+}
+
+// apiFallback is the least specific pattern under /api/: it serves a path
+// no route has, or a method its route does not take, like every other API
+// error, in JSON and the caller's language (405 with Allow), never with
+// net/http's plain-text English.
+func (s *Gateway) apiFallback(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := s.mux.Handler(probe); p != "" && p != apiFallbackPattern {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		s.WriteError(w, r, custody.Errorf(custody.ENotFound, "", "no existe la ruta %s de la API", "there is no API route %s", r.URL.Path))
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	ce := custody.Errorf(custody.EMethod, "", "la ruta %s no admite %s; admite: %s", "route %s does not take %s; it takes: %s", r.URL.Path, r.Method, strings.Join(allow, ", "))
+	s.WriteError(w, r, ce)
 }
 
 // Routes lists every registered route, in registration order.

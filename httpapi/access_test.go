@@ -3,7 +3,9 @@ package httpapi
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -273,4 +275,35 @@ func (c *countingStore) Credential(ctx context.Context, account string) (account
 
 func domainAccount(id, role, officer string) domain.AccountCreate {
 	return domain.AccountCreate{Account: id, Name: id, Role: role, Officer: officer}
+}
+
+// TestUnknownRoutesAnswerJSON: an unknown path or a wrong method under
+// /api/ is answered like any API error, in JSON and the caller's language,
+// not with net/http's plain-text English.
+func TestUnknownRoutesAnswerJSON(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		method, path, lang string
+		status             int
+		code, word, allow  string
+	}{
+		{"GET", "/api/v1/nope", "es", 404, "not_found", "no existe la ruta", ""},
+		{"GET", "/api/v1/nope", "en", 404, "not_found", "there is no API route", ""},
+		{"DELETE", "/api/v1/cases", "es", 405, "method_not_allowed", "no admite DELETE", "GET"},
+		{"PUT", "/api/v1/records", "en", 405, "method_not_allowed", "does not take PUT", "POST"},
+	} {
+		req, _ := http.NewRequest(tc.method, e.ts.URL+tc.path, nil)
+		req.Header.Set("Accept-Language", tc.lang)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var body gateway.ErrorBody
+		if resp.StatusCode != tc.status || json.Unmarshal(b, &body) != nil || body.Code != tc.code || !strings.Contains(body.Message, tc.word) ||
+			!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || resp.Header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s (%s): %d %s %q Allow=%q", tc.method, tc.path, tc.lang, resp.StatusCode, resp.Header.Get("Content-Type"), b, resp.Header.Get("Allow"))
+		}
+	}
 }
