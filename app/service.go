@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/custodia-ec/custodia/internal/zone"
+
 	"github.com/custodia-ec/custodia/accounts"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
@@ -70,6 +72,9 @@ type Config struct {
 	// (default 64 MiB/s) so that it does not starve requests of I/O.
 	CheckInterval       time.Duration
 	CheckBytesPerSecond int64
+	// Zone is the zone people read times in (web, PDFs, the API's as_of);
+	// default America/Guayaquil. Events keep their own offsets.
+	Zone *time.Location
 }
 
 // Service is the application with its dependencies: what every door (the
@@ -109,6 +114,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Zone == nil {
+		cfg.Zone = zone.Default()
 	}
 	if cfg.MaxUpload == 0 {
 		cfg.MaxUpload = 1 << 40 // 1 TiB
@@ -297,8 +305,11 @@ func (s *Service) Ledger() *ledger.Ledger { return s.l }
 // Config returns the service's configuration, defaults filled in.
 func (s *Service) Config() Config { return s.cfg }
 
-// Now is the service's clock.
-func (s *Service) Now() time.Time { return s.now() }
+// Now is the service's clock, in the zone people read times in.
+func (s *Service) Now() time.Time { return s.now().In(s.cfg.Zone) }
+
+// Zone is the zone people read times in.
+func (s *Service) Zone() *time.Location { return s.cfg.Zone }
 
 // Log is the service's logger.
 func (s *Service) Log() *slog.Logger { return s.log }

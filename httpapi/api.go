@@ -553,5 +553,5 @@ func (s *Server) parseAsOf(r *http.Request, name string) (time.Time, error) {
 	if err != nil {
 		return t, custody.Errorf(custody.EInvalid, name, "%q no es una hora RFC 3339 con zona horaria (p. ej. 2023-12-14T06:30:00-05:00)", "%q is not an RFC 3339 time with an offset (e.g. 2023-12-14T06:30:00-05:00)", v)
 	}
-	return t, nil
+	return t.In(s.Service.Zone()), nil
 }

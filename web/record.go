@@ -24,7 +24,7 @@ func (w *Web) itemRecordPDF(rw http.ResponseWriter, r *http.Request, p *app.Prin
 		return err
 	}
 	l := lang(r)
-	rec, err := courtdata.Item(ctx(r), w.l, w.s.PublicKey(), id, courtdata.Options{Lang: l, Now: w.now()})
+	rec, err := courtdata.Item(ctx(r), w.l, w.s.PublicKey(), id, courtdata.Options{Lang: l, Now: w.now(), Zone: w.cfg.Zone})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custodia-ec/custodia/internal/zone"
+
 	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/gateway"
@@ -42,7 +44,8 @@ func (v *view) L(prefix, value string) string {
 	return v.T(prefix + "." + value)
 }
 
-// Time shows an RFC 3339 time in the deployment's zone, "" when empty.
+// Time shows an RFC 3339 time in the deployment's zone with its offset
+// ("2023-12-14 06:30 -05:00"), "" when empty.
 func (v *view) Time(s string) string {
 	if s == "" {
 		return ""
@@ -51,7 +54,7 @@ func (v *view) Time(s string) string {
 	if err != nil {
 		return s
 	}
-	return t.In(v.w.cfg.Zone).Format("2006-01-02 15:04")
+	return zone.Show(t, v.w.cfg.Zone)
 }
 
 // Can reports whether the user's role may do action (a record op).

@@ -60,8 +60,8 @@ var staticFS embed.FS
 // Config holds what the pages need beyond the server.
 type Config struct {
 	// Zone is the time zone of times typed into forms (a datetime-local
-	// field carries none) and of times shown; default UTC-05:00, Ecuador's
-	// mainland time.
+	// field carries none) and of times shown, always with their offset;
+	// default the service's zone (America/Guayaquil unless configured).
 	Zone *time.Location
 	// Now is the clock; the server's clock when nil.
 	Now func() time.Time
@@ -128,7 +128,7 @@ var pageNames = []string{"login", "totp", "cases", "case", "site", "item", "labe
 func New(gw *gateway.Gateway, cfg Config, now func() time.Time) (*Web, error) {
 	s := gw.Service()
 	if cfg.Zone == nil {
-		cfg.Zone = time.FixedZone("-05", -5*3600)
+		cfg.Zone = s.Zone()
 	}
 	if cfg.Now != nil {
 		now = cfg.Now
@@ -189,7 +189,13 @@ func (w *Web) parse() error {
 			}
 			return u, nil
 		},
-		"add":  func(a, b int) int { return a + b },
+		"add": func(a, b int) int { return a + b },
+		"deref": func(p *int64) int64 {
+			if p == nil {
+				return 0
+			}
+			return *p
+		},
 		"join": strings.Join,
 	}
 	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/base.html", "templates/parts.html")

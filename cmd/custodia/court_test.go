@@ -213,8 +213,8 @@ func (c *court) testItem(t *testing.T) {
 					t.Errorf("event %d: leaf %d in the ledger, %s in the test", i+1, h.Seq, events[i][len(events[i])-2])
 				}
 			}
-			// What the system recorded: the import's UTC time on every event.
-			rec := regexp.MustCompile(tr(`Registrado en el sistema el (\d{4}-\d\d-\d\d \d\d:\d\d) \+00:00 por importación`, `Recorded in the system on (\d{4}-\d\d-\d\d \d\d:\d\d) \+00:00 by import`))
+			// What the system recorded: the import time on every event, in the case zone.
+			rec := regexp.MustCompile(tr(`Registrado en el sistema el (\d{4}-\d\d-\d\d \d\d:\d\d) -05:00 por importación`, `Recorded in the system on (\d{4}-\d\d-\d\d \d\d:\d\d) -05:00 by import`))
 			if n := len(rec.FindAllString(text, -1)); n != 7 {
 				t.Errorf("%d recorded-by-import lines, want 7", n)
 			}

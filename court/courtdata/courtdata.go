@@ -24,6 +24,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custodia-ec/custodia/internal/zone"
+
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/court/courtdoc"
 	"github.com/custodia-ec/custodia/custody"
@@ -37,6 +39,21 @@ type Options struct {
 	Lang string
 	// Now is when the document is generated; printed on every page.
 	Now time.Time
+	// Zone is the zone the document shows the generation time, the as-of
+	// instant and recording times in (default America/Guayaquil); acts
+	// keep the offset they were recorded with.
+	Zone *time.Location
+}
+
+// local is t in the document's zone; the zero time stays zero.
+func (o Options) local(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	if o.Zone == nil {
+		return t.In(zone.Default())
+	}
+	return t.In(o.Zone)
 }
 
 // parseTime parses a time the ledger has already validated; a bad one (a
@@ -164,7 +181,7 @@ func buildItem(s *domain.State, id string, hist, parentHist []domain.HistoryEntr
 	it := s.Items[id]
 	rec := courtdoc.ItemRecord{
 		Case: it.Case, ItemID: id, Type: it.Type, Quantity: int(it.Quantity()),
-		Parent: it.Parent, GeneratedAt: opt.Now,
+		Parent: it.Parent, GeneratedAt: opt.local(opt.Now),
 	}
 	if c, ok := s.Cases[it.Case]; ok {
 		rec.CaseTitle = c.Title
@@ -206,7 +223,7 @@ func buildItem(s *domain.State, id string, hist, parentHist []domain.HistoryEntr
 		e := courtdoc.CustodyEvent{
 			Leaf: h.Seq, Op: h.Op, At: parseTime(h.At), By: person(s, h.By),
 			Anomalies:  append([]string(nil), h.Anomalies...),
-			RecordedAt: parseTime(h.RecordedAt),
+			RecordedAt: opt.local(parseTime(h.RecordedAt)),
 		}
 		if e.At.IsZero() {
 			return rec, fmt.Errorf("courtdata: item %s, event %d: time %q is not valid", id, h.Seq, h.At)

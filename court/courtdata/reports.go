@@ -39,7 +39,7 @@ func Operation(l *ledger.Ledger, op string, asOf time.Time, opt Options) (courtd
 		}
 		o := s.Operations[op]
 		out = courtdoc.OperationReport{
-			Operation: r.Operation, Name: o.Name, Case: r.Case, AsOf: asOf, HHour: parseTime(o.HHour),
+			Operation: r.Operation, Name: o.Name, Case: r.Case, AsOf: opt.local(asOf), HHour: parseTime(o.HHour),
 			Sites: r.Sites, Provinces: r.Provinces, SitesByProvince: r.SitesByProvince, SitesByStatus: r.SitesByStatus,
 			SitesByProvinceStatus: map[string]map[string]int{},
 			Personnel:             int(r.Personnel), Detentions: r.Detentions,
@@ -48,7 +48,7 @@ func Operation(l *ledger.Ledger, op string, asOf time.Time, opt Options) (courtd
 			DerivedItems: r.DerivedItems, OpenItems: r.OpenItems,
 			CustodyAnomalies:   []courtdoc.AnomalyRow{},
 			DeadlineViolations: []courtdoc.ViolationRow{},
-			GeneratedAt:        opt.Now,
+			GeneratedAt:        opt.local(opt.Now),
 		}
 		for _, a := range r.CustodyAnomalies {
 			out.CustodyAnomalies = append(out.CustodyAnomalies, courtdoc.AnomalyRow{Item: a.Item, Kind: a.Kind, At: parseTime(a.At)})
@@ -125,7 +125,7 @@ func sortTimeline(tl []courtdoc.TimelineEntry) {
 // against the deployment's limits. Acts recorded with a time after asOf are
 // shown as not yet happened, as the deadline rules count them.
 func Detentions(l *ledger.Ledger, caseID string, asOf time.Time, opt Options) (courtdoc.DetentionReport, error) {
-	rep := courtdoc.DetentionReport{Case: caseID, AsOf: asOf, GeneratedAt: opt.Now}
+	rep := courtdoc.DetentionReport{Case: caseID, AsOf: opt.local(asOf), GeneratedAt: opt.local(opt.Now)}
 	err := l.View(func(s *domain.State) error {
 		if _, ok := s.Cases[caseID]; !ok {
 			return custody.Errorf(custody.ENotFound, "case", "el caso %q no existe", "case %q does not exist", caseID)

@@ -496,7 +496,7 @@ func recordedNote(l lang, e CustodyEvent) string {
 	if !diffTime && !diffActor {
 		return ""
 	}
-	at := l.fmtTime(e.RecordedAt.UTC())
+	at := l.fmtTime(e.RecordedAt)
 	by := e.RecordedBy
 	if by == "" {
 		by = l.t(tNone)

@@ -203,7 +203,7 @@ func TestItemPDFAnomalyAndLateRecord(t *testing.T) {
 	renderPNG(t, buf.Bytes(), artifacts(t), "item-anomaly", 110)
 	text := pdfText(t, buf.Bytes())
 	inOrder(t, text, []string{"PN-100001 —", "roto", "ANOMALÍA:", "sello roto,", "sello no", "coincide"})
-	if !strings.Contains(text, "Registrado en el sistema el 2023-12-21 06:40 +00:00 por operador.quito") {
+	if !strings.Contains(text, "Registrado en el sistema el 2023-12-21 01:40 -05:00 por operador.quito") {
 		t.Errorf("the late seizure is not visible:\n%s", text)
 	}
 	if n := strings.Count(text, "Registrado en el sistema"); n != 2 {
