@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/gateway"
@@ -58,6 +60,13 @@ func (w *Web) verifyPost(rw http.ResponseWriter, r *http.Request, p *app.Princip
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return invalid("bundle", "elija un archivo de paquete (.json)", "choose a bundle file (.json)")
+	}
+	// A typo in the optional key is a bad key, not a bad bundle.
+	if key != "" {
+		if _, err := note.NewVerifier(key); err != nil {
+			return invalid("key", "la clave pública indicada no es válida: debe ser una clave de verificador completa (nombre+hash+clave, como la del servidor más abajo); revísela o deje el campo vacío",
+				"the public key given is not valid: it must be a whole verifier key (name+hash+key, like the server's below); check it or leave the field empty")
+		}
 	}
 	select {
 	case w.verifySlots <- struct{}{}:

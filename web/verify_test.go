@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"bytes"
 	"mime/multipart"
 	"net/http"
@@ -97,4 +98,50 @@ func multipartRequest(t *testing.T, url string, data []byte) *http.Request {
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	return req
+}
+
+// TestVerifyPageBadKey: a typo in the optional key is reported as a bad key
+// on the key field, not as an invalid bundle; a failed check is named in
+// words, never by its code.
+func TestVerifyPageBadKey(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	c.login("fiscal")
+	st, bundle, _ := c.do("GET", "/api/v1/items/E-PIC-01-01/bundle", nil, nil)
+	if st != 200 {
+		t.Fatalf("bundle: %d", st)
+	}
+	typo := strings.Replace(e.s.PublicKey(), "+", "-", 1)
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("bundle", "b.json")
+	fw.Write([]byte(bundle))
+	mw.WriteField("key", typo[:len(typo)-3])
+	mw.Close()
+	req, _ := http.NewRequest("POST", e.url+"/verificar", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("X-Requested-With", "fetch")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	resp.Body.Close()
+	var res fetchResult
+	json.Unmarshal(b.Bytes(), &res)
+	if resp.StatusCode != 400 || res.Error == nil || res.Error.Field != "key" || !strings.Contains(res.Error.Message, "clave pública indicada no es válida") ||
+		strings.Contains(b.String(), "NO es válido") {
+		t.Errorf("a mistyped key: %d %s", resp.StatusCode, b.String())
+	}
+
+	// A bundle that fails a check: the check is named in Spanish.
+	var m map[string]any
+	json.Unmarshal([]byte(bundle), &m)
+	m["checkpoint"] = strings.Replace(m["checkpoint"].(string), "\n1", "\n2", 1)
+	bad, _ := json.Marshal(m)
+	_, body := postFile(t, e, "/verificar", "bundle", "b.json", bad)
+	if !strings.Contains(body, `class="verdict bad"`) || !strings.Contains(body, "Comprobación que falló: checkpoint firmado") {
+		t.Errorf("the failed check is not named in words: %.2000s", body)
+	}
 }
