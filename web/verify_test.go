@@ -1,8 +1,8 @@
 package web
 
 import (
-	"encoding/json"
 	"bytes"
+	"encoding/json"
 	"mime/multipart"
 	"net/http"
 	"os"
