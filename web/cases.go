@@ -12,7 +12,10 @@ import (
 
 type caseRow struct {
 	ID, Title, OpenedAt string
-	Operations, Items   int
+	// Items counts every item of the case the user may see: the ones
+	// seized at a site and the ones derived from them (copies,
+	// extractions), which the operation boards do not count.
+	Operations, Items, Seized, Derived int
 }
 
 func (w *Web) cases(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
@@ -32,6 +35,11 @@ func (w *Web) cases(rw http.ResponseWriter, r *http.Request, p *app.Principal) e
 			for _, it := range st.Items {
 				if it.Case == id && w.s.Policy.ItemListed(st, p, it) {
 					row.Items++
+					if it.Parent != "" {
+						row.Derived++
+					} else {
+						row.Seized++
+					}
 				}
 			}
 			out = append(out, row)

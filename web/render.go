@@ -32,6 +32,24 @@ type view struct {
 // T translates a catalogue key.
 func (v *view) T(key string) string { return v.w.cat.T(v.Lang, key) }
 
+// N is the text of key for a count of n: key+".one" when n is 1 and the
+// catalogue has it, else key+".other" or key, formatted with n when the
+// text takes it ("1 operativo", "3 operativos").
+func (v *view) N(key string, n int) string {
+	k := key + ".other"
+	if n == 1 {
+		k = key + ".one"
+	}
+	if !v.w.cat.Has(k) {
+		k = key
+	}
+	t := v.T(k)
+	if strings.Contains(t, "%d") {
+		return fmt.Sprintf(t, n)
+	}
+	return t
+}
+
 // Tf translates a key and formats it with args.
 func (v *view) Tf(key string, args ...any) string { return fmt.Sprintf(v.T(key), args...) }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/custodia-ec/custodia/verify"
+
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
@@ -31,6 +33,7 @@ func TestCatalogueComplete(t *testing.T) {
 	used := map[string]string{}
 	keyRE := regexp.MustCompile(`\.Tf? "([^"]+)"`)
 	labelRE := regexp.MustCompile(`\.L "([^"]+)"`)
+	countRE := regexp.MustCompile(`\.N "([^"]+)"`)
 	prefixes := map[string]bool{}
 	fs.WalkDir(templateFS, "templates", func(p string, d fs.DirEntry, err error) error {
 		if d.IsDir() {
@@ -42,6 +45,21 @@ func TestCatalogueComplete(t *testing.T) {
 		}
 		for _, m := range labelRE.FindAllSubmatch(b, -1) {
 			prefixes[string(m[1])] = true
+		}
+		// A count's text: the singular and the plural form, or one key.
+		for _, m := range countRE.FindAllSubmatch(b, -1) {
+			k := string(m[1])
+			if cat.Has(k + ".one") {
+				used[k+".one"] = p
+				if !cat.Has(k+".other") && !cat.Has(k) {
+					t.Errorf("%s counts %q: it has a singular but no plural", p, k)
+				}
+			}
+			if cat.Has(k + ".other") {
+				used[k+".other"] = p
+			} else {
+				used[k] = p
+			}
 		}
 		return nil
 	})
@@ -74,6 +92,7 @@ func TestCatalogueComplete(t *testing.T) {
 		"anomaly":   {custody.AnomalySealBroken, custody.AnomalySealMismatch},
 		"rule":      {domain.RuleRightsLate, domain.RuleRightsMissing, domain.RuleHearingLate, domain.RuleHearingMissing},
 		"clockrule": {"rights", "hearing"}, "read": sortedKeys(domain.ReadKinds),
+		"check": {verify.CheckBundle, verify.CheckKey, verify.CheckCheckpoint, verify.CheckEvent, verify.CheckProof, verify.CheckCustody, verify.CheckConsistency, verify.CheckPolicy, verify.CheckStopped},
 	}
 	for p := range prefixes {
 		if _, ok := enums[p]; !ok {

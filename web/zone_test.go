@@ -35,3 +35,33 @@ func TestTimesCarryTheirZone(t *testing.T) {
 		t.Errorf("a late rights notice does not show its minutes against the limit")
 	}
 }
+
+// TestCountsSayWhatTheyCount: one operation is "1 operativo", and the case
+// list says that its item count holds the derived items the board leaves
+// out, with both parts.
+func TestCountsSayWhatTheyCount(t *testing.T) {
+	e := newEnvAt(t, fileEnd)
+	c := e.client()
+	c.login("fiscal")
+	_, body, _ := c.do("GET", "/casos", nil, nil)
+	m := regexp.MustCompile(`1 operativo · (\d+) evidencias en el caso \((\d+) incautadas en sitios, (\d+) derivadas`).FindStringSubmatch(body)
+	if m == nil || strings.Contains(body, "1 operativos") {
+		t.Fatalf("case list counts: %s", body)
+	}
+	if atoi(m[1]) != atoi(m[2])+atoi(m[3]) || atoi(m[3]) == 0 {
+		t.Errorf("the parts do not add up: %v", m[1:])
+	}
+	_, body, _ = c.do("GET", "/casos/METASTASIS", nil, nil)
+	b := regexp.MustCompile(`id="items-OP-METASTASIS">(\d+)</span> evidencias incautadas en los sitios del operativo`).FindStringSubmatch(body)
+	if b == nil || atoi(b[1]) > atoi(m[2]) {
+		t.Errorf("board count %v against %v seized", b, m[2])
+	}
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, r := range s {
+		n = n*10 + int(r-'0')
+	}
+	return n
+}
