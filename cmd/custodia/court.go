@@ -178,7 +178,7 @@ func cmdLabel(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomically(*out, func(w io.Writer) error { return courtdoc.WriteLabelsPDF(w, labels, sh) }); err != nil {
+	if err := writeAtomically(*out, func(w io.Writer) error { return courtdoc.WriteLabelsPDF(w, labels, sh, e.now()) }); err != nil {
 		return err
 	}
 	e.wrote(*out, fmt.Sprintf("%d %s (%s)", len(labels), e.tr("etiquetas", "labels"), sh.Name))

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/court/caseuco"
 	"github.com/custodia-ec/custodia/court/courtdoc"
@@ -265,6 +267,7 @@ func TestOperation(t *testing.T) {
 	if _, err := Operation(d.Ledger, "OP-NOPE", asOf, opts); err == nil {
 		t.Error("unknown operation accepted")
 	}
+	checkLogState(t, d, r.Log)
 }
 
 func TestDetentions(t *testing.T) {
@@ -300,6 +303,22 @@ func TestDetentions(t *testing.T) {
 	}
 	if _, err := Detentions(d.Ledger, "C-NOPE", asOf, opts); err == nil || !strings.Contains(err.Error(), "C-NOPE") {
 		t.Errorf("unknown case: %v", err)
+	}
+	checkLogState(t, d, rep.Log)
+}
+
+// checkLogState: a report carries the log's signed checkpoint, which
+// verifies with the log's key and covers every event of the log.
+func checkLogState(t *testing.T, d *deployment.Deployment, s *courtdoc.LogState) {
+	t.Helper()
+	if s == nil {
+		t.Fatal("the report carries no checkpoint")
+	}
+	if _, err := note.Open([]byte(s.Checkpoint), note.VerifierList(d.Ledger.Verifier())); err != nil {
+		t.Errorf("the report's checkpoint does not verify: %v", err)
+	}
+	if s.Size != d.Ledger.Size() || s.Origin != d.Ledger.Origin() || !strings.Contains(s.Checkpoint, s.RootHash) {
+		t.Errorf("log state %+v, log size %d origin %s", s, d.Ledger.Size(), d.Ledger.Origin())
 	}
 }
 

@@ -1,6 +1,8 @@
 package courtdata
 
 import (
+	"context"
+	"encoding/base64"
 	"fmt"
 	"sort"
 	"time"
@@ -102,7 +104,25 @@ func Operation(l *ledger.Ledger, op string, asOf time.Time, opt Options) (courtd
 		sortTimeline(out.Timeline)
 		return nil
 	})
+	if err != nil {
+		return out, err
+	}
+	out.Log, err = logState(l)
 	return out, err
+}
+
+// logState is the newest signed checkpoint, read after the state a report
+// counts: the log it fixes holds every event the report read.
+func logState(l *ledger.Ledger) (*courtdoc.LogState, error) {
+	cp, err := l.LatestCheckpoint(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	origin, size, root, err := ledger.ParseCheckpoint(string(cp.Note))
+	if err != nil {
+		return nil, fmt.Errorf("courtdata: the log's checkpoint: %w", err)
+	}
+	return &courtdoc.LogState{Origin: origin, Size: size, RootHash: base64.StdEncoding.EncodeToString(root[:]), Checkpoint: string(cp.Note)}, nil
 }
 
 // sortTimeline orders the timeline by instant, then site, then text, so
@@ -171,6 +191,10 @@ func Detentions(l *ledger.Ledger, caseID string, asOf time.Time, opt Options) (c
 		}
 		return nil
 	})
+	if err != nil {
+		return rep, err
+	}
+	rep.Log, err = logState(l)
 	return rep, err
 }
 

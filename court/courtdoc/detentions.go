@@ -51,6 +51,8 @@ type DetentionReport struct {
 	AsOf        time.Time // missing acts are measured to this instant
 	GeneratedAt time.Time
 	Rows        []DetentionRow
+	// Log is the signed checkpoint the report was drawn from.
+	Log *LogState
 }
 
 var (
@@ -124,6 +126,9 @@ func WriteDetentionsPDF(w io.Writer, rep DetentionReport, lang string) error {
 	p.Ln(2)
 	if len(rows) == 0 {
 		d.para("", 9, l.t(tNoDet))
+		if err := d.logSection(rep.Log); err != nil {
+			return err
+		}
 		return d.finish(w)
 	}
 	t := d.newTable(7.5,
@@ -166,6 +171,9 @@ func WriteDetentionsPDF(w io.Writer, rep DetentionReport, lang string) error {
 			style[6].red, style[6].bold = true, true
 		}
 		t.row([]string{r.Detention, person, l.word(basisNames, r.Basis), l.fmtTime(r.ArrestedAt), rights, hearing, viol}, style, "")
+	}
+	if err := d.logSection(rep.Log); err != nil {
+		return err
 	}
 	return d.finish(w)
 }

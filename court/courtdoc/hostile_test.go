@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 // hostile are strings a record may hold that the font cannot draw or that
@@ -28,7 +29,7 @@ func TestHostileText(t *testing.T) {
 			t.Errorf("item PDF with %q: %v", s, err)
 		}
 		lb := Label{ItemID: "E-1" + s, Case: s, Type: s, Seal: s, LogOrigin: s}
-		if err := WriteLabelsPDF(io.Discard, []Label{lb}, SheetA4x24); err != nil {
+		if err := WriteLabelsPDF(io.Discard, []Label{lb}, SheetA4x24, time.Time{}); err != nil {
 			t.Errorf("labels with %q: %v", s, err)
 		}
 		r := operationReport(t, 10)

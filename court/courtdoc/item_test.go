@@ -27,6 +27,20 @@ func pdfText(t *testing.T, pdf []byte) string {
 	return string(out)
 }
 
+// pdfInfo is what pdfinfo reports of pdf (title, dates, pages).
+func pdfInfo(t *testing.T, pdf []byte) string {
+	t.Helper()
+	in := filepath.Join(t.TempDir(), "in.pdf")
+	if err := os.WriteFile(in, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(tool(t, "pdfinfo"), in).Output()
+	if err != nil {
+		t.Fatalf("pdfinfo: %v", err)
+	}
+	return string(out)
+}
+
 // renderPNG renders every page of pdf at dpi into dir as name-N.png and
 // returns their paths.
 func renderPNG(t *testing.T, pdf []byte, dir, name string, dpi int) []string {

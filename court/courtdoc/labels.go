@@ -92,8 +92,9 @@ func (s Sheet) check() error {
 
 // WriteLabelsPDF prints labels on sheets, filling each sheet row by row. The
 // labels are in Spanish and English at once: a label travels between
-// agencies. Each label's QR code carries Label.Payload.
-func WriteLabelsPDF(w io.Writer, labels []Label, sheet Sheet) error {
+// agencies. Each label's QR code carries Label.Payload. generated is the
+// document's creation date (its metadata; nothing is printed on a label).
+func WriteLabelsPDF(w io.Writer, labels []Label, sheet Sheet, generated time.Time) error {
 	if err := sheet.check(); err != nil {
 		return err
 	}
@@ -113,8 +114,13 @@ func WriteLabelsPDF(w io.Writer, labels []Label, sheet Sheet) error {
 	pdf.SetMargins(0, 0, 0)
 	pdf.SetAutoPageBreak(false, 0)
 	pdf.SetCreator("Custodia", true)
-	pdf.SetCreationDate(time.Unix(0, 0))
-	pdf.SetModificationDate(time.Unix(0, 0))
+	pdf.SetProducer("Custodia", true)
+	pdf.SetTitle(labelsTitle(labels), true)
+	pdf.SetSubject(labelsSubject, true)
+	if !generated.IsZero() {
+		pdf.SetCreationDate(generated)
+		pdf.SetModificationDate(generated)
+	}
 	d := &doc{pdf: pdf, l: spanish}
 	perPage := sheet.Cols * sheet.Rows
 	for i, lb := range labels {
@@ -129,6 +135,23 @@ func WriteLabelsPDF(w io.Writer, labels []Label, sheet Sheet) error {
 		}
 	}
 	return d.finish(w)
+}
+
+const labelsSubject = "Etiquetas de cadena de custodia / Chain-of-custody labels"
+
+// labelsTitle names the document by what it holds: "Etiquetas de
+// evidencias / Evidence labels — E-1, E-2" (the first three ids, then a
+// count).
+func labelsTitle(labels []Label) string {
+	ids := make([]string, 0, 3)
+	for i, lb := range labels {
+		if i == 3 {
+			ids = append(ids, fmt.Sprintf("+%d", len(labels)-3))
+			break
+		}
+		ids = append(ids, lb.ItemID)
+	}
+	return "Etiquetas de evidencias / Evidence labels — " + strings.Join(ids, ", ")
 }
 
 // label draws one label in the box (x, y, w, h): the QR code on the left,

@@ -53,6 +53,9 @@ type OperationReport struct {
 	Timeline []TimelineEntry `json:"timeline,omitempty"`
 
 	GeneratedAt time.Time `json:"generated_at,omitzero"`
+	// Log is the signed checkpoint the report was drawn from; the PDF
+	// prints it and its QR code.
+	Log *LogState `json:"log,omitempty"`
 }
 
 // AnomalyRow is one custody anomaly: {item, kind, at}.
@@ -203,6 +206,9 @@ func WriteOperationPDF(w io.Writer, r OperationReport, lang string) error {
 		for _, e := range sortedTimeline(r.Timeline) {
 			t.row([]string{l.fmtTime(e.At), e.Site, e.Event}, nil, "")
 		}
+	}
+	if err := d.logSection(r.Log); err != nil {
+		return err
 	}
 	return d.finish(w)
 }

@@ -8,9 +8,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	qrcode "github.com/skip2/go-qrcode"
 
@@ -204,8 +206,15 @@ func TestLabelsA4Sheet(t *testing.T) {
 	for _, sheet := range []Sheet{SheetA4x24, SheetThermal100x50} {
 		t.Run(sheet.Name, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := WriteLabelsPDF(&buf, labels, sheet); err != nil {
+			made := time.Date(2026, 12, 5, 9, 30, 0, 0, time.FixedZone("", -5*3600))
+			if err := WriteLabelsPDF(&buf, labels, sheet, made); err != nil {
 				t.Fatal(err)
+			}
+			// The document has a title and its real creation date (not 1970).
+			info := pdfInfo(t, buf.Bytes())
+			if !strings.Contains(info, "Title:           Etiquetas de evidencias / Evidence labels — E-CHI-03-01, E-CHI-03-02, E-CHI-03-03, +23") ||
+				!regexp.MustCompile(`CreationDate:\s+\w+ Dec\s+5 \d\d:30:00 2026`).MatchString(info) {
+				t.Errorf("labels PDF metadata:\n%s", info)
 			}
 			const dpi = 200
 			dir := artifacts(t)
