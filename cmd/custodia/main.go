@@ -2,9 +2,14 @@
 // operations, detentions and chain of custody.
 //
 // Every command takes --data DIR (default ./custodia-data) and, where its
-// output is data, --json. It exits 0 on success and 1 on failure, with a
-// one-line reason on stderr (2 for a usage error). Messages are Spanish
-// unless CUSTODIA_LANG or LANG asks for English.
+// output is data, --json, before or after the command's name. It exits 0 on
+// success and 1 on failure, with a one-line reason on stderr (2 for a usage
+// error). Messages are Spanish unless --lang en, CUSTODIA_LANG or LANG asks
+// for English. `custodia COMMAND --help` prints a command's usage (help.go);
+// `custodia --version` the build's version.
+//
+// All flag parsing of Custodia is here: the library packages take typed
+// options (scripts/layers checks that no other package imports flag).
 package main
 
 import (
