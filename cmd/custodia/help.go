@@ -81,14 +81,16 @@ checkpoint and a verification QR code.
   --lang es|en     the document's language (default es)`,
 		},
 		"report detentions": {
-			es: `Plazos de las detenciones de un caso (lectura de derechos, audiencia) en PDF
-o CSV, con los incumplidos señalados.
+			es: `Cumplimiento de los plazos de las detenciones de un caso (lectura de
+derechos, audiencia) en PDF o CSV: cada detención, medida contra los límites
+del despliegue tal como estaba en --as-of.
 
   -o ARCHIVO       .pdf o .csv
   --as-of TIEMPO   RFC 3339 con desplazamiento (por omisión, ahora)
   --lang es|en     idioma del documento (por omisión es)`,
-			en: `A case's detention deadlines (rights notice, hearing) as a PDF or CSV, with
-the missed ones marked.
+			en: `A case's detention-deadline compliance (rights notice, hearing) as a PDF
+or CSV: every detention, measured against the deployment's limits as it
+stood at --as-of.
 
   -o FILE          .pdf or .csv
   --as-of TIME     RFC 3339 with an offset (default now)
@@ -159,12 +161,16 @@ signed checkpoint, which custodia verify checks offline.
   --base IRI          the nodes' prefix (default urn:custodia:kb:)`,
 		},
 		"audit": {
-			es: `Recorre el log entero: recalcula el árbol de Merkle, comprueba la firma del
-último punto de control y vuelve a aplicar cada regla a cada evento.
+			es: `Vuelve a recorrer el log entero (cada evento, hash, punto de control y fila
+derivada) y lo compara con lo que solo el despliegue tiene: los plazos de
+config.json, las credenciales y tokens de inicio de sesión, y el punto de
+control guardado junto a la base (una base restaurada o bifurcada).
 
   --json   salida JSON`,
-			en: `Walks the whole log: recomputes the Merkle tree, checks the signature of
-the latest checkpoint and applies every rule to every event again.
+			en: `Replays the whole log (every event, hash, checkpoint and projection row) and
+compares it with what only the deployment holds: the deadlines of
+config.json, the sign-in credentials and tokens, and the checkpoint held
+beside the database (a restored or forked database).
 
   --json   JSON output`,
 		},
@@ -281,17 +287,19 @@ lo requiere), cuando el usuario las perdió.`,
 needs one), when the user lost them.`,
 		},
 		"settings": {
-			es: `Muestra los plazos que aplica el registro, en minutos.
+			es: `Muestra los ajustes que aplica el registro (plazos y margen de reloj), en
+minutos.
 
   --json   salida JSON`,
-			en: `Shows the deadlines the record applies, in minutes.
+			en: `Shows the settings the record applies (deadlines and clock margin), in
+minutes.
 
   --json   JSON output`,
 		},
 		"settings set": {
-			es: `Cambia plazos del registro: NOMBRE=MINUTOS (rights_notice_minutes,
+			es: `Cambia ajustes del registro: NOMBRE=MINUTOS (rights_notice_minutes,
 hearing_minutes, clock_skew_minutes). El cambio queda en el log.`,
-			en: `Changes the record's deadlines: NAME=MINUTES (rights_notice_minutes,
+			en: `Changes the record's settings: NAME=MINUTES (rights_notice_minutes,
 hearing_minutes, clock_skew_minutes). The change is logged.`,
 		},
 		"access": {

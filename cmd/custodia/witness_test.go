@@ -65,4 +65,9 @@ func TestWitnessUsage(t *testing.T) {
 	if code := run(context.Background(), []string{"witness", "key", "--data", dir}, &kout, &errb); code != 0 || !strings.Contains(out.String(), strings.TrimSpace(kout.String())) {
 		t.Fatalf("key: %d %q", code, kout.String())
 	}
+	// --data before the subcommand names the same directory.
+	var kout2 bytes.Buffer
+	if code := run(context.Background(), []string{"--data", dir, "witness", "key"}, &kout2, &errb); code != 0 || kout2.String() != kout.String() {
+		t.Fatalf("--data DIR witness key: %d %q, want %q", code, kout2.String(), kout.String())
+	}
 }
