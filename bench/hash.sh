@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks `custodia hash` (forensic.Main, built from bench/hashmain)
+# Benchmarks `custodia hash` (built from cmd/custodia)
 # against the tools labs use, side by side in one run, from the page cache
 # (warm) and from disk (cold: caches dropped before every run).
 #
@@ -34,8 +34,8 @@ for tool in openssl sha256sum hashdeep dc3dd python3; do
 	command -v "$tool" >/dev/null || { echo "bench/hash.sh: $tool missing (run scripts/setup-blobhash)" >&2; exit 1; }
 done
 
-BIN="$WORK/custodia-hash"
-go build -o "$BIN" ./bench/hashmain
+BIN="$WORK/custodia"
+go build -o "$BIN" ./cmd/custodia
 
 make_file() { # name size
 	[ -f "$WORK/$1" ] || head -c "$2" /dev/urandom >"$WORK/$1"
@@ -89,19 +89,19 @@ ALL="$WORK/all.bin"
 
 # Check once that every tool agrees before timing anything.
 want=$(sha256sum "$ALL" | cut -d' ' -f1)
-got=$("$BIN" --algo sha256 "$ALL" | sed 's/.* = //')
+got=$("$BIN" hash --algo sha256 "$ALL" | sed 's/.* = //')
 [ "$got" = "$want" ] || { echo "custodia hash disagrees with sha256sum" >&2; exit 1; }
 
 for mode in warm cold; do
 	bench sha256 "$SHA" "$mode" \
-		"custodia hash --algo sha256|$BIN --algo sha256 $SHA" \
+		"custodia hash --algo sha256|$BIN hash --algo sha256 $SHA" \
 		"openssl dgst -sha256|openssl dgst -sha256 $SHA" \
 		"sha256sum|sha256sum $SHA"
 	bench all "$ALL" "$mode" \
-		"custodia hash (md5,sha1,sha256)|$BIN $ALL" \
-		"custodia hash --algo md5|$BIN --algo md5 $ALL" \
-		"custodia hash --algo sha1|$BIN --algo sha1 $ALL" \
-		"custodia hash --algo sha256|$BIN --algo sha256 $ALL" \
+		"custodia hash (md5,sha1,sha256)|$BIN hash $ALL" \
+		"custodia hash --algo md5|$BIN hash --algo md5 $ALL" \
+		"custodia hash --algo sha1|$BIN hash --algo sha1 $ALL" \
+		"custodia hash --algo sha256|$BIN hash --algo sha256 $ALL" \
 		"openssl dgst -md5|openssl dgst -md5 $ALL" \
 		"hashdeep -c md5,sha1,sha256|hashdeep -c md5,sha1,sha256 $ALL" \
 		"dc3dd hash=md5 hash=sha1 hash=sha256|dc3dd if=$ALL of=/dev/null hash=md5 hash=sha1 hash=sha256"

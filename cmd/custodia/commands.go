@@ -50,7 +50,7 @@ func cmdInit(e *env, args []string) error {
 	fs.StringVar(&s3.Prefix, "s3-prefix", "", "S3 object name prefix")
 	fs.StringVar(&s3.Region, "s3-region", "", "S3 region")
 	fs.BoolVar(&s3.Insecure, "s3-insecure", false, "plain HTTP to the S3 store (loopback only)")
-	pos, err := flags(fs, args)
+	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func fileSHA256(f *os.File) (string, error) {
 
 func cmdImport(e *env, args []string) error {
 	fs, data := newFlags("import")
-	pos, err := flags(fs, args)
+	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
 	}
@@ -205,7 +205,7 @@ func cmdReport(e *env, args []string) error {
 	asJSON := fs.Bool("json", false, "JSON output")
 	out := fs.String("o", "", "output file: .pdf or .csv")
 	langFlag := fs.String("lang", "es", "document language: es or en")
-	pos, err := flags(fs, args)
+	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
 	}
@@ -311,7 +311,7 @@ func writeReportText(e *env, r *domain.OperationReport, asOf time.Time) error {
 func cmdItem(e *env, args []string) error {
 	fs, data := newFlags("item")
 	asJSON := fs.Bool("json", false, "JSON output")
-	pos, err := flags(fs, args)
+	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
 	}
@@ -353,7 +353,7 @@ func cmdExport(e *env, args []string) error {
 	var fromSizes sizeList
 	fs.Var(&fromSizes, "from-size", "include a consistency proof from this tree size (repeatable)")
 	tlogProofs := fs.String("tlog-proofs", "", "bundle: also write each event's proof in C2SP tlog-proof format into this directory")
-	pos, err := flags(fs, args)
+	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
 	}
@@ -418,7 +418,7 @@ func writeAtomically(path string, fn func(w io.Writer) error) error {
 func cmdAudit(e *env, args []string) error {
 	fs, data := newFlags("audit")
 	asJSON := fs.Bool("json", false, "JSON output")
-	pos, err := flags(fs, args)
+	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
 	}
@@ -483,7 +483,7 @@ func cmdAudit(e *env, args []string) error {
 
 func cmdCheckpoint(e *env, args []string) error {
 	fs, data := newFlags("checkpoint")
-	pos, err := flags(fs, args)
+	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
 	}

@@ -152,7 +152,7 @@ func cmdLabel(e *env, args []string) error {
 	fs, data := newFlags("label")
 	out := fs.String("o", "", "output file (.pdf)")
 	sheetName := fs.String("sheet", "thermal", "thermal (100×50 mm) or a4 (3×8 labels of 70×37 mm)")
-	pos, err := flags(fs, args)
+	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func cmdUpload(e *env, args []string) error {
 	mediaType := fs.String("media-type", "", "media type (default from the extension)")
 	at := fs.String("at", "", "time of the record, RFC 3339 (default now)")
 	chunk := fs.Int64("chunk", evidence.DefaultChunk, "bytes per request")
-	pos, err := flags(fs, args)
+	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func cmdFsck(e *env, args []string) error {
 	caseID := fs.String("case", "", "only this case")
 	rate := fs.Int64("rate", 0, "read at most this many bytes per second (0: no cap)")
 	asJSON := fs.Bool("json", false, "JSON output")
-	pos, err := flags(fs, args)
+	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func cmdServe(e *env, args []string) error {
 	verifyConcurrency := fs.Int("verify-concurrency", web.DefaultVerifyConcurrency, "bundles /verificar verifies at once; more are answered 503")
 	publicURL := fs.String("public-url", "", "the address users reach the server at, when a proxy terminates TLS (https://...): cookies become Secure")
 	metricsAddr := fs.String("metrics-addr", "", "also serve /metrics without an account on this address (a private one, for a scraper)")
-	pos, err := flags(fs, args)
+	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
 	}

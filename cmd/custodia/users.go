@@ -47,7 +47,7 @@ func cmdUserAdd(e *env, args []string) error {
 	name := fs.String("name", "", "display name")
 	var cases listFlag
 	fs.Var(&cases, "case", "grant membership of this case (repeatable)")
-	pos, err := flags(fs, args)
+	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func cmdUserAdd(e *env, args []string) error {
 func cmdUserList(e *env, args []string) error {
 	fs, data := newFlags("user list")
 	asJSON := fs.Bool("json", false, "JSON output")
-	if _, err := flags(fs, args); err != nil {
+	if _, err := e.flags(fs, args); err != nil {
 		return err
 	}
 	d, err := e.open(*data)
@@ -109,7 +109,7 @@ func cmdUserList(e *env, args []string) error {
 
 func cmdUserDisable(e *env, args []string) error {
 	fs, data := newFlags("user disable")
-	pos, err := flags(fs, args)
+	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
 	}
@@ -136,7 +136,7 @@ func cmdUserToken(e *env, args []string) error {
 	revoke := fs.String("revoke", "", "revoke the token with this id")
 	var cases listFlag
 	fs.Var(&cases, "case", "restrict to this case (repeatable)")
-	pos, err := flags(fs, args)
+	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func cmdAccess(e *env, args []string) error {
 	fs, data := newFlags("access")
 	since := fs.String("since", "", "only reads recorded at or after this time (RFC 3339)")
 	asJSON := fs.Bool("json", false, "JSON output")
-	pos, err := flags(fs, args)
+	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
 	}
@@ -246,7 +246,7 @@ func cmdAccess(e *env, args []string) error {
 // a user lost them. The change is logged like any other credential change.
 func cmdUserReset(e *env, args []string) error {
 	fs, data := newFlags("user reset")
-	pos, err := flags(fs, args)
+	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
 	}
@@ -284,7 +284,7 @@ func cmdUserReset(e *env, args []string) error {
 func cmdSettings(e *env, args []string) error {
 	fs, data := newFlags("settings")
 	asJSON := fs.Bool("json", false, "JSON output")
-	pos, err := flags(fs, args)
+	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
 	}

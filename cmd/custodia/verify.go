@@ -20,7 +20,7 @@ func cmdVerify(e *env, args []string) error {
 	old := fs.String("checkpoint", "", "an older trusted checkpoint file")
 	policy := fs.String("policy", "", "witness policy file")
 	asJSON := fs.Bool("json", false, "JSON output")
-	pos, err := flags(fs, args)
+	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func trimSpace(b []byte) []byte {
 func cmdDemo(e *env, args []string) error {
 	fs, _ := newFlags("demo")
 	keep := fs.Bool("keep", false, "keep the temporary deployment and print its path")
-	if _, err := flags(fs, args); err != nil {
+	if _, err := e.flags(fs, args); err != nil {
 		return err
 	}
 	dir, err := os.MkdirTemp("", "custodia-demo-")

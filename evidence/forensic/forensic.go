@@ -15,7 +15,7 @@
 // MD5 and SHA-1 are computed only because reports and older tools still
 // quote them. They are not used to prove anything.
 //
-// [Main] is the command `custodia hash`.
+// [HashFile] and [WriteBSD] are what `custodia hash` runs.
 package forensic
 
 import (

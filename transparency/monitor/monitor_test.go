@@ -120,7 +120,7 @@ func TestTileSource(t *testing.T) {
 	}
 }
 
-func TestMainWithLogURL(t *testing.T) {
+func TestRunWithLogURL(t *testing.T) {
 	ctx := context.Background()
 	l := newLog(t, 40)
 	dir := t.TempDir()
@@ -130,10 +130,12 @@ func TestMainWithLogURL(t *testing.T) {
 	hs := httptest.NewServer(l.Handler())
 	defer hs.Close()
 
-	var out, errb bytes.Buffer
-	if code := monitor.Main(ctx, []string{old, "--log", hs.URL, "--key", l.VKey()}, &out, &errb); code != 0 {
-		t.Fatalf("honest log: exit %d\n%s%s", code, out.String(), errb.String())
+	rep, err := monitor.Run(ctx, monitor.Options{Files: []string{old}, LogURL: hs.URL, Keys: []string{l.VKey()}})
+	if err != nil || rep.Forked() || rep.Invalid() {
+		t.Fatalf("honest log: %v %+v", err, rep)
 	}
+	var out bytes.Buffer
+	monitor.WriteText(&out, rep)
 	if !strings.Contains(out.String(), "coherente / RESULT: consistent") {
 		t.Fatalf("output:\n%s", out.String())
 	}
@@ -143,16 +145,18 @@ func TestMainWithLogURL(t *testing.T) {
 	fork.AppendN(9)
 	forked := filepath.Join(dir, "forked.txt")
 	os.WriteFile(forked, cpAt(t, fork, 30), 0o644)
-	out.Reset()
-	if code := monitor.Main(ctx, []string{"--log=" + hs.URL, "--key=" + l.VKey(), forked}, &out, &errb); code != 1 {
-		t.Fatalf("forked checkpoint: exit %d\n%s%s", code, out.String(), errb.String())
+	rep, err = monitor.Run(ctx, monitor.Options{Files: []string{forked}, LogURL: hs.URL, Keys: []string{l.VKey()}})
+	if err != nil || !rep.Forked() {
+		t.Fatalf("forked checkpoint: %v %+v", err, rep)
 	}
+	out.Reset()
+	monitor.WriteText(&out, rep)
 	if !strings.Contains(out.String(), "INCONSISTENT") || !strings.Contains(out.String(), string(cpAt(t, fork, 30))) {
 		t.Fatalf("output lacks the evidence:\n%s", out.String())
 	}
 }
 
-func TestMainBadUsage(t *testing.T) {
+func TestRunBadInput(t *testing.T) {
 	l := newLog(t, 3)
 	dir := t.TempDir()
 	good := filepath.Join(dir, "cp.txt")
@@ -160,29 +164,30 @@ func TestMainBadUsage(t *testing.T) {
 	garbage := filepath.Join(dir, "garbage.json")
 	os.WriteFile(garbage, []byte(`{"nope": 1}`), 0o644)
 	for _, tc := range []struct {
-		args []string
-		code int
+		opts monitor.Options
 		want string
 	}{
-		{nil, 2, "no checkpoints"},
-		{[]string{good, "--key"}, 2, "missing value"},
-		{[]string{good, "--key", "bad"}, 2, "invalid key"},
-		{[]string{good, "--frobnicate"}, 2, "unknown option"},
-		{[]string{filepath.Join(dir, "missing")}, 2, "missing"},
-		{[]string{garbage}, 2, "no \"checkpoint\" field"},
-		{[]string{good, "--witness", "bad"}, 2, "invalid witness public key"},
-		{[]string{good, "--log", "http://127.0.0.1:1"}, 2, "exactly one --key"},
+		{monitor.Options{}, "no checkpoints"},
+		{monitor.Options{Files: []string{good}, Keys: []string{"bad"}}, "invalid key"},
+		{monitor.Options{Files: []string{filepath.Join(dir, "missing")}}, "missing"},
+		{monitor.Options{Files: []string{garbage}}, "no \"checkpoint\" field"},
+		{monitor.Options{Files: []string{good}, Witnesses: []string{"bad"}}, "invalid witness public key"},
+		{monitor.Options{Files: []string{good}, LogURL: "http://127.0.0.1:1"}, "exactly one --key"},
 	} {
-		var out, errb bytes.Buffer
-		code := monitor.Main(context.Background(), tc.args, &out, &errb)
-		if code != tc.code || !strings.Contains(errb.String(), tc.want) {
-			t.Errorf("Main(%q) = %d %q, want %d and %q", tc.args, code, errb.String(), tc.code, tc.want)
+		_, err := monitor.Run(context.Background(), tc.opts)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Run(%+v) = %v, want %q", tc.opts, err, tc.want)
 		}
 	}
-	// Without --key the monitor warns that signatures were not checked.
-	var out, errb bytes.Buffer
-	if code := monitor.Main(context.Background(), []string{good}, &out, &errb); code != 0 || !strings.Contains(out.String(), "WARNING") {
-		t.Fatalf("no key: %d\n%s", code, out.String())
+	// Without keys the report says that signatures were not checked.
+	rep, err := monitor.Run(context.Background(), monitor.Options{Files: []string{good}})
+	if err != nil || rep.KeyChecked {
+		t.Fatalf("no key: %v %+v", err, rep)
+	}
+	var out bytes.Buffer
+	monitor.WriteText(&out, rep)
+	if !strings.Contains(out.String(), "WARNING") {
+		t.Fatalf("no key:\n%s", out.String())
 	}
 }
 

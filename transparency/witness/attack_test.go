@@ -126,11 +126,13 @@ func TestAttackRollbackFork(t *testing.T) {
 	if err := os.WriteFile(forgedFile, forged, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var out, errOut bytes.Buffer
+	var out bytes.Buffer
 	served := ws[2].http.URL + "/checkpoint/" + url.PathEscape(l.Origin())
-	if code := monitor.Main(ctx, []string{served, forgedFile, "--key", l.VKey(), "--witness", ws[2].vkey}, &out, &errOut); code != 1 {
-		t.Fatalf("monitor on the witness's checkpoint: exit %d\n%s%s", code, out.String(), errOut.String())
+	rep, err = monitor.Run(ctx, monitor.Options{Files: []string{served, forgedFile}, Keys: []string{l.VKey()}, Witnesses: []string{ws[2].vkey}})
+	if err != nil || !rep.Forked() {
+		t.Fatalf("monitor on the witness's checkpoint: %v %+v", err, rep)
 	}
+	monitor.WriteText(&out, rep)
 	if !strings.Contains(out.String(), "cosignantes/cosigners "+ws[2].name) || !strings.Contains(out.String(), string(forged)) {
 		t.Fatalf("monitor output:\n%s", out.String())
 	}
@@ -193,32 +195,37 @@ func TestAttackSplitView(t *testing.T) {
 	}
 	a := write("court.json", courtCP.Checkpoint)
 	b := write("defence.json", defenceCP.Checkpoint)
-	var out, errOut bytes.Buffer
-	code := monitor.Main(ctx, []string{a, "--key", court.VKey(), b, "--witness", ws[0].vkey}, &out, &errOut)
-	if code != 1 {
-		t.Fatalf("monitor exit %d, want 1 (fork)\n%s%s", code, out.String(), errOut.String())
+	var out bytes.Buffer
+	rep, err := monitor.Run(ctx, monitor.Options{Files: []string{a, b}, Keys: []string{court.VKey()}, Witnesses: []string{ws[0].vkey}})
+	if err != nil || !rep.Forked() {
+		t.Fatalf("monitor: %v, want a fork: %+v", err, rep)
 	}
+	monitor.WriteText(&out, rep)
 	for _, want := range []string{"SPLIT_VIEW", "vista dividida", "split view", string(courtCP.Checkpoint), string(defenceCP.Checkpoint)} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("monitor output lacks %q:\n%s", want, out.String())
 		}
 	}
-	out.Reset()
-	if code := monitor.Main(ctx, []string{"--json", "--key", court.VKey(), a, b}, &out, &errOut); code != 1 {
-		t.Fatalf("monitor --json exit %d", code)
+	rep, err = monitor.Run(ctx, monitor.Options{Files: []string{a, b}, Keys: []string{court.VKey()}})
+	if err != nil || !rep.Forked() {
+		t.Fatalf("monitor without witness keys: %v %+v", err, rep)
 	}
-	var rep monitor.Report
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+	js, err := json.Marshal(rep)
+	if err != nil {
 		t.Fatal(err)
 	}
-	f := findKind(&rep, monitor.KindSplitView)
+	var back monitor.Report
+	if err := json.Unmarshal(js, &back); err != nil {
+		t.Fatal(err)
+	}
+	f := findKind(&back, monitor.KindSplitView)
 	if f == nil || len(f.Evidence) != 2 || f.Evidence[0].Note != string(courtCP.Checkpoint) || f.Evidence[1].Note != string(defenceCP.Checkpoint) {
-		t.Fatalf("JSON evidence: %+v", rep.Findings)
+		t.Fatalf("JSON evidence: %+v", back.Findings)
 	}
 	// Each bundle alone is consistent: the fork shows only side by side.
-	out.Reset()
-	if code := monitor.Main(ctx, []string{"--key", court.VKey(), a}, &out, &errOut); code != 0 {
-		t.Fatalf("one bundle alone: exit %d\n%s", code, out.String())
+	rep, err = monitor.Run(ctx, monitor.Options{Files: []string{a}, Keys: []string{court.VKey()}})
+	if err != nil || rep.Forked() || rep.Invalid() {
+		t.Fatalf("one bundle alone: %v %+v", err, rep)
 	}
 }
 

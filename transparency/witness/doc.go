@@ -19,10 +19,11 @@
 //     signature (see [Cosigner]);
 //   - c2sp.org/tlog-witness: POST /add-checkpoint (see [Server] and [Client]).
 //
-// The witness ([Server], run by [Main]) keeps its state in its own SQLite file
-// and its own key in its own data directory. It never reads the log's
-// database: everything it knows arrives in add-checkpoint requests, and it
-// trusts only the log's public key and the Merkle consistency proofs.
+// The witness ([Server], run from its data directory by [ServeDir]) keeps
+// its state in its own SQLite file and its own key in that directory. It
+// never reads the log's database: everything it knows arrives in
+// add-checkpoint requests, and it trusts only the log's public key and the
+// Merkle consistency proofs.
 //
 // The log's side is [Client] (one request) and [Gatherer] (all configured
 // witnesses at once, with catch-up of stale witnesses and a quorum rule).

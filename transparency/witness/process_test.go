@@ -21,17 +21,18 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
-// buildWitnessMain builds the witness command as its own binary.
+// buildWitnessMain builds the custodia command, whose "witness"
+// subcommand runs a witness from its data directory (ServeDir).
 func buildWitnessMain(t testing.TB) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		t.Fatalf("the go command is needed on PATH to build the witness binary: %v", err)
+		t.Fatalf("the go command is needed on PATH to build the custodia binary: %v", err)
 	}
-	bin := filepath.Join(t.TempDir(), "witnessmain")
-	out, err := exec.Command(goBin, "build", "-o", bin, "github.com/custodia-ec/custodia/transparency/witness/internal/witnessmain").CombinedOutput()
+	bin := filepath.Join(t.TempDir(), "custodia")
+	out, err := exec.Command(goBin, "build", "-o", bin, "github.com/custodia-ec/custodia/cmd/custodia").CombinedOutput()
 	if err != nil {
-		t.Fatalf("go build witnessmain: %v\n%s", err, out)
+		t.Fatalf("go build custodia: %v\n%s", err, out)
 	}
 	return bin
 }
@@ -48,7 +49,7 @@ type proc struct {
 func startProc(t testing.TB, bin, data, name, addr, logVKey string) *proc {
 	t.Helper()
 	p := &proc{name: name, data: data, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, "serve", "--data", data, "--addr", addr, "--name", name, "--log", logVKey)
+	p.cmd = exec.Command(bin, "witness", "serve", "--data", data, "--addr", addr, "--name", name, "--log", logVKey)
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -237,48 +238,5 @@ func TestThreeWitnessProcesses(t *testing.T) {
 	}
 	if code := procs[0].cmd.ProcessState.ExitCode(); code != 0 || !strings.Contains(procs[0].out(), "witness stopped") {
 		t.Fatalf("SIGTERM: exit %d\n%s", code, procs[0].out())
-	}
-}
-
-// TestMainUsage covers the command line's refusals.
-func TestMainUsage(t *testing.T) {
-	l := newLog(t, "custodia.test/fiscalia", 1)
-	dir := t.TempDir()
-	for _, tc := range []struct {
-		args []string
-		code int
-		want string
-	}{
-		{[]string{"serve"}, 2, "--data"},
-		{[]string{"bogus", "--data", dir}, 2, "unknown command"},
-		{[]string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, 1, "no log configured"},
-		{[]string{"serve", "--data", dir, "--log", "nonsense"}, 1, "invalid public key"},
-		{[]string{"serve", "--data", dir, "--log", l.VKey(), "--addr", "256.0.0.1:1"}, 1, "listen"},
-		{[]string{"key", "--data", dir, "--name", "other.test/w"}, 1, "is named"},
-	} {
-		var out, errb bytes.Buffer
-		code := witness.Main(context.Background(), tc.args, &out, &errb)
-		if code != tc.code || !strings.Contains(errb.String(), tc.want) {
-			t.Errorf("Main(%q) = %d, %q; want %d and %q", tc.args, code, errb.String(), tc.code, tc.want)
-		}
-	}
-	// The logs file in the data directory configures logs too.
-	if err := os.WriteFile(filepath.Join(dir, "logs"), []byte("# custodia\n"+l.Origin()+"="+l.VKey()+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb bytes.Buffer
-	done := make(chan int)
-	go func() {
-		done <- witness.Main(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, &out, &errb)
-	}()
-	time.Sleep(300 * time.Millisecond)
-	cancel()
-	if code := <-done; code != 0 || !strings.Contains(out.String(), "log: "+l.Origin()) {
-		t.Fatalf("serve with logs file: %d\n%s%s", code, out.String(), errb.String())
-	}
-	var kout bytes.Buffer
-	if code := witness.Main(context.Background(), []string{"key", "--data", dir}, &kout, &errb); code != 0 || !strings.Contains(out.String(), strings.TrimSpace(kout.String())) {
-		t.Fatalf("key: %d %q", code, kout.String())
 	}
 }

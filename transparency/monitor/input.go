@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,147 +19,70 @@ import (
 // maxInputSize bounds an input file; bundles can be large, checkpoints are not.
 const maxInputSize = 64 << 20
 
-const usage = `uso / usage:
-  custodia monitor FILE... [--key VKEY]... [--log URL] [--witness VKEY]... [--json]
+// Options is what `custodia monitor` is given.
+type Options struct {
+	// Files are the checkpoints to compare: files or http(s) URLs, each
+	// read as ParseInput says.
+	Files []string
+	// Keys are the log's public keys (note verifier keys); without them the
+	// log's signatures are not checked.
+	Keys []string
+	// LogURL is the log's c2sp.org/tlog-tiles address: its current
+	// checkpoint is added and consistency proofs are checked. It needs
+	// exactly one key.
+	LogURL string
+	// Witnesses are known witnesses' cosignature keys.
+	Witnesses []string
+}
 
-Comprueba que todos los puntos de control sean compatibles entre sí. Dos del
-mismo origen y tamaño con raíces distintas prueban una vista dividida: se
-imprimen ambos, con sus firmas.
-/ Checks that all checkpoints are consistent with each other. Two of the same
-origin and size with different roots prove a split view: both are printed,
-with their signatures.
-
-FILE       nota de punto de control, JSON de paquete con campo "checkpoint",
-           cuerpo add-checkpoint, o una URL http(s) (p. ej. el /checkpoint/...
-           de un testigo) / checkpoint note, bundle JSON with a "checkpoint"
-           field, add-checkpoint body, or an http(s) URL.
---key      clave pública del log (vkey) / the log's public key.
---log URL  el log en formato c2sp.org/tlog-tiles: añade su punto de control
-           actual y comprueba pruebas de consistencia (requiere --key)
-           / the log's tiles: adds its current checkpoint and checks
-           consistency proofs (needs --key).
---witness  clave de cosignatura de un testigo conocido / a known witness's
-           cosignature key.
---json     salida JSON / JSON output.
-
-Salida / exit: 0 coherente / consistent; 1 bifurcación / fork; 2 error de
-uso o entrada inválida / usage error or invalid input.
-`
-
-// Main runs "custodia monitor": args are what follows "monitor". It returns
-// the exit status: 0 consistent, 1 a fork or inconsistency, 2 bad usage or
-// input.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var files, keys, witnesses []string
-	var logURL string
-	asJSON := false
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			files = append(files, a)
-			continue
-		}
-		takesValue := name == "key" || name == "log" || name == "witness"
-		if takesValue && !hasVal {
-			if i+1 >= len(args) {
-				fmt.Fprintf(stderr, "falta el valor de %s / missing value for %s\n", a, a)
-				return 2
-			}
-			i++
-			val = args[i]
-		}
-		switch name {
-		case "key":
-			keys = append(keys, val)
-		case "log":
-			logURL = val
-		case "witness":
-			witnesses = append(witnesses, val)
-		case "json":
-			asJSON = true
-		case "h", "help":
-			fmt.Fprint(stdout, usage)
-			return 0
-		default:
-			fmt.Fprintf(stderr, "opción desconocida %s / unknown option %s\n%s", a, a, usage)
-			return 2
-		}
+// Run reads every checkpoint of opts and checks them against each other. An
+// error is bad input (a key, a file, the log); a fork or an invalid
+// checkpoint is in the report.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	if len(opts.Files) == 0 && opts.LogURL == "" {
+		return nil, errors.New("faltan puntos de control / no checkpoints given")
 	}
-	if len(files) == 0 && logURL == "" {
-		fmt.Fprint(stderr, "faltan puntos de control / no checkpoints given\n"+usage)
-		return 2
-	}
-
 	var cfg Config
-	for _, k := range keys {
+	for _, k := range opts.Keys {
 		v, err := note.NewVerifier(k)
 		if err != nil {
-			fmt.Fprintf(stderr, "--key %q: clave inválida / invalid key: %v\n", k, err)
-			return 2
+			return nil, fmt.Errorf("--key %q: clave inválida / invalid key: %v", k, err)
 		}
 		cfg.LogKeys = append(cfg.LogKeys, v)
 	}
-	for _, k := range witnesses {
+	for _, k := range opts.Witnesses {
 		v, err := witness.NewVerifier(k)
 		if err != nil {
-			fmt.Fprintf(stderr, "--witness: %v\n", err)
-			return 2
+			return nil, fmt.Errorf("--witness: %v", err)
 		}
 		cfg.Witnesses = append(cfg.Witnesses, v)
 	}
 
 	var inputs []Input
-	if logURL != "" {
+	if opts.LogURL != "" {
 		if len(cfg.LogKeys) != 1 {
-			fmt.Fprintln(stderr, "--log requiere exactamente una --key / --log needs exactly one --key")
-			return 2
+			return nil, errors.New("--log requiere exactamente una --key / --log needs exactly one --key")
 		}
-		src := &TileSource{URL: logURL, Verifier: cfg.LogKeys[0], HTTP: &http.Client{Timeout: 30 * time.Second}}
+		src := &TileSource{URL: opts.LogURL, Verifier: cfg.LogKeys[0], HTTP: &http.Client{Timeout: 30 * time.Second}}
 		cfg.Proofs = src
 		cp, _, err := src.Latest(ctx)
 		if err != nil {
-			fmt.Fprintf(stderr, "--log: %v\n", err)
-			return 2
+			return nil, fmt.Errorf("--log: %v", err)
 		}
-		inputs = append(inputs, Input{Source: strings.TrimSuffix(logURL, "/") + "/checkpoint", Note: cp})
+		inputs = append(inputs, Input{Source: strings.TrimSuffix(opts.LogURL, "/") + "/checkpoint", Note: cp})
 	}
-	for _, f := range files {
+	for _, f := range opts.Files {
 		data, err := readSource(ctx, f)
 		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 2
+			return nil, err
 		}
 		in, err := ParseInput(f, data)
 		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 2
+			return nil, err
 		}
 		inputs = append(inputs, in)
 	}
-
-	rep, err := Check(ctx, cfg, inputs)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 2
-		}
-	} else {
-		WriteText(stdout, rep)
-	}
-	switch {
-	case rep.Forked():
-		return 1
-	case rep.Invalid():
-		return 2
-	}
-	return 0
+	return Check(ctx, cfg, inputs)
 }
 
 func readSource(ctx context.Context, name string) ([]byte, error) {

@@ -8,9 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
-	"github.com/custodia-ec/custodia/internal/durable"
 	"io"
 	"io/fs"
 	"net"
@@ -19,88 +17,60 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/custodia-ec/custodia/internal/durable"
 )
 
 // Files in the witness's data directory.
 const (
-	keyFile    = "witness.key" // the cosigner's private key, mode 0600
-	dbFile     = "witness.db"  // the witness's SQLite state
-	logsFile   = "logs"        // the configured logs, one "ORIGIN=VKEY" or "VKEY" per line
-	defaultAdr = "127.0.0.1:7380"
+	keyFile  = "witness.key" // the cosigner's private key, mode 0600
+	dbFile   = "witness.db"  // the witness's SQLite state
+	logsFile = "logs"        // the configured logs, one "ORIGIN=VKEY" or "VKEY" per line
 )
 
-const usage = `uso / usage:
-  custodia witness serve --data DIR [--addr 127.0.0.1:7380] [--name NAME] [--log ORIGIN=VKEY]...
-  custodia witness key --data DIR [--name NAME]
+// DefaultAddr is where a witness listens unless told otherwise.
+const DefaultAddr = "127.0.0.1:7380"
 
-serve: atiende c2sp.org/tlog-witness (POST /add-checkpoint) y
-       GET /checkpoint/{origen}. / serves c2sp.org/tlog-witness and the latest
-       cosigned checkpoint per log.
-key:   crea la clave si falta e imprime la clave pública de cosignatura.
-       / creates the key if missing and prints the cosignature public key.
-
---data DIR   directorio propio del testigo: witness.key (0600), witness.db, logs
-             / the witness's own directory.
---name NAME  nombre de la clave, solo al crearla (por defecto custodia-witness-XXXXXXXX)
-             / key name, used only when the key is created.
---log L      log aceptado (repetible): "ORIGEN=VKEY" o "VKEY" (el nombre de la
-             clave del log es su origen). También se leen del fichero DIR/logs,
-             una por línea, con comentarios "#".
-             / accepted log (repeatable); also read from DIR/logs, one per line.
-`
-
-// Main runs the witness command line: args are what follows "custodia
-// witness" ("serve ..." or "key ..."). It returns the exit status. serve runs
-// until ctx is cancelled, then shuts down gracefully.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
-	}
-	fl := flag.NewFlagSet("witness "+cmd, flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	fl.Usage = func() { fmt.Fprint(stderr, usage) }
-	data := fl.String("data", "", "")
-	addr := fl.String("addr", defaultAdr, "")
-	name := fl.String("name", "", "")
-	var logArgs multiFlag
-	fl.Var(&logArgs, "log", "")
-	if err := fl.Parse(args); err != nil {
-		return 2
-	}
-	if fl.NArg() > 0 {
-		fmt.Fprintf(stderr, "argumento inesperado %q / unexpected argument %q\n", fl.Arg(0), fl.Arg(0))
-		return 2
-	}
-	if *data == "" {
-		fmt.Fprint(stderr, "falta --data / missing --data\n"+usage)
-		return 2
-	}
-	switch cmd {
-	case "key":
-		cos, err := loadOrCreateKey(*data, *name)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		fmt.Fprintln(stdout, cos.VerifierKey())
-		return 0
-	case "serve":
-		if err := serve(ctx, *data, *addr, *name, logArgs, stdout); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		return 0
-	default:
-		fmt.Fprintf(stderr, "orden desconocida %q / unknown command %q\n%s", cmd, cmd, usage)
-		return 2
-	}
+// DirOptions says how to run a witness from its own data directory, as
+// `custodia witness serve` does.
+type DirOptions struct {
+	// Dir holds witness.key (0600, created on first start), witness.db and
+	// the optional logs file (one log per line as ParseLog reads it, "#"
+	// comments).
+	Dir string
+	// Addr is the listen address; "" is DefaultAddr.
+	Addr string
+	// Name is the key's name, used only when the key is created (default
+	// custodia-witness-XXXXXXXX); an existing key of another name is refused.
+	Name string
+	// Logs are accepted logs as ParseLog reads them, beside those of the
+	// logs file.
+	Logs []string
 }
 
-type multiFlag []string
+// ServeDir runs the witness of opts.Dir: it serves c2sp.org/tlog-witness
+// and the latest cosigned checkpoint per log until ctx is cancelled, then
+// shuts down gracefully. What it is doing is written to stdout.
+func ServeDir(ctx context.Context, opts DirOptions, stdout io.Writer) error {
+	if opts.Dir == "" {
+		return errors.New("falta el directorio del testigo / missing the witness directory")
+	}
+	addr := opts.Addr
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	return serve(ctx, opts.Dir, addr, opts.Name, opts.Logs, stdout)
+}
 
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+// KeyOfDir returns the cosigner of the witness in dir, creating the
+// directory (0700) and the key (0600, named name or a generated name) when
+// there is none yet.
+func KeyOfDir(dir, name string) (*Cosigner, error) {
+	if dir == "" {
+		return nil, errors.New("falta el directorio del testigo / missing the witness directory")
+	}
+	return loadOrCreateKey(dir, name)
+}
 
 func serve(ctx context.Context, data, addr, name string, logArgs []string, stdout io.Writer) error {
 	cos, err := loadOrCreateKey(data, name)

@@ -1,4 +1,4 @@
-package forensic
+package main
 
 import (
 	"bytes"
@@ -6,17 +6,19 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/custodia-ec/custodia/evidence/forensic"
 )
 
-// runMain runs Main and returns its exit status, stdout and stderr.
-func runMain(t *testing.T, args ...string) (int, string, string) {
+// runHash runs `custodia hash ARGS...` and returns its exit status, stdout
+// and stderr.
+func runHash(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := Main(context.Background(), args, &out, &errOut)
+	code := run(context.Background(), append([]string{"hash"}, args...), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -41,52 +43,7 @@ func writeRandom(t *testing.T, dir, name string, n int64) string {
 	return path
 }
 
-// TestAgainstCoreutils hashes random files of edge sizes with Main and with
-// the system's md5sum, sha1sum and sha256sum (--tag, the same BSD format),
-// and wants identical lines.
-func TestAgainstCoreutils(t *testing.T) {
-	tools := map[Algos]string{MD5: "md5sum", SHA1: "sha1sum", SHA256: "sha256sum"}
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not on PATH (Debian package coreutils): %v", tool, err)
-		}
-	}
-	dir := t.TempDir()
-	sizes := map[string]int64{"empty": 0, "one": 1, "big": 64<<20 + 1}
-	for name, size := range sizes {
-		t.Run(name, func(t *testing.T) {
-			path := writeRandom(t, dir, name, size)
-			code, out, errOut := runMain(t, path)
-			if code != 0 {
-				t.Fatalf("exit %d, stderr %q", code, errOut)
-			}
-			var want strings.Builder
-			for _, a := range algoList {
-				cmd := exec.Command(tools[a], "--tag", path)
-				line, err := cmd.Output()
-				if err != nil {
-					t.Fatalf("%s: %v", tools[a], err)
-				}
-				want.Write(line)
-			}
-			if out != want.String() {
-				t.Errorf("custodia hash:\n%s\ncoreutils:\n%s", out, want.String())
-			}
-
-			// And the output checks with coreutils' own -c.
-			sumfile := filepath.Join(dir, name+".sha256")
-			line := strings.Split(out, "\n")[2] + "\n"
-			if err := os.WriteFile(sumfile, []byte(line), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if msg, err := exec.Command("sha256sum", "-c", sumfile).CombinedOutput(); err != nil {
-				t.Errorf("sha256sum -c rejects %q: %v %s", line, err, msg)
-			}
-		})
-	}
-}
-
-func TestMainText(t *testing.T) {
+func TestHashText(t *testing.T) {
 	dir := t.TempDir()
 	abc := filepath.Join(dir, "abc.txt")
 	odd := filepath.Join(dir, "a\\b")
@@ -95,7 +52,7 @@ func TestMainText(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	code, out, errOut := runMain(t, abc, "--algo", "sha256,md5", odd)
+	code, out, errOut := runHash(t, abc, "--algo", "sha256,md5", odd)
 	if code != 0 || errOut != "" {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
@@ -108,22 +65,22 @@ func TestMainText(t *testing.T) {
 	}
 }
 
-func TestMainJSON(t *testing.T) {
+func TestHashJSON(t *testing.T) {
 	dir := t.TempDir()
 	abc := filepath.Join(dir, "abc")
 	empty := filepath.Join(dir, "empty")
 	os.WriteFile(abc, []byte("abc"), 0o644)
 	os.WriteFile(empty, nil, 0o644)
 
-	code, out, errOut := runMain(t, "--json", abc, empty)
+	code, out, errOut := runHash(t, "--json", abc, empty)
 	if code != 0 || errOut != "" {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	var got []Result
+	var got []forensic.Result
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("output is not JSON: %v\n%s", err, out)
 	}
-	want := []Result{
+	want := []forensic.Result{
 		{File: abc, Size: 3, MD5: "900150983cd24fb0d6963f7d28e17f72", SHA1: "a9993e364706816aba3e25717850c26c9cd0d89d", SHA256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
 		{File: empty, Size: 0, MD5: "d41d8cd98f00b204e9800998ecf8427e", SHA1: "da39a3ee5e6b4b0d3255bfef95601890afd80709", SHA256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
 	}
@@ -137,15 +94,16 @@ func TestMainJSON(t *testing.T) {
 	}
 
 	// One algorithm: the others are absent, not empty strings.
-	_, out, _ = runMain(t, "--json", "--algo", "sha256", abc)
+	_, out, _ = runHash(t, "--json", "--algo", "sha256", abc)
 	if strings.Contains(out, "md5") || strings.Contains(out, "sha1") || !strings.Contains(out, `"sha256": "ba7816bf`) {
 		t.Errorf("--algo sha256 --json gave %s", out)
 	}
 }
 
-// TestMainErrors: every bad invocation fails with status 1 and one line on
-// stderr that says why, Spanish first.
-func TestMainErrors(t *testing.T) {
+// TestHashErrors: every bad invocation fails with one line on stderr that
+// says why, Spanish first: status 2 for a usage error, 1 for a file that
+// could not be read (after hashing the others).
+func TestHashErrors(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good")
 	os.WriteFile(good, []byte("abc"), 0o644)
@@ -154,25 +112,26 @@ func TestMainErrors(t *testing.T) {
 	tests := []struct {
 		name    string
 		args    []string
+		code    int
 		wantErr string // in the one stderr line
 		wantOut string // substring of stdout, "" for none
 	}{
-		{"no file", nil, "falta ARCHIVO / missing FILE", ""},
-		{"only flags", []string{"--json"}, "falta ARCHIVO", ""},
-		{"unknown flag", []string{"--bogus", good}, "opción desconocida -bogus / flag provided but not defined: -bogus", ""},
-		{"algo without value", []string{good, "--algo"}, "a la opción le falta su valor: -algo", ""},
-		{"unknown algo", []string{"--algo", "sha512", good}, `--algo: algoritmo desconocido "sha512"`, ""},
-		{"empty algo", []string{"--algo=", good}, "--algo: lista de algoritmos vacía", ""},
-		{"bad bool", []string{"--json=quizá", good}, "valor booleano no válido", ""},
-		{"missing file", []string{missing}, `"` + missing + `": no existe / does not exist`, ""},
-		{"directory", []string{dir}, "es un directorio / " + `"` + dir + `" is a directory`, ""},
-		{"missing among good", []string{"--algo", "sha256", missing, good}, "no existe", "SHA256 (" + good + ") = ba7816bf"},
+		{"no file", nil, 2, "falta ARCHIVO / missing FILE", ""},
+		{"only flags", []string{"--json"}, 2, "falta ARCHIVO", ""},
+		{"unknown flag", []string{"--bogus", good}, 2, "opción desconocida --bogus / unknown flag --bogus (custodia hash --help)", ""},
+		{"algo without value", []string{good, "--algo"}, 2, "a la opción --algo le falta su valor", ""},
+		{"unknown algo", []string{"--algo", "sha512", good}, 2, `--algo: algoritmo desconocido "sha512"`, ""},
+		{"empty algo", []string{"--algo=", good}, 2, "--algo: lista de algoritmos vacía", ""},
+		{"bad bool", []string{"--json=quizá", good}, 2, `valor no válido "quizá" para --json`, ""},
+		{"missing file", []string{missing}, 1, `"` + missing + `": no existe / does not exist`, ""},
+		{"directory", []string{dir}, 1, "es un directorio / " + `"` + dir + `" is a directory`, ""},
+		{"missing among good", []string{"--algo", "sha256", missing, good}, 1, "no existe", "SHA256 (" + good + ") = ba7816bf"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := runMain(t, tt.args...)
-			if code != 1 {
-				t.Errorf("exit %d, want 1", code)
+			code, out, errOut := runHash(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d", code, tt.code)
 			}
 			if !strings.HasPrefix(errOut, "custodia hash: ") || !strings.Contains(errOut, tt.wantErr) {
 				t.Errorf("stderr %q, want %q", errOut, tt.wantErr)
@@ -190,12 +149,12 @@ func TestMainErrors(t *testing.T) {
 	}
 }
 
-func TestMainFlagsAnywhere(t *testing.T) {
+func TestHashFlagsAnywhere(t *testing.T) {
 	dir := t.TempDir()
 	name := filepath.Join(dir, "--json")
 	os.WriteFile(name, []byte("abc"), 0o644)
 	// "--" ends the flags: a file may be called --json.
-	code, out, errOut := runMain(t, "--algo", "md5", "--", name)
+	code, out, errOut := runHash(t, "--algo", "md5", "--", name)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -203,13 +162,13 @@ func TestMainFlagsAnywhere(t *testing.T) {
 		t.Errorf("got %q, want %q", out, want)
 	}
 
-	code, out, _ = runMain(t, "--help")
+	code, out, _ = runHash(t, "--help", "--lang", "es")
 	if code != 0 || !strings.Contains(out, "uso: custodia hash") {
 		t.Errorf("--help: exit %d, stdout %q", code, out)
 	}
 }
 
-func TestMainQuietOffTerminal(t *testing.T) {
+func TestHashQuietOffTerminal(t *testing.T) {
 	// A pipe (or a file) is not a terminal: no progress bar on stderr.
 	f, err := os.CreateTemp(t.TempDir(), "stderr")
 	if err != nil {
@@ -218,7 +177,7 @@ func TestMainQuietOffTerminal(t *testing.T) {
 	defer f.Close()
 	path := writeRandom(t, t.TempDir(), "data", 9<<20)
 	var out bytes.Buffer
-	if code := Main(context.Background(), []string{path}, &out, f); code != 0 {
+	if code := run(context.Background(), []string{"hash", path}, &out, f); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
 	if fi, _ := f.Stat(); fi.Size() != 0 {
