@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
 
 	"github.com/custodia-ec/custodia/custody"
 	"golang.org/x/mod/sumdb/tlog"
@@ -77,7 +81,8 @@ func ParseBundle(data []byte) (*Bundle, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {
-		return nil, invalid(CheckBundle, -1, "", "el paquete no es un JSON válido: %v", "the bundle is not valid JSON: %v", err)
+		es, en := jsonProblem(err)
+		return nil, invalid(CheckBundle, -1, "", "el paquete no es un JSON válido: %[1]s", "the bundle is not valid JSON: %[2]s", es, en)
 	}
 	if len(bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n")) != 0 {
 		return nil, invalid(CheckBundle, -1, "", "hay datos después del objeto JSON", "there is data after the JSON object")
@@ -153,4 +158,24 @@ func decodeHash(s string) (h tlog.Hash, err error) {
 	}
 	copy(h[:], buf[:n])
 	return h, nil
+}
+
+// jsonProblem says where and why a bundle's JSON did not decode, in
+// Spanish and English, without the decoder's English text.
+func jsonProblem(err error) (es, en string) {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("carácter inesperado en el byte %d", se.Offset), fmt.Sprintf("unexpected character at byte %d", se.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "el archivo termina antes de cerrar el JSON", "the file ends before the JSON closes"
+	case errors.As(err, &te):
+		return fmt.Sprintf("el campo %q no admite un valor de tipo %s (byte %d)", te.Field, te.Value, te.Offset),
+			fmt.Sprintf("field %q does not take a %s value (byte %d)", te.Field, te.Value, te.Offset)
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return "campo desconocido " + f, "unknown field " + f
+	}
+	return "no se pudo leer", "could not be read"
 }

@@ -194,7 +194,8 @@ func parseAsOf(e *env, s string) (time.Time, error) {
 	}
 	t, err := custody.ParseTime(s)
 	if err != nil {
-		return time.Time{}, usagef("--as-of: %v", err)
+		return time.Time{}, usagef(e.tr("--as-of: %q no es una hora RFC 3339 con desplazamiento (p. ej. 2023-12-14T06:30:00-05:00)",
+			"--as-of: %q is not an RFC 3339 time with an offset (e.g. 2023-12-14T06:30:00-05:00)"), s)
 	}
 	return t, nil
 }

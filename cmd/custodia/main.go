@@ -300,7 +300,10 @@ func (e *env) message(err error) string {
 	case errors.As(err, &ce):
 		msg = ce.Localized(e.lang)
 	default:
-		msg = err.Error()
+		var ok bool
+		if msg, ok = e.plainError(err); !ok {
+			msg = err.Error()
+		}
 	}
 	return strings.ReplaceAll(msg, "\n", " ")
 }
