@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/custodia-ec/custodia/court/courtdata"
 	"github.com/custodia-ec/custodia/court/courtdoc"
 	"github.com/custodia-ec/custodia/deployment"
+	"github.com/custodia-ec/custodia/internal/zone"
 )
 
 // Court documents (issue 7): `report item`, `report detentions`, the PDF and
@@ -55,7 +57,7 @@ func reportItem(e *env, data, id, out, lang string) error {
 		return err
 	}
 	defer d.Close()
-	rec, err := courtdata.Item(e.ctx, d.Ledger, d.PublicKey, id, courtdata.Options{Lang: lang, Now: e.now()})
+	rec, err := courtdata.Item(e.ctx, d.Ledger, d.PublicKey, id, courtdata.Options{Lang: lang, Now: e.now(), Zone: e.zone()})
 	if err != nil {
 		return err
 	}
@@ -70,7 +72,7 @@ func reportItem(e *env, data, id, out, lang string) error {
 func reportDetentions(e *env, data, caseID, out, lang, asOf string) error {
 	return reportFile(e, data, out, asOf,
 		func(d *deployment.Deployment, t time.Time) (courtdoc.DetentionReport, error) {
-			return courtdata.Detentions(d.Ledger, caseID, t, courtdata.Options{Lang: lang, Now: e.now()})
+			return courtdata.Detentions(d.Ledger, caseID, t, courtdata.Options{Lang: lang, Now: e.now(), Zone: e.zone()})
 		},
 		func(w io.Writer, rep courtdoc.DetentionReport, csv bool) error {
 			if csv {
@@ -93,7 +95,7 @@ func reportDetentions(e *env, data, caseID, out, lang, asOf string) error {
 func reportOperationFile(e *env, data, op, out, lang, asOf string) error {
 	return reportFile(e, data, out, asOf,
 		func(d *deployment.Deployment, t time.Time) (courtdoc.OperationReport, error) {
-			return courtdata.Operation(d.Ledger, op, t, courtdata.Options{Lang: lang, Now: e.now()})
+			return courtdata.Operation(d.Ledger, op, t, courtdata.Options{Lang: lang, Now: e.now(), Zone: e.zone()})
 		},
 		func(w io.Writer, r courtdoc.OperationReport, csv bool) error {
 			if csv {
@@ -204,4 +206,15 @@ func exportCaseUCO(e *env, data, caseID, out, base string) error {
 	}
 	e.wrote(out, fmt.Sprintf("CASE 1.4.0: %d %s, %d %s", len(cd.Items), e.tr("indicios", "items"), len(cd.Events), e.tr("eventos de custodia", "custody events")))
 	return nil
+}
+
+// zone is the zone documents show times in: $CUSTODIA_ZONE when it names
+// one, else America/Guayaquil (an unknown name is said once, on stderr).
+func (e *env) zone() *time.Location {
+	loc, err := zone.Load(os.Getenv("CUSTODIA_ZONE"))
+	if err != nil {
+		fmt.Fprintf(e.stderr, "CUSTODIA_ZONE: %v\n", err)
+		return zone.Default()
+	}
+	return loc
 }

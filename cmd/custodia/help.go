@@ -217,6 +217,9 @@ files no record cites.
 
   --addr H:P             dirección (por omisión 127.0.0.1:8080)
   --demo                 carga el caso Metástasis y las cuentas de demostración
+  --reset-demo           con --demo: contraseñas nuevas para las cuentas de demostración
+  --zone ZONA            zona horaria IANA de las horas mostradas (por omisión
+                         $CUSTODIA_ZONE o America/Guayaquil)
   --policy ARCHIVO       política de testigos (C2SP tlog-policy con URL)
   --check-interval 24h   vuelve a calcular el hash de cada archivo así de seguido (0: nunca)
   --check-rate B/S       bytes por segundo de esa comprobación
@@ -227,6 +230,9 @@ files no record cites.
 
   --addr H:P             address (default 127.0.0.1:8080)
   --demo                 loads the Metastasis case and the demo accounts
+  --reset-demo           with --demo: new passwords for the demo accounts
+  --zone ZONE            IANA time zone of the times shown (default
+                         $CUSTODIA_ZONE or America/Guayaquil)
   --policy FILE          witness policy (C2SP tlog-policy with URLs)
   --check-interval 24h   re-hashes every evidence file this often (0: never)
   --check-rate B/S       bytes per second of that check

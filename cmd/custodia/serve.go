@@ -16,6 +16,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/custodia-ec/custodia/internal/zone"
+
 	"github.com/custodia-ec/custodia"
 	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/casefile"
@@ -40,6 +42,8 @@ func cmdServe(e *env, args []string) error {
 	fs, data := newFlags("serve")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	demo := fs.Bool("demo", false, "load the Metástasis case file and demo accounts")
+	resetDemo := fs.Bool("reset-demo", false, "with --demo: new one-time passwords (and TOTP secrets) for the demo accounts, printed again")
+	zoneName := fs.String("zone", zoneDefault(), "IANA time zone people read times in (web, PDFs, API as_of)")
 	policy := fs.String("policy", "", "witness policy file (C2SP tlog-policy with witness URLs): send checkpoints to the witnesses")
 	checkEvery := fs.Duration("check-interval", 24*time.Hour, "re-hash every evidence file this often (0: never)")
 	checkRate := fs.Int64("check-rate", 64<<20, "the integrity job reads at most this many bytes per second")
@@ -70,8 +74,15 @@ func cmdServe(e *env, args []string) error {
 	if err := bootstrapAdmin(e, d); err != nil {
 		return err
 	}
+	loc, err := zone.Load(*zoneName)
+	if err != nil {
+		return usagef("--zone: %v", err)
+	}
+	if *resetDemo && !*demo {
+		return usagef("%s", e.tr("--reset-demo va con --demo", "--reset-demo goes with --demo"))
+	}
 	if *demo {
-		if err := loadDemo(e, d); err != nil {
+		if err := loadDemo(e, d, *resetDemo); err != nil {
 			return err
 		}
 	}
@@ -79,7 +90,7 @@ func cmdServe(e *env, args []string) error {
 	logger, logs := newServeLogger(e.stderr)
 	defer logs.Flush()
 	srv, err := app.New(app.Config{
-		Ledger: d.Ledger, Credentials: creds, PublicKey: d.PublicKey, Logger: logger, Now: e.now,
+		Ledger: d.Ledger, Credentials: creds, PublicKey: d.PublicKey, Logger: logger, Now: e.now, Zone: loc,
 		Audit: func(ctx context.Context) (*ledger.AuditReport, error) {
 			return deployment.Audit(ctx, d.Dir, d.Store, d.Config, d.Ledger.Verifier())
 		},
@@ -245,8 +256,10 @@ var demoAccounts = []struct{ account, role, officer string }{
 }
 
 // loadDemo imports the Metástasis case file when absent, adds officers and
-// one account per role (members of the case) and prints their secrets.
-func loadDemo(e *env, d *deployment.Deployment) error {
+// one account per role (members of the case) and prints their secrets;
+// with reset, the existing demo accounts get new ones (a logged
+// credential change, as custodia user reset), printed again.
+func loadDemo(e *env, d *deployment.Deployment, reset bool) error {
 	var hasCase bool
 	d.Ledger.View(func(st *domain.State) error { _, hasCase = st.Cases[custodia.MetastasisCase]; return nil })
 	if !hasCase {
@@ -278,8 +291,22 @@ func loadDemo(e *env, d *deployment.Deployment) error {
 	}
 	var created []*app.NewAccount
 	for _, a := range demoAccounts {
-		var exists bool
-		d.Ledger.View(func(st *domain.State) error { _, exists = st.Accounts[a.account]; return nil })
+		var exists, active bool
+		d.Ledger.View(func(st *domain.State) error {
+			acc, ok := st.Accounts[a.account]
+			exists, active = ok, ok && !acc.Disabled
+			return nil
+		})
+		if exists && reset && active {
+			// The same logged credential change as custodia user reset.
+			na, err := app.ResetCredentials(e.ctx, appendRecs, d.Store.Credentials(), e.now, a.account, a.role)
+			if err != nil {
+				return fmt.Errorf("demo account %s: %w", a.account, err)
+			}
+			na.Account, na.Role, na.Officer = a.account, a.role, a.officer
+			created = append(created, na)
+			continue
+		}
 		if exists {
 			continue
 		}
@@ -313,7 +340,8 @@ func loadDemo(e *env, d *deployment.Deployment) error {
 		}
 	}
 	if len(created) == 0 {
-		fmt.Fprintln(e.stderr, e.tr("Las cuentas de demostración ya existían (sus contraseñas se mostraron al crearlas).", "The demo accounts already existed (their passwords were shown when created)."))
+		fmt.Fprintln(e.stderr, e.tr("Las cuentas de demostración ya existían (sus contraseñas se mostraron al crearlas). Para ver contraseñas nuevas: custodia serve --demo --reset-demo",
+			"The demo accounts already existed (their passwords were shown when created). For new passwords: custodia serve --demo --reset-demo"))
 		return nil
 	}
 	fmt.Fprintln(e.stdout, e.tr("Cuentas de demostración (contraseñas de un solo uso; TOTP para los roles que cambian la custodia):",
@@ -324,4 +352,12 @@ func loadDemo(e *env, d *deployment.Deployment) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", na.Account, na.Role, na.Officer, na.Password, na.TOTPSecret)
 	}
 	return tw.Flush()
+}
+
+// zoneDefault is $CUSTODIA_ZONE, or America/Guayaquil.
+func zoneDefault() string {
+	if z := os.Getenv("CUSTODIA_ZONE"); z != "" {
+		return z
+	}
+	return zone.DefaultName
 }
