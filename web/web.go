@@ -296,6 +296,7 @@ func (w *Web) routes() []gateway.Route {
 	return []gateway.Route{
 		{Method: "GET", Path: "/{$}", Summary: "Inicio / home", Access: pub, Handle: w.home},
 		{Method: "GET", Path: "/static/{file}", Summary: "Recursos estáticos / static assets", Access: pub, Handle: w.static},
+		{Method: "GET", Path: "/favicon.ico", Summary: "Icono del sitio / site icon", Access: pub, Handle: w.favicon},
 		{Method: "GET", Path: "/entrar", Summary: "Página de ingreso / sign-in page", Access: pub, Handle: w.loginPage},
 		{Method: "POST", Path: "/entrar", Summary: "Ingresar / sign in", Access: pub, Handle: w.loginPost},
 		{Method: "POST", Path: "/salir", Summary: "Salir / sign out", Access: acc, Handle: w.logout},
@@ -338,6 +339,13 @@ func (w *Web) static(rw http.ResponseWriter, r *http.Request, _ *app.Principal) 
 	rw.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	_, err := rw.Write(a.body)
 	return err
+}
+
+// favicon sends browsers that ask for /favicon.ico to the icon the pages
+// link (an SVG, hashed like every asset).
+func (w *Web) favicon(rw http.ResponseWriter, r *http.Request, _ *app.Principal) error {
+	http.Redirect(rw, r, w.urls["favicon.svg"], http.StatusMovedPermanently)
+	return nil
 }
 
 func (w *Web) home(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {

@@ -65,3 +65,23 @@ func atoi(s string) int {
 	}
 	return n
 }
+
+// TestFavicon: every page links the icon, which is served as SVG, and
+// /favicon.ico leads to it.
+func TestFavicon(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	_, body, _ := c.do("GET", "/entrar", nil, nil)
+	m := regexp.MustCompile(`<link rel="icon" href="(/static/favicon\.[0-9a-f]+\.svg)" type="image/svg\+xml">`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("the sign-in page links no icon")
+	}
+	st, svg, h := c.do("GET", m[1], nil, nil)
+	if st != 200 || h.Get("Content-Type") != "image/svg+xml" || !strings.Contains(svg, "<svg") {
+		t.Errorf("icon: %d %q", st, h.Get("Content-Type"))
+	}
+	st, _, h = c.do("GET", "/favicon.ico", nil, nil)
+	if st != 301 || h.Get("Location") != m[1] {
+		t.Errorf("/favicon.ico: %d %q", st, h.Get("Location"))
+	}
+}
