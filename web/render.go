@@ -75,6 +75,21 @@ func (v *view) Time(s string) string {
 	return zone.Show(t, v.w.cfg.Zone)
 }
 
+// linkKinds are the link kinds the catalogue names (link.KIND); a link's
+// kind is free text in the case file, and an unknown one is shown as its
+// words ("met_with" → "met with"), never as a code.
+var linkKinds = []string{"allied_with", "communicated_with", "employed_by", "financed", "held_deeds_of", "member_of", "owns", "paid", "presides", "supported"}
+
+// LinkKind is the text of a link's kind.
+func (v *view) LinkKind(kind string) string { return v.w.linkKind(v.Lang, kind) }
+
+func (w *Web) linkKind(lang, kind string) string {
+	if w.cat.Has("link." + kind) {
+		return w.cat.T(lang, "link."+kind)
+	}
+	return strings.ReplaceAll(kind, "_", " ")
+}
+
 // Can reports whether the user's role may do action (a record op).
 func (v *view) Can(action string) bool {
 	return v.P != nil && v.w.s.Policy.Can(v.P.Role, action)

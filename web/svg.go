@@ -25,7 +25,7 @@ func esc(s string) string { return template.HTMLEscapeString(s) }
 // province, a legend of the statuses, a title and a description for screen
 // readers (the same numbers are in the table beside it).
 func (w *Web) statusChart(provs []string, grid map[string]map[string]int, lang string) chartSVG {
-	const rowH, labelW, barW, top = 26, 150, 230, 8
+	const rowH, labelW, barW, top = 30, 178, 210, 8
 	max := 1
 	for _, pr := range provs {
 		n := 0
@@ -37,7 +37,7 @@ func (w *Web) statusChart(provs []string, grid map[string]map[string]int, lang s
 		}
 	}
 	legendY := top + len(provs)*rowH + 10
-	h := legendY + 22*((len(statusOrder)+1)/2) + 6
+	h := legendY + 26*((len(statusOrder)+1)/2) + 6
 	var b strings.Builder
 	title := w.cat.T(lang, "board.chart_title")
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-labelledby="chart-t" xmlns="http://www.w3.org/2000/svg"><title id="chart-t">%s</title>`,
@@ -48,7 +48,7 @@ func (w *Web) statusChart(provs []string, grid map[string]map[string]int, lang s
 		if r := []rune(pr); len(r) > 15 {
 			short = string(r[:14]) + "…"
 		}
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="14" fill="#111827">%s<title>%s</title></text>`, labelW-6, y+16, esc(short), esc(pr))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="17" fill="#111827">%s<title>%s</title></text>`, labelW-6, y+19, esc(short), esc(pr))
 		x := float64(labelW)
 		total := 0
 		for _, st := range statusOrder {
@@ -57,17 +57,17 @@ func (w *Web) statusChart(provs []string, grid map[string]map[string]int, lang s
 				continue
 			}
 			wd := float64(barW) * float64(n) / float64(max)
-			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="20" fill="%s"><title>%s: %s %d</title></rect>`,
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="24" fill="%s"><title>%s: %s %d</title></rect>`,
 				x, y+2, wd, statusColors[st], esc(pr), esc(w.cat.T(lang, "status."+st)), n)
 			x += wd
 			total += n
 		}
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="14" fill="#111827">%d</text>`, x+4, y+16, total)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="17" fill="#111827">%d</text>`, x+4, y+19, total)
 	}
 	for i, st := range statusOrder {
-		x, y := 10+(i%2)*200, legendY+(i/2)*22
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="14" height="14" fill="%s"/><text x="%d" y="%d" font-size="14" fill="#111827">%s</text>`,
-			x, y, statusColors[st], x+20, y+12, esc(w.cat.T(lang, "status."+st)))
+		x, y := 10+(i%2)*215, legendY+(i/2)*26
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="16" height="16" fill="%s"/><text x="%d" y="%d" font-size="17" fill="#111827">%s</text>`,
+			x, y, statusColors[st], x+22, y+14, esc(w.cat.T(lang, "status."+st)))
 	}
 	b.WriteString(`</svg>`)
 	return chartSVG(b.String())
@@ -95,7 +95,7 @@ func (w *Web) linkGraph(persons []app.PersonView, orgs []*domain.Organization, l
 			nodes = append(nodes, &node{id: p.ID, label: p.Name})
 		}
 	}
-	const size, r = 640.0, 230.0
+	const size, r = 640.0, 200.0
 	pos := map[string]*node{}
 	for i, n := range nodes {
 		a := 2 * math.Pi * float64(i) / float64(max(len(nodes), 1))
@@ -111,7 +111,7 @@ func (w *Web) linkGraph(persons []app.PersonView, orgs []*domain.Organization, l
 			continue
 		}
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#6b7280" stroke-width="1.2"><title>%s — %s: %s</title></line>`,
-			a.x, a.y, c.x, c.y, esc(a.label), esc(c.label), esc(l.Kind))
+			a.x, a.y, c.x, c.y, esc(a.label), esc(c.label), esc(w.linkKind(lang, l.Kind)))
 	}
 	for _, n := range nodes {
 		fill := "#1d4ed8"
@@ -123,11 +123,11 @@ func (w *Web) linkGraph(persons []app.PersonView, orgs []*domain.Organization, l
 		if n.x < size/2 {
 			anchor, dx = "end", -9
 		}
-		fmt.Fprintf(&b, `<g><circle cx="%.1f" cy="%.1f" r="6" fill="%s"/><text x="%.1f" y="%.1f" font-size="11" text-anchor="%s" fill="#111827">%s</text><title>%s</title></g>`,
+		fmt.Fprintf(&b, `<g><circle cx="%.1f" cy="%.1f" r="6" fill="%s"/><text x="%.1f" y="%.1f" font-size="15" text-anchor="%s" fill="#111827">%s</text><title>%s</title></g>`,
 			n.x, n.y, fill, n.x+dx, n.y+4, anchor, esc(n.id), esc(n.id+" "+n.label))
 	}
-	fmt.Fprintf(&b, `<circle cx="16" cy="%.0f" r="6" fill="#1d4ed8"/><text x="26" y="%.0f" font-size="12" fill="#111827">%s</text>`, size-30, size-26, esc(w.cat.T(lang, "graph.person")))
-	fmt.Fprintf(&b, `<circle cx="16" cy="%.0f" r="6" fill="#b45309"/><text x="26" y="%.0f" font-size="12" fill="#111827">%s</text>`, size-12, size-8, esc(w.cat.T(lang, "graph.org")))
+	fmt.Fprintf(&b, `<circle cx="16" cy="%.0f" r="6" fill="#1d4ed8"/><text x="26" y="%.0f" font-size="15" fill="#111827">%s</text>`, size-30, size-26, esc(w.cat.T(lang, "graph.person")))
+	fmt.Fprintf(&b, `<circle cx="16" cy="%.0f" r="6" fill="#b45309"/><text x="26" y="%.0f" font-size="15" fill="#111827">%s</text>`, size-12, size-8, esc(w.cat.T(lang, "graph.org")))
 	b.WriteString(`</svg>`)
 	return chartSVG(b.String())
 }

@@ -70,7 +70,7 @@ func TestCatalogueComplete(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range goRE.FindAllSubmatch(b, -1) {
-			if k := string(m[1]); !strings.HasSuffix(k, ".html") && !strings.HasSuffix(k, ".json") && !strings.HasSuffix(k, ".go") {
+			if k := string(m[1]); !strings.HasSuffix(k, ".html") && !strings.HasSuffix(k, ".svg") && !strings.HasSuffix(k, ".json") && !strings.HasSuffix(k, ".go") {
 				used[string(m[1])] = f
 			}
 		}
@@ -91,7 +91,7 @@ func TestCatalogueComplete(t *testing.T) {
 		"op":        {custody.OpSeize, custody.OpTransfer, custody.OpOpen, custody.OpSeal, custody.OpDerive, custody.OpAttach, custody.OpPresent, custody.OpDispose},
 		"anomaly":   {custody.AnomalySealBroken, custody.AnomalySealMismatch},
 		"rule":      {domain.RuleRightsLate, domain.RuleRightsMissing, domain.RuleHearingLate, domain.RuleHearingMissing},
-		"clockrule": {"rights", "hearing"}, "read": sortedKeys(domain.ReadKinds),
+		"clockrule": {"rights", "hearing"}, "read": sortedKeys(domain.ReadKinds), "link": linkKinds,
 		"check": {verify.CheckBundle, verify.CheckKey, verify.CheckCheckpoint, verify.CheckEvent, verify.CheckProof, verify.CheckCustody, verify.CheckConsistency, verify.CheckPolicy, verify.CheckStopped},
 	}
 	for p := range prefixes {

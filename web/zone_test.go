@@ -85,3 +85,22 @@ func TestFavicon(t *testing.T) {
 		t.Errorf("/favicon.ico: %d %q", st, h.Get("Location"))
 	}
 }
+
+// TestNoRawCodesOnPages: the case page names link kinds in words, in each
+// language, never as the case file's codes.
+func TestNoRawCodesOnPages(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	c.login("fiscal")
+	_, body, _ := c.do("GET", "/casos/METASTASIS", nil, nil)
+	for _, code := range []string{">financed<", ">allied_with<", ">employed_by<", ">held_deeds_of<", ": financed<", ": allied_with<"} {
+		if strings.Contains(body, code) {
+			t.Errorf("the case page shows the code %q", code)
+		}
+	}
+	for _, w := range []string{"financió a", "aliado de", "empleado de"} {
+		if !strings.Contains(body, w) {
+			t.Errorf("the case page lacks %q", w)
+		}
+	}
+}

@@ -89,6 +89,17 @@
   tick();
   setInterval(tick, 15000);
 
+  // On a phone, long lists start folded: a site list per province and the
+  // detention and person tables are one tap away instead of metres of
+  // scrolling; wider screens show them open. The user's own taps win
+  // until the width class changes.
+  var narrow = window.matchMedia("(max-width: 700px)");
+  function fold(root) {
+    (root || document).querySelectorAll("details.fold").forEach(function (d) { d.open = !narrow.matches; });
+  }
+  fold();
+  if (narrow.addEventListener) { narrow.addEventListener("change", function () { fold(); }); }
+
   // Live boards: on each "board" event, fetch the re-rendered board.
   document.querySelectorAll("[data-stream]").forEach(function (board) {
     var live = document.getElementById(board.getAttribute("data-live"));
@@ -98,7 +109,14 @@
       pending = true;
       fetch(board.getAttribute("data-src"), { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-        .then(function (html) { board.innerHTML = html; tick(); board.setAttribute("data-updated", String(Date.now())); })
+        .then(function (html) {
+          var shut = {};
+          board.querySelectorAll("details.fold[data-fold]").forEach(function (d) { shut[d.getAttribute("data-fold")] = !d.open; });
+          board.innerHTML = html;
+          board.querySelectorAll("details.fold[data-fold]").forEach(function (d) { if (d.getAttribute("data-fold") in shut) { d.open = !shut[d.getAttribute("data-fold")]; } });
+          tick();
+          board.setAttribute("data-updated", String(Date.now()));
+        })
         .catch(function () {})
         .then(function () { pending = false; });
     }
