@@ -38,8 +38,15 @@ func (r *Result) WriteText(w io.Writer, lang string) error {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 
-	p("%s\n\n", t("VEREDICTO: el paquete es auténtico y la cadena de custodia que contiene es continua.",
-		"VERDICT: the bundle is authentic and the chain of custody it holds is unbroken."))
+	// Without a key from outside the bundle, only internal consistency is
+	// shown: the headline says so, not "authentic".
+	if r.KeySource == KeyBundle {
+		p("%s\n\n", t("VEREDICTO: SOLO CONSISTENCIA INTERNA. El paquete concuerda consigo mismo y la cadena de custodia que contiene es continua, pero su autenticidad NO está demostrada: la clave se tomó del propio paquete. Vuelva a verificar con la clave publicada del registro (--key).",
+			"VERDICT: INTERNAL CONSISTENCY ONLY. The bundle agrees with itself and the chain of custody it holds is unbroken, but its authenticity is NOT shown: the key was taken from the bundle itself. Verify again with the log's published key (--key)."))
+	} else {
+		p("%s\n\n", t("VEREDICTO: el paquete es auténtico y la cadena de custodia que contiene es continua.",
+			"VERDICT: the bundle is authentic and the chain of custody it holds is unbroken."))
+	}
 	p(t("Evidencia: %s. El paquete contiene %d eventos de %d evidencia(s).\n", "Item: %s. The bundle holds %d events of %d item(s).\n"),
 		r.Item, r.EventCount, len(r.Items))
 	p(t("Registro: %s, con %d eventos en total; raíz %s.\n", "Log: %s, with %d events in all; root %s.\n"), r.Origin, r.TreeSize, r.RootHash)

@@ -110,11 +110,11 @@ func TestWriteText(t *testing.T) {
 		t.Fatal(err)
 	}
 	for lang, wants := range map[string][]string{
-		"es": {"VEREDICTO: el paquete es auténtico", "ATENCIÓN: la clave del registro se tomó del propio paquete",
+		"es": {"VEREDICTO: SOLO CONSISTENCIA INTERNA", "su autenticidad NO está demostrada", "ATENCIÓN: la clave del registro se tomó del propio paquete",
 			"Historial de E-CHI-03-01-IMG (forensic_image, caso C-1, derivada de E-CHI-03-01)",
 			"2023-09-12T05:10:00-05:00  secuestro  por: P-AGENTE1", "-> la tiene P-FISCAL, sin sello  ** SELLO ROTO **",
 			"** NÚMERO DE SELLO DISTINTO **", "registrado el 2023-09-21T12:02:00Z por la cuenta u-registro", "Anomalías de custodia: 2"},
-		"en": {"VERDICT: the bundle is authentic", "WARNING: the log key was taken from the bundle itself",
+		"en": {"VERDICT: INTERNAL CONSISTENCY ONLY", "its authenticity is NOT shown", "WARNING: the log key was taken from the bundle itself",
 			"-> held by P-CUSTODIO, seal S-200  ** SEAL NUMBER DIFFERS **", "presented in court  by: P-FISCAL"},
 	} {
 		var buf bytes.Buffer
@@ -125,6 +125,32 @@ func TestWriteText(t *testing.T) {
 			if !strings.Contains(buf.String(), w) {
 				t.Errorf("%s text lacks %q:\n%s", lang, w, buf.String())
 			}
+		}
+	}
+}
+
+// TestHeadlineNamesWhatWasShown: with the log's key given, the headline
+// says authentic; with the bundle's own key, it never does.
+func TestHeadlineNamesWhatWasShown(t *testing.T) {
+	l := newTestLog(t)
+	history(l)
+	data := marshal(t, l.bundle("E-CHI-03-01"))
+	for _, tc := range []struct {
+		opts       Options
+		want, lack string
+	}{
+		{Options{TrustedKey: l.vkey}, "VEREDICTO: el paquete es auténtico", "SOLO CONSISTENCIA"},
+		{Options{}, "VEREDICTO: SOLO CONSISTENCIA INTERNA", "auténtico"},
+	} {
+		res, err := Verify(data, tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		res.WriteText(&buf, "es")
+		first, _, _ := strings.Cut(buf.String(), "\n")
+		if !strings.Contains(first, tc.want) || strings.Contains(first, tc.lack) {
+			t.Errorf("key %q: headline %q", tc.opts.TrustedKey, first)
 		}
 	}
 }

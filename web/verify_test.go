@@ -145,3 +145,37 @@ func TestVerifyPageBadKey(t *testing.T) {
 		t.Errorf("the failed check is not named in words: %.2000s", body)
 	}
 }
+
+// TestVerifyPageHeadline: without a key the verdict's headline says only
+// internal consistency was shown; with the server's key, authentic.
+func TestVerifyPageHeadline(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	c.login("fiscal")
+	st, bundle, _ := c.do("GET", "/api/v1/items/E-PIC-01-01/bundle", nil, nil)
+	if st != 200 {
+		t.Fatalf("bundle: %d", st)
+	}
+	_, body := postFile(t, e, "/verificar", "bundle", "b.json", []byte(bundle))
+	if !strings.Contains(body, "Solo consistencia interna") || strings.Contains(body, "✔ Auténtico") {
+		t.Errorf("without a key: %.600s", body)
+	}
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("bundle", "b.json")
+	fw.Write([]byte(bundle))
+	mw.WriteField("key", e.s.PublicKey())
+	mw.Close()
+	req, _ := http.NewRequest("POST", e.url+"/verificar", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	out.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(out.String(), "✔ Auténtico") || strings.Contains(out.String(), "Solo consistencia interna") {
+		t.Errorf("with the server's key: %.600s", out.String())
+	}
+}
