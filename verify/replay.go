@@ -36,6 +36,7 @@ type Step struct {
 	Account    string   `json:"account,omitempty"`       // who recorded it, or
 	ImportFile string   `json:"import_sha256,omitempty"` // the case file it was imported from
 	ImportLine int      `json:"import_line,omitempty"`
+	pairs      []string // Detail's name, value pairs, for DetailIn
 }
 
 // Anomaly is a custody anomaly found in the bundle: a fact that the rules
@@ -67,12 +68,13 @@ func (r *replay) apply(index int64, ev *custody.Event) error {
 		return invalid(CheckCustody, index, "record", "el evento no es un acto de custodia legible (%[1]s): %[2]s",
 			"the event is not a readable custody event (%[1]s): %[3]s", ev.Op, ce.Localized("es"), ce.Localized("en"))
 	}
-	id, atText, actor, detail := describe(rec)
+	id, atText, actor, pairs := describe(rec)
+	detail := fields(pairs...)
 	at, err := custody.ParseTime(atText)
 	if err != nil {
 		return invalid(CheckCustody, index, "at", "fecha %q no válida", "invalid time %q", atText)
 	}
-	st := Step{Index: index, Op: ev.Op, At: atText, Actor: actor, Detail: detail, RecordedAt: ev.Recorded.At, Account: ev.Recorded.Account}
+	st := Step{Index: index, Op: ev.Op, At: atText, Actor: actor, Detail: detail, RecordedAt: ev.Recorded.At, Account: ev.Recorded.Account, pairs: pairs}
 	if imp := ev.Recorded.Import; imp != nil {
 		st.ImportFile, st.ImportLine = imp.SHA256, imp.Line
 	}
@@ -157,26 +159,65 @@ func (r *replay) record(it *custody.Item, st Step) {
 
 // describe returns the item an op acts on, the time the record claims, who
 // acted, and the op's other fields in short form for the history.
-func describe(rec any) (item, at, actor, detail string) {
+func describe(rec any) (item, at, actor string, detail []string) {
 	switch r := rec.(type) {
 	case *custody.Seize:
-		return r.ID, r.SeizedAt, r.SeizedBy, fields("type", r.Type, "case", r.Case, "seal", r.Seal, "site", r.Site, "place", r.Place)
+		return r.ID, r.SeizedAt, r.SeizedBy, pairs("type", r.Type, "case", r.Case, "seal", r.Seal, "site", r.Site, "place", r.Place)
 	case *custody.Transfer:
-		return r.Item, r.At, r.From + " -> " + r.To, fields("purpose", r.Purpose, "seal_condition", r.SealCondition, "seal", r.Seal, "location", r.Location)
+		return r.Item, r.At, r.From + " -> " + r.To, pairs("purpose", r.Purpose, "seal_condition", r.SealCondition, "seal", r.Seal, "location", r.Location)
 	case *custody.Open:
-		return r.Item, r.At, r.By, fields("reason", r.Reason)
+		return r.Item, r.At, r.By, pairs("reason", r.Reason)
 	case *custody.Seal:
-		return r.Item, r.At, r.By, fields("seal", r.Seal)
+		return r.Item, r.At, r.By, pairs("seal", r.Seal)
 	case *custody.Derive:
-		return r.Parent, r.At, r.By, fields("id", r.ID, "parent", r.Parent, "type", r.Type, "sha256", r.SHA256, "tool", r.Tool)
+		return r.Parent, r.At, r.By, pairs("id", r.ID, "parent", r.Parent, "type", r.Type, "sha256", r.SHA256, "tool", r.Tool)
 	case *custody.Attach:
-		return r.Item, r.At, r.By, fields("name", r.Name, "sha256", r.SHA256)
+		return r.Item, r.At, r.By, pairs("name", r.Name, "sha256", r.SHA256)
 	case *custody.Present:
-		return r.Item, r.At, r.By, fields("hearing", r.Hearing)
+		return r.Item, r.At, r.By, pairs("hearing", r.Hearing)
 	case *custody.Dispose:
-		return r.Item, r.At, r.By, fields("method", r.Method, "order", r.Order)
+		return r.Item, r.At, r.By, pairs("method", r.Method, "order", r.Order)
 	}
-	return "", "", "", ""
+	return "", "", "", nil
+}
+
+func pairs(kv ...string) []string { return kv }
+
+// fieldNames name a record's fields for a person, Spanish and English.
+var fieldNames = map[string][2]string{
+	"type": {"tipo", "type"}, "case": {"caso", "case"}, "seal": {"sello", "seal"}, "site": {"sitio", "site"},
+	"place": {"lugar", "place"}, "purpose": {"finalidad", "purpose"}, "seal_condition": {"estado del sello", "seal condition"},
+	"location": {"lugar", "place"}, "reason": {"motivo", "reason"}, "id": {"nueva evidencia", "new item"},
+	"parent": {"de", "from"}, "sha256": {"SHA-256", "SHA-256"}, "tool": {"herramienta", "tool"}, "name": {"archivo", "file"},
+	"hearing": {"audiencia", "hearing"}, "method": {"forma", "method"}, "order": {"orden", "order"},
+}
+
+// valueKinds are the fields whose values are codes of custody.Word.
+var valueKinds = map[string]string{"type": "itype", "purpose": "purpose", "seal_condition": "cond", "method": "method"}
+
+// DetailIn is Detail for a person, in lang ("en" English, else Spanish):
+// field names and coded values in words ("finalidad: bodega"), never codes.
+func (s Step) DetailIn(lang string) string {
+	i := 0
+	if lang == "en" {
+		i = 1
+	}
+	var parts []string
+	for j := 0; j+1 < len(s.pairs); j += 2 {
+		k, v := s.pairs[j], s.pairs[j+1]
+		if v == "" {
+			continue
+		}
+		if w := custody.Word(valueKinds[k], v, lang); w != "" {
+			v = w
+		}
+		name := k
+		if n, ok := fieldNames[k]; ok {
+			name = n[i]
+		}
+		parts = append(parts, name+": "+v)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // fields formats key=value pairs, leaving out empty values.

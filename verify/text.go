@@ -9,17 +9,13 @@ import (
 	"github.com/custodia-ec/custodia/custody"
 )
 
-// label returns an op or anomaly in plain words, Spanish and English.
+// label returns an op or anomaly in plain words, Spanish and English, from
+// the one table every document reads (custody.Word); anomalies are shouted.
 func label(key string) (es, en string) {
-	l := map[string][2]string{
-		custody.OpSeize: {"secuestro", "seizure"}, custody.OpTransfer: {"entrega", "handover"},
-		custody.OpOpen: {"apertura", "opening"}, custody.OpSeal: {"sellado", "sealing"},
-		custody.OpDerive: {"derivación", "derivation"}, custody.OpAttach: {"anexo de archivo", "file attached"},
-		custody.OpPresent: {"presentación en audiencia", "presented in court"}, custody.OpDispose: {"disposición final", "disposal"},
-		custody.AnomalySealBroken:   {"SELLO ROTO", "SEAL BROKEN"},
-		custody.AnomalySealMismatch: {"NÚMERO DE SELLO DISTINTO", "SEAL NUMBER DIFFERS"},
-	}[key] // every op and anomaly a Result can hold is listed
-	return l[0], l[1]
+	if es, en = custody.Word("op", key, "es"), custody.Word("op", key, "en"); es != "" {
+		return es, en
+	}
+	return strings.ToUpper(custody.Word("anomaly", key, "es")), strings.ToUpper(custody.Word("anomaly", key, "en"))
 }
 
 // WriteText writes the verdict for a person: a judge, a lawyer, an expert.
@@ -83,7 +79,11 @@ func (r *Result) WriteText(w io.Writer, lang string) error {
 	}
 
 	for _, h := range r.Items {
-		p("\n%s %s (%s, %s %s", t("Historial de", "History of"), h.ID, h.Type, t("caso", "case"), h.Case)
+		typ := custody.Word("itype", h.Type, lang)
+		if typ == "" {
+			typ = h.Type
+		}
+		p("\n%s %s (%s, %s %s", t("Historial de", "History of"), h.ID, typ, t("caso", "case"), h.Case)
 		if h.Parent != "" {
 			p(t(", derivada de %s", ", derived from %s"), h.Parent)
 		}
@@ -94,8 +94,8 @@ func (r *Result) WriteText(w io.Writer, lang string) error {
 				seal = t("sello ", "seal ") + s.Seal
 			}
 			p("  #%d  %s  %s  %s: %s", s.Index, s.At, word(s.Op), t("por", "by"), s.Actor)
-			if s.Detail != "" {
-				p("  [%s]", s.Detail)
+			if d := s.DetailIn(lang); d != "" {
+				p("  [%s]", d)
 			}
 			p("\n        -> %s %s, %s", t("la tiene", "held by"), s.Holder, seal)
 			for _, a := range s.Anomalies {

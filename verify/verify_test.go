@@ -111,8 +111,8 @@ func TestWriteText(t *testing.T) {
 	}
 	for lang, wants := range map[string][]string{
 		"es": {"VEREDICTO: SOLO CONSISTENCIA INTERNA", "su autenticidad NO está demostrada", "ATENCIÓN: la clave del registro se tomó del propio paquete",
-			"Historial de E-CHI-03-01-IMG (forensic_image, caso C-1, derivada de E-CHI-03-01)",
-			"2023-09-12T05:10:00-05:00  secuestro  por: P-AGENTE1", "-> la tiene P-FISCAL, sin sello  ** SELLO ROTO **",
+			"Historial de E-CHI-03-01-IMG (imagen forense, caso C-1, derivada de E-CHI-03-01)", "[finalidad: bodega; estado del sello: intacto; sello: S-100]",
+			"2023-09-12T05:10:00-05:00  incautación  por: P-AGENTE1", "-> la tiene P-FISCAL, sin sello  ** SELLO ROTO **",
 			"** NÚMERO DE SELLO DISTINTO **", "registrado el 2023-09-21T12:02:00Z por la cuenta u-registro", "Anomalías de custodia: 2"},
 		"en": {"VERDICT: INTERNAL CONSISTENCY ONLY", "its authenticity is NOT shown", "WARNING: the log key was taken from the bundle itself",
 			"-> held by P-CUSTODIO, seal S-200  ** SEAL NUMBER DIFFERS **", "presented in court  by: P-FISCAL"},

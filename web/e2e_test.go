@@ -19,6 +19,8 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/custodia-ec/custodia/casefile"
+	"github.com/custodia-ec/custodia/custody"
 )
 
 // The end-to-end tests drive Debian's Chromium (scripts/setup-web installs
@@ -137,6 +139,14 @@ func (b *browserT) tab(e *testEnv, name, lang string) *tab {
 
 // T is the catalogue's text in the tab's language.
 func (tb *tab) T(key string) string { return tb.e.w.cat.T(tb.lang, key) }
+
+// W is the shared word of a record value (kind "status", code "planned").
+func (tb *tab) W(kind, code string) string {
+	if w := custody.Word(kind, code, tb.lang); w != "" {
+		return w
+	}
+	return casefile.Word(kind, code, tb.lang)
+}
 
 func (tb *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	tb.b.t.Helper()
@@ -348,7 +358,7 @@ func metastasisFlow(t *testing.T, lang string, shots bool) {
 	}
 	fiscal.do("open the case", chromedp.Click(chromedp.CSS(`a[href="/casos/METASTASIS"]`)))
 	fiscal.waitJS("the live board", `!!document.querySelector('[data-connected="1"]')`)
-	fiscal.waitText(`[data-site-status="S-CHI-03"]`, fiscal.T("status.planned"))
+	fiscal.waitText(`[data-site-status="S-CHI-03"]`, fiscal.W("status", "planned"))
 	if n := fiscal.eval(`String(document.querySelectorAll("svg.chart rect").length)`); n == "0" {
 		t.Error("the board has no chart")
 	}
@@ -365,7 +375,7 @@ func metastasisFlow(t *testing.T, lang string, shots bool) {
 	agente.open("/sitios/S-CHI-03")
 	shot(agente, "site")
 	agente.do("mark entered", chromedp.Click(chromedp.CSS("#status-entered")), chromedp.Click(chromedp.CSS("#status-submit")))
-	agente.waitText("#site-status", agente.T("status.entered"))
+	agente.waitText("#site-status", agente.W("status", "entered"))
 
 	// The firearm detention: in flagrante, P-30.
 	agente.do("record the detention",
@@ -398,7 +408,7 @@ func metastasisFlow(t *testing.T, lang string, shots bool) {
 	agente.waitText("#h-att", agente.T("item.attachments"))
 
 	// (3) The prosecutor's board changed by itself.
-	fiscal.waitText(`[data-site-status="S-CHI-03"]`, fiscal.T("status.entered"))
+	fiscal.waitText(`[data-site-status="S-CHI-03"]`, fiscal.W("status", "entered"))
 	fiscal.waitJS("the detention on the board", `!!document.querySelector("#det-D-CHI-03-01")`)
 	fiscal.waitJS("one more item on the board", fmt.Sprintf(`document.querySelector("#items-OP-METASTASIS").textContent !== %q`, itemsBefore))
 	if fiscal.eval(`String(window.__noReload)`) != "yes" {
@@ -429,7 +439,7 @@ func metastasisFlow(t *testing.T, lang string, shots bool) {
 	// the handover.
 	agente.waitJS("three events", `document.querySelectorAll("#timeline li.ev").length === 3`)
 	tl := agente.eval(`document.querySelector("#timeline").innerText`)
-	for _, want := range []string{agente.T("op.evidence.seize"), agente.T("op.custody.transfer"), "pn.s-chi-03.lead → cust.chi", "account:custodio", "account:agente"} {
+	for _, want := range []string{agente.W("op", "evidence.seize"), agente.W("op", "custody.transfer"), "pn.s-chi-03.lead → cust.chi", "account:custodio", "account:agente"} {
 		if !strings.Contains(tl, want) {
 			t.Errorf("the timeline lacks %q:\n%s", want, tl)
 		}
@@ -482,7 +492,7 @@ func metastasisFlow(t *testing.T, lang string, shots bool) {
 	court.do("verify", chromedp.SetUploadFiles(chromedp.CSS("#bundle"), []string{named}), chromedp.Click(chromedp.CSS("#verify-submit")))
 	court.waitJS("the verdict", `!!document.querySelector(".verdict.ok")`)
 	v := court.eval(`document.querySelector("#verdict").innerText`)
-	for _, want := range []string{court.T("verify.ok"), "E-CHI-03-01", court.T("op.custody.transfer"), "cust.chi"} {
+	for _, want := range []string{court.T("verify.ok_internal"), "E-CHI-03-01", court.W("op", "custody.transfer"), "cust.chi"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("the verdict lacks %q:\n%s", want, v)
 		}

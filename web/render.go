@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custodia-ec/custodia/casefile"
+
 	"github.com/custodia-ec/custodia/internal/zone"
 
 	"github.com/custodia-ec/custodia/app"
@@ -53,11 +55,21 @@ func (v *view) N(key string, n int) string {
 // Tf translates a key and formats it with args.
 func (v *view) Tf(key string, args ...any) string { return fmt.Sprintf(v.T(key), args...) }
 
-// L translates an enumerated value: L "status" "entered" is the text of
-// "status.entered".
+// L translates an enumerated value: L "status" "entered" is the name of
+// the entered status.
+//
+// The values of the record (ops, statuses, types...) are named by the one
+// table the PDFs and the verifier read too (custody.Word, casefile.Word),
+// so that a page and a document never name the same thing differently.
 func (v *view) L(prefix, value string) string {
 	if value == "" {
 		return ""
+	}
+	if w := custody.Word(prefix, value, v.Lang); w != "" {
+		return w
+	}
+	if w := casefile.Word(prefix, value, v.Lang); w != "" {
+		return w
 	}
 	return v.T(prefix + "." + value)
 }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 
+	"github.com/custodia-ec/custodia/casefile"
+
 	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/domain"
 )
@@ -15,9 +17,7 @@ type chartSVG = template.HTML
 
 // statusColors fill the chart's bars; each has at least 3:1 contrast with
 // the white page (WCAG non-text contrast), and the legend names them.
-var statusColors = map[string]string{
-	"planned": "#6b7280", "en_route": "#1d4ed8", "entered": "#b45309", "secured": "#7e22ce", "completed": "#15803d", "aborted": "#b91c1c",
-}
+var statusColors = casefile.StatusColors
 
 func esc(s string) string { return template.HTMLEscapeString(s) }
 
@@ -58,7 +58,7 @@ func (w *Web) statusChart(provs []string, grid map[string]map[string]int, lang s
 			}
 			wd := float64(barW) * float64(n) / float64(max)
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="24" fill="%s"><title>%s: %s %d</title></rect>`,
-				x, y+2, wd, statusColors[st], esc(pr), esc(w.cat.T(lang, "status."+st)), n)
+				x, y+2, wd, statusColors[st], esc(pr), esc(casefile.Word("status", st, lang)), n)
 			x += wd
 			total += n
 		}
@@ -67,7 +67,7 @@ func (w *Web) statusChart(provs []string, grid map[string]map[string]int, lang s
 	for i, st := range statusOrder {
 		x, y := 10+(i%2)*215, legendY+(i/2)*26
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="16" height="16" fill="%s"/><text x="%d" y="%d" font-size="17" fill="#111827">%s</text>`,
-			x, y, statusColors[st], x+22, y+14, esc(w.cat.T(lang, "status."+st)))
+			x, y, statusColors[st], x+22, y+14, esc(casefile.Word("status", st, lang)))
 	}
 	b.WriteString(`</svg>`)
 	return chartSVG(b.String())

@@ -172,16 +172,16 @@ func (c *court) testItem(t *testing.T) {
 			lab := "Perito informático 3 (lab.3, SNMLCF)"
 			// Lines 696 and 852-857 of the case file; leaf = line - 1.
 			events := [][]string{
-				{"1 2023-12-14 01:40 -05:00", tr("Recolección / incautación", "Seizure"), agent, "S-CHI-03 (Riobamba)", "PN-100001", "695", c.importLine(lang, 696)},
-				{"2 2023-12-14 16:44 -05:00", tr("Entrega / recepción", "Transfer"), agent, cust, tr("almacenamiento", "storage"),
-					"Bodega de evidencias de Chimborazo", "PN-100001 — " + tr("íntegro", "intact"), "851", c.importLine(lang, 852)},
-				{"3 2023-12-18 09:00 -05:00", tr("Entrega / recepción", "Transfer"), cust, lab, tr("análisis pericial", "analysis"),
-					"Laboratorio de informática forense", "PN-100001 — " + tr("íntegro", "intact"), "852", c.importLine(lang, 853)},
+				{"1 2023-12-14 01:40 -05:00", tr("Incautación", "Seizure"), agent, "S-CHI-03 (Riobamba)", "PN-100001", "695", c.importLine(lang, 696)},
+				{"2 2023-12-14 16:44 -05:00", tr("Entrega", "Handover"), agent, cust, tr("bodega", "storage"),
+					"Bodega de evidencias de Chimborazo", "PN-100001 — " + tr("intacto", "intact"), "851", c.importLine(lang, 852)},
+				{"3 2023-12-18 09:00 -05:00", tr("Entrega", "Handover"), cust, lab, tr("análisis", "analysis"),
+					"Laboratorio de informática forense", "PN-100001 — " + tr("intacto", "intact"), "852", c.importLine(lang, 853)},
 				{"4 2023-12-18 09:30 -05:00", tr("Apertura", "Opening"), lab, "Extracción forense", "853", c.importLine(lang, 854)},
 				{"5 2023-12-18 13:00 -05:00", tr("Derivación", "Derivation"), lab, "E-CHI-03-01-IMG (Herramienta de adquisición forense)", "854", c.importLine(lang, 855)},
 				{"6 2023-12-18 14:00 -05:00", tr("Sellado", "Sealing"), lab, "PN-100156", "855", c.importLine(lang, 856)},
-				{"7 2023-12-19 10:00 -05:00", tr("Entrega / recepción", "Transfer"), lab, cust, tr("almacenamiento", "storage"),
-					"Bodega de evidencias de Chimborazo", tr("íntegro", "intact"), "856", c.importLine(lang, 857)},
+				{"7 2023-12-19 10:00 -05:00", tr("Entrega", "Handover"), lab, cust, tr("bodega", "storage"),
+					"Bodega de evidencias de Chimborazo", tr("intacto", "intact"), "856", c.importLine(lang, 857)},
 			}
 			want := []string{"Fiscalía General del Estado", "METASTASIS — Caso Metástasis", "E-CHI-03-01",
 				tr("teléfono", "phone"), "Teléfono celular",
@@ -486,11 +486,11 @@ func (c *court) testOperation(t *testing.T) {
 				"OP-METASTASIS — Operativo Metástasis", "2023-12-14 01:00 -05:00", "2024-01-01 00:00 -05:00",
 				tr("Sitios 75", "Sites 75"), tr("Provincias 7", "Provinces 7"), "900", "30",
 				tr("2. Sitios por provincia", "2. Sites by province"), "Pichincha", "Santo Domingo de los Tsáchilas",
-				tr("3. Sitios por estado", "3. Sites by status"), tr("completado", "completed"), "75",
+				tr("3. Sitios por estado", "3. Sites by status"), tr("concluido", "completed"), "75",
 				tr("4. Detenidos por rol", "4. Detainees by role"), tr("5. Indicios por tipo", "5. Evidence by type"),
 				tr("6. Anomalías de custodia (0)", "6. Custody anomalies (0)"),
 				tr("7. Incumplimiento de plazos de detención (1)", "7. Detention deadline violations (1)"),
-				"D-01 Wilman Terán", tr("notificación de derechos tardía", "rights notice late"), "60 240",
+				"D-01 Wilman Terán", tr("derechos leídos tarde", "rights read late"), "60 240",
 				tr("8. Cronología del operativo", "8. Timeline of the operation"),
 				"2023-12-14 00:00 -05:00", tr("Detención D-01: Wilman Terán (orden judicial)", "Detention D-01: Wilman Terán (warrant)"),
 				"S-CHI-03", tr("Ingreso al sitio", "Site entered"),
@@ -619,7 +619,7 @@ func (c *court) testDetentions(t *testing.T) {
 	text := rawText(t, pdf)
 	afterInOrder(t, "detentions PDF", text, []string{"Informe de cumplimiento de plazos de detención", "METASTASIS",
 		"Con incumplimientos: 1 de 30", "D-01", "Wilman Terán", "2023-12-14 00:00 -05:00", "2023-12-14 04:00 -05:00",
-		"240 min (límite 60)", "notificación de derechos tardía", "D-02", "Álex Palacios", "identidad reservada"})
+		"240 min (límite 60)", "derechos leídos tarde", "D-02", "Álex Palacios", "identidad reservada"})
 	for name := range reserved {
 		if strings.Contains(text, name) {
 			t.Errorf("the PDF shows the reserved name %q", name)

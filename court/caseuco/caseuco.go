@@ -47,6 +47,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/custodia-ec/custodia/custody"
 )
 
 // CaseData is what the export needs of a case. Times must keep the offset
@@ -336,15 +338,14 @@ func (x *exporter) emit(n any) {
 
 var deviceTypes = map[string]string{"phone": "mobile phone", "laptop": "laptop", "computer": "computer", "storage": "storage media"}
 
-var opNames = map[string]string{
-	"evidence.seize":   "Recolección / incautación (seizure)",
-	"custody.transfer": "Entrega-recepción (custody transfer)",
-	"custody.open":     "Apertura (opening)",
-	"custody.seal":     "Sellado (sealing)",
-	"evidence.derive":  "Derivación (derivation)",
-	"evidence.attach":  "Adjunto (file attached)",
-	"court.present":    "Presentación en audiencia (presented in court)",
-	"evidence.dispose": "Disposición final (disposal)",
+// opName names an act as every other document does (custody.Word), in
+// Spanish with the English in brackets: "Incautación (seizure)".
+func opName(op string) string {
+	es := custody.Word("op", op, "es")
+	if es == "" {
+		return op
+	}
+	return strings.ToUpper(es[:1]) + es[1:] + " (" + custody.Word("op", op, "en") + ")"
 }
 
 // Export writes the case as CASE 1.4.0 JSON-LD. It validates the input first
@@ -553,7 +554,7 @@ func Export(w io.Writer, in CaseData) error {
 		results := []string{prid}
 		var instruments []string
 
-		desc := []string{opNames[e.Op]}
+		desc := []string{opName(e.Op)}
 		if desc[0] == "" {
 			desc[0] = e.Op
 		}

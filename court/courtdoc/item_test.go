@@ -87,22 +87,22 @@ func TestItemPDFMetastasis(t *testing.T) {
 	// Each event: its time, its op in words, its leaf at the row's end.
 	events := map[string][][]string{
 		"es": {
-			{"2023-12-14", "Recolección /", "695"},
-			{"2023-12-14", "Entrega /", "almacenamiento", "851"},
-			{"2023-12-18", "Entrega /", "análisis pericial", "852"},
+			{"2023-12-14", "Incautación", "695"},
+			{"2023-12-14", "Entrega", "bodega", "851"},
+			{"2023-12-18", "Entrega", "análisis", "852"},
 			{"2023-12-18", "Apertura", "Extracción", "853"},
 			{"2023-12-18", "Derivación", "E-CHI-03-01-IMG", "854"},
 			{"2023-12-18", "Sellado", "PN-100156", "855"},
-			{"2023-12-19", "Entrega /", "almacenamiento", "856"},
+			{"2023-12-19", "Entrega", "bodega", "856"},
 		},
 		"en": {
 			{"2023-12-14", "Seizure", "695"},
-			{"2023-12-14", "Transfer", "storage", "851"},
-			{"2023-12-18", "Transfer", "analysis", "852"},
+			{"2023-12-14", "Handover", "storage", "851"},
+			{"2023-12-18", "Handover", "analysis", "852"},
 			{"2023-12-18", "Opening", "Extracción", "853"},
 			{"2023-12-18", "Derivation", "E-CHI-03-01-IMG", "854"},
 			{"2023-12-18", "Sealing", "PN-100156", "855"},
-			{"2023-12-19", "Transfer", "storage", "856"},
+			{"2023-12-19", "Handover", "storage", "856"},
 		},
 	}
 	sections := map[string][]string{
@@ -216,7 +216,7 @@ func TestItemPDFAnomalyAndLateRecord(t *testing.T) {
 	}
 	renderPNG(t, buf.Bytes(), artifacts(t), "item-anomaly", 110)
 	text := pdfText(t, buf.Bytes())
-	inOrder(t, text, []string{"PN-100001 —", "roto", "ANOMALÍA:", "sello roto,", "sello no", "coincide"})
+	inOrder(t, text, []string{"PN-100001 —", "roto", "ANOMALÍA:", "sello roto,", "número de", "distinto"})
 	if !strings.Contains(text, "Registrado en el sistema el 2023-12-21 01:40 -05:00 por operador.quito") {
 		t.Errorf("the late seizure is not visible:\n%s", text)
 	}

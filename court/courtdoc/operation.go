@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/custodia-ec/custodia/casefile"
+
 	"github.com/go-pdf/fpdf"
 )
 
@@ -229,15 +231,17 @@ func actual(l lang, m *int) string {
 // statusOrder is the order of site statuses on the chart: the way a site moves.
 var statusOrder = []string{"planned", "en_route", "entered", "secured", "completed", "aborted"}
 
-// statusColor gives each status one colour, the same on every chart.
-var statusColor = map[string][3]int{
-	"planned":   {180, 180, 180},
-	"en_route":  {241, 196, 15},
-	"entered":   {230, 126, 34},
-	"secured":   {52, 152, 219},
-	"completed": {39, 174, 96},
-	"aborted":   {192, 57, 43},
-}
+// statusColor gives each status one colour, the same on every chart, web
+// and PDF (casefile.StatusColors).
+var statusColor = func() map[string][3]int {
+	out := map[string][3]int{}
+	for st, hex := range casefile.StatusColors {
+		var c [3]int
+		fmt.Sscanf(hex, "#%02x%02x%02x", &c[0], &c[1], &c[2])
+		out[st] = c
+	}
+	return out
+}()
 
 type kv struct {
 	k string

@@ -74,8 +74,8 @@ func TestOperationPDF(t *testing.T) {
 			renderPNG(t, buf.Bytes(), artifacts(t), "operation-"+lang, 80)
 			text := pdfText(t, buf.Bytes())
 			want := map[string][]string{
-				"es": {"Informe del operativo", "Operativo Metástasis", "Manabí", "Santo Domingo de los Tsáchilas", "completado", "juez", "teléfono", "sello roto", "Wilman Terán", "identidad reservada", "no consta", "notificación de derechos tardía", "Álex Palacios", "Página 1 de "},
-				"en": {"Operation report", "Manabí", "completed", "judge", "phone", "seal broken", "rights notice late", "missing", "Page 1 of "},
+				"es": {"Informe del operativo", "Operativo Metástasis", "Manabí", "Santo Domingo de los Tsáchilas", "concluido", "juez", "teléfono", "sello roto", "Wilman Terán", "identidad reservada", "no consta", "derechos leídos tarde", "Álex Palacios", "Página 1 de "},
+				"en": {"Operation report", "Manabí", "completed", "judge", "phone", "seal broken", "rights read late", "missing", "Page 1 of "},
 			}[lang]
 			for _, w := range want {
 				if !strings.Contains(text, w) {

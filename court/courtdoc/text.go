@@ -1,5 +1,12 @@
 package courtdoc
 
+import (
+	"strings"
+
+	"github.com/custodia-ec/custodia/casefile"
+	"github.com/custodia-ec/custodia/custody"
+)
+
 // The one catalogue of user-facing text: Spanish first, English second.
 
 type msg struct{ es, en string }
@@ -96,93 +103,35 @@ var (
 	tNoCheckpoint  = msg{"No se proporcionó checkpoint: este documento no puede verificarse contra el registro.", "No checkpoint was provided: this document cannot be checked against the log."}
 )
 
-// opNames names each op of the case-file format in words.
-var opNames = map[string]msg{
-	"evidence.seize":   {"Recolección / incautación", "Seizure"},
-	"custody.transfer": {"Entrega / recepción", "Transfer"},
-	"custody.open":     {"Apertura", "Opening"},
-	"custody.seal":     {"Sellado", "Sealing"},
-	"evidence.derive":  {"Derivación", "Derivation"},
-	"evidence.attach":  {"Adjunto", "Attachment"},
-	"court.present":    {"Presentación en audiencia", "Presented in court"},
-	"evidence.dispose": {"Disposición final", "Disposal"},
-}
+// The names of the record's values come from the one shared table
+// (custody.Word, casefile.Word) that the web and the verifier read too.
+var (
+	opNames        = shared(custody.Word, "op")
+	purposeNames   = shared(custody.Word, "purpose")
+	conditionNames = shared(custody.Word, "cond")
+	anomalyNames   = shared(custody.Word, "anomaly")
+	typeNames      = shared(custody.Word, "itype")
+	statusNames    = shared(casefile.Word, "status")
+	roleNames      = shared(casefile.Word, "prole")
+	basisNames     = shared(casefile.Word, "basis")
+	ruleNames      = shared(casefile.Word, "rule")
+)
 
-var purposeNames = map[string]msg{
-	"transport": {"traslado", "transport"},
-	"storage":   {"almacenamiento", "storage"},
-	"analysis":  {"análisis pericial", "analysis"},
-	"court":     {"audiencia", "court"},
-	"return":    {"devolución", "return"},
-	"other":     {"otro", "other"},
-}
-
-var conditionNames = map[string]msg{
-	"intact": {"íntegro", "intact"},
-	"broken": {"roto", "broken"},
-	"none":   {"sin sello", "no seal"},
-}
-
-var anomalyNames = map[string]msg{
-	"seal_broken":   {"sello roto", "seal broken"},
-	"seal_mismatch": {"sello no coincide", "seal mismatch"},
-}
-
-var typeNames = map[string]msg{
-	"phone":             {"teléfono", "phone"},
-	"laptop":            {"computador portátil", "laptop"},
-	"computer":          {"computador", "computer"},
-	"storage":           {"almacenamiento", "storage"},
-	"documents":         {"documentos", "documents"},
-	"financial_records": {"registros financieros", "financial records"},
-	"corporate_records": {"registros societarios", "corporate records"},
-	"agenda":            {"agenda", "agenda"},
-	"firearm":           {"arma de fuego", "firearm"},
-	"ammunition":        {"munición", "ammunition"},
-	"cash":              {"dinero en efectivo", "cash"},
-	"vehicle":           {"vehículo", "vehicle"},
-	"drugs":             {"sustancias", "drugs"},
-	"forensic_image":    {"imagen forense", "forensic image"},
-	"extraction":        {"extracción", "extraction"},
-	"copy":              {"copia", "copy"},
-	"photo":             {"fotografía", "photo"},
-	"report":            {"informe", "report"},
-	"other":             {"otro", "other"},
-}
-
-var statusNames = map[string]msg{
-	"planned":   {"planificado", "planned"},
-	"en_route":  {"en camino", "en route"},
-	"entered":   {"ingresado", "entered"},
-	"secured":   {"asegurado", "secured"},
-	"completed": {"completado", "completed"},
-	"aborted":   {"abortado", "aborted"},
-}
-
-var roleNames = map[string]msg{
-	"judge":              {"juez", "judge"},
-	"prosecutor":         {"fiscal", "prosecutor"},
-	"police":             {"policía", "police"},
-	"lawyer":             {"abogado", "lawyer"},
-	"prison_guard":       {"guía penitenciario", "prison guard"},
-	"judiciary_official": {"funcionario judicial", "judiciary official"},
-	"public_official":    {"funcionario público", "public official"},
-	"trafficker":         {"narcotraficante", "trafficker"},
-	"gang_member":        {"miembro de banda", "gang member"},
-	"business":           {"empresario", "business"},
-	"other":              {"otro", "other"},
-}
-
-var basisNames = map[string]msg{
-	"warrant":   {"orden judicial", "warrant"},
-	"flagrante": {"flagrancia", "in flagrante"},
-}
-
-var ruleNames = map[string]msg{
-	"rights_notice_late":    {"notificación de derechos tardía", "rights notice late"},
-	"rights_notice_missing": {"notificación de derechos ausente", "rights notice missing"},
-	"hearing_late":          {"audiencia tardía", "hearing late"},
-	"hearing_missing":       {"audiencia ausente", "hearing missing"},
+// shared builds a table of kind from a word source.
+func shared(word func(kind, code, lang string) string, kind string) map[string]msg {
+	codes := custody.WordCodes(kind)
+	if len(codes) == 0 {
+		codes = casefile.WordCodes(kind)
+	}
+	out := make(map[string]msg, len(codes))
+	for _, c := range codes {
+		m := msg{word(kind, c, "es"), word(kind, c, "en")}
+		if kind == "op" { // an act heads its table row: capitalised
+			m = msg{capital(m.es), capital(m.en)}
+		}
+		out[c] = m
+	}
+	return out
 }
 
 // word translates a code through table, falling back to the code itself so
@@ -192,4 +141,12 @@ func (l lang) word(table map[string]msg, code string) string {
 		return l.t(m)
 	}
 	return code
+}
+
+// capital upper-cases s's first letter.
+func capital(s string) string {
+	for i, r := range s {
+		return strings.ToUpper(string(r)) + s[i+len(string(r)):]
+	}
+	return s
 }
