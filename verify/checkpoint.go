@@ -60,83 +60,6 @@ func (c *Checkpoint) String() string {
 // leading zeros, the root in canonical base64, no empty lines, no control
 // characters but the newlines. Its errors are *Error.
 func ParseCheckpoint(text string) (*Checkpoint, error) {
-	c, err := parseCheckpoint(text)
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-// ParseNote parses a signed checkpoint note: the body (ParseCheckpoint), a
-// blank line, then one or more signature lines (ParseSignatureLines). It
-// checks the form only: OpenNote, or note.Open, checks the signatures. Its
-// errors are *Error.
-func ParseNote(msg []byte) (*Checkpoint, []note.Signature, error) {
-	c, sigs, err := parseNote(msg)
-	if err != nil {
-		return nil, nil, err
-	}
-	return c, sigs, nil
-}
-
-// ParseSignatureLines parses note signature lines, each "— name base64\n":
-// an em dash and a space, a key name (not empty, no spaces, no "+"), a
-// space, and the key's 4-byte ID and the signature in canonical base64. A
-// witness answers a cosignature in this form. Its errors are *Error.
-func ParseSignatureLines(data []byte) ([]note.Signature, error) {
-	sigs, err := parseSignatures(data)
-	if err != nil {
-		return nil, err
-	}
-	return sigs, nil
-}
-
-// OpenNote parses a signed checkpoint note (ParseNote) and then checks its
-// signatures with note.Open against known. A malformed note is an *Error; a
-// signature that fails is note.Open's error (*note.UnverifiedNoteError,
-// *note.InvalidSignatureError), so that a caller can tell the two apart.
-func OpenNote(msg []byte, known note.Verifiers) (*note.Note, *Checkpoint, error) {
-	c, _, err := ParseNote(msg)
-	if err != nil {
-		return nil, nil, err
-	}
-	n, err := note.Open(msg, known)
-	if err != nil {
-		return nil, nil, err
-	}
-	return n, c, nil
-}
-
-// malformed is a checkpoint format error; line is 0 for the whole note.
-func malformed(line int, field, es, en string, args ...any) *Error {
-	e := invalid(CheckCheckpoint, -1, field, es, en, args...)
-	if line > 0 {
-		e.Message, e.MessageEN = fmt.Sprintf("línea %d: %s", line, e.Message), fmt.Sprintf("line %d: %s", line, e.MessageEN)
-	}
-	return e
-}
-
-func parseNote(msg []byte) (*Checkpoint, []note.Signature, *Error) {
-	if len(msg) > MaxNoteSize {
-		return nil, nil, fail(custody.ETooLarge, CheckCheckpoint, -1, "", "la nota firmada tiene %d bytes; el máximo es %d",
-			"the signed note has %d bytes; the limit is %d", len(msg), MaxNoteSize)
-	}
-	i := bytes.LastIndex(msg, []byte("\n\n"))
-	if i < 0 {
-		return nil, nil, malformed(0, "", "la nota no tiene la línea en blanco seguida de las firmas", "the note has no blank line followed by the signatures")
-	}
-	c, err := parseCheckpoint(string(msg[:i+1]))
-	if err != nil {
-		return nil, nil, err
-	}
-	sigs, err := parseSignatures(msg[i+2:])
-	if err != nil {
-		return nil, nil, err
-	}
-	return c, sigs, nil
-}
-
-func parseCheckpoint(text string) (*Checkpoint, *Error) {
 	if err := checkText([]byte(text)); err != nil {
 		return nil, err
 	}
@@ -150,23 +73,48 @@ func parseCheckpoint(text string) (*Checkpoint, *Error) {
 			return nil, malformed(i+1, "", "línea vacía en el punto de control", "empty line in the checkpoint")
 		}
 	}
-	c := &Checkpoint{Origin: lines[0], Extensions: lines[3:]}
 	size, err := strconv.ParseInt(lines[1], 10, 64)
 	if err != nil || size < 0 || strconv.FormatInt(size, 10) != lines[1] {
 		return nil, malformed(2, "size", "el tamaño %q no es un número decimal sin ceros a la izquierda",
 			"the size %q is not a decimal number without leading zeros", lines[1])
 	}
-	c.Size = size
 	root, ok := canonicalBase64(lines[2])
 	if !ok || len(root) != tlog.HashSize {
 		return nil, malformed(3, "root", "la raíz %q no es un hash de 32 bytes en base64 canónico",
 			"the root %q is not a 32-byte hash in canonical base64", lines[2])
 	}
-	c.Root = tlog.Hash(root)
-	return c, nil
+	return &Checkpoint{Origin: lines[0], Size: size, Root: tlog.Hash(root), Extensions: lines[3:]}, nil
 }
 
-func parseSignatures(data []byte) ([]note.Signature, *Error) {
+// ParseNote parses a signed checkpoint note of at most MaxNoteSize bytes:
+// the body (ParseCheckpoint), a blank line, then one or more signature lines
+// (ParseSignatureLines). It checks the form only: OpenNote, or note.Open,
+// checks the signatures. Its errors are *Error.
+func ParseNote(msg []byte) (*Checkpoint, []note.Signature, error) {
+	if len(msg) > MaxNoteSize {
+		return nil, nil, fail(custody.ETooLarge, CheckCheckpoint, -1, "", "la nota firmada tiene %d bytes; el máximo es %d",
+			"the signed note has %d bytes; the limit is %d", len(msg), MaxNoteSize)
+	}
+	i := bytes.LastIndex(msg, []byte("\n\n"))
+	if i < 0 {
+		return nil, nil, malformed(0, "", "la nota no tiene la línea en blanco seguida de las firmas", "the note has no blank line followed by the signatures")
+	}
+	c, err := ParseCheckpoint(string(msg[:i+1]))
+	if err != nil {
+		return nil, nil, err
+	}
+	sigs, err := ParseSignatureLines(msg[i+2:])
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, sigs, nil
+}
+
+// ParseSignatureLines parses note signature lines, each "— name base64\n":
+// an em dash and a space, a key name (not empty, no spaces, no "+"), a
+// space, and the key's 4-byte ID and the signature in canonical base64. A
+// witness answers a cosignature in this form. Its errors are *Error.
+func ParseSignatureLines(data []byte) ([]note.Signature, error) {
 	if len(data) == 0 {
 		return nil, malformed(0, "signature", "la nota no tiene firmas", "the note has no signatures")
 	}
@@ -196,13 +144,34 @@ func parseSignatures(data []byte) ([]note.Signature, *Error) {
 	return sigs, nil
 }
 
+// OpenNote parses a signed checkpoint note (ParseNote) and then checks its
+// signatures with note.Open against known. A malformed note is an *Error; a
+// signature that fails is note.Open's error (*note.UnverifiedNoteError,
+// *note.InvalidSignatureError), so that a caller can tell the two apart.
+func OpenNote(msg []byte, known note.Verifiers) (*note.Note, *Checkpoint, error) {
+	c, _, err := ParseNote(msg)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := note.Open(msg, known)
+	if err != nil {
+		return nil, nil, err
+	}
+	return n, c, nil
+}
+
+// malformed is a checkpoint format error; line is 0 for the whole note.
+func malformed(line int, field, es, en string, args ...any) *Error {
+	e := invalid(CheckCheckpoint, -1, field, es, en, args...)
+	if line > 0 {
+		e.Message, e.MessageEN = fmt.Sprintf("línea %d: %s", line, e.Message), fmt.Sprintf("line %d: %s", line, e.MessageEN)
+	}
+	return e
+}
+
 // checkText checks what signed-note asks of all of a note: valid UTF-8, no
 // control character but the newline (so no CR), and a final newline.
-func checkText(b []byte) *Error {
-	if len(b) > MaxNoteSize {
-		return fail(custody.ETooLarge, CheckCheckpoint, -1, "", "la nota tiene %d bytes; el máximo es %d",
-			"the note has %d bytes; the limit is %d", len(b), MaxNoteSize)
-	}
+func checkText(b []byte) error {
 	if !utf8.Valid(b) {
 		return malformed(0, "", "la nota no es UTF-8 válido", "the note is not valid UTF-8")
 	}
@@ -215,8 +184,7 @@ func checkText(b []byte) *Error {
 		}
 	}
 	if len(b) == 0 || b[len(b)-1] != '\n' {
-		return malformed(0, "", "la nota está vacía o no termina en un salto de línea",
-			"the note is empty or does not end with a newline")
+		return malformed(0, "", "la nota está vacía o no termina en un salto de línea", "the note is empty or does not end with a newline")
 	}
 	return nil
 }
@@ -257,9 +225,11 @@ func openCheckpoint(msg []byte, logKey note.Verifier, known note.Verifiers, what
 		return nil, nil, tampered(CheckCheckpoint, -1, "", "%[1]s no lleva la firma de la clave del registro %[3]s",
 			"%[2]s is not signed by the log's key %[3]s", es, en, logKey.Name())
 	}
-	c, _, perr := parseNote(msg)
-	if perr != nil {
+	c, _, err := ParseNote(msg)
+	if perr := (*Error)(nil); errors.As(err, &perr) {
 		return nil, nil, invalid(CheckCheckpoint, -1, perr.Field, "%[1]s está mal formado: %[3]s", "%[2]s is malformed: %[4]s", es, en, perr.Message, perr.MessageEN)
+	} else if err != nil {
+		return nil, nil, err
 	}
 	if c.Origin != logKey.Name() {
 		return nil, nil, tampered(CheckCheckpoint, -1, "origin", "el origen de %[1]s es %[3]q, pero la clave es de %[4]q",
