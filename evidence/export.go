@@ -14,6 +14,7 @@ import (
 
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/evidence/integrity"
+	"github.com/custodia-ec/custodia/internal/durable"
 	"github.com/custodia-ec/custodia/ledger"
 	"github.com/custodia-ec/custodia/storage/blob"
 	"github.com/custodia-ec/custodia/storage/blob/fsblob"
@@ -23,9 +24,8 @@ import (
 // filesystem store (DIR/blobs/sha256/ab/cd/abcd…, fsblob's layout, so that
 // the directory is itself a store anyone can check with sha256sum).
 const (
-	CaseFile     = "case.jsonl"
-	ExportBlobs  = "blobs"
-	caseFileTemp = ".case.jsonl.tmp"
+	CaseFile    = "case.jsonl"
+	ExportBlobs = "blobs"
 )
 
 // ExportResult says what ExportCase wrote.
@@ -76,27 +76,16 @@ func ExportCase(ctx context.Context, l *ledger.Ledger, store blob.Store, caseID,
 		res.Blobs++
 		res.Bytes += cr.n
 	}
-	tmp := filepath.Join(dir, caseFileTemp)
-	f, err := os.Create(tmp)
+	var n int
+	err = durable.WriteFunc(filepath.Join(dir, CaseFile), 0o644, func(f io.Writer) error {
+		w := bufio.NewWriterSize(f, 1<<20)
+		var err error
+		if n, err = l.ExportCase(ctx, caseID, w); err != nil {
+			return err
+		}
+		return w.Flush()
+	})
 	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(tmp)
-	w := bufio.NewWriterSize(f, 1<<20)
-	n, err := l.ExportCase(ctx, caseID, w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, CaseFile)); err != nil {
 		return nil, err
 	}
 	res.Records = n

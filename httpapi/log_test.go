@@ -15,7 +15,7 @@ import (
 
 	"github.com/custodia-ec/custodia/gateway"
 	"github.com/custodia-ec/custodia/internal/terminates"
-	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/verify"
 )
 
 // httpTileReader is an independent tlog client: it fetches C2SP hash tiles
@@ -62,14 +62,11 @@ func TestLogEndpointsWithIndependentClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := note.Open(cpText, note.VerifierList(v))
+	_, c, err := verify.OpenNote(cpText, note.VerifierList(v))
 	if err != nil {
-		t.Fatalf("checkpoint signature: %v", err)
+		t.Fatalf("checkpoint: %v", err)
 	}
-	_, size, root, err := ledger.ParseCheckpoint(n.Text)
-	if err != nil {
-		t.Fatal(err)
-	}
+	size, root := c.Size, c.Root
 	if size < 1000 {
 		t.Fatalf("size %d: the case file should be in the log", size)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/verify"
 )
 
 // Problem kinds found by Audit.
@@ -95,15 +96,22 @@ func audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 	stored := map[int64]bool{} // sizes with a checkpoint row, valid or not
 	for _, cp := range cps {
 		stored[cp.Size] = true
-		n, err := note.Open(cp.Note, note.VerifierList(verifier))
+		_, c, err := verify.OpenNote(cp.Note, note.VerifierList(verifier))
+		var bad *verify.Error
+		if errors.As(err, &bad) {
+			rep.add(Problem{Kind: PCheckpointSig, Key: fmt.Sprint(cp.Size),
+				Message:   fmt.Sprintf("el punto de control de tamaño %d está mal formado: %s", cp.Size, bad.Message),
+				MessageEN: fmt.Sprintf("checkpoint of size %d is malformed: %s", cp.Size, bad.MessageEN)})
+			continue
+		}
 		if err != nil {
 			rep.add(Problem{Kind: PCheckpointSig, Key: fmt.Sprint(cp.Size),
 				Message:   fmt.Sprintf("el punto de control de tamaño %d no tiene una firma válida de la clave del registro: %v", cp.Size, err),
 				MessageEN: fmt.Sprintf("checkpoint of size %d has no valid signature by the log key: %v", cp.Size, err)})
 			continue
 		}
-		origin, size, root, err := ParseCheckpoint(n.Text)
-		if err != nil || origin != verifier.Name() || size != cp.Size || root != cp.Root {
+		size, root := c.Size, c.Root
+		if c.Origin != verifier.Name() || size != cp.Size || root != cp.Root {
 			rep.add(Problem{Kind: PCheckpointSig, Key: fmt.Sprint(cp.Size),
 				Message:   fmt.Sprintf("el texto firmado del punto de control %d no coincide con sus columnas", cp.Size),
 				MessageEN: fmt.Sprintf("the signed text of checkpoint %d does not match its columns", cp.Size)})
@@ -115,7 +123,7 @@ func audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 	texts := map[int64]string{}
 	for _, cp := range cps {
 		if t, ok := noteText(cp.Note); ok {
-			texts[cp.Size] = string(t)
+			texts[cp.Size] = t
 		}
 	}
 	cos, err := store.Cosigned(ctx)
@@ -123,7 +131,7 @@ func audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 		return nil, err
 	}
 	for _, c := range cos {
-		n, err := note.Open(c.Note, note.VerifierList(verifier))
+		n, _, err := verify.OpenNote(c.Note, note.VerifierList(verifier))
 		if err != nil || texts[c.Size] != n.Text {
 			rep.add(Problem{Kind: PCosigned, Key: fmt.Sprint(c.Size),
 				Message:   fmt.Sprintf("el punto de control cosignado de tamaño %d no es el que firmó el registro", c.Size),

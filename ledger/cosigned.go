@@ -1,23 +1,24 @@
 package ledger
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/verify"
 )
 
-// noteText returns the text of a signed note: everything up to the blank
-// line before the signatures.
-func noteText(n []byte) ([]byte, bool) {
-	i := bytes.Index(n, []byte("\n\n"))
-	if i < 0 {
-		return nil, false
+// noteText returns the text of a signed checkpoint note, or false when the
+// note is malformed. The parser is canonical, so the text is the note's own.
+func noteText(n []byte) (string, bool) {
+	c, _, err := verify.ParseNote(n)
+	if err != nil {
+		return "", false
 	}
-	return n[:i+1], true
+	return c.String(), true
 }
 
 // AddCosigned stores a checkpoint that witnesses cosigned. It must be one of
@@ -25,14 +26,15 @@ func noteText(n []byte) ([]byte, bool) {
 // with cosignature lines appended; the ledger does not judge the
 // cosignatures, which verifiers check against their policy.
 func (l *Ledger) AddCosigned(ctx context.Context, cosigned []byte) error {
-	n, err := note.Open(cosigned, note.VerifierList(l.verifier))
+	n, c, err := verify.OpenNote(cosigned, note.VerifierList(l.verifier))
+	var bad *verify.Error
+	if errors.As(err, &bad) {
+		return custody.Errorf(custody.EInvalid, "checkpoint", "está mal formado: %[1]s", "is malformed: %[2]s", bad.Message, bad.MessageEN)
+	}
 	if err != nil {
 		return custody.Errorf(custody.EInvalid, "checkpoint", "no lleva una firma válida del registro: %v", "has no valid signature by the log: %v", err)
 	}
-	_, size, _, err := ParseCheckpoint(n.Text)
-	if err != nil {
-		return custody.Errorf(custody.EInvalid, "checkpoint", "%v", "%v", err)
-	}
+	size := c.Size
 	cps, err := l.store.Checkpoints(ctx)
 	if err != nil {
 		return err
@@ -42,7 +44,7 @@ func (l *Ledger) AddCosigned(ctx context.Context, cosigned []byte) error {
 			continue
 		}
 		text, _ := noteText(cp.Note)
-		if string(text) != n.Text {
+		if text != n.Text {
 			return custody.Errorf(custody.EConflict, "checkpoint", "el texto no es el del punto de control firmado de tamaño %d", "its text is not that of the signed checkpoint of size %d", size)
 		}
 		return l.store.PutCosigned(ctx, size, cosigned)
@@ -67,15 +69,11 @@ func (l *Ledger) checkpointFor(ctx context.Context, last int64) (*Checkpoint, er
 		if c.Size <= last {
 			break
 		}
-		n, err := note.Open(c.Note, note.VerifierList(l.verifier))
-		if err != nil {
+		_, cp, err := verify.OpenNote(c.Note, note.VerifierList(l.verifier))
+		if err != nil || cp.Size != c.Size {
 			continue // audit reports it
 		}
-		_, size, root, err := ParseCheckpoint(n.Text)
-		if err != nil || size != c.Size {
-			continue
-		}
-		return &Checkpoint{Size: size, Root: root, Note: c.Note}, nil
+		return &Checkpoint{Size: cp.Size, Root: cp.Root, Note: c.Note}, nil
 	}
 	if latest.Size <= last {
 		return nil, fmt.Errorf("ledger: no checkpoint covers event %d", last)
@@ -95,7 +93,7 @@ func (l *Ledger) PublishedCheckpoint(ctx context.Context) (*Checkpoint, error) {
 		return nil, err
 	}
 	if n := len(cos); n > 0 && cos[n-1].Size == latest.Size {
-		if _, err := note.Open(cos[n-1].Note, note.VerifierList(l.verifier)); err == nil {
+		if _, _, err := verify.OpenNote(cos[n-1].Note, note.VerifierList(l.verifier)); err == nil {
 			return &Checkpoint{Size: latest.Size, Root: latest.Root, Note: cos[n-1].Note}, nil
 		}
 	}

@@ -3,9 +3,11 @@ package ledger
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/verify"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -49,14 +51,17 @@ func CheckHeldStore(ctx context.Context, st Store, v note.Verifier, origin strin
 }
 
 func checkHeld(ctx context.Context, v note.Verifier, origin string, have int64, hr tlog.HashReader, held []byte) error {
-	n, err := note.Open(held, note.VerifierList(v))
-	if err != nil {
+	_, c, err := verify.OpenNote(held, note.VerifierList(v))
+	var bad *verify.Error
+	switch {
+	case errors.As(err, &bad):
+		return custody.Errorf(custody.EInvalid, "checkpoint", "el punto de control conservado está mal formado: %[1]s", "the held checkpoint is malformed: %[2]s", bad.Message, bad.MessageEN)
+	case err != nil:
 		return custody.Errorf(custody.EInvalid, "checkpoint", "el punto de control conservado no está firmado con la clave de este registro: %v", "the held checkpoint is not signed with this log's key: %v", err)
-	}
-	o, size, root, err := ParseCheckpoint(n.Text)
-	if err != nil || o != origin {
+	case c.Origin != origin:
 		return custody.Errorf(custody.EInvalid, "checkpoint", "el punto de control conservado no es de este registro", "the held checkpoint is not of this log")
 	}
+	size, root := c.Size, c.Root
 	if size > have {
 		return custody.Errorf(custody.ETampered, "checkpoint",
 			"el registro tiene %d eventos, pero firmó un punto de control de %d: la base de datos fue restaurada a un punto anterior (reversión)",

@@ -2,15 +2,13 @@ package ledger
 
 import (
 	"context"
-	"encoding/base64"
-	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/custodia-ec/custodia/verify"
 )
 
 // hashLocation says where stored hash index i lives: in the hashes of the
@@ -114,35 +112,6 @@ func (f *frontier) root() (tlog.Hash, error) {
 	return tlog.TreeHash(f.size, f)
 }
 
-// FormatCheckpoint is the body of a C2SP tlog-checkpoint: origin, size and
-// the base64 root hash, one per line.
-func FormatCheckpoint(origin string, size int64, root tlog.Hash) string {
-	return fmt.Sprintf("%s\n%d\n%s\n", origin, size, base64.StdEncoding.EncodeToString(root[:]))
-}
-
-// ParseCheckpoint parses a checkpoint body (extension lines are allowed and
-// ignored).
-func ParseCheckpoint(text string) (origin string, size int64, root tlog.Hash, err error) {
-	lines := strings.SplitN(text, "\n", 4)
-	if len(lines) < 4 {
-		return "", 0, root, errors.New("checkpoint: fewer than three lines")
-	}
-	origin = lines[0]
-	size, err = strconv.ParseInt(lines[1], 10, 64)
-	if err != nil || size < 0 || lines[1] != strconv.FormatInt(size, 10) {
-		return "", 0, root, fmt.Errorf("checkpoint: bad size %q", lines[1])
-	}
-	b, err := base64.StdEncoding.DecodeString(lines[2])
-	if err != nil || len(b) != 32 {
-		return "", 0, root, fmt.Errorf("checkpoint: bad root hash %q", lines[2])
-	}
-	copy(root[:], b)
-	if origin == "" {
-		return "", 0, root, errors.New("checkpoint: empty origin")
-	}
-	return origin, size, root, nil
-}
-
 // storeHashReader reads stored hashes from a transaction or a store.
 type storeHashReader struct {
 	ctx  context.Context
@@ -219,5 +188,6 @@ func (l *Ledger) readStoredHashes(ctx context.Context, indexes []int64) ([]byte,
 
 // signCheckpoint signs the checkpoint of a tree of the given size and root.
 func signCheckpoint(signer note.Signer, origin string, size int64, root tlog.Hash) ([]byte, error) {
-	return note.Sign(&note.Note{Text: FormatCheckpoint(origin, size, root)}, signer)
+	c := verify.Checkpoint{Origin: origin, Size: size, Root: root}
+	return note.Sign(&note.Note{Text: c.String()}, signer)
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
-	"github.com/custodia-ec/custodia/ledger"
 	"github.com/custodia-ec/custodia/verify"
 )
 
@@ -60,10 +59,11 @@ func TestProofs(t *testing.T) {
 		if err != nil {
 			t.Fatalf("checkpoint %d: %v", cp.Size, err)
 		}
-		origin, size, root, err := ledger.ParseCheckpoint(n.Text)
-		if err != nil || origin != v.Name() || size != cp.Size || root != cp.Root {
-			t.Fatalf("checkpoint %d: %q %d %x (%v)", cp.Size, origin, size, root, err)
+		c, err := verify.ParseCheckpoint(n.Text)
+		if err != nil || c.Origin != v.Name() || c.Size != cp.Size || c.Root != cp.Root {
+			t.Fatalf("checkpoint %d: %+v (%v)", cp.Size, c, err)
 		}
+		root := c.Root
 		// C2SP tlog-checkpoint: origin, size, base64 root, then signatures.
 		lines := strings.Split(n.Text, "\n")
 		if len(lines) != 4 || lines[3] != "" || lines[2] != base64.StdEncoding.EncodeToString(root[:]) {
@@ -148,9 +148,9 @@ func TestProofs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, bsize, broot, err := ledger.ParseCheckpoint(n.Text)
-	if err != nil || bsize != latest.Size || broot != roots[1] {
-		t.Fatalf("bundle checkpoint: %d %x %v", bsize, broot, err)
+	bc, err := verify.ParseCheckpoint(n.Text)
+	if err != nil || bc.Size != latest.Size || bc.Root != roots[1] {
+		t.Fatalf("bundle checkpoint: %+v %v", bc, err)
 	}
 	if len(b.Events) != 8 || b.Format != verify.FormatV1 || b.Item != "E-CHI-03-01" {
 		t.Errorf("bundle: %d events, format %q, item %q", len(b.Events), b.Format, b.Item)
@@ -164,7 +164,7 @@ func TestProofs(t *testing.T) {
 			}
 			proof = append(proof, tlog.Hash(h))
 		}
-		if err := tlog.CheckRecord(proof, bsize, broot, be.Index, tlog.RecordHash([]byte(be.Event))); err != nil {
+		if err := tlog.CheckRecord(proof, bc.Size, bc.Root, be.Index, tlog.RecordHash([]byte(be.Event))); err != nil {
 			t.Errorf("bundle event %d: %v", be.Index, err)
 		}
 		ev, err := custody.DecodeEvent([]byte(be.Event))
@@ -180,7 +180,7 @@ func TestProofs(t *testing.T) {
 		h, _ := base64.StdEncoding.DecodeString(s)
 		tp = append(tp, tlog.Hash(h))
 	}
-	if err := tlog.CheckTree(tp, bsize, broot, cps[0].Size, roots[0]); err != nil {
+	if err := tlog.CheckTree(tp, bc.Size, bc.Root, cps[0].Size, roots[0]); err != nil {
 		t.Errorf("bundle consistency: %v", err)
 	}
 	if _, err := json.Marshal(b); err != nil {

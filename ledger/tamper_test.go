@@ -21,6 +21,7 @@ import (
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
 	"github.com/custodia-ec/custodia/storage/sqlite"
+	"github.com/custodia-ec/custodia/verify"
 )
 
 // A tampering is what an insider with write access to the database does
@@ -452,7 +453,7 @@ func named(f *fixture) []tampering {
 				return err
 			}
 			return resign(t, db, first, f.signer(t), func(string) string {
-				return ledger.FormatCheckpoint(f.verifier.Name(), first, [32]byte(root))
+				return (&verify.Checkpoint{Origin: f.verifier.Name(), Size: first, Root: [32]byte(root)}).String()
 			})
 		}},
 		{name: "checkpoints/note_text_edited", kinds: []string{ledger.PCheckpointSig}, do: func(t *testing.T, db *sql.DB) error {

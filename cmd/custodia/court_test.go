@@ -24,7 +24,7 @@ import (
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/internal/qrscan"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
-	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/verify"
 )
 
 // Tests of the court documents (issue 7) through the CLI, on the Metastasis
@@ -277,14 +277,11 @@ func (c *court) testItemQR(t *testing.T) {
 			if q.Item != item || q.Part != 1 || q.Of != 1 {
 				t.Errorf("QR item %q part %d/%d, want %s 1/1", q.Item, q.Part, q.Of, item)
 			}
-			n, err := note.Open([]byte(q.Checkpoint), note.VerifierList(verifier))
+			_, qc, err := verify.OpenNote([]byte(q.Checkpoint), note.VerifierList(verifier))
 			if err != nil {
 				t.Fatalf("the QR's checkpoint does not verify with the deployment's key: %v", err)
 			}
-			origin, size, root, err := ledger.ParseCheckpoint(n.Text)
-			if err != nil {
-				t.Fatal(err)
-			}
+			origin, size, root := qc.Origin, qc.Size, qc.Root
 			if origin != c.d.Ledger.Origin() {
 				t.Errorf("checkpoint origin %q, want %q", origin, c.d.Ledger.Origin())
 			}

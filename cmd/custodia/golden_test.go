@@ -16,7 +16,7 @@ import (
 
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
-	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/verify"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -278,13 +278,12 @@ func TestCheckpointVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatalf("init printed %q, not a note verifier key: %v", vkey, err)
 	}
-	n, err := note.Open([]byte(cp), note.VerifierList(v))
+	n, c, err := verify.OpenNote([]byte(cp), note.VerifierList(v))
 	if err != nil {
 		t.Fatalf("checkpoint does not verify with the init key: %v\n%s", err, cp)
 	}
-	origin, size, _, err := ledger.ParseCheckpoint(n.Text)
-	if err != nil || origin != "custodia.test/golden" || size != 1071 {
-		t.Errorf("checkpoint: origin %q size %d (%v)", origin, size, err)
+	if c.Origin != "custodia.test/golden" || c.Size != 1071 {
+		t.Errorf("checkpoint: origin %q size %d", c.Origin, c.Size)
 	}
 	if len(n.Sigs) != 1 || n.Sigs[0].Name != "custodia.test/golden" {
 		t.Errorf("signatures: %+v", n.Sigs)
@@ -297,12 +296,12 @@ func TestCheckpointVerifies(t *testing.T) {
 	}
 	mustRun(t, "import", extra, "--data", data)
 	cp2 := mustRun(t, "checkpoint", "--data", data)
-	n2, err := note.Open([]byte(cp2), note.VerifierList(v))
+	_, c2, err := verify.OpenNote([]byte(cp2), note.VerifierList(v))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, size, _, _ := ledger.ParseCheckpoint(n2.Text); size != 1072 {
-		t.Errorf("second checkpoint size %d, want 1072", size)
+	if c2.Size != 1072 {
+		t.Errorf("second checkpoint size %d, want 1072", c2.Size)
 	}
 	if code, out, _ := runCLI(t, "audit", "--data", data); code != 0 {
 		t.Errorf("audit exit %d:\n%s", code, out)

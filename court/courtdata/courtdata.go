@@ -31,6 +31,7 @@ import (
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/verify"
 )
 
 // Options are what every document takes besides its subject.
@@ -128,10 +129,11 @@ func Item(ctx context.Context, l *ledger.Ledger, vkey, id string, opt Options) (
 	if err != nil {
 		return rec, err
 	}
-	origin, size, root, err := ledger.ParseCheckpoint(bundle.Checkpoint)
+	c, _, err := verify.ParseNote([]byte(bundle.Checkpoint))
 	if err != nil {
 		return rec, fmt.Errorf("courtdata: item %s: bundle checkpoint: %w", id, err)
 	}
+	origin, size, root := c.Origin, c.Size, c.Root
 	inBundle := make(map[int64]bool, len(bundle.Events))
 	for _, be := range bundle.Events {
 		inBundle[be.Index] = true

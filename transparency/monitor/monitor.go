@@ -14,13 +14,13 @@
 package monitor
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"sort"
 
 	"github.com/custodia-ec/custodia/transparency/witness"
+	"github.com/custodia-ec/custodia/verify"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -223,15 +223,15 @@ func english(err error) string { return err.Error() }
 
 func observe(cfg Config, in Input) (Observation, error) {
 	o := Observation{Source: in.Source, Note: string(in.Note)}
-	i := bytes.LastIndex(in.Note, []byte("\n\n"))
-	if i < 0 {
-		return o, &bilingual{"no es una nota firmada", "not a signed note"}
+	cp, _, err := verify.ParseNote(in.Note)
+	var bad *verify.Error
+	if errors.As(err, &bad) {
+		return o, &bilingual{bad.Message, bad.MessageEN}
 	}
-	cp, err := witness.ParseCheckpoint(in.Note[:i+1])
 	if err != nil {
 		return o, err
 	}
-	o.Origin, o.Size, o.Root, o.hash = cp.Origin, cp.Size, cp.Hash.String(), cp.Hash
+	o.Origin, o.Size, o.Root, o.hash = cp.Origin, cp.Size, cp.Root.String(), cp.Root
 	if len(cfg.LogKeys) > 0 {
 		n, err := note.Open(in.Note, note.VerifierList(cfg.LogKeys...))
 		if err != nil {

@@ -2,12 +2,14 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 
 	"github.com/custodia-ec/custodia/transparency/witness"
+	"github.com/custodia-ec/custodia/verify"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -30,22 +32,22 @@ var _ witness.ProofSource = (*TileSource)(nil)
 
 // Latest fetches and verifies the log's current checkpoint.
 func (s *TileSource) Latest(ctx context.Context) ([]byte, tlog.Tree, error) {
-	b, err := s.get(ctx, "checkpoint", witness.MaxCheckpointSize)
+	b, err := s.get(ctx, "checkpoint", verify.MaxNoteSize)
 	if err != nil {
 		return nil, tlog.Tree{}, err
 	}
-	n, err := note.Open(b, note.VerifierList(s.Verifier))
+	_, cp, err := verify.OpenNote(b, note.VerifierList(s.Verifier))
+	var bad *verify.Error
+	if errors.As(err, &bad) {
+		return nil, tlog.Tree{}, fmt.Errorf("%s/checkpoint: %w", s.URL, err)
+	}
 	if err != nil {
 		return nil, tlog.Tree{}, fmt.Errorf("%s/checkpoint: firma del log / log signature: %w", s.URL, err)
-	}
-	cp, err := witness.ParseCheckpoint([]byte(n.Text))
-	if err != nil {
-		return nil, tlog.Tree{}, fmt.Errorf("%s/checkpoint: %w", s.URL, err)
 	}
 	if cp.Origin != s.Verifier.Name() {
 		return nil, tlog.Tree{}, fmt.Errorf("%s/checkpoint: origen %q, se esperaba %q / origin %q, expected %q", s.URL, cp.Origin, s.Verifier.Name(), cp.Origin, s.Verifier.Name())
 	}
-	return b, tlog.Tree{N: cp.Size, Hash: cp.Hash}, nil
+	return b, tlog.Tree{N: cp.Size, Hash: cp.Root}, nil
 }
 
 // ConsistencyProof implements witness.ProofSource from the log's tiles.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/custodia-ec/custodia/transparency/monitor"
 	"github.com/custodia-ec/custodia/transparency/witness"
+	"github.com/custodia-ec/custodia/verify"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -351,7 +352,7 @@ func TestAttackForgedCosignature(t *testing.T) {
 	l := newLog(t, "custodia.test/fiscalia", 7)
 	w := startWitness(t, "judiciary.test/w", l)
 	forge := func(b []byte) []byte {
-		sigs, err := witness.ParseSignatureLines(b)
+		sigs, err := verify.ParseSignatureLines(b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -397,7 +398,7 @@ func TestAttackForgedCosignature(t *testing.T) {
 	}
 	// A checkpoint whose log signature is forged is set aside by the monitor.
 	text, sigs, _ := bytes.Cut(checkpoint(t, l), []byte("\n\n"))
-	parsed, err := witness.ParseSignatureLines(sigs)
+	parsed, err := verify.ParseSignatureLines(sigs)
 	if err != nil {
 		t.Fatal(err)
 	}

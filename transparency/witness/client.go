@@ -3,15 +3,13 @@ package witness
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/custodia-ec/custodia/verify"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -79,7 +77,7 @@ func (c *Client) AddCheckpoint(ctx context.Context, url string, oldSize int64, p
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
-		return ParseSignatureLines(data)
+		return verify.ParseSignatureLines(data)
 	case http.StatusConflict:
 		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/x.tlog.size") {
 			return nil, &HTTPError{StatusCode: resp.StatusCode, Message: "409 sin text/x.tlog.size / 409 without text/x.tlog.size"}
@@ -96,23 +94,4 @@ func (c *Client) AddCheckpoint(ctx context.Context, url string, oldSize int64, p
 		}
 		return nil, &HTTPError{StatusCode: resp.StatusCode, Message: strings.ReplaceAll(msg, "\n", " / ")}
 	}
-}
-
-// ParseSignatureLines parses note signature lines ("— name base64\n" each),
-// as a witness answers them. It checks the form, not the signatures.
-func ParseSignatureLines(data []byte) ([]note.Signature, error) {
-	if len(data) == 0 || data[len(data)-1] != '\n' {
-		return nil, errors.New("líneas de firma vacías o sin salto final / signature lines empty or without final newline")
-	}
-	var sigs []note.Signature
-	for i, line := range strings.Split(string(data[:len(data)-1]), "\n") {
-		rest, ok := strings.CutPrefix(line, "— ")
-		name, b64, ok2 := strings.Cut(rest, " ")
-		raw, err := base64.StdEncoding.DecodeString(b64)
-		if !ok || !ok2 || !validKeyName(name) || err != nil || len(raw) < 5 {
-			return nil, fmt.Errorf("línea de firma %d mal formada / malformed signature line %d", i+1, i+1)
-		}
-		sigs = append(sigs, note.Signature{Name: name, Hash: binary.BigEndian.Uint32(raw), Base64: b64})
-	}
-	return sigs, nil
 }

@@ -1,7 +1,6 @@
 package witness
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/binary"
@@ -144,16 +143,19 @@ func (c *Cosigner) VerifierKey() string {
 
 // Cosign returns one cosignature line ("— name base64\n") over the checkpoint
 // note checkpointNote, timestamped now. checkpointNote is a signed note (its
-// signature lines are not signed) or bare note text ending in a newline.
+// signature lines are not signed) or bare checkpoint text ending in a
+// newline; either must pass verify's checkpoint parser.
 //
 // Cosign does not check the checkpoint: only call it for a checkpoint you
 // have verified to be consistent with everything you cosigned before.
 func (c *Cosigner) Cosign(checkpointNote []byte, now time.Time) ([]byte, error) {
-	text := noteText(checkpointNote)
-	if len(text) == 0 || text[len(text)-1] != '\n' {
-		return nil, fmt.Errorf("texto de nota inválido / invalid note text")
+	cp, _, err := verify.ParseNote(checkpointNote)
+	if err != nil {
+		if cp, err = verify.ParseCheckpoint(string(checkpointNote)); err != nil {
+			return nil, fmt.Errorf("no es un punto de control / not a checkpoint: %w", err)
+		}
 	}
-	sig, err := c.sign(text, now)
+	sig, err := c.sign([]byte(cp.String()), now)
 	if err != nil {
 		return nil, err
 	}
@@ -188,15 +190,6 @@ func (s *timedSigner) Sign(msg []byte) ([]byte, error) {
 		return nil, err
 	}
 	return sig[4:], nil // note.Sign prepends the key hash itself
-}
-
-// noteText returns the text part of a signed note (up to and including the
-// newline before the blank line), or msg itself when it has no signatures.
-func noteText(msg []byte) []byte {
-	if i := bytes.LastIndex(msg, []byte("\n\n")); i >= 0 {
-		return msg[:i+1]
-	}
-	return msg
 }
 
 // NewVerifier returns a note.Verifier for cosignature/v1 signatures made by

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/custodia-ec/custodia/verify"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -177,18 +178,11 @@ func (g *Gatherer) Status() []WitnessStatus {
 // statuses. Gather returns an error only for a malformed checkpoint or a
 // cancelled ctx.
 func (g *Gatherer) Gather(ctx context.Context, signedCheckpoint []byte) (*Cosigned, error) {
-	text := noteText(signedCheckpoint)
-	if len(text) == len(signedCheckpoint) {
-		return nil, errors.New("el punto de control no está firmado / the checkpoint is not signed")
-	}
-	cp, err := ParseCheckpoint(text)
+	cp, existing, err := verify.ParseNote(signedCheckpoint)
 	if err != nil {
 		return nil, err
 	}
-	existing, err := ParseSignatureLines(signedCheckpoint[len(text)+1:])
-	if err != nil {
-		return nil, err
-	}
+	text := []byte(cp.String())
 
 	statuses := make([]WitnessStatus, len(g.cfg.Witnesses))
 	sigs := make([][]note.Signature, len(g.cfg.Witnesses))
@@ -239,7 +233,7 @@ func (g *Gatherer) Gather(ctx context.Context, signedCheckpoint []byte) (*Cosign
 }
 
 // one runs the conversation with one witness for one checkpoint.
-func (g *Gatherer) one(ctx context.Context, w Witness, cp Checkpoint, text, signed []byte) (WitnessStatus, []note.Signature) {
+func (g *Gatherer) one(ctx context.Context, w Witness, cp *verify.Checkpoint, text, signed []byte) (WitnessStatus, []note.Signature) {
 	start := g.cfg.Now()
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.Timeout)
 	defer cancel()

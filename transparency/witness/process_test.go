@@ -18,6 +18,7 @@ import (
 
 	"github.com/custodia-ec/custodia/transparency/witness"
 	"github.com/custodia-ec/custodia/transparency/witness/witnesstest"
+	"github.com/custodia-ec/custodia/verify"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -121,8 +122,7 @@ func servedSize(t testing.TB, p *proc, l *witnesstest.Log) int64 {
 	if resp.StatusCode != 200 {
 		t.Fatalf("%s: GET checkpoint %d %s", p.name, resp.StatusCode, b)
 	}
-	text, _, _ := bytes.Cut(b, []byte("\n\n"))
-	cp, err := witness.ParseCheckpoint(append(text, '\n'))
+	cp, _, err := verify.ParseNote(b)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/custodia-ec/custodia/verify"
 )
 
 // MaxProofLines is the most consistency proof lines an add-checkpoint request
@@ -15,7 +17,7 @@ const MaxProofLines = 63
 
 // MaxRequestSize bounds an add-checkpoint request body: the old size line,
 // 63 proof lines of 45 bytes, a blank line and a checkpoint note.
-const MaxRequestSize = 32 + MaxProofLines*45 + 1 + MaxCheckpointSize
+const MaxRequestSize = 32 + MaxProofLines*45 + 1 + verify.MaxNoteSize
 
 // AddCheckpointRequest is the body of a c2sp.org/tlog-witness add-checkpoint
 // request: "the witness last cosigned size OldSize; here is the proof that
@@ -80,7 +82,7 @@ func ParseAddCheckpoint(body []byte) (*AddCheckpointRequest, error) {
 	if len(rest) == 0 {
 		return nil, bad(0, "falta el punto de control", "missing checkpoint")
 	}
-	if len(rest) > MaxCheckpointSize {
+	if len(rest) > verify.MaxNoteSize {
 		return nil, bad(0, "punto de control demasiado largo", "checkpoint too long")
 	}
 	req.Checkpoint = rest
@@ -100,4 +102,36 @@ func (r *AddCheckpointRequest) Marshal() []byte {
 	b.WriteByte('\n')
 	b.Write(r.Checkpoint)
 	return b.Bytes()
+}
+
+// parseDecimal parses a non-negative ASCII decimal with no leading zeros
+// that fits in an int64 (tlog sizes are int64).
+func parseDecimal(b []byte) (int64, error) {
+	if len(b) == 0 {
+		return 0, fmt.Errorf("vacío / empty")
+	}
+	if len(b) > 1 && b[0] == '0' {
+		return 0, fmt.Errorf("ceros a la izquierda / leading zeros")
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("no es un número decimal %q / not a decimal number %q", b, b)
+		}
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("fuera de rango / out of range")
+	}
+	return n, nil
+}
+
+// parseHash parses a canonical standard base64 SHA-256 hash.
+func parseHash(b []byte) (tlog.Hash, error) {
+	var h tlog.Hash
+	raw, err := base64.StdEncoding.Strict().DecodeString(string(b))
+	if err != nil || len(raw) != len(h) {
+		return h, fmt.Errorf("no es un hash base64 de 32 bytes / not a 32-byte base64 hash")
+	}
+	copy(h[:], raw)
+	return h, nil
 }

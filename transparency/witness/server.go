@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/verify"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -143,13 +144,9 @@ func (s *Server) AddCheckpoint(ctx context.Context, body []byte) ([]byte, error)
 	if err != nil {
 		return nil, refuse(custody.EInvalid, "%s", "%s", err.Error())
 	}
-	text := noteText(req.Checkpoint)
-	if len(text) == len(req.Checkpoint) {
-		return nil, refuse(custody.EInvalid, "el punto de control no tiene firmas", "the checkpoint has no signatures")
-	}
-	cp, err := ParseCheckpoint(text)
+	cp, _, err := verify.ParseNote(req.Checkpoint)
 	if err != nil {
-		return nil, refuse(custody.EInvalid, "%s", "%s", err.Error())
+		return nil, malformed(err)
 	}
 	vs, ok := s.logs[cp.Origin]
 	if !ok {
@@ -203,7 +200,7 @@ func (s *Server) AddCheckpoint(ctx context.Context, body []byte) ([]byte, error)
 		if len(req.Proof) != 0 {
 			return nil, evidence(refuse(custody.ETampered, "prueba no vacía entre tamaños iguales", "non-empty proof between equal sizes"))
 		}
-		if known && cp.Hash != cur.Root || !known && cp.Hash != emptyTreeHash {
+		if known && cp.Root != cur.Root || !known && cp.Root != emptyTreeHash {
 			// c2sp.org/tlog-witness: same size, different root is 409.
 			e := refuse(custody.EConflict, "el testigo cosignó otra raíz para el tamaño %d: bifurcación", "the witness cosigned another root for size %d: a fork", cp.Size)
 			e.KnownSize = cur.Size
@@ -213,7 +210,7 @@ func (s *Server) AddCheckpoint(ctx context.Context, body []byte) ([]byte, error)
 		// First checkpoint of this log (or of a log that was empty): nothing
 		// to be consistent with.
 	default:
-		if err := tlog.CheckTree(req.Proof, cp.Size, cp.Hash, cur.Size, cur.Root); err != nil {
+		if err := tlog.CheckTree(req.Proof, cp.Size, cp.Root, cur.Size, cur.Root); err != nil {
 			return nil, evidence(refuse(custody.ETampered, "la prueba de consistencia de %d a %d no verifica", "the consistency proof from %d to %d does not verify", cur.Size, cp.Size))
 		}
 	}
@@ -230,7 +227,7 @@ func (s *Server) AddCheckpoint(ctx context.Context, body []byte) ([]byte, error)
 		served.WriteString(formatSig(sig))
 	}
 	served.Write(line)
-	next := logState{Size: cp.Size, Root: cp.Hash, Cosigned: []byte(served.String()), Updated: now}
+	next := logState{Size: cp.Size, Root: cp.Root, Cosigned: []byte(served.String()), Updated: now}
 	if err := putState(ctx, tx, cp.Origin, next); err != nil {
 		return nil, s.internal(err)
 	}
@@ -238,6 +235,16 @@ func (s *Server) AddCheckpoint(ctx context.Context, body []byte) ([]byte, error)
 		return nil, s.internal(err)
 	}
 	return line, nil
+}
+
+// malformed refuses a checkpoint note that verify's parser refused, with
+// the parser's Spanish and English.
+func malformed(err error) *RequestError {
+	var bad *verify.Error
+	if errors.As(err, &bad) {
+		return refuse(custody.EInvalid, "punto de control mal formado: %[1]s", "malformed checkpoint: %[2]s", bad.Message, bad.MessageEN)
+	}
+	return refuse(custody.EInvalid, "punto de control mal formado: %[1]v", "malformed checkpoint: %[1]v", err)
 }
 
 func (s *Server) internal(err error) *RequestError {

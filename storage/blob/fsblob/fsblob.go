@@ -6,13 +6,14 @@
 // directories small at millions of blobs, and the same layout is used by
 // case exports, so that an export's blobs/ directory is itself a store.
 //
-// Writes are durable and atomic: the bytes go to a temporary file in the
-// blob's own directory (named ".tmp-*", never listed), which is hashed while
-// written (with direct I/O where the file system allows it: see
-// writeHashed), synced, made read-only, and only then linked to its final name;
-// then the directory is synced. A crash leaves either no blob or the whole
-// blob, never a partial one under a key; it may leave a ".tmp-*" file behind,
-// which is harmless and may be removed.
+// Writes are durable and atomic, through internal/durable: the bytes go to a
+// temporary file in the blob's own directory (named ".KEY.tmp-*", never
+// listed), which is hashed while written (with direct I/O where the file
+// system allows it: see writeHashed), made read-only, synced, and only if
+// the hash matches linked to its final name; then the directory is synced.
+// A crash leaves either no blob or the whole blob, never a partial one under
+// a key; it may leave a ".KEY.tmp-*" file behind, which is harmless and may
+// be removed.
 //
 // Immutability here is a promise of the code and of the file mode, not a
 // defence against root: whoever can write to DIR can change a blob. Package
@@ -28,6 +29,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/custodia-ec/custodia/internal/durable"
 	"github.com/custodia-ec/custodia/storage/blob"
 )
 
@@ -77,42 +79,14 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 	if err := s.mkdirs(dir); err != nil {
 		return fmt.Errorf("blob %s: %w", key, err)
 	}
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("blob %s: %w", key, err)
-	}
-	tmpName := tmp.Name()
-	defer func() {
-		// On success the temporary name was linked to the final one and
-		// is only an extra name now; on failure it is all there is.
-		tmp.Close()
-		os.Remove(tmpName)
-	}()
-
-	if err := writeHashed(tmp, r, v, size); err != nil {
-		return fmt.Errorf("blob %s: %w", key, err)
-	}
-	if err := v.Check(); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("blob %s: %w", key, err)
-	}
-	if err := tmp.Chmod(0o444); err != nil {
-		return fmt.Errorf("blob %s: %w", key, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("blob %s: %w", key, err)
-	}
-	// link(2), not rename(2): it never replaces an existing file, so a blob
-	// already there (a concurrent Put of the same bytes) stays untouched.
-	if err := os.Link(tmpName, final); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("blob %s: %w", key, err)
-	}
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("blob %s: %w", key, err)
-	}
-	return nil
+	// Keep: a blob already there (a concurrent Put of the same bytes) is
+	// kept untouched, never replaced.
+	return durable.Write(final, 0o444, durable.Keep, func(f *os.File) error {
+		if err := writeHashed(f, r, v, size); err != nil {
+			return fmt.Errorf("blob %s: %w", key, err)
+		}
+		return v.Check()
+	})
 }
 
 // mkdirs creates dir and its parent below root if missing, and syncs each
@@ -128,20 +102,11 @@ func (s *Store) mkdirs(dir string) error {
 		if err != nil {
 			return err
 		}
-		if err := syncDir(filepath.Dir(d)); err != nil {
+		if err := durable.SyncDir(filepath.Dir(d)); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // Get implements blob.Store. The reader is the blob's *os.File.
