@@ -17,26 +17,26 @@ import (
 )
 
 type siteData struct {
-	Site         app.SiteView
-	Case         string
-	History      []domain.StatusChange
-	Next         []string // statuses the site may move to
-	Persons      []app.PersonView
-	Detentions   []detentionRow
+	Site       app.SiteView
+	Case       string
+	History    []domain.StatusChange
+	Next       []string // statuses the site may move to
+	Persons    []app.PersonView
+	Detentions []detentionRow
 	// TeamDetentions are the detentions of the site's operation that name
 	// no site and were made by its lead or team: the site's people made
 	// them, where the record does not say.
 	TeamDetentions []detentionRow
 	Concluded      bool // completed or aborted: no more seizures or detentions
-	Items        []app.ItemView
-	NextDetID    string
-	NextItemID   string
-	Bases        []string
-	ItemTypes    []string
-	CanStatus    bool
-	CanDetain    bool
-	CanSeize     bool
-	TeamOfficers []string
+	Items          []app.ItemView
+	NextDetID      string
+	NextItemID     string
+	Bases          []string
+	ItemTypes      []string
+	CanStatus      bool
+	CanDetain      bool
+	CanSeize       bool
+	TeamOfficers   []string
 }
 
 var statusRank = map[string]int{"planned": 0, "en_route": 1, "entered": 2, "secured": 3, "completed": 4}
