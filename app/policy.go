@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/custodia-ec/custodia/casefile"
@@ -148,7 +149,11 @@ func (pol *Policy) Admin(p *Principal, change bool) error {
 }
 
 // SiteTarget reports whether p may see site's target (address, warrant) at
-// time now. p must already be a member of the site's case.
+// time now. p must already be a member of the site's case. The site's lead
+// and team see it once it is released to them: from the operation's
+// briefing (operation.release), or from the moment the team moved on the
+// site (a status en route or later): a team that went there knows where it
+// went, and its own site's record must say so to it.
 func (pol *Policy) SiteTarget(st *domain.State, p *Principal, site *domain.Site, now time.Time) bool {
 	switch p.Role {
 	case "prosecutor", "admin":
@@ -163,6 +168,11 @@ func (pol *Policy) SiteTarget(st *domain.State, p *Principal, site *domain.Site,
 	}
 	if !onTeam {
 		return false
+	}
+	for _, c := range site.History {
+		if c.Status != "aborted" && !now.Before(c.T) {
+			return true
+		}
 	}
 	rel, ok := st.Releases[site.Operation]
 	if !ok {
@@ -310,5 +320,43 @@ func (pol *Policy) Write(st *domain.State, p *Principal, op string, rec any) (st
 	if f, ok := actor(rec, p.Officer); !ok {
 		return "", custody.Errorf(custody.ERule, f, "debe ser su propio funcionario (%s): los registros se hacen en nombre de quien inicia sesión", "must be your own officer (%s): records are made in the name of the signed-in account", p.Officer)
 	}
+	if err := concludedSite(st, rec); err != nil {
+		return "", err
+	}
 	return c, nil
+}
+
+// concludedSite refuses a seizure or a detention recorded at a site that is
+// already concluded (completed or aborted): the search is over, its team has
+// left and its record is closed, so an act written down afterwards under the
+// site's name is not one a court would accept as part of that search. An act
+// that did happen elsewhere is recorded without the site (with its place).
+// This holds for the live doors (API, web) at the moment of writing; an
+// import replays a whole file in its own order and is checked by the domain.
+func concludedSite(st *domain.State, rec any) error {
+	var siteID, what, whatEN string
+	switch r := rec.(type) {
+	case *custody.Seize:
+		siteID, what, whatEN = r.Site, "secuestros", "seizures"
+	case *casefile.Detention:
+		siteID, what, whatEN = r.Site, "detenciones", "detentions"
+	}
+	site, ok := st.Sites[siteID]
+	if siteID == "" || !ok || len(site.History) == 0 {
+		return nil
+	}
+	last := site.History[len(site.History)-1]
+	word, wordEN := "concluyó", "was completed"
+	switch last.Status {
+	case "completed":
+	case "aborted":
+		word, wordEN = "fue abortado", "was aborted"
+	default:
+		return nil
+	}
+	return &custody.Error{Code: custody.ERule, Field: "site",
+		Message: fmt.Sprintf("el sitio %s %s (%s); ya no se registran %s en él: regístrelo sin el sitio, con su lugar",
+			siteID, word, last.At, what),
+		MessageEN: fmt.Sprintf("site %s %s (%s); %s can no longer be recorded there: record it without the site, with its place",
+			siteID, wordEN, last.At, whatEN)}
 }

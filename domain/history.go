@@ -94,3 +94,56 @@ func ItemHistory(id string, events []*custody.Event) ([]HistoryEntry, error) {
 	}
 	return out, nil
 }
+
+// EventPlace is where an event of an item's history happened, as far as the
+// record says.
+type EventPlace struct {
+	Place string // "" when the record does not say
+	// Inferred: the act (an opening, a sealing, a derivation, a
+	// presentation...) records no place of its own; Place is where the item
+	// was, by its seizure or by the location of the handover that gave it
+	// to its holder, who has kept it since.
+	Inferred bool
+}
+
+// HistoryPlaces gives the place of each entry of an item's history (from
+// ItemHistory): a seizure's site and place, a transfer's location; for any
+// other act, where the item was then. start is where a derived item was
+// made (where its parent was), "" for a seized one. A transfer that names
+// no location leaves the place unknown until one is recorded again.
+func HistoryPlaces(hist []HistoryEntry, start string) []EventPlace {
+	out := make([]EventPlace, len(hist))
+	where := start
+	for i, h := range hist {
+		rec, err := custody.DecodeItemRecord(h.Op, h.Record)
+		if err != nil {
+			where = ""
+			continue
+		}
+		switch r := rec.(type) {
+		case *custody.Seize:
+			where = joinNonEmpty(" — ", r.Site, r.Place)
+			out[i] = EventPlace{Place: where}
+		case *custody.Transfer:
+			where = r.Location
+			out[i] = EventPlace{Place: where}
+		default:
+			out[i] = EventPlace{Place: where, Inferred: where != ""}
+		}
+	}
+	return out
+}
+
+func joinNonEmpty(sep string, ss ...string) string {
+	out := ""
+	for _, s := range ss {
+		if s == "" {
+			continue
+		}
+		if out != "" {
+			out += sep
+		}
+		out += s
+	}
+	return out
+}

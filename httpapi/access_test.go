@@ -15,8 +15,10 @@ import (
 
 	"github.com/custodia-ec/custodia/accounts"
 	"github.com/custodia-ec/custodia/app"
+	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/gateway"
+	"github.com/custodia-ec/custodia/ledger"
 )
 
 // openStream opens the live board of OP-METASTASIS with a bearer token or
@@ -112,6 +114,9 @@ func TestStreamEndsWhenAccessEnds(t *testing.T) {
 			victimPassword, victimTOTP = pros.Password, pros.TOTPSecret
 			e.account("agente2", "agent", "pn.s-pic-02.lead", "METASTASIS")
 			writer := e.token("agente2", "write")
+			// A site still open: the case file's are all concluded, and a
+			// concluded site takes no more seizures.
+			e.append(ledger.Record{Op: casefile.OpSite, Rec: &casefile.Site{ID: "S-PIC-97", Operation: "OP-METASTASIS", Province: "Pichincha", City: "Quito", Kind: "office", Lead: "pn.s-pic-02.lead"}})
 			a := e.browser()
 			if st := a.login("root", admin.Password, totpAt(admin.TOTPSecret, 0)); st != 200 {
 				t.Fatalf("admin login: %d", st)
@@ -138,7 +143,7 @@ func TestStreamEndsWhenAccessEnds(t *testing.T) {
 			// A seizure recorded now is not delivered (the stream is gone;
 			// drain what came before the end, none of which is it).
 			id := fmt.Sprintf("AFTER-%d", i)
-			body := fmt.Sprintf(`{"op":"evidence.seize","id":%q,"case":"METASTASIS","type":"phone","description":"x","seized_at":"2024-05-02T10:10:00-05:00","seized_by":"pn.s-pic-02.lead","site":"S-PIC-02"}`, id)
+			body := fmt.Sprintf(`{"op":"evidence.seize","id":%q,"case":"METASTASIS","type":"phone","description":"x","seized_at":"2024-05-02T10:10:00-05:00","seized_by":"pn.s-pic-02.lead","site":"S-PIC-97"}`, id)
 			if st, b := e.do("POST", "/api/v1/records", writer, body); st != 201 {
 				t.Fatalf("seizure after: %d %s", st, b)
 			}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/ledger"
 )
@@ -71,7 +72,8 @@ func BenchmarkWritesWithStreams(b *testing.B) {
 func benchStreams(b *testing.B, e *testEnv, kind string, streams int) {
 	e.account("bench", "agent", "pn.s-pic-01.lead", "METASTASIS")
 	tok := e.token("bench", "write")
-	var recs []ledger.Record
+	// A site still open: a concluded one takes no more seizures.
+	var recs = []ledger.Record{{Op: casefile.OpSite, Rec: &casefile.Site{ID: "S-PIC-96", Operation: "OP-METASTASIS", Province: "Pichincha", City: "Quito", Kind: "office", Lead: "pn.s-pic-01.lead"}}}
 	for i := range 64 {
 		recs = append(recs, ledger.Record{Op: custody.OpSeize, Rec: &custody.Seize{ID: fmt.Sprintf("BT-%d", i), Case: "METASTASIS", Type: "phone", Description: "x", SeizedAt: "2024-05-01T10:00:00-05:00", SeizedBy: "pn.s-pic-01.1"}})
 	}
@@ -90,7 +92,7 @@ func benchStreams(b *testing.B, e *testEnv, kind string, streams int) {
 			j++
 			i := n.Add(1)
 			path := "/api/v1/records"
-			body := fmt.Sprintf(`{"op":"evidence.seize","id":"BENCH-%d","case":"METASTASIS","type":"cash","description":"x","seized_at":"2024-05-02T10:00:00-05:00","seized_by":"pn.s-pic-01.lead","site":"S-PIC-01"}`, i)
+			body := fmt.Sprintf(`{"op":"evidence.seize","id":"BENCH-%d","case":"METASTASIS","type":"cash","description":"x","seized_at":"2024-05-02T10:00:00-05:00","seized_by":"pn.s-pic-01.lead","site":"S-PIC-96"}`, i)
 			if kind == "transfer" {
 				// Each writer moves its own item back and forth.
 				item := fmt.Sprintf("BT-%d", g)

@@ -127,16 +127,24 @@ func TestSessionFlowAndSecretsNotLogged(t *testing.T) {
 	}
 	address := sv.Address
 
-	// The agent (S-PIC-01's lead) sees no target before release, and sees
-	// it after. Agents see no reserved identity.
+	// The agent (S-PIC-01's lead) sees the target of a site his team has
+	// not moved on yet (S-PIC-99, planned) only after the release; he sees
+	// S-PIC-01's, where his team went that night, already (issue 15, 9).
+	// Agents see no reserved identity.
+	e.append(ledger.Record{Op: casefile.OpSite, Rec: &casefile.Site{ID: "S-PIC-99", Operation: "OP-METASTASIS", Province: "Pichincha", City: "Quito",
+		Kind: "office", Lead: "pn.s-pic-01.lead", Address: "Dirección nueva reservada", Warrant: "Orden S-PIC-99"}})
 	g := e.browser()
 	gcode, _ := accounts.TOTP(agent.TOTPSecret, testNow)
 	if st := g.login("agente", agent.Password, gcode); st != 200 {
 		t.Fatalf("agent login: %d", st)
 	}
+	_, b = g.do("GET", "/api/v1/sites/S-PIC-99", "", false)
+	if strings.Contains(string(b), "Dirección nueva") || !strings.Contains(string(b), `"target_redacted":true`) {
+		t.Errorf("agent sees a planned site's target before release: %s", b)
+	}
 	_, b = g.do("GET", "/api/v1/sites/S-PIC-01", "", false)
-	if strings.Contains(string(b), address) || !strings.Contains(string(b), `"target_redacted":true`) {
-		t.Errorf("agent sees the target before release: %s", b)
+	if !strings.Contains(string(b), address) {
+		t.Errorf("the lead does not see the target of the site his team searched: %s", b)
 	}
 	_, b = g.do("GET", "/api/v1/persons/P-03", "", false)
 	if strings.Contains(string(b), reservedName) {
@@ -145,13 +153,27 @@ func TestSessionFlowAndSecretsNotLogged(t *testing.T) {
 	if st, b := p.do("POST", "/api/v1/operations/OP-METASTASIS/release", `{"at":"2023-12-13T20:00:00-05:00"}`, true); st != 201 {
 		t.Fatalf("release: %d %s", st, b)
 	}
-	_, b = g.do("GET", "/api/v1/sites/S-PIC-01", "", false)
-	if !strings.Contains(string(b), address) {
+	_, b = g.do("GET", "/api/v1/sites/S-PIC-99", "", false)
+	if !strings.Contains(string(b), "Dirección nueva reservada") {
 		t.Errorf("the team lead does not see the target after release: %s", b)
 	}
 	_, b = g.do("GET", "/api/v1/sites/S-PIC-02", "", false)
 	if strings.Contains(string(b), "Dirección") {
 		t.Errorf("the lead of S-PIC-01 sees S-PIC-02's target: %s", b)
+	}
+	// S-PIC-01 is concluded: a seizure or a detention there is refused,
+	// saying why (issue 15, 9); the same act without the site is not.
+	for _, body := range []string{
+		`{"op":"evidence.seize","id":"E-PIC-01-90","case":"METASTASIS","type":"phone","description":"x","seized_at":"2024-05-02T10:00:00-05:00","seized_by":"pn.s-pic-01.lead","site":"S-PIC-01"}`,
+		`{"op":"detention.record","id":"D-PIC-01-90","case":"METASTASIS","person":"P-03","basis":"flagrante","arrested_at":"2024-05-02T10:00:00-05:00","arrested_by":"pn.s-pic-01.lead","site":"S-PIC-01"}`,
+	} {
+		st, b := g.do("POST", "/api/v1/records", body, true)
+		if st != 422 || !strings.Contains(string(b), `"field":"site"`) || !strings.Contains(string(b), "S-PIC-01 concluyó") {
+			t.Errorf("an act at a concluded site: %d %s", st, b)
+		}
+		if st, b := g.do("POST", "/api/v1/records", strings.Replace(body, `,"site":"S-PIC-01"`, "", 1), true); st != 201 {
+			t.Errorf("the same act without the site: %d %s", st, b)
+		}
 	}
 	// A record in the agent's name, through the session (CSRF).
 	e.append(ledger.Record{Op: custody.OpSeize, Rec: &custody.Seize{ID: "FX", Case: "METASTASIS", Type: "phone", Description: "x", SeizedAt: "2024-05-01T10:00:00-05:00", SeizedBy: "pn.s-pic-02.lead"}})

@@ -19,7 +19,8 @@ type itemData struct {
 	Item        app.ItemView
 	HolderName  string
 	SealLabel   string
-	History     []domain.HistoryEntry
+	History     []historyRow
+	Origin      originView
 	Children    []app.ItemView
 	Attachments []*domain.Attachment
 	Purposes    []string
@@ -33,9 +34,34 @@ type itemData struct {
 
 type officerOpt struct{ ID, Name string }
 
+// historyRow is an event of the item with where it happened
+// (domain.HistoryPlaces).
+type historyRow struct {
+	domain.HistoryEntry
+	Place         string
+	PlaceInferred bool
+}
+
+// originView is the item's original state: what its seizure (or
+// derivation) recorded.
+type originView struct {
+	Derived     bool
+	At, By      string
+	ByName      string
+	Site, Place string
+	Description string
+	Quantity    int64
+	Seal        string // "" when not sealed
+	Digital     bool
+	SHA256      string
+	Tool        string
+}
+
 func (w *Web) itemPage(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	id := r.PathValue("item")
 	var d itemData
+	var parent string // the parent p may read, for where a derived item was made
+	var originSeq int64
 	err := w.l.View(func(st *domain.State) error {
 		it, err := w.s.Policy.Item(st, p, id)
 		if err != nil {
@@ -56,6 +82,27 @@ func (w *Web) itemPage(rw http.ResponseWriter, r *http.Request, p *app.Principal
 			}
 		}
 		d.IsHolder = p.Officer != "" && p.Officer == it.Holder
+		o := &d.Origin
+		o.Quantity = it.Quantity()
+		if z := it.Seize; z != nil {
+			o.At, o.By, o.Site, o.Place, o.Description, o.Seal = z.SeizedAt, z.SeizedBy, z.Site, z.Place, z.Description, z.Seal
+			o.Digital = casefile.DigitalByDefault(z.Type)
+			if z.Digital != nil {
+				o.Digital = *z.Digital
+			}
+		} else if dv := it.Derive; dv != nil {
+			o.Derived = true
+			o.At, o.By, o.Description, o.SHA256, o.Tool = dv.At, dv.By, dv.Description, dv.SHA256, dv.Tool
+		}
+		if of, ok := st.Officers[o.By]; ok {
+			o.ByName = of.Name
+		}
+		if it.Parent != "" {
+			if _, err := w.s.Policy.Item(st, p, it.Parent); err == nil {
+				parent = it.Parent
+			}
+		}
+		originSeq = it.OriginSeq
 		d.NextDerived = nextID(st, id+"-", len(it.Children)+1, func(s string) bool { _, ok := st.Items[s]; return ok })
 		return nil
 	})
@@ -70,7 +117,25 @@ func (w *Web) itemPage(rw http.ResponseWriter, r *http.Request, p *app.Principal
 	if err != nil {
 		return err
 	}
-	d.History = h
+	// Where each act happened; a derived item was made where its parent
+	// was then.
+	start := ""
+	if parent != "" {
+		ph, err := w.l.ItemHistory(ctx(r), parent)
+		if err != nil {
+			return err
+		}
+		for i, pl := range domain.HistoryPlaces(ph, "") {
+			if ph[i].Seq > originSeq {
+				break
+			}
+			start = pl.Place
+		}
+		d.Origin.Place = start
+	}
+	for i, pl := range domain.HistoryPlaces(h, start) {
+		d.History = append(d.History, historyRow{HistoryEntry: h[i], Place: pl.Place, PlaceInferred: pl.Inferred})
+	}
 	d.Purposes, d.Conditions = sortedKeys(casefile.Purposes), []string{"intact", "broken", "none"}
 	d.Derived, d.Methods = sortedKeys(casefile.DerivedTypes), sortedKeys(casefile.DisposeMethods)
 	return w.render(rw, r, p, "item", "item.title", d)

@@ -17,21 +17,26 @@ import (
 )
 
 type siteData struct {
-	Site         app.SiteView
-	Case         string
-	History      []domain.StatusChange
-	Next         []string // statuses the site may move to
-	Persons      []app.PersonView
-	Detentions   []detentionRow
-	Items        []app.ItemView
-	NextDetID    string
-	NextItemID   string
-	Bases        []string
-	ItemTypes    []string
-	CanStatus    bool
-	CanDetain    bool
-	CanSeize     bool
-	TeamOfficers []string
+	Site       app.SiteView
+	Case       string
+	History    []domain.StatusChange
+	Next       []string // statuses the site may move to
+	Persons    []app.PersonView
+	Detentions []detentionRow
+	// TeamDetentions are the detentions of the site's operation that name
+	// no site and were made by its lead or team: the site's people made
+	// them, where the record does not say.
+	TeamDetentions []detentionRow
+	Concluded      bool // completed or aborted: no more seizures or detentions
+	Items          []app.ItemView
+	NextDetID      string
+	NextItemID     string
+	Bases          []string
+	ItemTypes      []string
+	CanStatus      bool
+	CanDetain      bool
+	CanSeize       bool
+	TeamOfficers   []string
 }
 
 var statusRank = map[string]int{"planned": 0, "en_route": 1, "entered": 2, "secured": 3, "completed": 4}
@@ -81,9 +86,16 @@ func (w *Web) sitePage(rw http.ResponseWriter, r *http.Request, p *app.Principal
 			}
 		}
 		sort.Slice(d.Persons, func(i, j int) bool { return d.Persons[i].ID < d.Persons[j].ID })
+		team := map[string]bool{site.Lead: true}
+		for _, m := range site.Team {
+			team[m] = true
+		}
 		for _, ds := range st.CaseDetentions(c, w.now()) {
-			if ds.Site == id {
+			switch {
+			case ds.Site == id:
 				d.Detentions = append(d.Detentions, w.detentionRow(st, p, ds))
+			case ds.Site == "" && ds.Operation == site.Operation && team[ds.ArrestedBy]:
+				d.TeamDetentions = append(d.TeamDetentions, w.detentionRow(st, p, ds))
 			}
 		}
 		n := 0
@@ -105,9 +117,10 @@ func (w *Web) sitePage(rw http.ResponseWriter, r *http.Request, p *app.Principal
 		}
 		d.NextDetID = nextID(st, "D-"+siteSuffix(id)+"-", nd, func(s string) bool { _, ok := st.Detentions[s]; return ok })
 		d.Bases, d.ItemTypes = sortedKeys(casefile.DetentionBases), sortedKeys(casefile.ItemTypes)
+		d.Concluded = cur == "completed" || cur == "aborted"
 		d.CanStatus = w.s.Policy.Can(p.Role, casefile.OpSiteStatus) && p.Officer != ""
-		d.CanDetain = w.s.Policy.Can(p.Role, casefile.OpDetention) && p.Officer != ""
-		d.CanSeize = w.s.Policy.Can(p.Role, custody.OpSeize) && p.Officer != ""
+		d.CanDetain = w.s.Policy.Can(p.Role, casefile.OpDetention) && p.Officer != "" && !d.Concluded
+		d.CanSeize = w.s.Policy.Can(p.Role, custody.OpSeize) && p.Officer != "" && !d.Concluded
 		return nil
 	})
 	if err != nil {

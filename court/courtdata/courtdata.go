@@ -216,8 +216,13 @@ func buildItem(s *domain.State, id string, hist, parentHist []domain.HistoryEntr
 		return rec, fmt.Errorf("courtdata: item %s has neither a seizure nor a derivation", id)
 	}
 
+	start := ""
+	if it.Derive != nil {
+		start = lastPlace(parentHist, it.OriginSeq)
+	}
+	places := domain.HistoryPlaces(hist, start)
 	prevSeal := "" // the seal on the item before each event
-	for _, h := range hist {
+	for i, h := range hist {
 		r, err := custody.DecodeItemRecord(h.Op, h.Record)
 		if err != nil {
 			return rec, fmt.Errorf("courtdata: item %s, event %d: %w", id, h.Seq, err)
@@ -229,6 +234,9 @@ func buildItem(s *domain.State, id string, hist, parentHist []domain.HistoryEntr
 		}
 		if e.At.IsZero() {
 			return rec, fmt.Errorf("courtdata: item %s, event %d: time %q is not valid", id, h.Seq, h.At)
+		}
+		if places[i].Inferred {
+			e.Place, e.PlaceInferred = places[i].Place, true
 		}
 		switch r := r.(type) {
 		case *custody.Seize:
@@ -324,26 +332,16 @@ func derivedDigital(s *domain.State, it *domain.Item) bool {
 	return false
 }
 
-// lastPlace is where an item was at seq by its history: the location of its
-// last transfer (or its seizure site) at or before seq.
+// lastPlace is where an item was at seq by its history
+// (domain.HistoryPlaces): the location of its last transfer, or its seizure
+// site, at or before seq.
 func lastPlace(hist []domain.HistoryEntry, seq int64) string {
 	place := ""
-	for _, h := range hist {
-		if h.Seq > seq {
+	for i, pl := range domain.HistoryPlaces(hist, "") {
+		if hist[i].Seq > seq {
 			break
 		}
-		r, err := custody.DecodeItemRecord(h.Op, h.Record)
-		if err != nil {
-			continue
-		}
-		switch r := r.(type) {
-		case *custody.Seize:
-			place = strings.Join(nonEmpty(r.Site, r.Place), " — ")
-		case *custody.Transfer:
-			if r.Location != "" {
-				place = r.Location
-			}
-		}
+		place = pl.Place
 	}
 	return place
 }

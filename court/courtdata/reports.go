@@ -11,6 +11,7 @@ import (
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/verify"
 )
 
 // personName is how a report names a person of interest: the name, or
@@ -118,11 +119,11 @@ func logState(l *ledger.Ledger) (*courtdoc.LogState, error) {
 	if err != nil {
 		return nil, err
 	}
-	origin, size, root, err := ledger.ParseCheckpoint(string(cp.Note))
+	c, _, err := verify.ParseNote(cp.Note)
 	if err != nil {
 		return nil, fmt.Errorf("courtdata: the log's checkpoint: %w", err)
 	}
-	return &courtdoc.LogState{Origin: origin, Size: size, RootHash: base64.StdEncoding.EncodeToString(root[:]), Checkpoint: string(cp.Note)}, nil
+	return &courtdoc.LogState{Origin: c.Origin, Size: c.Size, RootHash: base64.StdEncoding.EncodeToString(c.Root[:]), Checkpoint: string(cp.Note)}, nil
 }
 
 // sortTimeline orders the timeline by instant, then site, then text, so

@@ -104,7 +104,8 @@ type CustodyEvent struct {
 
 	Purpose       string   // transfer purpose code (transport, storage, analysis...), or empty
 	Reason        string   // free text: open reason, court hearing, disposal method and order, derived item id and tool, attached file name
-	Place         string   // transfer location, or seizure site/place
+	Place         string   // transfer location, or seizure site/place; for another act, where the item was (PlaceInferred)
+	PlaceInferred bool     // the act records no place: Place is where the item was, marked "*" and explained under the table
 	Seal          string   // transfer: the seal number the receiver saw; seal/seize: the seal applied
 	SealCondition string   // transfer: intact, broken or none; else empty
 	Anomalies     []string // seal_broken, seal_mismatch
@@ -270,6 +271,11 @@ func WriteItemPDF(w io.Writer, rec ItemRecord, lang string) error {
 	d.field(l.t(tTime), l.fmtTime(s.At))
 	d.field(l.t(byLabel), s.By.label())
 	d.field(l.t(tSeal), orNone(l, s.Seal, l.t(tUnsealed)))
+	condLabel := tCondition
+	if rec.Parent != "" {
+		condLabel = tConditionDerive
+	}
+	d.field(l.t(condLabel), condition(l, rec))
 
 	// 3. Events.
 	d.section(fmt.Sprintf("%s (%d)", l.t(tSecEvents), len(rec.Events)), 6+tableKeep(7.2))
@@ -289,9 +295,15 @@ func WriteItemPDF(w io.Writer, rec ItemRecord, lang string) error {
 			column{l.t(tColSeal), 21, ""},
 			column{l.t(tColLeaf), 10, "R"},
 		)
+		inferred := false
 		for i, e := range rec.Events {
 			cells, style := eventCells(l, i+1, e)
 			t.row(cells, style, recordedNote(l, e))
+			inferred = inferred || (e.PlaceInferred && e.Place != "")
+		}
+		if inferred {
+			p.Ln(1)
+			d.para("", 7.5, l.t(tPlaceInferred))
 		}
 	}
 
@@ -475,10 +487,37 @@ func eventCells(l lang, n int, e CustodyEvent) ([]string, []cellStyle) {
 	if e.SealCondition == "broken" {
 		style[7].red = true
 	}
+	place := e.Place
+	if e.PlaceInferred && place != "" {
+		place += " *"
+	}
 	return []string{
 		fmt.Sprint(n), e.At.Format("2006-01-02") + "\n" + e.At.Format("15:04 -07:00"), op, e.By.label(), e.To.label(),
-		purpose, e.Place, seal, fmt.Sprint(e.Leaf),
+		purpose, place, seal, fmt.Sprint(e.Leaf),
 	}, style
+}
+
+// condition is the item's state when it entered custody, as its seizure
+// (or derivation) recorded it: description, units, seal, digital data.
+func condition(l lang, rec ItemRecord) string {
+	q := rec.Quantity
+	if q < 1 {
+		q = 1
+	}
+	parts := []string{}
+	if rec.Description != "" {
+		parts = append(parts, rec.Description)
+	}
+	parts = append(parts, fmt.Sprintf(l.t(tUnits), q))
+	if rec.Seizure.Seal != "" {
+		parts = append(parts, fmt.Sprintf(l.t(tSealedWith), rec.Seizure.Seal))
+	} else {
+		parts = append(parts, l.t(tUnsealed))
+	}
+	if rec.Digital {
+		parts = append(parts, l.t(tHoldsDigital))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // recordedNote is the "recorded at/by" line of an event, or "" when the

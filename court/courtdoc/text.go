@@ -150,3 +150,14 @@ func capital(s string) string {
 	}
 	return s
 }
+
+// The item's condition when it entered custody, and the place of an act
+// that records none (issue 15, 8).
+var (
+	tCondition       = msg{"Estado al recolectar", "Condition at collection"}
+	tConditionDerive = msg{"Estado al derivar", "Condition when derived"}
+	tSealedWith      = msg{"sellado con %s", "sealed with %s"}
+	tUnits           = msg{"%d unidad(es)", "%d unit(s)"}
+	tHoldsDigital    = msg{"contiene datos digitales", "holds digital data"}
+	tPlaceInferred   = msg{"* Lugar donde estaba el indicio: el acto no registra lugar propio; es el de su recolección o el de la entrega a quien lo tenía, que lo conservó desde entonces.", "* Where the item was: the act records no place of its own; it is the place of its seizure or of the handover to its holder, who kept it since."}
+)
