@@ -157,6 +157,12 @@ func (w *Web) renderError(rw http.ResponseWriter, r *http.Request, err error) {
 		gateway.WriteJSON(rw, status, fetchResult{Error: &fieldErr{Code: ce.Code, Field: ce.Field, Message: msg}})
 		return
 	}
+	if ce.Code == app.EPasswordChange {
+		// A generated password awaits its change: every page leads to
+		// the form.
+		http.Redirect(rw, r, passwordPath, http.StatusSeeOther)
+		return
+	}
 	if status == http.StatusUnauthorized && r.Method == http.MethodGet {
 		http.Redirect(rw, r, "/entrar?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
