@@ -58,7 +58,7 @@ func CreateAccount(ctx context.Context, app Appender, creds accounts.Store, now 
 			return nil, err
 		}
 	}
-	cred, credRecs, err := newCredential(rec.Account, pw, out.TOTPSecret, now)
+	cred, credRecs, err := newCredential(rec.Account, pw, out.TOTPSecret, true, now)
 	if err != nil {
 		return nil, err
 	}
@@ -79,15 +79,17 @@ func CreateAccount(ctx context.Context, app Appender, creds accounts.Store, now 
 
 // newCredential hashes a password and returns the credentials row to store
 // and the events that log its change: a password change, and a totp one
-// when there is a secret, each with the row's commitment.
-func newCredential(account, password, totp string, now func() time.Time) (accounts.Credential, []ledger.Record, error) {
+// when there is a secret, each with the row's commitment. A generated
+// password is logged as one to change (mustChange): someone other than its
+// holder saw it.
+func newCredential(account, password, totp string, mustChange bool, now func() time.Time) (accounts.Credential, []ledger.Record, error) {
 	hash, err := accounts.HashPassword(password)
 	if err != nil {
 		return accounts.Credential{}, nil, err
 	}
 	cred := accounts.Credential{Account: account, PasswordHash: hash, TOTPSecret: totp, UpdatedAt: now().UTC().Format(time.RFC3339Nano)}
 	commit := accounts.CredentialHex(cred)
-	recs := []ledger.Record{{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: account, Kind: "password", Commitment: commit}}}
+	recs := []ledger.Record{{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: account, Kind: "password", Commitment: commit, MustChange: mustChange}}}
 	if totp != "" {
 		recs = append(recs, ledger.Record{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: account, Kind: "totp", Commitment: commit}})
 	}
@@ -115,7 +117,7 @@ func ResetCredentials(ctx context.Context, app Appender, creds accounts.Store, n
 			return nil, err
 		}
 	}
-	cred, recs, err := newCredential(account, pw, out.TOTPSecret, now)
+	cred, recs, err := newCredential(account, pw, out.TOTPSecret, true, now)
 	if err != nil {
 		return nil, err
 	}
@@ -213,13 +215,50 @@ func WithinMinter(p *Principal, req TokenRequest, now time.Time) error {
 // MinPasswordLen is the shortest password accepted on a change.
 const MinPasswordLen = 12
 
-// ChangePassword replaces p's password after checking the current one.
-// Wrong current passwords count against the account's sign-in limit. The
-// change is recorded in the log (without the secret) before the new hash
-// is stored.
-func (s *Service) ChangePassword(ctx context.Context, p *Principal, old, new string) error {
+// CheckNewPassword is the policy of a chosen password: 12 to 1024 bytes,
+// not the current one (old), and typed the same twice (confirm; pass new
+// itself when there is no second copy).
+func CheckNewPassword(old, new, confirm string) error {
 	if len(new) < MinPasswordLen || len(new) > 1024 {
 		return Invalid("new", "la contraseña nueva debe tener entre 12 y 1024 bytes", "the new password must be 12 to 1024 bytes long")
+	}
+	if new != confirm {
+		return Invalid("confirm", "las dos copias de la contraseña nueva no coinciden", "the two copies of the new password differ")
+	}
+	if new == old {
+		return Invalid("new", "la contraseña nueva debe ser distinta de la actual", "the new password must differ from the current one")
+	}
+	return nil
+}
+
+// SetPassword stores a password its holder chose and logs the change
+// (without the must-change mark), keeping the account's TOTP secret. The
+// caller has checked who asks (ChangePassword checks the current
+// password); the server's sessions are the caller's to end.
+func SetPassword(ctx context.Context, app Appender, creds accounts.Store, now func() time.Time, account, password string) error {
+	cred, err := creds.Credential(ctx, account)
+	if err != nil {
+		return err
+	}
+	if cred.PasswordHash, err = accounts.HashPassword(password); err != nil {
+		return err
+	}
+	cred.UpdatedAt = now().UTC().Format(time.RFC3339Nano)
+	if err := app(ctx, []ledger.Record{{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: account, Kind: "password", Commitment: accounts.CredentialHex(cred)}}}); err != nil {
+		return err
+	}
+	return creds.PutCredential(ctx, cred)
+}
+
+// ChangePassword replaces p's password after checking the current one and
+// the policy (CheckNewPassword; confirm is the second copy). Wrong current
+// passwords count against the account's limit, as wrong sign-ins do. The
+// change is recorded in the log (without the secret, and clearing a
+// must-change mark) before the new hash is stored; then every other
+// session of the account ends and its tokens are revoked.
+func (s *Service) ChangePassword(ctx context.Context, p *Principal, old, new, confirm string) error {
+	if err := CheckNewPassword(old, new, confirm); err != nil {
+		return err
 	}
 	key := "password-change:" + p.Account
 	if s.limiter.locked(key) {
@@ -233,18 +272,14 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, old, new str
 		s.limiter.fail(key)
 		return Invalid("old", "la contraseña actual no es correcta", "the current password is wrong")
 	}
-	hash, err := accounts.HashPassword(new)
-	if err != nil {
+	app := func(ctx context.Context, recs []ledger.Record) error {
+		_, err := s.Append(ctx, p, recs...)
 		return err
 	}
-	cred.PasswordHash = hash
-	cred.UpdatedAt = s.now().UTC().Format(time.RFC3339Nano)
-	if _, err := s.Append(ctx, p, ledger.Record{Op: domain.OpAccountCredential, Rec: &domain.AccountCredential{Account: p.Account, Kind: "password", Commitment: accounts.CredentialHex(cred)}}); err != nil {
+	if err := SetPassword(ctx, app, s.creds, s.now, p.Account, new); err != nil {
 		return err
 	}
-	if err := s.creds.PutCredential(ctx, cred); err != nil {
-		return err
-	}
+	p.MustChangePassword = false
 	// Whoever else holds this account's sessions or tokens may have had the
 	// old password: a change ends them all but the session that made it.
 	keep := ""

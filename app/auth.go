@@ -30,6 +30,10 @@ type Principal struct {
 	Session *Session // nil for a token
 	// Expires is when the token ends; zero for a browser session.
 	Expires time.Time
+	// MustChangePassword: the account's password was generated (the log
+	// marks it so) and not yet changed; a session may then do nothing but
+	// change it (PasswordChangePending).
+	MustChangePassword bool
 	// tokenHash identifies the token a principal signed in with, so that
 	// a long-lived request can check that it was not revoked since.
 	tokenHash [32]byte
@@ -152,6 +156,24 @@ func (s *Service) principal(account, scope string) *Principal {
 	return &p
 }
 
+// EPasswordChange is the error code of a request refused because the
+// account must first change its generated password (HTTP 403).
+const EPasswordChange = "password_change_required"
+
+// PasswordChangePending refuses whatever a session does while its
+// account's password is one to change (a generated one that someone else
+// saw), except the change itself, which the doors route around it. A
+// token is a credential its owner was handed on purpose and is not held
+// back.
+func (p *Principal) PasswordChangePending() *custody.Error {
+	if p == nil || !p.MustChangePassword || p.Session == nil {
+		return nil
+	}
+	return &custody.Error{Code: EPasswordChange, Field: "password",
+		Message:   "cambie primero la contraseña que se le entregó: es de un solo uso",
+		MessageEN: "first change the password you were given: it is for one use only"}
+}
+
 // loadAccounts rebuilds the accounts snapshot from the state: at start and
 // after every commit that created or disabled an account.
 func (s *Service) loadAccounts() {
@@ -159,7 +181,7 @@ func (s *Service) loadAccounts() {
 	s.l.View(func(st *domain.State) error {
 		for id, a := range st.Accounts {
 			if !a.Disabled {
-				m[id] = Principal{Account: a.Account, Role: a.Role, Officer: a.Officer}
+				m[id] = Principal{Account: a.Account, Role: a.Role, Officer: a.Officer, MustChangePassword: a.MustChangePassword}
 			}
 		}
 		return nil
@@ -278,6 +300,9 @@ type LoginResult struct {
 	Role    string `json:"role"`
 	Officer string `json:"officer,omitempty"`
 	CSRF    string `json:"csrf_token"`
+	// PasswordChangeRequired: the password was generated; the session may
+	// do nothing but change it.
+	PasswordChangeRequired bool `json:"password_change_required,omitempty"`
 }
 
 // maxLoginDelay bounds the wait that repeated failures add to a sign-in.

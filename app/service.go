@@ -169,7 +169,10 @@ func (s *Service) committed(evs []*custody.Event) {
 			if json.Unmarshal(ev.Record, &r) == nil {
 				s.Sessions.DeleteAccount(r.Account)
 			}
-		case domain.OpAccountCredential, domain.OpGrantRevoke:
+		case domain.OpAccountCredential:
+			// A password change may set or clear the must-change mark.
+			reload, access = true, true
+		case domain.OpGrantRevoke:
 			access = true
 		}
 	}

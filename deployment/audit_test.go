@@ -84,6 +84,15 @@ func TestAuditCatchesCredentialTampering(t *testing.T) {
 		{"credentials for an unknown account", func(t *testing.T, d *deployment.Deployment, _ *app.IssuedToken) {
 			exec(t, d, `INSERT INTO credentials(account, password_hash, totp_secret, updated_at) SELECT 'intruso', password_hash, totp_secret, updated_at FROM credentials WHERE account = 'fiscal'`)
 		}, `an account the log does not have`},
+		{"must-change-password flag cleared", func(t *testing.T, d *deployment.Deployment, _ *app.IssuedToken) {
+			// The generated password must be changed at first sign-in;
+			// clearing the flag by hand would let its reader act.
+			exec(t, d, `UPDATE accounts SET must_change_password = 0 WHERE id = 'fiscal' AND must_change_password = 1`)
+		}, "column must_change_password: stored"},
+		{"must-change-password flag set", func(t *testing.T, d *deployment.Deployment, _ *app.IssuedToken) {
+			exec(t, d, `UPDATE accounts SET must_change_password = 1 WHERE id = 'fiscal'`)
+			exec(t, d, `UPDATE accounts SET must_change_password = 0 WHERE id = 'custodio'`)
+		}, "column must_change_password: stored"},
 		{"token scope widened", func(t *testing.T, d *deployment.Deployment, tok *app.IssuedToken) {
 			exec(t, d, `UPDATE api_tokens SET scope = 'write' WHERE id = ?`, tok.ID)
 		}, "is not what the log recorded"},

@@ -42,7 +42,7 @@ const (
 
 // systemTables are appended to Tables (see rows.go).
 var systemTables = []Table{
-	{TAccounts, []string{"id", "name", "role", "officer", "disabled", "seq"}, 1},
+	{TAccounts, []string{"id", "name", "role", "officer", "disabled", "seq", "must_change_password"}, 1},
 	{TGrants, []string{"case_id", "account", "active", "seq"}, 2},
 	{TDisclosures, []string{"item", "account", "case_id", "seq"}, 2},
 	{TReleases, []string{"operation", "at", "seq"}, 1},
@@ -85,6 +85,12 @@ type AccountCredential struct {
 	// row without holding its secret. Sign-in and audit compare the live
 	// row with the latest logged commitment.
 	Commitment string `json:"commitment,omitempty"`
+	// MustChange marks a password that someone other than its holder saw
+	// (a generated one: the first administrator's, a demo account's, a
+	// reset, an account created with one): until a password change
+	// without it, the account may do nothing but change its password.
+	// Only for kind "password".
+	MustChange bool `json:"must_change,omitempty"`
 }
 
 // Settings is deployment.settings: the deadlines and tolerances the
@@ -149,6 +155,9 @@ type Account struct {
 	AccountCreate
 	Disabled bool
 	Seq      int64
+	// MustChangePassword is set by a logged password marked MustChange
+	// and cleared by the next logged password change.
+	MustChangePassword bool
 }
 
 // Grant is a case membership.
@@ -286,6 +295,9 @@ func ValidateSystem(rec any) *custody.Error {
 		if r.Token != "" {
 			id("token", r.Token)
 		}
+		if err == nil && r.MustChange && r.Kind != "password" {
+			err = custody.Errorf(custody.EInvalid, "must_change", "solo una contraseña puede marcarse para cambiar", "only a password can be marked to be changed")
+		}
 		if err == nil && r.Commitment != "" && !isHex64(r.Commitment) {
 			err = custody.Errorf(custody.EInvalid, "commitment", "debe ser un SHA-256 en hexadecimal (64 caracteres)", "must be a hex SHA-256 (64 characters)")
 		}
@@ -384,8 +396,14 @@ func (s *State) applySystem(rec any, seq int64) (a *Applied, err *custody.Error,
 		return &Applied{Touched: []Key{{TAccounts, r.Account}}}, nil, true
 
 	case *AccountCredential:
-		if _, e := s.account("account", r.Account, false); e != nil {
+		acc, e := s.account("account", r.Account, false)
+		if e != nil {
 			return nil, e, true
+		}
+		var touched []Key
+		if r.Kind == "password" && acc.MustChangePassword != r.MustChange {
+			acc.MustChangePassword = r.MustChange
+			touched = []Key{{TAccounts, r.Account}}
 		}
 		switch r.Kind {
 		case "password", "totp":
@@ -399,7 +417,7 @@ func (s *State) applySystem(rec any, seq int64) (a *Applied, err *custody.Error,
 				s.Tokens[r.Token] = TokenCommitment{Account: r.Account, Commitment: r.Commitment}
 			}
 		}
-		return &Applied{}, nil, true
+		return &Applied{Touched: touched}, nil, true
 
 	case *Settings:
 		s.cfg.RightsNoticeMinutes, s.cfg.HearingMinutes, s.cfg.ClockSkewMinutes = r.RightsNoticeMinutes, r.HearingMinutes, r.ClockSkewMinutes
@@ -481,7 +499,7 @@ func (s *State) systemRow(k Key) Row {
 	switch k.Table {
 	case TAccounts:
 		if a, ok := s.Accounts[k.ID.(string)]; ok {
-			return Row{a.Account, a.Name, a.Role, a.Officer, boolInt(a.Disabled), a.Seq}
+			return Row{a.Account, a.Name, a.Role, a.Officer, boolInt(a.Disabled), a.Seq, boolInt(a.MustChangePassword)}
 		}
 	case TGrants:
 		pk := k.ID.(pairKey)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 
+	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
 )
@@ -13,20 +14,21 @@ import (
 // failures that would reveal a case to a non-member are reported as
 // not_found by the policy, never as forbidden.
 var statusOf = map[string]int{
-	custody.EInvalid:   http.StatusBadRequest,            // 400: malformed, wrong type, unknown field, bad value
-	custody.EAuth:      http.StatusUnauthorized,          // 401
-	custody.EForbidden: http.StatusForbidden,             // 403: a member whose role may not do this
-	custody.ENotFound:  http.StatusNotFound,              // 404: absent, or not visible to this account
-	custody.EMethod:    http.StatusMethodNotAllowed,      // 405: the route takes other methods
-	custody.EDuplicate: http.StatusConflict,              // 409
-	custody.EConflict:  http.StatusConflict,              // 409
-	custody.ETooLarge:  http.StatusRequestEntityTooLarge, // 413
-	custody.EReference: http.StatusUnprocessableEntity,   // 422: names a record that does not exist (for this account)
-	custody.ERule:      http.StatusUnprocessableEntity,   // 422: a custody, status or deadline rule forbids it
-	custody.ELimited:   http.StatusTooManyRequests,       // 429
-	custody.EBusy:      http.StatusServiceUnavailable,    // 503: at capacity, try again shortly
-	custody.EInternal:  http.StatusInternalServerError,
-	custody.ETampered:  http.StatusInternalServerError,
+	custody.EInvalid:    http.StatusBadRequest,            // 400: malformed, wrong type, unknown field, bad value
+	custody.EAuth:       http.StatusUnauthorized,          // 401
+	custody.EForbidden:  http.StatusForbidden,             // 403: a member whose role may not do this
+	app.EPasswordChange: http.StatusForbidden,             // 403: first change the generated password
+	custody.ENotFound:   http.StatusNotFound,              // 404: absent, or not visible to this account
+	custody.EMethod:     http.StatusMethodNotAllowed,      // 405: the route takes other methods
+	custody.EDuplicate:  http.StatusConflict,              // 409
+	custody.EConflict:   http.StatusConflict,              // 409
+	custody.ETooLarge:   http.StatusRequestEntityTooLarge, // 413
+	custody.EReference:  http.StatusUnprocessableEntity,   // 422: names a record that does not exist (for this account)
+	custody.ERule:       http.StatusUnprocessableEntity,   // 422: a custody, status or deadline rule forbids it
+	custody.ELimited:    http.StatusTooManyRequests,       // 429
+	custody.EBusy:       http.StatusServiceUnavailable,    // 503: at capacity, try again shortly
+	custody.EInternal:   http.StatusInternalServerError,
+	custody.ETampered:   http.StatusInternalServerError,
 }
 
 // StatusOf returns the HTTP status of an error code.

@@ -39,8 +39,13 @@ type Route struct {
 	MaxBody int64
 	// NoDoc keeps a route out of the OpenAPI document: for the web pages,
 	// which are not API.
-	NoDoc  bool
-	Handle func(w http.ResponseWriter, r *http.Request, p *app.Principal) error
+	NoDoc bool
+	// DuringPasswordChange lets a session whose generated password must
+	// first be changed (app.Principal.PasswordChangePending) call this
+	// route: the change itself, signing out, who am I. Every other
+	// route of an account answers 403 password_change_required.
+	DuringPasswordChange bool
+	Handle               func(w http.ResponseWriter, r *http.Request, p *app.Principal) error
 	// Error, when not nil, renders the route's errors instead of the JSON
 	// error body (a web page renders HTML); StatusOf gives the status.
 	Error func(w http.ResponseWriter, r *http.Request, err error)
@@ -112,6 +117,11 @@ func (s *Gateway) wrap(rt Route) http.Handler {
 		}
 		if err == nil && p != nil && p.Session != nil && r.Method != http.MethodGet && r.Method != http.MethodHead && rt.Path != "/api/v1/login" {
 			err = CheckCSRF(p.Session, r)
+		}
+		if err == nil && rt.Access == Account && !rt.DuringPasswordChange {
+			if ce := p.PasswordChangePending(); ce != nil {
+				err = ce
+			}
 		}
 		if err == nil {
 			err = rt.Handle(sw, r, p)

@@ -31,9 +31,9 @@ func (s *Server) registerAPI() {
 		{Method: "GET", Path: "/api/v1/openapi.json", Summary: "Este documento / this document", Access: gateway.Public, Handle: s.openapi},
 
 		{Method: "POST", Path: "/api/v1/login", Summary: "Iniciar sesión / sign in", Access: gateway.Public, Body: "LoginRequest", Handle: s.login},
-		{Method: "POST", Path: "/api/v1/logout", Summary: "Cerrar sesión / sign out", Access: gateway.Account, Handle: s.logout},
-		{Method: "GET", Path: "/api/v1/me", Summary: "Cuenta actual / current account", Access: gateway.Account, Handle: s.me},
-		{Method: "POST", Path: "/api/v1/me/password", Summary: "Cambiar la contraseña / change the password", Access: gateway.Account, Body: "PasswordChange", Handle: s.changePassword},
+		{Method: "POST", Path: "/api/v1/logout", Summary: "Cerrar sesión / sign out", Access: gateway.Account, DuringPasswordChange: true, Handle: s.logout},
+		{Method: "GET", Path: "/api/v1/me", Summary: "Cuenta actual / current account", Access: gateway.Account, DuringPasswordChange: true, Handle: s.me},
+		{Method: "POST", Path: "/api/v1/me/password", Summary: "Cambiar la contraseña / change the password", Access: gateway.Account, DuringPasswordChange: true, Body: "PasswordChange", Handle: s.changePassword},
 
 		{Method: "GET", Path: "/api/v1/accounts", Summary: "Listar cuentas (admin) / list accounts (admin)", Access: gateway.Account, Handle: s.listAccounts},
 		{Method: "POST", Path: "/api/v1/accounts", Summary: "Crear cuenta (admin) / create an account (admin)", Access: gateway.Account, Body: "AccountCreate", Handle: s.createAccount},

@@ -29,7 +29,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *app.Principal)
 		return err
 	}
 	s.gw.SetCookie(w, r, sess)
-	gateway.WriteJSON(w, http.StatusOK, app.LoginResult{Account: p.Account, Role: p.Role, Officer: p.Officer, CSRF: sess.CSRF})
+	gateway.WriteJSON(w, http.StatusOK, app.LoginResult{Account: p.Account, Role: p.Role, Officer: p.Officer, CSRF: sess.CSRF, PasswordChangeRequired: p.MustChangePassword})
 	return nil
 }
 
@@ -49,10 +49,13 @@ type Me struct {
 	Officer string   `json:"officer,omitempty"`
 	Scope   string   `json:"scope"`
 	Cases   []string `json:"cases"`
+	// PasswordChangeRequired: the session may do nothing but change the
+	// generated password (POST /api/v1/me/password).
+	PasswordChangeRequired bool `json:"password_change_required,omitempty"`
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request, p *app.Principal) error {
-	m := Me{Account: p.Account, Role: p.Role, Officer: p.Officer, Scope: p.Scope, Cases: []string{}}
+	m := Me{Account: p.Account, Role: p.Role, Officer: p.Officer, Scope: p.Scope, Cases: []string{}, PasswordChangeRequired: p.PasswordChangePending() != nil}
 	s.View(func(st *domain.State) error {
 		for c := range st.Cases {
 			if s.Policy.Case(st, p, c) == nil {
@@ -221,6 +224,9 @@ func (s *Server) appendMembership(w http.ResponseWriter, r *http.Request, p *app
 type PasswordChange struct {
 	Old string `json:"old"`
 	New string `json:"new"`
+	// Confirm is the new password typed again; when absent, New is taken
+	// as its own copy.
+	Confirm *string `json:"confirm,omitempty"`
 }
 
 // changePassword replaces the caller's password, checking the old one (a
@@ -234,7 +240,11 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p *app.P
 	if err := decodeJSON(r, &body); err != nil {
 		return err
 	}
-	if err := s.ChangePassword(r.Context(), p, body.Old, body.New); err != nil {
+	confirm := body.New
+	if body.Confirm != nil {
+		confirm = *body.Confirm
+	}
+	if err := s.ChangePassword(r.Context(), p, body.Old, body.New, confirm); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -128,6 +128,11 @@ func (e *testEnv) account(id, role, officer string, cases ...string) *app.NewAcc
 	if err != nil {
 		e.t.Fatalf("account %s: %v", id, err)
 	}
+	// The generated password must be changed at first sign-in: the test
+	// accounts have "chosen" theirs (password_test.go keeps a generated one).
+	if err := app.SetPassword(context.Background(), e.app, e.d.Store.Credentials(), func() time.Time { return e.now }, id, na.Password); err != nil {
+		e.t.Fatal(err)
+	}
 	for _, c := range cases {
 		e.append(ledger.Record{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: c, Account: id}})
 	}

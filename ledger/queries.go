@@ -134,7 +134,7 @@ func (l *Ledger) ConsistencyProof(ctx context.Context, old, size int64) (tlog.Tr
 }
 
 // ExportCase writes a case as a case file: the agencies and officers its
-// records name, then the case's records in log order. Importing it into an
+// records and its accounts (every account granted the case) name, then the case's records in log order. Importing it into an
 // empty deployment gives the same reports and item histories.
 func (l *Ledger) ExportCase(ctx context.Context, caseID string, w io.Writer) (int, error) {
 	seqs, err := l.caseSeqs(ctx, caseID)
@@ -177,6 +177,14 @@ func (l *Ledger) ExportCase(ctx context.Context, caseID string, w io.Writer) (in
 		n++
 	}
 	l.mu.RLock()
+	// The officers the case's accounts stand for, members now or before:
+	// named by no event yet, they are still who may act in the case, and an
+	// account cannot be recreated for an officer the file lacks.
+	for acc := range l.state.Grants[caseID] {
+		if a, ok := l.state.Accounts[acc]; ok && a.Officer != "" {
+			officers[a.Officer] = true
+		}
+	}
 	for o := range officers {
 		if off, ok := l.state.Officers[o]; ok {
 			agencies[off.Agency] = true

@@ -149,6 +149,12 @@ func newEnvAtConfig(t testing.TB, start time.Time, cfg Config) *testEnv {
 		if err != nil {
 			t.Fatalf("account %s: %v", a.id, err)
 		}
+		// The generated password must be changed at first sign-in; the
+		// test users have "chosen" theirs (account_test.go signs in with
+		// a generated one).
+		if err := app.SetPassword(ctx, appendRecs, d.Store.Credentials(), now, a.id, na.Password); err != nil {
+			t.Fatal(err)
+		}
 		if a.member {
 			if err := appendRecs(ctx, []ledger.Record{{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: "METASTASIS", Account: a.id}}}); err != nil {
 				t.Fatal(err)

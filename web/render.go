@@ -201,6 +201,16 @@ func (w *Web) renderError(rw http.ResponseWriter, r *http.Request, err error) {
 	if ce.Code == custody.EBusy {
 		rw.Header().Set("Retry-After", "5")
 	}
+	if ce.Code == app.EPasswordChange {
+		// A generated password awaits its change: every page and form
+		// leads to the change form.
+		if isFetch(r) {
+			gateway.WriteJSON(rw, http.StatusOK, fetchResult{Redirect: passwordPath})
+			return
+		}
+		http.Redirect(rw, r, passwordPath, http.StatusSeeOther)
+		return
+	}
 	if isFetch(r) {
 		gateway.WriteJSON(rw, status, fetchResult{Error: &fieldErr{Code: ce.Code, Field: ce.Field, Message: msg}})
 		return

@@ -121,7 +121,7 @@ type auditRun struct {
 
 // pageNames are the pages every deployment must have: New fails when one is
 // missing.
-var pageNames = []string{"login", "totp", "cases", "case", "site", "item", "label", "detentions", "verify", "audit", "access", "error"}
+var pageNames = []string{"login", "totp", "account", "cases", "case", "site", "item", "label", "detentions", "verify", "audit", "access", "error"}
 
 // New parses the templates and the catalogue and hashes the assets. now is
 // the clock of the pages (the server's, so deadlines agree with the API).
@@ -299,7 +299,9 @@ func (w *Web) routes() []gateway.Route {
 		{Method: "GET", Path: "/favicon.ico", Summary: "Icono del sitio / site icon", Access: pub, Handle: w.favicon},
 		{Method: "GET", Path: "/entrar", Summary: "Página de ingreso / sign-in page", Access: pub, Handle: w.loginPage},
 		{Method: "POST", Path: "/entrar", Summary: "Ingresar / sign in", Access: pub, Handle: w.loginPost},
-		{Method: "POST", Path: "/salir", Summary: "Salir / sign out", Access: acc, Handle: w.logout},
+		{Method: "POST", Path: "/salir", Summary: "Salir / sign out", Access: acc, DuringPasswordChange: true, Handle: w.logout},
+		{Method: "GET", Path: passwordPath, Summary: "Cambiar la contraseña / change the password", Access: acc, DuringPasswordChange: true, Handle: w.passwordPage},
+		{Method: "POST", Path: passwordPath, Summary: "Cambiar la contraseña / change the password", Access: acc, DuringPasswordChange: true, Handle: w.passwordPost},
 		{Method: "POST", Path: "/idioma", Summary: "Cambiar idioma / switch language", Access: pub, Handle: w.setLang},
 
 		{Method: "GET", Path: "/casos", Summary: "Casos / cases", Access: acc, Handle: w.cases},
