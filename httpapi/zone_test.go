@@ -14,7 +14,7 @@ func TestAsOfInTheCaseZone(t *testing.T) {
 	e.account("fiscal", "prosecutor", "fge.salazar", "METASTASIS")
 	tok := e.token("fiscal", "read", "METASTASIS")
 	for _, tc := range []struct{ query, want string }{
-		{"", e.now.UTC().Add(-5 * 3600e9).Format("2006-01-02T15:04:05") + "-05:00"},
+		{"", e.now.UTC().Add(-5*3600e9).Format("2006-01-02T15:04:05") + "-05:00"},
 		{"?as_of=2023-12-15T12:00:00Z", "2023-12-15T07:00:00-05:00"},
 	} {
 		st, body := e.do("GET", "/api/v1/cases/METASTASIS/detentions"+tc.query, tok, "")
