@@ -439,7 +439,7 @@ func metastasisFlow(t *testing.T, lang string, shots bool) {
 	// the handover.
 	agente.waitJS("three events", `document.querySelectorAll("#timeline li.ev").length === 3`)
 	tl := agente.eval(`document.querySelector("#timeline").innerText`)
-	for _, want := range []string{agente.W("op", "evidence.seize"), agente.W("op", "custody.transfer"), "pn.s-chi-03.lead → cust.chi", "account:custodio", "account:agente"} {
+	for _, want := range []string{agente.W("op", "evidence.seize"), agente.W("op", "custody.transfer"), "pn.s-chi-03.lead → cust.chi", fmt.Sprintf(agente.T("ev.by_account"), "custodio"), fmt.Sprintf(agente.T("ev.by_account"), "agente")} {
 		if !strings.Contains(tl, want) {
 			t.Errorf("the timeline lacks %q:\n%s", want, tl)
 		}

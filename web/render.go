@@ -102,6 +102,22 @@ func (w *Web) linkKind(lang, kind string) string {
 	return strings.ReplaceAll(kind, "_", " ")
 }
 
+// Recorder says who recorded an event in words: "cuenta fiscal", or the
+// line of the imported file (domain.RecordedBy's "import:SHA256:LINE"),
+// so that a file's line number is never read as an event number.
+func (v *view) Recorder(s string) string {
+	if a, ok := strings.CutPrefix(s, "account:"); ok {
+		return v.Tf("ev.by_account", a)
+	}
+	if rest, ok := strings.CutPrefix(s, "import:"); ok {
+		sha, line, ok := strings.Cut(rest, ":")
+		if ok && len(sha) >= 12 {
+			return v.Tf("ev.by_import", line, sha[:12])
+		}
+	}
+	return s
+}
+
 // Can reports whether the user's role may do action (a record op).
 func (v *view) Can(action string) bool {
 	return v.P != nil && v.w.s.Policy.Can(v.P.Role, action)

@@ -1,9 +1,12 @@
 package web
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/custodia-ec/custodia/domain"
 )
 
 // TestTimesCarryTheirZone: every time a page shows carries the offset of
@@ -102,5 +105,29 @@ func TestNoRawCodesOnPages(t *testing.T) {
 		if !strings.Contains(body, w) {
 			t.Errorf("the case page lacks %q", w)
 		}
+	}
+}
+
+// TestOneNumbering: an event is named by its log number, the same number
+// the CLI, the PDF and the verifier give; an imported event says its file
+// line as a line of the file, never as a bare number.
+func TestOneNumbering(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	c.login("fiscal")
+	_, body, _ := c.do("GET", "/evidencias/E-PIC-01-01", nil, nil)
+	var seq int64 = -1
+	e.w.l.View(func(st *domain.State) error {
+		seq = st.Items["E-PIC-01-01"].LastSeq
+		return nil
+	})
+	if want := fmt.Sprintf("evento n.º %d del registro", seq); !strings.Contains(body, want) {
+		t.Errorf("the item page lacks %q", want)
+	}
+	if regexp.MustCompile(`· #\d+<`).MatchString(body) || strings.Contains(body, "import:") {
+		t.Errorf("a bare number or a raw import reference on the page")
+	}
+	if !regexp.MustCompile(`importación, línea \d+ del archivo [0-9a-f]{12}…`).MatchString(body) {
+		t.Errorf("the import reference is not said as a file line")
 	}
 }

@@ -332,7 +332,7 @@ func cmdItem(e *env, args []string) error {
 		return writeJSON(e.stdout, map[string]any{"item": pos[1], "events": h})
 	}
 	w := tabwriter.NewWriter(e.stdout, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(w, e.tr("SEQ\tHORA\tOPERACIÓN\tACTOR\tCUSTODIO\tSELLO\tANOMALÍA\tREGISTRADO", "SEQ\tTIME\tOP\tACTOR\tHOLDER\tSEAL\tANOMALY\tRECORDED"))
+	fmt.Fprintln(w, e.tr("EVENTO N.º\tHORA\tOPERACIÓN\tACTOR\tCUSTODIO\tSELLO\tANOMALÍA\tREGISTRADO", "EVENT NO.\tTIME\tOP\tACTOR\tHOLDER\tSEAL\tANOMALY\tRECORDED"))
 	for _, x := range h {
 		seal := x.Seal
 		if seal == "" {
@@ -342,7 +342,19 @@ func cmdItem(e *env, args []string) error {
 		if x.From != "" {
 			actor = x.From + " → " + x.By
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s %s\n", x.Seq, x.At, x.Op, actor, x.Holder, seal, strings.Join(x.Anomalies, ","), x.RecordedAt, x.RecordedBy)
+		var anomalies []string
+		for _, a := range x.Anomalies {
+			anomalies = append(anomalies, custody.Word("anomaly", a, e.lang))
+		}
+		by := x.RecordedBy
+		if a, ok := strings.CutPrefix(by, "account:"); ok {
+			by = e.tr("cuenta ", "account ") + a
+		} else if rest, ok := strings.CutPrefix(by, "import:"); ok {
+			if sha, line, ok := strings.Cut(rest, ":"); ok && len(sha) >= 12 {
+				by = fmt.Sprintf(e.tr("importación, línea %s del archivo %s…", "import, line %s of file %s…"), line, sha[:12])
+			}
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s %s\n", x.Seq, x.At, custody.Word("op", x.Op, e.lang), actor, x.Holder, seal, strings.Join(anomalies, ", "), x.RecordedAt, by)
 	}
 	return w.Flush()
 }
