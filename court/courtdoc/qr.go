@@ -149,8 +149,10 @@ func formatRanges(ls []int64) string {
 	return b.String()
 }
 
-// maxLeaves is the most leaves one verification QR payload may list.
-const maxLeaves = 1 << 20
+// maxLeaves is the most leaves one verification QR payload may list: far
+// more than any item's history, and small enough that a hostile payload
+// of ranges cannot make the parser build a large list.
+const maxLeaves = 1 << 16
 
 // parseRanges reads formatRanges' output; ranges must ascend strictly.
 func parseRanges(s string) ([]int64, error) {
