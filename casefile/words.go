@@ -1,11 +1,13 @@
 package casefile
 
+import "github.com/custodia-ec/custodia/custody"
+
 // The words of the case file's other values, Spanish and English: the one
 // table the web pages and the PDFs read (custody.Word has the custody
 // record's). Kinds: "status" (a site's), "basis" (a detention's), "prole"
 // (a person's role in the case), "rule" (a deadline rule), "okind" and
 // "skind" (organization and site kinds).
-var words = map[string]map[string][2]string{
+var words = custody.Vocabulary{
 	"status": {
 		"aborted":   {"abortado", "aborted"},
 		"completed": {"concluido", "completed"},
@@ -65,22 +67,7 @@ var StatusColors = map[string]string{
 
 // Word is code's name in lang ("en" English, anything else Spanish) among
 // the words of kind; "" when the table does not have it.
-func Word(kind, code, lang string) string {
-	w, ok := words[kind][code]
-	switch {
-	case !ok:
-		return ""
-	case lang == "en":
-		return w[1]
-	}
-	return w[0]
-}
+func Word(kind, code, lang string) string { return words.Word(kind, code, lang) }
 
 // WordCodes lists the codes the table names for kind.
-func WordCodes(kind string) []string {
-	out := make([]string, 0, len(words[kind]))
-	for c := range words[kind] {
-		out = append(out, c)
-	}
-	return out
-}
+func WordCodes(kind string) []string { return words.Codes(kind) }

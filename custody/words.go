@@ -5,7 +5,7 @@ package custody
 // court reads the same name for the same act everywhere. The Spanish is
 // Ecuador's usage ("incautación" for what a raid takes; "secuestro" there
 // means a kidnapping).
-var words = map[string]map[string][2]string{
+var words = Vocabulary{
 	"op": {
 		"evidence.seize":   {"incautación", "seizure"},
 		"custody.transfer": {"entrega", "handover"},
@@ -61,11 +61,13 @@ var words = map[string]map[string][2]string{
 	},
 }
 
+// Vocabulary is a table of words: kind → code → {Spanish, English}.
+type Vocabulary map[string]map[string][2]string
+
 // Word is code's name in lang ("en" English, anything else Spanish) among
-// the words of kind ("op", "anomaly", "purpose", "cond", "itype",
-// "method"); "" when the table does not have it.
-func Word(kind, code, lang string) string {
-	w, ok := words[kind][code]
+// the words of kind; "" when the table does not have it.
+func (v Vocabulary) Word(kind, code, lang string) string {
+	w, ok := v[kind][code]
 	switch {
 	case !ok:
 		return ""
@@ -75,12 +77,19 @@ func Word(kind, code, lang string) string {
 	return w[0]
 }
 
-// WordCodes lists the codes the table names for kind, for tests that hold
+// Codes lists the codes the table names for kind, for tests that hold
 // every user-facing list to it.
-func WordCodes(kind string) []string {
-	out := make([]string, 0, len(words[kind]))
-	for c := range words[kind] {
+func (v Vocabulary) Codes(kind string) []string {
+	out := make([]string, 0, len(v[kind]))
+	for c := range v[kind] {
 		out = append(out, c)
 	}
 	return out
 }
+
+// Word is code's name among the custody record's words (kinds "op",
+// "anomaly", "purpose", "cond", "itype", "method").
+func Word(kind, code, lang string) string { return words.Word(kind, code, lang) }
+
+// WordCodes lists the custody record's codes of kind.
+func WordCodes(kind string) []string { return words.Codes(kind) }
