@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -112,27 +113,12 @@ func TestVerifyPageBadKey(t *testing.T) {
 		t.Fatalf("bundle: %d", st)
 	}
 	typo := strings.Replace(e.s.PublicKey(), "+", "-", 1)
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	fw, _ := mw.CreateFormFile("bundle", "b.json")
-	fw.Write([]byte(bundle))
-	mw.WriteField("key", typo[:len(typo)-3])
-	mw.Close()
-	req, _ := http.NewRequest("POST", e.url+"/verificar", &buf)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("X-Requested-With", "fetch")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b bytes.Buffer
-	b.ReadFrom(resp.Body)
-	resp.Body.Close()
+	status, body := postBundleKey(t, e, []byte(bundle), typo[:len(typo)-3], true)
 	var res fetchResult
-	json.Unmarshal(b.Bytes(), &res)
-	if resp.StatusCode != 400 || res.Error == nil || res.Error.Field != "key" || !strings.Contains(res.Error.Message, "clave pública indicada no es válida") ||
-		strings.Contains(b.String(), "NO es válido") {
-		t.Errorf("a mistyped key: %d %s", resp.StatusCode, b.String())
+	json.Unmarshal([]byte(body), &res)
+	if status != 400 || res.Error == nil || res.Error.Field != "key" || !strings.Contains(res.Error.Message, "clave pública indicada no es válida") ||
+		strings.Contains(body, "NO es válido") {
+		t.Errorf("a mistyped key: %d %s", status, body)
 	}
 
 	// A bundle that fails a check: the check is named in Spanish.
@@ -140,7 +126,7 @@ func TestVerifyPageBadKey(t *testing.T) {
 	json.Unmarshal([]byte(bundle), &m)
 	m["checkpoint"] = strings.Replace(m["checkpoint"].(string), "\n1", "\n2", 1)
 	bad, _ := json.Marshal(m)
-	_, body := postFile(t, e, "/verificar", "bundle", "b.json", bad)
+	_, body = postFile(t, e, "/verificar", "bundle", "b.json", bad)
 	if !strings.Contains(body, `class="verdict bad"`) || !strings.Contains(body, "Comprobación que falló: checkpoint firmado") {
 		t.Errorf("the failed check is not named in words: %.2000s", body)
 	}
@@ -160,22 +146,32 @@ func TestVerifyPageHeadline(t *testing.T) {
 	if !strings.Contains(body, "Solo consistencia interna") || strings.Contains(body, "✔ Auténtico") {
 		t.Errorf("without a key: %.600s", body)
 	}
+	_, withKey := postBundleKey(t, e, []byte(bundle), e.s.PublicKey(), false)
+	if !strings.Contains(withKey, "✔ Auténtico") || strings.Contains(withKey, "Solo consistencia interna") {
+		t.Errorf("with the server's key: %.600s", withKey)
+	}
+}
+
+// postBundleKey posts a bundle with a key to /verificar, as the page's
+// script does when fetch is set.
+func postBundleKey(t *testing.T, e *testEnv, bundle []byte, key string, fetch bool) (int, string) {
+	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	fw, _ := mw.CreateFormFile("bundle", "b.json")
-	fw.Write([]byte(bundle))
-	mw.WriteField("key", e.s.PublicKey())
+	fw.Write(bundle)
+	mw.WriteField("key", key)
 	mw.Close()
 	req, _ := http.NewRequest("POST", e.url+"/verificar", &buf)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if fetch {
+		req.Header.Set("X-Requested-With", "fetch")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	out.ReadFrom(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(out.String(), "✔ Auténtico") || strings.Contains(out.String(), "Solo consistencia interna") {
-		t.Errorf("with the server's key: %.600s", out.String())
-	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

@@ -16,6 +16,7 @@ import (
 func serveOnce(t *testing.T, args ...string) (addr string, out, errb *lockedBuffer, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel) // a test that fails early still stops its server
 	out, errb = &lockedBuffer{}, &lockedBuffer{}
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), out, errb) }()

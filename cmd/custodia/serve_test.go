@@ -174,23 +174,7 @@ func TestLeakTracing(t *testing.T) {
 // printed demo password, and shuts it down gracefully.
 func TestServeDemo(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errb lockedBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--demo", "--data", dir, "--addr", "127.0.0.1:0"}, &out, &errb)
-	}()
-	re := regexp.MustCompile(`http://(127\.0\.0\.1:\d+)`)
-	var addr string
-	for deadline := time.Now().Add(60 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := re.FindStringSubmatch(errb.String()); m != nil {
-			addr = m[1]
-		}
-	}
-	if addr == "" {
-		t.Fatalf("serve did not start: %s", errb.String())
-	}
+	addr, out, errb, stop := serveOnce(t, "--demo", "--data", dir)
 	m := regexp.MustCompile(`(?m)^\s+demo-auditor\s+auditor\s+demo.auditor\s+(\S+)`).FindStringSubmatch(out.String())
 	if m == nil {
 		t.Fatalf("no demo auditor password printed:\n%s", out.String())
@@ -215,15 +199,7 @@ func TestServeDemo(t *testing.T) {
 	if strings.Contains(errb.String(), m[1]) {
 		t.Error("a password reached the log (stderr)")
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("serve exited %d: %s", code, errb.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not shut down")
-	}
+	stop()
 	// The log is flushed at shutdown: the login's request line is in it,
 	// and still no password.
 	if !strings.Contains(errb.String(), "route=\"POST /api/v1/login\"") {
