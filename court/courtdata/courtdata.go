@@ -27,6 +27,7 @@ import (
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/court/courtdoc"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/fastcodec"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
 )
@@ -199,7 +200,7 @@ func buildItem(s *domain.State, id string, hist, parentHist []domain.HistoryEntr
 
 	prevSeal := "" // the seal on the item before each event
 	for _, h := range hist {
-		r, err := custody.DecodeItemRecord(h.Op, h.Record)
+		r, err := fastcodec.DecodeItemRecord(h.Op, h.Record)
 		if err != nil {
 			return rec, fmt.Errorf("courtdata: item %s, event %d: %w", id, h.Seq, err)
 		}
@@ -313,7 +314,7 @@ func lastPlace(hist []domain.HistoryEntry, seq int64) string {
 		if h.Seq > seq {
 			break
 		}
-		r, err := custody.DecodeItemRecord(h.Op, h.Record)
+		r, err := fastcodec.DecodeItemRecord(h.Op, h.Record)
 		if err != nil {
 			continue
 		}
