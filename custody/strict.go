@@ -90,10 +90,10 @@ const (
 // fieldKind says whether the struct v points to has a field whose JSON name
 // is exactly name, and of which kind. It asks encoding/json to store an
 // object under name: no record field takes one, so encoding/json refuses
-// it, naming the field it chose and the field's Go type, or it refuses the
-// name as unknown. encoding/json chooses a field regardless of case, but
-// names the field by its own JSON name, so a field named in another case
-// is not a match.
+// it, naming the field it chose and the field's Go type; a name that is no
+// field's, it ignores. encoding/json chooses a field regardless of case,
+// but names the field by its own JSON name, so a field named in another
+// case is not a match.
 //
 // (This finds fields without package reflect. Storing the object may set a
 // nil pointer field to a new zero value; DecodeStrict then fills that
@@ -103,10 +103,8 @@ func fieldKind(v any, name string) (kind, bool) {
 	probe.WriteByte('{')
 	writeString(&probe, name)
 	probe.WriteString(":{}}")
-	dec := json.NewDecoder(&probe)
-	dec.DisallowUnknownFields()
 	var te *json.UnmarshalTypeError
-	if !errors.As(dec.Decode(v), &te) || te.Field != name || te.Type == nil {
+	if !errors.As(json.Unmarshal(probe.Bytes(), v), &te) || te.Field != name || te.Type == nil {
 		return 0, false
 	}
 	switch te.Type.String() {
