@@ -6,6 +6,7 @@ import (
 
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/fastcodec"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
 )
@@ -35,7 +36,7 @@ func (s *Service) appendThen(ctx context.Context, p *Principal, check func(*doma
 		// Canonicalise here, on the request's goroutine, not in the
 		// committer that holds the ledger's lock (on error the ledger
 		// tries again and reports it).
-		recs[i].Body, _ = custody.MarshalCanonical(recs[i].Rec)
+		recs[i].Body, _ = fastcodec.MarshalCanonical(recs[i].Rec)
 	}
 	res, err := s.Commit.SubmitThen(ctx, recs, check, after)
 	if err := firstError(res, err); err != nil {

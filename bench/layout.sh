@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compares the ledger and server benchmarks of two commits side by side:
+# Compares the ledger, server and verifier benchmarks of two commits side by side:
 # each commit's test binaries are built once, then run in alternation
 # (A B A B ...) so that the shared machine's noise falls on both alike.
 # Prints every run and the medians with their ratio (B/A; < 1 is faster).
@@ -29,7 +29,7 @@ srv() { if [ -d "$1/httpapi" ]; then echo ./httpapi; else echo ./server; fi; }
 for side in a b; do
 	dir=$tmp/a
 	[ $side = b ] && dir=$b
-	(cd "$dir" && go test -c -o "$tmp/ledger.$side" ./ledger/ && go test -c -o "$tmp/server.$side" "$(srv "$dir")")
+	(cd "$dir" && go test -c -o "$tmp/ledger.$side" ./ledger/ && go test -c -o "$tmp/server.$side" "$(srv "$dir")" && go test -c -o "$tmp/verify.$side" ./verify/)
 done
 
 run() { # bin dir bench side: appends "name value" lines to $tmp/results.side
@@ -42,6 +42,7 @@ for i in $(seq "$rounds"); do
 		[ $side = b ] && dir=$b
 		run "$tmp/ledger.$side" "$dir/ledger" 'BenchmarkAppend64$' $side
 		run "$tmp/server.$side" "$dir/$(srv "$dir")" 'BenchmarkWritesWithStreams/^(transfer|seize)$/^streams=(0|1000)$' $side
+		run "$tmp/verify.$side" "$dir/verify" 'BenchmarkVerify1000$' $side
 	done
 	echo "round $i of $rounds done" >&2
 done

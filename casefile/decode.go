@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/fastcodec"
 )
 
 // Limits on untrusted input.
@@ -72,7 +73,7 @@ func Decode(line []byte) (string, any, *custody.Error) {
 	if rec == nil {
 		return "", nil, custody.Errorf(custody.EInvalid, "op", "operación desconocida %q", "unknown op %q", op)
 	}
-	if err := custody.DecodeStrict(line, rec, "op"); err != nil {
+	if err := fastcodec.DecodeStrict(line, rec, "op"); err != nil {
 		return op, nil, err
 	}
 	if err := Validate(op, rec); err != nil {
@@ -176,7 +177,7 @@ func DecodeRecord(op string, raw []byte) (any, error) {
 	if rec == nil {
 		return nil, fmt.Errorf("unknown op %q", op)
 	}
-	if err := custody.DecodeStrict(raw, rec); err != nil {
+	if err := fastcodec.DecodeStrict(raw, rec); err != nil {
 		return nil, err
 	}
 	return rec, nil

@@ -43,12 +43,8 @@ func Canonical(data []byte) ([]byte, error) {
 }
 
 // MarshalCanonical encodes v with encoding/json and canonicalises the result.
-// Flat record structs (pointers to the record types of this package and of
-// casefile) are written directly, to the same bytes.
+// (Package fastcodec writes flat records directly, to the same bytes.)
 func MarshalCanonical(v any) ([]byte, error) {
-	if b, ok := marshalFlat(v); ok {
-		return b, nil
-	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -56,7 +52,9 @@ func MarshalCanonical(v any) ([]byte, error) {
 	return Canonical(b)
 }
 
-const maxDepth = 32
+// MaxDepth is how deeply arrays and objects may nest in the JSON that
+// Canonical and DecodeStrict accept.
+const MaxDepth = 32
 
 type member struct {
 	key string
@@ -90,8 +88,8 @@ func (p *parser) ws() {
 }
 
 func (p *parser) value(depth int) (any, error) {
-	if depth > maxDepth {
-		return nil, p.errorf("nesting deeper than %d", maxDepth)
+	if depth > MaxDepth {
+		return nil, p.errorf("nesting deeper than %d", MaxDepth)
 	}
 	if p.i >= len(p.data) {
 		return nil, p.errorf("unexpected end of input")

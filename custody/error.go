@@ -32,6 +32,9 @@ type Error struct {
 	Field     string // the offending field, "" when none
 	Message   string // Spanish
 	MessageEN string // English
+	// Rule names the custody rule an Item method refused by (RuleDisposed,
+	// RuleTimeOrder, RuleContinuity or RuleSeals); "" for other errors.
+	Rule string
 }
 
 func (e *Error) Error() string {

@@ -135,46 +135,100 @@ func (e *Event) EncodeTo(dst []byte) ([]byte, error) {
 // the canonical encoding of the event it holds, so that two different byte
 // strings never pass for the same event.
 //
-// An event's canonical form has a fixed member order, so DecodeEvent reads
-// it in one pass and requires every string and number to be written as RFC
-// 8785 writes it; the record, the one free-form part, is checked with
-// Canonical. TestDecodeEventMatchesGeneric holds this equal to
-// canonicalising and decoding with encoding/json.
+// It is written to be read rather than to be fast: the bytes must be their
+// own RFC 8785 form, encoding/json reads them into an Event, Check checks
+// the fields, and Encode must give back the same bytes (which refuses a
+// member that is missing, unknown or named in another case, all of which
+// encoding/json lets through). Package fastcodec reads the fixed layout of
+// an event in one pass; it accepts exactly what this function accepts and
+// leaves every refusal to it.
 func DecodeEvent(data []byte) (*Event, error) {
-	e, err := decodeEnvelope(data)
+	canon, err := Canonical(data)
 	if err != nil {
 		return nil, fmt.Errorf("event is not in canonical form (RFC 8785): %w", err)
 	}
+	if !bytes.Equal(canon, data) {
+		return nil, errors.New("event is not in canonical form (RFC 8785)")
+	}
+	e := &Event{}
+	if err := json.Unmarshal(data, e); err != nil {
+		return nil, fmt.Errorf("event does not have the members of an event: %v", err)
+	}
+	if err := e.Check(); err != nil {
+		return nil, err
+	}
+	if again, err := e.Encode(); err != nil || !bytes.Equal(again, data) {
+		return nil, errors.New("event is not in canonical form (RFC 8785): a member is missing, unknown or misnamed")
+	}
+	return e, nil
+}
+
+// Check reports whether the fields of e are those of an event: the known
+// version, a seq, a salt of 32 lowercase hex digits, an op, a record
+// object, a time of recording, exactly one door (an account or an import),
+// a commit at or before the event, and prev links to earlier events.
+func (e *Event) Check() error {
 	switch {
 	case e.V != EventVersion:
-		return nil, fmt.Errorf("event version %d is not supported (want %d)", e.V, EventVersion)
+		return fmt.Errorf("event version %d is not supported (want %d)", e.V, EventVersion)
 	case e.Seq < 0:
-		return nil, errors.New("event seq is negative")
+		return errors.New("event seq is negative")
 	case !isLowerHex(e.Salt, 32): // ^[0-9a-f]{32}$
-		return nil, errors.New("event salt is not 32 lowercase hex digits")
+		return errors.New("event salt is not 32 lowercase hex digits")
 	case !isOpName(e.Op): // ^[a-z_]+\.[a-z_]+$
-		return nil, fmt.Errorf("event op %q is malformed", e.Op)
+		return fmt.Errorf("event op %q is malformed", e.Op)
 	case len(e.Record) == 0 || e.Record[0] != '{':
-		return nil, errors.New("event record is not an object")
+		return errors.New("event record is not an object")
 	}
 	if _, err := ParseTime(e.Recorded.At); err != nil {
-		return nil, fmt.Errorf("event recorded.at: %w", err)
+		return fmt.Errorf("event recorded.at: %w", err)
 	}
 	if (e.Recorded.Account == "") == (e.Recorded.Import == nil) {
-		return nil, errors.New("event must be recorded by exactly one of an account or an import")
+		return errors.New("event must be recorded by exactly one of an account or an import")
 	}
 	if imp := e.Recorded.Import; imp != nil && (!isLowerHex(imp.SHA256, 64) || imp.Line < 1) {
-		return nil, errors.New("event recorded.import is malformed")
+		return errors.New("event recorded.import is malformed")
 	}
 	if e.Recorded.Commit < 0 || e.Recorded.Commit > e.Seq {
-		return nil, fmt.Errorf("event recorded.commit = %d is not a seq at or before the event", e.Recorded.Commit)
+		return fmt.Errorf("event recorded.commit = %d is not a seq at or before the event", e.Recorded.Commit)
 	}
 	for item, seq := range e.Prev {
 		if seq < 0 || seq >= e.Seq {
-			return nil, fmt.Errorf("event prev[%q] = %d does not precede the event", item, seq)
+			return fmt.Errorf("event prev[%q] = %d does not precede the event", item, seq)
 		}
 	}
-	return e, nil
+	return nil
+}
+
+// isLowerHex reports whether s is n lowercase hex digits: ^[0-9a-f]{n}$.
+func isLowerHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isOpName reports whether s matches ^[a-z_]+\.[a-z_]+$.
+func isOpName(s string) bool {
+	dot := -1
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.':
+			if dot >= 0 {
+				return false
+			}
+			dot = i
+		case c >= 'a' && c <= 'z' || c == '_':
+		default:
+			return false
+		}
+	}
+	return dot > 0 && dot < len(s)-1
 }
 
 // FileSHA256 is the hex SHA-256 of a case file, as recorded in Import.
@@ -194,190 +248,4 @@ func ParseTime(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time with an offset", s)
 	}
 	return t, nil
-}
-
-// envelope reads the fixed layout of a canonical event.
-type envelope struct {
-	parser
-	scratch bytes.Buffer
-}
-
-func (p *envelope) expect(lit string) error {
-	if !bytes.HasPrefix(p.data[p.i:], []byte(lit)) {
-		return p.errorf("expected %s", lit)
-	}
-	p.i += len(lit)
-	return nil
-}
-
-func (p *envelope) has(lit string) bool {
-	if bytes.HasPrefix(p.data[p.i:], []byte(lit)) {
-		p.i += len(lit)
-		return true
-	}
-	return false
-}
-
-// canonString reads a string and checks it is escaped as RFC 8785 does.
-func (p *envelope) canonString() (string, error) {
-	if p.i >= len(p.data) || p.data[p.i] != '"' {
-		return "", p.errorf("expected a string")
-	}
-	start := p.i
-	s, err := p.str()
-	if err != nil {
-		return "", err
-	}
-	// str refuses control characters, so a string without escapes is
-	// written as writeString writes it.
-	if bytes.IndexByte(p.data[start:p.i], '\\') < 0 {
-		return s, nil
-	}
-	p.scratch.Reset()
-	writeString(&p.scratch, s)
-	if !bytes.Equal(p.scratch.Bytes(), p.data[start:p.i]) {
-		return "", p.errorf("string not escaped canonically")
-	}
-	return s, nil
-}
-
-// canonInt reads an integer written canonically.
-func (p *envelope) canonInt() (int64, error) {
-	if p.i >= len(p.data) || p.data[p.i] != '-' && (p.data[p.i] < '0' || p.data[p.i] > '9') {
-		return 0, p.errorf("expected an integer")
-	}
-	v, err := p.num()
-	if err != nil {
-		return 0, err
-	}
-	return v.(int64), nil
-}
-
-func decodeEnvelope(data []byte) (*Event, error) {
-	p := &envelope{parser: parser{data: data}}
-	e := &Event{}
-	var err error
-	if err = p.expect(`{"op":`); err != nil {
-		return nil, err
-	}
-	if e.Op, err = p.canonString(); err != nil {
-		return nil, err
-	}
-	if p.has(`,"prev":{`) {
-		e.Prev = map[string]int64{}
-		last := ""
-		for first := true; ; first = false {
-			if p.has("}") {
-				if first {
-					return nil, p.errorf("empty prev")
-				}
-				break
-			}
-			if !first {
-				if err := p.expect(","); err != nil {
-					return nil, err
-				}
-			}
-			k, err := p.canonString()
-			if err != nil {
-				return nil, err
-			}
-			if !first && !lessUTF16(last, k) {
-				return nil, p.errorf("prev keys out of order")
-			}
-			last = k
-			if err := p.expect(":"); err != nil {
-				return nil, err
-			}
-			if e.Prev[k], err = p.canonInt(); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if err = p.expect(`,"record":`); err != nil {
-		return nil, err
-	}
-	start := p.i
-	if p.i >= len(p.data) || p.data[p.i] != '{' || !p.skip(0) {
-		return nil, p.errorf("record is not an object")
-	}
-	rec := data[start:p.i]
-	if !isCanonical(rec) {
-		canon, err := Canonical(rec)
-		if err != nil {
-			return nil, fmt.Errorf("record: %w", err)
-		}
-		if !bytes.Equal(canon, rec) {
-			return nil, errors.New("record is not in canonical form")
-		}
-	}
-	e.Record = json.RawMessage(rec)
-	if err = p.expect(`,"recorded":{`); err != nil {
-		return nil, err
-	}
-	if p.has(`"account":`) {
-		if e.Recorded.Account, err = p.canonString(); err != nil {
-			return nil, err
-		}
-		if err = p.expect(","); err != nil {
-			return nil, err
-		}
-	}
-	if err = p.expect(`"at":`); err != nil {
-		return nil, err
-	}
-	if e.Recorded.At, err = p.canonString(); err != nil {
-		return nil, err
-	}
-	if err = p.expect(`,"commit":`); err != nil {
-		return nil, err
-	}
-	if e.Recorded.Commit, err = p.canonInt(); err != nil {
-		return nil, err
-	}
-	if p.has(`,"import":{"line":`) {
-		imp := &Import{}
-		line, err := p.canonInt()
-		if err != nil {
-			return nil, err
-		}
-		imp.Line = int(line)
-		if err = p.expect(`,"sha256":`); err != nil {
-			return nil, err
-		}
-		if imp.SHA256, err = p.canonString(); err != nil {
-			return nil, err
-		}
-		if err = p.expect("}"); err != nil {
-			return nil, err
-		}
-		e.Recorded.Import = imp
-	}
-	if err = p.expect(`},"salt":`); err != nil {
-		return nil, err
-	}
-	if e.Salt, err = p.canonString(); err != nil {
-		return nil, err
-	}
-	if err = p.expect(`,"seq":`); err != nil {
-		return nil, err
-	}
-	if e.Seq, err = p.canonInt(); err != nil {
-		return nil, err
-	}
-	if err = p.expect(`,"v":`); err != nil {
-		return nil, err
-	}
-	v, err := p.canonInt()
-	if err != nil {
-		return nil, err
-	}
-	e.V = int(v)
-	if err = p.expect("}"); err != nil {
-		return nil, err
-	}
-	if p.i != len(data) {
-		return nil, p.errorf("data after the event")
-	}
-	return e, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -61,9 +62,9 @@ func TestDecodeEventMatchesGeneric(t *testing.T) {
 		if !ok || !reflect.DeepEqual(e, g) {
 			t.Fatalf("fast and generic decoding differ on %s:\n%+v\n%+v", good, e, g)
 		}
-		// Every single-byte change: the fast reader of the canonical layout
-		// accepts exactly what the generic definition accepts (and then the
-		// same event); DecodeEvent's field checks come after both.
+		// Every single-byte change: DecodeEvent accepts exactly what the
+		// generic definition accepts with well-formed fields, and then the
+		// same event.
 		for i := range good {
 			for _, c := range []byte{' ', '"', '0', '9', 'A', 'a', '\\', '{', '}', ',', 0xc3} {
 				if c == good[i] {
@@ -71,15 +72,73 @@ func TestDecodeEventMatchesGeneric(t *testing.T) {
 				}
 				bad := bytes.Clone(good)
 				bad[i] = c
-				e, err := decodeEnvelope(bad)
+				e, err := DecodeEvent(bad)
 				g, ok := genericDecode(bad)
-				if ok && err != nil {
+				if ok && g.Check() == nil && err != nil {
 					t.Errorf("byte %d -> %q: generic accepts, DecodeEvent says %v\n%s", i, c, err, bad)
 				}
 				if err == nil && (!ok || !reflect.DeepEqual(e, g)) {
 					t.Errorf("byte %d -> %q: DecodeEvent accepts what is not canonical:\n%s", i, c, bad)
 				}
 			}
+		}
+	}
+}
+
+// TestFormatChecksMatchRegexps: Check's tests of the salt, op and file
+// hash accept exactly what the regular expressions they stand for do.
+func TestFormatChecksMatchRegexps(t *testing.T) {
+	saltRE := regexp.MustCompile(`^[0-9a-f]{32}$`)
+	opRE := regexp.MustCompile(`^[a-z_]+\.[a-z_]+$`)
+	hexRE := regexp.MustCompile(`^[0-9a-f]{64}$`)
+	in := []string{"", ".", "a.", ".a", "a.b", "a..b", "a.b.c", "_._", "custody.transfer", "Custody.transfer", "a-b.c", "a.b\n", "a.b ", "é.a",
+		strings.Repeat("0", 32), strings.Repeat("f", 32), strings.Repeat("F", 32), strings.Repeat("0", 31), strings.Repeat("0", 33),
+		strings.Repeat("ab", 32), strings.Repeat("ab", 31) + "g0", strings.Repeat("a", 63) + "\n", strings.Repeat("9", 64)}
+	for _, s := range in {
+		for i := range s {
+			for _, c := range []byte{'.', '_', 'a', 'z', 'f', 'g', '0', '9', 'A', '/', ':', '`', '{', 0xc3} {
+				b := []byte(s)
+				b[i] = c
+				in = append(in, string(b))
+			}
+		}
+	}
+	for _, s := range in {
+		if got, want := isLowerHex(s, 32), saltRE.MatchString(s); got != want {
+			t.Errorf("isLowerHex(%q, 32) = %v, regexp %v", s, got, want)
+		}
+		if got, want := isLowerHex(s, 64), hexRE.MatchString(s); got != want {
+			t.Errorf("isLowerHex(%q, 64) = %v, regexp %v", s, got, want)
+		}
+		if got, want := isOpName(s), opRE.MatchString(s); got != want {
+			t.Errorf("isOpName(%q) = %v, regexp %v", s, got, want)
+		}
+	}
+}
+
+// TestEncodeManyPrev: an event whose prev has more keys than the insertion
+// sort handles is still written in RFC 8785 order.
+func TestEncodeManyPrev(t *testing.T) {
+	prev := map[string]int64{}
+	for i, k := range []string{"b", "a", "é", "Z", "€", "😀", "E-10", "E-9", "E-1", "x", "y", "z", "q", "w", "e", "r", "t", "ü", "A", "0"} {
+		prev[k] = int64(i)
+	}
+	for _, n := range []int{1, 3, len(prev)} {
+		p := map[string]int64{}
+		for k, v := range prev {
+			if len(p) < n {
+				p[k] = v
+			}
+		}
+		e := Event{V: 1, Seq: 50, Salt: strings.Repeat("0f", 16), Op: OpDerive, Record: []byte(`{"a":"\u0001"}`), Prev: p,
+			Recorded: Recorded{At: "2026-01-01T00:00:00Z", Account: "x"}}
+		got, err := e.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := MarshalCanonical(&e)
+		if err != nil || string(got) != string(want) {
+			t.Fatalf("%d keys:\n Encode %s\n   json %s (%v)", n, got, want, err)
 		}
 	}
 }

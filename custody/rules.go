@@ -112,29 +112,36 @@ type Dispose struct {
 	Order  string `json:"order,omitempty"`
 }
 
-// DecodeItemRecord decodes the record of an item op, refusing unknown fields.
-// It returns *Seize, *Transfer, *Open, *Seal, *Derive, *Attach, *Present or
-// *Dispose.
-func DecodeItemRecord(op string, raw []byte) (any, error) {
-	var v any
+// NewItemRecord returns a new, empty record of an item op: *Seize,
+// *Transfer, *Open, *Seal, *Derive, *Attach, *Present or *Dispose. It
+// returns nil when op is not an item op.
+func NewItemRecord(op string) any {
 	switch op {
 	case OpSeize:
-		v = new(Seize)
+		return new(Seize)
 	case OpTransfer:
-		v = new(Transfer)
+		return new(Transfer)
 	case OpOpen:
-		v = new(Open)
+		return new(Open)
 	case OpSeal:
-		v = new(Seal)
+		return new(Seal)
 	case OpDerive:
-		v = new(Derive)
+		return new(Derive)
 	case OpAttach:
-		v = new(Attach)
+		return new(Attach)
 	case OpPresent:
-		v = new(Present)
+		return new(Present)
 	case OpDispose:
-		v = new(Dispose)
-	default:
+		return new(Dispose)
+	}
+	return nil
+}
+
+// DecodeItemRecord decodes the record of an item op with DecodeStrict. It
+// returns what NewItemRecord returns, filled, or a *Error.
+func DecodeItemRecord(op string, raw []byte) (any, error) {
+	v := NewItemRecord(op)
+	if v == nil {
 		return nil, Errorf(EInvalid, "op", "%q no es una operación sobre evidencias", "%q is not an evidence op", op)
 	}
 	if err := DecodeStrict(raw, v); err != nil {
@@ -184,14 +191,29 @@ func NewDerived(d *Derive, parent *Item, at time.Time, seq int64) *Item {
 	return &Item{ID: d.ID, Case: parent.Case, Type: d.Type, Parent: parent.ID, Holder: d.By, LastAt: at, LastSeq: seq, Events: 1}
 }
 
+// The custody rules that Item's methods enforce, as Error.Rule names them.
+const (
+	RuleDisposed   = "disposed"   // nothing happens to an item after its disposal
+	RuleTimeOrder  = "time_order" // no event is earlier than the item's previous one
+	RuleContinuity = "continuity" // only the holder acts on an item or hands it over
+	RuleSeals      = "seals"      // seal conditions and seal numbers agree with the item's seal
+)
+
+// ruleError is the error of a broken custody rule.
+func ruleError(rule, field, es, en string, args ...any) *Error {
+	e := Errorf(ERule, field, es, en, args...)
+	e.Rule = rule
+	return e
+}
+
 // Check applies the rules every event of an existing item must pass: the item
 // is not disposed, and the event is not earlier than the item's previous one.
 func (it *Item) check(at time.Time) error {
 	if it.Disposed {
-		return Errorf(ERule, "item", "la evidencia %s ya fue dispuesta; no admite más actos", "item %s is disposed; nothing may happen to it", it.ID)
+		return ruleError(RuleDisposed, "item", "la evidencia %s ya fue dispuesta; no admite más actos", "item %s is disposed; nothing may happen to it", it.ID)
 	}
 	if at.Before(it.LastAt) {
-		return Errorf(ERule, "at", "%s es anterior al último acto de %s (%s)", "%s is earlier than the previous event of %s (%s)",
+		return ruleError(RuleTimeOrder, "at", "%s es anterior al último acto de %s (%s)", "%s is earlier than the previous event of %s (%s)",
 			at.Format(time.RFC3339), it.ID, it.LastAt.Format(time.RFC3339))
 	}
 	return nil
@@ -199,7 +221,7 @@ func (it *Item) check(at time.Time) error {
 
 func (it *Item) checkHolder(field, by string) error {
 	if by != it.Holder {
-		return Errorf(ERule, field, "%s no tiene la evidencia %s (la tiene %s)", "%s does not hold item %s (held by %s)", by, it.ID, it.Holder)
+		return ruleError(RuleContinuity, field, "%s no tiene la evidencia %s (la tiene %s)", "%s does not hold item %s (held by %s)", by, it.ID, it.Holder)
 	}
 	return nil
 }
@@ -217,19 +239,19 @@ func (it *Item) Transfer(t *Transfer, at time.Time, seq int64) ([]Anomaly, error
 		return nil, err
 	}
 	if t.From != it.Holder {
-		return nil, Errorf(ERule, "from", "%s no es quien tiene la evidencia %s (la tiene %s)", "%s is not the current holder of %s (held by %s)", t.From, it.ID, it.Holder)
+		return nil, ruleError(RuleContinuity, "from", "%s no es quien tiene la evidencia %s (la tiene %s)", "%s is not the current holder of %s (held by %s)", t.From, it.ID, it.Holder)
 	}
 	if t.To == t.From {
-		return nil, Errorf(ERule, "to", "quien recibe es quien entrega (%s)", "receiver is the giver (%s)", t.To)
+		return nil, ruleError(RuleContinuity, "to", "quien recibe es quien entrega (%s)", "receiver is the giver (%s)", t.To)
 	}
 	sealed := it.Seal != ""
 	switch {
 	case sealed && t.SealCondition != "intact" && t.SealCondition != "broken":
-		return nil, Errorf(ERule, "seal_condition", "la evidencia %s está sellada: el estado del sello debe ser intact o broken, no %q", "item %s is sealed: seal_condition must be intact or broken, not %q", it.ID, t.SealCondition)
+		return nil, ruleError(RuleSeals, "seal_condition", "la evidencia %s está sellada: el estado del sello debe ser intact o broken, no %q", "item %s is sealed: seal_condition must be intact or broken, not %q", it.ID, t.SealCondition)
 	case !sealed && t.SealCondition != "none":
-		return nil, Errorf(ERule, "seal_condition", "la evidencia %s no está sellada: el estado del sello debe ser none, no %q", "item %s is unsealed: seal_condition must be none, not %q", it.ID, t.SealCondition)
+		return nil, ruleError(RuleSeals, "seal_condition", "la evidencia %s no está sellada: el estado del sello debe ser none, no %q", "item %s is unsealed: seal_condition must be none, not %q", it.ID, t.SealCondition)
 	case !sealed && t.Seal != "":
-		return nil, Errorf(ERule, "seal", "la evidencia %s no está sellada: no hay sello que comparar con %q", "item %s is unsealed: there is no seal to compare with %q", it.ID, t.Seal)
+		return nil, ruleError(RuleSeals, "seal", "la evidencia %s no está sellada: no hay sello que comparar con %q", "item %s is unsealed: there is no seal to compare with %q", it.ID, t.Seal)
 	}
 	var anomalies []Anomaly
 	if t.Seal != "" && t.Seal != it.Seal {
@@ -253,7 +275,7 @@ func (it *Item) Open(o *Open, at time.Time, seq int64) error {
 		return err
 	}
 	if it.Seal == "" {
-		return Errorf(ERule, "item", "la evidencia %s no está sellada", "item %s is not sealed", it.ID)
+		return ruleError(RuleSeals, "item", "la evidencia %s no está sellada", "item %s is not sealed", it.ID)
 	}
 	it.Seal = ""
 	it.advance(at, seq)
@@ -269,7 +291,7 @@ func (it *Item) SealWith(s *Seal, at time.Time, seq int64) error {
 		return err
 	}
 	if it.Seal != "" {
-		return Errorf(ERule, "item", "la evidencia %s ya está sellada (sello %s)", "item %s is already sealed (seal %s)", it.ID, it.Seal)
+		return ruleError(RuleSeals, "item", "la evidencia %s ya está sellada (sello %s)", "item %s is already sealed (seal %s)", it.ID, it.Seal)
 	}
 	it.Seal = s.Seal
 	it.advance(at, seq)

@@ -1,64 +1,11 @@
 package custody
 
 import (
-	"reflect"
-	"strings"
-	"sync"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"slices"
 )
-
-// structField is how DecodeStrict fills one field of a record type.
-type structField struct {
-	index int
-	kind  fieldKind
-}
-
-type fieldKind int
-
-const (
-	kString fieldKind = iota
-	kIntPtr
-	kBoolPtr
-	kStrings
-)
-
-// kindOf is the kind of a record field of type t, the four that records
-// use; ok is false for any other type.
-func kindOf(t reflect.Type) (k fieldKind, ok bool) {
-	switch t {
-	case reflect.TypeFor[string]():
-		return kString, true
-	case reflect.TypeFor[*int64]():
-		return kIntPtr, true
-	case reflect.TypeFor[*bool]():
-		return kBoolPtr, true
-	case reflect.TypeFor[[]string]():
-		return kStrings, true
-	}
-	return 0, false
-}
-
-var strictTypes sync.Map // reflect.Type → map[string]structField
-
-func strictFields(t reflect.Type) map[string]structField {
-	if m, ok := strictTypes.Load(t); ok {
-		return m.(map[string]structField)
-	}
-	m := map[string]structField{}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "" || name == "-" {
-			continue
-		}
-		k, ok := kindOf(f.Type)
-		if !ok {
-			panic("custody: DecodeStrict cannot fill field " + t.Name() + "." + f.Name)
-		}
-		m[name] = structField{i, k}
-	}
-	strictTypes.Store(t, m)
-	return m
-}
 
 // DecodeStrict decodes the JSON object data into the record struct v points
 // to. It is the one decoder of records, for case-file lines, requests and
@@ -66,21 +13,51 @@ func strictFields(t reflect.Type) map[string]structField {
 // names must match exactly (not regardless of case), no member may appear
 // twice, no member may be unknown (extra names are allowed and ignored),
 // null is refused, and each value must have its field's type. Record
-// fields are strings, *int64, *bool and []string.
+// fields are strings, *int64, *bool and []string. On an error, v may be
+// partly filled.
+//
+// It is written to be read rather than to be fast: Parse the whole object
+// with the parser of Canonical (which refuses repeated members), check each
+// member in key order, and let encoding/json fill v with the members that
+// passed. Package fastcodec fills v in one pass for the common case and
+// leaves everything else, and every error, to this function.
 func DecodeStrict(data []byte, v any, extra ...string) *Error {
-	if rv := reflect.ValueOf(v).Elem(); decodeStrictFast(data, rv, strictFields(rv.Type()), extra) {
-		return nil
+	members, err := parseObject(data)
+	if err != nil {
+		return err
 	}
-	return decodeStrictGeneral(data, v, extra)
+	fields := make([]member, 0, len(members))
+	for _, m := range members {
+		kind, ok := fieldKind(v, m.key)
+		if !ok {
+			if slices.Contains(extra, m.key) {
+				continue
+			}
+			return Errorf(EInvalid, m.key, "campo desconocido", "unknown field")
+		}
+		if err := checkKind(m, kind); err != nil {
+			return err
+		}
+		fields = append(fields, m)
+	}
+	// Every member left names a field of v exactly and has its type.
+	var obj bytes.Buffer
+	if err := encodeValue(&obj, fields); err != nil {
+		return Errorf(EInternal, "", "error interno", "internal error")
+	}
+	if err := json.Unmarshal(obj.Bytes(), v); err != nil {
+		return Errorf(EInternal, "", "error interno", "internal error")
+	}
+	return nil
 }
 
-// decodeStrictGeneral is DecodeStrict for any input: it parses the whole
-// value first, then fills v, and says what is wrong.
-func decodeStrictGeneral(data []byte, v any, extra []string) *Error {
+// parseObject parses data, which must be one JSON object and nothing else,
+// into its members in RFC 8785 order, and says what is wrong with it.
+func parseObject(data []byte) ([]member, *Error) {
 	p := parser{data: data}
 	p.ws()
 	if p.i >= len(p.data) || p.data[p.i] != '{' {
-		return Errorf(EInvalid, "", "se esperaba un objeto JSON", "a JSON object was expected")
+		return nil, Errorf(EInvalid, "", "se esperaba un objeto JSON", "a JSON object was expected")
 	}
 	tree, err := p.value(0)
 	if err == nil {
@@ -89,72 +66,93 @@ func decodeStrictGeneral(data []byte, v any, extra []string) *Error {
 			err = p.errorf("data after the JSON object")
 		}
 	}
-	if err != nil {
-		if p.dup != "" {
-			return Errorf(EInvalid, p.dup, "campo repetido", "repeated field")
-		}
-		if p.badNum {
-			return Errorf(EInvalid, p.key, "debe ser un número entero de hasta 2^53 (sin decimales)", "must be an integer up to 2^53 (no fraction)")
-		}
-		return Errorf(EInvalid, "", "JSON mal formado: %v", "malformed JSON: %v", err)
+	switch {
+	case err == nil:
+		return tree.([]member), nil
+	case p.dup != "":
+		return nil, Errorf(EInvalid, p.dup, "campo repetido", "repeated field")
+	case p.badNum:
+		return nil, Errorf(EInvalid, p.key, "debe ser un número entero de hasta 2^53 (sin decimales)", "must be an integer up to 2^53 (no fraction)")
 	}
-	rv := reflect.ValueOf(v).Elem()
-	fields := strictFields(rv.Type())
-	for _, m := range tree.([]member) {
-		f, ok := fields[m.key]
-		if !ok {
-			if contains(extra, m.key) {
-				continue
-			}
-			return Errorf(EInvalid, m.key, "campo desconocido", "unknown field")
-		}
-		fv := rv.Field(f.index)
-		switch x := m.val.(type) {
-		case nil:
-			return Errorf(EInvalid, m.key, "el valor no puede ser null", "value must not be null")
-		case string:
-			if f.kind == kString {
-				fv.SetString(x)
-				continue
-			}
-		case int64:
-			if f.kind == kIntPtr {
-				fv.Set(reflect.ValueOf(&x))
-				continue
-			}
-		case bool:
-			if f.kind == kBoolPtr {
-				fv.Set(reflect.ValueOf(&x))
-				continue
-			}
-		case []any:
-			if f.kind == kStrings {
-				list := make([]string, len(x))
-				for i, e := range x {
-					s, ok := e.(string)
-					if !ok {
-						return Errorf(EInvalid, m.key, "tipo incorrecto: se esperaba una lista de textos", "wrong type: want a list of strings")
-					}
-					list[i] = s
-				}
-				fv.Set(reflect.ValueOf(list))
-				continue
-			}
-		}
-		es, en := kindName(f.kind)
-		return &Error{Code: EInvalid, Field: m.key, Message: "tipo incorrecto: se esperaba " + es, MessageEN: "wrong type: want " + en}
-	}
-	return nil
+	return nil, Errorf(EInvalid, "", "JSON mal formado: %v", "malformed JSON: %v", err)
 }
 
-func kindName(k fieldKind) (es, en string) {
-	switch k {
-	case kIntPtr:
-		return "un número entero", "an integer"
-	case kBoolPtr:
-		return "true o false", "true or false"
-	case kStrings:
-		return "una lista de textos", "a list of strings"
+// The kinds of record fields.
+type kind int
+
+const (
+	kString  kind = iota // string
+	kInt                 // *int64
+	kBool                // *bool
+	kStrings             // []string
+)
+
+// fieldKind says whether the struct v points to has a field whose JSON name
+// is exactly name, and of which kind. It asks encoding/json to store an
+// object under name: no record field takes one, so encoding/json refuses
+// it, naming the field it chose and the field's Go type; a name that is no
+// field's, it ignores. encoding/json chooses a field regardless of case,
+// but names the field by its own JSON name, so a field named in another
+// case is not a match.
+//
+// (This finds fields without package reflect. Storing the object may set a
+// nil pointer field to a new zero value; DecodeStrict then fills that
+// field, or fails.)
+func fieldKind(v any, name string) (kind, bool) {
+	var probe bytes.Buffer
+	probe.WriteByte('{')
+	writeString(&probe, name)
+	probe.WriteString(":{}}")
+	var te *json.UnmarshalTypeError
+	if !errors.As(json.Unmarshal(probe.Bytes(), v), &te) || te.Field != name || te.Type == nil {
+		return 0, false
 	}
-	return "un texto", "a string"
+	switch te.Type.String() {
+	case "string":
+		return kString, true
+	case "int64":
+		return kInt, true
+	case "bool":
+		return kBool, true
+	case "[]string":
+		return kStrings, true
+	}
+	return 0, false
+}
+
+// checkKind checks that a member's value has the kind of its field.
+func checkKind(m member, k kind) *Error {
+	ok := false
+	switch x := m.val.(type) {
+	case nil:
+		return Errorf(EInvalid, m.key, "el valor no puede ser null", "value must not be null")
+	case string:
+		ok = k == kString
+	case int64:
+		ok = k == kInt
+	case bool:
+		ok = k == kBool
+	case []any:
+		if k == kStrings {
+			for _, e := range x {
+				if _, isString := e.(string); !isString {
+					return Errorf(EInvalid, m.key, "tipo incorrecto: se esperaba una lista de textos", "wrong type: want a list of strings")
+				}
+			}
+			ok = true
+		}
+	}
+	if ok {
+		return nil
+	}
+	es, en := "un texto", "a string"
+	switch k {
+	case kInt:
+		es, en = "un número entero", "an integer"
+	case kBool:
+		es, en = "true o false", "true or false"
+	case kStrings:
+		es, en = "una lista de textos", "a list of strings"
+	}
+	return &Error{Code: EInvalid, Field: m.key, Message: "tipo incorrecto: se esperaba " + es, MessageEN: "wrong type: want " + en}
 }

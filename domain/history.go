@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/fastcodec"
 )
 
 // HistoryEntry is one event in an item's history, with the custody state
@@ -41,7 +42,7 @@ func ItemHistory(id string, events []*custody.Event) ([]HistoryEntry, error) {
 	var it *custody.Item
 	out := make([]HistoryEntry, 0, len(events))
 	for _, ev := range events {
-		rec, err := custody.DecodeItemRecord(ev.Op, ev.Record)
+		rec, err := fastcodec.DecodeItemRecord(ev.Op, ev.Record)
 		if err != nil {
 			return nil, fmt.Errorf("event %d: %w", ev.Seq, err)
 		}

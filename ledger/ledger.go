@@ -26,6 +26,7 @@ import (
 
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/fastcodec"
 	"github.com/custodia-ec/custodia/domain"
 )
 
@@ -135,7 +136,7 @@ func splitHashes(b []byte) []tlog.Hash {
 
 // decodeStored decodes a stored event and its record.
 func decodeStored(se StoredEvent) (*custody.Event, any, error) {
-	ev, err := custody.DecodeEvent(se.Data)
+	ev, err := fastcodec.DecodeEvent(se.Data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("event %d: %w", se.Seq, err)
 	}
@@ -244,7 +245,7 @@ func (w *writer) add(ctx context.Context, r Record) (*custody.Event, error) {
 	}
 	body := r.Body
 	if body == nil {
-		if body, err = custody.MarshalCanonical(r.Rec); err != nil {
+		if body, err = fastcodec.MarshalCanonical(r.Rec); err != nil {
 			return nil, err
 		}
 	}
@@ -556,7 +557,7 @@ func decodeLines(ctx context.Context, r io.Reader) <-chan []decodedLine {
 			}
 			d := decodedLine{line: line, op: op, rec: rec, err: err}
 			if err == nil {
-				d.body, d.err = custody.MarshalCanonical(rec)
+				d.body, d.err = fastcodec.MarshalCanonical(rec)
 			}
 			batch = append(batch, d)
 			if d.err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/fastcodec"
 	"github.com/custodia-ec/custodia/domain"
 )
 
@@ -75,7 +76,7 @@ func (l *Ledger) readEvents(ctx context.Context, seqs []int64) ([]*custody.Event
 	}
 	evs := make([]*custody.Event, len(stored))
 	for i, se := range stored {
-		ev, err := custody.DecodeEvent(se.Data)
+		ev, err := fastcodec.DecodeEvent(se.Data)
 		if err != nil {
 			return nil, nil, fmt.Errorf("event %d: %w (run custodia audit)", se.Seq, err)
 		}

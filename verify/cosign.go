@@ -21,6 +21,10 @@ import (
 // (C2SP tlog-cosignature, "cosignature/v1").
 const CosignatureAlg = 0x04
 
+// cosignatureSize is the length of the signature bytes of a cosignature
+// line: a 4-byte key ID, an 8-byte timestamp and an Ed25519 signature.
+const cosignatureSize = 4 + 8 + ed25519.SignatureSize
+
 // CosignatureVerifier checks Ed25519 cosignatures (C2SP tlog-cosignature,
 // cosignature/v1) by one witness. It is a note.Verifier, so note.Open checks
 // cosignature lines with it like any other note signature.

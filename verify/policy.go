@@ -39,7 +39,8 @@ func ParsePolicy(data []byte) (*Policy, error) {
 		return nil, fmt.Errorf("the policy is %d bytes; the limit is %d", len(data), maxPolicySize)
 	}
 	for i, c := range data {
-		if c < 0x20 && c != '\t' && c != '\n' || c == 0x7f {
+		control := c < 0x20 || c == 0x7f
+		if control && c != '\t' && c != '\n' {
 			return nil, fmt.Errorf("the policy holds a control character at byte %d", i)
 		}
 	}
@@ -119,7 +120,11 @@ func (p *Policy) parseLine(f []string, defined, keys map[string]bool) error {
 		defined[f[1]] = true
 		p.groups = append(p.groups, g)
 	case f[0] == "quorum" && len(f) == 2:
-		if p.Quorum != "" || f[1] != "none" && !defined[f[1]] {
+		// One quorum line only; it names "none", or a witness or group
+		// defined on an earlier line.
+		secondLine := p.Quorum != ""
+		undefined := f[1] != "none" && !defined[f[1]]
+		if secondLine || undefined {
 			return fmt.Errorf("quorum %q: a second quorum line, or a name not defined on an earlier line", f[1])
 		}
 		p.Quorum = f[1]

@@ -37,6 +37,13 @@ type Step struct {
 	ImportFile string   `json:"import_sha256,omitempty"` // the case file it was imported from
 	ImportLine int      `json:"import_line,omitempty"`
 	pairs      []string // Detail's name, value pairs, for DetailIn
+
+
+	// actors are who acted, one by one: a transfer's from and to, or the
+	// one person the record names. WriteText names the account that
+	// recorded a step when it is none of them. (A Step read back from JSON
+	// has none, so WriteText then names every account.)
+	actors []string
 }
 
 // Anomaly is a custody anomaly found in the bundle: a fact that the rules
@@ -63,18 +70,24 @@ type replay struct {
 func (r *replay) apply(index int64, ev *custody.Event) error {
 	rec, err := custody.DecodeItemRecord(ev.Op, ev.Record)
 	if err != nil {
-		ce := &custody.Error{Message: err.Error(), MessageEN: err.Error()}
-		errors.As(err, &ce)
+		// DecodeItemRecord's errors are *custody.Error, in both languages;
+		// any other error is shown as it is, in both.
+		es, en := err.Error(), err.Error()
+		var ce *custody.Error
+		if errors.As(err, &ce) {
+			es, en = ce.Localized("es"), ce.Localized("en")
+		}
 		return invalid(CheckCustody, index, "record", "el evento no es un acto de custodia legible (%[1]s): %[2]s",
-			"the event is not a readable custody event (%[1]s): %[3]s", ev.Op, ce.Localized("es"), ce.Localized("en"))
+			"the event is not a readable custody event (%[1]s): %[3]s", ev.Op, es, en)
 	}
-	id, atText, actor, pairs := describe(rec)
+	id, atText, actors, pairs := describe(rec)
+	actor := strings.Join(actors, " -> ")
 	detail := fields(pairs...)
 	at, err := custody.ParseTime(atText)
 	if err != nil {
 		return invalid(CheckCustody, index, "at", "fecha %q no válida", "invalid time %q", atText)
 	}
-	st := Step{Index: index, Op: ev.Op, At: atText, Actor: actor, Detail: detail, RecordedAt: ev.Recorded.At, Account: ev.Recorded.Account, pairs: pairs}
+	st := Step{Index: index, Op: ev.Op, At: atText, Actor: actor, Detail: detail, RecordedAt: ev.Recorded.At, Account: ev.Recorded.Account, pairs: pairs, actors: actors}
 	if imp := ev.Recorded.Import; imp != nil {
 		st.ImportFile, st.ImportLine = imp.SHA256, imp.Line
 	}
@@ -127,7 +140,7 @@ func (r *replay) apply(index int64, ev *custody.Event) error {
 		case *custody.Dispose:
 			err = it.Act("by", rec.By, at, index, true)
 		default: // attach, present: by holds the item; nothing changes
-			err = it.Act("by", actor, at, index, false)
+			err = it.Act("by", actors[0], at, index, false)
 		}
 		if err := custodyRule(index, ev.Op, it, err); err != nil {
 			return err
@@ -158,27 +171,28 @@ func (r *replay) record(it *custody.Item, st Step) {
 }
 
 // describe returns the item an op acts on, the time the record claims, who
-// acted, and the op's other fields in short form for the history.
-func describe(rec any) (item, at, actor string, detail []string) {
+// acted (a transfer's giver and receiver, or the one person who acted), and
+// the op's other fields as name, value pairs.
+func describe(rec any) (item, at string, actors []string, detail []string) {
 	switch r := rec.(type) {
 	case *custody.Seize:
-		return r.ID, r.SeizedAt, r.SeizedBy, pairs("type", r.Type, "case", r.Case, "seal", r.Seal, "site", r.Site, "place", r.Place)
+		return r.ID, r.SeizedAt, []string{r.SeizedBy}, pairs("type", r.Type, "case", r.Case, "seal", r.Seal, "site", r.Site, "place", r.Place)
 	case *custody.Transfer:
-		return r.Item, r.At, r.From + " -> " + r.To, pairs("purpose", r.Purpose, "seal_condition", r.SealCondition, "seal", r.Seal, "location", r.Location)
+		return r.Item, r.At, []string{r.From, r.To}, pairs("purpose", r.Purpose, "seal_condition", r.SealCondition, "seal", r.Seal, "location", r.Location)
 	case *custody.Open:
-		return r.Item, r.At, r.By, pairs("reason", r.Reason)
+		return r.Item, r.At, []string{r.By}, pairs("reason", r.Reason)
 	case *custody.Seal:
-		return r.Item, r.At, r.By, pairs("seal", r.Seal)
+		return r.Item, r.At, []string{r.By}, pairs("seal", r.Seal)
 	case *custody.Derive:
-		return r.Parent, r.At, r.By, pairs("id", r.ID, "parent", r.Parent, "type", r.Type, "sha256", r.SHA256, "tool", r.Tool)
+		return r.Parent, r.At, []string{r.By}, pairs("id", r.ID, "parent", r.Parent, "type", r.Type, "sha256", r.SHA256, "tool", r.Tool)
 	case *custody.Attach:
-		return r.Item, r.At, r.By, pairs("name", r.Name, "sha256", r.SHA256)
+		return r.Item, r.At, []string{r.By}, pairs("name", r.Name, "sha256", r.SHA256)
 	case *custody.Present:
-		return r.Item, r.At, r.By, pairs("hearing", r.Hearing)
+		return r.Item, r.At, []string{r.By}, pairs("hearing", r.Hearing)
 	case *custody.Dispose:
-		return r.Item, r.At, r.By, pairs("method", r.Method, "order", r.Order)
+		return r.Item, r.At, []string{r.By}, pairs("method", r.Method, "order", r.Order)
 	}
-	return "", "", "", nil
+	return "", "", nil, nil
 }
 
 func pairs(kv ...string) []string { return kv }
@@ -272,8 +286,7 @@ func ruleError(index int64, field, es, en string, args ...any) error {
 }
 
 // custodyRule turns an error from custody's state machine into an Error
-// that names the rule broken: nothing after disposal, time order,
-// continuity (only the holder acts or hands over), or the seal rules.
+// that names the rule broken, as custody's error says (custody.Error.Rule).
 func custodyRule(index int64, op string, it *custody.Item, err error) error {
 	if err == nil {
 		return nil
@@ -282,15 +295,27 @@ func custodyRule(index int64, op string, it *custody.Item, err error) error {
 	if !errors.As(err, &ce) {
 		return ruleError(index, "", "%v", "%v", err)
 	}
-	es, en := "precintos", "seals"
-	switch {
-	case it.Disposed:
-		es, en = "nada después de la disposición", "nothing after disposal"
-	case ce.Field == "at":
-		es, en = "orden temporal", "time order"
-	case ce.Field == "from" || ce.Field == "by" || ce.Field == "to":
-		es, en = "continuidad", "continuity"
+	es, en, ok := ruleName(ce.Rule)
+	if !ok {
+		return ruleError(index, ce.Field, "%[1]s sobre %[2]s incumple una regla de custodia: %[3]s",
+			"%[1]s on %[2]s breaks a custody rule: %[4]s", op, it.ID, ce.Message, ce.MessageEN)
 	}
 	return ruleError(index, ce.Field, "%[1]s sobre %[2]s incumple la regla de custodia «%[3]s»: %[5]s",
 		"%[1]s on %[2]s breaks the custody rule %[4]q: %[6]s", op, it.ID, es, en, ce.Message, ce.MessageEN)
+}
+
+// ruleName is a custody rule (custody.Rule...) in plain words, Spanish and
+// English; ok is false for a rule this verifier does not know.
+func ruleName(rule string) (es, en string, ok bool) {
+	switch rule {
+	case custody.RuleDisposed:
+		return "nada después de la disposición", "nothing after disposal", true
+	case custody.RuleTimeOrder:
+		return "orden temporal", "time order", true
+	case custody.RuleContinuity:
+		return "continuidad", "continuity", true
+	case custody.RuleSeals:
+		return "precintos", "seals", true
+	}
+	return "", "", false
 }

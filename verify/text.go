@@ -3,6 +3,7 @@ package verify
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -126,13 +127,13 @@ func recordedLater(s Step) bool {
 	return d >= time.Minute || d <= -time.Minute
 }
 
-// recordedBy says who recorded an event when it was not the actor: an
-// account of another person, or an import of a case file.
+// recordedBy says who recorded an event when it was none of those who
+// acted: an account of another person, or an import of a case file.
 func recordedBy(s Step, t func(es, en string) string) string {
 	switch {
 	case s.ImportFile != "":
 		return fmt.Sprintf(t(" por importación del archivo sha256:%s, línea %d", " by import of file sha256:%s, line %d"), s.ImportFile, s.ImportLine)
-	case s.Account != "" && !strings.Contains(s.Actor, s.Account):
+	case s.Account != "" && !slices.Contains(s.actors, s.Account):
 		return fmt.Sprintf(t(" por la cuenta %s", " by account %s"), s.Account)
 	}
 	return ""

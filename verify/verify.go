@@ -260,7 +260,14 @@ func checkWitnesses(n *note.Note, p *Policy, now time.Time) (*WitnessResult, err
 			if s.Name != w.verifier.Name() || s.Hash != w.verifier.KeyHash() {
 				continue
 			}
-			sig, _ := base64.StdEncoding.DecodeString(s.Base64) // note.Open decoded it already
+			// note.Open has verified this signature with w's
+			// CosignatureVerifier, which takes only the right length; the
+			// length is checked again here, where the bytes are read.
+			sig, err := base64.StdEncoding.DecodeString(s.Base64)
+			if err != nil || len(sig) != cosignatureSize {
+				return nil, invalid(CheckPolicy, -1, "", "la cofirma de %s no es una cofirma Ed25519: tiene %d bytes, no %d (identificador de clave, fecha y firma)",
+					"the cosignature of %s is not an Ed25519 cosignature: it has %d bytes, not %d (key ID, timestamp and signature)", w.Name, len(sig), cosignatureSize)
+			}
 			t := cosignatureTime(sig[4:])
 			if t.After(now.Add(maxClockSkew)) {
 				return nil, tampered(CheckPolicy, -1, "", "la cofirma de %s está fechada en el futuro (%s)",

@@ -8,6 +8,7 @@ import (
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/court/caseuco"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/fastcodec"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
 )
@@ -137,7 +138,7 @@ func ucoItem(s *domain.State, it *domain.Item) caseuco.Item {
 
 // ucoEvent turns one history entry of item into an export event.
 func ucoEvent(item string, h domain.HistoryEntry) (caseuco.Event, error) {
-	r, err := custody.DecodeItemRecord(h.Op, h.Record)
+	r, err := fastcodec.DecodeItemRecord(h.Op, h.Record)
 	if err != nil {
 		return caseuco.Event{}, fmt.Errorf("courtdata: item %s, event %d: %w", item, h.Seq, err)
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/court/courtdoc"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/fastcodec"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
 	"github.com/custodia-ec/custodia/verify"
@@ -223,7 +224,7 @@ func buildItem(s *domain.State, id string, hist, parentHist []domain.HistoryEntr
 	places := domain.HistoryPlaces(hist, start)
 	prevSeal := "" // the seal on the item before each event
 	for i, h := range hist {
-		r, err := custody.DecodeItemRecord(h.Op, h.Record)
+		r, err := fastcodec.DecodeItemRecord(h.Op, h.Record)
 		if err != nil {
 			return rec, fmt.Errorf("courtdata: item %s, event %d: %w", id, h.Seq, err)
 		}

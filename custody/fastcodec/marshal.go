@@ -1,4 +1,4 @@
-package custody
+package fastcodec
 
 import (
 	"bytes"
@@ -9,7 +9,20 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/custodia-ec/custodia/custody"
 )
+
+// MarshalCanonical is custody.MarshalCanonical: the same bytes, the same
+// errors. Flat record structs (pointers to the record types of custody and
+// of casefile) are written directly, without encoding and parsing them
+// twice; everything else goes to custody.MarshalCanonical.
+func MarshalCanonical(v any) ([]byte, error) {
+	if b, ok := marshalFlat(v); ok {
+		return b, nil
+	}
+	return custody.MarshalCanonical(v)
+}
 
 // flatField is one member of a flat record as encoding/json writes it.
 type flatField struct {
@@ -146,7 +159,7 @@ func marshalFlat(v any) ([]byte, bool) {
 				continue
 			}
 			n := fv.Elem().Int()
-			if n > MaxSafeInteger || n < -MaxSafeInteger {
+			if n > custody.MaxSafeInteger || n < -custody.MaxSafeInteger {
 				return nil, false
 			}
 			buf.WriteString(strconv.FormatInt(n, 10))

@@ -1,24 +1,17 @@
-package custody
+package fastcodec
 
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+import "github.com/custodia-ec/custodia/custody"
 
 // skip passes over one JSON value without building it. It only needs to be
-// right for valid JSON; invalid JSON is reported by the decoder afterwards.
+// right for valid JSON; invalid JSON is refused by custody afterwards.
 //
 // It must end on any input, valid or not, so every path that returns true
 // has moved p.i forward by at least one byte: the loop over a container's
 // members calls skip once per pass and would otherwise spin in place on a
 // byte that begins no value (`{]`, `[}`, `{:`). A stray ',' or ':' is
 // passed over by the loop itself, which also moves forward.
-func (p *parser) skip(depth int) bool {
-	if p.i >= len(p.data) || depth > maxDepth {
+func (p *scanner) skip(depth int) bool {
+	if p.i >= len(p.data) || depth > custody.MaxDepth {
 		return false
 	}
 	switch p.data[p.i] {
