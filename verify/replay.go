@@ -38,7 +38,6 @@ type Step struct {
 	ImportLine int      `json:"import_line,omitempty"`
 	pairs      []string // Detail's name, value pairs, for DetailIn
 
-
 	// actors are who acted, one by one: a transfer's from and to, or the
 	// one person the record names. WriteText names the account that
 	// recorded a step when it is none of them. (A Step read back from JSON
