@@ -1,0 +1,178 @@
+package domain
+
+import (
+	"sort"
+
+	"github.com/custodia-ec/custodia/custody"
+)
+
+// Officer keys: the register of custody.OpKeyRequest, OpKeyApprove and
+// OpKeyRevoke, and the rule that live acts carry their people's
+// signatures (CheckSigs). The register lives in the state only (the log is
+// its source; no projection table), like the credential commitments.
+
+// OfficerKey is a registered key and where the log changed it.
+type OfficerKey struct {
+	custody.KeyRequest
+	Public     custody.PublicKey
+	Seq        int64 // the key.request
+	ApprovedAt int64 // the key.approve, -1 before it
+	RevokedAt  int64 // the key.revoke, -1 before it
+	Reason     string
+}
+
+// ActiveAt reports whether the key signs validly in an event at seq: after
+// its approval and before any revocation.
+func (k *OfficerKey) ActiveAt(seq int64) bool {
+	return k.ApprovedAt >= 0 && k.ApprovedAt < seq && (k.RevokedAt < 0 || seq < k.RevokedAt)
+}
+
+// Status is "requested", "active" or "revoked".
+func (k *OfficerKey) Status() string {
+	switch {
+	case k.RevokedAt >= 0:
+		return "revoked"
+	case k.ApprovedAt >= 0:
+		return "active"
+	}
+	return "requested"
+}
+
+// Fingerprint is the first 16 hex digits of the key's id, as shown to people.
+func Fingerprint(id string) string {
+	if len(id) > 16 {
+		return id[:16]
+	}
+	return id
+}
+
+// OfficerKeys returns an officer's keys, oldest first.
+func (s *State) OfficerKeys(officer string) []*OfficerKey {
+	var out []*OfficerKey
+	for _, k := range s.Keys {
+		if k.Officer == officer {
+			out = append(out, k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out
+}
+
+// HasActiveKey reports whether an officer has a key that signs now.
+func (s *State) HasActiveKey(officer string, next int64) bool {
+	for _, k := range s.Keys {
+		if k.Officer == officer && k.ActiveAt(next) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *State) applyKey(rec any, seq int64) (a *Applied, err *custody.Error, ok bool) {
+	switch r := rec.(type) {
+	case *custody.KeyRequest:
+		if e := s.officer("officer", r.Officer); e != nil {
+			return nil, e, true
+		}
+		pub, perr := custody.ParseKey(r)
+		if perr != nil {
+			return nil, custody.Errorf(custody.EInvalid, "public_key", "la clave no es válida: %v", "the key is invalid: %v", perr), true
+		}
+		if _, dup := s.Keys[r.Key]; dup {
+			return nil, custody.Errorf(custody.EDuplicate, "key", "la clave %s ya está registrada", "key %s is already registered", Fingerprint(r.Key)), true
+		}
+		if perr := custody.CheckSig(pub, custody.KeyDigest(r.Officer, r.Key), r.ProofSig()); perr != nil {
+			return nil, custody.Errorf(custody.EInvalid, "proof", "la prueba de posesión de la clave no es válida: %v", "the proof of possession is invalid: %v", perr), true
+		}
+		if r.Replaces != "" {
+			old := s.Keys[r.Replaces]
+			if old == nil || old.Officer != r.Officer {
+				return nil, ref("replaces", "la clave/key", r.Replaces), true
+			}
+		}
+		s.Keys[r.Key] = &OfficerKey{KeyRequest: *r, Public: pub, Seq: seq, ApprovedAt: -1, RevokedAt: -1}
+		return &Applied{}, nil, true
+	case *custody.KeyApprove:
+		k := s.Keys[r.Key]
+		switch {
+		case k == nil:
+			return nil, ref("key", "la clave/key", r.Key), true
+		case k.RevokedAt >= 0:
+			return nil, rule("key", "la clave %s fue revocada", "key %s was revoked", Fingerprint(r.Key)), true
+		case k.ApprovedAt >= 0:
+			return nil, custody.Errorf(custody.EConflict, "key", "la clave %s ya está aprobada", "key %s is already approved", Fingerprint(r.Key)), true
+		}
+		k.ApprovedAt = seq
+		// A replacement takes over from the key it replaces.
+		if old := s.Keys[k.Replaces]; old != nil && old.RevokedAt < 0 {
+			old.RevokedAt, old.Reason = seq, "reemplazada por "+Fingerprint(k.Key)
+		}
+		return &Applied{}, nil, true
+	case *custody.KeyRevoke:
+		k := s.Keys[r.Key]
+		switch {
+		case k == nil:
+			return nil, ref("key", "la clave/key", r.Key), true
+		case k.RevokedAt >= 0:
+			return nil, custody.Errorf(custody.EConflict, "key", "la clave %s ya fue revocada", "key %s was already revoked", Fingerprint(r.Key)), true
+		}
+		k.RevokedAt, k.Reason = seq, r.Reason
+		return &Applied{}, nil, true
+	}
+	return nil, nil, false
+}
+
+// CheckSigs is the rule of personal signatures for an act about to be
+// logged at seq with the canonical record body. Every signature must be by
+// an active key of the officer its role names, over the act's digest. A
+// transfer recorded live needs both its giver's and its receiver's; any
+// other act needs its actor's once the actor has an active key. Imports
+// carry none (the history of a case file is on paper).
+func (s *State) CheckSigs(op string, rec any, body []byte, sigs []custody.Sig, live bool, seq int64) *custody.Error {
+	signers := custody.Signers(rec)
+	if !live {
+		if len(sigs) > 0 {
+			return custody.Errorf(custody.EInvalid, "sigs", "un acto importado no lleva firmas personales", "an imported act carries no personal signatures")
+		}
+		return nil
+	}
+	if signers == nil {
+		if _, by := Claimed(rec); by != "" {
+			signers = map[string]string{custody.RoleBy: by}
+		}
+	}
+	digest := custody.ActDigest(op, body)
+	got := map[string]bool{}
+	for _, g := range sigs {
+		officer, named := signers[g.Role]
+		if !named {
+			return custody.Errorf(custody.EInvalid, "sigs", "este acto no tiene el papel %q para firmar", "this act has no %q role to sign", g.Role)
+		}
+		k := s.Keys[g.Key]
+		switch {
+		case k == nil:
+			return custody.Errorf(custody.EInvalid, "sigs", "la clave %s no está registrada", "key %s is not registered", Fingerprint(g.Key))
+		case k.Officer != officer:
+			return custody.Errorf(custody.EForbidden, "sigs", "la clave %s es de %s, no de %s", "key %s belongs to %s, not %s", Fingerprint(g.Key), k.Officer, officer)
+		case !k.ActiveAt(seq):
+			return custody.Errorf(custody.EForbidden, "sigs", "la clave %s de %s no está vigente (%s)", "key %s of %s is not in force (%s)", Fingerprint(g.Key), officer, k.Status())
+		}
+		if err := custody.CheckSig(k.Public, digest, g); err != nil {
+			return custody.Errorf(custody.EInvalid, "sigs", "la firma de %s no corresponde a este acto: %v", "the signature of %s is not for this act: %v", officer, err)
+		}
+		got[g.Role] = true
+	}
+	if t, ok := rec.(*custody.Transfer); ok {
+		switch {
+		case !got[custody.RoleFrom]:
+			return custody.Errorf(custody.EForbidden, "sigs", "la entrega necesita la firma de quien entrega (%s)", "the handover needs the giver's signature (%s)", t.From)
+		case !got[custody.RoleTo]:
+			return custody.Errorf(custody.EForbidden, "sigs", "la entrega necesita la firma de quien recibe (%s): ofrézcala y espere su aceptación", "the handover needs the receiver's signature (%s): offer it and wait for acceptance", t.To)
+		}
+		return nil
+	}
+	if by := signers[custody.RoleBy]; by != "" && !got[custody.RoleBy] && s.HasActiveKey(by, seq) {
+		return custody.Errorf(custody.EForbidden, "sigs", "%s tiene una clave registrada: el acto debe llevar su firma", "%s has a registered key: the act must carry their signature", by)
+	}
+	return nil
+}
