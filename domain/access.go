@@ -54,7 +54,7 @@ func IsSystemOp(op string) bool {
 	switch op {
 	case OpAccountCreate, OpAccountDisable, OpAccountCredential, OpGrantAdd, OpGrantRevoke,
 		OpItemDisclose, OpOperationRelease, OpAccessRead, OpBlobCheck, OpSettings,
-		custody.OpKeyRequest, custody.OpKeyApprove, custody.OpKeyRevoke:
+		custody.OpKeyRequest, custody.OpKeyApprove, custody.OpKeyRevoke, OpHandoverOffer, OpHandoverWithdraw:
 		return true
 	}
 	return false
@@ -191,6 +191,7 @@ type SystemState struct {
 	Disclosures map[string]map[string]*Disclosure     // item → account
 	Releases    map[string]*Release                   // operation
 	BlobChecks  map[string]map[string]*BlobCheckState // item → sha256 → latest check (blobcheck.go)
+	Offers      map[string]*Offer                     // handovers offered, by id (keys.go)
 	Keys        map[string]*OfficerKey                // officer keys by id (keys.go)
 }
 
@@ -211,6 +212,7 @@ func newSystemState() SystemState {
 		Releases:    map[string]*Release{},
 		BlobChecks:  map[string]map[string]*BlobCheckState{},
 		Keys:        map[string]*OfficerKey{},
+		Offers:      map[string]*Offer{},
 	}
 }
 
@@ -256,6 +258,10 @@ func DecodeSystemRecord(op string, raw []byte) (any, error) {
 		rec = new(custody.KeyApprove)
 	case custody.OpKeyRevoke:
 		rec = new(custody.KeyRevoke)
+	case OpHandoverOffer:
+		rec = new(HandoverOffer)
+	case OpHandoverWithdraw:
+		rec = new(HandoverWithdraw)
 	default:
 		return nil, fmt.Errorf("unknown op %q", op)
 	}
@@ -385,6 +391,19 @@ func ValidateSystem(rec any) *custody.Error {
 			err = custody.Errorf(custody.EInvalid, "reason", "diga por qué se revoca la clave", "say why the key is revoked")
 		}
 		when("at", r.At)
+	case *HandoverOffer:
+		id("id", r.ID)
+		if err == nil {
+			err = casefile.Validate(custody.OpTransfer, &r.Transfer)
+		}
+		hex("key", r.Key)
+		when("expires", r.Expires)
+		if err == nil && (r.Sig == "" || len(r.Sig)+len(r.AuthenticatorData)+len(r.ClientDataJSON) > 8192) {
+			err = custody.Errorf(custody.EInvalid, "sig", "falta la firma de quien entrega, o ocupa más de 8 KiB", "the giver's signature is missing or exceeds 8 KiB")
+		}
+	case *HandoverWithdraw:
+		id("id", r.ID)
+		short("reason", r.Reason, 500)
 	default:
 		return custody.Errorf(custody.EInvalid, "op", "operación desconocida", "unknown op")
 	}

@@ -152,6 +152,11 @@ func fields(rec any, f func(k fieldKind, name, v string) *custody.Error) *custod
 		t("at", r.At)
 	case *custody.KeyApprove:
 		t("at", r.At)
+	case *HandoverOffer:
+		t("at", r.At)
+		x("seal", r.Seal)
+		x("location", r.Location)
+		list = append(list, fv{fSchedule, "expires", r.Expires})
 	case *custody.KeyRevoke:
 		x("reason", r.Reason)
 		t("at", r.At)

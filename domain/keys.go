@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/fastcodec"
 )
 
 // Officer keys: the register of custody.OpKeyRequest, OpKeyApprove and
@@ -69,6 +70,9 @@ func (s *State) HasActiveKey(officer string, next int64) bool {
 }
 
 func (s *State) applyKey(rec any, seq int64) (a *Applied, err *custody.Error, ok bool) {
+	if a, err, ok := s.applyHandover(rec, seq); ok {
+		return a, err, true
+	}
 	switch r := rec.(type) {
 	case *custody.KeyRequest:
 		if e := s.officer("officer", r.Officer); e != nil {
@@ -148,17 +152,8 @@ func (s *State) CheckSigs(op string, rec any, body []byte, sigs []custody.Sig, l
 		if !named {
 			return custody.Errorf(custody.EInvalid, "sigs", "este acto no tiene el papel %q para firmar", "this act has no %q role to sign", g.Role)
 		}
-		k := s.Keys[g.Key]
-		switch {
-		case k == nil:
-			return custody.Errorf(custody.EInvalid, "sigs", "la clave %s no está registrada", "key %s is not registered", Fingerprint(g.Key))
-		case k.Officer != officer:
-			return custody.Errorf(custody.EForbidden, "sigs", "la clave %s es de %s, no de %s", "key %s belongs to %s, not %s", Fingerprint(g.Key), k.Officer, officer)
-		case !k.ActiveAt(seq):
-			return custody.Errorf(custody.EForbidden, "sigs", "la clave %s de %s no está vigente (%s)", "key %s of %s is not in force (%s)", Fingerprint(g.Key), officer, k.Status())
-		}
-		if err := custody.CheckSig(k.Public, digest, g); err != nil {
-			return custody.Errorf(custody.EInvalid, "sigs", "la firma de %s no corresponde a este acto: %v", "the signature of %s is not for this act: %v", officer, err)
+		if e := s.checkSig(officer, g, digest, seq); e != nil {
+			return e
 		}
 		got[g.Role] = true
 	}
@@ -175,4 +170,129 @@ func (s *State) CheckSigs(op string, rec any, body []byte, sigs []custody.Sig, l
 		return custody.Errorf(custody.EForbidden, "sigs", "%s tiene una clave registrada: el acto debe llevar su firma", "%s has a registered key: the act must carry their signature", by)
 	}
 	return nil
+}
+
+// checkSig checks one signature of officer over digest, in an event at seq.
+func (s *State) checkSig(officer string, g custody.Sig, digest [32]byte, seq int64) *custody.Error {
+	k := s.Keys[g.Key]
+	switch {
+	case k == nil:
+		return custody.Errorf(custody.EInvalid, "sigs", "la clave %s no está registrada", "key %s is not registered", Fingerprint(g.Key))
+	case k.Officer != officer:
+		return custody.Errorf(custody.EForbidden, "sigs", "la clave %s es de %s, no de %s", "key %s belongs to %s, not %s", Fingerprint(g.Key), k.Officer, officer)
+	case !k.ActiveAt(seq):
+		return custody.Errorf(custody.EForbidden, "sigs", "la clave %s de %s no está vigente (%s)", "key %s of %s is not in force (%s)", Fingerprint(g.Key), officer, k.Status())
+	}
+	if err := custody.CheckSig(k.Public, digest, g); err != nil {
+		return custody.Errorf(custody.EInvalid, "sigs", "la firma de %s no corresponde a este acto: %v", "the signature of %s is not for this act: %v", officer, err)
+	}
+	return nil
+}
+
+// Handovers that wait for their receiver. The giver signs the transfer and
+// offers it (handover.offer); the receiver accepts by signing the same act,
+// which then is logged as the custody.transfer with both signatures. The
+// giver may withdraw an open offer (handover.withdraw); an offer past its
+// expiry can no longer be accepted. Offers are logged so that who offered
+// what to whom, and when it was withdrawn, is part of the record.
+const (
+	OpHandoverOffer    = "handover.offer"
+	OpHandoverWithdraw = "handover.withdraw"
+)
+
+// HandoverOffer is handover.offer: the transfer as the giver signed it.
+type HandoverOffer struct {
+	ID string `json:"id"`
+	custody.Transfer
+	Expires           string `json:"expires"`
+	Key               string `json:"key"` // the giver's key
+	Sig               string `json:"sig"`
+	AuthenticatorData string `json:"authenticator_data,omitempty"`
+	ClientDataJSON    string `json:"client_data_json,omitempty"`
+}
+
+// GiverSig is the giver's signature of the offered transfer.
+func (o *HandoverOffer) GiverSig() custody.Sig {
+	return custody.Sig{Key: o.Key, Role: custody.RoleFrom, Sig: o.Sig, AuthenticatorData: o.AuthenticatorData, ClientDataJSON: o.ClientDataJSON}
+}
+
+// HandoverWithdraw is handover.withdraw.
+type HandoverWithdraw struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Offer is a logged offer and what became of it.
+type Offer struct {
+	HandoverOffer
+	Seq       int64
+	Closed    string // "", "accepted", "withdrawn", "superseded"
+	ClosedSeq int64
+}
+
+// OpenOffer returns the open offer of an item, if any.
+func (s *State) OpenOffer(item string) *Offer {
+	for _, o := range s.Offers {
+		if o.Item == item && o.Closed == "" {
+			return o
+		}
+	}
+	return nil
+}
+
+func (s *State) applyHandover(rec any, seq int64) (a *Applied, err *custody.Error, ok bool) {
+	switch r := rec.(type) {
+	case *HandoverOffer:
+		if _, taken := s.Offers[r.ID]; taken {
+			return nil, dup("la oferta/offer", r.ID), true
+		}
+		it, e := s.item("item", r.Item)
+		if e != nil {
+			return nil, e, true
+		}
+		switch {
+		case it.Disposed:
+			return nil, rule("item", "la evidencia %s fue dispuesta", "item %s was disposed of", r.Item), true
+		case it.Holder != r.From:
+			return nil, rule("from", "%s no tiene la evidencia %s (la tiene %s)", "%s does not hold item %s (%s does)", r.From, r.Item, it.Holder), true
+		case r.To == r.From:
+			return nil, rule("to", "quien recibe debe ser otra persona", "the receiver must be someone else"), true
+		case s.OpenOffer(r.Item) != nil:
+			return nil, custody.Errorf(custody.EConflict, "item", "ya hay una entrega de %s esperando a su receptor", "a handover of %s is already waiting for its receiver", r.Item), true
+		}
+		if e := s.officer("to", r.To); e != nil {
+			return nil, e, true
+		}
+		body, merr := fastcodec.MarshalCanonical(&r.Transfer)
+		if merr != nil {
+			return nil, custody.Errorf(custody.EInvalid, "", "la entrega no se puede codificar", "the handover cannot be encoded"), true
+		}
+		if e := s.checkSig(r.From, r.GiverSig(), custody.ActDigest(custody.OpTransfer, body), seq); e != nil {
+			return nil, e, true
+		}
+		s.Offers[r.ID] = &Offer{HandoverOffer: *r, Seq: seq}
+		return &Applied{}, nil, true
+	case *HandoverWithdraw:
+		o := s.Offers[r.ID]
+		switch {
+		case o == nil:
+			return nil, ref("id", "la oferta/offer", r.ID), true
+		case o.Closed != "":
+			return nil, custody.Errorf(custody.EConflict, "id", "la entrega ya no está pendiente (%s)", "the handover is no longer pending (%s)", o.Closed), true
+		}
+		o.Closed, o.ClosedSeq = "withdrawn", seq
+		return &Applied{}, nil, true
+	}
+	return nil, nil, false
+}
+
+// closeOffer closes an item's open offer when a transfer of the item is
+// logged: accepted if it is the offered act, superseded otherwise.
+func (s *State) closeOffer(t *custody.Transfer, seq int64) {
+	if o := s.OpenOffer(t.Item); o != nil {
+		o.Closed, o.ClosedSeq = "superseded", seq
+		if o.Transfer == *t {
+			o.Closed = "accepted"
+		}
+	}
 }

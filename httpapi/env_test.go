@@ -22,6 +22,7 @@ import (
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/gateway"
+	"github.com/custodia-ec/custodia/internal/testkeys"
 	"github.com/custodia-ec/custodia/ledger"
 )
 
@@ -107,6 +108,39 @@ func (e *testEnv) append(recs ...ledger.Record) {
 	if err := e.app(context.Background(), recs); err != nil {
 		e.t.Fatal(err)
 	}
+}
+
+// enrol registers and approves keys, as an administrator would.
+func (e *testEnv) enrol(keys ...*testkeys.Key) {
+	e.t.Helper()
+	at := e.now.Add(-time.Hour)
+	for _, k := range keys {
+		e.append(ledger.Record{Op: custody.OpKeyRequest, Rec: k.Request(at)}, ledger.Record{Op: custody.OpKeyApprove, Rec: k.Approve(at)})
+	}
+}
+
+// signed is a JSON body of a transfer with the giver's and the receiver's
+// signatures (each key nil to leave its signature out).
+func signedTransfer(t *custody.Transfer, giver, receiver *testkeys.Key) string {
+	var sigs []custody.Sig
+	if giver != nil {
+		sigs = append(sigs, giver.SignAct(custody.RoleFrom, custody.OpTransfer, t))
+	}
+	if receiver != nil {
+		sigs = append(sigs, receiver.SignAct(custody.RoleTo, custody.OpTransfer, t))
+	}
+	body := map[string]any{"from": t.From, "to": t.To, "at": t.At, "purpose": t.Purpose, "seal_condition": t.SealCondition}
+	if t.Seal != "" {
+		body["seal"] = t.Seal
+	}
+	if t.Location != "" {
+		body["location"] = t.Location
+	}
+	if sigs != nil {
+		body["sigs"] = sigs
+	}
+	b, _ := json.Marshal(body)
+	return string(b)
 }
 
 // officer adds an agency if needed and an officer.

@@ -37,6 +37,13 @@ func Ed25519(officer string) *Key {
 	return &Key{Officer: officer, Alg: custody.AlgEd25519, Public: priv.Public().(ed25519.PublicKey), ed: priv}
 }
 
+// Ed25519Of is another software key of officer, one per label.
+func Ed25519Of(officer, label string) *Key {
+	k := Ed25519(officer + "\x00" + label)
+	k.Officer = officer
+	return k
+}
+
 // Passkey is a new emulated passkey of officer for the relying party rpID:
 // P-256 (webauthn-es256) unless eddsa.
 func Passkey(officer, rpID string, eddsa bool) *Key {
