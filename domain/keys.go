@@ -133,6 +133,13 @@ func (s *State) applyKey(rec any, seq int64) (a *Applied, err *custody.Error, ok
 // other act needs its actor's once the actor has an active key. Imports
 // carry none (the history of a case file is on paper).
 func (s *State) CheckSigs(op string, rec any, body []byte, sigs []custody.Sig, live bool, seq int64) *custody.Error {
+	// The record's own refusal comes first: a handover of an item its
+	// giver does not hold is refused for that, signed or not.
+	if t, ok := rec.(*custody.Transfer); ok && live {
+		if e := s.precheckTransfer(t, seq); e != nil {
+			return e
+		}
+	}
 	signers := custody.Signers(rec)
 	if !live {
 		if len(sigs) > 0 {
@@ -168,6 +175,27 @@ func (s *State) CheckSigs(op string, rec any, body []byte, sigs []custody.Sig, l
 	}
 	if by := signers[custody.RoleBy]; by != "" && !got[custody.RoleBy] && s.HasActiveKey(by, seq) {
 		return custody.Errorf(custody.EForbidden, "sigs", "%s tiene una clave registrada: el acto debe llevar su firma", "%s has a registered key: the act must carry their signature", by)
+	}
+	return nil
+}
+
+// precheckTransfer applies the custody rules of a transfer to a copy of
+// its item, changing nothing.
+func (s *State) precheckTransfer(t *custody.Transfer, seq int64) *custody.Error {
+	it, e := s.item("item", t.Item)
+	if e != nil {
+		return e
+	}
+	if e := s.officer("to", t.To); e != nil {
+		return e
+	}
+	at, err := custody.ParseTime(t.At)
+	if err != nil {
+		return nil // Validate reports it
+	}
+	cp := it.Item
+	if _, err := cp.Transfer(t, at, seq); err != nil {
+		return asError(err)
 	}
 	return nil
 }

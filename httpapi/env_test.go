@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,7 +38,12 @@ type testEnv struct {
 	logs *syncBuffer
 	app  app.Appender
 	now  time.Time
+	// clock moves the server's clock ahead of testNow (setNow).
+	clock *atomic.Int64
 }
+
+// setNow sets the server's clock (never before testNow).
+func setNow(e *testEnv, t time.Time) { e.clock.Store(int64(t.Sub(testNow))) }
 
 type syncBuffer struct {
 	mu sync.Mutex
@@ -66,7 +72,8 @@ func newEnv(t testing.TB) *testEnv {
 	if _, err := deployment.Init(ctx, dir, "custodia.test/server"); err != nil {
 		t.Fatal(err)
 	}
-	now := func() time.Time { return testNow }
+	clock := &atomic.Int64{}
+	now := func() time.Time { return testNow.Add(time.Duration(clock.Load())) }
 	d, err := deployment.Open(ctx, dir, now)
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +106,7 @@ func newEnv(t testing.TB) *testEnv {
 		ts.Close()
 		s.Close()
 	})
-	return &testEnv{t: t, dir: dir, d: d, s: s, ts: ts, logs: logs, app: app.LedgerAppender(d.Ledger, "system:test", now), now: testNow}
+	return &testEnv{t: t, dir: dir, d: d, s: s, ts: ts, logs: logs, app: app.LedgerAppender(d.Ledger, "system:test", now), now: testNow, clock: clock}
 }
 
 // append appends records recorded by the test, failing on any rejection.
