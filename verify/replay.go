@@ -36,14 +36,14 @@ type Step struct {
 	Account    string   `json:"account,omitempty"`       // who recorded it, or
 	ImportFile string   `json:"import_sha256,omitempty"` // the case file it was imported from
 	ImportLine int      `json:"import_line,omitempty"`
-	pairs      []string // Detail's name, value pairs, for DetailIn
+	// Pairs are Detail's name, value pairs (package report names them).
+	Pairs []string `json:"-"`
 
-
-	// actors are who acted, one by one: a transfer's from and to, or the
+	// Actors are who acted, one by one: a transfer's from and to, or the
 	// one person the record names. WriteText names the account that
 	// recorded a step when it is none of them. (A Step read back from JSON
 	// has none, so WriteText then names every account.)
-	actors []string
+	Actors []string `json:"-"`
 }
 
 // Anomaly is a custody anomaly found in the bundle: a fact that the rules
@@ -87,7 +87,7 @@ func (r *replay) apply(index int64, ev *custody.Event) error {
 	if err != nil {
 		return invalid(CheckCustody, index, "at", "fecha %q no válida", "invalid time %q", atText)
 	}
-	st := Step{Index: index, Op: ev.Op, At: atText, Actor: actor, Detail: detail, RecordedAt: ev.Recorded.At, Account: ev.Recorded.Account, pairs: pairs, actors: actors}
+	st := Step{Index: index, Op: ev.Op, At: atText, Actor: actor, Detail: detail, RecordedAt: ev.Recorded.At, Account: ev.Recorded.Account, Pairs: pairs, Actors: actors}
 	if imp := ev.Recorded.Import; imp != nil {
 		st.ImportFile, st.ImportLine = imp.SHA256, imp.Line
 	}
@@ -196,43 +196,6 @@ func describe(rec any) (item, at string, actors []string, detail []string) {
 }
 
 func pairs(kv ...string) []string { return kv }
-
-// fieldNames name a record's fields for a person, Spanish and English.
-var fieldNames = map[string][2]string{
-	"type": {"tipo", "type"}, "case": {"caso", "case"}, "seal": {"sello", "seal"}, "site": {"sitio", "site"},
-	"place": {"lugar", "place"}, "purpose": {"finalidad", "purpose"}, "seal_condition": {"estado del sello", "seal condition"},
-	"location": {"lugar", "place"}, "reason": {"motivo", "reason"}, "id": {"nueva evidencia", "new item"},
-	"parent": {"de", "from"}, "sha256": {"SHA-256", "SHA-256"}, "tool": {"herramienta", "tool"}, "name": {"archivo", "file"},
-	"hearing": {"audiencia", "hearing"}, "method": {"forma", "method"}, "order": {"orden", "order"},
-}
-
-// valueKinds are the fields whose values are codes of custody.Word.
-var valueKinds = map[string]string{"type": "itype", "purpose": "purpose", "seal_condition": "cond", "method": "method"}
-
-// DetailIn is Detail for a person, in lang ("en" English, else Spanish):
-// field names and coded values in words ("finalidad: bodega"), never codes.
-func (s Step) DetailIn(lang string) string {
-	i := 0
-	if lang == "en" {
-		i = 1
-	}
-	var parts []string
-	for j := 0; j+1 < len(s.pairs); j += 2 {
-		k, v := s.pairs[j], s.pairs[j+1]
-		if v == "" {
-			continue
-		}
-		if w := custody.Word(valueKinds[k], v, lang); w != "" {
-			v = w
-		}
-		name := k
-		if n, ok := fieldNames[k]; ok {
-			name = n[i]
-		}
-		parts = append(parts, name+": "+v)
-	}
-	return strings.Join(parts, "; ")
-}
 
 // fields formats key=value pairs, leaving out empty values.
 func fields(kv ...string) string {

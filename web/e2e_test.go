@@ -19,8 +19,9 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
 	"github.com/custodia-ec/custodia/casefile"
-	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/vocab"
 )
 
 // The end-to-end tests drive Debian's Chromium (scripts/setup-web installs
@@ -142,7 +143,7 @@ func (tb *tab) T(key string) string { return tb.e.w.cat.T(tb.lang, key) }
 
 // W is the shared word of a record value (kind "status", code "planned").
 func (tb *tab) W(kind, code string) string {
-	if w := custody.Word(kind, code, tb.lang); w != "" {
+	if w := vocab.Word(kind, code, tb.lang); w != "" {
 		return w
 	}
 	return casefile.Word(kind, code, tb.lang)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/custodia-ec/custodia/casefile"
+	"github.com/custodia-ec/custodia/custody/vocab"
 
 	"github.com/custodia-ec/custodia/internal/zone"
 
@@ -59,13 +60,13 @@ func (v *view) Tf(key string, args ...any) string { return fmt.Sprintf(v.T(key),
 // the entered status.
 //
 // The values of the record (ops, statuses, types...) are named by the one
-// table the PDFs and the verifier read too (custody.Word, casefile.Word),
+// table the PDFs and the verifier read too (vocab.Word, casefile.Word),
 // so that a page and a document never name the same thing differently.
 func (v *view) L(prefix, value string) string {
 	if value == "" {
 		return ""
 	}
-	if w := custody.Word(prefix, value, v.Lang); w != "" {
+	if w := vocab.Word(prefix, value, v.Lang); w != "" {
 		return w
 	}
 	if w := casefile.Word(prefix, value, v.Lang); w != "" {

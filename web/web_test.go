@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/custodia-ec/custodia/custody/vocab"
 	"github.com/custodia-ec/custodia/verify"
 
 	"github.com/custodia-ec/custodia/casefile"
@@ -101,7 +102,7 @@ func TestCatalogueComplete(t *testing.T) {
 	}
 	for p, vals := range enums {
 		for _, v := range vals {
-			shared := custody.Word(p, v, "es") != "" && custody.Word(p, v, "en") != "" ||
+			shared := vocab.Word(p, v, "es") != "" && vocab.Word(p, v, "en") != "" ||
 				casefile.Word(p, v, "es") != "" && casefile.Word(p, v, "en") != ""
 			if shared && cat.Has(p+"."+v) {
 				t.Errorf("%s.%s is named twice: in the shared table and in the catalogue", p, v)

@@ -12,6 +12,7 @@ import (
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/verify"
+	"github.com/custodia-ec/custodia/verify/report"
 )
 
 func cmdVerify(e *env, args []string) error {
@@ -58,7 +59,7 @@ func cmdVerify(e *env, args []string) error {
 	if *asJSON {
 		return writeJSON(e.stdout, res)
 	}
-	res.WriteText(e.stdout, e.lang)
+	report.Write(e.stdout, res, e.lang)
 	return nil
 }
 
@@ -162,7 +163,7 @@ func cmdDemo(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	vres.WriteText(e.stdout, e.lang)
+	report.Write(e.stdout, vres, e.lang)
 
 	say("6. Auditoría de la base de datos contra el registro", "6. Audit of the database against the log")
 	return cmdAudit(e, []string{"--data", data})
