@@ -58,7 +58,7 @@ func (s *Service) ApproveKey(ctx context.Context, p *Principal, key string) erro
 		}
 		return nil
 	}
-	_, err := s.appendThen(ctx, p, check, nil, ledger.Record{Op: custody.OpKeyApprove, Rec: &custody.KeyApprove{Key: key, At: s.now().UTC().Format(time.RFC3339)}})
+	_, err := s.appendThen(ctx, p, check, nil, ledger.Record{Op: custody.OpKeyApprove, Rec: &domain.KeyApprove{Key: key, At: s.now().UTC().Format(time.RFC3339)}})
 	return err
 }
 
@@ -71,7 +71,7 @@ func (s *Service) RevokeKey(ctx context.Context, p *Principal, key, reason strin
 		}
 		return nil
 	}
-	_, err := s.appendThen(ctx, p, check, nil, ledger.Record{Op: custody.OpKeyRevoke, Rec: &custody.KeyRevoke{Key: key, Reason: reason, At: s.now().UTC().Format(time.RFC3339)}})
+	_, err := s.appendThen(ctx, p, check, nil, ledger.Record{Op: custody.OpKeyRevoke, Rec: &domain.KeyRevoke{Key: key, Reason: reason, At: s.now().UTC().Format(time.RFC3339)}})
 	return err
 }
 

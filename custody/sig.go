@@ -79,20 +79,6 @@ func (r *KeyRequest) ProofSig() Sig {
 	return Sig{Key: r.Key, Role: RoleBy, Sig: r.Proof, AuthenticatorData: r.ProofAuthenticatorData, ClientDataJSON: r.ProofClientDataJSON}
 }
 
-// KeyApprove is key.approve: an administrator approves a requested key.
-// It signs validly from this event on.
-type KeyApprove struct {
-	Key string `json:"key"`
-	At  string `json:"at"`
-}
-
-// KeyRevoke is key.revoke: from this event on, the key signs nothing valid.
-type KeyRevoke struct {
-	Key    string `json:"key"`
-	Reason string `json:"reason"`
-	At     string `json:"at"`
-}
-
 // ActDigest is what a person signs for an act: the SHA-256 of
 // "custodia-act-v1", a newline, the op, a newline and the record's
 // canonical bytes. A signature therefore names the op and every field of
@@ -181,10 +167,8 @@ func CheckSig(k PublicKey, digest [32]byte, s Sig) error {
 	}
 	ch := sha256.Sum256(client)
 	signed := append(append([]byte{}, auth...), ch[:]...)
-	ok := false
-	if k.Alg == AlgWebAuthnEdDSA {
-		ok = ed25519.Verify(k.Key, signed, sig)
-	} else if pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), k.Key); err == nil {
+	ok := k.Alg == AlgWebAuthnEdDSA && ed25519.Verify(k.Key, signed, sig)
+	if pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), k.Key); k.Alg == AlgWebAuthnES256 && err == nil {
 		h := sha256.Sum256(signed)
 		ok = ecdsa.VerifyASN1(pub, h[:], sig)
 	}
@@ -194,27 +178,24 @@ func CheckSig(k PublicKey, digest [32]byte, s Sig) error {
 	return nil
 }
 
-// Signers are the people an act of the custody record names and who must
-// sign it, by role: a transfer's giver and receiver, or the one person of
-// any other act.
-func Signers(rec any) map[string]string {
-	switch r := rec.(type) {
-	case *Seize:
-		return map[string]string{RoleBy: r.SeizedBy}
-	case *Transfer:
-		return map[string]string{RoleFrom: r.From, RoleTo: r.To}
-	case *Open:
-		return map[string]string{RoleBy: r.By}
-	case *Seal:
-		return map[string]string{RoleBy: r.By}
-	case *Derive:
-		return map[string]string{RoleBy: r.By}
-	case *Attach:
-		return map[string]string{RoleBy: r.By}
-	case *Present:
-		return map[string]string{RoleBy: r.By}
-	case *Dispose:
-		return map[string]string{RoleBy: r.By}
+// Signers are the people an act of the custody record (op, its canonical
+// record) names and who must sign it, by role: a transfer's giver and
+// receiver, or the one person of any other act; nil for other ops.
+func Signers(op string, record []byte) map[string]string {
+	var r struct {
+		By       string `json:"by"`
+		SeizedBy string `json:"seized_by"`
+		From     string `json:"from"`
+		To       string `json:"to"`
 	}
-	return nil
+	if !IsItemOp(op) || json.Unmarshal(record, &r) != nil {
+		return nil
+	}
+	if op == OpTransfer {
+		return map[string]string{RoleFrom: r.From, RoleTo: r.To}
+	}
+	if op == OpSeize {
+		r.By = r.SeizedBy
+	}
+	return map[string]string{RoleBy: r.By}
 }

@@ -255,9 +255,9 @@ func DecodeSystemRecord(op string, raw []byte) (any, error) {
 	case custody.OpKeyRequest:
 		rec = new(custody.KeyRequest)
 	case custody.OpKeyApprove:
-		rec = new(custody.KeyApprove)
+		rec = new(KeyApprove)
 	case custody.OpKeyRevoke:
-		rec = new(custody.KeyRevoke)
+		rec = new(KeyRevoke)
 	case OpHandoverOffer:
 		rec = new(HandoverOffer)
 	case OpHandoverWithdraw:
@@ -381,10 +381,10 @@ func ValidateSystem(rec any) *custody.Error {
 		if err == nil && (r.PublicKey == "" || r.Proof == "" || len(r.PublicKey)+len(r.Proof)+len(r.ProofAuthenticatorData)+len(r.ProofClientDataJSON) > 8192) {
 			err = custody.Errorf(custody.EInvalid, "proof", "faltan la clave pública o la prueba de posesión, o ocupan más de 8 KiB", "the public key or the proof is missing, or they exceed 8 KiB")
 		}
-	case *custody.KeyApprove:
+	case *KeyApprove:
 		hex("key", r.Key)
 		when("at", r.At)
-	case *custody.KeyRevoke:
+	case *KeyRevoke:
 		hex("key", r.Key)
 		short("reason", r.Reason, 500)
 		if err == nil && r.Reason == "" {

@@ -150,14 +150,14 @@ func fields(rec any, f func(k fieldKind, name, v string) *custody.Error) *custod
 	case *custody.KeyRequest:
 		x("label", r.Label)
 		t("at", r.At)
-	case *custody.KeyApprove:
+	case *KeyApprove:
 		t("at", r.At)
 	case *HandoverOffer:
 		t("at", r.At)
 		x("seal", r.Seal)
 		x("location", r.Location)
 		list = append(list, fv{fSchedule, "expires", r.Expires})
-	case *custody.KeyRevoke:
+	case *KeyRevoke:
 		x("reason", r.Reason)
 		t("at", r.At)
 	}

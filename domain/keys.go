@@ -96,7 +96,7 @@ func (s *State) applyKey(rec any, seq int64) (a *Applied, err *custody.Error, ok
 		}
 		s.Keys[r.Key] = &OfficerKey{KeyRequest: *r, Public: pub, Seq: seq, ApprovedAt: -1, RevokedAt: -1}
 		return &Applied{}, nil, true
-	case *custody.KeyApprove:
+	case *KeyApprove:
 		k := s.Keys[r.Key]
 		switch {
 		case k == nil:
@@ -112,7 +112,7 @@ func (s *State) applyKey(rec any, seq int64) (a *Applied, err *custody.Error, ok
 			old.RevokedAt, old.Reason = seq, "reemplazada por "+Fingerprint(k.Key)
 		}
 		return &Applied{}, nil, true
-	case *custody.KeyRevoke:
+	case *KeyRevoke:
 		k := s.Keys[r.Key]
 		switch {
 		case k == nil:
@@ -140,7 +140,7 @@ func (s *State) CheckSigs(op string, rec any, body []byte, sigs []custody.Sig, l
 			return e
 		}
 	}
-	signers := custody.Signers(rec)
+	signers := custody.Signers(op, body)
 	if !live {
 		if len(sigs) > 0 {
 			return custody.Errorf(custody.EInvalid, "sigs", "un acto importado no lleva firmas personales", "an imported act carries no personal signatures")
@@ -215,6 +215,20 @@ func (s *State) checkSig(officer string, g custody.Sig, digest [32]byte, seq int
 		return custody.Errorf(custody.EInvalid, "sigs", "la firma de %s no corresponde a este acto: %v", "the signature of %s is not for this act: %v", officer, err)
 	}
 	return nil
+}
+
+// KeyApprove is key.approve (custody.OpKeyApprove): an administrator approves a requested key.
+// It signs validly from this event on.
+type KeyApprove struct {
+	Key string `json:"key"`
+	At  string `json:"at"`
+}
+
+// KeyRevoke is key.revoke (custody.OpKeyRevoke): from this event on, the key signs nothing valid.
+type KeyRevoke struct {
+	Key    string `json:"key"`
+	Reason string `json:"reason"`
+	At     string `json:"at"`
 }
 
 // Handovers that wait for their receiver. The giver signs the transfer and

@@ -130,7 +130,7 @@ func TestHandoverNeedsBothSignatures(t *testing.T) {
 
 	// The receiver now holds it; once their key is revoked, it signs
 	// nothing more.
-	if err := s.live(ledger.Record{Op: custody.OpKeyRevoke, Rec: &custody.KeyRevoke{Key: taker.ID(), Reason: "teléfono perdido", At: s.at.Format(time.RFC3339)}}); err != nil {
+	if err := s.live(ledger.Record{Op: custody.OpKeyRevoke, Rec: &domain.KeyRevoke{Key: taker.ID(), Reason: "teléfono perdido", At: s.at.Format(time.RFC3339)}}); err != nil {
 		t.Fatal(err)
 	}
 	back := &custody.Transfer{Item: s.item, From: s.to, To: s.holder, At: s.at.Add(3 * time.Minute).Format(time.RFC3339), Purpose: "storage", SealCondition: "intact"}

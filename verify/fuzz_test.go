@@ -42,7 +42,7 @@ func readTestdata(t testing.TB, name string) []byte {
 
 // writeTestdata regenerates the committed bundles: go test -run TestTestdata -update
 func writeTestdata(t *testing.T) {
-	l := newTestLog(t)
+	l := newSignedLog(t)
 	history(l)
 	write := func(name string, data []byte) {
 		if err := os.WriteFile(filepath.Join("testdata", name), data, 0o644); err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/custody/fastcodec"
+	"github.com/custodia-ec/custodia/domain"
 )
 
 var b64 = base64.RawURLEncoding
@@ -105,6 +106,6 @@ func (k *Key) Request(at time.Time) *custody.KeyRequest {
 }
 
 // Approve is the key.approve of k, dated at.
-func (k *Key) Approve(at time.Time) *custody.KeyApprove {
-	return &custody.KeyApprove{Key: k.ID(), At: at.UTC().Format(time.RFC3339)}
+func (k *Key) Approve(at time.Time) *domain.KeyApprove {
+	return &domain.KeyApprove{Key: k.ID(), At: at.UTC().Format(time.RFC3339)}
 }

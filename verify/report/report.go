@@ -77,6 +77,24 @@ func Write(w io.Writer, r *verify.Result, lang string) error {
 		}
 		p("\n")
 	}
+	signed, imported, seen := 0, 0, map[int64]bool{}
+	for _, h := range r.Items {
+		for _, s := range h.Events {
+			if seen[s.Index] { // a derivation is a step of two items
+				continue
+			}
+			seen[s.Index] = true
+			switch s.Signature {
+			case verify.SignedAll:
+				signed++
+			case verify.SignedImported:
+				imported++
+			}
+		}
+	}
+	steps := len(seen)
+	p(t("Firmas personales: %d de %d actos llevan la firma de todas las personas que nombran, comprobada con sus claves registradas en el registro; %d vienen de un archivo de caso importado, sin firma personal.\n",
+		"Personal signatures: %d of %d acts carry the signature of everyone they name, checked against their keys registered in the log; %d come from an imported case file, without personal signatures.\n"), signed, steps, imported)
 	if len(r.Anomalies) == 0 {
 		p("%s\n", t("Anomalías de custodia: ninguna.", "Custody anomalies: none."))
 	} else {
@@ -103,6 +121,7 @@ func Write(w io.Writer, r *verify.Result, lang string) error {
 			if d := Detail(s, lang); d != "" {
 				p("  [%s]", d)
 			}
+			p("\n        %s", signatures(s, t))
 			p("\n        -> %s %s, %s", t("la tiene", "held by"), s.Holder, seal)
 			for _, a := range s.Anomalies {
 				p("  ** %s **", word(a))
@@ -144,6 +163,9 @@ func recordedBy(s verify.Step, t func(es, en string) string) string {
 	return ""
 }
 
+// fieldOrder is the order in which a step's fields are named.
+var fieldOrder = []string{"id", "parent", "type", "case", "purpose", "seal_condition", "seal", "site", "place", "location", "reason", "name", "sha256", "tool", "hearing", "method", "order"}
+
 // fieldNames name a record's fields for a person, Spanish and English.
 var fieldNames = map[string][2]string{
 	"type": {"tipo", "type"}, "case": {"caso", "case"}, "seal": {"sello", "seal"}, "site": {"sitio", "site"},
@@ -164,8 +186,8 @@ func Detail(s verify.Step, lang string) string {
 		i = 1
 	}
 	var parts []string
-	for j := 0; j+1 < len(s.Pairs); j += 2 {
-		k, v := s.Pairs[j], s.Pairs[j+1]
+	for _, k := range fieldOrder {
+		v := s.Detail[k]
 		if v == "" {
 			continue
 		}
@@ -179,4 +201,31 @@ func Detail(s verify.Step, lang string) string {
 		parts = append(parts, name+": "+v)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// signatures says who signed a step, with each key's fingerprint.
+func signatures(s verify.Step, t func(es, en string) string) string {
+	switch s.Signature {
+	case verify.SignedImported:
+		return t("sin firma personal (importado)", "no personal signature (imported)")
+	case verify.SignedNone:
+		return t("SIN FIRMA PERSONAL", "NO PERSONAL SIGNATURE")
+	}
+	var who []string
+	for _, g := range s.Signers {
+		officer := ""
+		if i := map[string]int{"by": 0, "from": 0, "to": 1}[g.Role]; i < len(s.Actors) {
+			officer = s.Actors[i]
+		}
+		fp := g.Key
+		if len(fp) > 16 {
+			fp = fp[:16]
+		}
+		who = append(who, fmt.Sprintf("%s (%s %s)", officer, t("clave", "key"), fp))
+	}
+	head := t("firmado por", "signed by")
+	if s.Signature == verify.SignedPartly {
+		head = t("FIRMADO SOLO POR", "SIGNED ONLY BY")
+	}
+	return head + ": " + strings.Join(who, t(" y ", " and "))
 }
