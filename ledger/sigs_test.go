@@ -2,7 +2,9 @@ package ledger_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -14,6 +16,10 @@ import (
 	"github.com/custodia-ec/custodia/internal/testdeploy"
 	"github.com/custodia-ec/custodia/internal/testkeys"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/storage/sqlite"
+	"github.com/custodia-ec/custodia/verify"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // signed is a deployment with the Metastasis case, an item and its holder,
@@ -177,4 +183,99 @@ func TestKeyRegister(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestForgerWithDatabaseAndLogKey is issue 14's attack: an insider with the
+// database and the log's signing key appends a handover in the receiver's
+// name that the receiver never signed, keeps every hash in order and signs
+// a new checkpoint with the real key. The Merkle proofs all hold; the
+// offline verifier fails on the act, naming the missing signature, and the
+// audit flags it.
+func TestForgerWithDatabaseAndLogKey(t *testing.T) {
+	s := newSigned(t)
+	giver, taker := testkeys.Ed25519(s.holder), testkeys.Ed25519(s.to)
+	s.enrol(t, giver, taker)
+	tr := s.transfer(1)
+	if err := s.live(ledger.Record{Op: custody.OpTransfer, Rec: tr, Sigs: []custody.Sig{giver.SignAct(custody.RoleFrom, custody.OpTransfer, tr), taker.SignAct(custody.RoleTo, custody.OpTransfer, tr)}}); err != nil {
+		t.Fatal(err)
+	}
+	dir := s.d.Dir
+	vkey := s.d.PublicKey
+	var lastOfItem int64
+	s.d.Ledger.View(func(st *domain.State) error { lastOfItem = st.Items[s.item].LastSeq; return nil })
+	s.d.Close()
+
+	// The forger: the receiver "hands it back" and then it is destroyed,
+	// signed by no one but the forger's wish. Written straight to the store.
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, deployment.DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all [][]byte
+	st.ScanEvents(ctx, 0, func(e ledger.StoredEvent) error { all = append(all, append([]byte(nil), e.Data...)); return nil })
+	size := int64(len(all))
+	back := &custody.Transfer{Item: s.item, From: s.to, To: s.holder, At: s.at.Add(5 * time.Minute).Format(time.RFC3339), Purpose: "storage", SealCondition: "intact"}
+	body, _ := custody.MarshalCanonical(back)
+	ev := &custody.Event{V: custody.EventVersion, Seq: size, Salt: strings.Repeat("ab", 16), Op: custody.OpTransfer, Record: body,
+		Prev: map[string]int64{s.item: lastOfItem}, Recorded: custody.Recorded{At: "2024-02-01T11:59:30Z", Account: "admin", Commit: size},
+		Sigs: []custody.Sig{giver.SignAct(custody.RoleTo, custody.OpTransfer, back)}} // only the "receiver" signs: the giver never did
+	data, err := ev.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all = append(all, data)
+	hashes, per := storedHashes(t, all)
+	root, err := tlog.TreeHash(size+1, hashes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{dir: dir}
+	msg, err := note.Sign(&note.Note{Text: (&verify.Checkpoint{Origin: strings.SplitN(vkey, "+", 2)[0], Size: size + 1, Root: root}).String()}, f.signer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := st.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flat []byte
+	for _, h := range per[size] {
+		flat = append(flat, h[:]...)
+	}
+	if err := tx.AppendEvents(ctx, []ledger.StoredEvent{{Seq: size, Item: s.item, Prev: lastOfItem, Data: data, Hashes: flat, CasePrev: -1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.AddCheckpoint(ctx, ledger.Checkpoint{Size: size + 1, Root: root, Note: msg}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	// The audit flags the act.
+	d := testdeploy.Open(t, dir, testdeploy.Clock(time.Date(2024, 2, 1, 12, 0, 0, 0, time.UTC)))
+	rep, err := ledger.Audit(ctx, d.Store, d.Ledger.Verifier(), d.Config.Rules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range rep.Problems {
+		found = found || (p.Kind == ledger.PSignature && p.Seq != nil && *p.Seq == size)
+	}
+	if rep.OK || !found {
+		t.Fatalf("audit of the forged handover: ok=%v, problems %+v; want a signature problem at %d", rep.OK, rep.Problems, size)
+	}
+	// The offline verifier, with the log's real key, fails on the act.
+	b, err := d.Ledger.ExportBundle(ctx, s.item, vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(b)
+	_, verr := verify.Verify(raw, verify.Options{TrustedKey: vkey})
+	var ve *verify.Error
+	if !errors.As(verr, &ve) || ve.Check != verify.CheckSignature || ve.Index != size || !strings.Contains(ve.MessageEN, "without both the giver's and the receiver's signatures") {
+		t.Fatalf("verify of the forged bundle: %v; want a signature failure at event %d", verr, size)
+	}
 }
