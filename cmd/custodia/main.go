@@ -99,6 +99,8 @@ func commands() []command {
 		{name: "fsck", usage: "fsck [--case CASE] [--rate BYTES/S] [--json]", run: cmdFsck},
 		{name: "serve", usage: "serve [--data DIR] [--addr 127.0.0.1:8080] [--demo] [--policy FILE] [--check-interval 24h] [--check-rate BYTES/S] [--public-url https://...] [--metrics-addr HOST:PORT]", run: cmdServe},
 		{name: "user", usage: "user add ACCOUNT --role ROLE [--officer ID] [--case CASE] | user list [--json] | user disable ACCOUNT | user token ACCOUNT [--scope read|write] [--case CASE] | user token --revoke ID | user reset ACCOUNT", run: cmdUser},
+		{name: "key", usage: "key new -o FILE | key add FILE --officer ID [--label TEXT] | key list [--officer ID] [--json] | key revoke KEY --reason TEXT", run: cmdKey},
+		{name: "handover", usage: "handover offer ITEM --to OFFICER --key FILE [--purpose P] [--seal-condition C] [--seal S] [--location L] [--at TIME] [--wait 2h] | handover list | handover accept ID --key FILE | handover withdraw ID [--reason TEXT]  (with --server URL --token TOKEN)", run: cmdHandover},
 		{name: "settings", usage: "settings [--json] | settings set NAME=MINUTES... (rights_notice_minutes, hearing_minutes, clock_skew_minutes)", run: cmdSettings},
 		{name: "access", usage: "access CASE [--since TIME] [--json]", run: cmdAccess},
 		{name: "verify", usage: "verify FILE [--key KEY] [--checkpoint FILE] [--policy FILE] [--json]", run: cmdVerify},
