@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"time"
 
 	"github.com/custodia-ec/custodia/custody"
@@ -272,4 +273,68 @@ func (s *Service) Handovers(p *Principal, pending bool) ([]HandoverView, error) 
 		}
 	}
 	return out, err
+}
+
+// LoginWithPasskey starts a session for the account whose officer holds
+// the passkey that signed challenge (a random value the server issued for
+// this sign-in), made for origin, with the user verified by the
+// authenticator (a PIN or biometric: the passkey stands for both factors).
+// The key must be in force now.
+func (s *Service) LoginWithPasskey(ctx context.Context, client string, challenge [32]byte, origin string, sig custody.Sig) (*Session, *Principal, error) {
+	var key *domain.OfficerKey
+	var account string
+	s.l.View(func(st *domain.State) error {
+		k := st.Keys[sig.Key]
+		if k == nil || !k.ActiveAt(s.l.Size()) || k.Alg == custody.AlgEd25519 {
+			return nil
+		}
+		for id, a := range st.Accounts {
+			if a.Officer == k.Officer && !a.Disabled {
+				key, account = k, id
+			}
+		}
+		return nil
+	})
+	if key == nil || custody.CheckSig(key.Public, challenge, sig) != nil || !passkeyOrigin(sig, origin) {
+		s.log.Warn("passkey sign-in refused", "key", domain.Fingerprint(sig.Key))
+		return nil, nil, wrongLogin()
+	}
+	p := s.principal(account, "session")
+	if p == nil {
+		return nil, nil, wrongLogin()
+	}
+	return s.startSession(p, client)
+}
+
+// passkeyOrigin reports whether an assertion was made on origin with the
+// user verified (flag UV).
+func passkeyOrigin(sig custody.Sig, origin string) bool {
+	auth, err1 := base64.RawURLEncoding.DecodeString(sig.AuthenticatorData)
+	client, err2 := base64.RawURLEncoding.DecodeString(sig.ClientDataJSON)
+	var cd struct {
+		Origin string `json:"origin"`
+	}
+	return err1 == nil && err2 == nil && len(auth) > 32 && auth[32]&4 != 0 && json.Unmarshal(client, &cd) == nil && cd.Origin == origin
+}
+
+// PasskeysOf returns the credential ids (base64url) and key ids of an
+// officer's passkeys in force, for a browser to ask the right one.
+func (s *Service) PasskeysOf(officer string) []PasskeyRef {
+	var out []PasskeyRef
+	s.l.View(func(st *domain.State) error {
+		next := s.l.Size()
+		for _, k := range st.OfficerKeys(officer) {
+			if k.CredentialID != "" && k.ActiveAt(next) {
+				out = append(out, PasskeyRef{Credential: k.CredentialID, Key: k.Key})
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+// PasskeyRef names a passkey: its WebAuthn credential id and its key id.
+type PasskeyRef struct {
+	Credential string `json:"id"`
+	Key        string `json:"key"`
 }

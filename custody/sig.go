@@ -64,9 +64,12 @@ type KeyRequest struct {
 	Alg       string `json:"alg"`
 	PublicKey string `json:"public_key"`      // base64url
 	RPID      string `json:"rp_id,omitempty"` // passkeys: the WebAuthn relying party
-	Label     string `json:"label,omitempty"` // "llave de Ana", "laptop del laboratorio"
-	Replaces  string `json:"replaces,omitempty"`
-	At        string `json:"at"`
+	// CredentialID is a passkey's WebAuthn credential id (base64url), by
+	// which a browser finds it.
+	CredentialID string `json:"credential_id,omitempty"`
+	Label        string `json:"label,omitempty"` // "llave de Ana", "laptop del laboratorio"
+	Replaces     string `json:"replaces,omitempty"`
+	At           string `json:"at"`
 	// The proof of possession: the key's signature of KeyDigest (for a
 	// passkey, an assertion as in Sig).
 	Proof                  string `json:"proof"`

@@ -229,3 +229,14 @@ func signatures(s verify.Step, t func(es, en string) string) string {
 	}
 	return head + ": " + strings.Join(who, t(" y ", " and "))
 }
+
+// SignedBy says in lang who signed a step ("firmado por: ..."), as Write
+// does.
+func SignedBy(s verify.Step, lang string) string {
+	return signatures(s, func(es, en string) string {
+		if lang == "en" {
+			return en
+		}
+		return es
+	})
+}
