@@ -185,8 +185,8 @@ func VerifyContext(ctx context.Context, bundle []byte, opts Options) (*Result, e
 		for _, h := range res.Items {
 			for _, s := range h.Events {
 				if s.Signature != SignedAll {
-					return nil, fail(custody.ERule, CheckSignature, s.Index, "sigs", "el acto no lleva la firma personal de todos los que nombra (%s) y se exigen firmas",
-						"the act does not carry the personal signature of everyone it names (%s) and signatures are required", s.Signature)
+					return nil, fail(custody.ERule, CheckSignature, s.Index, "sigs", "el acto no lleva la firma personal de todos los que nombra y se exigen firmas (--require-signatures)",
+						"the act does not carry the personal signature of everyone it names, and signatures are required (--require-signatures)")
 				}
 			}
 		}

@@ -374,14 +374,29 @@ muestra su coherencia interna: la clave vendría del propio paquete.
   --key CLAVE         clave pública del log (o un archivo que la contiene)
   --checkpoint ARCH   un punto de control anterior de confianza
   --policy ARCH       política de testigos
-  --json              salida JSON`,
+  --require-signatures  falla ante cualquier acto sin la firma personal de
+                      todos los que nombra (también los importados)
+  --json              salida JSON
+
+Cada acto se lee firmado por todos los que nombra, por parte de ellos, sin
+firma, o «sin firma personal (importado)». Una entrega registrada en vivo
+sin las firmas de quien entrega y de quien recibe, una firma que no
+verifica o una clave revocada o aún no aprobada hacen fallar la
+verificación.`,
 			en: `Verifies offline a bundle from custodia export bundle. Without --key only its
 internal consistency is shown: the key would come from the bundle itself.
 
   --key KEY           the log's public key (or a file holding it)
   --checkpoint FILE   an older trusted checkpoint
   --policy FILE       witness policy
-  --json              JSON output`,
+  --require-signatures  fail on any act without the personal signature of
+                      everyone it names (imported ones too)
+  --json              JSON output
+
+Each act reads as signed by everyone it names, partly, unsigned, or "no
+personal signature (imported)". A handover recorded live without both the
+giver's and the receiver's signatures, a signature that does not verify,
+or a key revoked or not yet approved make verification fail.`,
 		},
 		"demo": {
 			es: `Muestra la cadena completa con el caso Metástasis en un despliegue temporal:

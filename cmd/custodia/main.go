@@ -103,7 +103,7 @@ func commands() []command {
 		{name: "handover", usage: "handover offer ITEM --to OFFICER --key FILE [--purpose P] [--seal-condition C] [--seal S] [--location L] [--at TIME] [--wait 2h] | handover list | handover accept ID --key FILE | handover withdraw ID [--reason TEXT]  (with --server URL --token TOKEN)", run: cmdHandover},
 		{name: "settings", usage: "settings [--json] | settings set NAME=MINUTES... (rights_notice_minutes, hearing_minutes, clock_skew_minutes)", run: cmdSettings},
 		{name: "access", usage: "access CASE [--since TIME] [--json]", run: cmdAccess},
-		{name: "verify", usage: "verify FILE [--key KEY] [--checkpoint FILE] [--policy FILE] [--json]", run: cmdVerify},
+		{name: "verify", usage: "verify FILE [--key KEY] [--checkpoint FILE] [--policy FILE] [--require-signatures] [--json]", run: cmdVerify},
 		{name: "demo", usage: "demo [--keep]", run: cmdDemo},
 		{name: "hash", usage: "hash FILE... [--algo md5,sha1,sha256] [--json]", main: cmdHash},
 		{name: "witness", usage: "witness serve --data DIR [--addr HOST:PORT] [--name NAME] [--log ORIGIN=VKEY]... | witness key --data DIR [--name NAME]", main: cmdWitness},

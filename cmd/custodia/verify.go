@@ -21,6 +21,7 @@ func cmdVerify(e *env, args []string) error {
 	old := fs.String("checkpoint", "", "an older trusted checkpoint file")
 	policy := fs.String("policy", "", "witness policy file")
 	asJSON := fs.Bool("json", false, "JSON output")
+	requireSigs := fs.Bool("require-signatures", false, "fail on any act without the personal signature of everyone it names")
 	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
@@ -32,7 +33,7 @@ func cmdVerify(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := verify.Options{Now: e.now()}
+	opts := verify.Options{Now: e.now(), RequireSignatures: *requireSigs}
 	if *key != "" {
 		opts.TrustedKey = *key
 		if b, err := os.ReadFile(*key); err == nil {
