@@ -50,6 +50,10 @@ func (s *Service) appendThen(ctx context.Context, p *Principal, check func(*doma
 // (a REST route's path check). Both run in the committer, against the
 // state the record is applied to.
 func (s *Service) WriteRecord(ctx context.Context, p *Principal, op string, rec any, check func(st *domain.State) error) (*RecordResult, error) {
+	return s.writeRecord(ctx, p, op, rec, nil, check)
+}
+
+func (s *Service) writeRecord(ctx context.Context, p *Principal, op string, rec any, sigs []custody.Sig, check func(st *domain.State) error) (*RecordResult, error) {
 	authorize := func(st *domain.State) error {
 		if check != nil {
 			if err := check(st); err != nil {
@@ -59,7 +63,7 @@ func (s *Service) WriteRecord(ctx context.Context, p *Principal, op string, rec 
 		_, err := s.Policy.Write(st, p, op, rec)
 		return err
 	}
-	recs := []ledger.Record{{Op: op, Rec: rec}}
+	recs := []ledger.Record{{Op: op, Rec: rec, Sigs: sigs}}
 	if c, ok := rec.(*casefile.Case); ok {
 		recs = append(recs, ledger.Record{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: c.ID, Account: p.Account}})
 	}

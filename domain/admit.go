@@ -147,6 +147,19 @@ func fields(rec any, f func(k fieldKind, name, v string) *custody.Error) *custod
 		x("name", r.Name)
 	case *OperationRelease:
 		list = append(list, fv{fSchedule, "at", r.At})
+	case *custody.KeyRequest:
+		x("label", r.Label)
+		t("at", r.At)
+	case *KeyApprove:
+		t("at", r.At)
+	case *HandoverOffer:
+		t("at", r.At)
+		x("seal", r.Seal)
+		x("location", r.Location)
+		list = append(list, fv{fSchedule, "expires", r.Expires})
+	case *KeyRevoke:
+		x("reason", r.Reason)
+		t("at", r.At)
 	}
 	for _, e := range list {
 		if e.v == "" {

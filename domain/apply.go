@@ -412,6 +412,7 @@ func (s *State) applyItem(op string, rec any, seq int64) (*Applied, *custody.Err
 		if cerr != nil {
 			return nil, asError(cerr)
 		}
+		s.closeOffer(r, seq)
 		a := s.itemApplied(it, prev)
 		for _, an := range anomalies {
 			it.Anomalies = append(it.Anomalies, ItemAnomaly{an, seq, mustTime(an.At)})

@@ -65,6 +65,7 @@ type Server struct {
 func New(gw *gateway.Gateway) *Server {
 	s := &Server{Service: gw.Service(), gw: gw}
 	s.registerAPI()
+	s.registerKeys()
 	s.registerUploads()
 	s.registerLog()
 	return s

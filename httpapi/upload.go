@@ -77,6 +77,7 @@ type upload struct {
 	account string
 	op      string
 	rec     any
+	sigs    []custody.Sig
 	item    string // the item in the path
 	sha256  string
 	size    int64
@@ -262,7 +263,13 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, p *app.Pri
 			}
 		}
 	}
-	_, rec, err := DecodeRecord(op, []byte(body), map[string]string{field: item})
+	// The record's personal signatures travel with it ("sigs"), made over
+	// the record as POST /api/v1/acts/digest gives it.
+	rb, sigs, err := splitSigs([]byte(body))
+	if err != nil {
+		return err
+	}
+	_, rec, err := DecodeRecord(op, rb, map[string]string{field: item})
 	if err != nil {
 		return err
 	}
@@ -283,7 +290,7 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, p *app.Pri
 	if _, err := rand.Read(idb); err != nil {
 		return err
 	}
-	u := &upload{id: hex.EncodeToString(idb), account: p.Account, op: op, rec: rec, item: item, sha256: sha, size: length,
+	u := &upload{id: hex.EncodeToString(idb), account: p.Account, op: op, rec: rec, sigs: sigs, item: item, sha256: sha, size: length,
 		lock: make(chan struct{}, 1), putErr: make(chan error, 1)}
 	s.uploads.mu.Lock()
 	if len(s.uploads.m) >= maxUploads {
@@ -551,7 +558,7 @@ func (s *Server) finishUpload(ctx context.Context, p *app.Principal, u *upload) 
 		s.dropUpload(u, err)
 		return 0, s.putOutcome(u, err)
 	}
-	res, err := s.WriteRecord(ctx, p, u.op, u.rec, func(st *domain.State) error {
+	res, err := s.WriteSigned(ctx, p, u.op, u.rec, u.sigs, func(st *domain.State) error {
 		_, err := s.Policy.Item(st, p, u.item)
 		return err
 	})

@@ -22,6 +22,7 @@ const (
 	PEventMissing       = "event_missing"        // a gap in the log's seqs
 	PEventRewritten     = "event_rewritten"      // bytes that do not decode, or whose seq lies
 	PEventRejected      = "event_rejected"       // an event the rules no longer accept
+	PSignature          = "signature_invalid"    // an act's personal signatures do not hold (issue 14)
 	PEventColumns       = "event_columns"        // an index column that does not match the event
 	PHashes             = "hashes_modified"      // stored tree hashes that do not match the events
 	PCheckpointSig      = "checkpoint_signature" // a checkpoint whose signature or text is wrong
@@ -206,6 +207,14 @@ func audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 			}
 			if broken {
 				continue
+			}
+			// Personal signatures, checked as the write path checked them:
+			// a handover forged with the database and the log key shows
+			// here, whatever the Merkle tree says.
+			if cerr := st.CheckSigs(d.ev.Op, d.rec, d.ev.Record, d.ev.Sigs, d.ev.Recorded.Import == nil, se.Seq); cerr != nil {
+				rep.add(Problem{Kind: PSignature, Seq: seqp(se.Seq),
+					Message:   fmt.Sprintf("el evento %d (%s): %s", se.Seq, d.ev.Op, cerr.Localized("es")),
+					MessageEN: fmt.Sprintf("event %d (%s): %s", se.Seq, d.ev.Op, cerr.Localized("en"))})
 			}
 			a, err := st.Apply(d.ev.Op, d.rec, se.Seq)
 			if err != nil {

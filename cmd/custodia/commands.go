@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/custodia-ec/custodia/custody/vocab"
 	"github.com/custodia-ec/custodia/internal/durable"
 
 	"golang.org/x/term"
@@ -344,7 +345,7 @@ func cmdItem(e *env, args []string) error {
 		}
 		var anomalies []string
 		for _, a := range x.Anomalies {
-			anomalies = append(anomalies, custody.Word("anomaly", a, e.lang))
+			anomalies = append(anomalies, vocab.Word("anomaly", a, e.lang))
 		}
 		by := x.RecordedBy
 		if a, ok := strings.CutPrefix(by, "account:"); ok {
@@ -354,7 +355,7 @@ func cmdItem(e *env, args []string) error {
 				by = fmt.Sprintf(e.tr("importación, línea %s del archivo %s…", "import, line %s of file %s…"), line, sha[:12])
 			}
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s %s\n", x.Seq, x.At, custody.Word("op", x.Op, e.lang), actor, x.Holder, seal, strings.Join(anomalies, ", "), x.RecordedAt, by)
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s %s\n", x.Seq, x.At, vocab.Word("op", x.Op, e.lang), actor, x.Holder, seal, strings.Join(anomalies, ", "), x.RecordedAt, by)
 	}
 	return w.Flush()
 }

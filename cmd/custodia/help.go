@@ -18,6 +18,55 @@ type helpText struct{ es, en string }
 // has an entry (TestHelpEveryCommand).
 func helpTexts() map[string]helpText {
 	return map[string]helpText{
+		"key": {
+			es: `Claves personales de firma (Ed25519) de los funcionarios, para la línea de
+órdenes, la API e integraciones. Cada acto de custodia lleva la firma de
+quien lo hizo; una entrega, la de ambas partes. Las llaves de acceso
+(passkeys) se registran desde la web.`,
+			en: `Officers' personal signing keys (Ed25519), for the command line, the API
+and integrations. Every custody act carries the signature of who did it; a
+handover, both parties'. Passkeys are enrolled from the web.`,
+		},
+		"key new": {
+			es: "Crea un archivo de clave nueva (-o ARCHIVO, modo 0600; nunca sobrescribe) e imprime su identificador y su huella.",
+			en: "Creates a new key file (-o FILE, mode 0600; never overwritten) and prints its id and fingerprint.",
+		},
+		"key add": {
+			es: "Registra en el log la clave de un archivo para un funcionario (--officer), con su prueba de posesión, y la aprueba como operador del despliegue.",
+			en: "Registers a key file's key in the log for an officer (--officer), with its proof of possession, and approves it as the deployment's operator.",
+		},
+		"key list": {
+			es: "Lista las claves registradas (huella, funcionario, tipo, estado); --officer filtra, --json para programas.",
+			en: "Lists the registered keys (fingerprint, officer, type, status); --officer filters, --json for programs.",
+		},
+		"key revoke": {
+			es: "Revoca una clave (por su identificador o huella) con un motivo (--reason): desde ese evento no firma nada válido.",
+			en: "Revokes a key (by id or fingerprint) with a reason (--reason): from that event on it signs nothing valid.",
+		},
+		"handover": {
+			es: `Entregas con dos firmas a través de la API de un servidor (--server, --token
+o $CUSTODIA_SERVER, $CUSTODIA_TOKEN): quien entrega la ofrece firmada con su
+clave (--key), quien recibe la acepta firmando el mismo acto.`,
+			en: `Two-signature handovers through a server's API (--server, --token or
+$CUSTODIA_SERVER, $CUSTODIA_TOKEN): the giver offers it signed with their key
+(--key), the receiver accepts by signing the same act.`,
+		},
+		"handover offer": {
+			es: "Ofrece la entrega de ITEM a --to, firmada con --key; espera al receptor hasta --wait (máximo 72h). --purpose, --seal-condition, --seal, --location, --at describen el acto.",
+			en: "Offers ITEM to --to, signed with --key; waits for the receiver up to --wait (72h at most). --purpose, --seal-condition, --seal, --location, --at describe the act.",
+		},
+		"handover list": {
+			es: "Lista las entregas ofrecidas a usted o por usted, con su estado.",
+			en: "Lists the handovers offered to you or by you, with their status.",
+		},
+		"handover accept": {
+			es: "Acepta la entrega ID firmando con --key el acto tal como se ofreció (calculado aquí, no confiado al servidor).",
+			en: "Accepts handover ID by signing with --key the act as offered (computed here, not trusted to the server).",
+		},
+		"handover withdraw": {
+			es: "Retira una entrega que usted ofreció y aún espera (--reason opcional).",
+			en: "Withdraws a handover you offered that is still waiting (--reason optional).",
+		},
 		"init": {
 			es: `Crea un despliegue en --data: la base de datos, la clave del log (log.key,
 0600; la pública en log.pub) y config.json. Se niega si ya existe.
@@ -325,14 +374,29 @@ muestra su coherencia interna: la clave vendría del propio paquete.
   --key CLAVE         clave pública del log (o un archivo que la contiene)
   --checkpoint ARCH   un punto de control anterior de confianza
   --policy ARCH       política de testigos
-  --json              salida JSON`,
+  --require-signatures  falla ante cualquier acto sin la firma personal de
+                      todos los que nombra (también los importados)
+  --json              salida JSON
+
+Cada acto se lee firmado por todos los que nombra, por parte de ellos, sin
+firma, o «sin firma personal (importado)». Una entrega registrada en vivo
+sin las firmas de quien entrega y de quien recibe, una firma que no
+verifica o una clave revocada o aún no aprobada hacen fallar la
+verificación.`,
 			en: `Verifies offline a bundle from custodia export bundle. Without --key only its
 internal consistency is shown: the key would come from the bundle itself.
 
   --key KEY           the log's public key (or a file holding it)
   --checkpoint FILE   an older trusted checkpoint
   --policy FILE       witness policy
-  --json              JSON output`,
+  --require-signatures  fail on any act without the personal signature of
+                      everyone it names (imported ones too)
+  --json              JSON output
+
+Each act reads as signed by everyone it names, partly, unsigned, or "no
+personal signature (imported)". A handover recorded live without both the
+giver's and the receiver's signatures, a signature that does not verify,
+or a key revoked or not yet approved make verification fail.`,
 		},
 		"demo": {
 			es: `Muestra la cadena completa con el caso Metástasis en un despliegue temporal:

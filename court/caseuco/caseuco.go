@@ -48,7 +48,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/vocab"
 )
 
 // CaseData is what the export needs of a case. Times must keep the offset
@@ -338,14 +338,14 @@ func (x *exporter) emit(n any) {
 
 var deviceTypes = map[string]string{"phone": "mobile phone", "laptop": "laptop", "computer": "computer", "storage": "storage media"}
 
-// opName names an act as every other document does (custody.Word), in
+// opName names an act as every other document does (vocab.Word), in
 // Spanish with the English in brackets: "Incautación (seizure)".
 func opName(op string) string {
-	es := custody.Word("op", op, "es")
+	es := vocab.Word("op", op, "es")
 	if es == "" {
 		return op
 	}
-	return strings.ToUpper(es[:1]) + es[1:] + " (" + custody.Word("op", op, "en") + ")"
+	return strings.ToUpper(es[:1]) + es[1:] + " (" + vocab.Word("op", op, "en") + ")"
 }
 
 // Export writes the case as CASE 1.4.0 JSON-LD. It validates the input first

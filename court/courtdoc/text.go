@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"github.com/custodia-ec/custodia/casefile"
-	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/vocab"
 )
 
 // The one catalogue of user-facing text: Spanish first, English second.
@@ -104,13 +104,13 @@ var (
 )
 
 // The names of the record's values come from the one shared table
-// (custody.Word, casefile.Word) that the web and the verifier read too.
+// (vocab.Word, casefile.Word) that the web and the verifier read too.
 var (
-	opNames        = shared(custody.Word, "op")
-	purposeNames   = shared(custody.Word, "purpose")
-	conditionNames = shared(custody.Word, "cond")
-	anomalyNames   = shared(custody.Word, "anomaly")
-	typeNames      = shared(custody.Word, "itype")
+	opNames        = shared(vocab.Word, "op")
+	purposeNames   = shared(vocab.Word, "purpose")
+	conditionNames = shared(vocab.Word, "cond")
+	anomalyNames   = shared(vocab.Word, "anomaly")
+	typeNames      = shared(vocab.Word, "itype")
 	statusNames    = shared(casefile.Word, "status")
 	roleNames      = shared(casefile.Word, "prole")
 	basisNames     = shared(casefile.Word, "basis")
@@ -119,7 +119,7 @@ var (
 
 // shared builds a table of kind from a word source.
 func shared(word func(kind, code, lang string) string, kind string) map[string]msg {
-	codes := custody.WordCodes(kind)
+	codes := vocab.WordCodes(kind)
 	if len(codes) == 0 {
 		codes = casefile.WordCodes(kind)
 	}
