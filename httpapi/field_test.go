@@ -3,9 +3,13 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -96,9 +100,11 @@ func TestFieldSyncThroughAPI(t *testing.T) {
 
 	act := testNow.Add(-150 * time.Minute).In(time.FixedZone("", -5*3600))
 	at := act.Format(time.RFC3339)
-	size := int64(4096)
+	photoBytes := bytes.Repeat([]byte("foto "), 800)
+	sum := sha256.Sum256(photoBytes)
+	size := int64(len(photoBytes))
 	sz := &custody.Seize{ID: "E-F-API", Case: "METASTASIS", Type: "phone", Description: "Teléfono celular", SeizedAt: at, SeizedBy: "pn.s-pic-01.lead", Seal: "PN-900100"}
-	photo := &custody.Attach{Item: "E-F-API", Name: "foto.jpg", SHA256: strings.Repeat("cd", 32), Size: &size, At: at, By: "pn.s-pic-01.lead", MediaType: "image/jpeg"}
+	photo := &custody.Attach{Item: "E-F-API", Name: "foto.jpg", SHA256: hex.EncodeToString(sum[:]), Size: &size, At: at, By: "pn.s-pic-01.lead", MediaType: "image/jpeg"}
 	det := &casefile.Detention{ID: "D-F-API", Case: "METASTASIS", Person: "P-30", Basis: "flagrante", ArrestedAt: at, ArrestedBy: "pn.s-pic-01.lead", RightsNotifiedAt: at}
 	give := &custody.Transfer{Item: "E-F-API", From: "pn.s-pic-01.lead", To: "cust.pic", At: act.Add(10 * time.Minute).Format(time.RFC3339), Purpose: "storage", SealCondition: "intact", Seal: "PN-900100"}
 	body := fieldBody(t, testNow, "PWA-1",
@@ -139,6 +145,7 @@ func TestFieldSyncThroughAPI(t *testing.T) {
 	// Sent again: the seizure is answered with its event, the others
 	// recorded; sent a third time, nothing is recorded.
 	a := e.sync(tok, body)
+	a0 := a
 	var statuses []string
 	for _, r := range a.Results {
 		statuses = append(statuses, fmt.Sprintf("%d:%s", r.Seq, r.Status))
@@ -185,6 +192,63 @@ func TestFieldSyncThroughAPI(t *testing.T) {
 		t.Errorf("an entry with an unknown field: %+v", a.Results[0])
 	}
 
+	// The photo's bytes follow the synced attachment through a resumable
+	// upload that names its event: stored, nothing new recorded. Bytes
+	// that do not hash to the signed hash are refused.
+	photoEvent := int64(0)
+	for _, r := range a0.Results {
+		if r.Seq == 2 {
+			photoEvent = r.Event
+		}
+	}
+	tus := func(body []byte, length int, seq int64) (int, string) {
+		meta := "op " + base64.StdEncoding.EncodeToString([]byte(custody.OpAttach)) + ",seq " + base64.StdEncoding.EncodeToString([]byte(strconv.FormatInt(seq, 10)))
+		r, _ := http.NewRequest("POST", e.ts.URL+"/api/v1/items/E-F-API/uploads", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		r.Header.Set("Tus-Resumable", TusVersion)
+		r.Header.Set("Upload-Length", strconv.Itoa(length))
+		r.Header.Set("Upload-Metadata", meta)
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 201 {
+			return resp.StatusCode, ""
+		}
+		r, _ = http.NewRequest("PATCH", e.ts.URL+resp.Header.Get("Location"), bytes.NewReader(body))
+		r.Header.Set("Authorization", "Bearer "+tok)
+		r.Header.Set("Tus-Resumable", TusVersion)
+		r.Header.Set("Upload-Offset", "0")
+		r.Header.Set("Content-Type", "application/offset+octet-stream")
+		resp, err = http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get(SeqHeader)
+	}
+	sizeBefore := e.d.Ledger.Size()
+	tampered := bytes.Clone(photoBytes)
+	tampered[0] = 'F'
+	if st, _ := tus(tampered, len(tampered), photoEvent); st != 400 {
+		t.Errorf("bytes that are not the photo: %d, want 400", st)
+	}
+	if st, _ := tus(photoBytes, len(photoBytes), sz0Event(a0)); st != 422 {
+		t.Errorf("bytes naming the seizure's event: %d, want 422", st)
+	}
+	if st, seq := tus(photoBytes, len(photoBytes), photoEvent); st != 204 || seq != strconv.FormatInt(photoEvent, 10) {
+		t.Errorf("the photo's bytes: %d, seq %q, want 204 and %d", st, seq, photoEvent)
+	}
+	if e.d.Ledger.Size() != sizeBefore {
+		t.Errorf("the photo's bytes recorded %d events", e.d.Ledger.Size()-sizeBefore)
+	}
+	if rc, err := e.d.Blobs.Get(t.Context(), hex.EncodeToString(sum[:])); err != nil {
+		t.Errorf("the photo is not in the store: %v", err)
+	} else {
+		rc.Close()
+	}
+
 	// The item's history shows the device's time and the arrival; its
 	// bundle verifies offline with the passkey's signatures.
 	_, hb := e.do("GET", "/api/v1/items/E-F-API/history", tok, "")
@@ -207,6 +271,16 @@ func TestFieldSyncThroughAPI(t *testing.T) {
 			t.Errorf("the seizure offline: at %s, recorded %s", s.At, s.RecordedAt)
 		}
 	}
+}
+
+// sz0Event is the event of the seizure (entry 1) of a sync's answer.
+func sz0Event(a fieldAnswer) int64 {
+	for _, r := range a.Results {
+		if r.Seq == 1 {
+			return r.Event
+		}
+	}
+	return 0
 }
 
 // waitFor polls cond for up to 10 s.
