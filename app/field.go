@@ -242,7 +242,7 @@ func (s *Service) fieldEntry(ctx context.Context, p *Principal, e *FieldEntry, s
 		}
 		r.Status, r.Event, r.ReceivedAt, r.Clock = FieldAlready, known.Event, known.ReceivedAt, known.Clock
 		r.DeviceClock = known.DeviceClock
-		r.Late = lateSync(r.ActAt, known)
+		r.Late = known.Late
 		return r
 	}
 	check := func(st *domain.State) error {
@@ -267,13 +267,13 @@ func (s *Service) fieldEntry(ctx context.Context, p *Principal, e *FieldEntry, s
 		s.log.Error("field entry recorded without its arrival", "device", e.Device, "seq", e.Seq, "event", res.Seq, "err", extra[0].Err.Error())
 	}
 	r.Status, r.Event, r.ReceivedAt, r.Clock = FieldRecorded, res.Seq, fe.ReceivedAt, fe.Clock
-	r.Late = lateSync(r.ActAt, &domain.FieldInfo{FieldEntry: *fe})
+	r.Late = lateSync(r.ActAt, fe)
 	return r
 }
 
-func lateSync(actAt string, fi *domain.FieldInfo) bool {
+func lateSync(actAt string, fe *domain.FieldEntry) bool {
 	t, err := custody.ParseTime(actAt)
-	return err == nil && fi.Late(t)
+	return err == nil && fe.Late(t)
 }
 
 // fieldOwner refuses a device that another officer's entries came from.

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"encoding/hex"
+	"sort"
 	"time"
 
 	"github.com/custodia-ec/custodia/casefile"
@@ -63,24 +64,70 @@ type FieldEntry struct {
 // FieldInfo is a logged field.entry and the act it belongs to.
 type FieldInfo struct {
 	FieldEntry
-	Event int64 // the act's event
-	Seq   int64 // the field.entry's own event
+	Event int64  // the act's event
+	Seq   int64  // the field.entry's own event
+	Ref   string // what the act is about: its item, detention or site
+	ActAt string // the act's own time, as the device wrote it
+	// Gap is how long after its own time the act arrived; Late says it
+	// is more than LateSync.
+	Gap  time.Duration
+	Late bool
 }
 
 // Late reports whether the act, at its own time act, arrived more than
 // LateSync after it.
-func (f *FieldInfo) Late(act time.Time) bool {
+func (f *FieldEntry) Late(act time.Time) bool {
 	got, err := custody.ParseTime(f.ReceivedAt)
 	return err == nil && got.Sub(act) > LateSync
 }
 
-// Gap is how long after its own time (act) the act arrived.
-func (f *FieldInfo) Gap(act time.Time) time.Duration {
-	got, err := custody.ParseTime(f.ReceivedAt)
-	if err != nil {
-		return 0
+// FieldArrival is how an act came from a field device, as the doors show
+// it beside the act.
+type FieldArrival struct {
+	Device      string `json:"device"`
+	DeviceSeq   int64  `json:"device_seq"`
+	DeviceClock string `json:"device_clock"` // the device's clock when it was signed
+	ReceivedAt  string `json:"received_at"`  // the arrival
+	GapMinutes  int64  `json:"gap_minutes"`  // arrival minus the act's own time
+	Late        bool   `json:"late"`         // "sincronizado tarde": more than LateSync
+	Clock       string `json:"clock,omitempty"`
+	SkewSeconds int64  `json:"skew_seconds"` // the device's clock minus the server's, at sync
+}
+
+// Arrival is f as the doors show it.
+func (f *FieldInfo) Arrival() *FieldArrival {
+	return &FieldArrival{Device: f.Device, DeviceSeq: f.FieldEntry.Seq, DeviceClock: f.DeviceClock, ReceivedAt: f.ReceivedAt,
+		GapMinutes: int64(f.Gap / time.Minute), Late: f.Late, Clock: f.Clock, SkewSeconds: f.SkewSeconds}
+}
+
+// ArrivalOf is how event seq came from a field device, or nil when it did
+// not.
+func (s *State) ArrivalOf(seq int64) *FieldArrival {
+	if fi := s.Field[seq]; fi != nil {
+		return fi.Arrival()
 	}
-	return got.Sub(act)
+	return nil
+}
+
+// refOf names what an act of a device is about.
+func refOf(rec any) string {
+	switch r := rec.(type) {
+	case *custody.Seize:
+		return r.ID
+	case *custody.Attach:
+		return r.Item
+	case *custody.Transfer:
+		return r.Item
+	case *custody.Seal:
+		return r.Item
+	case *casefile.SiteStatus:
+		return r.Site
+	case *casefile.Detention:
+		return r.ID
+	case *casefile.DetentionUpdate:
+		return r.Detention
+	}
+	return ""
 }
 
 // FieldDevice is a device and the entries it sent, by its sequence number.
@@ -128,7 +175,14 @@ func (s *State) applyField(r *FieldEntry, seq int64) (*Applied, *custody.Error) 
 		d = &FieldDevice{Officer: r.Officer, Entries: map[int64]*FieldInfo{}}
 		s.Devices[r.Device] = d
 	}
-	fi := &FieldInfo{FieldEntry: *r, Event: last.seq, Seq: seq}
+	fi := &FieldInfo{FieldEntry: *r, Event: last.seq, Seq: seq, Ref: refOf(last.rec)}
+	fi.ActAt, _ = Claimed(last.rec)
+	if act, err := custody.ParseTime(fi.ActAt); err == nil {
+		if got, err := custody.ParseTime(r.ReceivedAt); err == nil {
+			fi.Gap = got.Sub(act)
+			fi.Late = fi.Gap > LateSync
+		}
+	}
 	d.Entries[r.Seq] = fi
 	s.Field[last.seq] = fi
 	return &Applied{Case: last.kase}, nil
@@ -155,4 +209,48 @@ func validateField(r *FieldEntry) *custody.Error {
 		}
 	}
 	return nil
+}
+
+// LateEntry is an act that arrived from a field device more than
+// LateSync after its own time, in a report.
+type LateEntry struct {
+	Event int64  `json:"event"`
+	Op    string `json:"op"`
+	Ref   string `json:"ref"` // its item, detention or site
+	FieldArrival
+	ActAt string `json:"act_at"`
+}
+
+// LateEntries lists the late-synced acts of operation op known at asOf
+// (arrived by then), oldest event first: its sites' statuses, its
+// detentions and the acts on items seized at its sites.
+func (s *State) LateEntries(op string, asOf time.Time) []LateEntry {
+	out := []LateEntry{}
+	for _, fi := range s.Field {
+		if !fi.Late {
+			continue
+		}
+		if got, err := custody.ParseTime(fi.ReceivedAt); err != nil || got.After(asOf) {
+			continue
+		}
+		in := false
+		switch fi.Op {
+		case casefile.OpSiteStatus:
+			site := s.Sites[fi.Ref]
+			in = site != nil && site.Operation == op
+		case casefile.OpDetention, casefile.OpDetentionUpd:
+			d := s.Detentions[fi.Ref]
+			in = d != nil && s.BelongsTo(d, op)
+		default:
+			if it := s.Items[fi.Ref]; it != nil && it.Seize != nil {
+				site := s.Sites[it.Seize.Site]
+				in = site != nil && site.Operation == op
+			}
+		}
+		if in {
+			out = append(out, LateEntry{Event: fi.Event, Op: fi.Op, Ref: fi.Ref, FieldArrival: *fi.Arrival(), ActAt: fi.ActAt})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Event < out[j].Event })
+	return out
 }

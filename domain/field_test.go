@@ -69,8 +69,12 @@ func TestFieldEntryRules(t *testing.T) {
 	if fi == nil || fi.Event != act || fi.Seq != act+1 || st.FieldEntryOf("D1", 1) != fi {
 		t.Fatalf("the entry of event %d: %+v", act, fi)
 	}
-	if !fi.Late(time.Date(2024, 1, 2, 15, 0, 0, 0, time.UTC)) || fi.Late(time.Date(2024, 1, 2, 16, 55, 0, 0, time.UTC)) {
-		t.Error("Late: an act 2 h before its arrival is late, one 5 min before is not")
+	// Done at 10:00 −05:00 (15:00 UTC), arrived at 17:00 UTC: late by two hours.
+	if !fi.Late || fi.Gap != 2*time.Hour || fi.Ref != "E1" || fi.ActAt != "2024-01-02T10:00:00-05:00" || fi.Arrival().GapMinutes != 120 {
+		t.Errorf("the arrival of E1: %+v", fi)
+	}
+	if fi.FieldEntry.Late(time.Date(2024, 1, 2, 16, 55, 0, 0, time.UTC)) {
+		t.Error("an act five minutes before its arrival is late")
 	}
 	// Not directly after its act: refused, even with the right digest.
 	b, c := sz("E2"), sz("E3")

@@ -105,7 +105,7 @@ func TestFieldSyncThroughAPI(t *testing.T) {
 	size := int64(len(photoBytes))
 	sz := &custody.Seize{ID: "E-F-API", Case: "METASTASIS", Type: "phone", Description: "Teléfono celular", SeizedAt: at, SeizedBy: "pn.s-pic-01.lead", Seal: "PN-900100"}
 	photo := &custody.Attach{Item: "E-F-API", Name: "foto.jpg", SHA256: hex.EncodeToString(sum[:]), Size: &size, At: at, By: "pn.s-pic-01.lead", MediaType: "image/jpeg"}
-	det := &casefile.Detention{ID: "D-F-API", Case: "METASTASIS", Person: "P-30", Basis: "flagrante", ArrestedAt: at, ArrestedBy: "pn.s-pic-01.lead", RightsNotifiedAt: at}
+	det := &casefile.Detention{ID: "D-F-API", Case: "METASTASIS", Person: "P-30", Basis: "flagrante", ArrestedAt: at, ArrestedBy: "pn.s-pic-01.lead", RightsNotifiedAt: at, Operation: "OP-METASTASIS"}
 	give := &custody.Transfer{Item: "E-F-API", From: "pn.s-pic-01.lead", To: "cust.pic", At: act.Add(10 * time.Minute).Format(time.RFC3339), Purpose: "storage", SealCondition: "intact", Seal: "PN-900100"}
 	body := fieldBody(t, testNow, "PWA-1",
 		fieldItem{1, act, custody.OpSeize, sz, []*testkeys.Key{pk}},
@@ -247,6 +247,38 @@ func TestFieldSyncThroughAPI(t *testing.T) {
 		t.Errorf("the photo is not in the store: %v", err)
 	} else {
 		rc.Close()
+	}
+
+	// The reads say how each act arrived: the history and the item with
+	// the seizure's device, clock and arrival, the detentions and the
+	// operation's report with the late-synced detention.
+	var hist []struct {
+		Op    string               `json:"op"`
+		At    string               `json:"at"`
+		Field *domain.FieldArrival `json:"field"`
+	}
+	_, hb0 := e.do("GET", "/api/v1/items/E-F-API/history", tok, "")
+	if err := json.Unmarshal(hb0, &hist); err != nil || len(hist) < 3 || hist[0].Field == nil || hist[0].Field.Device != "PWA-1" || hist[0].Field.DeviceSeq != 1 ||
+		!hist[0].Field.Late || hist[0].Field.GapMinutes != 150 || hist[0].At != at || hist[0].Field.ReceivedAt != testNow.Format(time.RFC3339) {
+		t.Errorf("the history's field arrival: %v %s", err, hb0)
+	}
+	_, ib := e.do("GET", "/api/v1/items/E-F-API", tok, "")
+	if !bytes.Contains(ib, []byte(`"field":{"device":"PWA-1","device_seq":1,`)) {
+		t.Errorf("the item lacks its seizure's arrival: %s", ib)
+	}
+	_, db := e.do("GET", "/api/v1/cases/METASTASIS/detentions", tok, "")
+	if !bytes.Contains(db, []byte(`"id":"D-F-API"`)) || !bytes.Contains(db, []byte(`"device":"PWA-1","device_seq":3,`)) {
+		t.Errorf("the detentions lack D-F-API's arrival: %.300s", db)
+	}
+	var rep domain.OperationReport
+	_, rb := e.do("GET", "/api/v1/operations/OP-METASTASIS", tok, "")
+	json.Unmarshal(rb, &rep)
+	found := false
+	for _, le := range rep.LateSynced {
+		found = found || le.Ref == "D-F-API" && le.Op == casefile.OpDetention && le.ActAt == at && le.Late && le.Device == "PWA-1"
+	}
+	if !found {
+		t.Errorf("the operation's report lacks the late-synced detention: %+v", rep.LateSynced)
 	}
 
 	// The item's history shows the device's time and the arrival; its
