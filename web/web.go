@@ -192,6 +192,7 @@ func (w *Web) parse() error {
 			return u, nil
 		},
 		"add": func(a, b int) int { return a + b },
+		"div": func(a, b int64) int64 { return a / b },
 		"deref": func(p *int64) int64 {
 			if p == nil {
 				return 0

@@ -89,7 +89,7 @@ func TestCatalogueComplete(t *testing.T) {
 		"okind": sortedKeys(casefile.OrganizationKinds), "skind": sortedKeys(casefile.SiteKinds),
 		"itype": append(sortedKeys(casefile.ItemTypes), sortedKeys(casefile.DerivedTypes)...), "basis": sortedKeys(casefile.DetentionBases),
 		"purpose": sortedKeys(casefile.Purposes), "cond": sortedKeys(casefile.SealConditions), "method": sortedKeys(casefile.DisposeMethods),
-		"op":        {custody.OpSeize, custody.OpTransfer, custody.OpOpen, custody.OpSeal, custody.OpDerive, custody.OpAttach, custody.OpPresent, custody.OpDispose},
+		"op":        {custody.OpSeize, custody.OpTransfer, custody.OpOpen, custody.OpSeal, custody.OpDerive, custody.OpAttach, custody.OpPresent, custody.OpDispose, casefile.OpSiteStatus, casefile.OpDetention, casefile.OpDetentionUpd},
 		"anomaly":   {custody.AnomalySealBroken, custody.AnomalySealMismatch},
 		"rule":      {domain.RuleRightsLate, domain.RuleRightsMissing, domain.RuleHearingLate, domain.RuleHearingMissing},
 		"clockrule": {"rights", "hearing"}, "read": sortedKeys(domain.ReadKinds), "link": linkKinds,

@@ -236,6 +236,9 @@ func buildItem(s *domain.State, id string, hist, parentHist []domain.HistoryEntr
 		if e.At.IsZero() {
 			return rec, fmt.Errorf("courtdata: item %s, event %d: time %q is not valid", id, h.Seq, h.At)
 		}
+		if fi := s.Field[h.Seq]; fi != nil {
+			e.Device, e.Late = fmt.Sprintf("%s #%d", fi.Device, fi.FieldEntry.Seq), fi.Late
+		}
 		if places[i].Inferred {
 			e.Place, e.PlaceInferred = places[i].Place, true
 		}
