@@ -105,6 +105,8 @@ type Web struct {
 	verifySlots chan struct{}
 
 	keys *passkeys // passkey enrolments under way, sign-in challenges (passkey.go)
+
+	field *fieldApp // the field app's files (field.go)
 }
 
 type asset struct {
@@ -152,6 +154,9 @@ func New(gw *gateway.Gateway, cfg Config, now func() time.Time) (*Web, error) {
 		assets: map[string]asset{}, urls: map[string]string{}, verifySlots: make(chan struct{}, cfg.VerifyConcurrency), keys: newPasskeys()}
 	if err := w.loadAssets(); err != nil {
 		return nil, err
+	}
+	if err := w.loadField(); err != nil {
+		return nil, fmt.Errorf("web: field app: %w", err)
 	}
 	if err := w.parse(); err != nil {
 		return nil, err
@@ -340,6 +345,10 @@ func (w *Web) routes() []gateway.Route {
 		{Method: "GET", Path: "/verify", Summary: "Verificar un paquete / verify a bundle", Access: pub, Handle: w.verifyPage},
 		{Method: "POST", Path: "/verificar", Summary: "Verificar un paquete / verify a bundle", Access: pub, MaxBody: w.cfg.VerifyMaxBody, Handle: w.verifyPost},
 		{Method: "POST", Path: "/verify", Summary: "Verificar un paquete / verify a bundle", Access: pub, MaxBody: w.cfg.VerifyMaxBody, Handle: w.verifyPost},
+
+		{Method: "GET", Path: "/campo/{$}", Summary: "App de campo sin red (instalable) / field app that works offline (installable)", Access: pub, Handle: w.fieldShell},
+		{Method: "GET", Path: "/campo/{file}", Summary: "Archivos de la app de campo / the field app's files", Access: pub, Handle: w.fieldFile},
+		{Method: "GET", Path: "/campo/datos", Summary: "Datos de la app de campo: el funcionario, sus llaves, los sitios de su equipo y la sesión informativa publicada / the field app's data: the officer, their passkeys, their team's sites and the released briefing", Access: acc, Handle: w.fieldDataRead},
 
 		{Method: "GET", Path: "/auditoria", Summary: "Auditoría / audit", Access: acc, Handle: w.auditPage},
 		{Method: "POST", Path: "/auditoria", Summary: "Ejecutar auditoría / run the audit", Access: acc, Handle: w.auditRun},

@@ -64,6 +64,17 @@ func TestCatalogueComplete(t *testing.T) {
 		}
 		return nil
 	})
+	// The field app's texts: its page's data-t and its script's T calls.
+	fieldRE := regexp.MustCompile(`(?:data-t=|T\(|Tf\(|\? |: )"(campo\.[a-z_]+)"`)
+	for _, f := range []string{"field/index.html", "field/field.js"} {
+		b, err := fieldFS.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range fieldRE.FindAllSubmatch(b, -1) {
+			used[string(m[1])] = f
+		}
+	}
 	goRE := regexp.MustCompile(`"([a-z_]+\.[a-z_]+)"`)
 	for _, f := range []string{"web.go", "render.go", "cases.go", "site.go", "item.go", "verify.go", "audit.go", "login.go", "svg.go", "passkey.go"} {
 		b, err := fs.ReadFile(goSources, f)
