@@ -244,6 +244,48 @@ func TestFieldSync(t *testing.T) {
 		t.Errorf("a clock three hours ahead: %+v %v", res, r.Error)
 	}
 
+	// The same batch sent four times at once (a phone retrying while its
+	// first try is still in flight): each act once, every answer recorded
+	// or already recorded.
+	czAt := fieldNow.Add(-time.Hour).Format(time.RFC3339)
+	cz := &custody.Seize{ID: "E-F-C", Case: "METASTASIS", Type: "documents", Description: "Agenda", SeizedAt: czAt, SeizedBy: "pn.s-pic-01.lead"}
+	conc := &FieldBatch{SentAt: fieldNow.Format(time.RFC3339), Entries: []FieldEntry{e.entry("DEV-D", 1, act, custody.OpSeize, cz)}}
+	for i := int64(1); i <= 3; i++ {
+		sum := strings.Repeat(string("abc"[i-1]), 64)
+		a := &custody.Attach{Item: "E-F-C", Name: "foto-" + string(rune('0'+i)) + ".jpg", SHA256: sum, Size: &size, At: czAt, By: "pn.s-pic-01.lead"}
+		conc.Entries = append(conc.Entries, e.entry("DEV-D", 1+i, act, custody.OpAttach, a))
+	}
+	answers := make(chan *FieldSync, 4)
+	for range 4 {
+		go func() {
+			r, err := e.s.SyncField(ctx, e.p, conc)
+			if err != nil {
+				t.Error(err)
+			}
+			answers <- r
+		}()
+	}
+	for range 4 {
+		r := <-answers
+		for _, x := range r.Results {
+			if x.Status == FieldRefused {
+				t.Errorf("a concurrent sync refused entry %d: %v", x.Seq, x.Error)
+			}
+		}
+	}
+	e.s.View(func(st *domain.State) error {
+		n := 0
+		for _, a := range st.Attachments {
+			if a.Item == "E-F-C" {
+				n++
+			}
+		}
+		if n != 3 || len(st.Devices["DEV-D"].Entries) != 4 {
+			t.Errorf("after four concurrent syncs: %d attachments of E-F-C (want 3), %d entries of DEV-D (want 4)", n, len(st.Devices["DEV-D"].Entries))
+		}
+		return nil
+	})
+
 	// Another officer cannot send through DEV-A; a sync needs sent_at.
 	other := e.s.principal("otro", "write")
 	st2 := &casefile.Detention{ID: "D-F-5", Case: "METASTASIS", Person: "P-30", Basis: "flagrante", ArrestedAt: at, ArrestedBy: "pn.s-pic-02.lead"}
