@@ -26,6 +26,10 @@
 // /verificar) need it, because the server reads the CSRF token of a
 // multipart form only from the X-CSRF-Token header that app.js sets.
 //
+// The field app (/campo/, field.go and the files in field/) is the one
+// part that works without the server: an installable app whose entries are
+// signed and queued on the phone and synced through the JSON API.
+//
 // Seizure photos are hashed, not stored: each becomes an evidence.attach
 // record with the photo's SHA-256 and size (Custodia has no blob store
 // yet), and the team keeps the file.
