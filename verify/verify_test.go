@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -555,5 +556,22 @@ func TestErrorMessages(t *testing.T) {
 	data, _ := json.Marshal(e)
 	if !strings.Contains(string(data), `"index":12`) || !strings.Contains(string(data), `"message_en":"P-X does not hold the item"`) {
 		t.Errorf("JSON %s", data)
+	}
+}
+
+// TestPolicyKeysWithPlus: two witnesses whose keys' base64 holds '+' (at
+// the end, even) are two keys, not one (keyMaterial once cut at the last
+// '+', so such keys compared equal and the policy was refused at random).
+func TestPolicyKeysWithPlus(t *testing.T) {
+	var ws []*witness
+	for len(ws) < 2 {
+		w := newWitness(t, fmt.Sprintf("w%d.test", len(ws)))
+		if strings.HasSuffix(w.vkey, "+") {
+			ws = append(ws, w)
+		}
+	}
+	policy := fmt.Sprintf("witness A %s\nwitness B %s\ngroup g 2 A B\nquorum g\n", ws[0].vkey, ws[1].vkey)
+	if _, err := ParsePolicy([]byte(policy)); err != nil {
+		t.Fatalf("two keys ending in '+': %v", err)
 	}
 }
