@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"runtime"
+	"sort"
 	"sync"
 
 	"golang.org/x/mod/sumdb/note"
@@ -153,6 +154,40 @@ func audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 		for range ch { // let decodeAll finish if the loop below returns early
 		}
 	}()
+	// The signatures' cryptography runs beside the replay, on every core:
+	// the replay checks each signature's key and role against the state
+	// (domain.CheckSigsDeferred), the workers verify the signatures.
+	type sigJob struct {
+		seq int64
+		op  string
+		c   domain.SigCheck
+	}
+	sigJobs := make(chan sigJob, 1024)
+	var sigMu sync.Mutex
+	var sigProblems []Problem
+	var sigWG sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		sigWG.Go(func() {
+			for j := range sigJobs {
+				if e := j.c.Check(); e != nil {
+					sigMu.Lock()
+					sigProblems = append(sigProblems, Problem{Kind: PSignature, Seq: seqp(j.seq),
+						Message:   fmt.Sprintf("el evento %d (%s): %s", j.seq, j.op, e.Localized("es")),
+						MessageEN: fmt.Sprintf("event %d (%s): %s", j.seq, j.op, e.Localized("en"))})
+					sigMu.Unlock()
+				}
+			}
+		})
+	}
+	sigsDone := false
+	finishSigs := func() {
+		if !sigsDone {
+			sigsDone = true
+			close(sigJobs)
+			sigWG.Wait()
+		}
+	}
+	defer finishSigs()
 	expect := int64(0)
 	broken := false // once an event fails, the replayed state is unreliable
 	commit := int64(-1)
@@ -211,10 +246,14 @@ func audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 			// Personal signatures, checked as the write path checked them:
 			// a handover forged with the database and the log key shows
 			// here, whatever the Merkle tree says.
-			if cerr := st.CheckSigs(d.ev.Op, d.rec, d.ev.Record, d.ev.Sigs, d.ev.Recorded.Import == nil, se.Seq); cerr != nil {
+			checks, cerr := st.CheckSigsDeferred(d.ev.Op, d.rec, d.ev.Record, d.ev.Sigs, d.ev.Recorded.Import == nil, se.Seq)
+			if cerr != nil {
 				rep.add(Problem{Kind: PSignature, Seq: seqp(se.Seq),
 					Message:   fmt.Sprintf("el evento %d (%s): %s", se.Seq, d.ev.Op, cerr.Localized("es")),
 					MessageEN: fmt.Sprintf("event %d (%s): %s", se.Seq, d.ev.Op, cerr.Localized("en"))})
+			}
+			for _, c := range checks {
+				sigJobs <- sigJob{se.Seq, d.ev.Op, c}
 			}
 			a, err := st.Apply(d.ev.Op, d.rec, se.Seq)
 			if err != nil {
@@ -234,6 +273,11 @@ func audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 	}
 	if err := <-errc; err != nil {
 		return nil, err
+	}
+	finishSigs()
+	sort.Slice(sigProblems, func(i, j int) bool { return *sigProblems[i].Seq < *sigProblems[j].Seq })
+	for _, p := range sigProblems {
+		rep.add(p)
 	}
 	rep.Events = expect
 	if !broken {
