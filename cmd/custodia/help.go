@@ -213,15 +213,23 @@ signed checkpoint, which custodia verify checks offline.
 			es: `Vuelve a recorrer el log entero (cada evento, hash, punto de control y fila
 derivada) y lo compara con lo que solo el despliegue tiene: los plazos de
 config.json, las credenciales y tokens de inicio de sesión, y el punto de
-control guardado junto a la base (una base restaurada o bifurcada).
+control guardado junto a la base (una base restaurada o bifurcada). Verifica
+además la firma personal de cada acto contra el registro de claves.
 
-  --json   salida JSON`,
+  --since-checkpoint N  verifica la criptografía de las firmas solo desde el
+                        evento N (el tamaño que dio una auditoría anterior
+                        correcta); todo lo demás se comprueba entero
+  --json                salida JSON`,
 			en: `Replays the whole log (every event, hash, checkpoint and projection row) and
 compares it with what only the deployment holds: the deadlines of
 config.json, the sign-in credentials and tokens, and the checkpoint held
-beside the database (a restored or forked database).
+beside the database (a restored or forked database). It also verifies every
+act's personal signatures against the key register.
 
-  --json   JSON output`,
+  --since-checkpoint N  verify the signatures' cryptography only from event
+                        N on (the size an earlier clean audit gave);
+                        everything else is checked in full
+  --json                JSON output`,
 		},
 		"checkpoint": {
 			es: `Imprime el punto de control firmado actual del log (nota C2SP).`,
