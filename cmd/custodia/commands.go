@@ -16,6 +16,7 @@ import (
 
 	"github.com/custodia-ec/custodia/custody/vocab"
 	"github.com/custodia-ec/custodia/internal/durable"
+	"github.com/custodia-ec/custodia/verify/tlogproof"
 
 	"golang.org/x/term"
 
@@ -553,7 +554,7 @@ func writeTLogProofs(dir string, b *verify.Bundle) error {
 		return err
 	}
 	for i, ev := range b.Events {
-		p, err := verify.TLogProof(b, i)
+		p, err := tlogproof.Write(b, i)
 		if err != nil {
 			return err
 		}

@@ -79,8 +79,8 @@ func TestItemRecordSignatures(t *testing.T) {
 	}
 
 	for lang, wants := range map[string][]string{
-		"es": {"Firmado por ambas partes: " + holder + " (llave de acceso " + domain.Fingerprint(giver.ID()) + ")", "pn.1 (clave de software " + domain.Fingerprint(taker.ID()) + ")", "Sin firma personal (importado de un expediente)."},
-		"en": {"Signed by both parties: " + holder + " (passkey " + domain.Fingerprint(giver.ID()) + ")", "No personal signature (imported from a case file)."},
+		"es": {"Firmado por ambas partes: " + holder + " (llave de acceso " + domain.Fingerprint(giver.ID()) + ")", "pn.1 (clave de software " + domain.Fingerprint(taker.ID()) + ")", "no lleva firma personal: lo respalda el expediente en papel."},
+		"en": {"Signed by both parties: " + holder + " (passkey " + domain.Fingerprint(giver.ID()) + ")", "carries no personal signature: the paper file stands behind it."},
 	} {
 		var b bytes.Buffer
 		if err := courtdoc.WriteItemPDF(&b, rec, lang); err != nil {

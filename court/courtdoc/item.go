@@ -136,7 +136,7 @@ type Signature struct {
 func signedNote(l lang, e CustodyEvent) string {
 	switch {
 	case e.Imported:
-		return l.t(tSignedImported)
+		return "" // said once under the table (tSignedImported)
 	case len(e.Signatures) == 0:
 		return l.t(tSignedNone)
 	}
@@ -336,15 +336,22 @@ func WriteItemPDF(w io.Writer, rec ItemRecord, lang string) error {
 			column{l.t(tColSeal), 21, ""},
 			column{l.t(tColLeaf), 10, "R"},
 		)
-		inferred := false
+		inferred, imported := false, false
 		for i, e := range rec.Events {
 			cells, style := eventCells(l, i+1, e)
-			note := signedNote(l, e)
-			if rn := recordedNote(l, e); rn != "" {
-				note += "\n" + rn
+			var notes []string
+			for _, n := range []string{signedNote(l, e), recordedNote(l, e)} {
+				if n != "" {
+					notes = append(notes, n)
+				}
 			}
-			t.row(cells, style, note)
+			t.row(cells, style, strings.Join(notes, "\n"))
 			inferred = inferred || (e.PlaceInferred && e.Place != "")
+			imported = imported || e.Imported
+		}
+		if imported {
+			p.Ln(1)
+			d.para("", 7.5, l.t(tSignedImported))
 		}
 		if inferred {
 			p.Ln(1)

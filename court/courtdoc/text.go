@@ -86,7 +86,7 @@ var (
 	tSignedOne      = msg{"FIRMADO POR UNA SOLA PARTE:", "SIGNED BY ONE PARTY ONLY:"}
 	tSignedBy       = msg{"Firmado por:", "Signed by:"}
 	tSignedNone     = msg{"Sin firma personal.", "No personal signature."}
-	tSignedImported = msg{"Sin firma personal (importado de un expediente).", "No personal signature (imported from a case file)."}
+	tSignedImported = msg{"Lo registrado «por importación» no lleva firma personal: lo respalda el expediente en papel.", "What was recorded \"by import\" carries no personal signature: the paper file stands behind it."}
 	tPasskey        = msg{"llave de acceso", "passkey"}
 	tSoftwareKey    = msg{"clave de software", "software key"}
 	tAnd            = msg{" y ", " and "}
