@@ -3,9 +3,6 @@ package courtdata
 import (
 	"bytes"
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +11,6 @@ import (
 	"github.com/custodia-ec/custodia/court/courtdoc"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
-	"github.com/custodia-ec/custodia/internal/testdeploy"
 	"github.com/custodia-ec/custodia/internal/testkeys"
 	"github.com/custodia-ec/custodia/ledger"
 )
@@ -86,7 +82,7 @@ func TestItemRecordSignatures(t *testing.T) {
 		if err := courtdoc.WriteItemPDF(&b, rec, lang); err != nil {
 			t.Fatal(err)
 		}
-		text := strings.Join(strings.Fields(pdftotext(t, b.Bytes())), " ")
+		text := strings.Join(strings.Fields(pdfToText(t, b.Bytes())), " ")
 		for _, w := range wants {
 			if !strings.Contains(text, w) {
 				t.Errorf("%s PDF lacks %q:\n%s", lang, w, text)
@@ -110,33 +106,5 @@ func TestItemRecordSignatures(t *testing.T) {
 			t.Errorf("the CASE export lacks %q", w)
 		}
 	}
-	path := filepath.Join(t.TempDir(), "c-1-signed.jsonld")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("node not found on PATH: the SHACL validator needs Node.js (scripts/setup-courtdoc)")
-	}
-	out, err := exec.Command(node, filepath.Join(testdeploy.Root(t), "tools", "shacl", "validate.mjs"), path).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "conforms: true") {
-		t.Fatalf("the signed export does not conform (%v):\n%s", err, out)
-	}
-}
-
-func pdftotext(t *testing.T, pdf []byte) string {
-	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		t.Fatal("pdftotext is missing: run scripts/setup-courtdoc (Debian's poppler-utils)")
-	}
-	in := filepath.Join(t.TempDir(), "in.pdf")
-	if err := os.WriteFile(in, pdf, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "-layout", "-enc", "UTF-8", in, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
-	}
-	return string(out)
+	shaclConforms(t, "c-1-signed.jsonld", buf.Bytes())
 }
