@@ -353,6 +353,50 @@ func (r *Resolver) Resolve(decisions []Decision, caseParties []CaseParty) *Resol
 			u.union(k, s)
 		}
 	}
+	var review []Review
+	type pair struct{ a, b string }
+	queued := map[pair]bool{}
+	queue := func(ka, kb string, score float64, es, en string) {
+		ra, rb := u.find(ka), u.find(kb)
+		if ra == rb {
+			return
+		}
+		if ra > rb {
+			ra, rb, ka, kb = rb, ra, kb, ka
+		}
+		if queued[pair{ra, rb}] {
+			return
+		}
+		queued[pair{ra, rb}] = true
+		review = append(review, Review{KeyA: ka, KeyB: kb, Score: score, Reason: es, EN: en})
+	}
+	// 3b: a full name (a first name and two surnames at least) that only
+	// entities without conflicting identifiers carry is one person: the
+	// payer of a transfer (account, cédula) and the contact of an address
+	// book (phone) of the same full name. Two phones, or two cédulas, for
+	// one name may be two people: those are reviewed instead.
+	full := map[string][]string{} // folded full name → roots
+	for _, k := range pkeys {
+		p := r.parties[k]
+		if len(p.keys) == 0 || len(nameTokens(p.name)) < 3 {
+			continue
+		}
+		root := u.find(k)
+		if !contains(full[p.name], root) {
+			full[p.name] = append(full[p.name], root)
+		}
+	}
+	rootKeys := func(root string) []string { return u.members[u.find(root)] }
+	for _, name := range sortedKeys(full) {
+		roots := full[name]
+		for i := 1; i < len(roots); i++ {
+			if conflict(rootKeys(roots[0]), rootKeys(roots[i])) {
+				queue(roots[0], roots[i], 0.9, "el mismo nombre completo con números o cédulas distintos", "the same full name with different numbers or ID numbers")
+				continue
+			}
+			u.union(roots[0], roots[i])
+		}
+	}
 	// Names of the strong entities, and of address-book aliases.
 	nameOwners := map[string]map[string]bool{} // folded name → roots
 	own := func(name, root string) {
@@ -374,23 +418,6 @@ func (r *Resolver) Resolve(decisions []Decision, caseParties []CaseParty) *Resol
 		for _, a := range p.alias {
 			own(a, root)
 		}
-	}
-	var review []Review
-	type pair struct{ a, b string }
-	queued := map[pair]bool{}
-	queue := func(ka, kb string, score float64, es, en string) {
-		ra, rb := u.find(ka), u.find(kb)
-		if ra == rb {
-			return
-		}
-		if ra > rb {
-			ra, rb, ka, kb = rb, ra, kb, ka
-		}
-		if queued[pair{ra, rb}] {
-			return
-		}
-		queued[pair{ra, rb}] = true
-		review = append(review, Review{KeyA: ka, KeyB: kb, Score: score, Reason: es, EN: en})
 	}
 	// 3: name-only parties.
 	for _, k := range pkeys {
@@ -613,14 +640,16 @@ func (r *Resolver) build(u *unionFind, review []Review, caseParties []CaseParty)
 		res.byKey[g.Keys[0]] = g
 		res.Entities = append(res.Entities, g)
 	}
-	for i := range review {
-		if a := res.byKey[review[i].KeyA]; a != nil {
-			review[i].A = a.ID
+	kept := review[:0]
+	for _, rv := range review {
+		a, b := res.byKey[rv.KeyA], res.byKey[rv.KeyB]
+		if a == nil || b == nil || a == b { // joined by a later rule or decision
+			continue
 		}
-		if b := res.byKey[review[i].KeyB]; b != nil {
-			review[i].B = b.ID
-		}
+		rv.A, rv.B = a.ID, b.ID
+		kept = append(kept, rv)
 	}
+	review = kept
 	sort.SliceStable(review, func(i, j int) bool { return review[i].Score > review[j].Score })
 	res.Review = review
 	return res
@@ -639,3 +668,27 @@ func bestName(names []string) string {
 
 // String names an entity for messages.
 func (e *Entity) String() string { return fmt.Sprintf("%s (%s)", e.Name, e.ID) }
+
+// conflict reports whether two sets of identifier keys name two people:
+// each has a phone, or each a cédula, and none of them is shared.
+func conflict(a, b []string) bool {
+	for _, kind := range []string{IDPhone, IDNumber} {
+		var ha, hb bool
+		shared := false
+		for _, x := range a {
+			if strings.HasPrefix(x, kind+":") {
+				ha = true
+				shared = shared || contains(b, x)
+			}
+		}
+		for _, y := range b {
+			if strings.HasPrefix(y, kind+":") {
+				hb = true
+			}
+		}
+		if ha && hb && !shared {
+			return true
+		}
+	}
+	return false
+}
