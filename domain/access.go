@@ -53,7 +53,7 @@ var systemTables = []Table{
 func IsSystemOp(op string) bool {
 	switch op {
 	case OpAccountCreate, OpAccountDisable, OpAccountCredential, OpGrantAdd, OpGrantRevoke,
-		OpItemDisclose, OpOperationRelease, OpAccessRead, OpBlobCheck, OpSettings:
+		OpItemDisclose, OpOperationRelease, OpAccessRead, OpBlobCheck, OpSettings, OpAnalysisImport:
 		return true
 	}
 	return false
@@ -247,6 +247,8 @@ func DecodeSystemRecord(op string, raw []byte) (any, error) {
 		rec = new(AccessRead)
 	case OpBlobCheck:
 		rec = new(BlobCheck)
+	case OpAnalysisImport:
+		rec = new(AnalysisImport)
 	default:
 		return nil, fmt.Errorf("unknown op %q", op)
 	}
@@ -337,6 +339,11 @@ func ValidateSystem(rec any) *custody.Error {
 		id("item", r.Item)
 		if err == nil {
 			err = validateBlobCheck(r)
+		}
+	case *AnalysisImport:
+		id("item", r.Item)
+		if err == nil {
+			err = validateAnalysisImport(r)
 		}
 	default:
 		return custody.Errorf(custody.EInvalid, "op", "operación desconocida", "unknown op")
@@ -489,6 +496,10 @@ func (s *State) applySystem(rec any, seq int64) (a *Applied, err *custody.Error,
 
 	case *BlobCheck:
 		a, e := s.applyBlobCheck(r, seq)
+		return a, e, true
+
+	case *AnalysisImport:
+		a, e := s.applyAnalysisImport(r)
 		return a, e, true
 	}
 	return nil, nil, false
