@@ -14,16 +14,12 @@ import (
 	"time"
 )
 
-// Evidence is a link's evidence reference as exports write it.
-type Evidence struct {
-	Item   string `json:"item"`
-	SHA256 string `json:"sha256"`
-	Line   int    `json:"line,omitempty"`
-	Offset int64  `json:"offset,omitempty"`
-}
+// Evidence is a link's evidence reference as exports write it: its
+// Source.
+type Evidence = Source
 
 // Describe is the reference in words, Spanish first.
-func (ev Evidence) Describe() string {
+func (ev Source) Describe() string {
 	where := fmt.Sprintf("línea %d / line %d", ev.Line, ev.Line)
 	if ev.Line == 0 {
 		where = fmt.Sprintf("byte %d", ev.Offset)
@@ -31,10 +27,7 @@ func (ev Evidence) Describe() string {
 	return fmt.Sprintf("evidencia/evidence %s, sha256 %s, %s", ev.Item, ev.SHA256, where)
 }
 
-func (g *Graph) evidence(l *Link) Evidence {
-	s := g.Source(l)
-	return Evidence{Item: s.Item, SHA256: s.SHA256, Line: s.Line, Offset: s.Offset}
-}
+func (g *Graph) evidence(l *Link) Evidence { return g.Source(l) }
 
 // LinkID is a link's stable id: the same record of the same file between
 // the same entities always has it.

@@ -81,7 +81,6 @@ type Resolver struct {
 	// chats are the parties that wrote in each chat.
 	chats     map[string]map[string]bool
 	chatTitle map[string]string
-	bad       []Reject // identifiers that could not be read
 	maxSrcs   int
 }
 

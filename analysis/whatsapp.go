@@ -48,7 +48,6 @@ type waMessage struct {
 	hdr  waHeader
 	line int
 	text []byte
-	over bool // lines were rejected for MaxMessage
 }
 
 // whatsApp reads one export.
