@@ -76,48 +76,57 @@ func (g *Graph) Betweenness(opts BetweennessOptions) []float64 {
 	return cb
 }
 
+// brandesNode is a node's state in one source's pass, kept together so
+// that a visit touches one cache line instead of three arrays.
+type brandesNode struct {
+	sigma, delta float64
+	dist         int32
+}
+
 // brandes accumulates the dependencies of the given sources.
 func (g *Graph) brandes(sources []int32) []float64 {
 	n := len(g.Entities)
 	cb := make([]float64, n)
-	dist := make([]int32, n)
-	sigma := make([]float64, n)
-	delta := make([]float64, n)
-	for i := range dist {
-		dist[i] = -1
+	st := make([]brandesNode, n)
+	for i := range st {
+		st[i].dist = -1
 	}
 	order := make([]int32, 0, n)
+	start, nbr := g.start, g.nbr
 	for _, s := range sources {
 		order = order[:0]
-		dist[s], sigma[s] = 0, 1
+		st[s].dist, st[s].sigma = 0, 1
 		order = append(order, s)
 		for head := 0; head < len(order); head++ {
 			v := order[head]
-			for i := g.start[v]; i < g.start[v+1]; i++ {
-				w := g.nbr[i]
-				if dist[w] < 0 {
-					dist[w] = dist[v] + 1
+			dv, sv := st[v].dist, st[v].sigma
+			for _, w := range nbr[start[v]:start[v+1]] {
+				x := &st[w]
+				if x.dist < 0 {
+					x.dist = dv + 1
 					order = append(order, w)
 				}
-				if dist[w] == dist[v]+1 {
-					sigma[w] += sigma[v]
+				if x.dist == dv+1 {
+					x.sigma += sv
 				}
 			}
 		}
 		for k := len(order) - 1; k >= 0; k-- {
 			w := order[k]
-			for i := g.start[w]; i < g.start[w+1]; i++ {
-				v := g.nbr[i]
-				if dist[v] == dist[w]-1 {
-					delta[v] += sigma[v] / sigma[w] * (1 + delta[w])
+			y := &st[w]
+			coef := (1 + y.delta) / y.sigma
+			for _, v := range nbr[start[w]:start[w+1]] {
+				x := &st[v]
+				if x.dist == y.dist-1 {
+					x.delta += x.sigma * coef
 				}
 			}
 			if w != s {
-				cb[w] += delta[w]
+				cb[w] += y.delta
 			}
 		}
 		for _, v := range order {
-			dist[v], sigma[v], delta[v] = -1, 0, 0
+			st[v] = brandesNode{dist: -1}
 		}
 	}
 	return cb

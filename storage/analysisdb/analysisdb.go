@@ -16,6 +16,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 	"time"
 
@@ -75,7 +77,26 @@ var schema = []string{
 
 // Open opens (creating it if needed) the analysis database at path.
 func Open(ctx context.Context, path string) (*DB, error) {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		// The page size must be set before the first table and WAL.
+		db, err := sql.Open("sqlite", "file:"+path)
+		if err != nil {
+			return nil, err
+		}
+		_, err = db.ExecContext(ctx, "PRAGMA page_size = 16384")
+		if err == nil {
+			_, err = db.ExecContext(ctx, "PRAGMA journal_mode = WAL")
+		}
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("analysisdb: create %s: %w", path, err)
+		}
+	}
+	// 64 MiB of page cache, as the ledger's database has.
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
+		"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -112,12 +133,18 @@ type Tx struct {
 	tx      *sql.Tx
 	id      int64
 	caseID  string
-	rec     *sql.Stmt
-	fts     *sql.Stmt
+	item    string
+	sha256  string
+	batch   *sql.Stmt // inserts batchRows records
 	rej     *sql.Stmt
+	pending []any // the arguments of records not yet inserted
 	summary analysis.Summary
 	ctx     context.Context
 }
+
+// batchRows records go in one INSERT: the per-statement cost of the driver
+// is most of an import's time otherwise.
+const batchRows = 64
 
 // Begin starts an import; nothing is kept unless Commit is called.
 func (d *DB) Begin(ctx context.Context, imp Import) (*Tx, error) {
@@ -140,7 +167,7 @@ func (d *DB) Begin(ctx context.Context, imp Import) (*Tx, error) {
 		tx.Rollback()
 		return nil, err
 	}
-	t := &Tx{tx: tx, caseID: imp.Case, ctx: ctx}
+	t := &Tx{tx: tx, caseID: imp.Case, item: imp.Item, sha256: imp.SHA256, ctx: ctx}
 	if t.id, err = res.LastInsertId(); err != nil {
 		tx.Rollback()
 		return nil, err
@@ -149,8 +176,7 @@ func (d *DB) Begin(ctx context.Context, imp Import) (*Tx, error) {
 		s **sql.Stmt
 		q string
 	}{
-		{&t.rec, `INSERT INTO records (import_id, case_id, data, text) VALUES (?, ?, ?, ?)`},
-		{&t.fts, `INSERT INTO records_fts (rowid, text) VALUES (?, ?)`},
+		{&t.batch, insertRecords(batchRows)},
 		{&t.rej, `INSERT INTO rejects (import_id, line, offset, field, reason, reason_en, text) VALUES (?, ?, ?, ?, ?, ?, ?)`},
 	} {
 		if *p.s, err = tx.PrepareContext(ctx, p.q); err != nil {
@@ -161,30 +187,50 @@ func (d *DB) Begin(ctx context.Context, imp Import) (*Tx, error) {
 	return t, nil
 }
 
-// Record implements analysis.Sink.
+// insertRecords is an INSERT of n records.
+func insertRecords(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO records (import_id, case_id, data, text) VALUES `)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?, ?, ?, ?)")
+	}
+	return b.String()
+}
+
+// Record implements analysis.Sink. The item and hash of a record's source
+// are the import's, kept once in imports; Records puts them back.
 func (t *Tx) Record(r *analysis.Record) error {
-	text := r.Text
 	r2 := *r
 	r2.Text = ""
+	r2.Source.Item, r2.Source.SHA256 = "", ""
 	data, err := json.Marshal(&r2)
 	if err != nil {
 		return err
 	}
-	res, err := t.rec.ExecContext(t.ctx, t.id, t.caseID, data, text)
-	if err != nil {
-		return err
-	}
-	if text != "" {
-		id, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		if _, err := t.fts.ExecContext(t.ctx, id, text); err != nil {
-			return err
-		}
-	}
+	t.pending = append(t.pending, t.id, t.caseID, data, r.Text)
 	t.summary.Records++
+	if len(t.pending) == 4*batchRows {
+		return t.flush()
+	}
 	return nil
+}
+
+// flush inserts the pending records.
+func (t *Tx) flush() error {
+	if len(t.pending) == 0 {
+		return nil
+	}
+	var err error
+	if len(t.pending) == 4*batchRows {
+		_, err = t.batch.ExecContext(t.ctx, t.pending...)
+	} else {
+		_, err = t.tx.ExecContext(t.ctx, insertRecords(len(t.pending)/4), t.pending...)
+	}
+	t.pending = t.pending[:0]
+	return err
 }
 
 // Reject implements analysis.Sink.
@@ -206,6 +252,15 @@ func (t *Tx) ID() int64 { return t.id }
 
 // Commit keeps the import, with the ledger event that recorded it (seq).
 func (t *Tx) Commit(seq int64) error {
+	err := t.flush()
+	if err == nil {
+		// The messages' index, in one statement for the whole import.
+		_, err = t.tx.ExecContext(t.ctx, `INSERT INTO records_fts (rowid, text) SELECT id, text FROM records WHERE import_id = ? AND text != ''`, t.id)
+	}
+	if err != nil {
+		t.tx.Rollback()
+		return err
+	}
 	if _, err := t.tx.ExecContext(t.ctx, `UPDATE imports SET records = ?, rejects = ?, seq = ? WHERE id = ?`, t.summary.Records, t.summary.Rejects, seq, t.id); err != nil {
 		t.tx.Rollback()
 		return err
@@ -220,7 +275,7 @@ func (t *Tx) Rollback() error { return t.tx.Rollback() }
 // caller asks (analysis.Build reads them twice).
 func (d *DB) Records(ctx context.Context, caseID string) analysis.Records {
 	return func(fn func(*analysis.Record) error) error {
-		rows, err := d.db.QueryContext(ctx, `SELECT data, text FROM records WHERE case_id = ? ORDER BY id`, caseID)
+		rows, err := d.db.QueryContext(ctx, `SELECT r.data, r.text, i.item, i.sha256 FROM records r JOIN imports i ON i.id = r.import_id WHERE r.case_id = ? ORDER BY r.id`, caseID)
 		if err != nil {
 			return err
 		}
@@ -228,15 +283,15 @@ func (d *DB) Records(ctx context.Context, caseID string) analysis.Records {
 		var rec analysis.Record
 		for rows.Next() {
 			var data []byte
-			var text string
-			if err := rows.Scan(&data, &text); err != nil {
+			var text, item, sha string
+			if err := rows.Scan(&data, &text, &item, &sha); err != nil {
 				return err
 			}
 			rec = analysis.Record{}
 			if err := json.Unmarshal(data, &rec); err != nil {
 				return fmt.Errorf("analysisdb: a stored record: %w", err)
 			}
-			rec.Text = text
+			rec.Text, rec.Source.Item, rec.Source.SHA256 = text, item, sha
 			if err := fn(&rec); err != nil {
 				return err
 			}
@@ -318,8 +373,8 @@ func (d *DB) Search(ctx context.Context, caseID, query string, limit int) ([]Hit
 	if limit <= 0 {
 		limit = 50
 	}
-	rows, err := d.db.QueryContext(ctx, `SELECT r.data, r.text, snippet(records_fts, 0, '[', ']', '…', 12)
-		FROM records_fts JOIN records r ON r.id = records_fts.rowid
+	rows, err := d.db.QueryContext(ctx, `SELECT r.data, r.text, i.item, i.sha256, snippet(records_fts, 0, '[', ']', '…', 12)
+		FROM records_fts JOIN records r ON r.id = records_fts.rowid JOIN imports i ON i.id = r.import_id
 		WHERE records_fts MATCH ? AND r.case_id = ? ORDER BY rank LIMIT ?`, strings.Join(terms, " "), caseID, limit)
 	if err != nil {
 		return nil, err
@@ -329,14 +384,14 @@ func (d *DB) Search(ctx context.Context, caseID, query string, limit int) ([]Hit
 	for rows.Next() {
 		var data []byte
 		var h Hit
-		if err := rows.Scan(&data, &h.Record.Text, &h.Snippet); err != nil {
+		var text, item, sha string
+		if err := rows.Scan(&data, &text, &item, &sha, &h.Snippet); err != nil {
 			return nil, err
 		}
-		text := h.Record.Text
 		if err := json.Unmarshal(data, &h.Record); err != nil {
 			return nil, err
 		}
-		h.Record.Text = text
+		h.Record.Text, h.Record.Source.Item, h.Record.Source.SHA256 = text, item, sha
 		out = append(out, h)
 	}
 	return out, rows.Err()
