@@ -54,7 +54,7 @@ func IsSystemOp(op string) bool {
 	switch op {
 	case OpAccountCreate, OpAccountDisable, OpAccountCredential, OpGrantAdd, OpGrantRevoke,
 		OpItemDisclose, OpOperationRelease, OpAccessRead, OpBlobCheck, OpSettings,
-		custody.OpKeyRequest, custody.OpKeyApprove, custody.OpKeyRevoke, OpHandoverOffer, OpHandoverWithdraw:
+		custody.OpKeyRequest, custody.OpKeyApprove, custody.OpKeyRevoke, OpHandoverOffer, OpHandoverWithdraw, OpAnalysisImport:
 		return true
 	}
 	return false
@@ -262,6 +262,8 @@ func DecodeSystemRecord(op string, raw []byte) (any, error) {
 		rec = new(HandoverOffer)
 	case OpHandoverWithdraw:
 		rec = new(HandoverWithdraw)
+	case OpAnalysisImport:
+		rec = new(AnalysisImport)
 	default:
 		return nil, fmt.Errorf("unknown op %q", op)
 	}
@@ -404,6 +406,11 @@ func ValidateSystem(rec any) *custody.Error {
 	case *HandoverWithdraw:
 		id("id", r.ID)
 		short("reason", r.Reason, 500)
+	case *AnalysisImport:
+		id("item", r.Item)
+		if err == nil {
+			err = validateAnalysisImport(r)
+		}
 	default:
 		return custody.Errorf(custody.EInvalid, "op", "operación desconocida", "unknown op")
 	}
@@ -561,6 +568,10 @@ func (s *State) applySystem(rec any, seq int64) (a *Applied, err *custody.Error,
 
 	case *BlobCheck:
 		a, e := s.applyBlobCheck(r, seq)
+		return a, e, true
+
+	case *AnalysisImport:
+		a, e := s.applyAnalysisImport(r)
 		return a, e, true
 	}
 	return nil, nil, false

@@ -108,6 +108,7 @@ func commands() []command {
 		{name: "hash", usage: "hash FILE... [--algo md5,sha1,sha256] [--json]", main: cmdHash},
 		{name: "witness", usage: "witness serve --data DIR [--addr HOST:PORT] [--name NAME] [--log ORIGIN=VKEY]... | witness key --data DIR [--name NAME]", main: cmdWitness},
 		{name: "monitor", usage: "monitor FILE... [--key VKEY] [--log URL] [--witness VKEY]... [--json]", main: cmdMonitor},
+		{name: "analyze", usage: "analyze import ITEM FILE --format whatsapp|telegram|vcard|calls-csv|payments-csv [--mapping FILE] [--data DIR] | analyze path CASE FROM TO [--after TIME] [--max-gap DURATION] [--json] | analyze brokers CASE [--top N] [--json] | analyze search CASE QUERY [--json] | analyze export CASE --format ftm|gexf|graphml|csv -o FILE", run: cmdAnalyze},
 		{name: "version", usage: "version", run: cmdVersion},
 	}
 }
