@@ -46,6 +46,13 @@ func (s *Service) submit(ctx context.Context, p *Principal, check func(*domain.S
 		// committer that holds the ledger's lock (on error the ledger
 		// tries again and reports it).
 		recs[i].Body, _ = fastcodec.MarshalCanonical(recs[i].Rec)
+		// Likewise the signatures' cryptography: the committer then checks
+		// only the keys and roles against the state.
+		if len(recs[i].Sigs) > 0 && recs[i].Body != nil {
+			if err := s.verifySigs(&recs[i]); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return s.Commit.SubmitThen(ctx, recs, check, after)
 }
@@ -121,4 +128,32 @@ func (s *Service) AuditedRead(ctx context.Context, p *Principal, reads ...domain
 	}
 	_, err := s.Append(ctx, p, recs...)
 	return err
+}
+
+// verifySigs verifies a record's signatures against the public keys their
+// key ids name, and marks it so (ledger.Record.SigsVerified). A key the
+// state does not know is left to the ledger, which refuses it.
+func (s *Service) verifySigs(r *ledger.Record) error {
+	digest := custody.ActDigest(r.Op, r.Body)
+	var checks []domain.SigCheck
+	s.View(func(st *domain.State) error {
+		for _, g := range r.Sigs {
+			k := st.Keys[g.Key]
+			if k == nil {
+				return nil
+			}
+			checks = append(checks, domain.SigCheck{Key: k.Public, Digest: digest, Sig: g, Officer: k.Officer})
+		}
+		return nil
+	})
+	if len(checks) != len(r.Sigs) {
+		return nil
+	}
+	for _, c := range checks {
+		if e := c.Check(); e != nil {
+			return e
+		}
+	}
+	r.SigsVerified = true
+	return nil
 }

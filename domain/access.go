@@ -54,7 +54,7 @@ func IsSystemOp(op string) bool {
 	switch op {
 	case OpAccountCreate, OpAccountDisable, OpAccountCredential, OpGrantAdd, OpGrantRevoke,
 		OpItemDisclose, OpOperationRelease, OpAccessRead, OpBlobCheck, OpSettings,
-		custody.OpKeyRequest, custody.OpKeyApprove, custody.OpKeyRevoke, OpHandoverOffer, OpHandoverWithdraw, OpFieldEntry:
+		custody.OpKeyRequest, custody.OpKeyApprove, custody.OpKeyRevoke, OpHandoverOffer, OpHandoverWithdraw, OpAnalysisImport, OpFieldEntry:
 		return true
 	}
 	return false
@@ -268,6 +268,8 @@ func DecodeSystemRecord(op string, raw []byte) (any, error) {
 		rec = new(HandoverWithdraw)
 	case OpFieldEntry:
 		rec = new(FieldEntry)
+	case OpAnalysisImport:
+		rec = new(AnalysisImport)
 	default:
 		return nil, fmt.Errorf("unknown op %q", op)
 	}
@@ -412,6 +414,11 @@ func ValidateSystem(rec any) *custody.Error {
 		short("reason", r.Reason, 500)
 	case *FieldEntry:
 		err = validateField(r)
+	case *AnalysisImport:
+		id("item", r.Item)
+		if err == nil {
+			err = validateAnalysisImport(r)
+		}
 	default:
 		return custody.Errorf(custody.EInvalid, "op", "operación desconocida", "unknown op")
 	}
@@ -572,6 +579,10 @@ func (s *State) applySystem(rec any, seq int64) (a *Applied, err *custody.Error,
 		return a, e, true
 	case *FieldEntry:
 		a, e := s.applyField(r, seq)
+		return a, e, true
+
+	case *AnalysisImport:
+		a, e := s.applyAnalysisImport(r)
 		return a, e, true
 	}
 	return nil, nil, false

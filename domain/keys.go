@@ -133,19 +133,52 @@ func (s *State) applyKey(rec any, seq int64) (a *Applied, err *custody.Error, ok
 // other act needs its actor's once the actor has an active key. Imports
 // carry none (the history of a case file is on paper).
 func (s *State) CheckSigs(op string, rec any, body []byte, sigs []custody.Sig, live bool, seq int64) *custody.Error {
+	jobs, e := s.CheckSigsDeferred(op, rec, body, sigs, live, seq)
+	if e != nil {
+		return e
+	}
+	for _, j := range jobs {
+		if e := j.Check(); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// SigCheck is the cryptographic half of one signature's check, which
+// depends on nothing but its inputs (a key's public key is fixed by its
+// id), so that it can run outside the ledger's lock or in parallel.
+type SigCheck struct {
+	Key     custody.PublicKey
+	Digest  [32]byte
+	Sig     custody.Sig
+	Officer string
+}
+
+// Check verifies the signature.
+func (j SigCheck) Check() *custody.Error {
+	if err := custody.CheckSig(j.Key, j.Digest, j.Sig); err != nil {
+		return custody.Errorf(custody.EInvalid, "sigs", "la firma de %s no corresponde a este acto: %v", "the signature of %s is not for this act: %v", j.Officer, err)
+	}
+	return nil
+}
+
+// CheckSigsDeferred is CheckSigs without the cryptography: every rule is
+// checked against the state, and the signatures to verify are returned.
+func (s *State) CheckSigsDeferred(op string, rec any, body []byte, sigs []custody.Sig, live bool, seq int64) ([]SigCheck, *custody.Error) {
 	// The record's own refusal comes first: a handover of an item its
 	// giver does not hold is refused for that, signed or not.
 	if t, ok := rec.(*custody.Transfer); ok && live {
 		if e := s.precheckTransfer(t, seq); e != nil {
-			return e
+			return nil, e
 		}
 	}
 	signers := custody.Signers(op, body)
 	if !live {
 		if len(sigs) > 0 {
-			return custody.Errorf(custody.EInvalid, "sigs", "un acto importado no lleva firmas personales", "an imported act carries no personal signatures")
+			return nil, custody.Errorf(custody.EInvalid, "sigs", "un acto importado no lleva firmas personales", "an imported act carries no personal signatures")
 		}
-		return nil
+		return nil, nil
 	}
 	if signers == nil {
 		if _, by := Claimed(rec); by != "" {
@@ -154,29 +187,32 @@ func (s *State) CheckSigs(op string, rec any, body []byte, sigs []custody.Sig, l
 	}
 	digest := custody.ActDigest(op, body)
 	got := map[string]bool{}
+	var jobs []SigCheck
 	for _, g := range sigs {
 		officer, named := signers[g.Role]
 		if !named {
-			return custody.Errorf(custody.EInvalid, "sigs", "este acto no tiene el papel %q para firmar", "this act has no %q role to sign", g.Role)
+			return nil, custody.Errorf(custody.EInvalid, "sigs", "este acto no tiene el papel %q para firmar", "this act has no %q role to sign", g.Role)
 		}
-		if e := s.checkSig(officer, g, digest, seq); e != nil {
-			return e
+		k, e := s.keyFor(officer, g, seq)
+		if e != nil {
+			return nil, e
 		}
+		jobs = append(jobs, SigCheck{Key: k.Public, Digest: digest, Sig: g, Officer: officer})
 		got[g.Role] = true
 	}
 	if t, ok := rec.(*custody.Transfer); ok {
 		switch {
 		case !got[custody.RoleFrom]:
-			return custody.Errorf(custody.EForbidden, "sigs", "la entrega necesita la firma de quien entrega (%s)", "the handover needs the giver's signature (%s)", t.From)
+			return nil, custody.Errorf(custody.EForbidden, "sigs", "la entrega necesita la firma de quien entrega (%s)", "the handover needs the giver's signature (%s)", t.From)
 		case !got[custody.RoleTo]:
-			return custody.Errorf(custody.EForbidden, "sigs", "la entrega necesita la firma de quien recibe (%s): ofrézcala y espere su aceptación", "the handover needs the receiver's signature (%s): offer it and wait for acceptance", t.To)
+			return nil, custody.Errorf(custody.EForbidden, "sigs", "la entrega necesita la firma de quien recibe (%s): ofrézcala y espere su aceptación", "the handover needs the receiver's signature (%s): offer it and wait for acceptance", t.To)
 		}
-		return nil
+		return jobs, nil
 	}
 	if by := signers[custody.RoleBy]; by != "" && !got[custody.RoleBy] && s.HasActiveKey(by, seq) {
-		return custody.Errorf(custody.EForbidden, "sigs", "%s tiene una clave registrada: el acto debe llevar su firma", "%s has a registered key: the act must carry their signature", by)
+		return nil, custody.Errorf(custody.EForbidden, "sigs", "%s tiene una clave registrada: el acto debe llevar su firma", "%s has a registered key: the act must carry their signature", by)
 	}
-	return nil
+	return jobs, nil
 }
 
 // precheckTransfer applies the custody rules of a transfer to a copy of
@@ -202,19 +238,26 @@ func (s *State) precheckTransfer(t *custody.Transfer, seq int64) *custody.Error 
 
 // checkSig checks one signature of officer over digest, in an event at seq.
 func (s *State) checkSig(officer string, g custody.Sig, digest [32]byte, seq int64) *custody.Error {
+	k, e := s.keyFor(officer, g, seq)
+	if e != nil {
+		return e
+	}
+	return SigCheck{Key: k.Public, Digest: digest, Sig: g, Officer: officer}.Check()
+}
+
+// keyFor is the key a signature names, if it is officer's and in force at
+// seq.
+func (s *State) keyFor(officer string, g custody.Sig, seq int64) (*OfficerKey, *custody.Error) {
 	k := s.Keys[g.Key]
 	switch {
 	case k == nil:
-		return custody.Errorf(custody.EInvalid, "sigs", "la clave %s no está registrada", "key %s is not registered", Fingerprint(g.Key))
+		return nil, custody.Errorf(custody.EInvalid, "sigs", "la clave %s no está registrada", "key %s is not registered", Fingerprint(g.Key))
 	case k.Officer != officer:
-		return custody.Errorf(custody.EForbidden, "sigs", "la clave %s es de %s, no de %s", "key %s belongs to %s, not %s", Fingerprint(g.Key), k.Officer, officer)
+		return nil, custody.Errorf(custody.EForbidden, "sigs", "la clave %s es de %s, no de %s", "key %s belongs to %s, not %s", Fingerprint(g.Key), k.Officer, officer)
 	case !k.ActiveAt(seq):
-		return custody.Errorf(custody.EForbidden, "sigs", "la clave %s de %s no está vigente (%s)", "key %s of %s is not in force (%s)", Fingerprint(g.Key), officer, k.Status())
+		return nil, custody.Errorf(custody.EForbidden, "sigs", "la clave %s de %s no está vigente (%s)", "key %s of %s is not in force (%s)", Fingerprint(g.Key), officer, k.Status())
 	}
-	if err := custody.CheckSig(k.Public, digest, g); err != nil {
-		return custody.Errorf(custody.EInvalid, "sigs", "la firma de %s no corresponde a este acto: %v", "the signature of %s is not for this act: %v", officer, err)
-	}
-	return nil
+	return k, nil
 }
 
 // KeyApprove is key.approve (custody.OpKeyApprove): an administrator approves a requested key.

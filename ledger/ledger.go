@@ -211,6 +211,12 @@ type Record struct {
 	// Sigs are the personal signatures of the act over its digest
 	// (custody.ActDigest of Op and Body); see domain.CheckSigs.
 	Sigs []custody.Sig
+	// SigsVerified says that the caller verified every signature of Sigs
+	// against Body and the public key its key id names (app does, on the
+	// request's goroutine): the ledger then checks the keys and roles
+	// against the state, but not the cryptography again. A key's id is the
+	// hash of its public key, so the answer cannot change.
+	SigsVerified bool
 }
 
 // writer appends events within one transaction, keeping the rows to write.
@@ -253,8 +259,16 @@ func (w *writer) add(ctx context.Context, r Record) (*custody.Event, error) {
 	}
 	sigs := slices.Clone(r.Sigs)
 	slices.SortFunc(sigs, func(a, b custody.Sig) int { return strings.Compare(a.Role, b.Role) })
-	if cerr := l.state.CheckSigs(r.Op, r.Rec, body, sigs, r.Recorded.Import == nil, seq); cerr != nil {
+	checks, cerr := l.state.CheckSigsDeferred(r.Op, r.Rec, body, sigs, r.Recorded.Import == nil, seq)
+	if cerr != nil {
 		return nil, cerr
+	}
+	if !r.SigsVerified || r.Body == nil {
+		for _, c := range checks {
+			if cerr := c.Check(); cerr != nil {
+				return nil, cerr
+			}
+		}
 	}
 	applied, err := l.state.Apply(r.Op, r.Rec, seq)
 	if err != nil {

@@ -21,14 +21,13 @@ const FormatV1 = "custodia-bundle/v1"
 // Limits on what Verify accepts, so that a hostile file cannot exhaust the
 // memory or time of the machine checking it. A real bundle is far below them.
 const (
-	MaxBundleSize   = 256 << 20 // bytes of the whole file
-	MaxEvents       = 1_000_000 // events in one bundle
-	MaxProofHashes  = 64        // hashes in one proof: enough for 2^63 leaves
-	MaxEventSize    = 1 << 20   // bytes of one event
-	MaxConsistency  = 64        // consistency proofs in one bundle
-	maxPolicySize   = 1 << 20   // bytes of a policy file
-	maxPolicyLines  = 10_000    // lines of a policy file
-	maxTLogProofLen = 2 << 20   // bytes of one tlog-proof file
+	MaxBundleSize  = 256 << 20 // bytes of the whole file
+	MaxEvents      = 1_000_000 // events in one bundle
+	MaxProofHashes = 64        // hashes in one proof: enough for 2^63 leaves
+	MaxEventSize   = 1 << 20   // bytes of one event
+	MaxConsistency = 64        // consistency proofs in one bundle
+	maxPolicySize  = 1 << 20   // bytes of a policy file
+	maxPolicyLines = 10_000    // lines of a policy file
 )
 
 // Bundle is the file that `custodia export bundle` writes and that Verify

@@ -53,8 +53,12 @@ func (l *testLog) key(officer string) *testkeys.Key {
 	if k := l.keys[officer]; k != nil {
 		return k
 	}
-	k := testkeys.Ed25519(officer)
-	l.keys[officer] = k
+	return l.register(testkeys.Ed25519(officer))
+}
+
+// register registers k in the log as its officer's key.
+func (l *testLog) register(k *testkeys.Key) *testkeys.Key {
+	l.keys[k.Officer] = k
 	l.keyIdx = append(l.keyIdx, l.record(custody.OpKeyRequest, k.Request(l.clock), nil), l.record(custody.OpKeyApprove, k.Approve(l.clock), nil))
 	return k
 }

@@ -62,7 +62,8 @@ type replay struct {
 	hist      map[string]*ItemHistory
 	order     []string // item ids, in the order of their first event
 	anomalies []Anomaly
-	keys      map[string]*key // the key register the bundle proves
+	keys      map[string]*key   // the key register the bundle proves
+	sigErr    map[int64][]error // checkAll's result for each event's signatures
 }
 
 // apply checks one event against the custody rules and the prev links, and

@@ -1,7 +1,10 @@
 package verify
 
 import (
+	"context"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/custodia-ec/custodia/custody"
 )
@@ -68,13 +71,12 @@ func (r *replay) signatures(index int64, ev *custody.Event) (string, []custody.S
 		return SignedImported, nil, nil
 	}
 	need := custody.Signers(ev.Op, ev.Record)
-	digest := custody.ActDigest(ev.Op, ev.Record)
-	for _, g := range ev.Sigs {
+	for j, g := range ev.Sigs {
 		k, officer := r.keys[g.Key], need[g.Role]
 		if officer == "" || k == nil || k.req.Officer != officer {
 			return "", nil, tampered(CheckSignature, index, "sigs", "la firma en el papel %q con la clave %s no es de una clave que el paquete registre para quien el acto nombra en ese papel", "the signature in role %q with key %s is not by a key the bundle registers for whom the act names in that role", g.Role, g.Key)
 		}
-		problem := custody.CheckSig(k.pub, digest, g)
+		problem := r.sigErr[index][j]
 		if k.approved < 0 || k.approved > index || (k.revoked >= 0 && k.revoked < index) {
 			problem = fmt.Errorf("la clave %s no estaba vigente (aprobada en %d, revocada en %d) / not in force (approved at %d, revoked at %d)", g.Key, k.approved, k.revoked, k.approved, k.revoked)
 		}
@@ -93,4 +95,32 @@ func (r *replay) signatures(index int64, ev *custody.Event) (string, []custody.S
 		return "", nil, tampered(CheckSignature, index, "sigs", "la entrega se registró sin la firma de quien entrega y de quien recibe (%s -> %s)", "the handover was recorded without both the giver's and the receiver's signatures (%s -> %s)", need[custody.RoleFrom], need[custody.RoleTo])
 	}
 	return status, ev.Sigs, nil
+}
+
+// checkAll verifies the events' signatures on every core before the replay
+// reads the results: for each event by index, each signature's error (nil
+// when it verifies with the key it names; a key the bundle does not
+// register is left to signatures, which refuses it).
+func checkAll(ctx context.Context, evs []*custody.Event, keys map[string]*key) map[int64][]error {
+	errs := make([][]error, len(evs))
+	var wg sync.WaitGroup
+	n := runtime.GOMAXPROCS(0)
+	for w := range n {
+		wg.Go(func() {
+			for i := w; i < len(evs) && ctx.Err() == nil; i += n { // a stopped verification gives no verdict
+				errs[i] = make([]error, len(evs[i].Sigs))
+				for j, g := range evs[i].Sigs {
+					if k := keys[g.Key]; k != nil {
+						errs[i][j] = custody.CheckSig(k.pub, custody.ActDigest(evs[i].Op, evs[i].Record), g)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	out := make(map[int64][]error, len(evs))
+	for i, ev := range evs {
+		out[ev.Seq] = errs[i]
+	}
+	return out
 }

@@ -161,16 +161,21 @@ func VerifyContext(ctx context.Context, bundle []byte, opts Options) (*Result, e
 	if err != nil {
 		return nil, err
 	}
-	r := &replay{root: b.Item, items: map[string]*custody.Item{}, hist: map[string]*ItemHistory{}, keys: keys}
-	for _, e := range b.Events {
+	evs := make([]*custody.Event, len(b.Events))
+	for i, e := range b.Events {
 		if err := stopped(ctx, e.Index); err != nil {
 			return nil, err
 		}
-		ev, err := checkEvent(e, cp)
-		if err != nil {
+		if evs[i], err = checkEvent(e, cp); err != nil {
 			return nil, err
 		}
-		if err := r.apply(e.Index, ev); err != nil {
+	}
+	r := &replay{root: b.Item, items: map[string]*custody.Item{}, hist: map[string]*ItemHistory{}, keys: keys, sigErr: checkAll(ctx, evs, keys)}
+	for i, e := range b.Events {
+		if err := stopped(ctx, e.Index); err != nil {
+			return nil, err
+		}
+		if err := r.apply(e.Index, evs[i]); err != nil {
 			return nil, err
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/custodia-ec/custodia/custody/vocab"
 	"github.com/custodia-ec/custodia/internal/durable"
+	"github.com/custodia-ec/custodia/verify/tlogproof"
 
 	"golang.org/x/term"
 
@@ -432,6 +433,7 @@ func writeAtomically(path string, fn func(w io.Writer) error) error {
 func cmdAudit(e *env, args []string) error {
 	fs, data := newFlags("audit")
 	asJSON := fs.Bool("json", false, "JSON output")
+	since := fs.Int64("since-checkpoint", 0, "verify signatures only of the events after this checkpoint size, which an earlier audit found clean")
 	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
@@ -450,7 +452,10 @@ func cmdAudit(e *env, args []string) error {
 	// trades memory for that time.
 	defer debug.SetGCPercent(debug.SetGCPercent(auditGCPercent))
 	start := time.Now()
-	rep, err := deployment.Audit(e.ctx, *data, st, cfg, v)
+	if *since < 0 {
+		return usagef("--since-checkpoint debe ser un tamaño de punto de control (>= 0) / must be a checkpoint size (>= 0)")
+	}
+	rep, err := deployment.AuditSince(e.ctx, *data, st, cfg, v, *since)
 	if err != nil {
 		return err
 	}
@@ -474,6 +479,15 @@ func cmdAudit(e *env, args []string) error {
 	} else {
 		fmt.Fprintf(e.stdout, "%s: %d %s, %d %s, %d %s (%s)\n", e.tr("Auditoría", "Audit"), rep.Events, e.tr("eventos", "events"),
 			rep.Checkpoints, e.tr("puntos de control", "checkpoints"), rep.Rows, e.tr("filas", "rows"), time.Since(start).Round(time.Millisecond))
+		if rep.SignaturesFrom > 0 {
+			fmt.Fprintf(e.stdout, e.tr("Firmas personales verificadas: %d, de los eventos desde el %d (las anteriores, en una auditoría previa).\n",
+				"Personal signatures verified: %d, of the events from %d on (the earlier ones, by an earlier audit).\n"), rep.SignaturesChecked, rep.SignaturesFrom)
+		} else {
+			fmt.Fprintf(e.stdout, e.tr("Firmas personales verificadas: %d.\n", "Personal signatures verified: %d.\n"), rep.SignaturesChecked)
+		}
+		if rep.OK {
+			fmt.Fprintf(e.stdout, e.tr("Para la próxima auditoría: --since-checkpoint %d\n", "For the next audit: --since-checkpoint %d\n"), rep.Events)
+		}
 		for _, p := range rep.Problems {
 			msg := p.Message
 			if e.lang == "en" {
@@ -540,7 +554,7 @@ func writeTLogProofs(dir string, b *verify.Bundle) error {
 		return err
 	}
 	for i, ev := range b.Events {
-		p, err := verify.TLogProof(b, i)
+		p, err := tlogproof.Write(b, i)
 		if err != nil {
 			return err
 		}

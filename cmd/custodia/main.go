@@ -93,7 +93,7 @@ func commands() []command {
 		{name: "label", usage: "label ITEM... -o FILE.pdf [--sheet thermal|a4]", run: cmdLabel},
 		{name: "item", usage: "item history ITEM [--json]", run: cmdItem},
 		{name: "export", usage: "export case CASE -o FILE.jsonl | export case CASE -o DIR/ (case.jsonl + blobs/) | export bundle ITEM -o FILE [--from-size N] [--tlog-proofs DIR] | export case-uco CASE -o FILE.jsonld [--base IRI]", run: cmdExport},
-		{name: "audit", usage: "audit [--json]", run: cmdAudit},
+		{name: "audit", usage: "audit [--since-checkpoint N] [--json]", run: cmdAudit},
 		{name: "checkpoint", usage: "checkpoint", run: cmdCheckpoint},
 		{name: "upload", usage: "upload ITEM FILE [--server URL] [--token TOKEN] [--name NAME] [--media-type T]", run: cmdUpload},
 		{name: "fsck", usage: "fsck [--case CASE] [--rate BYTES/S] [--json]", run: cmdFsck},
@@ -108,6 +108,7 @@ func commands() []command {
 		{name: "hash", usage: "hash FILE... [--algo md5,sha1,sha256] [--json]", main: cmdHash},
 		{name: "witness", usage: "witness serve --data DIR [--addr HOST:PORT] [--name NAME] [--log ORIGIN=VKEY]... | witness key --data DIR [--name NAME]", main: cmdWitness},
 		{name: "monitor", usage: "monitor FILE... [--key VKEY] [--log URL] [--witness VKEY]... [--json]", main: cmdMonitor},
+		{name: "analyze", usage: "analyze import ITEM FILE --format whatsapp|telegram|vcard|calls-csv|payments-csv [--mapping FILE] [--data DIR] | analyze path CASE FROM TO [--after TIME] [--max-gap DURATION] [--json] | analyze brokers CASE [--top N] [--json] | analyze search CASE QUERY [--json] | analyze export CASE --format ftm|gexf|graphml|csv -o FILE", run: cmdAnalyze},
 		{name: "version", usage: "version", run: cmdVersion},
 	}
 }
