@@ -273,7 +273,7 @@ func (s *Service) fieldEntry(ctx context.Context, p *Principal, e *FieldEntry, s
 
 func lateSync(actAt string, fe *domain.FieldEntry) bool {
 	t, err := custody.ParseTime(actAt)
-	return err == nil && fe.Late(t)
+	return err == nil && fe.ArrivedLate(t)
 }
 
 // fieldOwner refuses a device that another officer's entries came from.

@@ -74,9 +74,9 @@ type FieldInfo struct {
 	Late bool
 }
 
-// Late reports whether the act, at its own time act, arrived more than
-// LateSync after it.
-func (f *FieldEntry) Late(act time.Time) bool {
+// ArrivedLate reports whether the act, at its own time act, arrived more
+// than LateSync after it.
+func (f *FieldEntry) ArrivedLate(act time.Time) bool {
 	got, err := custody.ParseTime(f.ReceivedAt)
 	return err == nil && got.Sub(act) > LateSync
 }

@@ -73,7 +73,7 @@ func TestFieldEntryRules(t *testing.T) {
 	if !fi.Late || fi.Gap != 2*time.Hour || fi.Ref != "E1" || fi.ActAt != "2024-01-02T10:00:00-05:00" || fi.Arrival().GapMinutes != 120 {
 		t.Errorf("the arrival of E1: %+v", fi)
 	}
-	if fi.FieldEntry.Late(time.Date(2024, 1, 2, 16, 55, 0, 0, time.UTC)) {
+	if fi.ArrivedLate(time.Date(2024, 1, 2, 16, 55, 0, 0, time.UTC)) {
 		t.Error("an act five minutes before its arrival is late")
 	}
 	// Not directly after its act: refused, even with the right digest.

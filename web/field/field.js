@@ -380,7 +380,9 @@
         headers: { "Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream", "X-CSRF-Token": csrf } });
     }).then(function (r) {
       if (r.status !== 204) throw new Error(T("campo.upload_failed") + " (" + r.status + ")");
+      // The server holds the bytes now: the phone keeps the hash only.
       p.uploaded = true;
+      p.bytes = null;
       return put("photos", p);
     });
   }
