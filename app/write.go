@@ -27,6 +27,15 @@ func (s *Service) Append(ctx context.Context, p *Principal, recs ...ledger.Recor
 }
 
 func (s *Service) appendThen(ctx context.Context, p *Principal, check func(*domain.State) error, after func(*domain.State, []ledger.Result), recs ...ledger.Record) (*custody.Event, error) {
+	res, err := s.submit(ctx, p, check, after, recs...)
+	if err := firstError(res, err); err != nil {
+		return nil, err
+	}
+	return res[0].Event, nil
+}
+
+// submit is appendThen with each record's own result.
+func (s *Service) submit(ctx context.Context, p *Principal, check func(*domain.State) error, after func(*domain.State, []ledger.Result), recs ...ledger.Record) ([]ledger.Result, error) {
 	if r := s.refusing.Load(); r != nil {
 		return nil, r
 	}
@@ -45,11 +54,7 @@ func (s *Service) appendThen(ctx context.Context, p *Principal, check func(*doma
 			}
 		}
 	}
-	res, err := s.Commit.SubmitThen(ctx, recs, check, after)
-	if err := firstError(res, err); err != nil {
-		return nil, err
-	}
-	return res[0].Event, nil
+	return s.Commit.SubmitThen(ctx, recs, check, after)
 }
 
 // WriteRecord checks rec against the policy and appends it: the one path of
@@ -61,6 +66,15 @@ func (s *Service) WriteRecord(ctx context.Context, p *Principal, op string, rec 
 }
 
 func (s *Service) writeRecord(ctx context.Context, p *Principal, op string, rec any, sigs []custody.Sig, check func(st *domain.State) error) (*RecordResult, error) {
+	res, _, err := s.writeRecordWith(ctx, p, op, rec, sigs, check)
+	return res, err
+}
+
+// writeRecordWith is writeRecord with extra records appended right after
+// the act, in the same transaction (a field entry's arrival), and their
+// results. The act's refusal is the error; an extra's refusal is its
+// result's.
+func (s *Service) writeRecordWith(ctx context.Context, p *Principal, op string, rec any, sigs []custody.Sig, check func(st *domain.State) error, extra ...ledger.Record) (*RecordResult, []ledger.Result, error) {
 	authorize := func(st *domain.State) error {
 		if check != nil {
 			if err := check(st); err != nil {
@@ -74,6 +88,7 @@ func (s *Service) writeRecord(ctx context.Context, p *Principal, op string, rec 
 	if c, ok := rec.(*casefile.Case); ok {
 		recs = append(recs, ledger.Record{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: c.ID, Account: p.Account}})
 	}
+	recs = append(recs, extra...)
 	var anomalies []custody.Anomaly
 	after := func(st *domain.State, res []ledger.Result) {
 		t, ok := rec.(*custody.Transfer)
@@ -88,11 +103,15 @@ func (s *Service) writeRecord(ctx context.Context, p *Principal, op string, rec 
 			}
 		}
 	}
-	ev, err := s.appendThen(ctx, p, authorize, after, recs...)
-	if err != nil {
-		return nil, err
+	res, err := s.submit(ctx, p, authorize, after, recs...)
+	if err == nil {
+		err = firstError(res[:len(res)-len(extra)], nil)
 	}
-	return &RecordResult{Seq: ev.Seq, Op: ev.Op, RecordedAt: ev.Recorded.At, Anomalies: anomalies}, nil
+	if err != nil {
+		return nil, nil, err
+	}
+	ev := res[0].Event
+	return &RecordResult{Seq: ev.Seq, Op: ev.Op, RecordedAt: ev.Recorded.At, Anomalies: anomalies}, res[len(res)-len(extra):], nil
 }
 
 // AuditedRead appends an access.read event for each read, as p, and

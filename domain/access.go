@@ -54,7 +54,7 @@ func IsSystemOp(op string) bool {
 	switch op {
 	case OpAccountCreate, OpAccountDisable, OpAccountCredential, OpGrantAdd, OpGrantRevoke,
 		OpItemDisclose, OpOperationRelease, OpAccessRead, OpBlobCheck, OpSettings,
-		custody.OpKeyRequest, custody.OpKeyApprove, custody.OpKeyRevoke, OpHandoverOffer, OpHandoverWithdraw, OpAnalysisImport:
+		custody.OpKeyRequest, custody.OpKeyApprove, custody.OpKeyRevoke, OpHandoverOffer, OpHandoverWithdraw, OpAnalysisImport, OpFieldEntry:
 		return true
 	}
 	return false
@@ -193,6 +193,8 @@ type SystemState struct {
 	BlobChecks  map[string]map[string]*BlobCheckState // item → sha256 → latest check (blobcheck.go)
 	Offers      map[string]*Offer                     // handovers offered, by id (keys.go)
 	Keys        map[string]*OfficerKey                // officer keys by id (keys.go)
+	Field       map[int64]*FieldInfo                  // field entries by their act's seq (field.go)
+	Devices     map[string]*FieldDevice               // field devices by id (field.go)
 }
 
 // TokenCommitment is an API token's account and the latest logged
@@ -213,6 +215,8 @@ func newSystemState() SystemState {
 		BlobChecks:  map[string]map[string]*BlobCheckState{},
 		Keys:        map[string]*OfficerKey{},
 		Offers:      map[string]*Offer{},
+		Field:       map[int64]*FieldInfo{},
+		Devices:     map[string]*FieldDevice{},
 	}
 }
 
@@ -262,6 +266,8 @@ func DecodeSystemRecord(op string, raw []byte) (any, error) {
 		rec = new(HandoverOffer)
 	case OpHandoverWithdraw:
 		rec = new(HandoverWithdraw)
+	case OpFieldEntry:
+		rec = new(FieldEntry)
 	case OpAnalysisImport:
 		rec = new(AnalysisImport)
 	default:
@@ -406,6 +412,8 @@ func ValidateSystem(rec any) *custody.Error {
 	case *HandoverWithdraw:
 		id("id", r.ID)
 		short("reason", r.Reason, 500)
+	case *FieldEntry:
+		err = validateField(r)
 	case *AnalysisImport:
 		id("item", r.Item)
 		if err == nil {
@@ -568,6 +576,9 @@ func (s *State) applySystem(rec any, seq int64) (a *Applied, err *custody.Error,
 
 	case *BlobCheck:
 		a, e := s.applyBlobCheck(r, seq)
+		return a, e, true
+	case *FieldEntry:
+		a, e := s.applyField(r, seq)
 		return a, e, true
 
 	case *AnalysisImport:

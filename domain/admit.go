@@ -160,6 +160,11 @@ func fields(rec any, f func(k fieldKind, name, v string) *custody.Error) *custod
 	case *KeyRevoke:
 		x("reason", r.Reason)
 		t("at", r.At)
+	case *FieldEntry:
+		// The device's clock is its claim, checked for its form only: a
+		// clock ahead of the server's is what the entry records (Clock).
+		list = append(list, fv{fSchedule, "device_clock", r.DeviceClock}, fv{fSchedule, "device_sent", r.DeviceSent})
+		t("received_at", r.ReceivedAt)
 	}
 	for _, e := range list {
 		if e.v == "" {

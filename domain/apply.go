@@ -121,6 +121,7 @@ func (s *State) Apply(op string, rec any, seq int64) (*Applied, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.last = lastApplied{seq: seq, op: op, rec: rec, kase: a.Case}
 	return a, nil
 }
 

@@ -25,6 +25,9 @@ type HistoryEntry struct {
 	Anomalies  []string        `json:"anomalies"`
 	Record     json.RawMessage `json:"record"`
 	Sigs       []custody.Sig   `json:"sigs,omitempty"` // the personal signatures of the act
+	// Field is how the act came from a field device (field.go): its
+	// device, the device's clock, the arrival and whether it was late.
+	Field *FieldArrival `json:"field,omitempty"`
 }
 
 // RecordedBy renders who recorded an event: "account:NAME" or

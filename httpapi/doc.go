@@ -67,6 +67,7 @@ func New(gw *gateway.Gateway) *Server {
 	s.registerAPI()
 	s.registerKeys()
 	s.registerUploads()
+	s.registerField()
 	s.registerLog()
 	return s
 }

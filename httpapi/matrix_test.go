@@ -98,6 +98,13 @@ var expected = map[string]string{
 	"POST /api/v1/handovers/{handover}/accept":   "401 | 404/404 403/404 201/404 201/404 201/404 201/404 201/404 403/404 403/404 422/404",
 	"POST /api/v1/handovers/{handover}/withdraw": "401 | 404/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404",
 
+	// Field sync (issue 18): any account with an officer syncs its own
+	// device and gets an answer per entry (a refused entry, e.g. in a case
+	// the caller is not a member of, is refused inside the 200 answer,
+	// with the same reference error as POST /records); an account without
+	// an officer has no field device.
+	"POST /api/v1/field/sync": "401 | 403/403 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
+
 	// Uploads (upload.go): the matrix request carries no tus headers, so
 	// a caller who passes authorization gets 412 (Tus-Resumable missing);
 	// an upload id that is not the caller's is not_found for everyone.
@@ -304,6 +311,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 			sz := &custody.Seize{ID: "RX-" + k, Case: "METASTASIS", Type: "cash", Description: "x", SeizedAt: "2024-05-02T10:00:00-05:00", SeizedBy: mine}
 			sig, _ := json.Marshal(keyOf[mine].SignAct(custody.RoleBy, custody.OpSeize, sz))
 			return req{"/api/v1/records", fmt.Sprintf(`{"op":"evidence.seize","id":"RX-%s","case":"METASTASIS","type":"cash","description":"x","seized_at":"2024-05-02T10:00:00-05:00","seized_by":%q,"sigs":[%s]}`, k, mine, sig)}
+		case "POST /api/v1/field/sync":
+			sz := &custody.Seize{ID: "FX-" + k, Case: "METASTASIS", Type: "cash", Description: "x", SeizedAt: "2024-05-02T10:00:00-05:00", SeizedBy: mine}
+			rec, _ := json.Marshal(sz)
+			sig, _ := json.Marshal(keyOf[mine].SignAct(custody.RoleBy, custody.OpSeize, sz))
+			return req{"/api/v1/field/sync", fmt.Sprintf(`{"sent_at":%q,"entries":[{"device":"DEV-%s","seq":1,"device_clock":"2024-05-02T10:00:00-05:00","op":"evidence.seize","record":%s,"sigs":[%s]}]}`,
+				testNow.Format(time.RFC3339), k, rec, sig)}
 		case "POST /api/v1/items/{item}/transfers":
 			tr := &custody.Transfer{Item: "MX-" + k, From: holder, To: mine, At: "2024-05-02T10:00:00-05:00", Purpose: "storage", SealCondition: "none"}
 			return req{"/api/v1/items/MX-" + k + "/transfers", signedTransfer(tr, holderKey, keyOf[mine])}

@@ -175,7 +175,14 @@ func (s *Server) OpenAPI() map[string]any {
 				"Reason":         obj("reason"),
 				"Accept":         map[string]any{"type": "object", "additionalProperties": false, "required": []string{"sig"}, "properties": map[string]any{"sig": sigSchema}},
 				"LoginRequest":   obj("account", "password", "totp"),
-				"AccountCreate":  obj("account", "name", "role", "officer"),
+				"FieldSync": map[string]any{"type": "object", "additionalProperties": false, "required": []string{"sent_at", "entries"}, "properties": map[string]any{
+					"sent_at": map[string]any{"type": "string", "format": "date-time"},
+					"entries": map[string]any{"type": "array", "maxItems": app.MaxFieldBatch, "items": map[string]any{"type": "object", "additionalProperties": false,
+						"required": []string{"device", "seq", "device_clock", "op", "record", "sigs"}, "properties": map[string]any{
+							"device": map[string]any{"type": "string"}, "seq": map[string]any{"type": "integer", "minimum": 1},
+							"device_clock": map[string]any{"type": "string", "format": "date-time"}, "op": map[string]any{"type": "string"},
+							"record": map[string]any{"type": "object"}, "sigs": sigsSchema}}}}},
+				"AccountCreate": obj("account", "name", "role", "officer"),
 				"TokenRequest": map[string]any{"type": "object", "additionalProperties": false, "properties": map[string]any{
 					"scope": map[string]any{"type": "string", "enum": []string{"read", "write"}}, "cases": map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
 					"ttl_hours": map[string]any{"type": "integer"}}},

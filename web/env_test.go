@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,6 +54,9 @@ type testEnv struct {
 	url   string
 	now   func() time.Time
 	users map[string]*app.NewAccount
+	// intercept, when set, sees each request first and may answer it
+	// (true) instead of the server: tests cut connections with it.
+	intercept atomic.Pointer[func(http.ResponseWriter, *http.Request, http.Handler) bool]
 }
 
 // withoutSCHI03 drops the case file's records of S-CHI-03's night: its
@@ -171,7 +175,13 @@ func newEnvAtConfig(t testing.TB, start time.Time, cfg Config) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	h := s.Handler()
+	hs := &http.Server{Handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if f := e.intercept.Load(); f != nil && (*f)(rw, r, h) {
+			return
+		}
+		h.ServeHTTP(rw, r)
+	}), ReadHeaderTimeout: 5 * time.Second}
 	go hs.Serve(ln)
 	t.Cleanup(func() {
 		s.CloseStreams()

@@ -323,5 +323,16 @@ func (v *view) NeedsKey() bool {
 	return need
 }
 
+// Dur writes minutes as "3 h 30 min" (the same in both languages).
+func (v *view) Dur(minutes int64) string {
+	if minutes < 0 {
+		minutes = -minutes
+	}
+	if minutes < 60 {
+		return fmt.Sprintf("%d min", minutes)
+	}
+	return fmt.Sprintf("%d h %d min", minutes/60, minutes%60)
+}
+
 // With returns a copy of the view with other data, for sub-templates.
 func (v *view) With(data any) *view { c := *v; c.Data = data; return &c }

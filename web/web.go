@@ -26,6 +26,10 @@
 // /verificar) need it, because the server reads the CSRF token of a
 // multipart form only from the X-CSRF-Token header that app.js sets.
 //
+// The field app (/campo/, field.go and the files in field/) is the one
+// part that works without the server: an installable app whose entries are
+// signed and queued on the phone and synced through the JSON API.
+//
 // Seizure photos are hashed, not stored: each becomes an evidence.attach
 // record with the photo's SHA-256 and size (Custodia has no blob store
 // yet), and the team keeps the file.
@@ -105,6 +109,8 @@ type Web struct {
 	verifySlots chan struct{}
 
 	keys *passkeys // passkey enrolments under way, sign-in challenges (passkey.go)
+
+	field *fieldApp // the field app's files (field.go)
 }
 
 type asset struct {
@@ -153,6 +159,9 @@ func New(gw *gateway.Gateway, cfg Config, now func() time.Time) (*Web, error) {
 	if err := w.loadAssets(); err != nil {
 		return nil, err
 	}
+	if err := w.loadField(); err != nil {
+		return nil, fmt.Errorf("web: field app: %w", err)
+	}
 	if err := w.parse(); err != nil {
 		return nil, err
 	}
@@ -192,6 +201,7 @@ func (w *Web) parse() error {
 			return u, nil
 		},
 		"add": func(a, b int) int { return a + b },
+		"div": func(a, b int64) int64 { return a / b },
 		"deref": func(p *int64) int64 {
 			if p == nil {
 				return 0
@@ -339,6 +349,10 @@ func (w *Web) routes() []gateway.Route {
 		{Method: "GET", Path: "/verify", Summary: "Verificar un paquete / verify a bundle", Access: pub, Handle: w.verifyPage},
 		{Method: "POST", Path: "/verificar", Summary: "Verificar un paquete / verify a bundle", Access: pub, MaxBody: w.cfg.VerifyMaxBody, Handle: w.verifyPost},
 		{Method: "POST", Path: "/verify", Summary: "Verificar un paquete / verify a bundle", Access: pub, MaxBody: w.cfg.VerifyMaxBody, Handle: w.verifyPost},
+
+		{Method: "GET", Path: "/campo/{$}", Summary: "App de campo sin red (instalable) / field app that works offline (installable)", Access: pub, Handle: w.fieldShell},
+		{Method: "GET", Path: "/campo/{file}", Summary: "Archivos de la app de campo / the field app's files", Access: pub, Handle: w.fieldFile},
+		{Method: "GET", Path: "/campo/datos", Summary: "Datos de la app de campo: el funcionario, sus llaves, los sitios de su equipo y la sesión informativa publicada / the field app's data: the officer, their passkeys, their team's sites and the released briefing", Access: acc, Handle: w.fieldDataRead},
 
 		{Method: "GET", Path: "/auditoria", Summary: "Auditoría / audit", Access: acc, Handle: w.auditPage},
 		{Method: "POST", Path: "/auditoria", Summary: "Ejecutar auditoría / run the audit", Access: acc, Handle: w.auditRun},

@@ -64,6 +64,17 @@ func TestCatalogueComplete(t *testing.T) {
 		}
 		return nil
 	})
+	// The field app's texts: its page's data-t and its script's T calls.
+	fieldRE := regexp.MustCompile(`(?:data-t=|T\(|Tf\(|\? |: )"(campo\.[a-z_]+)"`)
+	for _, f := range []string{"field/index.html", "field/field.js"} {
+		b, err := fieldFS.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range fieldRE.FindAllSubmatch(b, -1) {
+			used[string(m[1])] = f
+		}
+	}
 	goRE := regexp.MustCompile(`"([a-z_]+\.[a-z_]+)"`)
 	for _, f := range []string{"web.go", "render.go", "cases.go", "site.go", "item.go", "verify.go", "audit.go", "login.go", "svg.go", "passkey.go"} {
 		b, err := fs.ReadFile(goSources, f)
@@ -89,7 +100,7 @@ func TestCatalogueComplete(t *testing.T) {
 		"okind": sortedKeys(casefile.OrganizationKinds), "skind": sortedKeys(casefile.SiteKinds),
 		"itype": append(sortedKeys(casefile.ItemTypes), sortedKeys(casefile.DerivedTypes)...), "basis": sortedKeys(casefile.DetentionBases),
 		"purpose": sortedKeys(casefile.Purposes), "cond": sortedKeys(casefile.SealConditions), "method": sortedKeys(casefile.DisposeMethods),
-		"op":        {custody.OpSeize, custody.OpTransfer, custody.OpOpen, custody.OpSeal, custody.OpDerive, custody.OpAttach, custody.OpPresent, custody.OpDispose},
+		"op":        {custody.OpSeize, custody.OpTransfer, custody.OpOpen, custody.OpSeal, custody.OpDerive, custody.OpAttach, custody.OpPresent, custody.OpDispose, casefile.OpSiteStatus, casefile.OpDetention, casefile.OpDetentionUpd},
 		"anomaly":   {custody.AnomalySealBroken, custody.AnomalySealMismatch},
 		"rule":      {domain.RuleRightsLate, domain.RuleRightsMissing, domain.RuleHearingLate, domain.RuleHearingMissing},
 		"clockrule": {"rights", "hearing"}, "read": sortedKeys(domain.ReadKinds), "link": linkKinds,

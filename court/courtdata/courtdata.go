@@ -236,6 +236,9 @@ func buildItem(s *domain.State, id string, hist, parentHist []domain.HistoryEntr
 		if e.At.IsZero() {
 			return rec, fmt.Errorf("courtdata: item %s, event %d: time %q is not valid", id, h.Seq, h.At)
 		}
+		if fi := s.Field[h.Seq]; fi != nil {
+			e.Device, e.Late = fmt.Sprintf("%s #%d", fi.Device, fi.FieldEntry.Seq), fi.Late
+		}
 		e.Imported = strings.HasPrefix(h.RecordedBy, "import:")
 		for _, g := range h.Sigs {
 			officer := h.By // the one actor; for a transfer, the receiver

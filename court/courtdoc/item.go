@@ -121,6 +121,11 @@ type CustodyEvent struct {
 	// which has none.
 	Signatures []Signature
 	Imported   bool
+	// Device names the field device the act was made on without network
+	// (its id and entry number), "" for an act recorded online; Late says
+	// it arrived more than ten minutes after its time (domain.LateSync).
+	Device string
+	Late   bool
 }
 
 // Signature is one person's signature of an act, with the fingerprint of
@@ -584,7 +589,7 @@ func recordedNote(l lang, e CustodyEvent) string {
 		actor = e.To.ID // the receiver records a handover
 	}
 	diffActor := e.RecordedBy != "" && e.RecordedBy != actor
-	if !diffTime && !diffActor {
+	if !diffTime && !diffActor && e.Device == "" {
 		return ""
 	}
 	at := l.fmtTime(e.RecordedAt)
@@ -592,7 +597,14 @@ func recordedNote(l lang, e CustodyEvent) string {
 	if by == "" {
 		by = l.t(tNone)
 	}
-	return "↳ " + fmt.Sprintf(l.t(tRecordedLine), at, by)
+	line := "↳ " + fmt.Sprintf(l.t(tRecordedLine), at, by)
+	if e.Device != "" {
+		line += fmt.Sprintf(l.t(tFieldDevice), e.Device)
+	}
+	if e.Late {
+		line += l.t(tFieldLate)
+	}
+	return line
 }
 
 func absDur(d time.Duration) time.Duration {

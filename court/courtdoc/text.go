@@ -91,6 +91,8 @@ var (
 	tSoftwareKey    = msg{"clave de software", "software key"}
 	tAnd            = msg{" y ", " and "}
 	tRecordedLine   = msg{"Registrado en el sistema el %s por %s", "Recorded in the system on %s by %s"}
+	tFieldDevice    = msg{"; hecho sin red en el dispositivo de campo %s", "; made offline on field device %s"}
+	tFieldLate      = msg{" — SINCRONIZADO TARDE", " — SYNCED LATE"}
 	tRecordedNote   = msg{"Cuando el registro en el sistema difiere de la fecha o del actor declarados, se indica debajo del evento (línea «Registrado…»).", "Where the system's record differs from the claimed time or actor, it is shown under the event (\"Recorded…\" line)."}
 	tImportRef      = msg{"importación %s…, línea %d", "import %s…, line %d"}
 	tBytes          = msg{"%s bytes", "%s bytes"}
