@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -18,8 +19,24 @@ const SessionCookie = "custodia_session"
 // header or csrf_token form field must be the session's token.
 func CheckCSRF(s *app.Session, r *http.Request) error {
 	tok := r.Header.Get("X-CSRF-Token")
-	if tok == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+	ct := r.Header.Get("Content-Type")
+	switch {
+	case tok != "":
+	case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
 		tok = r.PostFormValue("csrf_token")
+	case strings.HasPrefix(ct, "multipart/form-data"):
+		// A form with files sent without the pages' script: the token
+		// is a field of the form. The files beyond 1 MiB go to temporary
+		// files, which net/http removes when the request ends; the body
+		// is already under the route's limit.
+		err := r.ParseMultipartForm(1 << 20)
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return err // answered too_large, not as a missing token
+		}
+		if err == nil {
+			tok = r.PostFormValue("csrf_token")
+		}
 	}
 	if tok == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.CSRF)) != 1 {
 		return custody.Errorf(custody.EForbidden, "csrf_token", "falta el token CSRF o no corresponde a la sesión", "the CSRF token is missing or does not match the session")

@@ -122,6 +122,12 @@ func (b *browserT) tab(e *testEnv, name, lang string) *tab {
 	if err := chromedp.Do(ctx); err != nil {
 		b.t.Fatal(err)
 	}
+	b.listen(ctx)
+	return &tab{b: b, e: e, ctx: ctx, name: name, lang: lang}
+}
+
+// listen records every request a tab makes.
+func (b *browserT) listen(ctx context.Context) {
 	chromedp.Listen(ctx, func(ev any) {
 		var u string
 		switch ev := ev.(type) {
@@ -138,7 +144,6 @@ func (b *browserT) tab(e *testEnv, name, lang string) *tab {
 		b.requests = append(b.requests, u)
 		b.mu.Unlock()
 	})
-	return &tab{b: b, e: e, ctx: ctx, name: name, lang: lang}
 }
 
 // T is the catalogue's text in the tab's language.

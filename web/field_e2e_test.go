@@ -51,6 +51,7 @@ func (tb *tab) reopen(path string, off bool) *tab {
 	if err := chromedp.Do(ctx); err != nil {
 		tb.b.t.Fatal(err)
 	}
+	tb.b.listen(ctx)
 	if _, err := chromedp.CallBrowser(ctx, target.CloseTarget, target.CloseTargetParams{TargetID: c.Target.TargetID}); err != nil {
 		tb.b.t.Fatalf("closing the tab: %v", err)
 	}

@@ -81,6 +81,10 @@ type Config struct {
 	VerifyTimeout     time.Duration
 	VerifyConcurrency int
 	VerifyMaxBody     int64
+
+	// UploadChunk is the size of each part the upload page sends (default
+	// 4 MiB); each part is one request, and a cut resumes at the last.
+	UploadChunk int64
 }
 
 // Defaults of the /verificar budget (see Config).
@@ -129,7 +133,7 @@ type auditRun struct {
 
 // pageNames are the pages every deployment must have: New fails when one is
 // missing.
-var pageNames = []string{"login", "totp", "account", "keys", "handovers", "cases", "case", "site", "item", "label", "detentions", "verify", "audit", "access", "error"}
+var pageNames = []string{"login", "totp", "account", "keys", "handovers", "upload", "cases", "case", "site", "item", "label", "detentions", "verify", "audit", "access", "error"}
 
 // New parses the templates and the catalogue and hashes the assets. now is
 // the clock of the pages (the server's, so deadlines agree with the API).
@@ -343,6 +347,8 @@ func (w *Web) routes() []gateway.Route {
 		{Method: "POST", Path: "/cuenta/llaves/{key}/revocar", Summary: "Revocar una llave / revoke a key", Access: acc, Handle: w.keyRevoke},
 		{Method: "POST", Path: "/entrar/llave/reto", Summary: "Reto para ingresar con llave de acceso / challenge to sign in with a passkey", Access: pub, Handle: w.loginChallenge},
 		{Method: "POST", Path: "/entrar/llave", Summary: "Ingresar con llave de acceso / sign in with a passkey", Access: pub, Handle: w.passkeyLogin},
+		{Method: "GET", Path: "/evidencias/{item}/subir", Summary: "Subir archivos de la evidencia / upload the item's files", Access: acc, Handle: w.uploadPage},
+		{Method: "POST", Path: "/evidencias/{item}/subir", Summary: "Anexar un archivo a la evidencia / attach a file to the item", Access: acc, MaxBody: uploadFormMax + 1<<20, Handle: w.uploadPost},
 		{Method: "POST", Path: "/evidencias/{item}/{action}", Summary: "Abrir, sellar, derivar, presentar, disponer / open, seal, derive, present, dispose", Access: acc, Handle: w.itemAction},
 
 		{Method: "GET", Path: "/verificar", Summary: "Verificar un paquete / verify a bundle", Access: pub, Handle: w.verifyPage},

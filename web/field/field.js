@@ -370,19 +370,49 @@
     return chain;
   }
 
+  // uploadOne sends a photo's bytes in parts of 256 KiB; the upload's
+  // address is kept with the photo, so that a cut (or the app closed)
+  // resumes at the offset the server holds instead of starting again.
+  var PART = 256 << 10;
   function uploadOne(p, e) {
     var csrf = (S.data && S.data.csrf) || "";
-    var meta = "op " + btoa("evidence.attach") + ",seq " + btoa(String(e.event));
-    return fetch("/api/v1/items/" + encodeURIComponent(p.item) + "/uploads", { method: "POST", credentials: "same-origin",
-      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": String(p.size), "Upload-Metadata": meta, "X-CSRF-Token": csrf } }).then(function (r) {
-      if (r.status !== 201) throw new Error(T("campo.upload_failed") + " (" + r.status + ")");
-      return fetch(r.headers.get("Location"), { method: "PATCH", credentials: "same-origin", body: p.bytes,
-        headers: { "Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream", "X-CSRF-Token": csrf } });
-    }).then(function (r) {
-      if (r.status !== 204) throw new Error(T("campo.upload_failed") + " (" + r.status + ")");
+    var tus = { "Tus-Resumable": "1.0.0", "X-CSRF-Token": csrf };
+    function hdr(extra) { var h = {}; [tus, extra || {}].forEach(function (o) { Object.keys(o).forEach(function (k) { h[k] = o[k]; }); }); return h; }
+    function create() {
+      var meta = "op " + btoa("evidence.attach") + ",seq " + btoa(String(e.event));
+      return fetch("/api/v1/items/" + encodeURIComponent(p.item) + "/uploads", { method: "POST", credentials: "same-origin",
+        headers: hdr({ "Upload-Length": String(p.size), "Upload-Metadata": meta }) }).then(function (r) {
+        if (r.status !== 201) throw new Error(T("campo.upload_failed") + " (" + r.status + ")");
+        p.url = r.headers.get("Location");
+        return put("photos", p).then(function () { return 0; });
+      });
+    }
+    // where: the offset the server holds for p.url, or a new upload.
+    function where() {
+      if (!p.url) return create();
+      return fetch(p.url, { method: "HEAD", credentials: "same-origin", cache: "no-store", headers: hdr() }).then(function (r) {
+        if (r.status === 404 || r.status === 410) { p.url = ""; return create(); }
+        if (!r.ok) throw new Error(T("campo.upload_failed") + " (" + r.status + ")");
+        if (r.headers.get("Custodia-Seq")) return -1; // all in already
+        return Number(r.headers.get("Upload-Offset"));
+      });
+    }
+    function send(off) {
+      if (off < 0) return Promise.resolve();
+      var bytes = new Uint8Array(p.bytes), end = Math.min(off + PART, bytes.length);
+      return fetch(p.url, { method: "PATCH", credentials: "same-origin", body: bytes.slice(off, end),
+        headers: hdr({ "Upload-Offset": String(off), "Content-Type": "application/offset+octet-stream" }) }).then(function (r) {
+        if (r.status === 409) return where().then(send);
+        if (r.status !== 204) throw new Error(T("campo.upload_failed") + " (" + r.status + ")");
+        if (r.headers.get("Custodia-Seq")) return;
+        return send(Number(r.headers.get("Upload-Offset")));
+      });
+    }
+    return where().then(send).then(function () {
       // The server holds the bytes now: the phone keeps the hash only.
       p.uploaded = true;
       p.bytes = null;
+      p.url = "";
       return put("photos", p);
     });
   }

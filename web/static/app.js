@@ -139,6 +139,151 @@
     });
   });
 
+  // The upload page: the file is hashed in slices (sha256.js), the
+  // attachment is prepared by the server and signed with the officer's
+  // passkey, and the bytes go up by the API's resumable uploads (tus 1.0)
+  // in parts. A cut connection resumes at the offset the server reports;
+  // a page closed mid-way finds its upload again (the address is kept in
+  // localStorage under the file's hash) and continues without signing
+  // again. Without this script the form posts the file in one request.
+  function b64utf8(s) {
+    var bin = "";
+    new TextEncoder().encode(s).forEach(function (b) { bin += String.fromCharCode(b); });
+    return btoa(bin);
+  }
+  function wait(ms) { return new Promise(function (res) { setTimeout(res, ms); }); }
+  function apiError(r) {
+    return r.json().catch(function () { return {}; }).then(function (j) {
+      var e = new Error(j.message || (r.status + " " + r.statusText));
+      e.field = j.field === "sha256" || j.field === "size" ? "file" : j.field;
+      throw e;
+    });
+  }
+  document.querySelectorAll("form[data-upload]").forEach(function (form) {
+    var item = form.getAttribute("data-upload"), chunk = Number(form.getAttribute("data-chunk")) || (4 << 20);
+    var bar = form.querySelector("progress"), status = form.querySelector("[role=status]"), prog = bar && bar.parentNode;
+    function tf(key) {
+      var args = Array.prototype.slice.call(arguments, 1);
+      return (form.getAttribute("data-t-" + key) || key).replace(/%%|%d/g, function (m) { return m === "%%" ? "%" : String(args.shift()); });
+    }
+    function say(pct, text) { if (prog) prog.hidden = false; if (bar) bar.value = pct; if (status) status.textContent = text; }
+    var tus = { "Tus-Resumable": "1.0.0", "X-Requested-With": "fetch" };
+    function headers(extra) {
+      var h = { "X-CSRF-Token": csrfOf(form) };
+      Object.keys(tus).forEach(function (k) { h[k] = tus[k]; });
+      Object.keys(extra || {}).forEach(function (k) { h[k] = extra[k]; });
+      return h;
+    }
+    // offsetOf asks where an upload stands: {offset, seq} or null if the
+    // server no longer has it.
+    function offsetOf(url) {
+      return fetch(url, { method: "HEAD", headers: headers(), credentials: "same-origin", cache: "no-store" }).then(function (r) {
+        if (r.status === 404 || r.status === 410) return null;
+        if (!r.ok) throw new Error(r.status + " " + r.statusText);
+        return { offset: Number(r.headers.get("Upload-Offset")), seq: r.headers.get("Custodia-Seq") };
+      });
+    }
+    function create(file, rec) {
+      var meta = "op " + b64utf8("evidence.attach") + ",record " + b64utf8(JSON.stringify(rec));
+      return fetch("/api/v1/items/" + encodeURIComponent(item) + "/uploads", { method: "POST", credentials: "same-origin",
+        headers: headers({ "Upload-Length": String(file.size), "Upload-Metadata": meta }) }).then(function (r) {
+        if (r.status !== 201) return apiError(r);
+        return r.headers.get("Location");
+      });
+    }
+    // send PATCHes the file from offset on, part by part; on a network
+    // failure it waits, asks the offset again and goes on from there. It
+    // resolves to the logged act's seq.
+    function send(file, url, offset, tries) {
+      var end = Math.min(offset + chunk, file.size);
+      return fetch(url, { method: "PATCH", credentials: "same-origin", body: file.slice(offset, end),
+        headers: headers({ "Upload-Offset": String(offset), "Content-Type": "application/offset+octet-stream" }) }).then(function (r) {
+        if (r.status === 409) return resume(file, url, tries + 1); // the server holds another offset
+        if (r.status !== 204) return apiError(r);
+        var off = Number(r.headers.get("Upload-Offset")), seq = r.headers.get("Custodia-Seq");
+        say(file.size ? Math.floor(off * 100 / file.size) : 100, tf("sending", file.size ? Math.floor(off * 100 / file.size) : 100));
+        if (seq) return Number(seq);
+        return send(file, url, off, 0);
+      }, function () {
+        say(bar ? bar.value : 0, tf("retrying", offset));
+        return wait(Math.min(10000, 500 * Math.pow(2, Math.min(tries, 5)))).then(function () { return resume(file, url, tries + 1); });
+      });
+    }
+    function resume(file, url, tries) {
+      return offsetOf(url).then(function (st) {
+        if (!st) throw new Error(tf("failed"));
+        if (st.seq) return Number(st.seq);
+        return send(file, url, st.offset, tries);
+      }, function () {
+        return wait(Math.min(10000, 500 * Math.pow(2, Math.min(tries, 5)))).then(function () { return resume(file, url, tries + 1); });
+      });
+    }
+    function signed(file, sum) {
+      var prep = new URLSearchParams();
+      prep.set("csrf_token", csrfOf(form));
+      prep.set("_prepare", "1");
+      prep.set("name", form.querySelector("[name=name]").value.trim() || file.name);
+      prep.set("media_type", form.querySelector("[name=media_type]").value.trim() || file.type || "");
+      prep.set("at", form.querySelector("[name=at]").value);
+      prep.set("size", String(file.size));
+      prep.set("sha256", sum);
+      return post(form.action, form, prep).then(function (res) {
+        if (res.error) { var e = new Error(res.error.message); e.field = res.error.field; throw e; }
+        var act = res.sign.acts[0], rec = JSON.parse(act.record), sigs = [], steps = Promise.resolve();
+        act.signers.forEach(function (s) {
+          if (!s.creds || s.creds.length === 0) return; // the server says if a signature was needed
+          steps = steps.then(function () {
+            say(0, tf("signing"));
+            if (!hasPasskeys) throw new Error(body.getAttribute("data-t-unsupported"));
+            return assert(act.challenge, res.sign.rp_id, s.creds).then(function (a) {
+              var id = enc(a.rawId), key = "";
+              s.creds.forEach(function (c) { if (c.id === id) key = c.key; });
+              var j = assertionJSON(a);
+              sigs.push({ authenticator_data: j.authenticator_data, client_data_json: j.client_data_json, key: key, role: s.role, sig: j.signature });
+            }, function () { throw new Error(body.getAttribute("data-t-sign-cancelled")); });
+          });
+        });
+        return steps.then(function () {
+          if (sigs.length) rec.sigs = sigs;
+          return rec;
+        });
+      });
+    }
+    form.addEventListener("submit", function (ev) {
+      if (!window.CustodiaSHA256 || !window.fetch || !window.TextEncoder) return; // the form goes as it is
+      ev.preventDefault();
+      clearErrors(form);
+      if (!form.checkValidity()) { form.reportValidity(); return; }
+      var file = form.querySelector("input[type=file]").files[0];
+      var btn = form.querySelector("button[type=submit]");
+      btn.disabled = true;
+      var key, sum;
+      CustodiaSHA256.file(file, function (p) { say(p, tf("hashing", p)); }).then(function (s) {
+        sum = s;
+        key = "custodia-upload:" + item + ":" + sum + ":" + file.size;
+        var url = localStorage.getItem(key);
+        // An upload of these bytes begun earlier, from this browser: on
+        // from where it stopped, with the act signed then.
+        return (url ? offsetOf(url).catch(function () { return null; }) : Promise.resolve(null)).then(function (st) {
+          if (st) return st.seq ? Number(st.seq) : send(file, url, st.offset, 0);
+          localStorage.removeItem(key);
+          return signed(file, sum).then(function (rec) { return create(file, rec); }).then(function (loc) {
+            localStorage.setItem(key, loc);
+            return send(file, loc, 0, 0);
+          });
+        });
+      }).then(function (seq) {
+        localStorage.removeItem(key);
+        say(100, tf("done", seq));
+        form.setAttribute("data-done", String(seq));
+        setTimeout(function () { location.reload(); }, 600);
+      }).catch(function (e) {
+        btn.disabled = false;
+        showError(form, { field: e && e.field, message: (e && e.message) || String(e) });
+      });
+    });
+  });
+
   // Passkey enrolment: the authenticator makes the key (checked by the
   // server), then signs the proof that it holds it; an administrator
   // approves it before it signs anything.
