@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -10,10 +11,12 @@ import (
 
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
 	"github.com/custodia-ec/custodia/internal/testkeys"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/verify"
 )
 
 // fieldEnv is a service over the Metástasis deployment with a settable
@@ -310,5 +313,66 @@ func TestFieldSync(t *testing.T) {
 	if err != nil || !rep.OK {
 		b, _ := json.Marshal(rep)
 		t.Errorf("audit after field syncs: %v %s", err, b)
+	}
+}
+
+// TestFieldEntriesVerifiedOffline: the acts a device synced carry the
+// officers' signatures made on the device, and the offline verifier checks
+// them from the item's bundle alone: every act of the item signed by all it
+// names (--require-signatures passes); without the key register's events
+// the signatures cannot be checked and the bundle fails.
+func TestFieldEntriesVerifiedOffline(t *testing.T) {
+	e := newFieldEnv(t)
+	ctx := context.Background()
+	act := fieldNow.Add(-90 * time.Minute)
+	at := act.Format(time.RFC3339)
+	size := int64(77)
+	sz := &custody.Seize{ID: "E-F-V", Case: "METASTASIS", Type: "laptop", Description: "Portátil gris", SeizedAt: at, SeizedBy: "pn.s-pic-01.lead", Seal: "PN-900077"}
+	photo := &custody.Attach{Item: "E-F-V", Name: "foto.jpg", SHA256: strings.Repeat("cd", 32), Size: &size, At: at, By: "pn.s-pic-01.lead", MediaType: "image/jpeg"}
+	give := &custody.Transfer{Item: "E-F-V", From: "pn.s-pic-01.lead", To: "cust.pic", At: act.Add(30 * time.Minute).Format(time.RFC3339), Purpose: "storage", SealCondition: "intact", Seal: "PN-900077"}
+	res, err := e.s.SyncField(ctx, e.p, &FieldBatch{SentAt: fieldNow.Format(time.RFC3339), Entries: []FieldEntry{
+		e.entry("DEV-V", 1, act, custody.OpSeize, sz),
+		e.entry("DEV-V", 2, act, custody.OpAttach, photo),
+		e.entry("DEV-V", 3, act.Add(30*time.Minute), custody.OpTransfer, give, e.lead, e.keys["cust.pic"]),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.Results {
+		if r.Status != FieldRecorded {
+			t.Fatalf("entry %d: %+v %v", r.Seq, r, r.Error)
+		}
+	}
+	vkey, err := deployment.ReadPublicKey(e.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := e.s.Ledger().ExportBundle(ctx, "E-F-V", vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(b)
+	vr, err := verify.Verify(raw, verify.Options{TrustedKey: vkey, RequireSignatures: true})
+	if err != nil {
+		t.Fatalf("the synced item's bundle: %v", err)
+	}
+	n := 0
+	for _, h := range vr.Items {
+		for _, s := range h.Events {
+			n++
+			if s.Signature != verify.SignedAll {
+				t.Errorf("event %d (%s): signatures %q, want complete", s.Index, s.Op, s.Signature)
+			}
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d acts verified, want the seizure, its photo and the handover", n)
+	}
+	b.Keys = nil
+	raw, _ = json.Marshal(b)
+	_, err = verify.Verify(raw, verify.Options{TrustedKey: vkey})
+	var ve *verify.Error
+	if !errors.As(err, &ve) || ve.Check != verify.CheckSignature {
+		t.Errorf("the bundle without its keys: %v, want a signature failure", err)
 	}
 }
