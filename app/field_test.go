@@ -203,7 +203,7 @@ func TestFieldSync(t *testing.T) {
 		5:  "ya fue incautada",
 		6:  "precinto PN-900001 ya está en la evidencia E-F-1",
 		7:  "no es quien tiene la evidencia E-F-1 (la tiene cust.pic)",
-		8:  "ya está completed",
+		8:  "el sitio ya está concluido",
 		9:  "el sitio S-PIC-01 concluyó",
 		11: "se firma en el dispositivo",
 	}

@@ -72,6 +72,15 @@ func rule(field, es, en string, args ...any) *custody.Error {
 	return custody.Errorf(custody.ERule, field, es, en, args...)
 }
 
+// ruleIn is rule with each language's own arguments: a code (a site's
+// status) shown as its word in that language.
+func ruleIn(field, es string, esArgs []any, en string, enArgs []any) *custody.Error {
+	return &custody.Error{Code: custody.ERule, Field: field, Message: fmt.Sprintf(es, esArgs...), MessageEN: fmt.Sprintf(en, enArgs...)}
+}
+
+// statusWord is a site status in lang's words.
+func statusWord(code, lang string) string { return casefile.Word("status", code, lang) }
+
 func mustTime(s string) time.Time {
 	t, err := custody.ParseTime(s)
 	if err != nil {
@@ -261,7 +270,8 @@ func (s *State) apply(op string, rec any, seq int64) (*Applied, *custody.Error) 
 		// that order: a site is not entered before its team was on the way.
 		if n := len(site.History); n > 0 && at.Before(site.History[n-1].T) {
 			prev := site.History[n-1]
-			return nil, rule("at", "%s es anterior al estado anterior del sitio (%s a las %s)", "%s is earlier than the site's previous status (%s at %s)", r.At, prev.Status, prev.At)
+			return nil, ruleIn("at", "%s es anterior al estado anterior del sitio (%s a las %s)", []any{r.At, statusWord(prev.Status, "es"), prev.At},
+				"%s is earlier than the site's previous status (%s at %s)", []any{r.At, statusWord(prev.Status, "en"), prev.At})
 		}
 		site.History = append(site.History, StatusChange{Seq: seq, Status: r.Status, At: r.At, T: at, By: r.By, Note: r.Note})
 		return &Applied{Case: s.Operations[site.Operation].Case, Touched: []Key{{TSites, r.Site}, {TSiteStatuses, statusKey{seq, r.Site}}}}, nil
@@ -283,11 +293,13 @@ var statusRank = map[string]int{"planned": 0, "en_route": 1, "entered": 2, "secu
 func checkStatus(cur, next string) *custody.Error {
 	switch {
 	case cur == "completed" || cur == "aborted":
-		return rule("status", "el sitio ya está %s; ese estado es final", "the site is already %s, a final status", cur)
+		return ruleIn("status", "el sitio ya está %s; ese estado es final", []any{statusWord(cur, "es")},
+			"the site is already %s, a final status", []any{statusWord(cur, "en")})
 	case next == "aborted":
 		return nil
 	case statusRank[next] <= statusRank[cur]:
-		return rule("status", "el estado %s no avanza desde %s", "status %s does not move forward from %s", next, cur)
+		return ruleIn("status", "el estado «%s» no avanza desde «%s»", []any{statusWord(next, "es"), statusWord(cur, "es")},
+			"status %q does not move forward from %q", []any{statusWord(next, "en"), statusWord(cur, "en")})
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/custodia-ec/custodia/custody"
@@ -255,7 +256,16 @@ func (s *State) keyFor(officer string, g custody.Sig, seq int64) (*OfficerKey, *
 	case k.Officer != officer:
 		return nil, custody.Errorf(custody.EForbidden, "sigs", "la clave %s es de %s, no de %s", "key %s belongs to %s, not %s", Fingerprint(g.Key), k.Officer, officer)
 	case !k.ActiveAt(seq):
-		return nil, custody.Errorf(custody.EForbidden, "sigs", "la clave %s de %s no está vigente (%s)", "key %s of %s is not in force (%s)", Fingerprint(g.Key), officer, k.Status())
+		es, en := "solicitada, aún sin aprobar", "requested, not yet approved"
+		switch k.Status() {
+		case "revoked":
+			es, en = "revocada", "revoked"
+		case "active":
+			es, en = "aprobada después de este acto", "approved after this act"
+		}
+		return nil, &custody.Error{Code: custody.EForbidden, Field: "sigs",
+			Message:   fmt.Sprintf("la clave %s de %s no está vigente (%s)", Fingerprint(g.Key), officer, es),
+			MessageEN: fmt.Sprintf("key %s of %s is not in force (%s)", Fingerprint(g.Key), officer, en)}
 	}
 	return k, nil
 }
