@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -43,9 +44,24 @@ type browserT struct {
 	root     context.Context
 	mu       sync.Mutex
 	requests []string
+	stop     func() // closes the browser
+	// minRequests is the fewest requests a working recorder must have
+	// seen by the end (default 20).
+	minRequests int
 }
 
+// close shuts the browser down, as its user would; its profile stays.
+func (b *browserT) close() { b.stop() }
+
 func newBrowser(t *testing.T) *browserT {
+	t.Helper()
+	return newBrowserIn(t, t.TempDir())
+}
+
+// newBrowserIn starts Chromium on the profile in dir: a second browser on
+// the same dir finds what the first kept on disk (a phone's browser after
+// a restart).
+func newBrowserIn(t *testing.T, dir string) *browserT {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("%s is missing: run scripts/setup-web (it installs Debian's chromium package)", chromiumPath)
@@ -66,7 +82,7 @@ func newBrowser(t *testing.T) *browserT {
 		chromedp.Flag("metrics-recording-only", true),
 		chromedp.Flag("password-store", "basic"),
 		chromedp.Flag("lang", "es-EC"),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(dir),
 		chromedp.WindowSize(1280, 900),
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -77,9 +93,15 @@ func newBrowser(t *testing.T) *browserT {
 		t.Fatalf("starting %s: %v", chromiumPath, err)
 	}
 	b := &browserT{t: t, alloc: alloc, root: root}
+	var once sync.Once
+	b.stop = func() {
+		once.Do(func() {
+			cancelRoot()
+			cancelAlloc()
+		})
+	}
 	t.Cleanup(func() {
-		cancelRoot()
-		cancelAlloc()
+		b.stop()
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		var outside []string
@@ -91,7 +113,7 @@ func newBrowser(t *testing.T) *browserT {
 		if len(outside) > 0 {
 			t.Errorf("the browser made requests outside 127.0.0.1: %v", outside)
 		}
-		if len(b.requests) < 20 {
+		if min := cmp.Or(b.minRequests, 20); len(b.requests) < min {
 			t.Errorf("only %d requests recorded: the recorder is broken", len(b.requests))
 		}
 	})

@@ -626,6 +626,11 @@
     }).catch(function () { body.setAttribute("data-sw", "none"); });
   }
 
+  // The queue must outlive the browser and the phone's restarts: ask that
+  // this site's storage be kept under storage pressure, not evicted.
+  if (navigator.storage && navigator.storage.persist) {
+    navigator.storage.persist().then(function (p) { body.setAttribute("data-persisted", p ? "1" : "0"); }, function () {});
+  }
   deviceID().then(function (d) { S.device = d; return load(); }).then(function () {
     render();
     fillDefaults();
