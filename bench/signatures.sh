@@ -19,7 +19,7 @@ go test -c -o "$tmp/verify.test" ./verify
 go test -c -o "$tmp/ledger.test" ./ledger
 go test -c -o "$tmp/httpapi.test" ./httpapi
 for i in $(seq "$rounds"); do
-	(cd verify && "$tmp/verify.test" -test.run '^$' -test.bench 'SignatureBound|VerifySignatures' -test.benchtime 1s) >>"$tmp/out"
+	(cd verify && "$tmp/verify.test" -test.run '^$' -test.bench 'SignatureBound|VerifySignatures|CheckSignatures' -test.benchtime 1s) >>"$tmp/out"
 	(cd ledger && "$tmp/ledger.test" -test.run '^$' -test.bench 'AuditSignatures' -test.benchtime 5x) >>"$tmp/out"
 	(cd httpapi && "$tmp/httpapi.test" -test.run '^$' -test.bench 'WritesWithStreams/(transfer|seize|seize-signed)/streams=0$' -test.benchtime 2s) >>"$tmp/out"
 	echo "round $i of $rounds done" >&2

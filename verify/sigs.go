@@ -97,21 +97,32 @@ func (r *replay) signatures(index int64, ev *custody.Event) (string, []custody.S
 	return status, ev.Sigs, nil
 }
 
-// checkAll verifies the events' signatures on every core before the replay
-// reads the results: for each event by index, each signature's error (nil
-// when it verifies with the key it names; a key the bundle does not
-// register is left to signatures, which refuses it).
-func checkAll(ctx context.Context, evs []*custody.Event, keys map[string]*key) map[int64][]error {
-	errs := make([][]error, len(evs))
+// checkAll checks the bundle's events on every core before the replay
+// reads them in order: each event in the tree and well formed
+// (checkEvent), and each of its signatures (nil when it verifies with the
+// key it names; a key the bundle does not register is left to signatures,
+// which refuses it). On failure it returns the error of the first event,
+// in bundle order, that failed, as a check one by one would.
+func checkAll(ctx context.Context, bes []BundleEvent, cp *Checkpoint, keys map[string]*key) ([]*custody.Event, map[int64][]error, error) {
+	evs, errs, fails := make([]*custody.Event, len(bes)), make([][]error, len(bes)), make([]error, len(bes))
 	var wg sync.WaitGroup
 	n := runtime.GOMAXPROCS(0)
 	for w := range n {
 		wg.Go(func() {
-			for i := w; i < len(evs) && ctx.Err() == nil; i += n { // a stopped verification gives no verdict
-				errs[i] = make([]error, len(evs[i].Sigs))
-				for j, g := range evs[i].Sigs {
+			for i := w; i < len(bes); i += n {
+				if err := stopped(ctx, bes[i].Index); err != nil { // a stopped verification gives no verdict
+					fails[i] = err
+					return
+				}
+				ev, err := checkEvent(bes[i], cp)
+				if err != nil {
+					fails[i] = err
+					return
+				}
+				evs[i], errs[i] = ev, make([]error, len(ev.Sigs))
+				for j, g := range ev.Sigs {
 					if k := keys[g.Key]; k != nil {
-						errs[i][j] = custody.CheckSig(k.pub, custody.ActDigest(evs[i].Op, evs[i].Record), g)
+						errs[i][j] = custody.CheckSig(k.pub, custody.ActDigest(ev.Op, ev.Record), g)
 					}
 				}
 			}
@@ -120,7 +131,13 @@ func checkAll(ctx context.Context, evs []*custody.Event, keys map[string]*key) m
 	wg.Wait()
 	out := make(map[int64][]error, len(evs))
 	for i, ev := range evs {
+		if fails[i] != nil {
+			return nil, nil, fails[i]
+		}
+		if ev == nil { // a worker stopped before it: its own failure comes first
+			continue
+		}
 		out[ev.Seq] = errs[i]
 	}
-	return out
+	return evs, out, nil
 }

@@ -161,16 +161,11 @@ func VerifyContext(ctx context.Context, bundle []byte, opts Options) (*Result, e
 	if err != nil {
 		return nil, err
 	}
-	evs := make([]*custody.Event, len(b.Events))
-	for i, e := range b.Events {
-		if err := stopped(ctx, e.Index); err != nil {
-			return nil, err
-		}
-		if evs[i], err = checkEvent(e, cp); err != nil {
-			return nil, err
-		}
+	evs, sigErr, err := checkAll(ctx, b.Events, cp, keys)
+	if err != nil {
+		return nil, err
 	}
-	r := &replay{root: b.Item, items: map[string]*custody.Item{}, hist: map[string]*ItemHistory{}, keys: keys, sigErr: checkAll(ctx, evs, keys)}
+	r := &replay{root: b.Item, items: map[string]*custody.Item{}, hist: map[string]*ItemHistory{}, keys: keys, sigErr: sigErr}
 	for i, e := range b.Events {
 		if err := stopped(ctx, e.Index); err != nil {
 			return nil, err
