@@ -6,6 +6,7 @@ import (
 
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/vocab"
 	"github.com/custodia-ec/custodia/domain"
 )
 
@@ -314,7 +315,7 @@ func (pol *Policy) Write(st *domain.State, p *Principal, op string, rec any) (st
 			if !pol.Can(p.Role, ActRead) {
 				return "", NotFound() // defence: the case's contents are not theirs to know
 			}
-			return "", Forbidden("su rol no permite "+op+" en este caso", "your role does not allow "+op+" in this case")
+			return "", Forbidden("su rol no permite este acto en este caso: "+vocab.Word("op", op, "es")+" ("+op+")", "your role does not allow this act in this case: "+vocab.Word("op", op, "en")+" ("+op+")")
 		}
 	}
 	if f, ok := actor(rec, p.Officer); !ok {

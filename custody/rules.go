@@ -247,9 +247,9 @@ func (it *Item) Transfer(t *Transfer, at time.Time, seq int64) ([]Anomaly, error
 	sealed := it.Seal != ""
 	switch {
 	case sealed && t.SealCondition != "intact" && t.SealCondition != "broken":
-		return nil, ruleError(RuleSeals, "seal_condition", "la evidencia %s está sellada: el estado del sello debe ser intact o broken, no %q", "item %s is sealed: seal_condition must be intact or broken, not %q", it.ID, t.SealCondition)
+		return nil, ruleError(RuleSeals, "seal_condition", "la evidencia %s está sellada: el estado del sello debe ser «intacto» (intact) o «roto» (broken), no %q", "item %s is sealed: seal_condition must be intact or broken, not %q", it.ID, t.SealCondition)
 	case !sealed && t.SealCondition != "none":
-		return nil, ruleError(RuleSeals, "seal_condition", "la evidencia %s no está sellada: el estado del sello debe ser none, no %q", "item %s is unsealed: seal_condition must be none, not %q", it.ID, t.SealCondition)
+		return nil, ruleError(RuleSeals, "seal_condition", "la evidencia %s no está sellada: el estado del sello debe ser «sin sello» (none), no %q", "item %s is unsealed: seal_condition must be none, not %q", it.ID, t.SealCondition)
 	case !sealed && t.Seal != "":
 		return nil, ruleError(RuleSeals, "seal", "la evidencia %s no está sellada: no hay sello que comparar con %q", "item %s is unsealed: there is no seal to compare with %q", it.ID, t.Seal)
 	}

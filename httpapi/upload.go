@@ -64,6 +64,7 @@ import (
 
 	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/vocab"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/gateway"
 	"github.com/custodia-ec/custodia/storage/blob"
@@ -229,7 +230,7 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, p *app.Pri
 			return nil // reported below
 		}
 		if !s.Policy.Can(p.Role, op) {
-			return app.Forbidden("su rol no permite "+op+" en este caso", "your role does not allow "+op+" in this case")
+			return app.Forbidden("su rol no permite este acto en este caso: "+vocab.Word("op", op, "es")+" ("+op+")", "your role does not allow this act in this case: "+vocab.Word("op", op, "en")+" ("+op+")")
 		}
 		_ = it
 		return nil
