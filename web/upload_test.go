@@ -143,7 +143,9 @@ func TestUploadPage(t *testing.T) {
 	} {
 		tc.form.Set("csrf_token", c.csrf)
 		code, b, _ := c.do("POST", "/evidencias/"+item+"/subir", tc.form, map[string]string{"X-Requested-With": "fetch", "Accept": "application/json"})
-		var r struct{ Error struct{ Field, Message string } }
+		var r struct {
+			Error struct{ Field, Message string }
+		}
 		if code < 400 || json.Unmarshal([]byte(b), &r) != nil || r.Error.Field != tc.field || r.Error.Message == "" {
 			t.Errorf("%v: %d %.300s (want field %s)", tc.form, code, b, tc.field)
 		}
