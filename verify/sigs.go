@@ -120,9 +120,10 @@ func checkAll(ctx context.Context, bes []BundleEvent, cp *Checkpoint, keys map[s
 					return
 				}
 				evs[i], errs[i] = ev, make([]error, len(ev.Sigs))
+				digest := custody.ActDigest(ev.Op, ev.Record)
 				for j, g := range ev.Sigs {
 					if k := keys[g.Key]; k != nil {
-						errs[i][j] = custody.CheckSig(k.pub, custody.ActDigest(ev.Op, ev.Record), g)
+						errs[i][j] = custody.CheckSig(k.pub, digest, g)
 					}
 				}
 			}
