@@ -91,7 +91,9 @@ func TestVerifyContextStops(t *testing.T) {
 	}
 
 	// Done after the checks before the events and two events: stopped at
-	// the third event of the bundle, by its index.
+	// an event of the bundle, named by its index (the events are checked
+	// on every core, so which one meets the stop first is the scheduler's
+	// choice), and never with a verdict.
 	var b Bundle
 	if err := json.Unmarshal(data, &b); err != nil {
 		t.Fatal(err)
@@ -99,7 +101,14 @@ func TestVerifyContextStops(t *testing.T) {
 	c := &countdown{Context: context.Background()}
 	c.n.Store(4)
 	_, err = VerifyContext(c, data, Options{})
-	if !errors.As(err, &ve) || ve.Check != CheckStopped || ve.Index != b.Events[2].Index {
-		t.Fatalf("stopped mid-way: %#v; want check %s at event %d", err, CheckStopped, b.Events[2].Index)
+	ve = nil
+	atEvent := false
+	if errors.As(err, &ve) {
+		for _, e := range b.Events {
+			atEvent = atEvent || ve.Index == e.Index
+		}
+	}
+	if ve == nil || ve.Check != CheckStopped || !atEvent {
+		t.Fatalf("stopped mid-way: %#v; want check %s at one of the bundle's events", err, CheckStopped)
 	}
 }
