@@ -84,3 +84,22 @@ func TestValidCedula(t *testing.T) {
 		}
 	}
 }
+
+func TestSnippet(t *testing.T) {
+	for _, c := range []struct {
+		text  string
+		terms []string
+		width int
+		want  string
+	}{
+		{"Sí, con el jefe de Policía", []string{"policia"}, 12, "Sí, con el jefe de [Policía]"},
+		{"uno dos tres cuatro cinco seis siete ocho nueve diez", []string{"ocho"}, 4, "…seis siete [ocho] nueve…"},
+		{"uno dos tres", []string{"nada"}, 2, "uno dos…"},
+		{"Está ARREGLADO, está", []string{"esta"}, 12, "[Está] ARREGLADO, [está]"},
+		{"", []string{"x"}, 3, ""},
+	} {
+		if got := Snippet(c.text, c.terms, c.width); got != c.want {
+			t.Errorf("Snippet(%q, %q, %d) = %q, want %q", c.text, c.terms, c.width, got, c.want)
+		}
+	}
+}
