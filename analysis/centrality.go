@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"context"
 	"math/rand/v2"
 	"runtime"
 	"sort"
@@ -30,10 +31,17 @@ const chunks = 8
 // sums run from a seeded uniform sample of sources and are scaled by
 // n/samples (an unbiased estimate).
 func (g *Graph) Betweenness(opts BetweennessOptions) []float64 {
+	cb, _ := g.BetweennessContext(context.Background(), opts)
+	return cb
+}
+
+// BetweennessContext is Betweenness that stops, with ctx's error, when
+// ctx ends: a server gives each question a time budget.
+func (g *Graph) BetweennessContext(ctx context.Context, opts BetweennessOptions) ([]float64, error) {
 	n := len(g.Entities)
 	cb := make([]float64, n)
 	if n < 3 {
-		return cb
+		return cb, nil
 	}
 	sources := make([]int32, n)
 	for i := range sources {
@@ -58,11 +66,14 @@ func (g *Graph) Betweenness(opts BetweennessOptions) []float64 {
 			defer func() { <-sem }()
 			lo, hi := len(sources)*c/chunks, len(sources)*(c+1)/chunks
 			if lo < hi {
-				parts[c] = g.brandes(sources[lo:hi])
+				parts[c] = g.brandes(ctx, sources[lo:hi])
 			}
 		}(c)
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	for _, p := range parts {
 		for i, v := range p {
 			cb[i] += v
@@ -73,7 +84,7 @@ func (g *Graph) Betweenness(opts BetweennessOptions) []float64 {
 	for i := range cb {
 		cb[i] *= norm
 	}
-	return cb
+	return cb, nil
 }
 
 // brandesNode is a node's state in one source's pass, kept together so
@@ -84,7 +95,7 @@ type brandesNode struct {
 }
 
 // brandes accumulates the dependencies of the given sources.
-func (g *Graph) brandes(sources []int32) []float64 {
+func (g *Graph) brandes(ctx context.Context, sources []int32) []float64 {
 	n := len(g.Entities)
 	cb := make([]float64, n)
 	st := make([]brandesNode, n)
@@ -94,6 +105,9 @@ func (g *Graph) brandes(sources []int32) []float64 {
 	order := make([]int32, 0, n)
 	start, nbr := g.start, g.nbr
 	for _, s := range sources {
+		if ctx.Err() != nil {
+			return cb
+		}
 		order = order[:0]
 		st[s].dist, st[s].sigma = 0, 1
 		order = append(order, s)
