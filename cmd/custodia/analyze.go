@@ -22,6 +22,9 @@ import (
 	"github.com/custodia-ec/custodia/storage/analysisdb"
 )
 
+// The analysis database is the server's analysis store.
+var _ app.AnalysisStore = (*analysisdb.DB)(nil)
+
 // recorderAnalyze records the analysis.import events of `custodia analyze
 // import`.
 const recorderAnalyze = "system:analyze"

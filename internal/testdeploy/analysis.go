@@ -1,0 +1,101 @@
+package testdeploy
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/custodia-ec/custodia/analysis"
+	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/deployment"
+	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/internal/analysisgen"
+	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/storage/analysisdb"
+)
+
+// SyntheticItem is the seized phone Synthetic records; its extractions
+// are SyntheticItem-0, -1, ..., one per file of the data set.
+const SyntheticItem = "E-SYN"
+
+// Synthetic records, in case c of d, a phone seized by officer (a forensic
+// analyst of the deployment) at `at` and one extraction per file of
+// issue 16's synthetic data set (analysis/testdata/synthetic, as
+// analysisgen writes it with seed 16), each with the file's SHA-256, and
+// imports every file into the analysis database at d.Dir/analysis.db as
+// `custodia analyze import` does: the records stored, an analysis.import
+// event per file, the store's transaction committed with its number. It
+// returns the manifest (the planted path and broker) and the open
+// database.
+func Synthetic(t testing.TB, d *deployment.Deployment, c, officer string, at time.Time) (*analysisgen.Manifest, *analysisdb.DB) {
+	t.Helper()
+	ctx := context.Background()
+	set := filepath.Join(t.TempDir(), "synthetic")
+	m, err := analysisgen.Generate(set, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := analysisdb.Open(ctx, filepath.Join(d.Dir, analysisdb.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	by := custody.Recorded{At: at.UTC().Format(time.RFC3339Nano), Account: "system:test"}
+	add := func(op string, rec any) int64 {
+		t.Helper()
+		res, _, err := d.Ledger.Append(ctx, []ledger.Record{{Op: op, Rec: rec, Recorded: by}})
+		if err == nil {
+			err = res[0].Err
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", op, err)
+		}
+		return res[0].Event.Seq
+	}
+	stamp := at.Format(time.RFC3339)
+	add(custody.OpSeize, &custody.Seize{ID: SyntheticItem, Case: c, Type: "phone", Description: "Teléfonos del caso sintético", SeizedAt: stamp, SeizedBy: officer})
+	for i, f := range m.Files {
+		data, err := os.ReadFile(filepath.Join(set, f.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		sha := hex.EncodeToString(sum[:])
+		item := SyntheticItemOf(i)
+		size := int64(len(data))
+		add(custody.OpDerive, &custody.Derive{ID: item, Parent: SyntheticItem, Type: "extraction", Description: "Extracción " + f.Path, At: stamp, By: officer, SHA256: sha, Size: &size})
+		var opts analysis.ImportOptions
+		if f.Mapping != "" {
+			b, err := os.ReadFile(filepath.Join(set, f.Mapping))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if opts.Mapping, err = analysis.ParseMapping(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tx, err := db.Begin(ctx, analysisdb.Import{Case: c, Item: item, SHA256: sha, Format: f.Format, At: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum2, err := analysis.Import(f.Format, bytes.NewReader(data), analysis.Source{Item: item, SHA256: sha}, opts, tx)
+		if err != nil {
+			tx.Rollback()
+			t.Fatalf("%s: %v", f.Path, err)
+		}
+		seq := add(domain.OpAnalysisImport, &domain.AnalysisImport{Item: item, SHA256: sha, Format: f.Format, Records: int64(sum2.Records), Rejects: int64(sum2.Rejects)})
+		if err := tx.Commit(seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m, db
+}
+
+// SyntheticItemOf is the extraction item of the data set's i-th file.
+func SyntheticItemOf(i int) string { return fmt.Sprintf("%s-%02d", SyntheticItem, i) }
