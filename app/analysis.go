@@ -1027,3 +1027,122 @@ func (s *Service) writeAnalysis(ctx context.Context, p *Principal, c, op string,
 	}
 	return &RecordResult{Seq: ev.Seq, Op: ev.Op, RecordedAt: ev.Recorded.At}, nil
 }
+
+// AnalysisPageQuery is what the web's analysis page asks at once.
+type AnalysisPageQuery struct {
+	Entity   string // the entity whose neighbours are shown; "" for the top broker
+	From, To string // a path, when both are given
+	After    time.Time
+	MaxGap   time.Duration
+}
+
+// AnalysisPage is the web's analysis page: an overview, an entity's
+// neighbours, the path asked for, the top brokers and a timeline, in one
+// audited read. A reference that names no entity, or a path that does
+// not exist, is reported in its part (CenterErr, PathErr) with the rest
+// of the page answered.
+type AnalysisPage struct {
+	Entities, Links, Review, Decisions int
+	Center                             *Neighbourhood
+	CenterErr                          *custody.Error
+	Path                               *PathView
+	PathErr                            *custody.Error
+	Brokers                            []BrokerView
+	Samples                            int
+	Timeline                           *TimelineView
+}
+
+// pageBrokers and pageTimeline bound the page's lists.
+const (
+	pageBrokers   = 10
+	pageNeighbour = 40
+	pageTimeline  = 100
+)
+
+// AnalysisPageOf answers the analysis page of case c for p.
+func (s *Service) AnalysisPageOf(ctx context.Context, p *Principal, c string, q AnalysisPageQuery) (*AnalysisPage, error) {
+	if q.MaxGap < 0 {
+		return nil, Invalid("max_gap", "no puede ser negativo", "cannot be negative")
+	}
+	var out *AnalysisPage
+	err := s.analysisRead(ctx, p, c, func(ctx context.Context, cg *cachedGraph) error {
+		g := cg.g
+		out = &AnalysisPage{Entities: len(g.Entities), Links: len(g.Links), Review: len(g.Review), Brokers: []BrokerView{}}
+		s.View(func(st *domain.State) error { out.Decisions = len(st.AnalysisDecisions(c)); return nil })
+		scores, opts, err := cg.betweenness(ctx, 0, 1)
+		if err != nil {
+			return err
+		}
+		out.Samples = opts.Samples
+		for _, r := range g.Brokers(scores, pageBrokers) {
+			out.Brokers = append(out.Brokers, BrokerView{EntityView(g, r.Node), r.Score})
+		}
+		center := int32(-1)
+		if q.Entity != "" {
+			v, err := findEntity(g, "entidad", q.Entity)
+			if err != nil {
+				out.CenterErr = asCustody(err)
+			} else {
+				center = v
+			}
+		} else if len(out.Brokers) > 0 {
+			center = g.Node(out.Brokers[0].Entity)
+		}
+		if center >= 0 {
+			out.Center = NeighbourhoodOf(g, center, 1, 50, pageNeighbour, s.cfg.Zone)
+		}
+		var among []int32
+		if q.From != "" || q.To != "" {
+			from, err := findEntity(g, "desde", q.From)
+			var to int32
+			if err == nil {
+				to, err = findEntity(g, "hasta", q.To)
+			}
+			var path analysis.Path
+			ok := false
+			if err == nil {
+				if !q.After.IsZero() || q.MaxGap > 0 {
+					path, ok = g.TemporalPath(from, to, q.After, q.MaxGap)
+				} else {
+					path, ok = g.ShortestPath(from, to)
+				}
+				if !ok {
+					err = custody.Errorf(custody.ENotFound, "hasta", "no hay camino entre %s y %s con esas condiciones", "there is no path between %s and %s under those conditions", g.Entities[from], g.Entities[to])
+				}
+			}
+			if err != nil {
+				out.PathErr = asCustody(err)
+			} else {
+				out.Path = PathOf(g, path, s.cfg.Zone)
+				among = path.Nodes
+			}
+		}
+		if among == nil && center >= 0 {
+			// The center and the neighbour it has most links with.
+			if nb := g.Neighborhood(center, 1, 0, 1); len(nb) > 0 {
+				among = []int32{center, nb[0].Node}
+			}
+		}
+		if len(among) >= 2 {
+			links := g.Timeline(among, time.Time{}, time.Time{})
+			tl := &TimelineView{Entities: []AnalysisEntity{}, Links: []AnalysisLink{}, Total: len(links)}
+			for _, v := range among {
+				tl.Entities = append(tl.Entities, EntityView(g, v))
+			}
+			for _, li := range links[:min(pageTimeline, len(links))] {
+				tl.Links = append(tl.Links, LinkView(g, li, s.cfg.Zone))
+			}
+			out.Timeline = tl
+		}
+		return nil
+	})
+	return out, err
+}
+
+func asCustody(err error) *custody.Error {
+	var ce *custody.Error
+	if errors.As(err, &ce) {
+		return ce
+	}
+	return custody.Errorf(custody.EInternal, "", "error interno", "internal error")
+}
