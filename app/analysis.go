@@ -809,9 +809,6 @@ func (s *Service) AnalysisMessage(ctx context.Context, p *Principal, c string, s
 	}
 	v := &MessageView{Kind: r.Kind, Platform: r.Platform, From: r.From, To: r.To, Chat: r.ChatTitle, Text: r.Text, Media: r.Media,
 		Seconds: int64(r.Duration / time.Second), Direction: r.Direction, Amount: r.Amount, Currency: r.Currency, Reference: r.Reference, Source: r.Source}
-	if v.Chat == "" {
-		v.Chat = r.Chat
-	}
 	if !r.At.IsZero() {
 		v.At = r.At.In(s.cfg.Zone).Format(time.RFC3339)
 	}
@@ -1056,7 +1053,7 @@ type AnalysisPage struct {
 const (
 	pageBrokers   = 10
 	pageNeighbour = 40
-	pageTimeline  = 100
+	pageTimeline  = 25
 )
 
 // AnalysisPageOf answers the analysis page of case c for p.
