@@ -29,6 +29,7 @@ import (
 	"io/fs"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -67,7 +68,10 @@ var schema = []string{
 	`CREATE INDEX IF NOT EXISTS imports_case ON imports (case_id, id)`,
 	// at is Unix nanoseconds (NULL for none) and at_offset the seconds
 	// east of UTC the file wrote it in; line or byte_offset is the
-	// source's position. parties holds From and To (encodeParties).
+	// source's position. parties holds From and To (encodeParties);
+	// extra what only some records have (encodeExtra: a chat's title,
+	// media, a system line, a call's duration and direction, a payment's
+	// amount, currency and reference), NULL for none.
 	`CREATE TABLE IF NOT EXISTS records (
 		id INTEGER PRIMARY KEY,
 		kind TEXT NOT NULL,
@@ -78,15 +82,8 @@ var schema = []string{
 		byte_offset INTEGER,
 		parties TEXT NOT NULL,
 		chat TEXT,
-		chat_title TEXT,
 		text TEXT,
-		media TEXT,
-		system INTEGER,
-		duration INTEGER,
-		direction TEXT,
-		amount TEXT,
-		currency TEXT,
-		reference TEXT
+		extra TEXT
 	)`,
 	`CREATE TABLE IF NOT EXISTS rejects (
 		import_id INTEGER NOT NULL REFERENCES imports(id),
@@ -187,24 +184,18 @@ type Tx struct {
 }
 
 // recordCols is the number of columns an insert gives per record.
-const recordCols = 18
+const recordCols = 11
 
 // batchRows records go in one prepared INSERT: the per-statement cost of
-// the driver is most of an import's time otherwise. 55 × 18 = 990
+// the driver is most of an import's time otherwise. 90 × 11 = 990
 // parameters stay within SQLite's default limit of 999 on any build.
-const batchRows = 55
+const batchRows = 90
 
 // Begin starts an import; nothing is kept unless Commit is called. The
 // import holds the database's write lock until Commit or Rollback.
 func (d *DB) Begin(ctx context.Context, imp Import) (*Tx, error) {
 	conn, err := d.db.Conn(ctx)
 	if err != nil {
-		return nil, err
-	}
-	// A bulk load: the journal keeps no copy of pages written only by
-	// this transaction, and the cache is larger for its duration.
-	if _, err := conn.ExecContext(ctx, "PRAGMA cache_size = -262144"); err != nil {
-		conn.Close()
 		return nil, err
 	}
 	tx, err := conn.BeginTx(ctx, nil)
@@ -249,7 +240,7 @@ func (d *DB) Begin(ctx context.Context, imp Import) (*Tx, error) {
 // insertRecords is an INSERT of n records.
 func insertRecords(n int) string {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO records (id, kind, platform, at, at_offset, line, byte_offset, parties, chat, chat_title, text, media, system, duration, direction, amount, currency, reference) VALUES `)
+	b.WriteString(`INSERT INTO records (id, kind, platform, at, at_offset, line, byte_offset, parties, chat, text, extra) VALUES `)
 	row := "(" + strings.TrimSuffix(strings.Repeat("?,", recordCols), ",") + ")"
 	for i := 0; i < n; i++ {
 		if i > 0 {
@@ -268,13 +259,8 @@ func (t *Tx) Record(r *analysis.Record) error {
 		_, o := r.At.Zone()
 		at, off = r.At.UnixNano(), o
 	}
-	var system any
-	if r.System {
-		system = 1
-	}
 	t.pending = append(t.pending, t.next, r.Kind, r.Platform, at, off, nullInt(int64(r.Source.Line)), nullInt(r.Source.Offset),
-		encodeParties(r.From, r.To), nullStr(r.Chat), nullStr(r.ChatTitle), nullStr(r.Text), nullStr(r.Media), system,
-		nullInt(int64(r.Duration)), nullStr(r.Direction), nullStr(r.Amount), nullStr(r.Currency), nullStr(r.Reference))
+		encodeParties(r.From, r.To), nullStr(r.Chat), nullStr(r.Text), encodeExtra(r))
 	t.next++
 	t.summary.Records++
 	if len(t.pending) == recordCols*batchRows {
@@ -353,7 +339,6 @@ func (t *Tx) release() {
 		return
 	}
 	t.done = true
-	t.conn.ExecContext(context.Background(), "PRAGMA cache_size = -65536")
 	t.conn.Close()
 }
 
@@ -391,21 +376,20 @@ func (d *DB) Version(ctx context.Context, caseID string) (string, error) {
 	return fmt.Sprintf("%d.%d", n, last), err
 }
 
-const recordColumns = `id, kind, platform, at, at_offset, line, byte_offset, parties, chat, chat_title, text, media, system, duration, direction, amount, currency, reference`
+const recordColumns = `id, kind, platform, at, at_offset, line, byte_offset, parties, chat, text, extra`
 
 // scanner reads rows of recordColumns into a Record, reusing its buffers.
 type scanner struct {
-	at, off, line, offset, system, duration                       sql.NullInt64
-	chat, title, text, media, direction, amount, currency, refnce sql.NullString
-	parties                                                       string
-	id                                                            int64
-	zones                                                         map[int]*time.Location
+	at, off, line, offset sql.NullInt64
+	chat, text, extra     sql.NullString
+	parties               string
+	id                    int64
+	zones                 map[int]*time.Location
 }
 
 func (s *scanner) scan(rows interface{ Scan(...any) error }, rec *analysis.Record) error {
 	*rec = analysis.Record{}
-	if err := rows.Scan(&s.id, &rec.Kind, &rec.Platform, &s.at, &s.off, &s.line, &s.offset, &s.parties, &s.chat, &s.title, &s.text, &s.media,
-		&s.system, &s.duration, &s.direction, &s.amount, &s.currency, &s.refnce); err != nil {
+	if err := rows.Scan(&s.id, &rec.Kind, &rec.Platform, &s.at, &s.off, &s.line, &s.offset, &s.parties, &s.chat, &s.text, &s.extra); err != nil {
 		return err
 	}
 	if s.at.Valid {
@@ -416,9 +400,12 @@ func (s *scanner) scan(rows interface{ Scan(...any) error }, rec *analysis.Recor
 	if rec.From, rec.To, err = decodeParties(s.parties); err != nil {
 		return fmt.Errorf("analysisdb: record %d: %w", s.id, err)
 	}
-	rec.Chat, rec.ChatTitle, rec.Text, rec.Media = s.chat.String, s.title.String, s.text.String, s.media.String
-	rec.System, rec.Duration = s.system.Int64 != 0, time.Duration(s.duration.Int64)
-	rec.Direction, rec.Amount, rec.Currency, rec.Reference = s.direction.String, s.amount.String, s.currency.String, s.refnce.String
+	rec.Chat, rec.Text = s.chat.String, s.text.String
+	if s.extra.Valid {
+		if err := decodeExtra(s.extra.String, rec); err != nil {
+			return fmt.Errorf("analysisdb: record %d: %w", s.id, err)
+		}
+	}
 	return nil
 }
 
@@ -708,4 +695,55 @@ func decodeParties(s string) (analysis.Party, []analysis.Party, error) {
 		}
 	}
 	return from, to, nil
+}
+
+// encodeExtra holds what only some records have, in the parties' compact
+// form (or JSON, marked by '{', when a value holds a separator); nil when
+// the record has none of it.
+func encodeExtra(r *analysis.Record) any {
+	if r.ChatTitle == "" && r.Media == "" && !r.System && r.Duration == 0 && r.Direction == "" && r.Amount == "" && r.Currency == "" && r.Reference == "" {
+		return nil
+	}
+	system := ""
+	if r.System {
+		system = "1"
+	}
+	fields := []string{r.ChatTitle, r.Media, system, strconv.FormatInt(int64(r.Duration), 10), r.Direction, r.Amount, r.Currency, r.Reference}
+	for _, f := range fields {
+		if strings.ContainsAny(f, "\x1d\x1e\x1f") || strings.HasPrefix(fields[0], "{") {
+			js, _ := json.Marshal(extraJSON{r.ChatTitle, r.Media, r.System, int64(r.Duration), r.Direction, r.Amount, r.Currency, r.Reference})
+			return string(js)
+		}
+	}
+	return strings.Join(fields, sepField)
+}
+
+type extraJSON struct {
+	ChatTitle, Media  string
+	System            bool
+	Duration          int64
+	Direction, Amount string
+	Currency, Ref     string
+}
+
+func decodeExtra(s string, r *analysis.Record) error {
+	var x extraJSON
+	if strings.HasPrefix(s, "{") {
+		if err := json.Unmarshal([]byte(s), &x); err != nil {
+			return fmt.Errorf("stored extra: %v", err)
+		}
+	} else {
+		f := strings.Split(s, sepField)
+		if len(f) != 8 {
+			return fmt.Errorf("stored extra: %d fields", len(f))
+		}
+		d, err := strconv.ParseInt(f[3], 10, 64)
+		if err != nil {
+			return fmt.Errorf("stored extra: duration %q", f[3])
+		}
+		x = extraJSON{f[0], f[1], f[2] == "1", d, f[4], f[5], f[6], f[7]}
+	}
+	r.ChatTitle, r.Media, r.System, r.Duration = x.ChatTitle, x.Media, x.System, time.Duration(x.Duration)
+	r.Direction, r.Amount, r.Currency, r.Reference = x.Direction, x.Amount, x.Currency, x.Ref
+	return nil
 }

@@ -184,3 +184,28 @@ func TestOldLayoutRefused(t *testing.T) {
 		t.Fatalf("old layout: %v", err)
 	}
 }
+
+// TestExtraRoundTrip: what only calls, payments and chat lines have comes
+// back as it went in, separators in the text included; a plain message
+// stores nothing there.
+func TestExtraRoundTrip(t *testing.T) {
+	for _, r := range []analysis.Record{
+		{Kind: analysis.KindCall, Duration: 95 * time.Second, Direction: "incoming"},
+		{Kind: analysis.KindPayment, Amount: "1500.00", Currency: "USD", Reference: "pago\x1fraro"},
+		{Kind: analysis.KindMessage, ChatTitle: "{Grupo}", Media: "image", System: true},
+	} {
+		x := encodeExtra(&r)
+		s, ok := x.(string)
+		var got analysis.Record
+		if !ok || decodeExtra(s, &got) != nil {
+			t.Fatalf("%+v encoded as %v", r, x)
+		}
+		got.Kind = r.Kind
+		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", r) {
+			t.Errorf("%+v came back as %+v", r, got)
+		}
+	}
+	if x := encodeExtra(&analysis.Record{Kind: analysis.KindMessage, Text: "hola"}); x != nil {
+		t.Errorf("a plain message stores extra %v", x)
+	}
+}
