@@ -97,3 +97,25 @@ func Snippet(text string, terms []string, width int) string {
 	}
 	return strings.TrimSpace(b.String())
 }
+
+// Words splits text into words as the search index does (runs of letters,
+// digits and combining marks): what a search looks for, one word at a
+// time.
+func Words(text string) []string {
+	var out []string
+	start := -1
+	for i, r := range text {
+		in := unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+		switch {
+		case in && start < 0:
+			start = i
+		case !in && start >= 0:
+			out = append(out, text[start:i])
+			start = -1
+		}
+	}
+	if start >= 0 {
+		out = append(out, text[start:])
+	}
+	return out
+}

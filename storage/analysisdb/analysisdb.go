@@ -94,7 +94,11 @@ var schema = []string{
 		reason_en TEXT NOT NULL,
 		text TEXT
 	)`,
-	`CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(text, content='', tokenize='unicode61 remove_diacritics 2')`,
+	// detail=none: the index keeps which records hold each word, not
+	// where in them; a search asks for words, one at a time (Search
+	// splits the query as the tokenizer does), and the snippet is made
+	// from the text itself.
+	`CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(text, content='', detail=none, tokenize='unicode61 remove_diacritics 2')`,
 }
 
 // ErrOldLayout is returned by Open for a file written by an earlier
@@ -570,12 +574,13 @@ func (d *DB) Rejects(ctx context.Context, importID int64) ([]analysis.Reject, er
 type Hit = analysis.Hit
 
 // Search finds a case's messages whose text has every word of query,
-// without regard to case or accents, best matches first. Each word is
-// searched as given (quotes and operators are taken literally).
+// without regard to case or accents, best matches first. The query is
+// split into words as the index splits text (analysis.Words), so quotes
+// and operators are not operators: "AND" is the word and.
 func (d *DB) Search(ctx context.Context, caseID, query string, limit int) ([]Hit, error) {
 	var terms, words []string
-	for _, w := range strings.Fields(query) {
-		terms = append(terms, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+	for _, w := range analysis.Words(query) {
+		terms = append(terms, `"`+w+`"`)
 		words = append(words, w)
 	}
 	if len(terms) == 0 {
