@@ -1,6 +1,9 @@
 package analysis
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestNormalizePhone(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
@@ -100,6 +103,18 @@ func TestSnippet(t *testing.T) {
 	} {
 		if got := Snippet(c.text, c.terms, c.width); got != c.want {
 			t.Errorf("Snippet(%q, %q, %d) = %q, want %q", c.text, c.terms, c.width, got, c.want)
+		}
+	}
+}
+
+func TestWords(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`"comillas" y AND`, "comillas|y|AND"},
+		{"pre-juicio, mañana: 22h00", "pre|juicio|mañana|22h00"},
+		{"  ", ""},
+	} {
+		if got := strings.Join(Words(c.in), "|"); got != c.want {
+			t.Errorf("Words(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }
