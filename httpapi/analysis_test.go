@@ -4,13 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/custodia-ec/custodia/analysis"
 	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/internal/analysisgen"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
+	"github.com/custodia-ec/custodia/storage/analysisdb"
 )
 
 // analysisEnv is a server whose METASTASIS case holds issue 16's
@@ -232,4 +235,65 @@ func TestAnalysisAPIBudget(t *testing.T) {
 	if code != 503 || !strings.Contains(string(body), "superó su tiempo") {
 		t.Errorf("a question over its budget: %d %s", code, body)
 	}
+}
+
+// TestAnalysisAPIReviewQueue: two address-book entries of one name with
+// different numbers, and a chat sender of that name, are not merged but
+// queued for review; splitting a queued pair over the API takes it off
+// the queue, and reverting the split puts it back.
+func TestAnalysisAPIReviewQueue(t *testing.T) {
+	e, _, tok := analysisEnv(t, nil)
+	const base = "/api/v1/cases/METASTASIS/analysis"
+	at := testNow.Add(-12 * time.Hour)
+	vcf := "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:José Pérez\r\nTEL:0991111111\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:Jose Perez\r\nTEL:0992222222\r\nEND:VCARD\r\n"
+	chat := "14/12/2023, 22:11 - José Pérez: ¿mañana?\n14/12/2023, 22:12 - Ana Ruiz: sí\n"
+	testdeploy.ImportFile(t, e.d, analysisDB(t, e), testdeploy.SyntheticItem, "E-REV-VCF", "lab.1", at, "vcard", []byte(vcf), analysis.ImportOptions{})
+	testdeploy.ImportFile(t, e.d, analysisDB(t, e), testdeploy.SyntheticItem, "E-REV-WA", "lab.1", at, "whatsapp", []byte(chat), analysis.ImportOptions{})
+	type queue struct{ Review []app.ReviewItem }
+	pairOf := func(q queue) *app.ReviewItem {
+		for i, r := range q.Review {
+			keys := r.KeyA + " " + r.KeyB
+			if strings.Contains(keys, "phone:+593991111111") && strings.Contains(keys, "phone:+593992222222") {
+				return &q.Review[i]
+			}
+		}
+		return nil
+	}
+	var q queue
+	e.getJSON(base+"/review", tok, &q)
+	rv := pairOf(q)
+	if rv == nil {
+		t.Fatalf("the two numbers of one name are not reviewed: %+v", q.Review)
+	}
+	if rv.Reason == "" || rv.ReasonEN == "" || rv.Score <= 0 || rv.A.Entity == rv.B.Entity {
+		t.Errorf("review item %+v", rv)
+	}
+	code, body := e.do("POST", base+"/splits", tok, fmt.Sprintf(`{"a":%q,"b":%q,"note":"dos personas"}`, rv.KeyA, rv.KeyB))
+	if code != 201 {
+		t.Fatalf("split: %d %s", code, body)
+	}
+	var res app.RecordResult
+	json.Unmarshal(body, &res)
+	e.getJSON(base+"/review", tok, &q)
+	if pairOf(q) != nil {
+		t.Errorf("a split pair is still in the review queue")
+	}
+	if code, body := e.do("POST", fmt.Sprintf("%s/decisions/%d/revert", base, res.Seq), tok, `{}`); code != 201 {
+		t.Fatalf("revert: %d %s", code, body)
+	}
+	e.getJSON(base+"/review", tok, &q)
+	if pairOf(q) == nil {
+		t.Errorf("after the revert the pair is not reviewed again")
+	}
+}
+
+// analysisDB opens the env's analysis database, as a second handle.
+func analysisDB(t *testing.T, e *testEnv) *analysisdb.DB {
+	t.Helper()
+	db, err := analysisdb.Open(t.Context(), filepath.Join(e.d.Dir, analysisdb.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

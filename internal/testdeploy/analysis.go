@@ -47,6 +47,45 @@ func Synthetic(t testing.TB, d *deployment.Deployment, c, officer string, at tim
 	}
 	t.Cleanup(func() { db.Close() })
 	by := custody.Recorded{At: at.UTC().Format(time.RFC3339Nano), Account: "system:test"}
+	seize := &custody.Seize{ID: SyntheticItem, Case: c, Type: "phone", Description: "Teléfonos del caso sintético", SeizedAt: at.Format(time.RFC3339), SeizedBy: officer}
+	res, _, err := d.Ledger.Append(ctx, []ledger.Record{{Op: custody.OpSeize, Rec: seize, Recorded: by}})
+	if err == nil {
+		err = res[0].Err
+	}
+	if err != nil {
+		t.Fatalf("seizure of %s: %v", SyntheticItem, err)
+	}
+	for i, f := range m.Files {
+		data, err := os.ReadFile(filepath.Join(set, f.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var opts analysis.ImportOptions
+		if f.Mapping != "" {
+			b, err := os.ReadFile(filepath.Join(set, f.Mapping))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if opts.Mapping, err = analysis.ParseMapping(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ImportFile(t, d, db, SyntheticItem, SyntheticItemOf(i), officer, at, f.Format, data, opts)
+	}
+	return m, db
+}
+
+// SyntheticItemOf is the extraction item of the data set's i-th file.
+func SyntheticItemOf(i int) string { return fmt.Sprintf("%s-%02d", SyntheticItem, i) }
+
+// ImportFile records, under the item parent (held by officer), a derived
+// item holding data and imports data into db as `custodia analyze import`
+// does: the records stored, the analysis.import event, the store's
+// transaction committed with its number.
+func ImportFile(t testing.TB, d *deployment.Deployment, db *analysisdb.DB, parent, item, officer string, at time.Time, format string, data []byte, opts analysis.ImportOptions) {
+	t.Helper()
+	ctx := context.Background()
+	by := custody.Recorded{At: at.UTC().Format(time.RFC3339Nano), Account: "system:test"}
 	add := func(op string, rec any) int64 {
 		t.Helper()
 		res, _, err := d.Ledger.Append(ctx, []ledger.Record{{Op: op, Rec: rec, Recorded: by}})
@@ -58,44 +97,28 @@ func Synthetic(t testing.TB, d *deployment.Deployment, c, officer string, at tim
 		}
 		return res[0].Event.Seq
 	}
-	stamp := at.Format(time.RFC3339)
-	add(custody.OpSeize, &custody.Seize{ID: SyntheticItem, Case: c, Type: "phone", Description: "Teléfonos del caso sintético", SeizedAt: stamp, SeizedBy: officer})
-	for i, f := range m.Files {
-		data, err := os.ReadFile(filepath.Join(set, f.Path))
-		if err != nil {
-			t.Fatal(err)
+	sum := sha256.Sum256(data)
+	sha := hex.EncodeToString(sum[:])
+	size := int64(len(data))
+	var c string
+	d.Ledger.View(func(st *domain.State) error {
+		if it := st.Items[parent]; it != nil {
+			c = it.Case
 		}
-		sum := sha256.Sum256(data)
-		sha := hex.EncodeToString(sum[:])
-		item := SyntheticItemOf(i)
-		size := int64(len(data))
-		add(custody.OpDerive, &custody.Derive{ID: item, Parent: SyntheticItem, Type: "extraction", Description: "Extracción " + f.Path, At: stamp, By: officer, SHA256: sha, Size: &size})
-		var opts analysis.ImportOptions
-		if f.Mapping != "" {
-			b, err := os.ReadFile(filepath.Join(set, f.Mapping))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if opts.Mapping, err = analysis.ParseMapping(b); err != nil {
-				t.Fatal(err)
-			}
-		}
-		tx, err := db.Begin(ctx, analysisdb.Import{Case: c, Item: item, SHA256: sha, Format: f.Format, At: at})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum2, err := analysis.Import(f.Format, bytes.NewReader(data), analysis.Source{Item: item, SHA256: sha}, opts, tx)
-		if err != nil {
-			tx.Rollback()
-			t.Fatalf("%s: %v", f.Path, err)
-		}
-		seq := add(domain.OpAnalysisImport, &domain.AnalysisImport{Item: item, SHA256: sha, Format: f.Format, Records: int64(sum2.Records), Rejects: int64(sum2.Rejects)})
-		if err := tx.Commit(seq); err != nil {
-			t.Fatal(err)
-		}
+		return nil
+	})
+	add(custody.OpDerive, &custody.Derive{ID: item, Parent: parent, Type: "extraction", Description: "Extracción " + item, At: at.Format(time.RFC3339), By: officer, SHA256: sha, Size: &size})
+	tx, err := db.Begin(ctx, analysisdb.Import{Case: c, Item: item, SHA256: sha, Format: format, At: at})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return m, db
+	s, err := analysis.Import(format, bytes.NewReader(data), analysis.Source{Item: item, SHA256: sha}, opts, tx)
+	if err != nil {
+		tx.Rollback()
+		t.Fatalf("%s: %v", item, err)
+	}
+	seq := add(domain.OpAnalysisImport, &domain.AnalysisImport{Item: item, SHA256: sha, Format: format, Records: int64(s.Records), Rejects: int64(s.Rejects)})
+	if err := tx.Commit(seq); err != nil {
+		t.Fatal(err)
+	}
 }
-
-// SyntheticItemOf is the extraction item of the data set's i-th file.
-func SyntheticItemOf(i int) string { return fmt.Sprintf("%s-%02d", SyntheticItem, i) }
