@@ -1047,6 +1047,10 @@ type AnalysisPage struct {
 	Brokers                            []BrokerView
 	Samples                            int
 	Timeline                           *TimelineView
+	// Queue is the top of the review queue, Decided the decisions in
+	// force.
+	Queue   []ReviewItem
+	Decided []DecisionView
 }
 
 // pageBrokers and pageTimeline bound the page's lists.
@@ -1054,6 +1058,7 @@ const (
 	pageBrokers   = 10
 	pageNeighbour = 40
 	pageTimeline  = 25
+	pageReview    = 10
 )
 
 // AnalysisPageOf answers the analysis page of case c for p.
@@ -1065,7 +1070,14 @@ func (s *Service) AnalysisPageOf(ctx context.Context, p *Principal, c string, q 
 	err := s.analysisRead(ctx, p, c, func(ctx context.Context, cg *cachedGraph) error {
 		g := cg.g
 		out = &AnalysisPage{Entities: len(g.Entities), Links: len(g.Links), Review: len(g.Review), Brokers: []BrokerView{}}
-		s.View(func(st *domain.State) error { out.Decisions = len(st.AnalysisDecisions(c)); return nil })
+		out.Queue, out.Decided = ReviewOf(g, pageReview), []DecisionView{}
+		s.View(func(st *domain.State) error {
+			for _, d := range st.AnalysisDecisions(c) {
+				out.Decided = append(out.Decided, DecisionView{Decision: d.Seq, Kind: d.Kind, A: d.A, B: d.B, By: d.By, Note: d.Note})
+			}
+			out.Decisions = len(out.Decided)
+			return nil
+		})
 		scores, opts, err := cg.betweenness(ctx, 0, 1)
 		if err != nil {
 			return err

@@ -60,11 +60,12 @@ type graphLink struct {
 }
 
 type analysisData struct {
-	Case  string
-	Q     analysisQuery
-	Page  *app.AnalysisPage
-	Graph string // JSON for analysis.js
-	Names map[string]string
+	Case      string
+	CanDecide bool // the user's role decides merges and splits
+	Q         analysisQuery
+	Page      *app.AnalysisPage
+	Graph     string // JSON for analysis.js
+	Names     map[string]string
 	// Hops are the path's links in words, one per pair of consecutive
 	// entities.
 	Hops     []graphLink
@@ -111,7 +112,7 @@ func (w *Web) analysisPage(rw http.ResponseWriter, r *http.Request, p *app.Princ
 		return err
 	}
 	l := lang(r)
-	d := &analysisData{Case: c, Q: q, Page: page, Names: map[string]string{}}
+	d := &analysisData{Case: c, Q: q, Page: page, Names: map[string]string{}, CanDecide: w.s.Policy.Can(p.Role, app.ActDecideAnalysis)}
 	link := func(al app.AnalysisLink) graphLink {
 		return w.graphLink(l, c, al)
 	}
@@ -316,3 +317,27 @@ func (v *view) PartyName(pt analysis.Party) string {
 
 // Score shows a betweenness score.
 func (v *view) Score(x float64) string { return strconv.FormatFloat(x, 'f', 4, 64) }
+
+// analysisDecide records a merge or split of a reviewed pair (the form's
+// kind, a and b, identifier keys), in the name of the signed-in account.
+func (w *Web) analysisDecide(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
+	c := r.PathValue("case")
+	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	if _, err := w.s.Decide(ctx(r), p, c, f("kind"), f("a"), f("b"), f("note")); err != nil {
+		return err
+	}
+	return done(rw, r, "/casos/"+url.PathEscape(c)+"/analisis#review-h")
+}
+
+// analysisRevert records that a decision no longer holds.
+func (w *Web) analysisRevert(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
+	c := r.PathValue("case")
+	n, err := strconv.ParseInt(r.PathValue("decision"), 10, 64)
+	if err != nil || n < 0 {
+		return invalid("decision", "debe ser el número de evento de una decisión", "must be the event number of a decision")
+	}
+	if _, err := w.s.RevertDecision(ctx(r), p, c, n, strings.TrimSpace(r.PostFormValue("note"))); err != nil {
+		return err
+	}
+	return done(rw, r, "/casos/"+url.PathEscape(c)+"/analisis#review-h")
+}

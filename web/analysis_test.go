@@ -1,13 +1,19 @@
 package web
 
 import (
+	"fmt"
+	"html"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/custodia-ec/custodia/analysis"
+	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/internal/analysisgen"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
+	"github.com/custodia-ec/custodia/storage/analysisdb"
 )
 
 // withSynthetic imports issue 16's synthetic data set into METASTASIS.
@@ -105,5 +111,67 @@ func TestAnalysisPages(t *testing.T) {
 	}
 	if code, _, _ := other.do("GET", href, nil, nil); code != 404 {
 		t.Errorf("a non-member's message: %d, want 404", code)
+	}
+}
+
+// TestAnalysisReviewOnThePage: the page lists an uncertain match with
+// buttons for those who decide (a forensic analyst) and none for those
+// who only read (an auditor, whose post is refused); "they are two"
+// records the split in the analyst's name, shown among the decisions in
+// force, and its revert removes it.
+func TestAnalysisReviewOnThePage(t *testing.T) {
+	e := newEnv(t)
+	e.withSynthetic()
+	db, err := analysisdb.Open(t.Context(), filepath.Join(e.d.Dir, analysisdb.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	at := startAt.Add(-3 * time.Hour)
+	vcf := "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:José Pérez\r\nTEL:0991111111\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:Jose Perez\r\nTEL:0992222222\r\nEND:VCARD\r\n"
+	testdeploy.ImportFile(t, e.d, db, testdeploy.SyntheticItem, "E-REV-VCF", "lab.1", at, "vcard", []byte(vcf), analysis.ImportOptions{})
+	perito := e.client()
+	perito.login("perito")
+	code, body, _ := perito.do("GET", "/casos/METASTASIS/analisis", nil, nil)
+	body = html.UnescapeString(body)
+	if code != 200 || !strings.Contains(body, `id="review-queue"`) || !strings.Contains(body, "phone:+593991111111") || !strings.Contains(body, `class="decide-split"`) {
+		t.Fatalf("the analyst's page lacks the pair to review or its buttons: %d", code)
+	}
+	auditora := e.client()
+	auditora.login("auditora")
+	_, body, _ = auditora.do("GET", "/casos/METASTASIS/analisis", nil, nil)
+	if !strings.Contains(body, `id="review-queue"`) || strings.Contains(body, `class="decide-split"`) {
+		t.Errorf("the auditor's page: the queue must show, without buttons")
+	}
+	split := url.Values{"csrf_token": {auditora.csrf}, "kind": {"split"}, "a": {"phone:+593991111111"}, "b": {"phone:+593992222222"}}
+	if code, _, _ := auditora.do("POST", "/casos/METASTASIS/analisis/decisiones", split, nil); code != 403 {
+		t.Errorf("an auditor's split: %d, want 403", code)
+	}
+	split.Set("csrf_token", perito.csrf)
+	if code, _, hdr := perito.do("POST", "/casos/METASTASIS/analisis/decisiones", split, nil); code != 303 || !strings.HasPrefix(hdr.Get("Location"), "/casos/METASTASIS/analisis") {
+		t.Fatalf("the analyst's split: %d %s", code, hdr.Get("Location"))
+	}
+	_, body, _ = perito.do("GET", "/casos/METASTASIS/analisis", nil, nil)
+	body = html.UnescapeString(body)
+	i := strings.Index(body, `id="decisions"`)
+	if i < 0 || !strings.Contains(body[i:], "perito") || !strings.Contains(body[i:], "phone:+593992222222") {
+		t.Fatalf("the split is not among the decisions in force")
+	}
+	var seq int64
+	e.d.Ledger.View(func(st *domain.State) error {
+		if ds := st.AnalysisDecisions("METASTASIS"); len(ds) == 1 && ds[0].By == "perito" && ds[0].Kind == "split" {
+			seq = ds[0].Seq
+		}
+		return nil
+	})
+	if seq == 0 {
+		t.Fatal("the log does not hold the analyst's split")
+	}
+	if code, _, _ := perito.do("POST", fmt.Sprintf("/casos/METASTASIS/analisis/decisiones/%d/revertir", seq), url.Values{"csrf_token": {perito.csrf}}, nil); code != 303 {
+		t.Fatalf("revert: %d", code)
+	}
+	_, body, _ = perito.do("GET", "/casos/METASTASIS/analisis", nil, nil)
+	if strings.Contains(body, `id="decisions"`) {
+		t.Errorf("the reverted split is still in force")
 	}
 }

@@ -325,6 +325,8 @@ func (w *Web) routes() []gateway.Route {
 		{Method: "POST", Path: "/detenciones", Summary: "Registrar derechos, audiencia o liberación / record rights, hearing or release", Access: acc, Handle: w.detentionUpdate},
 		{Method: "GET", Path: "/casos/{case}/accesos", Summary: "Quién vio qué / who viewed what", Access: acc, Handle: w.accessLog},
 		{Method: "GET", Path: "/casos/{case}/analisis", Summary: "Análisis de la investigación: red, caminos, intermediarios, cronología / investigation analysis: network, paths, brokers, timeline", Access: acc, Handle: w.analysisPage},
+		{Method: "POST", Path: "/casos/{case}/analisis/decisiones", Summary: "Unir o separar dos entidades (queda en el registro) / merge or split two entities (recorded in the log)", Access: acc, Handle: w.analysisDecide},
+		{Method: "POST", Path: "/casos/{case}/analisis/decisiones/{decision}/revertir", Summary: "Revertir una decisión de análisis / revert an analysis decision", Access: acc, Handle: w.analysisRevert},
 		{Method: "GET", Path: "/casos/{case}/analisis/mensaje", Summary: "El mensaje, llamada o pago de un vínculo y su evidencia / the message, call or payment of a link and its evidence", Access: acc, Handle: w.analysisMessage},
 
 		{Method: "GET", Path: "/sitios/{site}", Summary: "Sitio / site", Access: acc, Handle: w.sitePage},

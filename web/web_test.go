@@ -110,6 +110,7 @@ func TestCatalogueComplete(t *testing.T) {
 		"keyalg":    {custody.AlgEd25519, custody.AlgWebAuthnES256, custody.AlgWebAuthnEdDSA},
 		"keystatus": {"requested", "active", "revoked"},
 		"akind":     {analysis.KindMessage, analysis.KindCall, analysis.KindPayment, analysis.KindContact},
+		"adecision": {"merge", "split"},
 		"alink":     {analysis.LinkMessage, analysis.LinkCall, analysis.LinkPayment, analysis.LinkMembership, analysis.LinkOwnership, analysis.LinkRepresentation},
 	}
 	for p := range prefixes {
