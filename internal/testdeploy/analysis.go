@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,8 +27,8 @@ const SyntheticItem = "E-SYN"
 
 // Synthetic records, in case c of d, a phone seized by officer (a forensic
 // analyst of the deployment) at `at` and one extraction per file of
-// issue 16's synthetic data set (analysis/testdata/synthetic, as
-// analysisgen writes it with seed 16), each with the file's SHA-256, and
+// issue 16's synthetic data set (the files of analysis/testdata/synthetic),
+// each with the file's SHA-256, and
 // imports every file into the analysis database at d.Dir/analysis.db as
 // `custodia analyze import` does: the records stored, an analysis.import
 // event per file, the store's transaction committed with its number. It
@@ -36,10 +37,16 @@ const SyntheticItem = "E-SYN"
 func Synthetic(t testing.TB, d *deployment.Deployment, c, officer string, at time.Time) (*analysisgen.Manifest, *analysisdb.DB) {
 	t.Helper()
 	ctx := context.Background()
-	set := filepath.Join(t.TempDir(), "synthetic")
-	m, err := analysisgen.Generate(set, 16)
+	// The committed files (analysis's TestSyntheticDataIsCurrent holds
+	// them to what analysisgen writes with seed 16).
+	set := filepath.Join(Root(t), "analysis", "testdata", "synthetic")
+	mb, err := os.ReadFile(filepath.Join(set, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	m := new(analysisgen.Manifest)
+	if err := json.Unmarshal(mb, m); err != nil {
+		t.Fatalf("%s: %v", filepath.Join(set, "manifest.json"), err)
 	}
 	db, err := analysisdb.Open(ctx, filepath.Join(d.Dir, analysisdb.File))
 	if err != nil {
