@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"context"
 	"math/rand/v2"
 	"runtime"
 	"sort"
@@ -19,8 +20,10 @@ type BetweennessOptions struct {
 
 // chunks is how many parts the sources are split into. It is fixed, not
 // the number of cores, so that the floating-point sums are added in the
-// same order everywhere and the scores are reproducible.
-const chunks = 8
+// same order everywhere and the scores are reproducible: each part is
+// summed by one worker in source order, and the parts are added in part
+// order, whichever worker ran which part.
+const chunks = 16
 
 // Betweenness returns each node's betweenness centrality (Brandes'
 // algorithm on the undirected graph of distinct neighbours), normalised
@@ -30,10 +33,19 @@ const chunks = 8
 // sums run from a seeded uniform sample of sources and are scaled by
 // n/samples (an unbiased estimate).
 func (g *Graph) Betweenness(opts BetweennessOptions) []float64 {
+	cb, _ := g.BetweennessContext(context.Background(), opts)
+	return cb
+}
+
+// BetweennessContext is Betweenness that stops, with ctx's error, when
+// ctx ends: a server gives each question a time budget. The sources run
+// on every core (GOMAXPROCS workers, each with its own buffers); the
+// answer does not depend on how many.
+func (g *Graph) BetweennessContext(ctx context.Context, opts BetweennessOptions) ([]float64, error) {
 	n := len(g.Entities)
 	cb := make([]float64, n)
 	if n < 3 {
-		return cb
+		return cb, nil
 	}
 	sources := make([]int32, n)
 	for i := range sources {
@@ -48,21 +60,30 @@ func (g *Graph) Betweenness(opts BetweennessOptions) []float64 {
 		scale = float64(n) / float64(opts.Samples)
 	}
 	parts := make([][]float64, chunks)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	next := make(chan int, chunks)
 	for c := 0; c < chunks; c++ {
+		next <- c
+	}
+	close(next)
+	workers := min(runtime.GOMAXPROCS(0), chunks, len(sources))
+	var wg sync.WaitGroup
+	for range workers {
 		wg.Add(1)
-		go func(c int) {
+		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			lo, hi := len(sources)*c/chunks, len(sources)*(c+1)/chunks
-			if lo < hi {
-				parts[c] = g.brandes(sources[lo:hi])
+			w := g.newBrandes()
+			for c := range next {
+				lo, hi := len(sources)*c/chunks, len(sources)*(c+1)/chunks
+				if lo < hi {
+					parts[c] = w.run(ctx, sources[lo:hi])
+				}
 			}
-		}(c)
+		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	for _, p := range parts {
 		for i, v := range p {
 			cb[i] += v
@@ -73,7 +94,7 @@ func (g *Graph) Betweenness(opts BetweennessOptions) []float64 {
 	for i := range cb {
 		cb[i] *= norm
 	}
-	return cb
+	return cb, nil
 }
 
 // brandesNode is a node's state in one source's pass, kept together so
@@ -83,18 +104,42 @@ type brandesNode struct {
 	dist         int32
 }
 
-// brandes accumulates the dependencies of the given sources.
-func (g *Graph) brandes(sources []int32) []float64 {
+// brandes is one worker's buffers, reused for every source it runs.
+type brandes struct {
+	g     *Graph
+	st    []brandesNode
+	order []int32
+	// dag holds the edges of one source's shortest-path DAG, (v, w) with
+	// w one hop further than v, in the order the search found them.
+	dag []dagEdge
+}
+
+type dagEdge struct{ v, w int32 }
+
+func (g *Graph) newBrandes() *brandes {
 	n := len(g.Entities)
-	cb := make([]float64, n)
-	st := make([]brandesNode, n)
-	for i := range st {
-		st[i].dist = -1
+	b := &brandes{g: g, st: make([]brandesNode, n), order: make([]int32, 0, n), dag: make([]dagEdge, 0, len(g.nbr)/2)}
+	for i := range b.st {
+		b.st[i].dist = -1
 	}
-	order := make([]int32, 0, n)
+	return b
+}
+
+// run returns the dependencies of the given sources, summed in their
+// order. The forward search records the shortest-path DAG's edges as it
+// finds them; the backward pass walks them in reverse, so that it reads
+// a list in order and touches only the DAG's edges, not every neighbour
+// of every node again.
+func (b *brandes) run(ctx context.Context, sources []int32) []float64 {
+	g := b.g
+	cb := make([]float64, len(g.Entities))
+	st := b.st
 	start, nbr := g.start, g.nbr
 	for _, s := range sources {
-		order = order[:0]
+		if ctx.Err() != nil {
+			return cb
+		}
+		order, dag := b.order[:0], b.dag[:0]
 		st[s].dist, st[s].sigma = 0, 1
 		order = append(order, s)
 		for head := 0; head < len(order); head++ {
@@ -108,26 +153,26 @@ func (g *Graph) brandes(sources []int32) []float64 {
 				}
 				if x.dist == dv+1 {
 					x.sigma += sv
+					dag = append(dag, dagEdge{v, w})
 				}
 			}
 		}
-		for k := len(order) - 1; k >= 0; k-- {
-			w := order[k]
-			y := &st[w]
-			coef := (1 + y.delta) / y.sigma
-			for _, v := range nbr[start[w]:start[w+1]] {
-				x := &st[v]
-				if x.dist == y.dist-1 {
-					x.delta += x.sigma * coef
-				}
-			}
+		// Every edge out of w follows every edge into w in dag (a node's
+		// edges out are found when the search takes it, after all its
+		// predecessors), so in reverse w's delta is complete before any
+		// edge into w passes it back.
+		for k := len(dag) - 1; k >= 0; k-- {
+			e := dag[k]
+			x, y := &st[e.v], &st[e.w]
+			x.delta += x.sigma / y.sigma * (1 + y.delta)
+		}
+		for _, w := range order {
 			if w != s {
-				cb[w] += y.delta
+				cb[w] += st[w].delta
 			}
+			st[w] = brandesNode{dist: -1}
 		}
-		for _, v := range order {
-			st[v] = brandesNode{dist: -1}
-		}
+		b.order, b.dag = order, dag
 	}
 	return cb
 }

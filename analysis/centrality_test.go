@@ -2,12 +2,14 @@ package analysis
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -264,5 +266,88 @@ func TestExportsCarryEvidence(t *testing.T) {
 	}
 	if n := strings.Count(nodes.String(), "\n"); n != len(g.Entities)+1 {
 		t.Errorf("nodes.csv: %d lines for %d entities", n, len(g.Entities))
+	}
+}
+
+// referenceBetweenness is Brandes' algorithm as the paper writes it, with
+// predecessor lists and no shortcuts: the oracle the fast version is
+// checked against. Unnormalised, from every source.
+func referenceBetweenness(g *Graph) []float64 {
+	n := len(g.Entities)
+	cb := make([]float64, n)
+	for s := 0; s < n; s++ {
+		var stack []int32
+		pred := make([][]int32, n)
+		sigma := make([]float64, n)
+		dist := make([]int, n)
+		for i := range dist {
+			dist[i] = -1
+		}
+		sigma[s], dist[s] = 1, 0
+		queue := []int32{int32(s)}
+		for len(queue) > 0 {
+			v := queue[0]
+			queue = queue[1:]
+			stack = append(stack, v)
+			for _, w := range g.Neighbors(v) {
+				if dist[w] < 0 {
+					dist[w] = dist[v] + 1
+					queue = append(queue, w)
+				}
+				if dist[w] == dist[v]+1 {
+					sigma[w] += sigma[v]
+					pred[w] = append(pred[w], v)
+				}
+			}
+		}
+		delta := make([]float64, n)
+		for len(stack) > 0 {
+			w := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, v := range pred[w] {
+				delta[v] += sigma[v] / sigma[w] * (1 + delta[w])
+			}
+			if int(w) != s {
+				cb[w] += delta[w]
+			}
+		}
+	}
+	return cb
+}
+
+// TestBetweennessMatchesReference: the parallel, DAG-walking betweenness
+// gives the textbook algorithm's scores, and the same bits whether it
+// runs on one core or several.
+func TestBetweennessMatchesReference(t *testing.T) {
+	g := randomGraph(600, 1500, 3)
+	ref := referenceBetweenness(g)
+	n := float64(len(g.Entities))
+	norm := 0.5 / ((n - 1) * (n - 2) / 2)
+	got := g.Betweenness(BetweennessOptions{})
+	for i := range ref {
+		if want := ref[i] * norm; math.Abs(got[i]-want) > 1e-12+1e-9*want {
+			t.Fatalf("node %d: %v, reference %v", i, got[i], want)
+		}
+	}
+	prev := runtime.GOMAXPROCS(1)
+	one := g.Betweenness(BetweennessOptions{Samples: 200, Seed: 9})
+	runtime.GOMAXPROCS(max(prev, 4))
+	many := g.Betweenness(BetweennessOptions{Samples: 200, Seed: 9})
+	runtime.GOMAXPROCS(prev)
+	for i := range one {
+		if one[i] != many[i] {
+			t.Fatalf("node %d: %v on one core, %v on several", i, one[i], many[i])
+		}
+	}
+}
+
+// TestBetweennessStopsWithItsContext: a cancelled question ends with the
+// context's error instead of scores.
+func TestBetweennessStopsWithItsContext(t *testing.T) {
+	g := randomGraph(2000, 6000, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if cb, err := g.BetweennessContext(ctx, BetweennessOptions{}); err == nil || cb != nil {
+		t.Fatalf("a cancelled betweenness gave %d scores, %v", len(cb), err)
 	}
 }

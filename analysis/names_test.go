@@ -1,6 +1,9 @@
 package analysis
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestNormalizePhone(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
@@ -81,6 +84,37 @@ func TestValidCedula(t *testing.T) {
 	for _, s := range []string{"1710034066", "171003406", "9910034065", "17100340a5", "1790034065"} {
 		if ValidCedula(s) {
 			t.Errorf("ValidCedula(%q) = true", s)
+		}
+	}
+}
+
+func TestSnippet(t *testing.T) {
+	for _, c := range []struct {
+		text  string
+		terms []string
+		width int
+		want  string
+	}{
+		{"Sí, con el jefe de Policía", []string{"policia"}, 12, "Sí, con el jefe de [Policía]"},
+		{"uno dos tres cuatro cinco seis siete ocho nueve diez", []string{"ocho"}, 4, "…seis siete [ocho] nueve…"},
+		{"uno dos tres", []string{"nada"}, 2, "uno dos…"},
+		{"Está ARREGLADO, está", []string{"esta"}, 12, "[Está] ARREGLADO, [está]"},
+		{"", []string{"x"}, 3, ""},
+	} {
+		if got := Snippet(c.text, c.terms, c.width); got != c.want {
+			t.Errorf("Snippet(%q, %q, %d) = %q, want %q", c.text, c.terms, c.width, got, c.want)
+		}
+	}
+}
+
+func TestWords(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`"comillas" y AND`, "comillas|y|AND"},
+		{"pre-juicio, mañana: 22h00", "pre|juicio|mañana|22h00"},
+		{"  ", ""},
+	} {
+		if got := strings.Join(Words(c.in), "|"); got != c.want {
+			t.Errorf("Words(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }

@@ -42,7 +42,9 @@ type CaseParty struct {
 
 // Decision is an analyst's merge or split, which Resolve applies on top
 // of the automatic rules. Decisions name identifier keys, which do not
-// change when entities do; removing a decision undoes it.
+// change when entities do; removing a decision undoes it. They are
+// events of the ledger (analysis.merge, analysis.split, undone by
+// analysis.revert); ID is the event's number.
 type Decision struct {
 	ID   int64  `json:"id"`
 	Kind string `json:"kind"` // "merge" or "split"
@@ -645,6 +647,9 @@ func (r *Resolver) build(u *unionFind, review []Review, caseParties []CaseParty)
 		if a == nil || b == nil || a == b { // joined by a later rule or decision
 			continue
 		}
+		if splitBetween(u.apart, res.byKey, a, b) { // an analyst said they are two
+			continue
+		}
 		rv.A, rv.B = a.ID, b.ID
 		kept = append(kept, rv)
 	}
@@ -686,6 +691,19 @@ func conflict(a, b []string) bool {
 			}
 		}
 		if ha && hb && !shared {
+			return true
+		}
+	}
+	return false
+}
+
+// splitBetween reports whether a split decision names a key of each of
+// two entities: the analyst already said they are two, so the pair is
+// not reviewed again.
+func splitBetween(apart map[[2]string]bool, byKey map[string]*Entity, a, b *Entity) bool {
+	for pair := range apart {
+		x, y := byKey[pair[0]], byKey[pair[1]]
+		if x == a && y == b || x == b && y == a {
 			return true
 		}
 	}

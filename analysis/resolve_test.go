@@ -169,3 +169,37 @@ func TestFixtureFilesExist(t *testing.T) {
 		t.Fatal("entity ids start with e-")
 	}
 }
+
+// TestSplitClearsItsReview: once an analyst splits a reviewed pair, the
+// pair leaves the review queue (it is decided); reverting the split (no
+// decision) puts it back.
+func TestSplitClearsItsReview(t *testing.T) {
+	recs := fixtureRecords(t)
+	resolve := func(ds []Decision) *Resolution {
+		r := NewResolver()
+		for i := range recs {
+			r.Observe(&recs[i])
+		}
+		return r.Resolve(ds, nil)
+	}
+	reviewed := func(res *Resolution) bool {
+		short, wilman := res.ByKey("name:wilman teran"), res.ByKey("phone:+593982223344")
+		for _, rv := range res.Review {
+			if rv.A == short.ID && rv.B == wilman.ID || rv.A == wilman.ID && rv.B == short.ID {
+				return true
+			}
+		}
+		return false
+	}
+	if !reviewed(resolve(nil)) {
+		t.Fatal("the pair is not in the review queue to begin with")
+	}
+	// The split names other keys of the same two entities.
+	split := Decision{ID: 9, Kind: "split", A: "name:wilman teran", B: "user:user5551002", By: "analista"}
+	if reviewed(resolve([]Decision{split})) {
+		t.Error("a split pair is still reviewed")
+	}
+	if !reviewed(resolve(nil)) {
+		t.Error("without the split the review is gone")
+	}
+}

@@ -26,6 +26,10 @@ import (
 //     redacted;
 //   - reserved identities are shown to prosecutors, investigators, judges and
 //     admins who are members;
+//   - the investigation analysis of a case (its network of chats, calls
+//     and payments) is read by members who investigate, prosecute, judge,
+//     audit or administer; merges and splits are decided by those who
+//     investigate (prosecutors, investigators, forensic analysts);
 //   - admins manage accounts and grants, and read case contents only as
 //     members; they record nothing in a case;
 //   - a record's actor (by, seized_by, arrested_by; from or to for a
@@ -57,22 +61,22 @@ func set(vals ...string) map[string]bool {
 // Allowed is the role table: what each role may do, beyond membership.
 // Record ops are listed by op name.
 var allowed = map[string]map[string]bool{
-	"prosecutor": set(ActRead, ActReadReserved, ActReadAccessLog, ActRelease, ActDisclose,
+	"prosecutor": set(ActRead, ActReadReserved, ActReadAccessLog, ActRelease, ActDisclose, ActReadAnalysis, ActDecideAnalysis,
 		casefile.OpCase, casefile.OpPerson, casefile.OpOrganization, casefile.OpLink, casefile.OpOperation, casefile.OpSite,
 		casefile.OpSiteStatus, casefile.OpDetention, casefile.OpDetentionUpd, casefile.OpStatement,
 		custody.OpSeize, custody.OpTransfer, custody.OpOpen, custody.OpSeal, custody.OpDerive, custody.OpAttach, custody.OpPresent, custody.OpDispose),
-	"investigator": set(ActRead, ActReadReserved,
+	"investigator": set(ActRead, ActReadReserved, ActReadAnalysis, ActDecideAnalysis,
 		casefile.OpPerson, casefile.OpOrganization, casefile.OpLink, casefile.OpOperation, casefile.OpSite, casefile.OpSiteStatus,
 		casefile.OpDetention, casefile.OpDetentionUpd, casefile.OpStatement, custody.OpSeize, custody.OpTransfer, custody.OpAttach),
 	"agent": set(ActRead,
 		casefile.OpSiteStatus, casefile.OpDetention, casefile.OpDetentionUpd, custody.OpSeize, custody.OpTransfer, custody.OpSeal, custody.OpAttach),
 	"custodian":        set(ActRead, custody.OpTransfer, custody.OpOpen, custody.OpSeal, custody.OpAttach, custody.OpPresent, custody.OpDispose),
-	"forensic_analyst": set(ActRead, custody.OpTransfer, custody.OpOpen, custody.OpSeal, custody.OpDerive, custody.OpAttach),
-	"judge":            set(ActRead, ActReadReserved, casefile.OpDetentionUpd, custody.OpPresent),
+	"forensic_analyst": set(ActRead, ActReadAnalysis, ActDecideAnalysis, custody.OpTransfer, custody.OpOpen, custody.OpSeal, custody.OpDerive, custody.OpAttach),
+	"judge":            set(ActRead, ActReadReserved, ActReadAnalysis, casefile.OpDetentionUpd, custody.OpPresent),
 	"clerk":            set(ActRead, casefile.OpDetentionUpd, custody.OpPresent),
 	"defense":          set(),
-	"auditor":          set(ActRead, ActReadAccessLog, ActAudit),
-	"admin":            set(ActRead, ActReadReserved, ActReadAccessLog, ActManageAccounts, ActAudit, casefile.OpAgency, casefile.OpOfficer),
+	"auditor":          set(ActRead, ActReadAccessLog, ActAudit, ActReadAnalysis),
+	"admin":            set(ActRead, ActReadReserved, ActReadAccessLog, ActReadAnalysis, ActManageAccounts, ActAudit, casefile.OpAgency, casefile.OpOfficer),
 }
 
 // Can reports whether role may do action (a record op or an Act constant),

@@ -75,6 +75,13 @@ type Config struct {
 	// Zone is the zone people read times in (web, PDFs, the API's as_of);
 	// default America/Guayaquil. Events keep their own offsets.
 	Zone *time.Location
+	// Analysis is the investigation analysis's data (analysis.go); nil:
+	// its questions answer not_found. Each question runs within
+	// AnalysisTimeout (default 20 s), at most AnalysisConcurrency at once
+	// (default 2); one more is answered busy (503) at once.
+	Analysis            AnalysisStore
+	AnalysisTimeout     time.Duration
+	AnalysisConcurrency int
 }
 
 // Service is the application with its dependencies: what every door (the
@@ -106,6 +113,10 @@ type Service struct {
 	fieldLocks fieldLocks
 	fieldHook  atomic.Pointer[func(context.Context, FieldResult)]
 	closeMu    sync.Once
+	// The investigation analysis (analysis.go): graphs by case, and one
+	// token per question under way.
+	graphs        graphCache
+	analysisSlots chan struct{}
 }
 
 // New builds a Service.
@@ -140,6 +151,12 @@ func New(cfg Config) (*Service, error) {
 	if cfg.LockoutWindow == 0 {
 		cfg.LockoutWindow = 15 * time.Minute
 	}
+	if cfg.AnalysisTimeout <= 0 {
+		cfg.AnalysisTimeout = DefaultAnalysisTimeout
+	}
+	if cfg.AnalysisConcurrency <= 0 {
+		cfg.AnalysisConcurrency = DefaultAnalysisConcurrency
+	}
 	s := &Service{
 		cfg: cfg, l: cfg.Ledger, creds: cfg.Credentials, log: cfg.Logger, now: cfg.Now,
 		Policy:   &Policy{},
@@ -151,6 +168,8 @@ func New(cfg Config) (*Service, error) {
 		accessCh: make(chan struct{}),
 		tokens:   &tokenCache{m: map[[32]byte]cachedToken{}},
 		done:     make(chan struct{}),
+
+		analysisSlots: make(chan struct{}, cfg.AnalysisConcurrency),
 	}
 	s.Metrics.logSize = func() int64 { return s.l.Size() }
 	s.loadAccounts()

@@ -54,7 +54,8 @@ func IsSystemOp(op string) bool {
 	switch op {
 	case OpAccountCreate, OpAccountDisable, OpAccountCredential, OpGrantAdd, OpGrantRevoke,
 		OpItemDisclose, OpOperationRelease, OpAccessRead, OpBlobCheck, OpSettings,
-		custody.OpKeyRequest, custody.OpKeyApprove, custody.OpKeyRevoke, OpHandoverOffer, OpHandoverWithdraw, OpAnalysisImport, OpFieldEntry:
+		custody.OpKeyRequest, custody.OpKeyApprove, custody.OpKeyRevoke, OpHandoverOffer, OpHandoverWithdraw, OpAnalysisImport, OpFieldEntry,
+		OpAnalysisMerge, OpAnalysisSplit, OpAnalysisRevert:
 		return true
 	}
 	return false
@@ -143,7 +144,7 @@ var (
 	// auditor).
 	AccountRoles    = casefile.OfficerRoles
 	CredentialKinds = map[string]bool{"password": true, "totp": true, "token_issued": true, "token_revoked": true}
-	ReadKinds       = map[string]bool{"case": true, "operation": true, "report": true, "sites": true, "site_target": true, "persons": true, "person": true,
+	ReadKinds       = map[string]bool{"case": true, "analysis": true, "operation": true, "report": true, "sites": true, "site_target": true, "persons": true, "person": true,
 		"reserved_identity": true, "detentions": true, "items": true, "item": true, "history": true, "bundle": true, "audit": true, "access": true, "accounts": true}
 )
 
@@ -195,6 +196,7 @@ type SystemState struct {
 	Keys        map[string]*OfficerKey                // officer keys by id (keys.go)
 	Field       map[int64]*FieldInfo                  // field entries by their act's seq (field.go)
 	Devices     map[string]*FieldDevice               // field devices by id (field.go)
+	Analysis    map[string]*AnalysisCase              // investigation analysis by case (analysisimport.go)
 }
 
 // TokenCommitment is an API token's account and the latest logged
@@ -217,6 +219,7 @@ func newSystemState() SystemState {
 		Offers:      map[string]*Offer{},
 		Field:       map[int64]*FieldInfo{},
 		Devices:     map[string]*FieldDevice{},
+		Analysis:    map[string]*AnalysisCase{},
 	}
 }
 
@@ -270,6 +273,12 @@ func DecodeSystemRecord(op string, raw []byte) (any, error) {
 		rec = new(FieldEntry)
 	case OpAnalysisImport:
 		rec = new(AnalysisImport)
+	case OpAnalysisMerge:
+		rec = new(AnalysisMerge)
+	case OpAnalysisSplit:
+		rec = new(AnalysisSplit)
+	case OpAnalysisRevert:
+		rec = new(AnalysisRevert)
 	default:
 		return nil, fmt.Errorf("unknown op %q", op)
 	}
@@ -418,6 +427,22 @@ func ValidateSystem(rec any) *custody.Error {
 		id("item", r.Item)
 		if err == nil {
 			err = validateAnalysisImport(r)
+		}
+	case *AnalysisMerge, *AnalysisSplit:
+		d := decisionOf(r)
+		id("case", d.Case)
+		id("by", d.By)
+		if err == nil {
+			err = validateAnalysisDecision(d)
+		}
+	case *AnalysisRevert:
+		id("case", r.Case)
+		id("by", r.By)
+		if err == nil && r.Decision < 0 {
+			err = custody.Errorf(custody.EInvalid, "decision", "debe ser el número de evento de una decisión", "must be the event number of a decision")
+		}
+		if err == nil {
+			err = validateAnalysisNote(r.Note)
 		}
 	default:
 		return custody.Errorf(custody.EInvalid, "op", "operación desconocida", "unknown op")
@@ -582,7 +607,16 @@ func (s *State) applySystem(rec any, seq int64) (a *Applied, err *custody.Error,
 		return a, e, true
 
 	case *AnalysisImport:
-		a, e := s.applyAnalysisImport(r)
+		a, e := s.applyAnalysisImport(r, seq)
+		return a, e, true
+	case *AnalysisMerge:
+		a, e := s.applyAnalysisDecision("merge", (*AnalysisDecision)(r), seq)
+		return a, e, true
+	case *AnalysisSplit:
+		a, e := s.applyAnalysisDecision("split", (*AnalysisDecision)(r), seq)
+		return a, e, true
+	case *AnalysisRevert:
+		a, e := s.applyAnalysisRevert(r, seq)
 		return a, e, true
 	}
 	return nil, nil, false

@@ -68,6 +68,7 @@ func New(gw *gateway.Gateway) *Server {
 	s.registerKeys()
 	s.registerUploads()
 	s.registerField()
+	s.registerAnalysis()
 	s.registerLog()
 	return s
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/custodia-ec/custodia/gateway"
 	"github.com/custodia-ec/custodia/internal/testkeys"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/storage/analysisdb"
 )
 
 // testEnv is a real deployment (SQLite in a temporary directory) with the
@@ -67,6 +68,13 @@ var testNow = time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
 
 func newEnv(t testing.TB) *testEnv {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with the service's configuration changed by cfg
+// (when not nil) before the server starts.
+func newEnvWith(t testing.TB, cfg func(*app.Config)) *testEnv {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	if _, err := deployment.Init(ctx, dir, "custodia.test/server"); err != nil {
@@ -87,15 +95,27 @@ func newEnv(t testing.TB) *testEnv {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	s, err := newServer(app.Config{
-		Ledger: d.Ledger, Credentials: d.Store.Credentials(), PublicKey: d.PublicKey, Now: now,
+	// The investigation analysis's database, empty until a test imports
+	// into it (testdeploy.Synthetic).
+	adb, err := analysisdb.Open(ctx, filepath.Join(dir, analysisdb.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { adb.Close() })
+	conf := app.Config{
+		Analysis: adb,
+		Ledger:   d.Ledger, Credentials: d.Store.Credentials(), PublicKey: d.PublicKey, Now: now,
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Audit: func(ctx context.Context) (*ledger.AuditReport, error) {
 			return ledger.Audit(ctx, d.Store, d.Ledger.Verifier(), d.Config.Rules())
 		},
 		MaxBody: 64 << 10,
 		Blobs:   d.Blobs,
-	})
+	}
+	if cfg != nil {
+		cfg(&conf)
+	}
+	s, err := newServer(conf)
 	if err != nil {
 		t.Fatal(err)
 	}

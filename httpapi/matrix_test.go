@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/internal/testdeploy"
 	"github.com/custodia-ec/custodia/internal/testkeys"
 	"github.com/custodia-ec/custodia/ledger"
 )
@@ -113,6 +115,26 @@ var expected = map[string]string{
 	"PATCH /api/v1/uploads/{upload}":    "401 | 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404",
 	"DELETE /api/v1/uploads/{upload}":   "401 | 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404",
 	"GET /api/v1/items/{item}/files":    "401 | 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404",
+
+	// Investigation analysis (issue 16): read by the members who
+	// investigate, prosecute, judge, audit or administer (agents,
+	// custodians and clerks: forbidden; the defence: not found); merges,
+	// splits and reverts decided by prosecutors, investigators and
+	// forensic analysts. Each decider merges, splits and reverts a pair
+	// of its own of the synthetic data set.
+	"GET /api/v1/cases/{case}/analysis":                              "401 | 200/404 200/404 200/404 200/404 403/404 403/404 200/404 200/404 403/404 404/404",
+	"GET /api/v1/cases/{case}/analysis/neighbours":                   "401 | 200/404 200/404 200/404 200/404 403/404 403/404 200/404 200/404 403/404 404/404",
+	"GET /api/v1/cases/{case}/analysis/path":                         "401 | 200/404 200/404 200/404 200/404 403/404 403/404 200/404 200/404 403/404 404/404",
+	"GET /api/v1/cases/{case}/analysis/brokers":                      "401 | 200/404 200/404 200/404 200/404 403/404 403/404 200/404 200/404 403/404 404/404",
+	"GET /api/v1/cases/{case}/analysis/communities":                  "401 | 200/404 200/404 200/404 200/404 403/404 403/404 200/404 200/404 403/404 404/404",
+	"GET /api/v1/cases/{case}/analysis/timeline":                     "401 | 200/404 200/404 200/404 200/404 403/404 403/404 200/404 200/404 403/404 404/404",
+	"GET /api/v1/cases/{case}/analysis/search":                       "401 | 200/404 200/404 200/404 200/404 403/404 403/404 200/404 200/404 403/404 404/404",
+	"GET /api/v1/cases/{case}/analysis/message":                      "401 | 200/404 200/404 200/404 200/404 403/404 403/404 200/404 200/404 403/404 404/404",
+	"GET /api/v1/cases/{case}/analysis/review":                       "401 | 200/404 200/404 200/404 200/404 403/404 403/404 200/404 200/404 403/404 404/404",
+	"GET /api/v1/cases/{case}/analysis/decisions":                    "401 | 200/404 200/404 200/404 200/404 403/404 403/404 200/404 200/404 403/404 404/404",
+	"POST /api/v1/cases/{case}/analysis/merges":                      "401 | 403/404 403/404 201/404 201/404 403/404 403/404 201/404 403/404 403/404 404/404",
+	"POST /api/v1/cases/{case}/analysis/splits":                      "401 | 403/404 403/404 201/404 201/404 403/404 403/404 201/404 403/404 403/404 404/404",
+	"POST /api/v1/cases/{case}/analysis/decisions/{decision}/revert": "401 | 403/404 403/404 201/404 201/404 403/404 403/404 201/404 403/404 403/404 404/404",
 }
 
 // cell is one column: a role as member or not, or anonymous (role "").
@@ -274,6 +296,39 @@ func TestAuthorizationMatrix(t *testing.T) {
 		otherTokens[k] = tok.ID
 	}
 
+	// The investigation analysis: the synthetic data set in METASTASIS,
+	// and for each cell a pair of people to merge, one to split and a
+	// merge in force to revert (by the cell's own account, a member).
+	syn, _ := testdeploy.Synthetic(t, e.d, "METASTASIS", "lab.1", testNow.Add(-24*time.Hour))
+	pairOf := map[string]int{}
+	toRevert := map[string]int64{}
+	for _, c := range cells {
+		if c.member && e.s.Policy.Can(c.role, app.ActDecideAnalysis) {
+			n := len(pairOf)
+			pairOf[c.key()] = n
+			a, b := syn.People[12+2*n].Phone, syn.People[13+2*n].Phone
+			res, _, err := e.d.Ledger.Append(t.Context(), []ledger.Record{{Op: domain.OpAnalysisMerge, Rec: &domain.AnalysisMerge{Case: "METASTASIS", A: "phone:" + a, B: "phone:" + b, By: c.key()},
+				Recorded: custody.Recorded{At: testNow.Format(time.RFC3339), Account: "system:test"}}})
+			if err == nil {
+				err = res[0].Err
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			toRevert[c.key()] = res[0].Event.Seq
+		}
+	}
+	// A link of the planted path: the message behind it.
+	var firstLink string
+	{
+		_, body := e.do("GET", "/api/v1/cases/METASTASIS/analysis/path?from="+url.QueryEscape(syn.Boss.Phone)+"&to="+url.QueryEscape(syn.Judge.Phone), tokens["m-prosecutor"], "")
+		var pv app.PathView
+		if err := json.Unmarshal([]byte(body), &pv); err != nil || len(pv.Links) == 0 {
+			t.Fatalf("the planted path: %v %s", err, body)
+		}
+		src := pv.Links[0].Source
+		firstLink = fmt.Sprintf("item=%s&sha256=%s&line=%d&offset=%d", src.Item, src.SHA256, src.Line, src.Offset)
+	}
 	type req struct{ path, body string }
 	build := func(route string, c cell) req {
 		k := c.key()
@@ -367,6 +422,32 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return req{path: "/api/v1/items/MX-" + k + "/uploads"}
 		case "HEAD /api/v1/uploads/{upload}", "PATCH /api/v1/uploads/{upload}", "DELETE /api/v1/uploads/{upload}":
 			return req{path: "/api/v1/uploads/0123456789abcdef0123456789abcdef"}
+		case "GET /api/v1/cases/{case}/analysis", "GET /api/v1/cases/{case}/analysis/review", "GET /api/v1/cases/{case}/analysis/decisions", "GET /api/v1/cases/{case}/analysis/communities":
+			return req{path: strings.Replace(strings.TrimPrefix(route, "GET "), "{case}", "METASTASIS", 1)}
+		case "GET /api/v1/cases/{case}/analysis/neighbours":
+			return req{path: "/api/v1/cases/METASTASIS/analysis/neighbours?entity=" + url.QueryEscape(syn.Broker.Phone)}
+		case "GET /api/v1/cases/{case}/analysis/path":
+			return req{path: "/api/v1/cases/METASTASIS/analysis/path?from=" + url.QueryEscape(syn.Boss.Phone) + "&to=" + url.QueryEscape(syn.Judge.Phone)}
+		case "GET /api/v1/cases/{case}/analysis/brokers":
+			return req{path: "/api/v1/cases/METASTASIS/analysis/brokers?top=3"}
+		case "GET /api/v1/cases/{case}/analysis/timeline":
+			return req{path: "/api/v1/cases/METASTASIS/analysis/timeline?entity=" + url.QueryEscape(syn.Boss.Phone) + "&entity=" + url.QueryEscape(syn.Broker.Phone)}
+		case "GET /api/v1/cases/{case}/analysis/search":
+			return req{path: "/api/v1/cases/METASTASIS/analysis/search?q=juez"}
+		case "GET /api/v1/cases/{case}/analysis/message":
+			return req{path: "/api/v1/cases/METASTASIS/analysis/message?" + firstLink}
+		case "POST /api/v1/cases/{case}/analysis/merges", "POST /api/v1/cases/{case}/analysis/splits":
+			n := pairOf[k]
+			if strings.HasSuffix(route, "splits") {
+				n += 3
+			}
+			return req{strings.Replace(strings.TrimPrefix(route, "POST "), "{case}", "METASTASIS", 1), fmt.Sprintf(`{"a":%q,"b":%q,"note":"matriz"}`, syn.People[2*n].Phone, syn.People[2*n+1].Phone)}
+		case "POST /api/v1/cases/{case}/analysis/decisions/{decision}/revert":
+			d := toRevert[k]
+			if d == 0 {
+				d = 1
+			}
+			return req{fmt.Sprintf("/api/v1/cases/METASTASIS/analysis/decisions/%d/revert", d), `{"note":"matriz"}`}
 		case "GET /api/v1/items/{item}", "GET /api/v1/items/{item}/history", "GET /api/v1/items/{item}/bundle", "GET /api/v1/items/{item}/files":
 			return req{path: strings.Replace(strings.TrimPrefix(route, "GET "), "{item}", "DX", 1)}
 		}

@@ -183,6 +183,10 @@ func (s *Server) OpenAPI() map[string]any {
 							"device_clock": map[string]any{"type": "string", "format": "date-time"}, "op": map[string]any{"type": "string"},
 							"record": map[string]any{"type": "object"}, "sigs": sigsSchema}}}}},
 				"AccountCreate": obj("account", "name", "role", "officer"),
+				"AnalysisDecision": map[string]any{"type": "object", "additionalProperties": false, "required": []string{"a", "b"}, "properties": map[string]any{
+					"a": map[string]any{"type": "string", "maxLength": app.MaxAnalysisRef}, "b": map[string]any{"type": "string", "maxLength": app.MaxAnalysisRef},
+					"note": map[string]any{"type": "string", "maxLength": 500}}},
+				"AnalysisRevert": map[string]any{"type": "object", "additionalProperties": false, "properties": map[string]any{"note": map[string]any{"type": "string", "maxLength": 500}}},
 				"TokenRequest": map[string]any{"type": "object", "additionalProperties": false, "properties": map[string]any{
 					"scope": map[string]any{"type": "string", "enum": []string{"read", "write"}}, "cases": map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
 					"ttl_hours": map[string]any{"type": "integer"}}},

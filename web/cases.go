@@ -206,6 +206,7 @@ type caseData struct {
 	Links                        []linkRow
 	Graph                        chartSVG
 	CanAccessLog                 bool
+	CanAnalysis                  bool // the case's investigation analysis (analysis.go)
 }
 
 type linkRow struct {
@@ -222,7 +223,7 @@ func (w *Web) casePage(rw http.ResponseWriter, r *http.Request, p *app.Principal
 			return err
 		}
 		c := st.Cases[id]
-		d = caseData{ID: id, Title: c.Title, OpenedAt: c.At, Summary: c.Summary, CanAccessLog: w.s.Policy.Can(p.Role, app.ActReadAccessLog)}
+		d = caseData{ID: id, Title: c.Title, OpenedAt: c.At, Summary: c.Summary, CanAccessLog: w.s.Policy.Can(p.Role, app.ActReadAccessLog), CanAnalysis: w.s.Policy.Can(p.Role, app.ActReadAnalysis)}
 		var ops []*domain.Operation
 		for _, op := range st.Operations {
 			if op.Case == id {

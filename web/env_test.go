@@ -29,6 +29,7 @@ import (
 	"github.com/custodia-ec/custodia/httpapi"
 	"github.com/custodia-ec/custodia/internal/testkeys"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/storage/analysisdb"
 )
 
 // startAt is the test clock's start: the Metástasis night, just after
@@ -127,7 +128,14 @@ func newEnvAtConfig(t testing.TB, start time.Time, cfg Config) *testEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	s, err := newStack(app.Config{Ledger: d.Ledger, Credentials: d.Store.Credentials(), PublicKey: d.PublicKey, Now: now, Blobs: d.Blobs,
+	// The investigation analysis's database, empty until a test imports
+	// into it (testdeploy.Synthetic).
+	adb, err := analysisdb.Open(ctx, filepath.Join(dir, analysisdb.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { adb.Close() })
+	s, err := newStack(app.Config{Analysis: adb, Ledger: d.Ledger, Credentials: d.Store.Credentials(), PublicKey: d.PublicKey, Now: now, Blobs: d.Blobs,
 		BoardInterval: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Audit: func(ctx context.Context) (*ledger.AuditReport, error) {
 			return ledger.Audit(ctx, d.Store, d.Ledger.Verifier(), d.Config.Rules())

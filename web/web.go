@@ -14,7 +14,9 @@
 // the JSON API lets the same account do, with the same messages.
 //
 // Templates, the message catalogue and the assets (CSS and a little plain
-// JavaScript, no third-party code) are embedded with go:embed and parsed
+// JavaScript; the one third-party file is cytoscape.js, pinned and
+// vendored in static/vendor with its licence, for the analysis graph) are
+// embedded with go:embed and parsed
 // once by New: a template that does not parse, or a page that is not
 // declared, fails the start. Asset URLs carry a hash of their content, so
 // they can be cached forever. Nothing is loaded from outside the server.
@@ -133,7 +135,7 @@ type auditRun struct {
 
 // pageNames are the pages every deployment must have: New fails when one is
 // missing.
-var pageNames = []string{"login", "totp", "account", "keys", "handovers", "upload", "cases", "case", "site", "item", "label", "detentions", "verify", "audit", "access", "error"}
+var pageNames = []string{"login", "totp", "account", "keys", "handovers", "upload", "cases", "case", "site", "item", "label", "detentions", "verify", "audit", "access", "analysis", "message", "error"}
 
 // New parses the templates and the catalogue and hashes the assets. now is
 // the clock of the pages (the server's, so deadlines agree with the API).
@@ -326,6 +328,10 @@ func (w *Web) routes() []gateway.Route {
 		{Method: "GET", Path: "/casos/{case}/detenciones", Summary: "Detenciones / detentions", Access: acc, Handle: w.detentions},
 		{Method: "POST", Path: "/detenciones", Summary: "Registrar derechos, audiencia o liberación / record rights, hearing or release", Access: acc, Handle: w.detentionUpdate},
 		{Method: "GET", Path: "/casos/{case}/accesos", Summary: "Quién vio qué / who viewed what", Access: acc, Handle: w.accessLog},
+		{Method: "GET", Path: "/casos/{case}/analisis", Summary: "Análisis de la investigación: red, caminos, intermediarios, cronología / investigation analysis: network, paths, brokers, timeline", Access: acc, Handle: w.analysisPage},
+		{Method: "POST", Path: "/casos/{case}/analisis/decisiones", Summary: "Unir o separar dos entidades (queda en el registro) / merge or split two entities (recorded in the log)", Access: acc, Handle: w.analysisDecide},
+		{Method: "POST", Path: "/casos/{case}/analisis/decisiones/{decision}/revertir", Summary: "Revertir una decisión de análisis / revert an analysis decision", Access: acc, Handle: w.analysisRevert},
+		{Method: "GET", Path: "/casos/{case}/analisis/mensaje", Summary: "El mensaje, llamada o pago de un vínculo y su evidencia / the message, call or payment of a link and its evidence", Access: acc, Handle: w.analysisMessage},
 
 		{Method: "GET", Path: "/sitios/{site}", Summary: "Sitio / site", Access: acc, Handle: w.sitePage},
 		{Method: "POST", Path: "/sitios/{site}/estado", Summary: "Estado del sitio / site status", Access: acc, Handle: w.siteStatus},

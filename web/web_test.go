@@ -12,6 +12,7 @@ import (
 	"github.com/custodia-ec/custodia/custody/vocab"
 	"github.com/custodia-ec/custodia/verify"
 
+	"github.com/custodia-ec/custodia/analysis"
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
@@ -76,7 +77,7 @@ func TestCatalogueComplete(t *testing.T) {
 		}
 	}
 	goRE := regexp.MustCompile(`"([a-z_]+\.[a-z_]+)"`)
-	for _, f := range []string{"web.go", "render.go", "cases.go", "site.go", "item.go", "verify.go", "audit.go", "login.go", "svg.go", "passkey.go"} {
+	for _, f := range []string{"web.go", "render.go", "cases.go", "site.go", "item.go", "verify.go", "audit.go", "login.go", "svg.go", "passkey.go", "analysis.go"} {
 		b, err := fs.ReadFile(goSources, f)
 		if err != nil {
 			t.Fatal(err)
@@ -108,6 +109,9 @@ func TestCatalogueComplete(t *testing.T) {
 		"hostatus":  {"pending", "expired", "accepted", "withdrawn", "superseded"},
 		"keyalg":    {custody.AlgEd25519, custody.AlgWebAuthnES256, custody.AlgWebAuthnEdDSA},
 		"keystatus": {"requested", "active", "revoked"},
+		"akind":     {analysis.KindMessage, analysis.KindCall, analysis.KindPayment, analysis.KindContact},
+		"adecision": {"merge", "split"},
+		"alink":     {analysis.LinkMessage, analysis.LinkCall, analysis.LinkPayment, analysis.LinkMembership, analysis.LinkOwnership, analysis.LinkRepresentation},
 	}
 	for p := range prefixes {
 		if _, ok := enums[p]; !ok {

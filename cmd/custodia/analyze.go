@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/custodia-ec/custodia/analysis"
+	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
@@ -20,6 +21,9 @@ import (
 	"github.com/custodia-ec/custodia/ledger"
 	"github.com/custodia-ec/custodia/storage/analysisdb"
 )
+
+// The analysis database is the server's analysis store.
+var _ app.AnalysisStore = (*analysisdb.DB)(nil)
 
 // recorderAnalyze records the analysis.import events of `custodia analyze
 // import`.
@@ -29,7 +33,7 @@ const recorderAnalyze = "system:analyze"
 // of issue 16 (package analysis, stored by storage/analysisdb).
 func cmdAnalyze(e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("falta la suborden (import, path, brokers, search, export) / missing subcommand")
+		return usagef("falta la suborden (import, path, brokers, search, export, review, merge, split, revert) / missing subcommand")
 	}
 	switch args[0] {
 	case "import":
@@ -42,6 +46,12 @@ func cmdAnalyze(e *env, args []string) error {
 		return cmdAnalyzeSearch(e, args[1:])
 	case "export":
 		return cmdAnalyzeExport(e, args[1:])
+	case "review":
+		return cmdAnalyzeReview(e, args[1:])
+	case "merge", "split":
+		return cmdAnalyzeDecide(e, args[0], args[1:])
+	case "revert":
+		return cmdAnalyzeRevert(e, args[1:])
 	}
 	return usagef("suborden desconocida %q / unknown subcommand", args[0])
 }
@@ -207,32 +217,20 @@ func (r *rejectList) Reject(x analysis.Reject) error {
 	return r.Sink.Reject(x)
 }
 
-// caseGraph builds a case's graph from its imports and decisions, tying
-// entities to the case's persons and organizations.
+// caseGraph builds a case's graph from its imports and the decisions in
+// force in the log, tying entities to the case's persons and
+// organizations (app.CaseParties: reserved identities never).
 func (e *env) caseGraph(d *deployment.Deployment, db *analysisdb.DB, caseID string) (*analysis.Graph, error) {
 	var parties []analysis.CaseParty
+	var decisions []analysis.Decision
 	found := false
 	d.Ledger.View(func(st *domain.State) error {
 		_, found = st.Cases[caseID]
-		for _, p := range st.Persons {
-			if p.Case == caseID {
-				parties = append(parties, analysis.CaseParty{ID: p.ID, Name: p.Name})
-			}
-		}
-		for _, o := range st.Organizations {
-			if o.Case == caseID {
-				parties = append(parties, analysis.CaseParty{ID: o.ID, Name: o.Name, Org: true})
-			}
-		}
+		parties, decisions = app.CaseParties(st, caseID), app.CaseDecisions(st, caseID)
 		return nil
 	})
 	if !found {
 		return nil, custody.Errorf(custody.ENotFound, "case", "el caso %q no existe", "case %q does not exist", caseID)
-	}
-	slices.SortFunc(parties, func(a, b analysis.CaseParty) int { return strings.Compare(a.ID, b.ID) })
-	decisions, err := db.Decisions(e.ctx, caseID)
-	if err != nil {
-		return nil, err
 	}
 	return analysis.Build(db.Records(e.ctx, caseID), decisions, parties)
 }
@@ -244,19 +242,6 @@ func displayZone() *time.Location {
 		return loc
 	}
 	return zone.Default()
-}
-
-// pathEntity and pathLink are the JSON of `analyze path --json`.
-type pathEntity struct {
-	Entity string   `json:"entity"`
-	Name   string   `json:"name"`
-	Phones []string `json:"phones"`
-}
-
-type pathLink struct {
-	Kind   string            `json:"kind"`
-	At     string            `json:"at,omitempty"`
-	Source analysis.Evidence `json:"source"`
 }
 
 func cmdAnalyzePath(e *env, args []string) error {
@@ -308,27 +293,7 @@ func cmdAnalyzePath(e *env, args []string) error {
 	if !ok {
 		return custody.Errorf(custody.ENotFound, "", "no hay camino entre %s y %s con esas condiciones", "there is no path between %s and %s under those conditions", g.Entities[from], g.Entities[to])
 	}
-	loc := displayZone()
-	out := struct {
-		Path  []pathEntity `json:"path"`
-		Links []pathLink   `json:"links"`
-	}{Path: []pathEntity{}, Links: []pathLink{}}
-	for _, v := range p.Nodes {
-		ent := g.Entities[v]
-		phones := ent.Phones
-		if phones == nil {
-			phones = []string{}
-		}
-		out.Path = append(out.Path, pathEntity{Entity: ent.ID, Name: ent.Name, Phones: phones})
-	}
-	for _, li := range p.Links {
-		l := &g.Links[li]
-		pl := pathLink{Kind: l.Schema(), Source: evidenceOf(g, l)}
-		if l.At != 0 {
-			pl.At = l.Time().In(loc).Format(time.RFC3339)
-		}
-		out.Links = append(out.Links, pl)
-	}
+	out := app.PathOf(g, p, displayZone())
 	if *asJSON {
 		return writeJSON(e.stdout, out)
 	}
@@ -350,8 +315,6 @@ func cmdAnalyzePath(e *env, args []string) error {
 	return nil
 }
 
-func evidenceOf(g *analysis.Graph, l *analysis.Link) analysis.Evidence { return g.Source(l) }
-
 func describeEvidence(e *env, ev analysis.Evidence) string {
 	where := fmt.Sprintf("%s %d", e.tr("línea", "line"), ev.Line)
 	if ev.Line == 0 {
@@ -359,13 +322,6 @@ func describeEvidence(e *env, ev analysis.Evidence) string {
 	}
 	return fmt.Sprintf("%s %s, sha256 %s, %s", e.tr("evidencia", "item"), ev.Item, ev.SHA256, where)
 }
-
-// exactBrokersUpTo is the largest graph whose betweenness is computed
-// exactly by default; above it, a seeded sample of samplesDefault sources.
-const (
-	exactBrokersUpTo = 5000
-	samplesDefault   = 1000
-)
 
 func cmdAnalyzeBrokers(e *env, args []string) error {
 	fs, data := newFlags("analyze brokers")
@@ -393,21 +349,13 @@ func cmdAnalyzeBrokers(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := analysis.BetweennessOptions{Samples: *samples, Seed: *seed}
-	if opts.Samples == 0 && len(g.Entities) > exactBrokersUpTo {
-		opts.Samples = samplesDefault
+	scores, opts, err := app.BrokersOf(e.ctx, g, *samples, *seed)
+	if err != nil {
+		return err
 	}
-	type broker struct {
-		Entity string  `json:"entity"`
-		Name   string  `json:"name"`
-		Score  float64 `json:"score"`
-	}
-	out := struct {
-		Brokers []broker `json:"brokers"`
-	}{Brokers: []broker{}}
-	for _, r := range g.Brokers(g.Betweenness(opts), *top) {
-		ent := g.Entities[r.Node]
-		out.Brokers = append(out.Brokers, broker{ent.ID, ent.Name, r.Score})
+	out := app.BrokersView{Brokers: []app.BrokerView{}, Samples: opts.Samples, Seed: opts.Seed}
+	for _, r := range g.Brokers(scores, *top) {
+		out.Brokers = append(out.Brokers, app.BrokerView{AnalysisEntity: app.EntityView(g, r.Node), Score: r.Score})
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, out)
@@ -454,26 +402,11 @@ func cmdAnalyzeSearch(e *env, args []string) error {
 		return err
 	}
 	loc := displayZone()
-	type hit struct {
-		At      string            `json:"at,omitempty"`
-		Kind    string            `json:"kind"`
-		From    analysis.Party    `json:"from"`
-		Chat    string            `json:"chat,omitempty"`
-		Text    string            `json:"text"`
-		Snippet string            `json:"snippet"`
-		Source  analysis.Evidence `json:"source"`
-	}
 	out := struct {
-		Hits []hit `json:"hits"`
-	}{Hits: []hit{}}
+		Hits []app.SearchHit `json:"hits"`
+	}{Hits: []app.SearchHit{}}
 	for _, h := range hits {
-		r := h.Record
-		x := hit{Kind: r.Kind, From: r.From, Chat: r.ChatTitle, Text: r.Text, Snippet: h.Snippet,
-			Source: r.Source}
-		if !r.At.IsZero() {
-			x.At = r.At.In(loc).Format(time.RFC3339)
-		}
-		out.Hits = append(out.Hits, x)
+		out.Hits = append(out.Hits, app.HitView(h, loc))
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, out)
@@ -538,4 +471,186 @@ func cmdAnalyzeExport(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stderr, "%s: %d %s, %d %s\n", strings.Join(written, ", "), len(g.Entities), e.tr("entidades", "entities"), len(g.Links), e.tr("vínculos con su evidencia", "links with their evidence"))
 	return nil
+}
+
+// cmdAnalyzeReview lists a case's uncertain matches, with the keys a
+// merge or split would name, and the decisions in force.
+func cmdAnalyzeReview(e *env, args []string) error {
+	fs, data := newFlags("analyze review")
+	limit := fs.Int("limit", 50, "most pairs listed")
+	asJSON := fs.Bool("json", false, "JSON output")
+	pos, err := e.flags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("se espera CASO / CASE expected")
+	}
+	if *limit < 1 || *limit > app.MaxReview {
+		return usagef("--limit: de 1 a %d / 1 to %d", app.MaxReview, app.MaxReview)
+	}
+	d, db, err := e.openAnalysis(*data)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	defer db.Close()
+	g, err := e.caseGraph(d, db, pos[0])
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Review    []app.ReviewItem   `json:"review"`
+		Decisions []app.DecisionView `json:"decisions"`
+	}{Review: app.ReviewOf(g, *limit), Decisions: []app.DecisionView{}}
+	d.Ledger.View(func(st *domain.State) error {
+		for _, x := range st.AnalysisDecisions(pos[0]) {
+			out.Decisions = append(out.Decisions, app.DecisionView{Decision: x.Seq, Kind: x.Kind, A: x.A, B: x.B, By: x.By, Note: x.Note})
+		}
+		return nil
+	})
+	if *asJSON {
+		return writeJSON(e.stdout, out)
+	}
+	fmt.Fprintf(e.stdout, "%s (%d)\n", e.tr("Por revisar: ¿son la misma entidad?", "To review: are they one entity?"), len(out.Review))
+	for i, r := range out.Review {
+		reason := r.Reason
+		if e.lang == "en" {
+			reason = r.ReasonEN
+		}
+		fmt.Fprintf(e.stdout, "%2d. %.2f  %s (%s) — %s (%s)\n    %s\n    custodia analyze merge|split %s %q %q --by CUENTA\n", i+1, r.Score, r.A.Name, r.A.Entity, r.B.Name, r.B.Entity, reason, pos[0], r.KeyA, r.KeyB)
+	}
+	fmt.Fprintf(e.stdout, "%s (%d)\n", e.tr("Decisiones en vigor", "Decisions in force"), len(out.Decisions))
+	for _, x := range out.Decisions {
+		fmt.Fprintf(e.stdout, "  n.º %d %s %s %s — %s %s %s\n", x.Decision, decisionWord(e, x.Kind), x.A, x.B, e.tr("por", "by"), x.By, x.Note)
+	}
+	return nil
+}
+
+func decisionWord(e *env, kind string) string {
+	if kind == "merge" {
+		return e.tr("unir", "merge")
+	}
+	return e.tr("separar", "split")
+}
+
+// cmdAnalyzeDecide records a merge or split in the log, in the name of
+// the account that decided (--by): a member of the case whose role
+// decides on analyses.
+func cmdAnalyzeDecide(e *env, kind string, args []string) error {
+	fs, data := newFlags("analyze " + kind)
+	by := fs.String("by", "", "the account that decided (a member of the case)")
+	note := fs.String("note", "", "why (a contact card, a statement)")
+	asJSON := fs.Bool("json", false, "JSON output")
+	pos, err := e.flags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 3 || *by == "" {
+		return usagef("analyze %s CASO A B --by CUENTA / CASE A B --by ACCOUNT", kind)
+	}
+	d, db, err := e.openAnalysis(*data)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	defer db.Close()
+	if err := canDecide(d, pos[0], *by); err != nil {
+		return err
+	}
+	g, err := e.caseGraph(d, db, pos[0])
+	if err != nil {
+		return err
+	}
+	ka, kb, err := app.CheckDecision(g, kind, pos[1], pos[2])
+	if err != nil {
+		return err
+	}
+	dec := domain.AnalysisDecision{Case: pos[0], A: ka, B: kb, By: *by, Note: strings.TrimSpace(*note)}
+	var rec any
+	op := domain.OpAnalysisMerge
+	if kind == "merge" {
+		m := domain.AnalysisMerge(dec)
+		rec = &m
+	} else {
+		sp := domain.AnalysisSplit(dec)
+		rec, op = &sp, domain.OpAnalysisSplit
+	}
+	seq, err := e.appendAnalysis(d, op, rec)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, app.DecisionView{Decision: seq, Kind: kind, A: ka, B: kb, By: *by, Note: dec.Note})
+	}
+	fmt.Fprintf(e.stdout, "%s n.º %d: %s %s %s (%s %s)\n", e.tr("decisión", "decision"), seq, decisionWord(e, kind), ka, kb, e.tr("por", "by"), *by)
+	return nil
+}
+
+// cmdAnalyzeRevert records that a decision no longer holds.
+func cmdAnalyzeRevert(e *env, args []string) error {
+	fs, data := newFlags("analyze revert")
+	by := fs.String("by", "", "the account that decided (a member of the case)")
+	note := fs.String("note", "", "why")
+	pos, err := e.flags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 || *by == "" {
+		return usagef("analyze revert CASO DECISIÓN --by CUENTA / CASE DECISION --by ACCOUNT")
+	}
+	var n int64
+	if _, err := fmt.Sscan(pos[1], &n); err != nil || n < 0 || fmt.Sprint(n) != pos[1] {
+		return usagef("DECISIÓN es el número de evento de la decisión (custodia analyze review lo muestra) / DECISION is the decision's event number (custodia analyze review shows it): %q", pos[1])
+	}
+	d, err := e.open(*data)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := canDecide(d, pos[0], *by); err != nil {
+		return err
+	}
+	seq, err := e.appendAnalysis(d, domain.OpAnalysisRevert, &domain.AnalysisRevert{Case: pos[0], Decision: n, By: *by, Note: strings.TrimSpace(*note)})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s n.º %d %s (%s n.º %d)\n", e.tr("decisión", "decision"), n, e.tr("revertida", "reverted"), e.tr("evento", "event"), seq)
+	return nil
+}
+
+// canDecide checks that account may decide on case c's analysis: an
+// active account whose role decides (the domain checks the membership).
+func canDecide(d *deployment.Deployment, c, account string) error {
+	var role string
+	d.Ledger.View(func(st *domain.State) error {
+		if a := st.Accounts[account]; a != nil && !a.Disabled {
+			role = a.Role
+		}
+		return nil
+	})
+	if role == "" {
+		return custody.Errorf(custody.ENotFound, "by", "la cuenta %q no existe o está deshabilitada", "account %q does not exist or is disabled", account)
+	}
+	if !(&app.Policy{}).Can(role, app.ActDecideAnalysis) {
+		return custody.Errorf(custody.EForbidden, "by", "el rol %s no decide uniones ni separaciones (fiscales, investigadores y peritos sí)", "role %s does not decide merges or splits (prosecutors, investigators and forensic analysts do)", role)
+	}
+	return nil
+}
+
+// appendAnalysis validates and appends a decision or revert, recorded by
+// the CLI; the record names who decided.
+func (e *env) appendAnalysis(d *deployment.Deployment, op string, rec any) (int64, error) {
+	if ce := domain.ValidateSystem(rec); ce != nil {
+		return 0, ce
+	}
+	res, _, err := d.Ledger.Append(e.ctx, []ledger.Record{{Op: op, Rec: rec,
+		Recorded: custody.Recorded{At: e.now().UTC().Format(time.RFC3339Nano), Account: recorderCLI}}})
+	if err == nil && res[0].Err != nil {
+		err = res[0].Err
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res[0].Event.Seq, nil
 }

@@ -63,6 +63,13 @@ func analyzeCase(t *testing.T) (string, string, *analysisgen.Manifest) {
 // clean.
 func TestAnalyzeEndToEnd(t *testing.T) {
 	data, set, m := analyzeCase(t)
+	importAll(t, data, set, m)
+	analyzeQuestions(t, data, set, m)
+}
+
+// importAll imports every file of the synthetic set against its item.
+func importAll(t *testing.T, data, set string, m *analysisgen.Manifest) {
+	t.Helper()
 	for i, f := range m.Files {
 		args := []string{"analyze", "import", fmt.Sprintf("E-EXT-%d", i), filepath.Join(set, f.Path), "--format", f.Format, "--data", data, "--json"}
 		if f.Mapping != "" {
@@ -80,6 +87,9 @@ func TestAnalyzeEndToEnd(t *testing.T) {
 			t.Errorf("%s: %+v", f.Path, res)
 		}
 	}
+}
+
+func analyzeQuestions(t *testing.T, data, set string, m *analysisgen.Manifest) {
 	// A file that is not the item's: refused, in both languages, nothing kept.
 	other := filepath.Join(t.TempDir(), "otro.txt")
 	os.WriteFile(other, []byte("14/12/2023, 22:00 - Alguien: hola\n"), 0o644)
@@ -210,5 +220,74 @@ func TestAnalyzeEndToEnd(t *testing.T) {
 		}
 	}
 	// The log holds an analysis.import event per file and still audits.
+	mustRun(t, "audit", "--data", data)
+}
+
+// TestAnalyzeDecisions: a merge and its revert through the CLI, recorded
+// in the log in the name of the account that decided: the merge joins
+// the boss and the judge (the path between them is gone), a second merge
+// of one entity and a decision by a role that does not decide are
+// refused, review lists the decision in force with who took it, the
+// revert brings the planted path back, and the log audits clean.
+func TestAnalyzeDecisions(t *testing.T) {
+	data, set, m := analyzeCase(t)
+	importAll(t, data, set, m)
+	mustRun(t, "user", "add", "ana", "--role", "forensic_analyst", "--officer", "perito", "--case", "C-SYN", "--data", data)
+	mustRun(t, "user", "add", "aud", "--role", "auditor", "--case", "C-SYN", "--data", data)
+	hops := func() int {
+		t.Helper()
+		var p struct{ Path []struct{ Entity string } }
+		if err := json.Unmarshal([]byte(mustRun(t, "analyze", "path", "C-SYN", m.Boss.Phone, m.Judge.Phone, "--data", data, "--json")), &p); err != nil {
+			t.Fatal(err)
+		}
+		return len(p.Path)
+	}
+	if n := hops(); n != 4 {
+		t.Fatalf("the planted path has %d entities before any decision", n)
+	}
+	var dec struct {
+		Decision       int64
+		Kind, A, B, By string
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "analyze", "merge", "C-SYN", m.Boss.Phone, "0"+m.Judge.Phone[4:], "--by", "ana", "--note", "prueba", "--data", data, "--json")), &dec); err != nil {
+		t.Fatal(err)
+	}
+	if dec.Decision == 0 || dec.A != "phone:"+m.Boss.Phone || dec.B != "phone:"+m.Judge.Phone || dec.By != "ana" {
+		t.Fatalf("merge: %+v", dec)
+	}
+	if n := hops(); n != 1 {
+		t.Errorf("after the merge the boss and the judge are %d entities apart", n)
+	}
+	if code, _, errs := runCLI(t, "analyze", "merge", "C-SYN", m.Boss.Phone, m.Judge.Phone, "--by", "ana", "--data", data); code != 1 || !strings.Contains(errs, "ya son la misma entidad") {
+		t.Errorf("a second merge: exit %d, %q", code, errs)
+	}
+	if code, _, errs := runCLI(t, "analyze", "split", "C-SYN", m.Boss.Phone, m.Broker.Phone, "--by", "aud", "--data", data, "--lang", "en"); code != 1 || !strings.Contains(errs, "does not decide merges") {
+		t.Errorf("a split by an auditor: exit %d, %q", code, errs)
+	}
+	if code, _, _ := runCLI(t, "analyze", "split", "C-SYN", m.Boss.Phone, m.Broker.Phone, "--data", data); code != 2 {
+		t.Errorf("a split without --by: exit %d, want 2", code)
+	}
+	if code, _, errs := runCLI(t, "analyze", "split", "C-SYN", "phone:+593000000001", m.Broker.Phone, "--by", "ana", "--data", data); code != 1 || !strings.Contains(errs, "ninguna entidad") {
+		t.Errorf("a split of a key no entity has: exit %d, %q", code, errs)
+	}
+	var rv struct {
+		Decisions []struct {
+			Decision int64
+			Kind, By string
+		}
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "analyze", "review", "C-SYN", "--data", data, "--json")), &rv); err != nil {
+		t.Fatal(err)
+	}
+	if len(rv.Decisions) != 1 || rv.Decisions[0].Decision != dec.Decision || rv.Decisions[0].By != "ana" || rv.Decisions[0].Kind != "merge" {
+		t.Errorf("decisions in force: %+v", rv.Decisions)
+	}
+	mustRun(t, "analyze", "revert", "C-SYN", fmt.Sprint(dec.Decision), "--by", "ana", "--note", "no eran la misma persona", "--data", data)
+	if n := hops(); n != 4 {
+		t.Errorf("after the revert the path has %d entities, want 4", n)
+	}
+	if code, _, errs := runCLI(t, "analyze", "revert", "C-SYN", fmt.Sprint(dec.Decision), "--by", "ana", "--data", data); code != 1 || !strings.Contains(errs, "ninguna decisión") {
+		t.Errorf("a second revert: exit %d, %q", code, errs)
+	}
 	mustRun(t, "audit", "--data", data)
 }

@@ -604,6 +604,62 @@ sha256, line).
   --format csv       FILE-nodes.csv and FILE-edges.csv
   -o FILE            destination`,
 		},
+		"analyze review": {
+			es: `Cola de revisión: pares de entidades que quizá son la misma persona (el mismo
+nombre con números distintos, apellidos o iniciales parecidos), con las claves
+de identificador que una decisión nombra, y las decisiones en vigor.
+
+  --limit N   cuántos pares (por omisión 50)
+  --json      {"review":[{a,b,key_a,key_b,score,reason}],"decisions":[...]}`,
+			en: `Review queue: pairs of entities that may be the same person (one name
+with different numbers, similar surnames or initials), with the identifier keys
+a decision names, and the decisions in force.
+
+  --limit N   how many pairs (default 50)
+  --json      {"review":[{a,b,key_a,key_b,score,reason}],"decisions":[...]}`,
+		},
+		"analyze merge": {
+			es: `Registra en el log que A y B son la misma entidad, en nombre de quien lo
+decidió (--by, una cuenta miembro del caso: fiscal, investigador o perito). A y
+B: claves de identificador (phone:+593..., name:..., como las da review), un
+teléfono escrito de cualquier forma o un id de entidad. Se deshace con revert.
+
+  --by CUENTA   quien decidió
+  --note TEXTO  por qué (una tarjeta de contacto, una declaración)`,
+			en: `Records in the log that A and B are one entity, in the name of who decided
+(--by, an account that is a member of the case: prosecutor, investigator or
+forensic analyst). A and B: identifier keys (phone:+593..., name:..., as review
+gives them), a phone number as written or an entity id. Undone by revert.
+
+  --by ACCOUNT  who decided
+  --note TEXT   why (a contact card, a statement)`,
+		},
+		"analyze split": {
+			es: `Registra en el log que A y B son entidades distintas aunque una regla las una
+(o la revisión las proponga), en nombre de quien lo decidió (--by). Se deshace
+con revert.
+
+  --by CUENTA   quien decidió
+  --note TEXTO  por qué`,
+			en: `Records in the log that A and B are different entities even where a rule
+would join them (or the review proposes them), in the name of who decided
+(--by). Undone by revert.
+
+  --by ACCOUNT  who decided
+  --note TEXT   why`,
+		},
+		"analyze revert": {
+			es: `Registra que la decisión DECISIÓN (su número de evento, que review muestra) ya
+no rige; el análisis vuelve a resolver las entidades sin ella.
+
+  --by CUENTA   quien decidió
+  --note TEXTO  por qué`,
+			en: `Records that decision DECISION (its event number, which review shows) no
+longer holds; the analysis resolves the entities without it again.
+
+  --by ACCOUNT  who decided
+  --note TEXT   why`,
+		},
 		"version": {
 			es: `Imprime la versión de custodia y la revisión de la que se compiló.`,
 			en: `Prints custodia's version and the revision it was built from.`,

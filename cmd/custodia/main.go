@@ -108,7 +108,7 @@ func commands() []command {
 		{name: "hash", usage: "hash FILE... [--algo md5,sha1,sha256] [--json]", main: cmdHash},
 		{name: "witness", usage: "witness serve --data DIR [--addr HOST:PORT] [--name NAME] [--log ORIGIN=VKEY]... | witness key --data DIR [--name NAME]", main: cmdWitness},
 		{name: "monitor", usage: "monitor FILE... [--key VKEY] [--log URL] [--witness VKEY]... [--json]", main: cmdMonitor},
-		{name: "analyze", usage: "analyze import ITEM FILE --format whatsapp|telegram|vcard|calls-csv|payments-csv [--mapping FILE] [--data DIR] | analyze path CASE FROM TO [--after TIME] [--max-gap DURATION] [--json] | analyze brokers CASE [--top N] [--json] | analyze search CASE QUERY [--json] | analyze export CASE --format ftm|gexf|graphml|csv -o FILE", run: cmdAnalyze},
+		{name: "analyze", usage: "analyze import ITEM FILE --format whatsapp|telegram|vcard|calls-csv|payments-csv [--mapping FILE] [--data DIR] | analyze path CASE FROM TO [--after TIME] [--max-gap DURATION] [--json] | analyze brokers CASE [--top N] [--json] | analyze search CASE QUERY [--json] | analyze export CASE --format ftm|gexf|graphml|csv -o FILE | analyze review CASE [--limit N] [--json] | analyze merge CASE A B --by ACCOUNT [--note TEXT] [--json] | analyze split CASE A B --by ACCOUNT [--note TEXT] [--json] | analyze revert CASE DECISION --by ACCOUNT [--note TEXT]", run: cmdAnalyze},
 		{name: "version", usage: "version", run: cmdVersion},
 	}
 }

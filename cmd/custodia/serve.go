@@ -27,6 +27,7 @@ import (
 	"github.com/custodia-ec/custodia/gateway"
 	"github.com/custodia-ec/custodia/httpapi"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/storage/analysisdb"
 	"github.com/custodia-ec/custodia/transparency/cosigning"
 	"github.com/custodia-ec/custodia/web"
 )
@@ -89,8 +90,16 @@ func cmdServe(e *env, args []string) error {
 	defer gcTarget(serveGCPercent)()
 	logger, logs := newServeLogger(e.stderr)
 	defer logs.Flush()
+	// The investigation analysis's own file (derived data, beside the
+	// ledger's database).
+	adb, err := analysisdb.Open(e.ctx, filepath.Join(d.Dir, analysisdb.File))
+	if err != nil {
+		return err
+	}
+	defer adb.Close()
 	srv, err := app.New(app.Config{
-		Ledger: d.Ledger, Credentials: creds, PublicKey: d.PublicKey, Logger: logger, Now: e.now, Zone: loc,
+		Analysis: adb,
+		Ledger:   d.Ledger, Credentials: creds, PublicKey: d.PublicKey, Logger: logger, Now: e.now, Zone: loc,
 		Audit: func(ctx context.Context) (*ledger.AuditReport, error) {
 			return deployment.Audit(ctx, d.Dir, d.Store, d.Config, d.Ledger.Verifier())
 		},

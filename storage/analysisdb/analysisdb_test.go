@@ -2,7 +2,9 @@ package analysisdb
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -107,24 +109,103 @@ func TestRollbackKeepsNothing(t *testing.T) {
 	}
 }
 
-func TestDecisions(t *testing.T) {
+// TestRecordAtSourceAndVersion: the record a link names (item, hash,
+// line) is found, a line with no record is not, another case sees
+// nothing, and the version changes with each committed import only.
+func TestRecordAtSourceAndVersion(t *testing.T) {
 	ctx := context.Background()
 	db := open(t)
-	id, err := db.AddDecision(ctx, "C1", analysis.Decision{Kind: "merge", A: "name:x", B: "phone:+593991112233", By: "analista"}, time.Now())
+	v0, err := db.Version(ctx, "C1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.AddDecision(ctx, "C1", analysis.Decision{Kind: "join", A: "a", B: "b", By: "x"}, time.Now()); err == nil {
-		t.Error("a decision of kind join was stored")
+	tx := importChat(t, db, "E1")
+	if v, _ := db.Version(ctx, "C1"); v != v0 {
+		t.Errorf("the version changed before the commit: %s → %s", v0, v)
 	}
-	ds, _ := db.Decisions(ctx, "C1")
-	if len(ds) != 1 || ds[0].ID != id || ds[0].By != "analista" {
-		t.Fatalf("decisions: %+v", ds)
-	}
-	if err := db.RemoveDecision(ctx, "C1", id); err != nil {
+	if err := tx.Commit(7); err != nil {
 		t.Fatal(err)
 	}
-	if ds, _ := db.Decisions(ctx, "C1"); len(ds) != 0 {
-		t.Fatalf("decisions after undoing: %+v", ds)
+	v1, _ := db.Version(ctx, "C1")
+	if v1 == v0 {
+		t.Errorf("the version did not change with a commit: %s", v1)
+	}
+	for _, c := range []struct {
+		line int
+		want string
+	}{{1, "¿Hablaste con la Policía?"}, {2, "Sí, con el jefe de policía\nsin fecha? no: continúa"}, {5, `"comillas" y AND OR NOT`}} {
+		r, err := db.Record(ctx, "C1", "E1", sha, c.line, 0)
+		if err != nil || r.Text != c.want || r.Source.Line != c.line || r.Source.Item != "E1" || r.At.IsZero() {
+			t.Errorf("line %d: %+v %v", c.line, r, err)
+		}
+	}
+	for _, c := range []struct {
+		caseID, item string
+		line         int
+	}{{"C1", "E1", 3}, {"C1", "E1", 4}, {"C1", "E1", 99}, {"C2", "E1", 1}, {"C1", "E9", 1}} {
+		if r, err := db.Record(ctx, c.caseID, c.item, sha, c.line, 0); !errors.Is(err, ErrNoRecord) {
+			t.Errorf("%s %s line %d: %+v %v, want ErrNoRecord", c.caseID, c.item, c.line, r, err)
+		}
+	}
+}
+
+// TestPartiesRoundTrip: parties come back as they went in, including
+// text holding the separators the compact form uses.
+func TestPartiesRoundTrip(t *testing.T) {
+	for _, c := range []struct {
+		from analysis.Party
+		to   []analysis.Party
+	}{
+		{analysis.Party{Name: "Ana", Phones: []string{"099 111 2233", "+593 2 222"}}, nil},
+		{analysis.Party{Account: "2281560229", IDNumber: "1907647844", Bank: "Pichincha"}, []analysis.Party{{Name: "B", Emails: []string{"b@x.ec"}}, {UserID: "user9", Aliases: []string{"Flaco"}, Org: "S.A."}}},
+		{analysis.Party{Name: "sep\x1etrick"}, []analysis.Party{{Name: "x"}}},
+		{analysis.Party{Name: "[bracket"}, nil},
+	} {
+		from, to, err := decodeParties(encodeParties(c.from, c.to))
+		if err != nil || fmt.Sprintf("%+v %+v", from, to) != fmt.Sprintf("%+v %+v", c.from, c.to) {
+			t.Errorf("%+v %+v came back as %+v %+v (%v)", c.from, c.to, from, to, err)
+		}
+	}
+}
+
+// TestOldLayoutRefused: a file of the earlier layout (records as JSON) is
+// refused with what to do, not read wrongly.
+func TestOldLayoutRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), File)
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE records (id INTEGER PRIMARY KEY, data TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Open(context.Background(), path); !errors.Is(err, ErrOldLayout) || !strings.Contains(err.Error(), "import the files again") {
+		t.Fatalf("old layout: %v", err)
+	}
+}
+
+// TestExtraRoundTrip: what only calls, payments and chat lines have comes
+// back as it went in, separators in the text included; a plain message
+// stores nothing there.
+func TestExtraRoundTrip(t *testing.T) {
+	for _, r := range []analysis.Record{
+		{Kind: analysis.KindCall, Duration: 95 * time.Second, Direction: "incoming"},
+		{Kind: analysis.KindPayment, Amount: "1500.00", Currency: "USD", Reference: "pago\x1fraro"},
+		{Kind: analysis.KindMessage, ChatTitle: "{Grupo}", Media: "image", System: true},
+	} {
+		x := encodeExtra(&r)
+		s, ok := x.(string)
+		var got analysis.Record
+		if !ok || decodeExtra(s, &got) != nil {
+			t.Fatalf("%+v encoded as %v", r, x)
+		}
+		got.Kind = r.Kind
+		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", r) {
+			t.Errorf("%+v came back as %+v", r, got)
+		}
+	}
+	if x := encodeExtra(&analysis.Record{Kind: analysis.KindMessage, Text: "hola"}); x != nil {
+		t.Errorf("a plain message stores extra %v", x)
 	}
 }
