@@ -138,7 +138,28 @@ func readEvent(data []byte) (*custody.Event, bool) {
 	if e.Salt, ok = p.canonString(); !ok || !p.lit(`,"seq":`) {
 		return nil, false
 	}
-	if e.Seq, ok = p.canonInt(); !ok || !p.lit(`,"v":`) {
+	if e.Seq, ok = p.canonInt(); !ok {
+		return nil, false
+	}
+	if p.lit(`,"sigs":[`) {
+		for first := true; ; first = false {
+			if p.lit("]") {
+				if first { // omitted when empty
+					return nil, false
+				}
+				break
+			}
+			if !first && !p.lit(",") {
+				return nil, false
+			}
+			g, ok := p.sig()
+			if !ok {
+				return nil, false
+			}
+			e.Sigs = append(e.Sigs, g)
+		}
+	}
+	if !p.lit(`,"v":`) {
 		return nil, false
 	}
 	v, ok := p.canonInt()
@@ -147,4 +168,37 @@ func readEvent(data []byte) (*custody.Event, bool) {
 	}
 	e.V = int(v)
 	return e, true
+}
+
+// sig reads one signature of an event's sigs, its members in canonical
+// order; the passkeys' two members are omitted when empty.
+func (p *event) sig() (custody.Sig, bool) {
+	var g custody.Sig
+	var ok bool
+	if !p.lit("{") {
+		return g, false
+	}
+	if p.lit(`"authenticator_data":`) {
+		if g.AuthenticatorData, ok = p.canonString(); !ok || g.AuthenticatorData == "" || !p.lit(",") {
+			return g, false
+		}
+	}
+	if p.lit(`"client_data_json":`) {
+		if g.ClientDataJSON, ok = p.canonString(); !ok || g.ClientDataJSON == "" || !p.lit(",") {
+			return g, false
+		}
+	}
+	if !p.lit(`"key":`) {
+		return g, false
+	}
+	if g.Key, ok = p.canonString(); !ok || !p.lit(`,"role":`) {
+		return g, false
+	}
+	if g.Role, ok = p.canonString(); !ok || !p.lit(`,"sig":`) {
+		return g, false
+	}
+	if g.Sig, ok = p.canonString(); !ok || !p.lit("}") {
+		return g, false
+	}
+	return g, true
 }

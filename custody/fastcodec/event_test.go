@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/custodia-ec/custodia/custody"
@@ -39,6 +40,18 @@ func sampleEvents(tb testing.TB, n int) [][]byte {
 		}
 		if i > 5 && i%7 == 0 {
 			e.Prev = map[string]int64{"E-1": int64(i - 1), "E-2": 0, "É\n": 1}
+		}
+		// Live acts carry personal signatures: a software key's, or a
+		// passkey's with its two members, one or two per act.
+		if i%4 == 1 {
+			e.Recorded = custody.Recorded{At: "2024-01-01T00:00:00Z", Account: "agente", Commit: int64(i)}
+			e.Sigs = []custody.Sig{{Key: strings.Repeat("ab", 32), Role: custody.RoleBy, Sig: "c2lnbmF0dXJl_-"}}
+			if i%8 == 1 {
+				e.Sigs = []custody.Sig{
+					{Key: strings.Repeat("0f", 32), Role: custody.RoleFrom, Sig: "AAEC"},
+					{AuthenticatorData: "SZ\"YN5Yg\u2028O", ClientDataJSON: "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0", Key: strings.Repeat("9a", 32), Role: custody.RoleTo, Sig: "MEUCIQ"},
+				}
+			}
 		}
 		b, err := e.Encode()
 		if err != nil {
@@ -114,6 +127,9 @@ func FuzzDecodeEventMatches(f *testing.F) {
 		`{"Op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
 		`{"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","v":1}`,
 		`{"op":"","record":{]}`,
+		`{"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"sigs":[],"v":1}`,
+		`{"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"sigs":[{"authenticator_data":"","key":"k","role":"by","sig":"s"}],"v":1}`,
+		`{"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"sigs":[{"role":"by","key":"k","sig":"s"}],"v":1}`,
 		`null`,
 	} {
 		f.Add([]byte(s))
