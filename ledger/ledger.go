@@ -11,6 +11,7 @@ package ledger
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -126,6 +127,48 @@ func (l *Ledger) reload(ctx context.Context) error {
 	return nil
 }
 
+// catchUp applies the events that other ledgers sharing the store
+// committed since this one last read or wrote it, up to size, the log's
+// size under the lock of the transaction just begun (see SharedTx). It
+// hashes each event itself and requires the stored hashes to be the ones it
+// computes, so that it never continues a tree other than the one it holds.
+// On any failure the ledger reloads the whole log: its state may hold part
+// of what it read.
+func (l *Ledger) catchUp(ctx context.Context, size int64) error {
+	if size < l.front.size {
+		return fmt.Errorf("ledger: the store holds %d events, fewer than the %d this ledger has read: the database was restored or changed behind the log's back (run custodia audit)", size, l.front.size)
+	}
+	err := l.store.ScanEvents(ctx, l.front.size, func(se StoredEvent) error {
+		if se.Seq != l.front.size || se.Seq >= size {
+			return fmt.Errorf("ledger: event %d read where event %d of %d belongs", se.Seq, l.front.size, size)
+		}
+		ev, rec, err := decodeStored(se)
+		if err != nil {
+			return err
+		}
+		a, err := l.state.Apply(ev.Op, rec, ev.Seq)
+		if err != nil {
+			return fmt.Errorf("ledger: event %d, written by another server, does not apply: %w (run custodia audit)", se.Seq, err)
+		}
+		hs, err := l.front.append(se.Data)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(hs, se.Hashes) {
+			return fmt.Errorf("ledger: the stored hashes of event %d are not the tree's (run custodia audit)", se.Seq)
+		}
+		l.caseLast.link(a.Case, se.Seq)
+		return nil
+	})
+	if err == nil && l.front.size != size {
+		err = fmt.Errorf("ledger: read the log up to %d events, the store said %d", l.front.size, size)
+	}
+	if err != nil {
+		return errors.Join(err, l.reload(ctx))
+	}
+	return nil
+}
+
 func splitHashes(b []byte) []tlog.Hash {
 	out := make([]tlog.Hash, len(b)/32)
 	for i := range out {
@@ -225,6 +268,11 @@ func (l *Ledger) begin(ctx context.Context) (*writer, error) {
 	tx, err := l.store.Begin(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if stx, ok := tx.(SharedTx); ok && stx.LogSize() != l.front.size {
+		if err := l.catchUp(ctx, stx.LogSize()); err != nil {
+			return nil, errors.Join(err, tx.Rollback())
+		}
 	}
 	return &writer{l: l, tx: tx, dirty: map[domain.Key]struct{}{}, start: l.front.size, now: l.now()}, nil
 }

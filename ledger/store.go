@@ -22,6 +22,9 @@ type Store interface {
 	// Begin starts the one transaction in which events, their hashes, the
 	// rows they change and a checkpoint are written together. Only one
 	// transaction may be open at a time; the ledger serialises writers.
+	// A store that several ledgers (servers) share serialises them
+	// itself: its Begin waits for the log's lock, and its Tx is a
+	// SharedTx.
 	Begin(ctx context.Context) (Tx, error)
 	// ScanEvents calls fn for each event with from <= seq, in seq order,
 	// until fn returns an error (which ScanEvents returns). A from at or
@@ -89,6 +92,18 @@ type Tx interface {
 	// Rollback abandons the transaction: the store is as before Begin.
 	// Rollback after Commit (or a second Rollback) returns nil.
 	Rollback() error
+}
+
+// SharedTx is the transaction of a store that several ledgers, in several
+// processes, write at once (PostgreSQL). Its Begin has taken the log's lock,
+// which the transaction keeps until it ends, so no other writer can append
+// meanwhile; LogSize is the log's size when the lock was taken, every event
+// any ledger committed before included. A ledger whose own size is smaller
+// reads the events it did not write (ScanEvents) before it appends, so that
+// its appends continue the log and are checked against its whole state.
+type SharedTx interface {
+	Tx
+	LogSize() int64
 }
 
 // StoredEvent is an event as stored: its canonical bytes, the stored hashes
