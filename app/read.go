@@ -195,6 +195,8 @@ type DetentionView struct {
 	HearingDue string                     `json:"hearing_due"`
 	Violations []domain.DeadlineViolation `json:"violations"`
 	AsOf       string                     `json:"as_of"`
+	// Field is how the detention came from a field device, if it did.
+	Field *domain.FieldArrival `json:"field,omitempty"`
 }
 
 // Detentions lists a case's detentions with their deadline state as of
@@ -213,7 +215,7 @@ func (s *Service) Detentions(ctx context.Context, p *Principal, id string, asOf 
 			arrested, _ := time.Parse(time.RFC3339Nano, d.ArrestedAt)
 			v := DetentionView{Detention: *d, AsOf: asOf.Format(time.RFC3339), Violations: st.Violations(d, asOf),
 				RightsDue:  arrested.Add(time.Duration(cfg.RightsNoticeMinutes) * time.Minute).Format(time.RFC3339),
-				HearingDue: arrested.Add(time.Duration(cfg.HearingMinutes) * time.Minute).Format(time.RFC3339)}
+				HearingDue: arrested.Add(time.Duration(cfg.HearingMinutes) * time.Minute).Format(time.RFC3339), Field: st.ArrivalOf(d.Seq)}
 			if v.Violations == nil {
 				v.Violations = []domain.DeadlineViolation{}
 			}
@@ -250,6 +252,8 @@ type ItemView struct {
 	// Files are the item's evidence files with their latest integrity
 	// check (upload.go); only in the read of one item.
 	Files []FileView `json:"files,omitempty"`
+	// Field is how the item's seizure came from a field device, if it did.
+	Field *domain.FieldArrival `json:"field,omitempty"`
 }
 
 func itemView(it *domain.Item) ItemView {
@@ -273,7 +277,9 @@ func (s *Service) Items(ctx context.Context, p *Principal, id string) ([]ItemVie
 		}
 		for _, it := range st.Items {
 			if it.Case == id && s.Policy.ItemListed(st, p, it) {
-				out = append(out, itemView(it))
+				v := itemView(it)
+				v.Field = st.ArrivalOf(it.OriginSeq)
+				out = append(out, v)
 			}
 		}
 		return nil
@@ -433,6 +439,7 @@ func (s *Service) itemRead(p *Principal, id string) (ItemView, error) {
 		}
 		v = itemView(it)
 		v.Files = FileViews(st, it.ID)
+		v.Field = st.ArrivalOf(it.OriginSeq)
 		return nil
 	})
 	return v, err
@@ -460,6 +467,12 @@ func (s *Service) ItemHistory(ctx context.Context, p *Principal, id string) ([]d
 	if err != nil {
 		return nil, err
 	}
+	s.View(func(st *domain.State) error {
+		for i := range h {
+			h[i].Field = st.ArrivalOf(h[i].Seq)
+		}
+		return nil
+	})
 	if err := s.AuditedRead(ctx, p, domain.AccessRead{Case: v.Case, Kind: "history", ID: v.ID}); err != nil {
 		return nil, err
 	}

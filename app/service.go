@@ -101,7 +101,11 @@ type Service struct {
 	accounts  atomic.Pointer[map[string]Principal] // active accounts, see loadAccounts
 	done      chan struct{}
 	doneOnce  sync.Once
-	closeMu   sync.Once
+	// Field syncs (field.go): one at a time per device, and the tests'
+	// hook after each entry.
+	fieldLocks fieldLocks
+	fieldHook  atomic.Pointer[func(context.Context, FieldResult)]
+	closeMu    sync.Once
 }
 
 // New builds a Service.

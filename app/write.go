@@ -27,6 +27,15 @@ func (s *Service) Append(ctx context.Context, p *Principal, recs ...ledger.Recor
 }
 
 func (s *Service) appendThen(ctx context.Context, p *Principal, check func(*domain.State) error, after func(*domain.State, []ledger.Result), recs ...ledger.Record) (*custody.Event, error) {
+	res, err := s.submit(ctx, p, check, after, recs...)
+	if err := firstError(res, err); err != nil {
+		return nil, err
+	}
+	return res[0].Event, nil
+}
+
+// submit is appendThen with each record's own result.
+func (s *Service) submit(ctx context.Context, p *Principal, check func(*domain.State) error, after func(*domain.State, []ledger.Result), recs ...ledger.Record) ([]ledger.Result, error) {
 	if r := s.refusing.Load(); r != nil {
 		return nil, r
 	}
@@ -37,12 +46,15 @@ func (s *Service) appendThen(ctx context.Context, p *Principal, check func(*doma
 		// committer that holds the ledger's lock (on error the ledger
 		// tries again and reports it).
 		recs[i].Body, _ = fastcodec.MarshalCanonical(recs[i].Rec)
+		// Likewise the signatures' cryptography: the committer then checks
+		// only the keys and roles against the state.
+		if len(recs[i].Sigs) > 0 && recs[i].Body != nil {
+			if err := s.verifySigs(&recs[i]); err != nil {
+				return nil, err
+			}
+		}
 	}
-	res, err := s.Commit.SubmitThen(ctx, recs, check, after)
-	if err := firstError(res, err); err != nil {
-		return nil, err
-	}
-	return res[0].Event, nil
+	return s.Commit.SubmitThen(ctx, recs, check, after)
 }
 
 // WriteRecord checks rec against the policy and appends it: the one path of
@@ -50,6 +62,19 @@ func (s *Service) appendThen(ctx context.Context, p *Principal, check func(*doma
 // (a REST route's path check). Both run in the committer, against the
 // state the record is applied to.
 func (s *Service) WriteRecord(ctx context.Context, p *Principal, op string, rec any, check func(st *domain.State) error) (*RecordResult, error) {
+	return s.writeRecord(ctx, p, op, rec, nil, check)
+}
+
+func (s *Service) writeRecord(ctx context.Context, p *Principal, op string, rec any, sigs []custody.Sig, check func(st *domain.State) error) (*RecordResult, error) {
+	res, _, err := s.writeRecordWith(ctx, p, op, rec, sigs, check)
+	return res, err
+}
+
+// writeRecordWith is writeRecord with extra records appended right after
+// the act, in the same transaction (a field entry's arrival), and their
+// results. The act's refusal is the error; an extra's refusal is its
+// result's.
+func (s *Service) writeRecordWith(ctx context.Context, p *Principal, op string, rec any, sigs []custody.Sig, check func(st *domain.State) error, extra ...ledger.Record) (*RecordResult, []ledger.Result, error) {
 	authorize := func(st *domain.State) error {
 		if check != nil {
 			if err := check(st); err != nil {
@@ -59,10 +84,11 @@ func (s *Service) WriteRecord(ctx context.Context, p *Principal, op string, rec 
 		_, err := s.Policy.Write(st, p, op, rec)
 		return err
 	}
-	recs := []ledger.Record{{Op: op, Rec: rec}}
+	recs := []ledger.Record{{Op: op, Rec: rec, Sigs: sigs}}
 	if c, ok := rec.(*casefile.Case); ok {
 		recs = append(recs, ledger.Record{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: c.ID, Account: p.Account}})
 	}
+	recs = append(recs, extra...)
 	var anomalies []custody.Anomaly
 	after := func(st *domain.State, res []ledger.Result) {
 		t, ok := rec.(*custody.Transfer)
@@ -77,11 +103,15 @@ func (s *Service) WriteRecord(ctx context.Context, p *Principal, op string, rec 
 			}
 		}
 	}
-	ev, err := s.appendThen(ctx, p, authorize, after, recs...)
-	if err != nil {
-		return nil, err
+	res, err := s.submit(ctx, p, authorize, after, recs...)
+	if err == nil {
+		err = firstError(res[:len(res)-len(extra)], nil)
 	}
-	return &RecordResult{Seq: ev.Seq, Op: ev.Op, RecordedAt: ev.Recorded.At, Anomalies: anomalies}, nil
+	if err != nil {
+		return nil, nil, err
+	}
+	ev := res[0].Event
+	return &RecordResult{Seq: ev.Seq, Op: ev.Op, RecordedAt: ev.Recorded.At, Anomalies: anomalies}, res[len(res)-len(extra):], nil
 }
 
 // AuditedRead appends an access.read event for each read, as p, and
@@ -98,4 +128,32 @@ func (s *Service) AuditedRead(ctx context.Context, p *Principal, reads ...domain
 	}
 	_, err := s.Append(ctx, p, recs...)
 	return err
+}
+
+// verifySigs verifies a record's signatures against the public keys their
+// key ids name, and marks it so (ledger.Record.SigsVerified). A key the
+// state does not know is left to the ledger, which refuses it.
+func (s *Service) verifySigs(r *ledger.Record) error {
+	digest := custody.ActDigest(r.Op, r.Body)
+	var checks []domain.SigCheck
+	s.View(func(st *domain.State) error {
+		for _, g := range r.Sigs {
+			k := st.Keys[g.Key]
+			if k == nil {
+				return nil
+			}
+			checks = append(checks, domain.SigCheck{Key: k.Public, Digest: digest, Sig: g, Officer: k.Officer})
+		}
+		return nil
+	})
+	if len(checks) != len(r.Sigs) {
+		return nil
+	}
+	for _, c := range checks {
+		if e := c.Check(); e != nil {
+			return e
+		}
+	}
+	r.SigsVerified = true
+	return nil
 }

@@ -1,13 +1,13 @@
 package casefile
 
-import "github.com/custodia-ec/custodia/custody"
+import "github.com/custodia-ec/custodia/custody/vocab"
 
 // The words of the case file's other values, Spanish and English: the one
-// table the web pages and the PDFs read (custody.Word has the custody
+// table the web pages and the PDFs read (vocab.Word has the custody
 // record's). Kinds: "status" (a site's), "basis" (a detention's), "prole"
 // (a person's role in the case), "rule" (a deadline rule), "okind" and
 // "skind" (organization and site kinds).
-var words = custody.Vocabulary{
+var words = vocab.Vocabulary{
 	"status": {
 		"aborted":   {"abortado", "aborted"},
 		"completed": {"concluido", "completed"},

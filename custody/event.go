@@ -36,6 +36,9 @@ type Event struct {
 	Prev map[string]int64 `json:"prev,omitempty"`
 	// Recorded is what the system saw.
 	Recorded Recorded `json:"recorded"`
+	// Sigs are the personal signatures of the act (see ActDigest), in role
+	// order: none for an import or a system event; by; or from and to.
+	Sigs []Sig `json:"sigs,omitempty"`
 }
 
 // Recorded says when the system recorded an event and through which door:
@@ -78,6 +81,9 @@ func (e *Event) EncodeTo(dst []byte) ([]byte, error) {
 	}
 	if e.Recorded.Import != nil {
 		size += 100 + len(e.Recorded.Import.SHA256)
+	}
+	for _, g := range e.Sigs {
+		size += 90 + len(g.AuthenticatorData) + len(g.ClientDataJSON) + len(g.Key) + len(g.Role) + len(g.Sig)
 	}
 	if cap(dst) < size {
 		dst = make([]byte, 0, size)
@@ -125,6 +131,30 @@ func (e *Event) EncodeTo(dst []byte) ([]byte, error) {
 	writeString(b, e.Salt)
 	b.WriteString(`,"seq":`)
 	b.WriteString(strconv.FormatInt(e.Seq, 10))
+	if len(e.Sigs) > 0 {
+		b.WriteString(`,"sigs":[`)
+		for i, g := range e.Sigs {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('{')
+			if g.AuthenticatorData != "" {
+				b.WriteString(`"authenticator_data":`)
+				writeString(b, g.AuthenticatorData)
+				b.WriteString(`,"client_data_json":`)
+				writeString(b, g.ClientDataJSON)
+				b.WriteByte(',')
+			}
+			b.WriteString(`"key":`)
+			writeString(b, g.Key)
+			b.WriteString(`,"role":`)
+			writeString(b, g.Role)
+			b.WriteString(`,"sig":`)
+			writeString(b, g.Sig)
+			b.WriteByte('}')
+		}
+		b.WriteByte(']')
+	}
 	b.WriteString(`,"v":`)
 	b.WriteString(strconv.Itoa(e.V))
 	b.WriteByte('}')
@@ -195,6 +225,18 @@ func (e *Event) Check() error {
 	for item, seq := range e.Prev {
 		if seq < 0 || seq >= e.Seq {
 			return fmt.Errorf("event prev[%q] = %d does not precede the event", item, seq)
+		}
+	}
+	for i, g := range e.Sigs {
+		switch {
+		case g.Role != RoleBy && g.Role != RoleFrom && g.Role != RoleTo:
+			return fmt.Errorf("event sigs[%d]: unknown role %q", i, g.Role)
+		case i > 0 && g.Role <= e.Sigs[i-1].Role:
+			return fmt.Errorf("event sigs[%d]: roles are repeated or out of order", i)
+		case !isLowerHex(g.Key, 64) || g.Sig == "" || (g.AuthenticatorData == "") != (g.ClientDataJSON == ""):
+			return fmt.Errorf("event sigs[%d] is malformed", i)
+		case e.Recorded.Import != nil:
+			return errors.New("an imported event carries no personal signature")
 		}
 	}
 	return nil

@@ -22,7 +22,14 @@ import (
 //   - the checkpoint held beside the database (HeldFile) against the log
 //     (a database restored from a backup, or forked).
 func Audit(ctx context.Context, dir string, st *sqlite.Store, cfg Config, v note.Verifier) (*ledger.AuditReport, error) {
-	rep, err := ledger.Audit(ctx, st, v, RecordRules)
+	return AuditSince(ctx, dir, st, cfg, v, 0)
+}
+
+// AuditSince is Audit verifying signatures only from event since on (see
+// ledger.AuditSince): since must be the size of a signed checkpoint that an
+// earlier audit found clean.
+func AuditSince(ctx context.Context, dir string, st *sqlite.Store, cfg Config, v note.Verifier, since int64) (*ledger.AuditReport, error) {
+	rep, err := ledger.AuditSince(ctx, st, v, RecordRules, since)
 	if err != nil {
 		return nil, err
 	}

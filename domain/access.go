@@ -53,7 +53,8 @@ var systemTables = []Table{
 func IsSystemOp(op string) bool {
 	switch op {
 	case OpAccountCreate, OpAccountDisable, OpAccountCredential, OpGrantAdd, OpGrantRevoke,
-		OpItemDisclose, OpOperationRelease, OpAccessRead, OpBlobCheck, OpSettings:
+		OpItemDisclose, OpOperationRelease, OpAccessRead, OpBlobCheck, OpSettings,
+		custody.OpKeyRequest, custody.OpKeyApprove, custody.OpKeyRevoke, OpHandoverOffer, OpHandoverWithdraw, OpAnalysisImport, OpFieldEntry:
 		return true
 	}
 	return false
@@ -190,6 +191,10 @@ type SystemState struct {
 	Disclosures map[string]map[string]*Disclosure     // item → account
 	Releases    map[string]*Release                   // operation
 	BlobChecks  map[string]map[string]*BlobCheckState // item → sha256 → latest check (blobcheck.go)
+	Offers      map[string]*Offer                     // handovers offered, by id (keys.go)
+	Keys        map[string]*OfficerKey                // officer keys by id (keys.go)
+	Field       map[int64]*FieldInfo                  // field entries by their act's seq (field.go)
+	Devices     map[string]*FieldDevice               // field devices by id (field.go)
 }
 
 // TokenCommitment is an API token's account and the latest logged
@@ -208,6 +213,10 @@ func newSystemState() SystemState {
 		Disclosures: map[string]map[string]*Disclosure{},
 		Releases:    map[string]*Release{},
 		BlobChecks:  map[string]map[string]*BlobCheckState{},
+		Keys:        map[string]*OfficerKey{},
+		Offers:      map[string]*Offer{},
+		Field:       map[int64]*FieldInfo{},
+		Devices:     map[string]*FieldDevice{},
 	}
 }
 
@@ -247,6 +256,20 @@ func DecodeSystemRecord(op string, raw []byte) (any, error) {
 		rec = new(AccessRead)
 	case OpBlobCheck:
 		rec = new(BlobCheck)
+	case custody.OpKeyRequest:
+		rec = new(custody.KeyRequest)
+	case custody.OpKeyApprove:
+		rec = new(KeyApprove)
+	case custody.OpKeyRevoke:
+		rec = new(KeyRevoke)
+	case OpHandoverOffer:
+		rec = new(HandoverOffer)
+	case OpHandoverWithdraw:
+		rec = new(HandoverWithdraw)
+	case OpFieldEntry:
+		rec = new(FieldEntry)
+	case OpAnalysisImport:
+		rec = new(AnalysisImport)
 	default:
 		return nil, fmt.Errorf("unknown op %q", op)
 	}
@@ -270,6 +293,21 @@ func ValidateSystem(rec any) *custody.Error {
 			err = custody.Errorf(custody.EInvalid, field, "campo obligatorio", "required field")
 		} else if !casefile.ValidID(s) {
 			err = custody.Errorf(custody.EInvalid, field, "%q no es un identificador válido (letras, dígitos y ._:-, hasta 64)", "%q is not a valid id (letters, digits and ._:-, up to 64)", s)
+		}
+	}
+	hex := func(field, s string) {
+		if err == nil && !isHex64(s) {
+			err = custody.Errorf(custody.EInvalid, field, "debe ser un SHA-256 en hexadecimal (64 caracteres)", "must be a hex SHA-256 (64 characters)")
+		}
+	}
+	short := func(field, s string, n int) {
+		if err == nil && (len(s) > n || !utf8.ValidString(s)) {
+			err = custody.Errorf(custody.EInvalid, field, "hasta %d bytes de texto", "up to %d bytes of text", n)
+		}
+	}
+	when := func(field, s string) {
+		if _, perr := custody.ParseTime(s); err == nil && perr != nil {
+			err = custody.Errorf(custody.EInvalid, field, "%q no es una hora RFC 3339 con zona horaria (p. ej. 2023-12-14T06:30:00-05:00)", "%q is not an RFC 3339 time with an offset (e.g. 2023-12-14T06:30:00-05:00)", s)
 		}
 	}
 	enum := func(field, s string, allowed map[string]bool) {
@@ -338,6 +376,49 @@ func ValidateSystem(rec any) *custody.Error {
 		if err == nil {
 			err = validateBlobCheck(r)
 		}
+	case *custody.KeyRequest:
+		id("officer", r.Officer)
+		hex("key", r.Key)
+		enum("alg", r.Alg, keyAlgs)
+		short("label", r.Label, 200)
+		short("rp_id", r.RPID, 253)
+		if r.Replaces != "" {
+			hex("replaces", r.Replaces)
+		}
+		when("at", r.At)
+		if err == nil && (r.PublicKey == "" || r.Proof == "" || len(r.PublicKey)+len(r.Proof)+len(r.ProofAuthenticatorData)+len(r.ProofClientDataJSON) > 8192) {
+			err = custody.Errorf(custody.EInvalid, "proof", "faltan la clave pública o la prueba de posesión, o ocupan más de 8 KiB", "the public key or the proof is missing, or they exceed 8 KiB")
+		}
+	case *KeyApprove:
+		hex("key", r.Key)
+		when("at", r.At)
+	case *KeyRevoke:
+		hex("key", r.Key)
+		short("reason", r.Reason, 500)
+		if err == nil && r.Reason == "" {
+			err = custody.Errorf(custody.EInvalid, "reason", "diga por qué se revoca la clave", "say why the key is revoked")
+		}
+		when("at", r.At)
+	case *HandoverOffer:
+		id("id", r.ID)
+		if err == nil {
+			err = casefile.Validate(custody.OpTransfer, &r.Transfer)
+		}
+		hex("key", r.Key)
+		when("expires", r.Expires)
+		if err == nil && (r.Sig == "" || len(r.Sig)+len(r.AuthenticatorData)+len(r.ClientDataJSON) > 8192) {
+			err = custody.Errorf(custody.EInvalid, "sig", "falta la firma de quien entrega, o ocupa más de 8 KiB", "the giver's signature is missing or exceeds 8 KiB")
+		}
+	case *HandoverWithdraw:
+		id("id", r.ID)
+		short("reason", r.Reason, 500)
+	case *FieldEntry:
+		err = validateField(r)
+	case *AnalysisImport:
+		id("item", r.Item)
+		if err == nil {
+			err = validateAnalysisImport(r)
+		}
 	default:
 		return custody.Errorf(custody.EInvalid, "op", "operación desconocida", "unknown op")
 	}
@@ -357,8 +438,14 @@ func (s *State) account(field, id string, active bool) (*Account, *custody.Error
 	return a, nil
 }
 
+// keyAlgs are the algorithms of officer keys.
+var keyAlgs = map[string]bool{custody.AlgEd25519: true, custody.AlgWebAuthnES256: true, custody.AlgWebAuthnEdDSA: true}
+
 // applySystem applies a system record; ok is false when rec is not one.
 func (s *State) applySystem(rec any, seq int64) (a *Applied, err *custody.Error, ok bool) {
+	if a, err, ok := s.applyKey(rec, seq); ok {
+		return a, err, true
+	}
 	switch r := rec.(type) {
 	case *AccountCreate:
 		if _, exists := s.Accounts[r.Account]; exists {
@@ -489,6 +576,13 @@ func (s *State) applySystem(rec any, seq int64) (a *Applied, err *custody.Error,
 
 	case *BlobCheck:
 		a, e := s.applyBlobCheck(r, seq)
+		return a, e, true
+	case *FieldEntry:
+		a, e := s.applyField(r, seq)
+		return a, e, true
+
+	case *AnalysisImport:
+		a, e := s.applyAnalysisImport(r)
 		return a, e, true
 	}
 	return nil, nil, false

@@ -147,6 +147,24 @@ func fields(rec any, f func(k fieldKind, name, v string) *custody.Error) *custod
 		x("name", r.Name)
 	case *OperationRelease:
 		list = append(list, fv{fSchedule, "at", r.At})
+	case *custody.KeyRequest:
+		x("label", r.Label)
+		t("at", r.At)
+	case *KeyApprove:
+		t("at", r.At)
+	case *HandoverOffer:
+		t("at", r.At)
+		x("seal", r.Seal)
+		x("location", r.Location)
+		list = append(list, fv{fSchedule, "expires", r.Expires})
+	case *KeyRevoke:
+		x("reason", r.Reason)
+		t("at", r.At)
+	case *FieldEntry:
+		// The device's clock is its claim, checked for its form only: a
+		// clock ahead of the server's is what the entry records (Clock).
+		list = append(list, fv{fSchedule, "device_clock", r.DeviceClock}, fv{fSchedule, "device_sent", r.DeviceSent})
+		t("received_at", r.ReceivedAt)
 	}
 	for _, e := range list {
 		if e.v == "" {

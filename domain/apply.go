@@ -121,6 +121,7 @@ func (s *State) Apply(op string, rec any, seq int64) (*Applied, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.last = lastApplied{seq: seq, op: op, rec: rec, kase: a.Case}
 	return a, nil
 }
 
@@ -412,6 +413,7 @@ func (s *State) applyItem(op string, rec any, seq int64) (*Applied, *custody.Err
 		if cerr != nil {
 			return nil, asError(cerr)
 		}
+		s.closeOffer(r, seq)
 		a := s.itemApplied(it, prev)
 		for _, an := range anomalies {
 			it.Anomalies = append(it.Anomalies, ItemAnomaly{an, seq, mustTime(an.At)})

@@ -20,7 +20,7 @@ func expectedReport(c *testdeploy.CaseFile, asOf time.Time) *domain.OperationRep
 		Operation: c.Operation, Case: c.Case, Personnel: c.Personnel,
 		SitesByProvince: map[string]int{}, SitesByStatus: map[string]int{},
 		DetentionsByBasis: map[string]int{}, DetaineesByRole: map[string]int{},
-		EvidenceByType: map[string]int{}, CustodyAnomalies: []domain.AnomalyEntry{}, DeadlineViolations: []domain.DeadlineViolation{},
+		EvidenceByType: map[string]int{}, CustodyAnomalies: []domain.AnomalyEntry{}, DeadlineViolations: []domain.DeadlineViolation{}, LateSynced: []domain.LateEntry{},
 	}
 	notAfter := func(t *time.Time) bool { return t != nil && !t.After(asOf) }
 	sites := map[string]bool{}

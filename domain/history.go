@@ -24,6 +24,10 @@ type HistoryEntry struct {
 	Derived    string          `json:"derived,omitempty"` // the item a derivation created
 	Anomalies  []string        `json:"anomalies"`
 	Record     json.RawMessage `json:"record"`
+	Sigs       []custody.Sig   `json:"sigs,omitempty"` // the personal signatures of the act
+	// Field is how the act came from a field device (field.go): its
+	// device, the device's clock, the arrival and whether it was late.
+	Field *FieldArrival `json:"field,omitempty"`
 }
 
 // RecordedBy renders who recorded an event: "account:NAME" or
@@ -46,7 +50,7 @@ func ItemHistory(id string, events []*custody.Event) ([]HistoryEntry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("event %d: %w", ev.Seq, err)
 		}
-		e := HistoryEntry{Seq: ev.Seq, Op: ev.Op, RecordedAt: ev.Recorded.At, RecordedBy: RecordedBy(ev.Recorded), Record: ev.Record, Anomalies: []string{}}
+		e := HistoryEntry{Seq: ev.Seq, Op: ev.Op, RecordedAt: ev.Recorded.At, RecordedBy: RecordedBy(ev.Recorded), Record: ev.Record, Anomalies: []string{}, Sigs: ev.Sigs}
 		e.At, e.By = Claimed(rec)
 		if it == nil {
 			switch r := rec.(type) {

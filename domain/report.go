@@ -28,6 +28,10 @@ type OperationReport struct {
 	OpenItems          int                 `json:"open_items"`
 	CustodyAnomalies   []AnomalyEntry      `json:"custody_anomalies"`
 	DeadlineViolations []DeadlineViolation `json:"deadline_violations"`
+	// LateSynced are the acts that arrived from field devices more than
+	// LateSync after their own time (field.go): the report counts them
+	// by their own time, and says when each arrived.
+	LateSynced []LateEntry `json:"late_synced"`
 }
 
 // AnomalyEntry is one custody anomaly in a report.
@@ -194,6 +198,7 @@ func (s *State) OperationReport(id string, asOf time.Time) (*OperationReport, er
 		}
 		return a.Kind < b.Kind
 	})
+	r.LateSynced = s.LateEntries(id, asOf)
 	sort.SliceStable(r.DeadlineViolations, func(i, j int) bool {
 		a, b := r.DeadlineViolations[i], r.DeadlineViolations[j]
 		if a.Detention != b.Detention {

@@ -47,6 +47,8 @@ type State struct {
 	Attachments   map[int64]*Attachment // by seq
 
 	SystemState // accounts, grants, disclosures, releases (access.go)
+
+	last lastApplied // the latest accepted event (field.go)
 }
 
 // NewState returns an empty state with the given deadline rules.

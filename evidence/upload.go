@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/custodia-ec/custodia/custody"
 	"io"
 	"net/http"
 	"strconv"
@@ -33,6 +34,9 @@ type Uploader struct {
 	// Progress, when not nil, is called with the offset the server has
 	// confirmed, after each chunk and each resume.
 	Progress func(offset int64)
+	// Sigs are the record's personal signatures (over the record with the
+	// path's field filled in; see POST /api/v1/acts/digest).
+	Sigs []custody.Sig
 }
 
 // APIError is an error answer of the server, with its status and message.
@@ -123,6 +127,14 @@ func (u *Uploader) Upload(ctx context.Context, item, op string, record any, f io
 	rj, err := json.Marshal(record)
 	if err != nil {
 		return 0, err
+	}
+	if len(u.Sigs) > 0 {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(rj, &m); err != nil {
+			return 0, err
+		}
+		m["sigs"], _ = json.Marshal(u.Sigs)
+		rj, _ = json.Marshal(m)
 	}
 	enc := base64.StdEncoding.EncodeToString
 	resp, err := u.do(ctx, "POST", "/api/v1/items/"+item+"/uploads", nil, 0, map[string]string{

@@ -423,11 +423,15 @@ func (s *Server) postRecord(w http.ResponseWriter, r *http.Request, p *app.Princ
 	if err != nil {
 		return err
 	}
+	body, sigs, err := splitSigs(body)
+	if err != nil {
+		return err
+	}
 	op, rec, err := DecodeRecord("", body, nil)
 	if err != nil {
 		return err
 	}
-	res, err := s.WriteRecord(r.Context(), p, op, rec, nil)
+	res, err := s.WriteSigned(r.Context(), p, op, rec, sigs, nil)
 	if err != nil {
 		return err
 	}
@@ -442,6 +446,10 @@ func (s *Server) postPathRecord(w http.ResponseWriter, r *http.Request, p *app.P
 	if err != nil {
 		return err
 	}
+	body, sigs, err := splitSigs(body)
+	if err != nil {
+		return err
+	}
 	op, rec, derr := DecodeRecord(op, body, map[string]string{field: r.PathValue(field)})
 	if derr != nil {
 		// The path is checked first: a resource the caller cannot see is
@@ -451,7 +459,7 @@ func (s *Server) postPathRecord(w http.ResponseWriter, r *http.Request, p *app.P
 		}
 		return derr
 	}
-	res, err := s.WriteRecord(r.Context(), p, op, rec, visible)
+	res, err := s.WriteSigned(r.Context(), p, op, rec, sigs, visible)
 	if err != nil {
 		return err
 	}

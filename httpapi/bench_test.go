@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/internal/testkeys"
 	"github.com/custodia-ec/custodia/ledger"
 )
 
@@ -60,7 +62,7 @@ func openStreams(tb testing.TB, e *testEnv, tok string, n int) (*atomic.Int64, f
 // "seize" writes are board events (worst case: each one is pushed to every
 // stream); "transfer" writes, most of an operation's load, are not.
 func BenchmarkWritesWithStreams(b *testing.B) {
-	for _, kind := range []string{"transfer", "seize"} {
+	for _, kind := range []string{"transfer", "seize", "seize-signed"} {
 		for _, streams := range []int{0, 1000} {
 			b.Run(fmt.Sprintf("%s/streams=%d", kind, streams), func(b *testing.B) {
 				benchStreams(b, newEnv(b), kind, streams)
@@ -78,6 +80,15 @@ func benchStreams(b *testing.B, e *testEnv, kind string, streams int) {
 		recs = append(recs, ledger.Record{Op: custody.OpSeize, Rec: &custody.Seize{ID: fmt.Sprintf("BT-%d", i), Case: "METASTASIS", Type: "phone", Description: "x", SeizedAt: "2024-05-01T10:00:00-05:00", SeizedBy: "pn.s-pic-01.1"}})
 	}
 	e.append(recs...)
+	// Every handover is signed by both parties; "seize-signed" is a seizure
+	// by an officer with a key (signed), beside "seize" (no key: unsigned).
+	keys := map[string]*testkeys.Key{"pn.s-pic-01.1": testkeys.Ed25519("pn.s-pic-01.1")}
+	if kind != "seize" {
+		keys["pn.s-pic-01.lead"] = testkeys.Ed25519("pn.s-pic-01.lead")
+	}
+	for _, k := range keys {
+		e.enrol(k)
+	}
 	seen, closeStreams := openStreams(b, e, tok, streams)
 	defer closeStreams()
 	var n atomic.Int64
@@ -93,6 +104,11 @@ func benchStreams(b *testing.B, e *testEnv, kind string, streams int) {
 			i := n.Add(1)
 			path := "/api/v1/records"
 			body := fmt.Sprintf(`{"op":"evidence.seize","id":"BENCH-%d","case":"METASTASIS","type":"cash","description":"x","seized_at":"2024-05-02T10:00:00-05:00","seized_by":"pn.s-pic-01.lead","site":"S-PIC-96"}`, i)
+			if kind == "seize-signed" {
+				sz := &custody.Seize{ID: fmt.Sprintf("BENCH-%d", i), Case: "METASTASIS", Type: "cash", Description: "x", SeizedAt: "2024-05-02T10:00:00-05:00", SeizedBy: "pn.s-pic-01.lead", Site: "S-PIC-96"}
+				sig, _ := json.Marshal(keys["pn.s-pic-01.lead"].SignAct(custody.RoleBy, custody.OpSeize, sz))
+				body = strings.TrimSuffix(body, "}") + `,"sigs":[` + string(sig) + `]}`
+			}
 			if kind == "transfer" {
 				// Each writer moves its own item back and forth.
 				item := fmt.Sprintf("BT-%d", g)
@@ -101,7 +117,8 @@ func benchStreams(b *testing.B, e *testEnv, kind string, streams int) {
 					from, to = to, from
 				}
 				path = "/api/v1/items/" + item + "/transfers"
-				body = fmt.Sprintf(`{"from":%q,"to":%q,"at":"%s","purpose":"storage","seal_condition":"none"}`, from, to, time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC).Add(time.Duration(j)*time.Second).Format(time.RFC3339))
+				tr := &custody.Transfer{Item: item, From: from, To: to, At: time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC).Add(time.Duration(j) * time.Second).Format(time.RFC3339), Purpose: "storage", SealCondition: "none"}
+				body = signedTransfer(tr, keys[from], keys[to])
 			}
 			req, _ := http.NewRequest("POST", e.ts.URL+path, strings.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+tok)
@@ -118,7 +135,7 @@ func benchStreams(b *testing.B, e *testEnv, kind string, streams int) {
 		}
 	})
 	b.StopTimer()
-	if streams > 0 && kind == "seize" {
+	if streams > 0 && kind != "transfer" {
 		deadline := time.Now().Add(10 * time.Second)
 		for seen.Load() < int64(streams)*n.Load()-int64(e.s.Broker.Dropped())*n.Load() && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)

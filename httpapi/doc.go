@@ -65,7 +65,9 @@ type Server struct {
 func New(gw *gateway.Gateway) *Server {
 	s := &Server{Service: gw.Service(), gw: gw}
 	s.registerAPI()
+	s.registerKeys()
 	s.registerUploads()
+	s.registerField()
 	s.registerLog()
 	return s
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/gateway"
+	"github.com/custodia-ec/custodia/internal/testkeys"
 	"github.com/custodia-ec/custodia/ledger"
 )
 
@@ -36,7 +38,12 @@ type testEnv struct {
 	logs *syncBuffer
 	app  app.Appender
 	now  time.Time
+	// clock moves the server's clock ahead of testNow (setNow).
+	clock *atomic.Int64
 }
+
+// setNow sets the server's clock (never before testNow).
+func setNow(e *testEnv, t time.Time) { e.clock.Store(int64(t.Sub(testNow))) }
 
 type syncBuffer struct {
 	mu sync.Mutex
@@ -65,7 +72,8 @@ func newEnv(t testing.TB) *testEnv {
 	if _, err := deployment.Init(ctx, dir, "custodia.test/server"); err != nil {
 		t.Fatal(err)
 	}
-	now := func() time.Time { return testNow }
+	clock := &atomic.Int64{}
+	now := func() time.Time { return testNow.Add(time.Duration(clock.Load())) }
 	d, err := deployment.Open(ctx, dir, now)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +106,7 @@ func newEnv(t testing.TB) *testEnv {
 		ts.Close()
 		s.Close()
 	})
-	return &testEnv{t: t, dir: dir, d: d, s: s, ts: ts, logs: logs, app: app.LedgerAppender(d.Ledger, "system:test", now), now: testNow}
+	return &testEnv{t: t, dir: dir, d: d, s: s, ts: ts, logs: logs, app: app.LedgerAppender(d.Ledger, "system:test", now), now: testNow, clock: clock}
 }
 
 // append appends records recorded by the test, failing on any rejection.
@@ -107,6 +115,39 @@ func (e *testEnv) append(recs ...ledger.Record) {
 	if err := e.app(context.Background(), recs); err != nil {
 		e.t.Fatal(err)
 	}
+}
+
+// enrol registers and approves keys, as an administrator would.
+func (e *testEnv) enrol(keys ...*testkeys.Key) {
+	e.t.Helper()
+	at := e.now.Add(-time.Hour)
+	for _, k := range keys {
+		e.append(ledger.Record{Op: custody.OpKeyRequest, Rec: k.Request(at)}, ledger.Record{Op: custody.OpKeyApprove, Rec: k.Approve(at)})
+	}
+}
+
+// signed is a JSON body of a transfer with the giver's and the receiver's
+// signatures (each key nil to leave its signature out).
+func signedTransfer(t *custody.Transfer, giver, receiver *testkeys.Key) string {
+	var sigs []custody.Sig
+	if giver != nil {
+		sigs = append(sigs, giver.SignAct(custody.RoleFrom, custody.OpTransfer, t))
+	}
+	if receiver != nil {
+		sigs = append(sigs, receiver.SignAct(custody.RoleTo, custody.OpTransfer, t))
+	}
+	body := map[string]any{"from": t.From, "to": t.To, "at": t.At, "purpose": t.Purpose, "seal_condition": t.SealCondition}
+	if t.Seal != "" {
+		body["seal"] = t.Seal
+	}
+	if t.Location != "" {
+		body["location"] = t.Location
+	}
+	if sigs != nil {
+		body["sigs"] = sigs
+	}
+	b, _ := json.Marshal(body)
+	return string(b)
 }
 
 // officer adds an agency if needed and an officer.

@@ -18,6 +18,7 @@ import (
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/internal/testkeys"
 	"github.com/custodia-ec/custodia/ledger"
 )
 
@@ -177,7 +178,11 @@ func TestSessionFlowAndSecretsNotLogged(t *testing.T) {
 	}
 	// A record in the agent's name, through the session (CSRF).
 	e.append(ledger.Record{Op: custody.OpSeize, Rec: &custody.Seize{ID: "FX", Case: "METASTASIS", Type: "phone", Description: "x", SeizedAt: "2024-05-01T10:00:00-05:00", SeizedBy: "pn.s-pic-02.lead"}})
-	if st, b := g.do("POST", "/api/v1/items/FX/transfers", `{"from":"pn.s-pic-02.lead","to":"pn.s-pic-01.lead","at":"2024-05-02T10:00:00-05:00","purpose":"storage","seal_condition":"none"}`, true); st != 201 {
+	// Both parties sign the handover with their registered keys.
+	giver, taker := testkeys.Ed25519("pn.s-pic-02.lead"), testkeys.Ed25519("pn.s-pic-01.lead")
+	e.enrol(giver, taker)
+	fx := &custody.Transfer{Item: "FX", From: "pn.s-pic-02.lead", To: "pn.s-pic-01.lead", At: "2024-05-02T10:00:00-05:00", Purpose: "storage", SealCondition: "none"}
+	if st, b := g.do("POST", "/api/v1/items/FX/transfers", signedTransfer(fx, giver, taker), true); st != 201 {
 		t.Fatalf("agent transfer: %d %s", st, b)
 	}
 

@@ -1,15 +1,18 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custodia-ec/custodia/accounts"
 	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/internal/testkeys"
 	"github.com/custodia-ec/custodia/ledger"
 )
 
@@ -76,6 +79,31 @@ var expected = map[string]string{
 	"GET /api/v1/items/{item}/history":          "401 | 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404",
 	"GET /api/v1/items/{item}/bundle":           "401 | 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404",
 	"GET /api/v1/audit":                         "401 | 200/200 200/200 403/403 403/403 403/403 403/403 403/403 403/403 403/403 403/403",
+
+	// Officer keys (issue 14): everyone lists their own; an account with
+	// an officer requests a key for it; only an administrator approves,
+	// never their own; a key is revoked by its holder or an administrator
+	// (someone else's key is not found).
+	"GET /api/v1/keys":                "401 | 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
+	"POST /api/v1/keys":               "401 | 403/403 201/201 201/201 201/201 201/201 201/201 201/201 201/201 201/201 201/201",
+	"POST /api/v1/keys/{key}/approve": "401 | 200/200 403/403 403/403 403/403 403/403 403/403 403/403 403/403 403/403 403/403",
+	"POST /api/v1/keys/{key}/revoke":  "401 | 200/200 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404",
+	"POST /api/v1/acts/digest":        "401 | 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
+	// Handovers: offered by the holder (the cell's officer holds HX-),
+	// accepted by the receiver (an offer of AX- waits for each member's
+	// officer), withdrawn by the giver (the member's offer of WX-). An
+	// offer that is not one's own is not found.
+	"GET /api/v1/handovers":                      "401 | 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
+	"POST /api/v1/items/{item}/handovers":        "401 | 403/404 403/404 201/404 201/404 201/404 201/404 201/404 403/404 403/404 404/404",
+	"POST /api/v1/handovers/{handover}/accept":   "401 | 404/404 403/404 201/404 201/404 201/404 201/404 201/404 403/404 403/404 422/404",
+	"POST /api/v1/handovers/{handover}/withdraw": "401 | 404/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404 200/404",
+
+	// Field sync (issue 18): any account with an officer syncs its own
+	// device and gets an answer per entry (a refused entry, e.g. in a case
+	// the caller is not a member of, is refused inside the 200 answer,
+	// with the same reference error as POST /records); an account without
+	// an officer has no field device.
+	"POST /api/v1/field/sync": "401 | 403/403 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
 
 	// Uploads (upload.go): the matrix request carries no tus headers, so
 	// a caller who passes authorization gets 412 (Tus-Resumable missing);
@@ -175,6 +203,53 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	recs = append(recs, ledger.Record{Op: custody.OpSeize, Rec: &custody.Seize{ID: "DX", Case: "METASTASIS", Type: "documents", Description: "disclosed", SeizedAt: "2024-05-01T10:00:00-05:00", SeizedBy: holder}})
 	e.append(recs...)
+
+	// Keys: the holder's and each cell officer's, approved; for each cell,
+	// a requested key to approve and an active key to revoke (both of
+	// fge.salazar, whom no cell's account is), and items for handovers.
+	mineOf := func(c cell) string {
+		if o := c.officer(); o != "" {
+			return o
+		}
+		return "fge.salazar"
+	}
+	holderKey := testkeys.Ed25519(holder)
+	e.enrol(holderKey)
+	keyOf := map[string]*testkeys.Key{}
+	approveKey, revokeKey, offers, withdrawals := map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}
+	for _, c := range cells {
+		k := c.key()
+		if mine := mineOf(c); keyOf[mine] == nil {
+			keyOf[mine] = testkeys.Ed25519(mine)
+			e.enrol(keyOf[mine])
+		}
+		ak, rk := testkeys.Ed25519Of("fge.salazar", "approve-"+k), testkeys.Ed25519Of("fge.salazar", "revoke-"+k)
+		e.append(ledger.Record{Op: custody.OpKeyRequest, Rec: ak.Request(testNow.Add(-time.Hour))})
+		e.enrol(rk)
+		approveKey[k], revokeKey[k] = ak.ID(), rk.ID()
+		mine := mineOf(c)
+		e.append(
+			ledger.Record{Op: custody.OpSeize, Rec: &custody.Seize{ID: "HX-" + k, Case: "METASTASIS", Type: "phone", Description: "to offer", SeizedAt: "2024-05-01T10:00:00-05:00", SeizedBy: mine}, Sigs: []custody.Sig{keyOf[mine].SignAct(custody.RoleBy, custody.OpSeize, &custody.Seize{ID: "HX-" + k, Case: "METASTASIS", Type: "phone", Description: "to offer", SeizedAt: "2024-05-01T10:00:00-05:00", SeizedBy: mine})}},
+		)
+		if !c.member {
+			continue
+		}
+		// An offer waiting for this cell's officer, and one this cell's
+		// officer made.
+		for _, o := range []struct {
+			id, from, to string
+			key          *testkeys.Key
+			into         map[string]string
+		}{{"AX-" + k, holder, mine, holderKey, offers}, {"WX-" + k, mine, holder, keyOf[mine], withdrawals}} {
+			seize := &custody.Seize{ID: o.id, Case: "METASTASIS", Type: "phone", Description: "offered", SeizedAt: "2024-05-01T10:00:00-05:00", SeizedBy: o.from}
+			e.append(ledger.Record{Op: custody.OpSeize, Rec: seize, Sigs: []custody.Sig{o.key.SignAct(custody.RoleBy, custody.OpSeize, seize)}})
+			tr := custody.Transfer{Item: o.id, From: o.from, To: o.to, At: "2024-05-02T10:00:00-05:00", Purpose: "storage", SealCondition: "none"}
+			g := o.key.SignAct(custody.RoleFrom, custody.OpTransfer, &tr)
+			offer := &domain.HandoverOffer{ID: "H-" + o.id, Transfer: tr, Expires: testNow.Add(time.Hour).Format(time.RFC3339), Key: g.Key, Sig: g.Sig}
+			e.append(ledger.Record{Op: domain.OpHandoverOffer, Rec: offer})
+			o.into[k] = offer.ID
+		}
+	}
 	e.append(
 		ledger.Record{Op: domain.OpItemDisclose, Rec: &domain.ItemDisclose{Item: "DX", Account: "m-defense"}},
 		ledger.Record{Op: domain.OpItemDisclose, Rec: &domain.ItemDisclose{Item: "DX", Account: "n-defense"}},
@@ -202,10 +277,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	type req struct{ path, body string }
 	build := func(route string, c cell) req {
 		k := c.key()
-		mine := c.officer()
-		if mine == "" {
-			mine = "fge.salazar" // admins have no officer: any valid one, the role decides
-		}
+		mine := mineOf(c) // admins have no officer: any valid one, the role decides
 		switch route {
 		case "GET /log/tile/{path...}":
 			return req{path: "/log/tile/0/000"}
@@ -236,11 +308,49 @@ func TestAuthorizationMatrix(t *testing.T) {
 		case "DELETE /api/v1/cases/{case}/members/{account}":
 			return req{path: "/api/v1/cases/METASTASIS/members/tgt-" + k}
 		case "POST /api/v1/records":
-			return req{"/api/v1/records", fmt.Sprintf(`{"op":"evidence.seize","id":"RX-%s","case":"METASTASIS","type":"cash","description":"x","seized_at":"2024-05-02T10:00:00-05:00","seized_by":%q}`, k, mine)}
+			sz := &custody.Seize{ID: "RX-" + k, Case: "METASTASIS", Type: "cash", Description: "x", SeizedAt: "2024-05-02T10:00:00-05:00", SeizedBy: mine}
+			sig, _ := json.Marshal(keyOf[mine].SignAct(custody.RoleBy, custody.OpSeize, sz))
+			return req{"/api/v1/records", fmt.Sprintf(`{"op":"evidence.seize","id":"RX-%s","case":"METASTASIS","type":"cash","description":"x","seized_at":"2024-05-02T10:00:00-05:00","seized_by":%q,"sigs":[%s]}`, k, mine, sig)}
+		case "POST /api/v1/field/sync":
+			sz := &custody.Seize{ID: "FX-" + k, Case: "METASTASIS", Type: "cash", Description: "x", SeizedAt: "2024-05-02T10:00:00-05:00", SeizedBy: mine}
+			rec, _ := json.Marshal(sz)
+			sig, _ := json.Marshal(keyOf[mine].SignAct(custody.RoleBy, custody.OpSeize, sz))
+			return req{"/api/v1/field/sync", fmt.Sprintf(`{"sent_at":%q,"entries":[{"device":"DEV-%s","seq":1,"device_clock":"2024-05-02T10:00:00-05:00","op":"evidence.seize","record":%s,"sigs":[%s]}]}`,
+				testNow.Format(time.RFC3339), k, rec, sig)}
 		case "POST /api/v1/items/{item}/transfers":
-			return req{"/api/v1/items/MX-" + k + "/transfers", fmt.Sprintf(`{"from":%q,"to":%q,"at":"2024-05-02T10:00:00-05:00","purpose":"storage","seal_condition":"none"}`, holder, mine)}
+			tr := &custody.Transfer{Item: "MX-" + k, From: holder, To: mine, At: "2024-05-02T10:00:00-05:00", Purpose: "storage", SealCondition: "none"}
+			return req{"/api/v1/items/MX-" + k + "/transfers", signedTransfer(tr, holderKey, keyOf[mine])}
+		case "POST /api/v1/keys":
+			nk := testkeys.Ed25519Of(mine, "new-"+k)
+			r := nk.Request(testNow)
+			return req{"/api/v1/keys", fmt.Sprintf(`{"alg":%q,"public_key":%q,"label":"llave","proof":%q}`, r.Alg, r.PublicKey, r.Proof)}
+		case "POST /api/v1/keys/{key}/approve":
+			return req{path: "/api/v1/keys/" + approveKey[k] + "/approve"}
+		case "POST /api/v1/keys/{key}/revoke":
+			return req{"/api/v1/keys/" + revokeKey[k] + "/revoke", `{"reason":"prueba"}`}
+		case "POST /api/v1/acts/digest":
+			return req{"/api/v1/acts/digest", `{"op":"custody.open","item":"DX","by":"fge.salazar","at":"2024-05-02T10:00:00-05:00","reason":"x"}`}
+		case "POST /api/v1/items/{item}/handovers":
+			tr := &custody.Transfer{Item: "HX-" + k, From: mine, To: holder, At: "2024-05-02T10:00:00-05:00", Purpose: "storage", SealCondition: "none"}
+			return req{"/api/v1/items/HX-" + k + "/handovers", signedTransfer(tr, keyOf[mine], nil)}
+		case "POST /api/v1/handovers/{handover}/accept":
+			id := offers[k]
+			if id == "" {
+				id = "H-none"
+			}
+			tr := &custody.Transfer{Item: "AX-" + k, From: holder, To: mine, At: "2024-05-02T10:00:00-05:00", Purpose: "storage", SealCondition: "none"}
+			sig, _ := json.Marshal(keyOf[mine].SignAct(custody.RoleTo, custody.OpTransfer, tr))
+			return req{"/api/v1/handovers/" + id + "/accept", `{"sig":` + string(sig) + `}`}
+		case "POST /api/v1/handovers/{handover}/withdraw":
+			id := withdrawals[k]
+			if id == "" {
+				id = "H-none"
+			}
+			return req{"/api/v1/handovers/" + id + "/withdraw", `{"reason":"ya no"}`}
 		case "POST /api/v1/sites/{site}/status":
-			return req{"/api/v1/sites/SX-" + k + "/status", fmt.Sprintf(`{"status":"en_route","at":"2024-05-02T10:00:00-05:00","by":%q}`, mine)}
+			st := &casefile.SiteStatus{Site: "SX-" + k, Status: "en_route", At: "2024-05-02T10:00:00-05:00", By: mine}
+			sig, _ := json.Marshal(keyOf[mine].SignAct(custody.RoleBy, casefile.OpSiteStatus, st))
+			return req{"/api/v1/sites/SX-" + k + "/status", fmt.Sprintf(`{"status":"en_route","at":"2024-05-02T10:00:00-05:00","by":%q,"sigs":[%s]}`, mine, sig)}
 		case "POST /api/v1/operations/{operation}/release":
 			return req{"/api/v1/operations/OP-METASTASIS/release", `{"at":"2099-01-01T00:00:00Z"}`}
 		case "POST /api/v1/items/{item}/disclosures":

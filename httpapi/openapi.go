@@ -71,6 +71,20 @@ fields:
 	return map[string]any{"type": "object", "properties": props, "required": required, "additionalProperties": false}
 }
 
+// sigSchema is custody.Sig; sigsSchema a record's list of them.
+var (
+	sigSchema = map[string]any{"type": "object", "additionalProperties": false, "required": []string{"key", "role", "sig"}, "properties": map[string]any{
+		"key": map[string]any{"type": "string"}, "role": map[string]any{"type": "string", "enum": []string{"by", "from", "to"}}, "sig": map[string]any{"type": "string"},
+		"authenticator_data": map[string]any{"type": "string"}, "client_data_json": map[string]any{"type": "string"}}}
+	sigsSchema = map[string]any{"type": "array", "maxItems": 3, "items": sigSchema}
+)
+
+// withSigs adds a record's personal signatures to its schema.
+func withSigs(sch map[string]any) map[string]any {
+	sch["properties"].(map[string]any)["sigs"] = sigsSchema
+	return sch
+}
+
 // OpenAPI builds the OpenAPI 3.1 document from the route table, so that a
 // route cannot be registered without being documented.
 func (s *Server) OpenAPI() map[string]any {
@@ -116,7 +130,7 @@ func (s *Server) OpenAPI() map[string]any {
 	}
 	var oneOf []any
 	for _, rt := range recordTypes {
-		oneOf = append(oneOf, schemaOf(rt.t, rt.op))
+		oneOf = append(oneOf, withSigs(schemaOf(rt.t, rt.op)))
 	}
 	records := map[string]any{"description": "A case-file line (case file format v1): {\"op\": ..., fields}; the same rules and messages as import.", "oneOf": oneOf}
 	codes := gateway.ErrorCodes()
@@ -152,13 +166,23 @@ func (s *Server) OpenAPI() map[string]any {
 					"field":   map[string]any{"type": "string"},
 				}},
 				"Record":         records,
-				"Transfer":       schemaOf(reflect.TypeFor[custody.Transfer](), "", "item"),
-				"SiteStatus":     schemaOf(reflect.TypeFor[casefile.SiteStatus](), "", "site"),
+				"Transfer":       withSigs(schemaOf(reflect.TypeFor[custody.Transfer](), "", "item")),
+				"SiteStatus":     withSigs(schemaOf(reflect.TypeFor[casefile.SiteStatus](), "", "site")),
 				"Release":        obj("at"),
 				"Member":         obj("account"),
 				"PasswordChange": obj("old", "new"),
+				"KeyRequest":     schemaOf(reflect.TypeFor[KeyRequestBody](), ""),
+				"Reason":         obj("reason"),
+				"Accept":         map[string]any{"type": "object", "additionalProperties": false, "required": []string{"sig"}, "properties": map[string]any{"sig": sigSchema}},
 				"LoginRequest":   obj("account", "password", "totp"),
-				"AccountCreate":  obj("account", "name", "role", "officer"),
+				"FieldSync": map[string]any{"type": "object", "additionalProperties": false, "required": []string{"sent_at", "entries"}, "properties": map[string]any{
+					"sent_at": map[string]any{"type": "string", "format": "date-time"},
+					"entries": map[string]any{"type": "array", "maxItems": app.MaxFieldBatch, "items": map[string]any{"type": "object", "additionalProperties": false,
+						"required": []string{"device", "seq", "device_clock", "op", "record", "sigs"}, "properties": map[string]any{
+							"device": map[string]any{"type": "string"}, "seq": map[string]any{"type": "integer", "minimum": 1},
+							"device_clock": map[string]any{"type": "string", "format": "date-time"}, "op": map[string]any{"type": "string"},
+							"record": map[string]any{"type": "object"}, "sigs": sigsSchema}}}}},
+				"AccountCreate": obj("account", "name", "role", "officer"),
 				"TokenRequest": map[string]any{"type": "object", "additionalProperties": false, "properties": map[string]any{
 					"scope": map[string]any{"type": "string", "enum": []string{"read", "write"}}, "cases": map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
 					"ttl_hours": map[string]any{"type": "integer"}}},

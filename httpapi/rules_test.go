@@ -9,6 +9,7 @@ import (
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/gateway"
+	"github.com/custodia-ec/custodia/internal/testkeys"
 	"github.com/custodia-ec/custodia/ledger"
 )
 
@@ -70,7 +71,10 @@ func TestFutureActsRefused(t *testing.T) {
 	if eb := decodeErr(t, b); st != 422 || eb.Code != custody.ERule || !strings.Contains(eb.Message, "2024-06-01T12:00:00Z") {
 		t.Errorf("transfer half an hour ahead: got %d %s, want 422 naming the server's time", st, b)
 	}
-	if st, b := e.do("POST", "/api/v1/items/E-FUT-1/transfers", fiscal, `{"from":"fge.salazar","to":"cust.x","at":"2024-06-01T12:04:30Z","purpose":"storage","seal_condition":"none"}`); st != 201 {
+	giver, taker := testkeys.Ed25519("fge.salazar"), testkeys.Ed25519("cust.x")
+	e.enrol(giver, taker)
+	real := &custody.Transfer{Item: "E-FUT-1", From: "fge.salazar", To: "cust.x", At: "2024-06-01T12:04:30Z", Purpose: "storage", SealCondition: "none"}
+	if st, b := e.do("POST", "/api/v1/items/E-FUT-1/transfers", fiscal, signedTransfer(real, giver, taker)); st != 201 {
 		t.Errorf("a real transfer after the refused ones: %d %s", st, b)
 	}
 	// Site status and detention times, through their doors.

@@ -34,6 +34,13 @@ package httpapi
 // so that a client whose final answer was lost learns the outcome instead
 // of recording twice.
 //
+// The bytes may also follow a record already in the log: a field device
+// records a photo's evidence.attach (its hash signed on the device) when it
+// syncs, and sends the bytes afterwards. Upload-Metadata then carries
+// "seq", the attachment's event, instead of "record": the declared hash
+// and size are the logged ones, and the finished upload records nothing
+// new (Custodia-Seq is that event).
+//
 // Uploads in progress live in memory: a restart loses them and clients
 // start again. An upload left idle for uploadIdle is abandoned (its Put
 // fails and the store discards its temporary file); at most maxUploads run
@@ -77,6 +84,7 @@ type upload struct {
 	account string
 	op      string
 	rec     any
+	sigs    []custody.Sig
 	item    string // the item in the path
 	sha256  string
 	size    int64
@@ -93,6 +101,10 @@ type upload struct {
 	// Guarded by lock.
 	offset int64
 	seq    int64 // the appended record's seq, once done
+
+	// fulfils is the logged evidence.attach whose bytes this is (0: the
+	// upload appends its record when done).
+	fulfils int64
 }
 
 const (
@@ -244,6 +256,12 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, p *app.Pri
 	if op == custody.OpDerive {
 		field = "parent"
 	}
+	if meta["seq"] != "" {
+		if op != custody.OpAttach {
+			return custody.Errorf(custody.EInvalid, "seq", "solo los bytes de un adjunto ya registrado siguen a su evento", "only the bytes of a recorded attachment follow its event")
+		}
+		return s.createFollowing(w, r, p, item, meta["seq"], length)
+	}
 	body := meta["record"]
 	if body == "" {
 		return custody.Errorf(custody.EInvalid, "record", "falta el registro en Upload-Metadata (clave record, JSON en base64)", "the record is missing from Upload-Metadata (key record, base64 JSON)")
@@ -262,7 +280,13 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, p *app.Pri
 			}
 		}
 	}
-	_, rec, err := DecodeRecord(op, []byte(body), map[string]string{field: item})
+	// The record's personal signatures travel with it ("sigs"), made over
+	// the record as POST /api/v1/acts/digest gives it.
+	rb, sigs, err := splitSigs([]byte(body))
+	if err != nil {
+		return err
+	}
+	_, rec, err := DecodeRecord(op, rb, map[string]string{field: item})
 	if err != nil {
 		return err
 	}
@@ -279,12 +303,42 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, p *app.Pri
 	}); err != nil {
 		return err
 	}
+	return s.startUpload(w, &upload{account: p.Account, op: op, rec: rec, sigs: sigs, item: item, sha256: sha, size: length})
+}
+
+// createFollowing starts the upload of the bytes of a logged attachment
+// (event seq of item), which p may record.
+func (s *Server) createFollowing(w http.ResponseWriter, r *http.Request, p *app.Principal, item, seqText string, length int64) error {
+	seq, err := strconv.ParseInt(seqText, 10, 64)
+	if err != nil || seq < 0 {
+		return custody.Errorf(custody.EInvalid, "seq", "seq debe ser el número del evento del adjunto", "seq must be the attachment's event number")
+	}
+	var att custody.Attach
+	if err := s.View(func(st *domain.State) error {
+		a := st.Attachments[seq]
+		if a == nil || a.Item != item {
+			return custody.Errorf(custody.EReference, "seq", "el evento %d no es un adjunto de %s", "event %d is not an attachment of %s", seq, item)
+		}
+		att = a.Attach
+		_, err := s.Policy.Write(st, p, custody.OpAttach, &att)
+		return err
+	}); err != nil {
+		return err
+	}
+	if att.Size == nil || *att.Size != length {
+		return custody.Errorf(custody.EInvalid, "size", "el adjunto registrado declara otro tamaño que Upload-Length %d", "the recorded attachment declares a size other than Upload-Length %d", length)
+	}
+	return s.startUpload(w, &upload{account: p.Account, op: custody.OpAttach, rec: &att, item: item, sha256: att.SHA256, size: length, fulfils: seq})
+}
+
+// startUpload registers u, starts its Put and answers the creation.
+func (s *Server) startUpload(w http.ResponseWriter, u *upload) error {
 	idb := make([]byte, 16)
 	if _, err := rand.Read(idb); err != nil {
 		return err
 	}
-	u := &upload{id: hex.EncodeToString(idb), account: p.Account, op: op, rec: rec, item: item, sha256: sha, size: length,
-		lock: make(chan struct{}, 1), putErr: make(chan error, 1)}
+	u.id, u.lock, u.putErr = hex.EncodeToString(idb), make(chan struct{}, 1), make(chan error, 1)
+	length := u.size
 	s.uploads.mu.Lock()
 	if len(s.uploads.m) >= maxUploads {
 		s.uploads.mu.Unlock()
@@ -292,7 +346,7 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, p *app.Pri
 	}
 	mine := 0
 	for _, o := range s.uploads.m {
-		if o.account == p.Account && !o.finished.Load() {
+		if o.account == u.account && !o.finished.Load() {
 			mine++
 		}
 	}
@@ -307,7 +361,7 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, p *app.Pri
 		// The Put outlives each request: the server's lifetime bounds
 		// it, and abandonment (idle, DELETE, a refused stream) ends it
 		// by closing the pipe with an error.
-		err := s.Config().Blobs.Put(context.Background(), sha, u.pipe, length)
+		err := s.Config().Blobs.Put(context.Background(), u.sha256, u.pipe, length)
 		u.pipe.closeRead() // unblocks a writer if Put stopped early
 		u.putErr <- err
 	}()
@@ -551,7 +605,15 @@ func (s *Server) finishUpload(ctx context.Context, p *app.Principal, u *upload) 
 		s.dropUpload(u, err)
 		return 0, s.putOutcome(u, err)
 	}
-	res, err := s.WriteRecord(ctx, p, u.op, u.rec, func(st *domain.State) error {
+	if u.fulfils != 0 {
+		// The record is in the log already: the bytes complete it.
+		u.seq = u.fulfils
+		u.finished.Store(true)
+		u.idle.Reset(10 * time.Minute)
+		s.Log().InfoContext(ctx, "file stored for a recorded attachment", "upload", u.id, "item", u.item, "sha256", u.sha256, "bytes", u.size, "seq", u.seq)
+		return u.seq, nil
+	}
+	res, err := s.WriteSigned(ctx, p, u.op, u.rec, u.sigs, func(st *domain.State) error {
 		_, err := s.Policy.Item(st, p, u.item)
 		return err
 	})

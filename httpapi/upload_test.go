@@ -25,6 +25,7 @@ import (
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/evidence"
 	"github.com/custodia-ec/custodia/internal/terminates"
+	"github.com/custodia-ec/custodia/internal/testkeys"
 	"github.com/custodia-ec/custodia/ledger"
 	"github.com/custodia-ec/custodia/storage/blob"
 )
@@ -373,14 +374,21 @@ func TestUploadProtocol(t *testing.T) {
 // check then covers it.
 func TestUploadDerive(t *testing.T) {
 	e, _ := uploadEnv(t)
-	e.append(ledger.Record{Op: custody.OpTransfer, Rec: &custody.Transfer{Item: "UP-1", From: uploadOfficer, To: "lab.2", At: "2024-05-03T10:00:00-05:00", Purpose: "analysis", SealCondition: "none"}})
+	giver, lab := testkeys.Ed25519(uploadOfficer), testkeys.Ed25519("lab.2")
+	e.enrol(giver, lab)
+	tr := &custody.Transfer{Item: "UP-1", From: uploadOfficer, To: "lab.2", At: "2024-05-03T10:00:00-05:00", Purpose: "analysis", SealCondition: "none"}
+	e.append(ledger.Record{Op: custody.OpTransfer, Rec: tr, Sigs: []custody.Sig{giver.SignAct(custody.RoleFrom, custody.OpTransfer, tr), lab.SignAct(custody.RoleTo, custody.OpTransfer, tr)}})
 	e.account("analyst", "forensic_analyst", "lab.2", "METASTASIS")
 	tok := e.token("analyst", "write")
 	img := bytes.Repeat([]byte("imagen forense "), 70000)
 	n := int64(len(img))
 	sum := sha256.Sum256(img)
 	rec := &custody.Derive{ID: "UP-1-IMG", Type: "forensic_image", Description: "Imagen forense de UP-1", At: "2024-05-03T12:00:00-05:00", By: "lab.2", SHA256: hex.EncodeToString(sum[:]), Size: &n, Tool: "dd"}
-	up := &evidence.Uploader{Server: e.ts.URL, Token: tok, Chunk: 100000}
+	// lab.2 has a key: the derivation carries its signature, made over the
+	// record with its parent (the path's item).
+	signed := *rec
+	signed.Parent = "UP-1"
+	up := &evidence.Uploader{Server: e.ts.URL, Token: tok, Chunk: 100000, Sigs: []custody.Sig{lab.SignAct(custody.RoleBy, custody.OpDerive, &signed)}}
 	if _, err := up.Upload(t.Context(), "UP-1", custody.OpDerive, rec, bytes.NewReader(img), n); err != nil {
 		t.Fatal(err)
 	}

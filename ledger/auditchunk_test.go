@@ -73,7 +73,7 @@ func TestAuditChunks(t *testing.T) {
 
 func auditChunked(t *testing.T, f *fixture, st *sqlite.Store, chunk int64) *ledger.AuditReport {
 	t.Helper()
-	rep, err := ledger.AuditChunked(context.Background(), st, f.verifier, domain.DefaultConfig, chunk)
+	rep, err := ledger.AuditChunked(context.Background(), st, f.verifier, domain.DefaultConfig, chunk, 0)
 	if err != nil {
 		t.Fatalf("audit in chunks of %d: %v", chunk, err)
 	}

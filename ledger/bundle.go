@@ -6,6 +6,8 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/custodia-ec/custodia/custody/fastcodec"
+	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/verify"
 )
 
@@ -73,6 +75,43 @@ func (l *Ledger) ExportBundle(ctx context.Context, id string, vkey string, oldSi
 			return nil, err
 		}
 		b.Events = append(b.Events, verify.BundleEvent{Index: se.Seq, Event: string(se.Data), Proof: verify.EncodeHashes(p)})
+	}
+	// The key register's events of every key that signed these acts:
+	// request, approval and any revocation within the checkpoint.
+	keys := map[string]bool{}
+	for _, se := range stored {
+		ev, err := fastcodec.DecodeEvent(se.Data)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range ev.Sigs {
+			keys[g.Key] = true
+		}
+	}
+	var keySeqs []int64
+	l.View(func(st *domain.State) error {
+		for id := range keys {
+			if k := st.Keys[id]; k != nil {
+				for _, s := range []int64{k.Seq, k.ApprovedAt, k.RevokedAt} {
+					if s >= 0 && s < cp.Size {
+						keySeqs = append(keySeqs, s)
+					}
+				}
+			}
+		}
+		return nil
+	})
+	sort.Slice(keySeqs, func(i, j int) bool { return keySeqs[i] < keySeqs[j] })
+	keyEvents, err := l.store.ReadEvents(ctx, keySeqs)
+	if err != nil {
+		return nil, err
+	}
+	for _, se := range keyEvents {
+		p, err := tlog.ProveRecord(cp.Size, se.Seq, hr)
+		if err != nil {
+			return nil, err
+		}
+		b.Keys = append(b.Keys, verify.BundleEvent{Index: se.Seq, Event: string(se.Data), Proof: verify.EncodeHashes(p)})
 	}
 	for _, old := range oldSizes {
 		p, err := tlog.ProveTree(cp.Size, old, hr)

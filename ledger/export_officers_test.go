@@ -11,6 +11,7 @@ import (
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
+	"github.com/custodia-ec/custodia/internal/testkeys"
 	"github.com/custodia-ec/custodia/ledger"
 )
 
@@ -102,8 +103,17 @@ func TestExportKeepsAccountOfficers(t *testing.T) {
 	appendAll(b.Ledger,
 		rec(domain.OpAccountCreate, &domain.AccountCreate{Account: "demo-forensic", Name: "Perito", Role: "forensic_analyst", Officer: "lab.1"}),
 		rec(domain.OpGrantAdd, &domain.GrantAdd{Case: "METASTASIS", Account: "demo-forensic"}),
-		rec(custody.OpTransfer, &custody.Transfer{Item: item, From: holder, To: "lab.1", At: time.Now().Add(-time.Minute).Format(time.RFC3339), Purpose: "analysis", SealCondition: "intact"}),
 	)
+	// A handover is signed by both parties, with keys registered in the log.
+	giver, taker := testkeys.Ed25519(holder), testkeys.Ed25519("lab.1")
+	now := time.Now().Add(-2 * time.Minute)
+	appendAll(b.Ledger,
+		rec(custody.OpKeyRequest, giver.Request(now)), rec(custody.OpKeyApprove, giver.Approve(now)),
+		rec(custody.OpKeyRequest, taker.Request(now)), rec(custody.OpKeyApprove, taker.Approve(now)))
+	tr := &custody.Transfer{Item: item, From: holder, To: "lab.1", At: time.Now().Add(-time.Minute).Format(time.RFC3339), Purpose: "analysis", SealCondition: "intact"}
+	signed := rec(custody.OpTransfer, tr)
+	signed.Sigs = []custody.Sig{taker.SignAct(custody.RoleTo, custody.OpTransfer, tr), giver.SignAct(custody.RoleFrom, custody.OpTransfer, tr)}
+	appendAll(b.Ledger, signed)
 	b.Ledger.View(func(st *domain.State) error {
 		if got := st.Items[item].Holder; got != "lab.1" {
 			t.Errorf("%s is held by %s after the transfer, want lab.1", item, got)

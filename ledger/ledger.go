@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -249,6 +251,15 @@ type Record struct {
 	// Body is the canonical encoding of Rec, when the caller computed it
 	// already (the import does, off the main loop); nil otherwise.
 	Body []byte
+	// Sigs are the personal signatures of the act over its digest
+	// (custody.ActDigest of Op and Body); see domain.CheckSigs.
+	Sigs []custody.Sig
+	// SigsVerified says that the caller verified every signature of Sigs
+	// against Body and the public key its key id names (app does, on the
+	// request's goroutine): the ledger then checks the keys and roles
+	// against the state, but not the cryptography again. A key's id is the
+	// hash of its public key, so the answer cannot change.
+	SigsVerified bool
 }
 
 // writer appends events within one transaction, keeping the rows to write.
@@ -287,15 +298,29 @@ func (w *writer) add(ctx context.Context, r Record) (*custody.Event, error) {
 	if cerr := l.state.Config().Admit(r.Rec, w.now); cerr != nil {
 		return nil, cerr
 	}
-	applied, err := l.state.Apply(r.Op, r.Rec, seq)
-	if err != nil {
-		return nil, err
-	}
 	body := r.Body
 	if body == nil {
+		var err error
 		if body, err = fastcodec.MarshalCanonical(r.Rec); err != nil {
 			return nil, err
 		}
+	}
+	sigs := slices.Clone(r.Sigs)
+	slices.SortFunc(sigs, func(a, b custody.Sig) int { return strings.Compare(a.Role, b.Role) })
+	checks, cerr := l.state.CheckSigsDeferred(r.Op, r.Rec, body, sigs, r.Recorded.Import == nil, seq)
+	if cerr != nil {
+		return nil, cerr
+	}
+	if !r.SigsVerified || r.Body == nil {
+		for _, c := range checks {
+			if cerr := c.Check(); cerr != nil {
+				return nil, cerr
+			}
+		}
+	}
+	applied, err := l.state.Apply(r.Op, r.Rec, seq)
+	if err != nil {
+		return nil, err
 	}
 	salt, err := l.salts.next()
 	if err != nil {
@@ -303,7 +328,7 @@ func (w *writer) add(ctx context.Context, r Record) (*custody.Event, error) {
 	}
 	recorded := r.Recorded
 	recorded.Commit = w.start
-	ev := &custody.Event{V: custody.EventVersion, Seq: seq, Salt: salt, Op: r.Op, Record: body, Prev: applied.Prev, Recorded: recorded}
+	ev := &custody.Event{V: custody.EventVersion, Seq: seq, Salt: salt, Op: r.Op, Record: body, Prev: applied.Prev, Recorded: recorded, Sigs: sigs}
 	var buf []byte
 	select {
 	case buf = <-l.spare:

@@ -21,14 +21,13 @@ const FormatV1 = "custodia-bundle/v1"
 // Limits on what Verify accepts, so that a hostile file cannot exhaust the
 // memory or time of the machine checking it. A real bundle is far below them.
 const (
-	MaxBundleSize   = 256 << 20 // bytes of the whole file
-	MaxEvents       = 1_000_000 // events in one bundle
-	MaxProofHashes  = 64        // hashes in one proof: enough for 2^63 leaves
-	MaxEventSize    = 1 << 20   // bytes of one event
-	MaxConsistency  = 64        // consistency proofs in one bundle
-	maxPolicySize   = 1 << 20   // bytes of a policy file
-	maxPolicyLines  = 10_000    // lines of a policy file
-	maxTLogProofLen = 2 << 20   // bytes of one tlog-proof file
+	MaxBundleSize  = 256 << 20 // bytes of the whole file
+	MaxEvents      = 1_000_000 // events in one bundle
+	MaxProofHashes = 64        // hashes in one proof: enough for 2^63 leaves
+	MaxEventSize   = 1 << 20   // bytes of one event
+	MaxConsistency = 64        // consistency proofs in one bundle
+	maxPolicySize  = 1 << 20   // bytes of a policy file
+	maxPolicyLines = 10_000    // lines of a policy file
 )
 
 // Bundle is the file that `custodia export bundle` writes and that Verify
@@ -43,6 +42,9 @@ type Bundle struct {
 	Checkpoint  string             `json:"checkpoint"`
 	Events      []BundleEvent      `json:"events"`
 	Consistency []ConsistencyProof `json:"consistency,omitempty"`
+	// Keys are the key register's events (key.request, key.approve,
+	// key.revoke) of the keys that signed the events, with their proofs.
+	Keys []BundleEvent `json:"keys,omitempty"`
 }
 
 // BundleEvent is one event with its proof of inclusion in the checkpoint.
@@ -100,18 +102,11 @@ func ParseBundle(data []byte) (*Bundle, error) {
 		return nil, fail(custody.ETooLarge, CheckBundle, -1, "consistency", "%d pruebas de consistencia; el máximo es %d",
 			"%d consistency proofs; the limit is %d", len(b.Consistency), MaxConsistency)
 	}
-	for i, e := range b.Events {
-		switch {
-		case e.Index < 0:
-			return nil, invalid(CheckBundle, e.Index, "index", "índice negativo", "negative index")
-		case i > 0 && e.Index <= b.Events[i-1].Index:
-			return nil, invalid(CheckBundle, e.Index, "index", "los eventos no están en orden creciente de índice (sigue al %d)",
-				"events are not in increasing index order (it follows %d)", b.Events[i-1].Index)
-		case len(e.Event) > MaxEventSize:
-			return nil, fail(custody.ETooLarge, CheckBundle, e.Index, "event", "el evento ocupa %d bytes; el máximo es %d",
-				"the event is %d bytes; the limit is %d", len(e.Event), MaxEventSize)
-		}
-		if _, err := decodeHashes(e.Proof, CheckBundle, e.Index, "proof"); err != nil {
+	if len(b.Keys) > MaxEvents {
+		return nil, fail(custody.ETooLarge, CheckBundle, -1, "keys", "%d eventos; el máximo es %d", "%d events; the limit is %d", len(b.Keys), MaxEvents)
+	}
+	for _, list := range [][]BundleEvent{b.Events, b.Keys} {
+		if err := checkList(list); err != nil {
 			return nil, err
 		}
 	}
@@ -124,6 +119,27 @@ func ParseBundle(data []byte) (*Bundle, error) {
 		}
 	}
 	return &b, nil
+}
+
+// checkList checks the shape of a list of events: indexes increasing,
+// sizes and proofs within the limits.
+func checkList(list []BundleEvent) error {
+	for i, e := range list {
+		switch {
+		case e.Index < 0:
+			return invalid(CheckBundle, e.Index, "index", "índice negativo", "negative index")
+		case i > 0 && e.Index <= list[i-1].Index:
+			return invalid(CheckBundle, e.Index, "index", "los eventos no están en orden creciente de índice (sigue al %d)",
+				"events are not in increasing index order (it follows %d)", list[i-1].Index)
+		case len(e.Event) > MaxEventSize:
+			return fail(custody.ETooLarge, CheckBundle, e.Index, "event", "el evento ocupa %d bytes; el máximo es %d",
+				"the event is %d bytes; the limit is %d", len(e.Event), MaxEventSize)
+		}
+		if _, err := decodeHashes(e.Proof, CheckBundle, e.Index, "proof"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // decodeHashes decodes a proof's base64 hashes, refusing more than

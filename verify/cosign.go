@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -104,28 +103,6 @@ func (v *CosignatureVerifier) Verify(msg, sig []byte) bool {
 		return false
 	}
 	return ed25519.Verify(v.key, CosignatureMessage(string(msg), ts), sig[8:])
-}
-
-// VerifyCosignature checks one cosignature line ("— name base64") on a
-// checkpoint body (the note text, ending in a newline) with a witness's
-// vkey. It returns the time at which the witness says it cosigned. The line
-// must be by that key: a line by another name or key ID is an error.
-func VerifyCosignature(body, line, vkey string) (time.Time, error) {
-	v, err := NewCosignatureVerifier(vkey)
-	if err != nil {
-		return time.Time{}, err
-	}
-	name, b64, ok := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(line, "— "), "\n"), " ")
-	sig, err := base64.StdEncoding.DecodeString(b64)
-	switch {
-	case !strings.HasPrefix(line, "— ") || !ok || err != nil || len(sig) < 4:
-		return time.Time{}, errors.New("the cosignature line is malformed")
-	case name != v.name || binary.BigEndian.Uint32(sig) != v.hash:
-		return time.Time{}, fmt.Errorf("the cosignature line is not by key %s", v.name)
-	case !v.Verify([]byte(body), sig[4:]):
-		return time.Time{}, fmt.Errorf("the cosignature by %s does not verify", v.name)
-	}
-	return cosignatureTime(sig[4:]), nil
 }
 
 // cosignatureTime returns the timestamp of a verified cosignature (the

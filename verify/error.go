@@ -17,6 +17,7 @@ const (
 	CheckEvent       = "event"       // an event's bytes
 	CheckProof       = "proof"       // an inclusion proof
 	CheckCustody     = "custody"     // the custody rules over the events
+	CheckSignature   = "signature"   // the personal signatures of the acts
 	CheckConsistency = "consistency" // the older trusted checkpoint
 	CheckPolicy      = "policy"      // the witness policy and cosignatures
 	// CheckStopped is not a check of the bundle: the caller's deadline

@@ -6,11 +6,14 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/internal/testkeys"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -28,6 +31,36 @@ type testLog struct {
 	hashes []tlog.Hash
 	last   map[string]int64 // item -> index of its latest event
 	clock  time.Time        // recorded.at of the next event
+	// signed: acts are recorded by an account and signed by the people
+	// they name, whose keys are registered in the log on first use;
+	// otherwise they are recorded as imported from a case file, unsigned.
+	signed bool
+	keys   map[string]*testkeys.Key // officer -> key
+	keyIdx []int64                  // the key register's events
+	// unsigned, when set, leaves the next act's signatures out (a forger).
+	unsigned bool
+}
+
+// newSignedLog is newTestLog whose acts are signed.
+func newSignedLog(t testing.TB) *testLog {
+	l := newTestLog(t)
+	l.signed = true
+	return l
+}
+
+// key returns officer's key, registering it in the log first.
+func (l *testLog) key(officer string) *testkeys.Key {
+	if k := l.keys[officer]; k != nil {
+		return k
+	}
+	return l.register(testkeys.Ed25519(officer))
+}
+
+// register registers k in the log as its officer's key.
+func (l *testLog) register(k *testkeys.Key) *testkeys.Key {
+	l.keys[k.Officer] = k
+	l.keyIdx = append(l.keyIdx, l.record(custody.OpKeyRequest, k.Request(l.clock), nil), l.record(custody.OpKeyApprove, k.Approve(l.clock), nil))
+	return k
 }
 
 func newTestLog(t testing.TB) *testLog {
@@ -40,7 +73,7 @@ func newTestLog(t testing.TB) *testLog {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testLog{t: t, origin: "custodia.test/log", signer: signer, vkey: vkey, last: map[string]int64{},
+	return &testLog{t: t, origin: "custodia.test/log", signer: signer, vkey: vkey, last: map[string]int64{}, keys: map[string]*testkeys.Key{},
 		clock: time.Date(2023, 9, 21, 12, 0, 0, 0, time.UTC)}
 }
 
@@ -75,6 +108,25 @@ func (l *testLog) add(op string, rec any) int64 {
 	if err != nil {
 		l.t.Fatal(err)
 	}
+	var sigs []custody.Sig
+	if l.signed && !l.unsigned {
+		signers := custody.Signers(op, raw)
+		for _, role := range []string{custody.RoleBy, custody.RoleFrom, custody.RoleTo} {
+			if o, ok := signers[role]; ok {
+				sigs = append(sigs, l.key(o).Sign(role, custody.ActDigest(op, raw)))
+			}
+		}
+	}
+	l.unsigned = false
+	return l.record(op, rec, sigs)
+}
+
+// record appends op with its signatures (see add).
+func (l *testLog) record(op string, rec any, sigs []custody.Sig) int64 {
+	raw, err := custody.MarshalCanonical(rec)
+	if err != nil {
+		l.t.Fatal(err)
+	}
 	seq := int64(len(l.events))
 	prev := map[string]int64{}
 	var acts []string
@@ -105,8 +157,11 @@ func (l *testLog) add(op string, rec any) int64 {
 	}
 	salt := make([]byte, 16)
 	rand.Read(salt)
-	ev := custody.Event{V: custody.EventVersion, Seq: seq, Salt: fmt.Sprintf("%x", salt), Op: op, Record: raw,
+	ev := custody.Event{V: custody.EventVersion, Seq: seq, Salt: fmt.Sprintf("%x", salt), Op: op, Record: raw, Sigs: sigs,
 		Recorded: custody.Recorded{At: l.clock.Format(time.RFC3339), Account: "u-registro"}}
+	if !l.signed {
+		ev.Recorded = custody.Recorded{At: ev.Recorded.At, Import: &custody.Import{SHA256: fmt.Sprintf("%064x", 1), Line: int(seq) + 1}}
+	}
 	if len(prev) > 0 {
 		ev.Prev = prev
 	}
@@ -167,6 +222,9 @@ func (l *testLog) bundle(item string) *Bundle {
 		if in[id] {
 			b.Events = append(b.Events, l.proven(int64(i), size))
 		}
+	}
+	for _, i := range l.keyIdx {
+		b.Keys = append(b.Keys, l.proven(i, size))
 	}
 	return b
 }
@@ -261,4 +319,27 @@ func history(l *testLog) {
 	l.add(custody.OpTransfer, &custody.Transfer{Item: "E-CHI-03-01", From: "P-CUSTODIO", To: "P-FISCAL", At: "2023-09-20T09:00:00-05:00", Purpose: "court", SealCondition: "broken"})
 	l.add(custody.OpPresent, &custody.Present{Item: "E-CHI-03-01", At: "2023-09-20T10:00:00-05:00", By: "P-FISCAL", Hearing: "H-2023-118"})
 	l.other()
+}
+
+// VerifyCosignature (a test helper: the verifier checks cosignatures through
+// note.Open) checks one cosignature line ("— name base64") on a
+// checkpoint body (the note text, ending in a newline) with a witness's
+// vkey. It returns the time at which the witness says it cosigned. The line
+// must be by that key: a line by another name or key ID is an error.
+func VerifyCosignature(body, line, vkey string) (time.Time, error) {
+	v, err := NewCosignatureVerifier(vkey)
+	if err != nil {
+		return time.Time{}, err
+	}
+	name, b64, ok := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(line, "— "), "\n"), " ")
+	sig, err := base64.StdEncoding.DecodeString(b64)
+	switch {
+	case !strings.HasPrefix(line, "— ") || !ok || err != nil || len(sig) < 4:
+		return time.Time{}, errors.New("the cosignature line is malformed")
+	case name != v.name || binary.BigEndian.Uint32(sig) != v.hash:
+		return time.Time{}, fmt.Errorf("the cosignature line is not by key %s", v.name)
+	case !v.Verify([]byte(body), sig[4:]):
+		return time.Time{}, fmt.Errorf("the cosignature by %s does not verify", v.name)
+	}
+	return cosignatureTime(sig[4:]), nil
 }

@@ -51,37 +51,6 @@ func TestCheckWitnessesShortSignature(t *testing.T) {
 	}
 }
 
-// TestRecordedByNamesEveryOtherAccount: the account that recorded a step is
-// named unless it is exactly one of those who acted, however similar its
-// name (the test once was a substring test: account P-AGENTE passed for
-// actor P-AGENTE1).
-func TestRecordedByNamesEveryOtherAccount(t *testing.T) {
-	en := func(_, en string) string { return en }
-	for _, tc := range []struct {
-		actors  []string
-		account string
-		named   bool
-	}{
-		{[]string{"P-AGENTE1"}, "P-AGENTE1", false},
-		{[]string{"P-AGENTE1"}, "P-AGENTE", true},
-		{[]string{"P-AGENTE1"}, "AGENTE1", true},
-		{[]string{"P-A", "P-B"}, "P-B", false},
-		{[]string{"P-A", "P-B"}, "P-A", false},
-		{[]string{"P-A", "P-B"}, "P-A -> P-B", true},
-		{[]string{"P-A", "P-B"}, "-", true},
-		{nil, "P-A", true},
-	} {
-		s := Step{Actor: strings.Join(tc.actors, " -> "), Account: tc.account, actors: tc.actors}
-		got := recordedBy(s, en)
-		if named := got == " by account "+tc.account; named != tc.named {
-			t.Errorf("actors %q, account %q: recordedBy = %q; want named %v", tc.actors, tc.account, got, tc.named)
-		}
-	}
-	if got := recordedBy(Step{ImportFile: "ab", ImportLine: 3, Account: "x"}, en); got != " by import of file sha256:ab, line 3" {
-		t.Errorf("import: %q", got)
-	}
-}
-
 // TestCustodyRuleNames: the rule a message names is the one custody's error
 // says, never guessed from the field; an error of no known rule says so.
 func TestCustodyRuleNames(t *testing.T) {

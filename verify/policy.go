@@ -137,8 +137,8 @@ func (p *Policy) parseLine(f []string, defined, keys map[string]bool) error {
 // keyMaterial is the base64 public key part of a vkey, so that two vkeys
 // wrapping one key under different names count as duplicates.
 func keyMaterial(vkey string) string {
-	if i := strings.LastIndexByte(vkey, '+'); i >= 0 {
-		return vkey[i+1:]
+	if f := strings.SplitN(vkey, "+", 3); len(f) == 3 { // name+hash+key: the key's base64 may hold '+'
+		return f[2]
 	}
 	return vkey
 }

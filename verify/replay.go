@@ -24,26 +24,25 @@ type ItemHistory struct {
 // An evidence.derive is a step of the parent and the first step of the new
 // item.
 type Step struct {
-	Index      int64    `json:"index"`
-	Op         string   `json:"op"`
-	At         string   `json:"at"`     // the time the record claims, as written, with its offset
-	Actor      string   `json:"actor"`  // who did it; for a transfer "from -> to"
-	Detail     string   `json:"detail"` // the op's other fields, e.g. purpose=analysis
-	Holder     string   `json:"holder"`
-	Seal       string   `json:"seal,omitempty"`
-	Anomalies  []string `json:"anomalies,omitempty"`     // seal_broken, seal_mismatch
-	RecordedAt string   `json:"recorded_at"`             // when the log recorded it (UTC)
-	Account    string   `json:"account,omitempty"`       // who recorded it, or
-	ImportFile string   `json:"import_sha256,omitempty"` // the case file it was imported from
-	ImportLine int      `json:"import_line,omitempty"`
-	pairs      []string // Detail's name, value pairs, for DetailIn
-
-
-	// actors are who acted, one by one: a transfer's from and to, or the
+	Index      int64             `json:"index"`
+	Op         string            `json:"op"`
+	At         string            `json:"at"`               // the time the record claims, as written, with its offset
+	Actor      string            `json:"actor"`            // who did it; for a transfer "from -> to"
+	Detail     map[string]string `json:"detail,omitempty"` // the op's other fields, e.g. purpose: analysis
+	Holder     string            `json:"holder"`
+	Seal       string            `json:"seal,omitempty"`
+	Anomalies  []string          `json:"anomalies,omitempty"`     // seal_broken, seal_mismatch
+	RecordedAt string            `json:"recorded_at"`             // when the log recorded it (UTC)
+	Account    string            `json:"account,omitempty"`       // who recorded it, or
+	ImportFile string            `json:"import_sha256,omitempty"` // the case file it was imported from
+	ImportLine int               `json:"import_line,omitempty"`
+	Signature  string            `json:"signature"`         // SignedAll, SignedPartly, SignedNone or SignedImported
+	Signers    []custody.Sig     `json:"signers,omitempty"` // its signatures, each checked
+	// Actors are who acted, one by one: a transfer's from and to, or the
 	// one person the record names. WriteText names the account that
 	// recorded a step when it is none of them. (A Step read back from JSON
 	// has none, so WriteText then names every account.)
-	actors []string
+	Actors []string `json:"-"`
 }
 
 // Anomaly is a custody anomaly found in the bundle: a fact that the rules
@@ -63,6 +62,8 @@ type replay struct {
 	hist      map[string]*ItemHistory
 	order     []string // item ids, in the order of their first event
 	anomalies []Anomaly
+	keys      map[string]*key   // the key register the bundle proves
+	sigErr    map[int64][]error // checkAll's result for each event's signatures
 }
 
 // apply checks one event against the custody rules and the prev links, and
@@ -80,16 +81,18 @@ func (r *replay) apply(index int64, ev *custody.Event) error {
 		return invalid(CheckCustody, index, "record", "el evento no es un acto de custodia legible (%[1]s): %[2]s",
 			"the event is not a readable custody event (%[1]s): %[3]s", ev.Op, es, en)
 	}
-	id, atText, actors, pairs := describe(rec)
+	id, atText, actors, detail := describe(rec)
 	actor := strings.Join(actors, " -> ")
-	detail := fields(pairs...)
 	at, err := custody.ParseTime(atText)
 	if err != nil {
 		return invalid(CheckCustody, index, "at", "fecha %q no válida", "invalid time %q", atText)
 	}
-	st := Step{Index: index, Op: ev.Op, At: atText, Actor: actor, Detail: detail, RecordedAt: ev.Recorded.At, Account: ev.Recorded.Account, pairs: pairs, actors: actors}
+	st := Step{Index: index, Op: ev.Op, At: atText, Actor: actor, Detail: detail, RecordedAt: ev.Recorded.At, Account: ev.Recorded.Account, Actors: actors}
 	if imp := ev.Recorded.Import; imp != nil {
 		st.ImportFile, st.ImportLine = imp.SHA256, imp.Line
+	}
+	if st.Signature, st.Signers, err = r.signatures(index, ev); err != nil {
+		return err
 	}
 	switch rec := rec.(type) {
 	case *custody.Seize:
@@ -173,7 +176,7 @@ func (r *replay) record(it *custody.Item, st Step) {
 // describe returns the item an op acts on, the time the record claims, who
 // acted (a transfer's giver and receiver, or the one person who acted), and
 // the op's other fields as name, value pairs.
-func describe(rec any) (item, at string, actors []string, detail []string) {
+func describe(rec any) (item, at string, actors []string, detail map[string]string) {
 	switch r := rec.(type) {
 	case *custody.Seize:
 		return r.ID, r.SeizedAt, []string{r.SeizedBy}, pairs("type", r.Type, "case", r.Case, "seal", r.Seal, "site", r.Site, "place", r.Place)
@@ -195,54 +198,15 @@ func describe(rec any) (item, at string, actors []string, detail []string) {
 	return "", "", nil, nil
 }
 
-func pairs(kv ...string) []string { return kv }
-
-// fieldNames name a record's fields for a person, Spanish and English.
-var fieldNames = map[string][2]string{
-	"type": {"tipo", "type"}, "case": {"caso", "case"}, "seal": {"sello", "seal"}, "site": {"sitio", "site"},
-	"place": {"lugar", "place"}, "purpose": {"finalidad", "purpose"}, "seal_condition": {"estado del sello", "seal condition"},
-	"location": {"lugar", "place"}, "reason": {"motivo", "reason"}, "id": {"nueva evidencia", "new item"},
-	"parent": {"de", "from"}, "sha256": {"SHA-256", "SHA-256"}, "tool": {"herramienta", "tool"}, "name": {"archivo", "file"},
-	"hearing": {"audiencia", "hearing"}, "method": {"forma", "method"}, "order": {"orden", "order"},
-}
-
-// valueKinds are the fields whose values are codes of custody.Word.
-var valueKinds = map[string]string{"type": "itype", "purpose": "purpose", "seal_condition": "cond", "method": "method"}
-
-// DetailIn is Detail for a person, in lang ("en" English, else Spanish):
-// field names and coded values in words ("finalidad: bodega"), never codes.
-func (s Step) DetailIn(lang string) string {
-	i := 0
-	if lang == "en" {
-		i = 1
-	}
-	var parts []string
-	for j := 0; j+1 < len(s.pairs); j += 2 {
-		k, v := s.pairs[j], s.pairs[j+1]
-		if v == "" {
-			continue
-		}
-		if w := custody.Word(valueKinds[k], v, lang); w != "" {
-			v = w
-		}
-		name := k
-		if n, ok := fieldNames[k]; ok {
-			name = n[i]
-		}
-		parts = append(parts, name+": "+v)
-	}
-	return strings.Join(parts, "; ")
-}
-
-// fields formats key=value pairs, leaving out empty values.
-func fields(kv ...string) string {
-	var parts []string
+// pairs makes a Detail of name, value pairs, without the empty values.
+func pairs(kv ...string) map[string]string {
+	m := map[string]string{}
 	for i := 0; i+1 < len(kv); i += 2 {
 		if kv[i+1] != "" {
-			parts = append(parts, kv[i]+"="+kv[i+1])
+			m[kv[i]] = kv[i+1]
 		}
 	}
-	return strings.Join(parts, " ")
+	return m
 }
 
 // checkPrev checks that an event's prev links are exactly want: for every

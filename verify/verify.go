@@ -29,6 +29,9 @@ type Options struct {
 	// Now is the time of the verification; zero means time.Now(). A
 	// cosignature dated more than ten minutes after Now is refused.
 	Now time.Time
+	// RequireSignatures fails verification on any act that does not carry
+	// the personal signature of everyone it names (an imported act too).
+	RequireSignatures bool
 }
 
 // Where the log key came from (Result.KeySource).
@@ -154,16 +157,25 @@ func VerifyContext(ctx context.Context, bundle []byte, opts Options) (*Result, e
 	}
 
 	// Every event: in the tree, well formed, and lawful in custody.
-	r := &replay{root: b.Item, items: map[string]*custody.Item{}, hist: map[string]*ItemHistory{}}
-	for _, e := range b.Events {
+	keys, err := readKeys(b.Keys, cp)
+	if err != nil {
+		return nil, err
+	}
+	evs := make([]*custody.Event, len(b.Events))
+	for i, e := range b.Events {
 		if err := stopped(ctx, e.Index); err != nil {
 			return nil, err
 		}
-		ev, err := checkEvent(e, cp)
-		if err != nil {
+		if evs[i], err = checkEvent(e, cp); err != nil {
 			return nil, err
 		}
-		if err := r.apply(e.Index, ev); err != nil {
+	}
+	r := &replay{root: b.Item, items: map[string]*custody.Item{}, hist: map[string]*ItemHistory{}, keys: keys, sigErr: checkAll(ctx, evs, keys)}
+	for i, e := range b.Events {
+		if err := stopped(ctx, e.Index); err != nil {
+			return nil, err
+		}
+		if err := r.apply(e.Index, evs[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -174,6 +186,16 @@ func VerifyContext(ctx context.Context, bundle []byte, opts Options) (*Result, e
 		res.Items = append(res.Items, r.hist[id])
 	}
 	res.Anomalies = append(res.Anomalies, r.anomalies...)
+	if opts.RequireSignatures {
+		for _, h := range res.Items {
+			for _, s := range h.Events {
+				if s.Signature != SignedAll {
+					return nil, fail(custody.ERule, CheckSignature, s.Index, "sigs", "el acto no lleva la firma personal de todos los que nombra y se exigen firmas (--require-signatures)",
+						"the act does not carry the personal signature of everyone it names, and signatures are required (--require-signatures)")
+				}
+			}
+		}
+	}
 
 	if opts.OldCheckpoint != nil {
 		if err := stopped(ctx, -1); err != nil {

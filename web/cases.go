@@ -65,6 +65,9 @@ type board struct {
 	ItemsByType            []count
 	Items                  int
 	Stream, Src            string
+	// Late are the acts that arrived from field devices well after
+	// their own time (domain.LateEntries): "sincronizado tarde".
+	Late []domain.LateEntry
 }
 
 type provinceSites struct {
@@ -113,13 +116,15 @@ type detentionRow struct {
 	// notice), zero when none is.
 	Clock     time.Time
 	ClockRule string
+	// Field is how the detention came from a field device, if it did.
+	Field *domain.FieldArrival
 }
 
 func (w *Web) detentionRow(st *domain.State, p *app.Principal, d domain.DetentionStatus) detentionRow {
 	cfg := st.Config()
 	arrested, _ := time.Parse(time.RFC3339Nano, d.ArrestedAt)
 	row := detentionRow{ID: d.ID, Person: d.Person, Basis: d.Basis, Site: d.Site, ArrestedAt: d.ArrestedAt, Rights: d.RightsNotifiedAt,
-		Hearing: d.HearingAt, Released: d.ReleasedAt, Violations: d.Violations,
+		Hearing: d.HearingAt, Released: d.ReleasedAt, Violations: d.Violations, Field: st.ArrivalOf(d.Seq),
 		RightsDue:  arrested.Add(time.Duration(cfg.RightsNoticeMinutes) * time.Minute),
 		HearingDue: arrested.Add(time.Duration(cfg.HearingMinutes) * time.Minute)}
 	if pe, ok := st.Persons[d.Person]; ok {
@@ -183,6 +188,12 @@ func (w *Web) buildBoard(st *domain.State, p *app.Principal, op *domain.Operatio
 		}
 	}
 	b.ItemsByType = counts(byType, nil)
+	for _, le := range st.LateEntries(op.ID, now) {
+		if it := st.Items[le.Ref]; it != nil && !w.s.Policy.ItemListed(st, p, it) {
+			continue
+		}
+		b.Late = append(b.Late, le)
+	}
 	return b, reads
 }
 

@@ -18,9 +18,13 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
+
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/vocab"
+	"github.com/custodia-ec/custodia/verify"
 )
 
 // The end-to-end tests drive Debian's Chromium (scripts/setup-web installs
@@ -100,7 +104,7 @@ func local(u string) bool {
 		return true
 	}
 	p, err := url.Parse(u)
-	return err == nil && p.Hostname() == "127.0.0.1"
+	return err == nil && (p.Hostname() == "127.0.0.1" || p.Hostname() == "localhost")
 }
 
 // tab is one person's browser: its own browser context (cookies), one tab.
@@ -142,7 +146,7 @@ func (tb *tab) T(key string) string { return tb.e.w.cat.T(tb.lang, key) }
 
 // W is the shared word of a record value (kind "status", code "planned").
 func (tb *tab) W(kind, code string) string {
-	if w := custody.Word(kind, code, tb.lang); w != "" {
+	if w := vocab.Word(kind, code, tb.lang); w != "" {
 		return w
 	}
 	return casefile.Word(kind, code, tb.lang)
@@ -199,7 +203,9 @@ func (tb *tab) waitText(sel, want string) {
 
 func (tb *tab) open(path string) {
 	tb.b.t.Helper()
-	tb.do("open "+path, chromedp.Navigate(tb.e.url+path), chromedp.WaitReady(chromedp.CSS("footer")))
+	// By name, not by address: passkeys need a domain (WebAuthn refuses an
+	// IP address as the relying party), and localhost is a secure context.
+	tb.do("open "+path, chromedp.Navigate(strings.Replace(tb.e.url, "127.0.0.1", "localhost", 1)+path), chromedp.WaitReady(chromedp.CSS("footer")))
 }
 
 // shot saves full-page screenshots at 360 and 1280 px wide.
@@ -249,6 +255,22 @@ func (tb *tab) login(account string) {
 		tb.do("TOTP step", chromedp.SetValue(chromedp.CSS("#totp"), tb.e.totp(account)), chromedp.Click(chromedp.CSS("#totp-submit")))
 	}
 	tb.waitJS("the cases page", `location.pathname === "/casos" && !!document.querySelector("footer")`)
+}
+
+// authenticator gives the tab a virtual passkey authenticator (CTAP2,
+// internal, resident keys, user verification that always succeeds), as a
+// phone or laptop with a fingerprint reader would be.
+func (tb *tab) authenticator() {
+	tb.b.t.Helper()
+	tb.do("virtual authenticator", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &webauthn.VirtualAuthenticatorOptions{
+			Protocol: webauthn.AuthenticatorProtocolCtap2, Transport: webauthn.AuthenticatorTransportInternal, HasResidentKey: true,
+			HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true}})
+		return err
+	}))
 }
 
 // checkPage fails on a catalogue key missing on the page.
@@ -419,21 +441,56 @@ func metastasisFlow(t *testing.T, lang string, shots bool) {
 		shot(fiscal, "case-live")
 	}
 
-	// (4) The handover: the custodian confirms on the agent's device.
+	// (4) The handover, signed by both with their passkeys: each officer
+	// enrols one (Chromium's virtual authenticator, through the DevTools
+	// WebAuthn domain), an administrator approves them, the custodian
+	// signs in with theirs, the agent offers the item signed with the
+	// agent's passkey, the custodian accepts it signed with their own.
+	custodio := b.tab(e, "custodio", lang)
+	custodio.login("custodio")
+	for _, tb := range []*tab{agente, custodio} {
+		tb.authenticator()
+		tb.open("/cuenta/llaves")
+		tb.do("enrol a passkey", chromedp.SetValue(chromedp.CSS("#passkey-label"), "llave de "+tb.name), chromedp.Click(chromedp.CSS("#passkey-enrol-submit")))
+		tb.waitJS("the key requested", `!!document.querySelector('#my-keys [data-key-status="requested"]')`)
+	}
+	if shots {
+		shot(agente, "keys")
+	}
+	jefe := b.tab(e, "jefe", lang)
+	jefe.login("jefe")
+	jefe.open("/cuenta/llaves")
+	for i := 0; i < 2; i++ {
+		jefe.do("approve a key", chromedp.Click(chromedp.CSS(`#pending-keys button[type=submit]`)))
+		jefe.waitJS("one key fewer awaiting", fmt.Sprintf(`document.querySelectorAll("#pending-keys tbody tr").length === %d`, 1-i))
+	}
+	agente.open("/cuenta/llaves")
+	agente.waitJS("the key in force", `!!document.querySelector('#my-keys [data-key-status="active"]')`)
+	// The custodian signs in again, with the passkey alone.
+	custodio.do("sign out", chromedp.Click(chromedp.CSS("#logout")))
+	custodio.waitJS("signed out", `!document.querySelector("#logout")`)
+	custodio.open("/entrar")
+	custodio.waitJS("the passkey button", `!document.querySelector("#passkey-login-box").hidden`)
+	custodio.do("passkey sign-in", chromedp.Click(chromedp.CSS("#passkey-login")))
+	custodio.waitJS("signed in with the passkey", `location.pathname === "/casos"`)
+
+	agente.open("/evidencias/E-CHI-03-01")
 	shot(agente, "item")
-	agente.do("handover",
+	agente.do("offer the handover",
 		chromedp.SetValue(chromedp.CSS("#ho-location"), "Bodega de evidencias de Chimborazo"),
 		chromedp.SetValue(chromedp.CSS("#ho-receiver"), "custodio"),
-		chromedp.SetValue(chromedp.CSS("#ho-password"), "not-the-password"),
-		chromedp.SetValue(chromedp.CSS("#ho-totp"), e.totp("custodio")),
 		chromedp.Click(chromedp.CSS("#cond-intact")),
+		chromedp.Click(chromedp.CSS("#ho-offer")),
 		chromedp.Click(chromedp.CSS("#handover-submit")))
-	agente.waitJS("the receiver's refusal", `(function(){var e=document.querySelector('#form-handover [data-error-for="receiver_password"]');return !!e && !e.hidden})()`)
-	agente.do("handover confirmed",
-		chromedp.SetValue(chromedp.CSS("#ho-password"), e.users["custodio"].Password),
-		chromedp.SetValue(chromedp.CSS("#ho-totp"), e.totp("custodio")),
-		chromedp.Click(chromedp.CSS("#handover-submit")))
-	agente.waitText("#holder", "cust.chi")
+	agente.waitJS("the offer waits", `location.pathname === "/entregas" && !!document.querySelector('#handovers [data-status="pending"]')`)
+	custodio.open("/entregas")
+	if shots {
+		shot(custodio, "handovers")
+	}
+	custodio.do("accept with the passkey", chromedp.Click(chromedp.CSS(`#handovers form[id^="accept-"] button`)))
+	custodio.waitJS("the item page", `location.pathname === "/evidencias/E-CHI-03-01"`)
+	custodio.waitText("#holder", "cust.chi")
+	agente.open("/evidencias/E-CHI-03-01")
 
 	// (5) The timeline shows the seizure, the photo attached with it, and
 	// the handover.
@@ -479,6 +536,25 @@ func metastasisFlow(t *testing.T, lang string, shots bool) {
 	}
 	named := filepath.Join(dir, "E-CHI-03-01.bundle.json")
 	os.WriteFile(named, raw, 0o644)
+	// Offline, with the log's key: the handover carries both passkeys'
+	// signatures, each checked against its key's registration in the
+	// bundle; the seizure (before the agent had a key) carries none.
+	res, err := verify.Verify(raw, verify.Options{TrustedKey: e.d.PublicKey})
+	if err != nil {
+		t.Fatalf("offline verification of the downloaded bundle: %v", err)
+	}
+	var handover *verify.Step
+	for i, s := range res.Items[0].Events {
+		if s.Op == custody.OpTransfer {
+			handover = &res.Items[0].Events[i]
+		}
+	}
+	if handover == nil || handover.Signature != verify.SignedAll || len(handover.Signers) != 2 || len(handover.Signers[0].AuthenticatorData) == 0 {
+		t.Fatalf("the handover's signatures offline: %+v", handover)
+	}
+	if _, err := verify.Verify(raw, verify.Options{TrustedKey: e.d.PublicKey, RequireSignatures: true}); err == nil {
+		t.Error("--require-signatures passed a bundle whose seizure is unsigned")
+	}
 	agente.open("/evidencias/E-CHI-03-01/etiqueta")
 	agente.waitJS("the label's QR", `!!document.querySelector(".label svg.qr path")`)
 	shot(agente, "label")
@@ -492,7 +568,11 @@ func metastasisFlow(t *testing.T, lang string, shots bool) {
 	court.do("verify", chromedp.SetUploadFiles(chromedp.CSS("#bundle"), []string{named}), chromedp.Click(chromedp.CSS("#verify-submit")))
 	court.waitJS("the verdict", `!!document.querySelector(".verdict.ok")`)
 	v := court.eval(`document.querySelector("#verdict").innerText`)
-	for _, want := range []string{court.T("verify.ok_internal"), "E-CHI-03-01", court.W("op", "custody.transfer"), "cust.chi"} {
+	signedBoth := "firmado por: pn.s-chi-03.lead (clave "
+	if lang == "en" {
+		signedBoth = "signed by: pn.s-chi-03.lead (key "
+	}
+	for _, want := range []string{court.T("verify.ok_internal"), "E-CHI-03-01", court.W("op", "custody.transfer"), "cust.chi", signedBoth} {
 		if !strings.Contains(v, want) {
 			t.Errorf("the verdict lacks %q:\n%s", want, v)
 		}

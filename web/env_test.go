@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +27,7 @@ import (
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/gateway"
 	"github.com/custodia-ec/custodia/httpapi"
+	"github.com/custodia-ec/custodia/internal/testkeys"
 	"github.com/custodia-ec/custodia/ledger"
 )
 
@@ -50,6 +54,9 @@ type testEnv struct {
 	url   string
 	now   func() time.Time
 	users map[string]*app.NewAccount
+	// intercept, when set, sees each request first and may answer it
+	// (true) instead of the server: tests cut connections with it.
+	intercept atomic.Pointer[func(http.ResponseWriter, *http.Request, http.Handler) bool]
 }
 
 // withoutSCHI03 drops the case file's records of S-CHI-03's night: its
@@ -144,6 +151,7 @@ func newEnvAtConfig(t testing.TB, start time.Time, cfg Config) *testEnv {
 		{"auditora", "auditor", "", true},
 		{"perito", "forensic_analyst", "lab.1", true},
 		{"ajeno", "agent", "pn.s-gua-01.lead", false},
+		{"jefe", "admin", "", false},
 	} {
 		na, err := app.CreateAccount(ctx, appendRecs, d.Store.Credentials(), now, domain.AccountCreate{Account: a.id, Name: a.id, Role: a.role, Officer: a.officer})
 		if err != nil {
@@ -167,7 +175,13 @@ func newEnvAtConfig(t testing.TB, start time.Time, cfg Config) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	h := s.Handler()
+	hs := &http.Server{Handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if f := e.intercept.Load(); f != nil && (*f)(rw, r, h) {
+			return
+		}
+		h.ServeHTTP(rw, r)
+	}), ReadHeaderTimeout: 5 * time.Second}
 	go hs.Serve(ln)
 	t.Cleanup(func() {
 		s.CloseStreams()
@@ -269,4 +283,60 @@ func newStack(cfg app.Config) (*httpapi.Server, error) {
 		return nil, err
 	}
 	return httpapi.New(gateway.New(svc)), nil
+}
+
+// enrol registers and approves an emulated passkey for each officer, as an
+// administrator would, and returns them by officer.
+func (e *testEnv) enrol(officers ...string) map[string]*testkeys.Key {
+	e.t.Helper()
+	keys := map[string]*testkeys.Key{}
+	at := e.now().Add(-time.Hour)
+	var recs []ledger.Record
+	for _, o := range officers {
+		k := testkeys.Passkey(o, "127.0.0.1", false)
+		keys[o] = k
+		recs = append(recs, ledger.Record{Op: custody.OpKeyRequest, Rec: k.Request(at)}, ledger.Record{Op: custody.OpKeyApprove, Rec: k.Approve(at)})
+	}
+	if err := app.LedgerAppender(e.d.Ledger, "system:test", e.now)(context.Background(), recs); err != nil {
+		e.t.Fatal(err)
+	}
+	return keys
+}
+
+// signedPost posts a form as app.js does with passkeys: a _prepare request
+// that writes nothing, the people's signatures over each act's digest
+// (with keys, by officer; the receiver's left out when skipTo), then the
+// form with them.
+func (c *client) signedPost(path string, form url.Values, keys map[string]*testkeys.Key, skipTo bool) (int, string) {
+	fetch := map[string]string{"X-Requested-With": "fetch"}
+	prep := url.Values{}
+	for k, v := range form {
+		prep[k] = v
+	}
+	prep.Set("_prepare", "1")
+	st, body, _ := c.do("POST", path, prep, fetch)
+	var res fetchResult
+	if json.Unmarshal([]byte(body), &res) != nil || res.Sign == nil {
+		return st, body
+	}
+	for i, a := range res.Sign.Acts {
+		if i == 0 {
+			for _, f := range []string{"_at", "_seized_at", "_arrested_at"} {
+				form.Set(f, a.At)
+			}
+		}
+		raw, _ := b64u.DecodeString(a.Challenge)
+		var d [32]byte
+		copy(d[:], raw)
+		for _, s := range a.Signers {
+			k := keys[s.Officer]
+			if k == nil || (skipTo && s.Role == custody.RoleTo) {
+				continue
+			}
+			sig, _ := json.Marshal(k.Sign(s.Role, d))
+			form.Set(fmt.Sprintf("sig_%d_%s", i, s.Role), string(sig))
+		}
+	}
+	st, body, _ = c.do("POST", path, form, fetch)
+	return st, body
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/custodia-ec/custodia/court/courtdoc"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
-	"github.com/custodia-ec/custodia/gateway"
 	qrcode "github.com/skip2/go-qrcode"
 )
 
@@ -156,11 +155,9 @@ func (w *Web) itemCase(p *app.Principal, id string) (app.ItemView, error) {
 }
 
 // handover records a custody transfer from the signed-in holder to a
-// receiver who confirms it on the same device with their own credentials
-// (password, and TOTP code for custody roles, checked by app.Login with
-// its failure counting). The transfer is recorded as the receiver's: the
-// holder's session sends it and the receiver's credentials confirm it, so
-// neither side can record a handover alone.
+// receiver, signed by both with their passkeys: on this device (the
+// receiver's passkey asked right after the giver's), or, with "offer", on
+// the receiver's own, who accepts it from their pending handovers.
 func (w *Web) handover(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	id := r.PathValue("item")
 	it, err := w.itemCase(p, id)
@@ -174,44 +171,119 @@ func (w *Web) handover(rw http.ResponseWriter, r *http.Request, p *app.Principal
 	if err != nil {
 		return err
 	}
-	rec := &custody.Transfer{Item: id, From: p.Officer, At: at, Purpose: r.PostFormValue("purpose"), SealCondition: r.PostFormValue("seal_condition"),
-		Seal: strings.TrimSpace(r.PostFormValue("seal")), Location: strings.TrimSpace(r.PostFormValue("location"))}
 	recv := strings.TrimSpace(r.PostFormValue("receiver"))
 	if recv == "" {
 		return invalid("receiver", "escriba la cuenta de quien recibe", "enter the receiver's account")
 	}
-	if r.PostFormValue("receiver_password") == "" {
-		return invalid("receiver_password", "quien recibe debe escribir su contraseña", "the receiver must enter their password")
-	}
 	if recv == p.Account {
 		return invalid("receiver", "quien recibe no puede ser quien entrega", "the receiver cannot be the one handing over")
 	}
-	// Check the record before spending a sign-in attempt on it.
-	rec.To = "x"
-	if err := casefile.Validate(custody.OpTransfer, rec); err != nil {
+	to := ""
+	w.l.View(func(st *domain.State) error {
+		if a := st.Accounts[recv]; a != nil && !a.Disabled {
+			to = a.Officer
+		}
+		return nil
+	})
+	if to == "" {
+		return invalid("receiver", "no hay una cuenta activa %s con un funcionario vinculado", "there is no active account %s with a linked officer", recv)
+	}
+	rec := &custody.Transfer{Item: id, From: p.Officer, To: to, At: at, Purpose: r.PostFormValue("purpose"), SealCondition: r.PostFormValue("seal_condition"),
+		Seal: strings.TrimSpace(r.PostFormValue("seal")), Location: strings.TrimSpace(r.PostFormValue("location"))}
+	if r.PostFormValue("offer") == "" {
+		if _, err := w.write(r, p, custody.OpTransfer, rec); err != nil {
+			return err
+		}
+		return done(rw, r, "/evidencias/"+id)
+	}
+	// Offered: only the giver signs now.
+	if err := w.check(p, custody.OpTransfer, rec); err != nil {
 		return err
 	}
 	if err := w.l.Admit(rec); err != nil {
 		return err
 	}
-	sess, rp, err := w.s.Login(ctx(r), gateway.ClientIP(r), app.LoginRequest{Account: recv, Password: r.PostFormValue("receiver_password"), TOTP: strings.TrimSpace(r.PostFormValue("receiver_totp"))})
+	if r.PostFormValue("_prepare") != "" {
+		return w.prepare(r, act{custody.OpTransfer, rec})
+	}
+	sigs, err := formSigs(r, 0)
 	if err != nil {
-		if ce, _ := gateway.ErrorOf(err); ce.Code == custody.EAuth {
-			return custody.Errorf(custody.EAuth, "receiver_password", "quien recibe no confirmó: cuenta, contraseña o código incorrectos", "the receiver did not confirm: wrong account, password or code")
+		return err
+	}
+	var giver *custody.Sig
+	for i := range sigs {
+		if sigs[i].Role == custody.RoleFrom {
+			giver = &sigs[i]
 		}
+	}
+	if giver == nil {
+		return custody.Errorf(custody.EForbidden, "sigs", "firme la entrega con su llave de acceso antes de ofrecerla", "sign the handover with your passkey before offering it")
+	}
+	if _, err := w.s.OfferHandover(ctx(r), p, rec, *giver, 0); err != nil {
 		return err
 	}
-	w.s.Sessions.Delete(sess.ID) // the confirmation is not a sign-in
-	if rp.Officer == "" {
-		return invalid("receiver", "la cuenta %s no tiene un funcionario vinculado", "account %s has no linked officer", recv)
-	}
-	rec.To = rp.Officer
-	res, err := w.write(r, rp, custody.OpTransfer, rec)
+	return done(rw, r, "/entregas")
+}
+
+type handoversData struct {
+	Handovers []app.HandoverView
+	Officer   string
+}
+
+// handoversPage lists the handovers offered to or by the signed-in
+// officer: the receiver accepts with their passkey, the giver may
+// withdraw.
+func (w *Web) handoversPage(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
+	list, err := w.s.Handovers(p, false)
 	if err != nil {
 		return err
 	}
-	_ = res
-	return done(rw, r, "/evidencias/"+id)
+	return w.render(rw, r, p, "handovers", "handovers.title", handoversData{Handovers: list, Officer: p.Officer})
+}
+
+func (w *Web) handoverAccept(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
+	id := r.PathValue("handover")
+	if r.PostFormValue("_prepare") != "" {
+		list, err := w.s.Handovers(p, true)
+		if err != nil {
+			return err
+		}
+		for _, h := range list {
+			if h.ID == id && h.To == p.Officer {
+				t := h.Transfer
+				return w.prepareRoles(r, []string{custody.RoleTo}, act{custody.OpTransfer, &t})
+			}
+		}
+		return notFound()
+	}
+	sigs, err := formSigs(r, 0)
+	if err != nil {
+		return err
+	}
+	for _, g := range sigs {
+		if g.Role == custody.RoleTo {
+			res, err := w.s.AcceptHandover(ctx(r), p, id, g)
+			if err != nil {
+				return err
+			}
+			_ = res
+			list, _ := w.s.Handovers(p, false)
+			for _, h := range list {
+				if h.ID == id {
+					return done(rw, r, "/evidencias/"+h.Item)
+				}
+			}
+			return done(rw, r, "/entregas")
+		}
+	}
+	return custody.Errorf(custody.EForbidden, "sigs", "acepte la entrega firmándola con su llave de acceso", "accept the handover by signing it with your passkey")
+}
+
+func (w *Web) handoverWithdraw(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
+	if err := w.s.WithdrawHandover(ctx(r), p, r.PathValue("handover"), strings.TrimSpace(r.PostFormValue("reason"))); err != nil {
+		return err
+	}
+	return done(rw, r, "/entregas")
 }
 
 // itemAction records open, seal, derive, present or dispose, as the

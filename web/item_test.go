@@ -141,20 +141,23 @@ func TestDerive(t *testing.T) {
 	}
 	c := e.client()
 	c.login("custodio")
-	st, body, _ := c.do("POST", "/evidencias/"+item+"/entrega", url.Values{"csrf_token": {c.csrf}, "at": {"2023-12-21T09:00"}, "purpose": {"analysis"},
-		"seal_condition": {"intact"}, "receiver": {"perito"}, "receiver_password": {e.users["perito"].Password}, "receiver_totp": {e.totp("perito")}},
-		map[string]string{"X-Requested-With": "fetch"})
+	// Both sign with their passkeys on the custodian's device; without
+	// the receiver's signature the handover is refused.
+	keys := e.enrol("cust.chi", labOfficer(e, "perito"))
+	handover := func() url.Values {
+		return url.Values{"csrf_token": {c.csrf}, "at": {"2023-12-21T09:00"}, "purpose": {"analysis"}, "seal_condition": {"intact"}, "receiver": {"perito"}}
+	}
+	if st, body := c.signedPost("/evidencias/"+item+"/entrega", handover(), keys, true); st != 403 || !strings.Contains(body, "firma de quien recibe") {
+		t.Fatalf("a handover signed by the giver alone: %d %s", st, body)
+	}
+	st, body := c.signedPost("/evidencias/"+item+"/entrega", handover(), keys, false)
 	if st != 200 {
 		t.Fatalf("handover to the lab: %d %s", st, body)
 	}
-	// The analyst's code was spent on the confirmation (codes sign in
-	// once): the sign-in uses the next one, which the server accepts
-	// within its clock-skew window.
 	lab := e.client()
-	lab.loginAt("perito", 30*time.Second)
-	st, body, _ = lab.do("POST", "/evidencias/"+item+"/derivar", url.Values{"csrf_token": {lab.csrf}, "at": {"2023-12-21T11:00"}, "id": {item + "-IMG2"},
-		"type": {"forensic_image"}, "description": {"Imagen forense"}, "sha256": {strings.Repeat("ab", 32)}, "size": {"1024"}, "tool": {"dd"}},
-		map[string]string{"X-Requested-With": "fetch"})
+	lab.login("perito")
+	st, body = lab.signedPost("/evidencias/"+item+"/derivar", url.Values{"csrf_token": {lab.csrf}, "at": {"2023-12-21T11:00"}, "id": {item + "-IMG2"},
+		"type": {"forensic_image"}, "description": {"Imagen forense"}, "sha256": {strings.Repeat("ab", 32)}, "size": {"1024"}, "tool": {"dd"}}, keys, false)
 	if st != 200 || !strings.Contains(body, "/evidencias/"+item+"-IMG2") {
 		t.Fatalf("derive: %d %s", st, body)
 	}
@@ -221,4 +224,11 @@ func TestDetentionUpdate(t *testing.T) {
 	if strings.Contains(row, `class="violation"`) || !strings.Contains(row, arrested.Add(10*time.Minute).Format("2006-01-02 15:04")) {
 		t.Errorf("after the rights notice:\n%s", row)
 	}
+}
+
+// labOfficer is the officer of a test account.
+func labOfficer(e *testEnv, account string) string {
+	var o string
+	e.d.Ledger.View(func(st *domain.State) error { o = st.Accounts[account].Officer; return nil })
+	return o
 }

@@ -10,6 +10,10 @@ import (
 	"time"
 
 	"github.com/custodia-ec/custodia/casefile"
+	"github.com/custodia-ec/custodia/custody/vocab"
+	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/verify"
+	"github.com/custodia-ec/custodia/verify/report"
 
 	"github.com/custodia-ec/custodia/internal/zone"
 
@@ -59,13 +63,13 @@ func (v *view) Tf(key string, args ...any) string { return fmt.Sprintf(v.T(key),
 // the entered status.
 //
 // The values of the record (ops, statuses, types...) are named by the one
-// table the PDFs and the verifier read too (custody.Word, casefile.Word),
+// table the PDFs and the verifier read too (vocab.Word, casefile.Word),
 // so that a page and a document never name the same thing differently.
 func (v *view) L(prefix, value string) string {
 	if value == "" {
 		return ""
 	}
-	if w := custody.Word(prefix, value, v.Lang); w != "" {
+	if w := vocab.Word(prefix, value, v.Lang); w != "" {
 		return w
 	}
 	if w := casefile.Word(prefix, value, v.Lang); w != "" {
@@ -178,6 +182,7 @@ func isFetch(r *http.Request) bool { return r.Header.Get("X-Requested-With") == 
 // an error for a field.
 type fetchResult struct {
 	Redirect string    `json:"redirect,omitempty"`
+	Sign     *toSign   `json:"sign,omitempty"`
 	HTML     string    `json:"html,omitempty"`
 	Target   string    `json:"target,omitempty"`
 	Error    *fieldErr `json:"error,omitempty"`
@@ -204,6 +209,11 @@ func done(rw http.ResponseWriter, r *http.Request, to string) error {
 // app.js, a sign-in redirect for an anonymous page view, else an HTML error
 // page in the user's language.
 func (w *Web) renderError(rw http.ResponseWriter, r *http.Request, err error) {
+	var ts *toSign
+	if errors.As(err, &ts) {
+		gateway.WriteJSON(rw, http.StatusOK, fetchResult{Sign: ts})
+		return
+	}
 	ce, status := gateway.ErrorOf(err)
 	var ie *custody.Error
 	if status == http.StatusInternalServerError && !errors.As(err, &ie) {
@@ -271,6 +281,13 @@ func invalid(field, es, en string, args ...any) error {
 // formTime reads a datetime-local field (in the deployment's zone) as RFC
 // 3339 with the offset; empty gives def ("" or now).
 func (w *Web) formTime(r *http.Request, field string, required bool) (string, error) {
+	// The time an act was prepared with, when its signatures were made
+	// over it (see toSign): the act is the one signed.
+	if at := r.PostFormValue("_" + field); at != "" {
+		if _, err := custody.ParseTime(at); err == nil {
+			return at, nil
+		}
+	}
 	s := strings.TrimSpace(r.FormValue(field))
 	if s == "" {
 		if required {
@@ -287,6 +304,34 @@ func (w *Web) formTime(r *http.Request, field string, required bool) (string, er
 		return t.Format(time.RFC3339), nil
 	}
 	return "", invalid(field, "%q no es una fecha y hora (AAAA-MM-DDTHH:MM)", "%q is not a date and time (YYYY-MM-DDTHH:MM)", s)
+}
+
+// StepDetail is a verified step's fields in words (verify/report).
+func (v *view) StepDetail(s verify.Step) string { return report.Detail(s, v.Lang) }
+
+// StepSigned says who signed a verified step, with key fingerprints.
+func (v *view) StepSigned(s verify.Step) string { return report.SignedBy(s, v.Lang) }
+
+// NeedsKey reports whether the signed-in account's role records custody
+// acts and its officer has no key in force: the pages ask it to enrol one.
+func (v *view) NeedsKey() bool {
+	if v.P == nil || v.P.Officer == "" || !domain.CustodyRoles[v.P.Role] || v.Path == "/cuenta/llaves" {
+		return false
+	}
+	need := true
+	v.w.l.View(func(st *domain.State) error { need = !st.HasActiveKey(v.P.Officer, v.w.l.Size()); return nil })
+	return need
+}
+
+// Dur writes minutes as "3 h 30 min" (the same in both languages).
+func (v *view) Dur(minutes int64) string {
+	if minutes < 0 {
+		minutes = -minutes
+	}
+	if minutes < 60 {
+		return fmt.Sprintf("%d min", minutes)
+	}
+	return fmt.Sprintf("%d h %d min", minutes/60, minutes%60)
 }
 
 // With returns a copy of the view with other data, for sub-templates.

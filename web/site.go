@@ -161,16 +161,38 @@ func (w *Web) siteCase(p *app.Principal, id string) (string, error) {
 
 // write sends one record through the server's one write path.
 func (w *Web) write(r *http.Request, p *app.Principal, op string, rec any) (*app.RecordResult, error) {
+	return w.writeAct(r, p, op, rec, 0)
+}
+
+// writeAct is write for the i-th act of a form (its signatures are
+// sig_I_ROLE); with _prepare set it writes nothing and answers what to sign.
+func (w *Web) writeAct(r *http.Request, p *app.Principal, op string, rec any, i int) (*app.RecordResult, error) {
+	if err := w.check(p, op, rec); err != nil {
+		return nil, err
+	}
+	if r.PostFormValue("_prepare") != "" {
+		return nil, w.prepare(r, act{op, rec})
+	}
+	sigs, err := formSigs(r, i)
+	if err != nil {
+		return nil, err
+	}
+	return w.s.WriteSigned(ctx(r), p, op, rec, sigs, nil)
+}
+
+// check is write's checks before the write path's own: the policy, then
+// the record on its own.
+func (w *Web) check(p *app.Principal, op string, rec any) error {
 	// The policy first (a role that may not gets forbidden, not a field
 	// error), then the record on its own, then the server's write path,
 	// which checks the policy again against the state it appends to.
 	if err := w.l.View(func(st *domain.State) error { _, err := w.s.Policy.Write(st, p, op, rec); return err }); err != nil {
-		return nil, err
+		return err
 	}
-	if err := casefile.Validate(op, rec); err != nil {
-		return nil, err
+	if err := casefile.Validate(op, rec); err != nil { // a *custody.Error: never return it nil as an error
+		return err
 	}
-	return w.s.WriteRecord(ctx(r), p, op, rec, nil)
+	return nil
 }
 
 func (w *Web) siteStatus(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
@@ -274,6 +296,19 @@ func (w *Web) siteSeize(rw http.ResponseWriter, r *http.Request, p *app.Principa
 			photos = append(photos, photo{name: fh.Filename, ct: fh.Header.Get("Content-Type"), sum: hex.EncodeToString(h.Sum(nil)), size: n, index: fi})
 		}
 	}
+	if r.PostFormValue("_prepare") != "" {
+		// The seizure and each photo's attachment are acts of the
+		// agent: each is signed.
+		if err := w.check(p, custody.OpSeize, rec); err != nil {
+			return err
+		}
+		acts := []act{{custody.OpSeize, rec}}
+		for _, ph := range photos {
+			size := ph.size
+			acts = append(acts, act{custody.OpAttach, &custody.Attach{Item: rec.ID, Name: ph.name, SHA256: ph.sum, Size: &size, At: at, By: p.Officer, MediaType: ph.ct}})
+		}
+		return w.prepare(r, acts...)
+	}
 	if _, err := w.write(r, p, custody.OpSeize, rec); err != nil {
 		return err
 	}
@@ -291,7 +326,7 @@ func (w *Web) siteSeize(rw http.ResponseWriter, r *http.Request, p *app.Principa
 		}
 		size := ph.size
 		att := &custody.Attach{Item: rec.ID, Name: ph.name, SHA256: ph.sum, Size: &size, At: at, By: p.Officer, MediaType: ph.ct}
-		if _, err := w.write(r, p, custody.OpAttach, att); err != nil {
+		if _, err := w.writeAct(r, p, custody.OpAttach, att, i+1); err != nil {
 			return err
 		}
 	}

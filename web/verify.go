@@ -14,6 +14,7 @@ import (
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/gateway"
 	"github.com/custodia-ec/custodia/verify"
+	"github.com/custodia-ec/custodia/verify/report"
 )
 
 type verifyData struct {
@@ -93,7 +94,7 @@ func (w *Web) verifyPost(rw http.ResponseWriter, r *http.Request, p *app.Princip
 		}
 	} else {
 		var b strings.Builder
-		if err := res.WriteText(&b, l); err != nil {
+		if err := report.Write(&b, res, l); err != nil {
 			return err
 		}
 		d.OK, d.Text, d.Result = true, b.String(), res

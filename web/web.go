@@ -26,6 +26,10 @@
 // /verificar) need it, because the server reads the CSRF token of a
 // multipart form only from the X-CSRF-Token header that app.js sets.
 //
+// The field app (/campo/, field.go and the files in field/) is the one
+// part that works without the server: an installable app whose entries are
+// signed and queued on the phone and synced through the JSON API.
+//
 // Seizure photos are hashed, not stored: each becomes an evidence.attach
 // record with the photo's SHA-256 and size (Custodia has no blob store
 // yet), and the team keeps the file.
@@ -103,6 +107,10 @@ type Web struct {
 	// verifySlots holds one token per verification under way on
 	// /verificar, at most Config.VerifyConcurrency.
 	verifySlots chan struct{}
+
+	keys *passkeys // passkey enrolments under way, sign-in challenges (passkey.go)
+
+	field *fieldApp // the field app's files (field.go)
 }
 
 type asset struct {
@@ -121,7 +129,7 @@ type auditRun struct {
 
 // pageNames are the pages every deployment must have: New fails when one is
 // missing.
-var pageNames = []string{"login", "totp", "account", "cases", "case", "site", "item", "label", "detentions", "verify", "audit", "access", "error"}
+var pageNames = []string{"login", "totp", "account", "keys", "handovers", "cases", "case", "site", "item", "label", "detentions", "verify", "audit", "access", "error"}
 
 // New parses the templates and the catalogue and hashes the assets. now is
 // the clock of the pages (the server's, so deadlines agree with the API).
@@ -147,9 +155,12 @@ func New(gw *gateway.Gateway, cfg Config, now func() time.Time) (*Web, error) {
 		return nil, err
 	}
 	w := &Web{s: s, gw: gw, l: s.Ledger(), cfg: cfg, now: now, cat: cat, pages: map[string]*template.Template{},
-		assets: map[string]asset{}, urls: map[string]string{}, verifySlots: make(chan struct{}, cfg.VerifyConcurrency)}
+		assets: map[string]asset{}, urls: map[string]string{}, verifySlots: make(chan struct{}, cfg.VerifyConcurrency), keys: newPasskeys()}
 	if err := w.loadAssets(); err != nil {
 		return nil, err
+	}
+	if err := w.loadField(); err != nil {
+		return nil, fmt.Errorf("web: field app: %w", err)
 	}
 	if err := w.parse(); err != nil {
 		return nil, err
@@ -190,6 +201,7 @@ func (w *Web) parse() error {
 			return u, nil
 		},
 		"add": func(a, b int) int { return a + b },
+		"div": func(a, b int64) int64 { return a / b },
 		"deref": func(p *int64) int64 {
 			if p == nil {
 				return 0
@@ -319,13 +331,28 @@ func (w *Web) routes() []gateway.Route {
 		{Method: "GET", Path: "/evidencias/{item}", Summary: "Evidencia / item", Access: acc, Handle: w.itemPage},
 		{Method: "GET", Path: "/evidencias/{item}/etiqueta", Summary: "Etiqueta imprimible / printable label", Access: acc, Handle: w.labelPage},
 		{Method: "GET", Path: "/evidencias/{item}/registro.pdf", Summary: "Registro de cadena de custodia (PDF) / chain-of-custody record (PDF)", Access: acc, Handle: w.itemRecordPDF},
-		{Method: "POST", Path: "/evidencias/{item}/entrega", Summary: "Entrega confirmada por quien recibe / handover confirmed by the receiver", Access: acc, Handle: w.handover},
+		{Method: "POST", Path: "/evidencias/{item}/entrega", Summary: "Entrega firmada por ambas partes, u ofrecida a quien recibe / handover signed by both parties, or offered to the receiver", Access: acc, Handle: w.handover},
+		{Method: "GET", Path: "/entregas", Summary: "Entregas pendientes / pending handovers", Access: acc, Handle: w.handoversPage},
+		{Method: "POST", Path: "/entregas/{handover}/aceptar", Summary: "Aceptar una entrega / accept a handover", Access: acc, Handle: w.handoverAccept},
+		{Method: "POST", Path: "/entregas/{handover}/retirar", Summary: "Retirar una entrega ofrecida / withdraw an offered handover", Access: acc, Handle: w.handoverWithdraw},
+		{Method: "GET", Path: "/cuenta/llaves", Summary: "Llaves de acceso y de firma / passkeys and signing keys", Access: acc, Handle: w.keysPage},
+		{Method: "POST", Path: "/cuenta/llaves/opciones", Summary: "Empezar el registro de una llave de acceso / begin a passkey enrolment", Access: acc, Handle: w.passkeyBegin},
+		{Method: "POST", Path: "/cuenta/llaves/registrar", Summary: "Registrar la llave de acceso / finish the passkey enrolment", Access: acc, Handle: w.passkeyFinish},
+		{Method: "POST", Path: "/cuenta/llaves/prueba", Summary: "Prueba de posesión de la llave / proof of possession of the key", Access: acc, Handle: w.passkeyProve},
+		{Method: "POST", Path: "/cuenta/llaves/{key}/aprobar", Summary: "Aprobar una llave (administración) / approve a key (administrators)", Access: acc, Handle: w.keyApprove},
+		{Method: "POST", Path: "/cuenta/llaves/{key}/revocar", Summary: "Revocar una llave / revoke a key", Access: acc, Handle: w.keyRevoke},
+		{Method: "POST", Path: "/entrar/llave/reto", Summary: "Reto para ingresar con llave de acceso / challenge to sign in with a passkey", Access: pub, Handle: w.loginChallenge},
+		{Method: "POST", Path: "/entrar/llave", Summary: "Ingresar con llave de acceso / sign in with a passkey", Access: pub, Handle: w.passkeyLogin},
 		{Method: "POST", Path: "/evidencias/{item}/{action}", Summary: "Abrir, sellar, derivar, presentar, disponer / open, seal, derive, present, dispose", Access: acc, Handle: w.itemAction},
 
 		{Method: "GET", Path: "/verificar", Summary: "Verificar un paquete / verify a bundle", Access: pub, Handle: w.verifyPage},
 		{Method: "GET", Path: "/verify", Summary: "Verificar un paquete / verify a bundle", Access: pub, Handle: w.verifyPage},
 		{Method: "POST", Path: "/verificar", Summary: "Verificar un paquete / verify a bundle", Access: pub, MaxBody: w.cfg.VerifyMaxBody, Handle: w.verifyPost},
 		{Method: "POST", Path: "/verify", Summary: "Verificar un paquete / verify a bundle", Access: pub, MaxBody: w.cfg.VerifyMaxBody, Handle: w.verifyPost},
+
+		{Method: "GET", Path: "/campo/{$}", Summary: "App de campo sin red (instalable) / field app that works offline (installable)", Access: pub, Handle: w.fieldShell},
+		{Method: "GET", Path: "/campo/{file}", Summary: "Archivos de la app de campo / the field app's files", Access: pub, Handle: w.fieldFile},
+		{Method: "GET", Path: "/campo/datos", Summary: "Datos de la app de campo: el funcionario, sus llaves, los sitios de su equipo y la sesión informativa publicada / the field app's data: the officer, their passkeys, their team's sites and the released briefing", Access: acc, Handle: w.fieldDataRead},
 
 		{Method: "GET", Path: "/auditoria", Summary: "Auditoría / audit", Access: acc, Handle: w.auditPage},
 		{Method: "POST", Path: "/auditoria", Summary: "Ejecutar auditoría / run the audit", Access: acc, Handle: w.auditRun},

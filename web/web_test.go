@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/custodia-ec/custodia/custody/vocab"
 	"github.com/custodia-ec/custodia/verify"
 
 	"github.com/custodia-ec/custodia/casefile"
@@ -63,8 +64,19 @@ func TestCatalogueComplete(t *testing.T) {
 		}
 		return nil
 	})
+	// The field app's texts: its page's data-t and its script's T calls.
+	fieldRE := regexp.MustCompile(`(?:data-t=|T\(|Tf\(|\? |: )"(campo\.[a-z_]+)"`)
+	for _, f := range []string{"field/index.html", "field/field.js"} {
+		b, err := fieldFS.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range fieldRE.FindAllSubmatch(b, -1) {
+			used[string(m[1])] = f
+		}
+	}
 	goRE := regexp.MustCompile(`"([a-z_]+\.[a-z_]+)"`)
-	for _, f := range []string{"web.go", "render.go", "cases.go", "site.go", "item.go", "verify.go", "audit.go", "login.go", "svg.go"} {
+	for _, f := range []string{"web.go", "render.go", "cases.go", "site.go", "item.go", "verify.go", "audit.go", "login.go", "svg.go", "passkey.go"} {
 		b, err := fs.ReadFile(goSources, f)
 		if err != nil {
 			t.Fatal(err)
@@ -88,11 +100,14 @@ func TestCatalogueComplete(t *testing.T) {
 		"okind": sortedKeys(casefile.OrganizationKinds), "skind": sortedKeys(casefile.SiteKinds),
 		"itype": append(sortedKeys(casefile.ItemTypes), sortedKeys(casefile.DerivedTypes)...), "basis": sortedKeys(casefile.DetentionBases),
 		"purpose": sortedKeys(casefile.Purposes), "cond": sortedKeys(casefile.SealConditions), "method": sortedKeys(casefile.DisposeMethods),
-		"op":        {custody.OpSeize, custody.OpTransfer, custody.OpOpen, custody.OpSeal, custody.OpDerive, custody.OpAttach, custody.OpPresent, custody.OpDispose},
+		"op":        {custody.OpSeize, custody.OpTransfer, custody.OpOpen, custody.OpSeal, custody.OpDerive, custody.OpAttach, custody.OpPresent, custody.OpDispose, casefile.OpSiteStatus, casefile.OpDetention, casefile.OpDetentionUpd},
 		"anomaly":   {custody.AnomalySealBroken, custody.AnomalySealMismatch},
 		"rule":      {domain.RuleRightsLate, domain.RuleRightsMissing, domain.RuleHearingLate, domain.RuleHearingMissing},
 		"clockrule": {"rights", "hearing"}, "read": sortedKeys(domain.ReadKinds), "link": linkKinds,
-		"check": {verify.CheckBundle, verify.CheckKey, verify.CheckCheckpoint, verify.CheckEvent, verify.CheckProof, verify.CheckCustody, verify.CheckConsistency, verify.CheckPolicy, verify.CheckStopped},
+		"check":     {verify.CheckBundle, verify.CheckKey, verify.CheckCheckpoint, verify.CheckEvent, verify.CheckProof, verify.CheckCustody, verify.CheckSignature, verify.CheckConsistency, verify.CheckPolicy, verify.CheckStopped},
+		"hostatus":  {"pending", "expired", "accepted", "withdrawn", "superseded"},
+		"keyalg":    {custody.AlgEd25519, custody.AlgWebAuthnES256, custody.AlgWebAuthnEdDSA},
+		"keystatus": {"requested", "active", "revoked"},
 	}
 	for p := range prefixes {
 		if _, ok := enums[p]; !ok {
@@ -101,7 +116,7 @@ func TestCatalogueComplete(t *testing.T) {
 	}
 	for p, vals := range enums {
 		for _, v := range vals {
-			shared := custody.Word(p, v, "es") != "" && custody.Word(p, v, "en") != "" ||
+			shared := vocab.Word(p, v, "es") != "" && vocab.Word(p, v, "en") != "" ||
 				casefile.Word(p, v, "es") != "" && casefile.Word(p, v, "en") != ""
 			if shared && cat.Has(p+"."+v) {
 				t.Errorf("%s.%s is named twice: in the shared table and in the catalogue", p, v)

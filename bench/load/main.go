@@ -68,7 +68,7 @@ func run(bin string, clients int, duration, warmup time.Duration, client loadgen
 	defer s.Stop()
 	if warmup > 0 {
 		wctx, cancel := context.WithTimeout(ctx, warmup)
-		loadgen.RunWith(wctx, loadgen.Options{Addr: addr, Token: d.Token, Clients: clients, Client: client})
+		loadgen.RunWith(wctx, loadgen.Options{Addr: addr, Token: d.Token, Clients: clients, Client: client, Keys: d.Keys})
 		cancel()
 	}
 	before, _ := loadgen.Metric(addr, "custodia_commit_")
@@ -86,7 +86,7 @@ func run(bin string, clients int, duration, warmup time.Duration, client loadgen
 		}
 	}
 	rctx, cancel := context.WithTimeout(ctx, duration)
-	st := loadgen.RunWith(rctx, loadgen.Options{Addr: addr, Token: d.Token, Clients: clients, Client: client})
+	st := loadgen.RunWith(rctx, loadgen.Options{Addr: addr, Token: d.Token, Clients: clients, Client: client, Keys: d.Keys})
 	cancel()
 	if cpuprofile != "" {
 		pprof.StopCPUProfile()

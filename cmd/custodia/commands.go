@@ -14,7 +14,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/custodia-ec/custodia/custody/vocab"
 	"github.com/custodia-ec/custodia/internal/durable"
+	"github.com/custodia-ec/custodia/verify/tlogproof"
 
 	"golang.org/x/term"
 
@@ -344,7 +346,7 @@ func cmdItem(e *env, args []string) error {
 		}
 		var anomalies []string
 		for _, a := range x.Anomalies {
-			anomalies = append(anomalies, custody.Word("anomaly", a, e.lang))
+			anomalies = append(anomalies, vocab.Word("anomaly", a, e.lang))
 		}
 		by := x.RecordedBy
 		if a, ok := strings.CutPrefix(by, "account:"); ok {
@@ -354,7 +356,7 @@ func cmdItem(e *env, args []string) error {
 				by = fmt.Sprintf(e.tr("importación, línea %s del archivo %s…", "import, line %s of file %s…"), line, sha[:12])
 			}
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s %s\n", x.Seq, x.At, custody.Word("op", x.Op, e.lang), actor, x.Holder, seal, strings.Join(anomalies, ", "), x.RecordedAt, by)
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s %s\n", x.Seq, x.At, vocab.Word("op", x.Op, e.lang), actor, x.Holder, seal, strings.Join(anomalies, ", "), x.RecordedAt, by)
 	}
 	return w.Flush()
 }
@@ -431,6 +433,7 @@ func writeAtomically(path string, fn func(w io.Writer) error) error {
 func cmdAudit(e *env, args []string) error {
 	fs, data := newFlags("audit")
 	asJSON := fs.Bool("json", false, "JSON output")
+	since := fs.Int64("since-checkpoint", 0, "verify signatures only of the events after this checkpoint size, which an earlier audit found clean")
 	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
@@ -449,7 +452,10 @@ func cmdAudit(e *env, args []string) error {
 	// trades memory for that time.
 	defer debug.SetGCPercent(debug.SetGCPercent(auditGCPercent))
 	start := time.Now()
-	rep, err := deployment.Audit(e.ctx, *data, st, cfg, v)
+	if *since < 0 {
+		return usagef("--since-checkpoint debe ser un tamaño de punto de control (>= 0) / must be a checkpoint size (>= 0)")
+	}
+	rep, err := deployment.AuditSince(e.ctx, *data, st, cfg, v, *since)
 	if err != nil {
 		return err
 	}
@@ -473,6 +479,15 @@ func cmdAudit(e *env, args []string) error {
 	} else {
 		fmt.Fprintf(e.stdout, "%s: %d %s, %d %s, %d %s (%s)\n", e.tr("Auditoría", "Audit"), rep.Events, e.tr("eventos", "events"),
 			rep.Checkpoints, e.tr("puntos de control", "checkpoints"), rep.Rows, e.tr("filas", "rows"), time.Since(start).Round(time.Millisecond))
+		if rep.SignaturesFrom > 0 {
+			fmt.Fprintf(e.stdout, e.tr("Firmas personales verificadas: %d, de los eventos desde el %d (las anteriores, en una auditoría previa).\n",
+				"Personal signatures verified: %d, of the events from %d on (the earlier ones, by an earlier audit).\n"), rep.SignaturesChecked, rep.SignaturesFrom)
+		} else {
+			fmt.Fprintf(e.stdout, e.tr("Firmas personales verificadas: %d.\n", "Personal signatures verified: %d.\n"), rep.SignaturesChecked)
+		}
+		if rep.OK {
+			fmt.Fprintf(e.stdout, e.tr("Para la próxima auditoría: --since-checkpoint %d\n", "For the next audit: --since-checkpoint %d\n"), rep.Events)
+		}
 		for _, p := range rep.Problems {
 			msg := p.Message
 			if e.lang == "en" {
@@ -539,7 +554,7 @@ func writeTLogProofs(dir string, b *verify.Bundle) error {
 		return err
 	}
 	for i, ev := range b.Events {
-		p, err := verify.TLogProof(b, i)
+		p, err := tlogproof.Write(b, i)
 		if err != nil {
 			return err
 		}

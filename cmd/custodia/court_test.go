@@ -218,8 +218,8 @@ func (c *court) testItem(t *testing.T) {
 			if n := len(rec.FindAllString(text, -1)); n != 7 {
 				t.Errorf("%d recorded-by-import lines, want 7", n)
 			}
-			if !strings.Contains(text, tr("Página 1 de 2", "Page 1 of 2")) {
-				t.Errorf("no page numbering %q", tr("Página 1 de 2", "Page 1 of 2"))
+			if !strings.Contains(text, tr("Página 1 de 3", "Page 1 of 3")) { // with the signature statement, the log section starts a third page
+				t.Errorf("no page numbering %q", tr("Página 1 de 3", "Page 1 of 3"))
 			}
 		})
 	}

@@ -100,6 +100,7 @@ func TestGoldenMetastasisReport(t *testing.T) {
 			Limit     *int   `json:"limit_minutes"`
 			Actual    *int   `json:"actual_minutes"`
 		} `json:"deadline_violations"`
+		LateSynced []any `json:"late_synced"` // acts from field devices: none in a case file
 	}
 	dec := json.NewDecoder(strings.NewReader(out))
 	dec.DisallowUnknownFields()
@@ -134,14 +135,15 @@ func TestGoldenMetastasisReport(t *testing.T) {
 		{"derived_items", r.DerivedItems, 13},
 		{"custody_anomalies", len(r.CustodyAnomalies), 0},
 		{"deadline_violations", len(r.DeadlineViolations), 1},
+		{"late_synced", len(r.LateSynced), 0},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
 	}
-	if r.CustodyAnomalies == nil {
-		t.Errorf("custody_anomalies is null, want []")
+	if r.CustodyAnomalies == nil || r.LateSynced == nil {
+		t.Errorf("custody_anomalies or late_synced is null, want []")
 	}
 	if len(r.DeadlineViolations) == 1 {
 		v := r.DeadlineViolations[0]

@@ -18,6 +18,55 @@ type helpText struct{ es, en string }
 // has an entry (TestHelpEveryCommand).
 func helpTexts() map[string]helpText {
 	return map[string]helpText{
+		"key": {
+			es: `Claves personales de firma (Ed25519) de los funcionarios, para la línea de
+órdenes, la API e integraciones. Cada acto de custodia lleva la firma de
+quien lo hizo; una entrega, la de ambas partes. Las llaves de acceso
+(passkeys) se registran desde la web.`,
+			en: `Officers' personal signing keys (Ed25519), for the command line, the API
+and integrations. Every custody act carries the signature of who did it; a
+handover, both parties'. Passkeys are enrolled from the web.`,
+		},
+		"key new": {
+			es: "Crea un archivo de clave nueva (-o ARCHIVO, modo 0600; nunca sobrescribe) e imprime su identificador y su huella.",
+			en: "Creates a new key file (-o FILE, mode 0600; never overwritten) and prints its id and fingerprint.",
+		},
+		"key add": {
+			es: "Registra en el log la clave de un archivo para un funcionario (--officer), con su prueba de posesión, y la aprueba como operador del despliegue.",
+			en: "Registers a key file's key in the log for an officer (--officer), with its proof of possession, and approves it as the deployment's operator.",
+		},
+		"key list": {
+			es: "Lista las claves registradas (huella, funcionario, tipo, estado); --officer filtra, --json para programas.",
+			en: "Lists the registered keys (fingerprint, officer, type, status); --officer filters, --json for programs.",
+		},
+		"key revoke": {
+			es: "Revoca una clave (por su identificador o huella) con un motivo (--reason): desde ese evento no firma nada válido.",
+			en: "Revokes a key (by id or fingerprint) with a reason (--reason): from that event on it signs nothing valid.",
+		},
+		"handover": {
+			es: `Entregas con dos firmas a través de la API de un servidor (--server, --token
+o $CUSTODIA_SERVER, $CUSTODIA_TOKEN): quien entrega la ofrece firmada con su
+clave (--key), quien recibe la acepta firmando el mismo acto.`,
+			en: `Two-signature handovers through a server's API (--server, --token or
+$CUSTODIA_SERVER, $CUSTODIA_TOKEN): the giver offers it signed with their key
+(--key), the receiver accepts by signing the same act.`,
+		},
+		"handover offer": {
+			es: "Ofrece la entrega de ITEM a --to, firmada con --key; espera al receptor hasta --wait (máximo 72h). --purpose, --seal-condition, --seal, --location, --at describen el acto.",
+			en: "Offers ITEM to --to, signed with --key; waits for the receiver up to --wait (72h at most). --purpose, --seal-condition, --seal, --location, --at describe the act.",
+		},
+		"handover list": {
+			es: "Lista las entregas ofrecidas a usted o por usted, con su estado.",
+			en: "Lists the handovers offered to you or by you, with their status.",
+		},
+		"handover accept": {
+			es: "Acepta la entrega ID firmando con --key el acto tal como se ofreció (calculado aquí, no confiado al servidor).",
+			en: "Accepts handover ID by signing with --key the act as offered (computed here, not trusted to the server).",
+		},
+		"handover withdraw": {
+			es: "Retira una entrega que usted ofreció y aún espera (--reason opcional).",
+			en: "Withdraws a handover you offered that is still waiting (--reason optional).",
+		},
 		"init": {
 			es: `Crea un despliegue en --data: la base de datos, la clave del log (log.key,
 0600; la pública en log.pub) y config.json. Se niega si ya existe.
@@ -164,15 +213,23 @@ signed checkpoint, which custodia verify checks offline.
 			es: `Vuelve a recorrer el log entero (cada evento, hash, punto de control y fila
 derivada) y lo compara con lo que solo el despliegue tiene: los plazos de
 config.json, las credenciales y tokens de inicio de sesión, y el punto de
-control guardado junto a la base (una base restaurada o bifurcada).
+control guardado junto a la base (una base restaurada o bifurcada). Verifica
+además la firma personal de cada acto contra el registro de claves.
 
-  --json   salida JSON`,
+  --since-checkpoint N  verifica la criptografía de las firmas solo desde el
+                        evento N (el tamaño que dio una auditoría anterior
+                        correcta); todo lo demás se comprueba entero
+  --json                salida JSON`,
 			en: `Replays the whole log (every event, hash, checkpoint and projection row) and
 compares it with what only the deployment holds: the deadlines of
 config.json, the sign-in credentials and tokens, and the checkpoint held
-beside the database (a restored or forked database).
+beside the database (a restored or forked database). It also verifies every
+act's personal signatures against the key register.
 
-  --json   JSON output`,
+  --since-checkpoint N  verify the signatures' cryptography only from event
+                        N on (the size an earlier clean audit gave);
+                        everything else is checked in full
+  --json                JSON output`,
 		},
 		"checkpoint": {
 			es: `Imprime el punto de control firmado actual del log (nota C2SP).`,
@@ -325,14 +382,29 @@ muestra su coherencia interna: la clave vendría del propio paquete.
   --key CLAVE         clave pública del log (o un archivo que la contiene)
   --checkpoint ARCH   un punto de control anterior de confianza
   --policy ARCH       política de testigos
-  --json              salida JSON`,
+  --require-signatures  falla ante cualquier acto sin la firma personal de
+                      todos los que nombra (también los importados)
+  --json              salida JSON
+
+Cada acto se lee firmado por todos los que nombra, por parte de ellos, sin
+firma, o «sin firma personal (importado)». Una entrega registrada en vivo
+sin las firmas de quien entrega y de quien recibe, una firma que no
+verifica o una clave revocada o aún no aprobada hacen fallar la
+verificación.`,
 			en: `Verifies offline a bundle from custodia export bundle. Without --key only its
 internal consistency is shown: the key would come from the bundle itself.
 
   --key KEY           the log's public key (or a file holding it)
   --checkpoint FILE   an older trusted checkpoint
   --policy FILE       witness policy
-  --json              JSON output`,
+  --require-signatures  fail on any act without the personal signature of
+                      everyone it names (imported ones too)
+  --json              JSON output
+
+Each act reads as signed by everyone it names, partly, unsigned, or "no
+personal signature (imported)". A handover recorded live without both the
+giver's and the receiver's signatures, a signature that does not verify,
+or a key revoked or not yet approved make verification fail.`,
 		},
 		"demo": {
 			es: `Muestra la cadena completa con el caso Metástasis en un despliegue temporal:
@@ -429,6 +501,108 @@ with their signatures.
   --json      JSON output
 
 Exit: 0 consistent; 1 fork; 2 usage error or invalid input.`,
+		},
+		"analyze": {
+			es: `Análisis de la investigación: chats, contactos, llamadas y transferencias
+extraídos de los teléfonos incautados, como una red en la que cada vínculo
+cita la evidencia de la que viene. Vea custodia analyze SUBORDEN --help.`,
+			en: `Investigation analysis: chats, contacts, calls and transfers extracted from
+the seized phones, as a network where every link cites the evidence it came
+from. See custodia analyze SUBCOMMAND --help.`,
+		},
+		"analyze import": {
+			es: `Importa un archivo de una evidencia del caso (un adjunto, o la extracción
+cuyo sha256 registró una derivación). Se niega si el SHA-256 del archivo no es
+el de ningún archivo registrado para la evidencia. La importación queda en el
+registro (analysis.import) y los datos en DATA/analysis.db. Las líneas que no
+se pueden leer se informan con su número y motivo; no se omiten en silencio.
+
+  --format F         whatsapp (.txt de Android o iOS), telegram (result.json de
+                     Telegram Desktop), vcard (3.0/4.0), calls-csv, payments-csv
+  --mapping ARCHIVO  columnas de un CSV (JSON: delimiter, time_layout, decimal,
+                     columns {at, from, to, duration, amount, ...})
+  --date-order dmy|mdy  fechas de WhatsApp (por omisión, según el archivo)
+  --json             salida JSON, con todos los rechazos`,
+			en: `Imports a file of an evidence item of the case (an attachment, or the
+extraction whose sha256 a derivation recorded). Refuses a file whose SHA-256
+is not that of any file recorded for the item. The import is recorded in the
+log (analysis.import) and its data kept in DATA/analysis.db. Lines that cannot
+be read are reported with their number and reason, never skipped silently.
+
+  --format F         whatsapp (Android or iOS .txt), telegram (Telegram
+                     Desktop's result.json), vcard (3.0/4.0), calls-csv,
+                     payments-csv
+  --mapping FILE     a CSV's columns (JSON: delimiter, time_layout, decimal,
+                     columns {at, from, to, duration, amount, ...})
+  --date-order dmy|mdy  WhatsApp dates (default: from the file)
+  --json             JSON output, with every reject`,
+		},
+		"analyze path": {
+			es: `Camino más corto entre dos entidades del caso. DESDE y HASTA: un teléfono
+escrito de cualquier forma usual, un id de persona del caso, un id de entidad o
+un nombre. Con --after o --max-gap, el camino respeta el tiempo: cada contacto
+después del anterior.
+
+  --after TIEMPO       el primer contacto en o después de (RFC 3339)
+  --max-gap DURACIÓN   espera máxima entre dos contactos (p. ej. 2h)
+  --json               {"path":[{entity,name,phones}],"links":[{kind,at,source}]}`,
+			en: `Shortest path between two entities of the case. FROM and TO: a phone number
+as written in any usual form, a person id of the case, an entity id or a name.
+With --after or --max-gap the path respects time: each contact after the one
+before.
+
+  --after TIME         the first contact at or after it (RFC 3339)
+  --max-gap DURATION   longest wait between two contacts (e.g. 2h)
+  --json               {"path":[{entity,name,phones}],"links":[{kind,at,source}]}`,
+		},
+		"analyze brokers": {
+			es: `Intermediarios: las entidades por las que pasan más caminos más cortos entre
+otras (centralidad de intermediación). Exacta hasta 5.000 entidades; por encima,
+una muestra con semilla, reproducible.
+
+  --top N       cuántos (por omisión 10)
+  --samples N   orígenes de la muestra (0: automático)
+  --seed N      semilla de la muestra
+  --json        {"brokers":[{entity,name,score}]}, de mayor a menor`,
+			en: `Brokers: the entities that most shortest paths between others pass through
+(betweenness centrality). Exact up to 5,000 entities; above, a seeded,
+reproducible sample.
+
+  --top N       how many (default 10)
+  --samples N   sources sampled (0: automatic)
+  --seed N      the sample's seed
+  --json        {"brokers":[{entity,name,score}]}, highest first`,
+		},
+		"analyze search": {
+			es: `Busca en los mensajes del caso todas las palabras de CONSULTA, sin distinguir
+mayúsculas ni tildes ("policia" encuentra "Policía"). Cada resultado cita su
+evidencia y línea.
+
+  --limit N   resultados como máximo (por omisión 50)
+  --json      {"hits":[{at,kind,from,chat,text,snippet,source}]}`,
+			en: `Searches the case's messages for every word of QUERY, ignoring case and
+accents ("policia" finds "Policía"). Each hit cites its evidence and line.
+
+  --limit N   most hits (default 50)
+  --json      {"hits":[{at,kind,from,chat,text,snippet,source}]}`,
+		},
+		"analyze export": {
+			es: `Exporta la red del caso; cada vínculo lleva su evidencia (item, sha256,
+línea).
+
+  --format ftm       FollowTheMoney en líneas JSON (Aleph)
+  --format gexf      GEXF 1.3 (Gephi)
+  --format graphml   GraphML
+  --format csv       ARCHIVO-nodes.csv y ARCHIVO-edges.csv
+  -o ARCHIVO         destino`,
+			en: `Exports the case's network; every link carries its evidence (item,
+sha256, line).
+
+  --format ftm       FollowTheMoney JSON lines (Aleph)
+  --format gexf      GEXF 1.3 (Gephi)
+  --format graphml   GraphML
+  --format csv       FILE-nodes.csv and FILE-edges.csv
+  -o FILE            destination`,
 		},
 		"version": {
 			es: `Imprime la versión de custodia y la revisión de la que se compiló.`,

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/custodia-ec/custodia/verify"
+	"github.com/custodia-ec/custodia/verify/tlogproof"
 )
 
 // TestExportTLogProofs: export bundle --tlog-proofs writes one C2SP
@@ -29,16 +29,16 @@ func TestExportTLogProofs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := verify.ParseTLogProof(text)
+		p, err := tlogproof.Parse(text)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		if _, err := verify.CheckTLogProof(p, p.Extra, vkey); err != nil {
+		if _, err := tlogproof.Check(p, p.Extra, vkey); err != nil {
 			t.Errorf("%s does not check: %v", f, err)
 		}
 		changed := append([]byte(nil), p.Extra...)
 		changed[len(changed)/2] ^= 1
-		if _, err := verify.CheckTLogProof(p, changed, vkey); err == nil {
+		if _, err := tlogproof.Check(p, changed, vkey); err == nil {
 			t.Errorf("%s checks with a changed event", f)
 		}
 	}

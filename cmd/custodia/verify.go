@@ -12,6 +12,7 @@ import (
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/verify"
+	"github.com/custodia-ec/custodia/verify/report"
 )
 
 func cmdVerify(e *env, args []string) error {
@@ -20,6 +21,7 @@ func cmdVerify(e *env, args []string) error {
 	old := fs.String("checkpoint", "", "an older trusted checkpoint file")
 	policy := fs.String("policy", "", "witness policy file")
 	asJSON := fs.Bool("json", false, "JSON output")
+	requireSigs := fs.Bool("require-signatures", false, "fail on any act without the personal signature of everyone it names")
 	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
@@ -31,7 +33,7 @@ func cmdVerify(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := verify.Options{Now: e.now()}
+	opts := verify.Options{Now: e.now(), RequireSignatures: *requireSigs}
 	if *key != "" {
 		opts.TrustedKey = *key
 		if b, err := os.ReadFile(*key); err == nil {
@@ -58,7 +60,7 @@ func cmdVerify(e *env, args []string) error {
 	if *asJSON {
 		return writeJSON(e.stdout, res)
 	}
-	res.WriteText(e.stdout, e.lang)
+	report.Write(e.stdout, res, e.lang)
 	return nil
 }
 
@@ -162,7 +164,7 @@ func cmdDemo(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	vres.WriteText(e.stdout, e.lang)
+	report.Write(e.stdout, vres, e.lang)
 
 	say("6. Auditoría de la base de datos contra el registro", "6. Audit of the database against the log")
 	return cmdAudit(e, []string{"--data", data})

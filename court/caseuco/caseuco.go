@@ -28,6 +28,18 @@
 //     item, derived items, attached files). Custody anomalies are
 //     uco-core:Annotation objects on the action. Each action carries the
 //     event's leaf index in the log as the tag "custodia:leaf=N".
+//   - personal signatures, where CASE has no term (a documented extension):
+//     each signature of an act is a uco-core:Annotation whose
+//     uco-core:object is the action and the signer, tagged
+//     "custodia:signature", "custodia:sig-role=by|from|to",
+//     "custodia:sig-key=<key id, hex SHA-256 of the public key>",
+//     "custodia:sig-alg=ed25519|webauthn-es256|webauthn-eddsa" and
+//     "custodia:sig-value=<base64url>" (for a passkey also
+//     "custodia:sig-authenticator-data=" and "custodia:sig-client-data=").
+//     The signed message is custody.ActDigest of the act; the key's
+//     registration is in the log (custodia export bundle carries it). An
+//     act with none is annotated "custodia:unsigned" (or
+//     "custodia:unsigned-imported" for a case file's).
 //
 // Every node has an IRI (never a blank node) ending in a name-based UUID
 // (version 5) of the case and the record's id, so that exporting the same
@@ -48,7 +60,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/vocab"
 )
 
 // CaseData is what the export needs of a case. Times must keep the offset
@@ -143,6 +155,19 @@ type Event struct {
 	// Attachment, for evidence.attach.
 	FileName, FileSHA256, MediaType string
 	FileSize                        int64
+	// Signatures are the act's personal signatures (custody.Sig, checked
+	// when the act was logged); Imported marks an act from a case file.
+	Signatures []Signature
+	Imported   bool
+}
+
+// Signature is one person's signature of an act: who (an officer id, in
+// the role the act names them), the key's id and algorithm, and the
+// signature (for a passkey, the WebAuthn assertion's authenticator data
+// and client data too), all as the log holds them.
+type Signature struct {
+	Role, Officer, Key, Alg            string
+	Sig, AuthenticatorData, ClientData string
 }
 
 var hexRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -338,14 +363,14 @@ func (x *exporter) emit(n any) {
 
 var deviceTypes = map[string]string{"phone": "mobile phone", "laptop": "laptop", "computer": "computer", "storage": "storage media"}
 
-// opName names an act as every other document does (custody.Word), in
+// opName names an act as every other document does (vocab.Word), in
 // Spanish with the English in brackets: "Incautación (seizure)".
 func opName(op string) string {
-	es := custody.Word("op", op, "es")
+	es := vocab.Word("op", op, "es")
 	if es == "" {
 		return op
 	}
-	return strings.ToUpper(es[:1]) + es[1:] + " (" + custody.Word("op", op, "en") + ")"
+	return strings.ToUpper(es[:1]) + es[1:] + " (" + vocab.Word("op", op, "en") + ")"
 }
 
 // Export writes the case as CASE 1.4.0 JSON-LD. It validates the input first
@@ -659,6 +684,30 @@ func Export(w io.Writer, in CaseData) error {
 		}
 		x.emit(a)
 
+		switch {
+		case len(e.Signatures) > 0:
+			for _, g := range e.Signatures {
+				tags := []string{"custodia:signature", "custodia:sig-role=" + g.Role, "custodia:sig-key=" + g.Key, "custodia:sig-alg=" + g.Alg, "custodia:sig-value=" + g.Sig}
+				if g.AuthenticatorData != "" {
+					tags = append(tags, "custodia:sig-authenticator-data="+g.AuthenticatorData, "custodia:sig-client-data="+g.ClientData)
+				}
+				objs := []string{aid}
+				if p := person[g.Officer]; p != "" {
+					objs = append(objs, p)
+				}
+				x.emit(node{"@id": x.id("signature", key+"/"+g.Role), "@type": "uco-core:Annotation",
+					"uco-core:description": fmt.Sprintf("Firma personal de %s (%s) / personal signature of %s (%s)", g.Officer, g.Role, g.Officer, g.Role),
+					"uco-core:tag":         tags,
+					"uco-core:object":      refs(objs)})
+			}
+		default:
+			tag, es, en := "custodia:unsigned", "sin firma personal", "no personal signature"
+			if e.Imported {
+				tag, es, en = "custodia:unsigned-imported", "sin firma personal (importado de un expediente)", "no personal signature (imported from a case file)"
+			}
+			x.emit(node{"@id": x.id("signature", key+"/none"), "@type": "uco-core:Annotation",
+				"uco-core:description": es + " / " + en, "uco-core:tag": []string{tag}, "uco-core:object": refs([]string{aid})})
+		}
 		for _, an := range e.Anomalies {
 			x.emit(node{"@id": x.id("annotation", key+"/"+an), "@type": "uco-core:Annotation",
 				"uco-core:description": "Anomalía de custodia / custody anomaly: " + an,

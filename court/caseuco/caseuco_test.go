@@ -161,7 +161,7 @@ func checkGraph(t *testing.T, doc []byte) {
 		walk(n)
 	}
 	var actions []string
-	var hashes, auths, annotations int
+	var hashes, auths, annotations, unsigned int
 	for _, n := range d.Graph {
 		switch n["@type"] {
 		case "case-investigation:InvestigativeAction":
@@ -172,7 +172,12 @@ func checkGraph(t *testing.T, doc []byte) {
 		case "case-investigation:Authorization":
 			auths++
 		case "uco-core:Annotation":
-			annotations++
+			switch tags := string(mustJSON(n["uco-core:tag"])); {
+			case strings.Contains(tags, "custodia:anomaly="):
+				annotations++
+			case strings.Contains(tags, "custodia:unsigned"):
+				unsigned++
+			}
 		}
 		if strings.Contains(string(mustJSON(n)), `"uco-types:Hash"`) {
 			hashes++
@@ -184,6 +189,11 @@ func checkGraph(t *testing.T, doc []byte) {
 	}
 	if annotations != 2 {
 		t.Errorf("%d anomaly annotations, want 2", annotations)
+	}
+	// No act of the test data is signed: each action says it carries no
+	// personal signature (signatures, when present: TestExportSignatures).
+	if unsigned != len(actions) {
+		t.Errorf("%d actions annotated as without a personal signature, want %d", unsigned, len(actions))
 	}
 	if hashes != 2 || auths != 1 {
 		t.Errorf("%d nodes with hashes (want 2: image, attachment), %d authorizations (want 1)", hashes, auths)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/court/caseuco"
@@ -87,8 +88,16 @@ func CaseUCO(ctx context.Context, l *ledger.Ledger, caseID, base string) (caseuc
 	}
 	sort.Slice(out.Events, func(i, j int) bool { return out.Events[i].Leaf < out.Events[j].Leaf })
 
-	// The officers the events name, and their agencies.
+	// The officers the events name, and their agencies; the signatures'
+	// key algorithms.
 	err = l.View(func(s *domain.State) error {
+		for i := range out.Events {
+			for j := range out.Events[i].Signatures {
+				if k := s.Keys[out.Events[i].Signatures[j].Key]; k != nil {
+					out.Events[i].Signatures[j].Alg = k.Alg
+				}
+			}
+		}
 		officers := map[string]bool{}
 		agencies := map[string]bool{}
 		add := func(id string) {
@@ -142,7 +151,15 @@ func ucoEvent(item string, h domain.HistoryEntry) (caseuco.Event, error) {
 	if err != nil {
 		return caseuco.Event{}, fmt.Errorf("courtdata: item %s, event %d: %w", item, h.Seq, err)
 	}
-	e := caseuco.Event{Leaf: h.Seq, Op: h.Op, Item: item, At: parseTime(h.At), By: h.By, Anomalies: append([]string(nil), h.Anomalies...)}
+	e := caseuco.Event{Leaf: h.Seq, Op: h.Op, Item: item, At: parseTime(h.At), By: h.By, Anomalies: append([]string(nil), h.Anomalies...),
+		Imported: strings.HasPrefix(h.RecordedBy, "import:")}
+	for _, g := range h.Sigs {
+		officer := h.By
+		if g.Role == custody.RoleFrom {
+			officer = h.From
+		}
+		e.Signatures = append(e.Signatures, caseuco.Signature{Role: g.Role, Officer: officer, Key: g.Key, Sig: g.Sig, AuthenticatorData: g.AuthenticatorData, ClientData: g.ClientDataJSON})
+	}
 	switch r := r.(type) {
 	case *custody.Seize:
 		e.Site, e.Place, e.Seal = r.Site, r.Place, r.Seal

@@ -236,6 +236,21 @@ func buildItem(s *domain.State, id string, hist, parentHist []domain.HistoryEntr
 		if e.At.IsZero() {
 			return rec, fmt.Errorf("courtdata: item %s, event %d: time %q is not valid", id, h.Seq, h.At)
 		}
+		if fi := s.Field[h.Seq]; fi != nil {
+			e.Device, e.Late = fmt.Sprintf("%s #%d", fi.Device, fi.FieldEntry.Seq), fi.Late
+		}
+		e.Imported = strings.HasPrefix(h.RecordedBy, "import:")
+		for _, g := range h.Sigs {
+			officer := h.By // the one actor; for a transfer, the receiver
+			if g.Role == custody.RoleFrom {
+				officer = h.From
+			}
+			sig := courtdoc.Signature{Role: g.Role, Officer: officer, Fingerprint: domain.Fingerprint(g.Key)}
+			if k := s.Keys[g.Key]; k != nil {
+				sig.Passkey = k.Alg != custody.AlgEd25519
+			}
+			e.Signatures = append(e.Signatures, sig)
+		}
 		if places[i].Inferred {
 			e.Place, e.PlaceInferred = places[i].Place, true
 		}

@@ -365,8 +365,15 @@ func TestCaseUCO(t *testing.T) {
 	if err := caseuco.Export(&buf, cd); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(artifacts(t), "c-1.jsonld")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	shaclConforms(t, "c-1.jsonld", buf.Bytes())
+}
+
+// shaclConforms writes a CASE/UCO export to the test artifacts and fails
+// unless the CASE SHACL shapes accept it.
+func shaclConforms(t *testing.T, name string, export []byte) {
+	t.Helper()
+	path := filepath.Join(artifacts(t), name)
+	if err := os.WriteFile(path, export, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	node, err := exec.LookPath("node")
@@ -375,7 +382,7 @@ func TestCaseUCO(t *testing.T) {
 	}
 	out, err := exec.Command(node, filepath.Join(testdeploy.Root(t), "tools", "shacl", "validate.mjs"), path).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "conforms: true") {
-		t.Fatalf("export of C-1 does not conform (%v):\n%s", err, out)
+		t.Fatalf("%s does not conform (%v):\n%s", name, err, out)
 	}
 }
 

@@ -115,6 +115,52 @@ type CustodyEvent struct {
 	// account, or the import (see ImportRef).
 	RecordedAt time.Time
 	RecordedBy string
+
+	// Signatures are the act's personal signatures, checked when it was
+	// logged (and by every audit); Imported marks an act from a case file,
+	// which has none.
+	Signatures []Signature
+	Imported   bool
+	// Device names the field device the act was made on without network
+	// (its id and entry number), "" for an act recorded online; Late says
+	// it arrived more than ten minutes after its time (domain.LateSync).
+	Device string
+	Late   bool
+}
+
+// Signature is one person's signature of an act, with the fingerprint of
+// the key that made it (the first 16 hex digits of its id in the log).
+type Signature struct {
+	Role        string // by, from, to
+	Officer     string
+	Fingerprint string
+	Passkey     bool // a WebAuthn passkey; else a software key
+}
+
+// signedNote says who signed an act, with each key's fingerprint.
+func signedNote(l lang, e CustodyEvent) string {
+	switch {
+	case e.Imported:
+		return "" // said once under the table (tSignedImported)
+	case len(e.Signatures) == 0:
+		return l.t(tSignedNone)
+	}
+	var who []string
+	for _, g := range e.Signatures {
+		kind := l.t(tSoftwareKey)
+		if g.Passkey {
+			kind = l.t(tPasskey)
+		}
+		who = append(who, fmt.Sprintf("%s (%s %s)", g.Officer, kind, g.Fingerprint))
+	}
+	head := l.t(tSignedBy)
+	if e.Op == "custody.transfer" {
+		head = l.t(tSignedBoth)
+		if len(e.Signatures) < 2 {
+			head = l.t(tSignedOne)
+		}
+	}
+	return head + " " + strings.Join(who, l.t(tAnd))
 }
 
 // ImportRef is how a CustodyEvent.RecordedBy names an import: the case file's
@@ -295,11 +341,22 @@ func WriteItemPDF(w io.Writer, rec ItemRecord, lang string) error {
 			column{l.t(tColSeal), 21, ""},
 			column{l.t(tColLeaf), 10, "R"},
 		)
-		inferred := false
+		inferred, imported := false, false
 		for i, e := range rec.Events {
 			cells, style := eventCells(l, i+1, e)
-			t.row(cells, style, recordedNote(l, e))
+			var notes []string
+			for _, n := range []string{signedNote(l, e), recordedNote(l, e)} {
+				if n != "" {
+					notes = append(notes, n)
+				}
+			}
+			t.row(cells, style, strings.Join(notes, "\n"))
 			inferred = inferred || (e.PlaceInferred && e.Place != "")
+			imported = imported || e.Imported
+		}
+		if imported {
+			p.Ln(1)
+			d.para("", 7.5, l.t(tSignedImported))
 		}
 		if inferred {
 			p.Ln(1)
@@ -532,7 +589,7 @@ func recordedNote(l lang, e CustodyEvent) string {
 		actor = e.To.ID // the receiver records a handover
 	}
 	diffActor := e.RecordedBy != "" && e.RecordedBy != actor
-	if !diffTime && !diffActor {
+	if !diffTime && !diffActor && e.Device == "" {
 		return ""
 	}
 	at := l.fmtTime(e.RecordedAt)
@@ -540,7 +597,14 @@ func recordedNote(l lang, e CustodyEvent) string {
 	if by == "" {
 		by = l.t(tNone)
 	}
-	return "↳ " + fmt.Sprintf(l.t(tRecordedLine), at, by)
+	line := "↳ " + fmt.Sprintf(l.t(tRecordedLine), at, by)
+	if e.Device != "" {
+		line += fmt.Sprintf(l.t(tFieldDevice), e.Device)
+	}
+	if e.Late {
+		line += l.t(tFieldLate)
+	}
+	return line
 }
 
 func absDur(d time.Duration) time.Duration {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -253,7 +254,9 @@ func (t *table) row(cells []string, style []cellStyle, note string) {
 	var noteLines []string
 	if note != "" {
 		d.font("", t.size-1)
-		noteLines = d.splitText(note, d.width-4)
+		for _, part := range strings.Split(note, "\n") {
+			noteLines = append(noteLines, d.splitText(part, d.width-4)...)
+		}
 	}
 	h := t.lineH*float64(max) + 1.6
 	nh := 0.0

@@ -63,7 +63,7 @@ func Crash(ctx context.Context, cfg CrashConfig) (int, error) {
 		}
 		lctx, cancel := context.WithCancel(ctx)
 		res := make(chan *Stats, 1)
-		go func() { res <- Run(lctx, s.Addr, d.Token, cfg.Clients) }()
+		go func() { res <- Run(lctx, d, s.Addr, cfg.Clients) }()
 		wait := cfg.MinRun + time.Duration(rand.Int64N(int64(cfg.MaxRun-cfg.MinRun)+1))
 		time.Sleep(wait)
 		s.Kill() // under load, mid-request

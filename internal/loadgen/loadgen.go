@@ -29,6 +29,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/custodia-ec/custodia/accounts"
+	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/fastcodec"
 )
 
 // Case and officers of the load's own case file.
@@ -50,6 +54,9 @@ type Deployment struct {
 	Binary string
 	Data   string
 	Token  string
+	// Keys are the two officers' registered signing keys: every
+	// handover of the load carries both signatures.
+	Keys map[string]*accounts.OfficerKey
 }
 
 func runBin(ctx context.Context, bin string, args ...string) (string, error) {
@@ -91,7 +98,20 @@ func Prepare(ctx context.Context, bin, data string, clients int) (*Deployment, e
 	if err != nil {
 		return nil, err
 	}
-	return &Deployment{Binary: bin, Data: data, Token: strings.TrimSpace(tok)}, nil
+	keys := map[string]*accounts.OfficerKey{}
+	for _, o := range []string{OfficerA, OfficerB} {
+		path := filepath.Join(data, o+".key")
+		if _, err := runBin(ctx, bin, "key", "new", "-o", path); err != nil {
+			return nil, err
+		}
+		if _, err := runBin(ctx, bin, "key", "add", path, "--officer", o, "--data", data); err != nil {
+			return nil, err
+		}
+		if keys[o], err = accounts.LoadOfficerKey(path); err != nil {
+			return nil, err
+		}
+	}
+	return &Deployment{Binary: bin, Data: data, Token: strings.TrimSpace(tok), Keys: keys}, nil
 }
 
 // FreeAddr returns a free 127.0.0.1 address.
@@ -225,6 +245,8 @@ type Options struct {
 	Token   string // a write token for the load's case
 	Clients int    // concurrent clients, each with its own item and connection
 	Client  Client // which HTTP client; the zero value is Lean
+	// Keys sign each handover for its giver and its receiver.
+	Keys map[string]*accounts.OfficerKey
 }
 
 // requester sends one request of a client and returns the response's
@@ -275,8 +297,8 @@ func (c *netHTTPClient) Do(ctx context.Context, method, path string, body []byte
 func (c *netHTTPClient) Close() {}
 
 // Run runs clients concurrent clients on the lean client; see RunWith.
-func Run(ctx context.Context, addr, token string, clients int) *Stats {
-	return RunWith(ctx, Options{Addr: addr, Token: token, Clients: clients})
+func Run(ctx context.Context, d *Deployment, addr string, clients int) *Stats {
+	return RunWith(ctx, Options{Addr: addr, Token: d.Token, Clients: clients, Keys: d.Keys})
 }
 
 // RunWith runs opts.Clients concurrent clients, each moving its own item
@@ -331,7 +353,7 @@ func RunWith(ctx context.Context, opts Options) *Stats {
 				if from == OfficerA {
 					to = OfficerB
 				}
-				body = appendTransfer(body[:0], from, to, base.Add(time.Duration(cur.Events)*time.Second))
+				body = appendTransfer(body[:0], item, from, to, base.Add(time.Duration(cur.Events)*time.Second), opts.Keys)
 				t0 := time.Now()
 				status, b, err := rq.Do(ctx, "POST", transferPath, body)
 				var seq int64
@@ -371,15 +393,26 @@ func RunWith(ctx context.Context, opts Options) *Stats {
 	return st
 }
 
-// appendTransfer appends the body of a transfer of the load's item.
-func appendTransfer(b []byte, from, to string, at time.Time) []byte {
+// appendTransfer appends the body of a transfer of the load's item,
+// signed by its giver and its receiver when keys has their keys.
+func appendTransfer(b []byte, item, from, to string, at time.Time, keys map[string]*accounts.OfficerKey) []byte {
 	b = append(b, `{"from":`...)
 	b = strconv.AppendQuote(b, from)
 	b = append(b, `,"to":`...)
 	b = strconv.AppendQuote(b, to)
 	b = append(b, `,"at":"`...)
 	b = at.AppendFormat(b, time.RFC3339)
-	return append(b, `","purpose":"storage","seal_condition":"none"}`...)
+	b = append(b, `","purpose":"storage","seal_condition":"none"`...)
+	if g, r := keys[from], keys[to]; g != nil && r != nil {
+		t := &custody.Transfer{Item: item, From: from, To: to, At: at.UTC().Format(time.RFC3339), Purpose: "storage", SealCondition: "none"}
+		if rec, err := fastcodec.MarshalCanonical(t); err == nil {
+			d := custody.ActDigest(custody.OpTransfer, rec)
+			sigs, _ := json.Marshal([]custody.Sig{g.Sign(custody.RoleFrom, d), r.Sign(custody.RoleTo, d)})
+			b = append(b, `,"sigs":`...)
+			b = append(b, sigs...)
+		}
+	}
+	return append(b, '}')
 }
 
 func isConnErr(err error) bool {

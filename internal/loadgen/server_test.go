@@ -38,7 +38,7 @@ func TestRealServer(t *testing.T) {
 			}
 			defer s.Stop()
 			rctx, rcancel := context.WithTimeout(ctx, 1500*time.Millisecond)
-			st := RunWith(rctx, Options{Addr: addr, Token: d.Token, Clients: clients, Client: client})
+			st := RunWith(rctx, Options{Addr: addr, Token: d.Token, Clients: clients, Client: client, Keys: d.Keys})
 			rcancel()
 			if st.OK < 10 || st.Failed != 0 || st.FirstError != nil {
 				t.Fatalf("%d acknowledged, %d failed (%v); want at least 10 and no failure", st.OK, st.Failed, st.FirstError)

@@ -17,6 +17,7 @@ import (
 	"github.com/custodia-ec/custodia"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
+	"github.com/custodia-ec/custodia/internal/testkeys"
 	"github.com/custodia-ec/custodia/ledger"
 	"github.com/custodia-ec/custodia/transparency/cosigning"
 	"github.com/custodia-ec/custodia/verify"
@@ -128,11 +129,23 @@ func TestThreeWitnesses(t *testing.T) {
 	ws[2].cmd.Process.Signal(syscall.SIGKILL)
 	ws[2].cmd.Wait()
 	holder, other := "cust.chi", "lab.1"
+	// Both parties sign each handover with keys registered in the log.
+	keys := map[string]*testkeys.Key{holder: testkeys.Ed25519(holder), other: testkeys.Ed25519(other)}
+	by := custody.Recorded{At: time.Now().UTC().Format(time.RFC3339Nano), Account: "test"}
+	var enrol []ledger.Record
+	for _, k := range keys {
+		enrol = append(enrol, ledger.Record{Op: custody.OpKeyRequest, Rec: k.Request(time.Now().Add(-time.Hour)), Recorded: by},
+			ledger.Record{Op: custody.OpKeyApprove, Rec: k.Approve(time.Now().Add(-time.Hour)), Recorded: by})
+	}
+	if res, _, err := d.Ledger.Append(ctx, enrol); err != nil || res[0].Err != nil {
+		t.Fatalf("enrolling keys: %v %v", err, res)
+	}
 	transfer := func(at string) {
 		t.Helper()
 		rec := &custody.Transfer{Item: "E-CHI-03-07", From: holder, To: other, At: at, Purpose: "analysis", SealCondition: "intact", Location: "Laboratorio"}
+		sigs := []custody.Sig{keys[holder].SignAct(custody.RoleFrom, custody.OpTransfer, rec), keys[other].SignAct(custody.RoleTo, custody.OpTransfer, rec)}
 		holder, other = other, holder
-		res, _, err := d.Ledger.Append(ctx, []ledger.Record{{Op: custody.OpTransfer, Rec: rec, Recorded: custody.Recorded{At: time.Now().UTC().Format(time.RFC3339Nano), Account: "test"}}})
+		res, _, err := d.Ledger.Append(ctx, []ledger.Record{{Op: custody.OpTransfer, Rec: rec, Sigs: sigs, Recorded: custody.Recorded{At: time.Now().UTC().Format(time.RFC3339Nano), Account: "test"}}})
 		if err != nil || res[0].Err != nil {
 			t.Fatalf("append while a witness is down: %v %v", err, res)
 		}

@@ -1,4 +1,5 @@
-package custody
+// Package vocab holds the words of the custody record, Spanish and English.
+package vocab
 
 // The words of the custody record, Spanish and English: the one table the
 // verifier, the PDFs, the web pages and the CASE export read, so that a

@@ -1,4 +1,9 @@
-package verify
+// Package tlogproof reads and writes one event's proof of inclusion in the
+// C2SP tlog-proof format (c2sp.org/tlog-proof), for other tools. It is not
+// part of custodia verify's verdict, so it lies outside the verifier's
+// trust base; it checks a proof with the verifier's strict checkpoint
+// parser (verify.OpenNote) and x/mod's tlog.
+package tlogproof
 
 import (
 	"encoding/base64"
@@ -9,10 +14,12 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/custodia-ec/custodia/verify"
 )
 
-// TLogProofHeader is the first line of a C2SP tlog-proof.
-const TLogProofHeader = "c2sp.org/tlog-proof@v1"
+// Header is the first line of a C2SP tlog-proof.
+const Header = "c2sp.org/tlog-proof@v1"
 
 // InclusionProof is one event's proof of inclusion in the C2SP tlog-proof text
 // format, which other transparency-log tools can read: the header line, an
@@ -32,7 +39,7 @@ type InclusionProof struct {
 // String returns the proof in tlog-proof text format.
 func (p *InclusionProof) String() string {
 	var b strings.Builder
-	b.WriteString(TLogProofHeader + "\n")
+	b.WriteString(Header + "\n")
 	if p.Extra != nil {
 		b.WriteString("extra " + base64.StdEncoding.EncodeToString(p.Extra) + "\n")
 	}
@@ -47,14 +54,18 @@ func (p *InclusionProof) String() string {
 // TLogProof returns the proof of the bundle's i-th event (its position
 // in Events, not its log index) in tlog-proof format. It checks the shape of
 // the proof but nothing cryptographic: run Verify first.
-func TLogProof(b *Bundle, i int) (string, error) {
+func Write(b *verify.Bundle, i int) (string, error) {
 	if i < 0 || i >= len(b.Events) {
 		return "", fmt.Errorf("the bundle has no event at position %d", i)
 	}
 	e := b.Events[i]
-	proof, err := decodeHashes(e.Proof, CheckProof, e.Index, "proof")
-	if err != nil {
-		return "", err
+	var proof []tlog.Hash
+	for _, s := range e.Proof {
+		h, err := decodeHash(s)
+		if err != nil {
+			return "", fmt.Errorf("event %d: proof hash %q: %v", e.Index, s, err)
+		}
+		proof = append(proof, h)
 	}
 	p := &InclusionProof{Extra: []byte(e.Event), Index: e.Index, Proof: proof, Checkpoint: b.Checkpoint}
 	return p.String(), nil
@@ -62,8 +73,8 @@ func TLogProof(b *Bundle, i int) (string, error) {
 
 // ParseTLogProof parses a proof in C2SP tlog-proof text format. It checks
 // the format only; CheckTLogProof checks the signatures and the proof.
-func ParseTLogProof(text []byte) (*InclusionProof, error) {
-	if len(text) > maxTLogProofLen {
+func Parse(text []byte) (*InclusionProof, error) {
+	if len(text) > maxLen {
 		return nil, errors.New("the tlog-proof is too large")
 	}
 	head, cp, ok := strings.Cut(string(text), "\n\n")
@@ -71,8 +82,8 @@ func ParseTLogProof(text []byte) (*InclusionProof, error) {
 		return nil, errors.New("the tlog-proof has no blank line before its checkpoint")
 	}
 	lines := strings.Split(head, "\n")
-	if lines[0] != TLogProofHeader {
-		return nil, fmt.Errorf("the tlog-proof does not start with %q", TLogProofHeader)
+	if lines[0] != Header {
+		return nil, fmt.Errorf("the tlog-proof does not start with %q", Header)
 	}
 	p := &InclusionProof{Checkpoint: cp}
 	lines = lines[1:]
@@ -106,21 +117,38 @@ func ParseTLogProof(text []byte) (*InclusionProof, error) {
 // (a note verifier key) with the key's name as origin, and record (the
 // leaf's data; the extra bytes when record is nil) is in the checkpoint's
 // tree at the proof's index. It returns the checkpoint.
-func CheckTLogProof(p *InclusionProof, record []byte, logKey string) (*Checkpoint, error) {
+func Check(p *InclusionProof, record []byte, logKey string) (*verify.Checkpoint, error) {
 	v, err := note.NewVerifier(logKey)
 	if err != nil {
-		return nil, invalid(CheckKey, -1, "", "la clave del registro no es válida: %v", "the log key is invalid: %v", err)
+		return nil, fmt.Errorf("the log key is invalid: %v", err)
 	}
-	_, cp, err := openCheckpoint([]byte(p.Checkpoint), v, note.VerifierList(v), "")
+	n, cp, err := verify.OpenNote([]byte(p.Checkpoint), note.VerifierList(v))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("the checkpoint: %v", err)
+	}
+	if len(n.Sigs) == 0 || n.Sigs[0].Name != v.Name() || n.Sigs[0].Hash != v.KeyHash() {
+		return nil, errors.New("the checkpoint is not signed by the log's key")
 	}
 	if record == nil {
 		record = p.Extra
 	}
 	if err := tlog.CheckRecord(p.Proof, cp.Size, cp.Root, p.Index, tlog.RecordHash(record)); err != nil {
-		return nil, tampered(CheckProof, p.Index, "", "el registro no está en el árbol del punto de control en esa posición",
-			"the record is not in the checkpoint's tree at that position")
+		return nil, fmt.Errorf("event %d: the record is not in the checkpoint's tree at that position", p.Index)
 	}
 	return cp, nil
+}
+
+// maxLen bounds a tlog-proof file, so that a hostile one cannot exhaust
+// memory: a real one is a few kilobytes plus one event.
+const maxLen = 2 << 20
+
+// decodeHash decodes one 32-byte hash in canonical standard base64.
+func decodeHash(s string) (tlog.Hash, error) {
+	var h tlog.Hash
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil || len(b) != tlog.HashSize || base64.StdEncoding.EncodeToString(b) != s {
+		return h, errors.New("not a base64 SHA-256 hash")
+	}
+	copy(h[:], b)
+	return h, nil
 }

@@ -1,0 +1,204 @@
+package custody
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Personal signatures. The log's checkpoints prove that nothing changed
+// after it was written; a personal signature proves who made an act. Each
+// officer registers keys in the log (key.request, then key.approve by an
+// administrator; key.revoke ends one), and signs ActDigest of each act.
+//
+// A software key (AlgEd25519) signs the 32 digest bytes. A passkey signs a
+// WebAuthn assertion whose challenge is the digest: its authenticator data
+// and client data travel with the signature, so the assertion is checked
+// offline with the standard library alone.
+
+// Roles of a signature: who, named by the act, signed it.
+const (
+	RoleBy   = "by"   // the one person an act names (seized_by, by)
+	RoleFrom = "from" // a transfer's giver
+	RoleTo   = "to"   // a transfer's receiver
+)
+
+// Algorithms of registered keys.
+const (
+	AlgEd25519       = "ed25519"        // a software key: 32-byte public key, signs the digest
+	AlgWebAuthnES256 = "webauthn-es256" // a passkey, P-256: 65-byte uncompressed point
+	AlgWebAuthnEdDSA = "webauthn-eddsa" // a passkey, Ed25519
+)
+
+// Ops of the key register (the records below). They are events of the log
+// like any other, so that a key can no more be slipped in or out than a
+// transfer; a bundle carries those of the keys that signed its acts.
+const (
+	OpKeyRequest = "key.request"
+	OpKeyApprove = "key.approve"
+	OpKeyRevoke  = "key.revoke"
+)
+
+// Sig is one signature of an act, logged with the act's event. Binary
+// values are unpadded base64url.
+type Sig struct {
+	AuthenticatorData string `json:"authenticator_data,omitempty"` // passkeys only
+	ClientDataJSON    string `json:"client_data_json,omitempty"`   // passkeys only
+	Key               string `json:"key"`                          // the key's id (KeyID)
+	Role              string `json:"role"`                         // RoleBy, RoleFrom, RoleTo
+	Sig               string `json:"sig"`
+}
+
+// KeyRequest is key.request: an officer asks to register a key, proving
+// possession with Proof, the key's signature of KeyDigest.
+type KeyRequest struct {
+	Officer   string `json:"officer"`
+	Key       string `json:"key"` // KeyID(public key)
+	Alg       string `json:"alg"`
+	PublicKey string `json:"public_key"`      // base64url
+	RPID      string `json:"rp_id,omitempty"` // passkeys: the WebAuthn relying party
+	// CredentialID is a passkey's WebAuthn credential id (base64url), by
+	// which a browser finds it.
+	CredentialID string `json:"credential_id,omitempty"`
+	Label        string `json:"label,omitempty"` // "llave de Ana", "laptop del laboratorio"
+	Replaces     string `json:"replaces,omitempty"`
+	At           string `json:"at"`
+	// The proof of possession: the key's signature of KeyDigest (for a
+	// passkey, an assertion as in Sig).
+	Proof                  string `json:"proof"`
+	ProofAuthenticatorData string `json:"proof_authenticator_data,omitempty"`
+	ProofClientDataJSON    string `json:"proof_client_data_json,omitempty"`
+}
+
+// ProofSig is r's proof of possession as a Sig.
+func (r *KeyRequest) ProofSig() Sig {
+	return Sig{Key: r.Key, Role: RoleBy, Sig: r.Proof, AuthenticatorData: r.ProofAuthenticatorData, ClientDataJSON: r.ProofClientDataJSON}
+}
+
+// ActDigest is what a person signs for an act: the SHA-256 of
+// "custodia-act-v1", a newline, the op, a newline and the record's
+// canonical bytes. A signature therefore names the op and every field of
+// the record (item, people, time, seal, condition): it cannot be moved to
+// another act.
+func ActDigest(op string, record []byte) [32]byte {
+	return sha256.Sum256(append([]byte("custodia-act-v1\n"+op+"\n"), record...))
+}
+
+// KeyDigest is what a key signs to prove, at its request, that the officer
+// holds it.
+func KeyDigest(officer, key string) [32]byte {
+	return sha256.Sum256([]byte("custodia-key-v1\n" + officer + "\n" + key))
+}
+
+// KeyID is the id of a public key: the lowercase hex SHA-256 of its bytes.
+// Its first 16 digits are the fingerprint shown to people.
+func KeyID(public []byte) string {
+	sum := sha256.Sum256(public)
+	return hex.EncodeToString(sum[:])
+}
+
+// PublicKey is a registered key, as CheckSig needs it.
+type PublicKey struct {
+	Alg  string
+	Key  []byte
+	RPID string
+}
+
+// ParseKey reads a key.request's public key and checks that Key is its id.
+func ParseKey(r *KeyRequest) (PublicKey, error) {
+	b, err := base64.RawURLEncoding.Strict().DecodeString(r.PublicKey)
+	if err != nil {
+		return PublicKey{}, errors.New("public_key is not unpadded base64url")
+	}
+	k := PublicKey{Alg: r.Alg, Key: b, RPID: r.RPID}
+	switch {
+	case r.Alg == AlgEd25519 || r.Alg == AlgWebAuthnEdDSA:
+		if len(b) != ed25519.PublicKeySize {
+			return k, fmt.Errorf("an %s key has %d bytes, not %d", r.Alg, ed25519.PublicKeySize, len(b))
+		}
+	case r.Alg == AlgWebAuthnES256:
+		if _, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), b); err != nil {
+			return k, errors.New("the key is not an uncompressed P-256 point")
+		}
+	default:
+		return k, fmt.Errorf("unknown algorithm %q", r.Alg)
+	}
+	if (r.RPID != "") != (r.Alg != AlgEd25519) {
+		return k, errors.New("rp_id is required for a passkey and only for one")
+	}
+	if r.Key != KeyID(b) {
+		return k, errors.New("key is not the SHA-256 of public_key")
+	}
+	return k, nil
+}
+
+// CheckSig checks that s is k's signature of digest. A passkey's assertion
+// must be of type webauthn.get, carry digest as its challenge, be made for
+// k's relying party and with the user present.
+func CheckSig(k PublicKey, digest [32]byte, s Sig) error {
+	dec := base64.RawURLEncoding.Strict()
+	sig, err := dec.DecodeString(s.Sig)
+	if err != nil {
+		return errors.New("sig is not unpadded base64url")
+	}
+	if k.Alg == AlgEd25519 {
+		if s.AuthenticatorData != "" || s.ClientDataJSON != "" || !ed25519.Verify(k.Key, digest[:], sig) {
+			return errors.New("the signature does not verify")
+		}
+		return nil
+	}
+	auth, err1 := dec.DecodeString(s.AuthenticatorData)
+	client, err2 := dec.DecodeString(s.ClientDataJSON)
+	if err1 != nil || err2 != nil || len(auth) < 37 {
+		return errors.New("the passkey assertion is incomplete")
+	}
+	var cd struct{ Type, Challenge string }
+	if err := json.Unmarshal(client, &cd); err != nil || cd.Type != "webauthn.get" ||
+		cd.Challenge != base64.RawURLEncoding.EncodeToString(digest[:]) {
+		return errors.New("the passkey assertion is not for this act")
+	}
+	rp := sha256.Sum256([]byte(k.RPID))
+	if !bytes.Equal(auth[:32], rp[:]) || auth[32]&1 == 0 {
+		return errors.New("the passkey assertion is for another site or without the user present")
+	}
+	ch := sha256.Sum256(client)
+	signed := append(append([]byte{}, auth...), ch[:]...)
+	ok := k.Alg == AlgWebAuthnEdDSA && ed25519.Verify(k.Key, signed, sig)
+	if pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), k.Key); k.Alg == AlgWebAuthnES256 && err == nil {
+		h := sha256.Sum256(signed)
+		ok = ecdsa.VerifyASN1(pub, h[:], sig)
+	}
+	if !ok {
+		return errors.New("the signature does not verify")
+	}
+	return nil
+}
+
+// Signers are the people an act of the custody record (op, its canonical
+// record) names and who must sign it, by role: a transfer's giver and
+// receiver, or the one person of any other act; nil for other ops.
+func Signers(op string, record []byte) map[string]string {
+	var r struct {
+		By       string `json:"by"`
+		SeizedBy string `json:"seized_by"`
+		From     string `json:"from"`
+		To       string `json:"to"`
+	}
+	if !IsItemOp(op) || json.Unmarshal(record, &r) != nil {
+		return nil
+	}
+	if op == OpTransfer {
+		return map[string]string{RoleFrom: r.From, RoleTo: r.To}
+	}
+	if op == OpSeize {
+		r.By = r.SeizedBy
+	}
+	return map[string]string{RoleBy: r.By}
+}

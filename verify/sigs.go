@@ -1,0 +1,126 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/custodia-ec/custodia/custody"
+)
+
+// Personal signatures (custody/sig.go). The bundle carries the key
+// register's events of the keys that signed its acts; each is proven in the
+// checkpoint like any event. A key signs validly after its approval and
+// before its revocation, by log index. What the bundle cannot show is a
+// revocation it leaves out: `custodia audit` checks every signature against
+// the whole log.
+
+// Signature states of a step.
+const (
+	SignedAll      = "complete" // every person the act names signed it
+	SignedPartly   = "partial"
+	SignedNone     = "none"
+	SignedImported = "imported" // from a case file: no personal signature exists
+)
+
+// key is a key of the register, as the bundle proves it.
+type key struct {
+	req               custody.KeyRequest
+	pub               custody.PublicKey
+	approved, revoked int64 // the events' indexes, -1 when absent
+}
+
+// readKeys checks the bundle's key events and returns the register.
+func readKeys(list []BundleEvent, cp *Checkpoint) (map[string]*key, error) {
+	keys := map[string]*key{}
+	for _, e := range list {
+		ev, err := checkEvent(e, cp)
+		if err != nil {
+			return nil, err
+		}
+		var r custody.KeyRequest // key.approve and key.revoke use its key field
+		ok := custody.DecodeStrict(ev.Record, &r, "reason") == nil
+		k := keys[r.Key]
+		switch {
+		case ok && ev.Op == custody.OpKeyRequest && k == nil:
+			pub, perr := custody.ParseKey(&r)
+			if perr == nil {
+				perr = custody.CheckSig(pub, custody.KeyDigest(r.Officer, r.Key), r.ProofSig())
+			}
+			if perr != nil {
+				return nil, tampered(CheckSignature, e.Index, "keys", "la solicitud de la clave no es válida: %v", "the key request is invalid: %v", perr)
+			}
+			keys[r.Key] = &key{req: r, pub: pub, approved: -1, revoked: -1}
+		case ok && ev.Op == custody.OpKeyApprove && k != nil && k.approved < 0:
+			k.approved = e.Index
+		case ok && ev.Op == custody.OpKeyRevoke && k != nil && k.revoked < 0:
+			k.revoked = e.Index
+		default:
+			return nil, invalid(CheckSignature, e.Index, "keys", "el evento %s no es una solicitud, aprobación o revocación de una clave anterior del paquete", "event %s is not a request, approval or revocation of an earlier key of the bundle", ev.Op)
+		}
+	}
+	return keys, nil
+}
+
+// signatures checks the personal signatures of the act at index and says
+// who signed it. A transfer recorded live must carry its giver's and its
+// receiver's; an imported act carries none.
+func (r *replay) signatures(index int64, ev *custody.Event) (string, []custody.Sig, error) {
+	if ev.Recorded.Import != nil {
+		return SignedImported, nil, nil
+	}
+	need := custody.Signers(ev.Op, ev.Record)
+	for j, g := range ev.Sigs {
+		k, officer := r.keys[g.Key], need[g.Role]
+		if officer == "" || k == nil || k.req.Officer != officer {
+			return "", nil, tampered(CheckSignature, index, "sigs", "la firma en el papel %q con la clave %s no es de una clave que el paquete registre para quien el acto nombra en ese papel", "the signature in role %q with key %s is not by a key the bundle registers for whom the act names in that role", g.Role, g.Key)
+		}
+		problem := r.sigErr[index][j]
+		if k.approved < 0 || k.approved > index || (k.revoked >= 0 && k.revoked < index) {
+			problem = fmt.Errorf("la clave %s no estaba vigente (aprobada en %d, revocada en %d) / not in force (approved at %d, revoked at %d)", g.Key, k.approved, k.revoked, k.approved, k.revoked)
+		}
+		if problem != nil {
+			return "", nil, tampered(CheckSignature, index, "sigs", "la firma de %s no vale para este acto: %v", "%s's signature is not valid for this act: %v", officer, problem)
+		}
+	}
+	status := SignedPartly
+	switch len(ev.Sigs) {
+	case len(need):
+		status = SignedAll
+	case 0:
+		status = SignedNone
+	}
+	if ev.Op == custody.OpTransfer && status != SignedAll {
+		return "", nil, tampered(CheckSignature, index, "sigs", "la entrega se registró sin la firma de quien entrega y de quien recibe (%s -> %s)", "the handover was recorded without both the giver's and the receiver's signatures (%s -> %s)", need[custody.RoleFrom], need[custody.RoleTo])
+	}
+	return status, ev.Sigs, nil
+}
+
+// checkAll verifies the events' signatures on every core before the replay
+// reads the results: for each event by index, each signature's error (nil
+// when it verifies with the key it names; a key the bundle does not
+// register is left to signatures, which refuses it).
+func checkAll(ctx context.Context, evs []*custody.Event, keys map[string]*key) map[int64][]error {
+	errs := make([][]error, len(evs))
+	var wg sync.WaitGroup
+	n := runtime.GOMAXPROCS(0)
+	for w := range n {
+		wg.Go(func() {
+			for i := w; i < len(evs) && ctx.Err() == nil; i += n { // a stopped verification gives no verdict
+				errs[i] = make([]error, len(evs[i].Sigs))
+				for j, g := range evs[i].Sigs {
+					if k := keys[g.Key]; k != nil {
+						errs[i][j] = custody.CheckSig(k.pub, custody.ActDigest(evs[i].Op, evs[i].Record), g)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	out := make(map[int64][]error, len(evs))
+	for i, ev := range evs {
+		out[ev.Seq] = errs[i]
+	}
+	return out
+}
