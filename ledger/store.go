@@ -28,8 +28,9 @@ type Store interface {
 	Begin(ctx context.Context) (Tx, error)
 	// ScanEvents calls fn for each event with from <= seq, in seq order,
 	// until fn returns an error (which ScanEvents returns). A from at or
-	// past the end calls fn never and returns nil. fn must not keep e's
-	// Data or Hashes after it returns: a store may reuse their memory.
+	// past the end calls fn never and returns nil. Each event's Data and
+	// Hashes are its own memory, which fn may keep: audit hands batches
+	// of events to other goroutines while the scan goes on.
 	ScanEvents(ctx context.Context, from int64, fn func(e StoredEvent) error) error
 	// ReadEvents returns the events with the given seqs, in that order. A seq
 	// that does not exist is an error wrapping ErrNotFound.

@@ -240,29 +240,32 @@ func prev(v pgtype.Int8) int64 {
 }
 
 // ScanEvents calls fn for each event from seq from, in order. The rows
-// stream from one query; Data and Hashes point into the driver's buffer,
-// valid until fn returns (ledger.Store allows it).
+// stream from one query; each event's Data and Hashes are copied out of
+// the driver's buffer, which the next row overwrites, since fn may keep
+// them (ledger.Store).
 func (s *Store) ScanEvents(ctx context.Context, from int64, fn func(ledger.StoredEvent) error) error {
 	rows, err := s.pool.Query(ctx, `SELECT `+sqlEventCols+` FROM events WHERE seq >= $1 ORDER BY seq`, from)
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
 	defer rows.Close()
-	var (
-		e             ledger.StoredEvent
-		data, hashes  pgtype.DriverBytes
-		prevs, cprevs pgtype.Int8
-	)
 	for rows.Next() {
-		if err := rows.Scan(&e.Seq, &e.Item, &e.Case, &data, &hashes, &prevs, &cprevs); err != nil {
+		var (
+			e             ledger.StoredEvent
+			prevs, cprevs pgtype.Int8
+		)
+		if err := rows.Scan(&e.Seq, &e.Item, &e.Case, &e.Data, &e.Hashes, &prevs, &cprevs); err != nil {
 			return fmt.Errorf("postgres: event row: %w", err)
 		}
-		e.Data, e.Hashes, e.Prev, e.CasePrev = data, hashes, prev(prevs), prev(cprevs)
+		e.Prev, e.CasePrev = prev(prevs), prev(cprevs)
 		if err := fn(e); err != nil {
 			return err
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return nil
 }
 
 // ReadEvents returns the events with the given seqs, in that order.
