@@ -216,7 +216,9 @@ func run(args []string) error {
 		}
 		el, cpu := time.Since(start), cpuSeconds()-cpu0
 		var rowBytes float64
-		d.Store.DB().QueryRow(`SELECT avg(length(data) + length(hashes)) FROM events`).Scan(&rowBytes)
+		if sq, ok := d.Store.(*sqlite.Store); ok {
+			sq.DB().QueryRow(`SELECT avg(length(data) + length(hashes)) FROM events`).Scan(&rowBytes)
+		}
 		return emit(map[string]any{"what": "import", "events": res.Events, "seconds": el.Seconds(), "per_s": float64(res.Events) / el.Seconds(), "event_row_bytes": rowBytes,
 			"cpu_s": cpu, "cpu_us_per_event": cpu / float64(res.Events) * 1e6})
 

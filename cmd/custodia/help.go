@@ -75,7 +75,13 @@ $CUSTODIA_SERVER, $CUSTODIA_TOKEN): the giver offers it signed with their key
   --s3-endpoint H:P   guarda los archivos de evidencia en un almacén compatible
                       con S3 (credenciales en $CUSTODIA_S3_ACCESS_KEY y
                       $CUSTODIA_S3_SECRET_KEY); --s3-bucket (debe existir),
-                      --s3-prefix, --s3-region, --s3-insecure (HTTP, solo local)`,
+                      --s3-prefix, --s3-region, --s3-insecure (HTTP, solo local)
+  --db postgres://USUARIO@HOST/BASE
+                      guarda el log en PostgreSQL, en una base de datos nueva y
+                      vacía que varios servidores pueden compartir; la
+                      contraseña, nunca en la cadena: $CUSTODIA_DB_PASSWORD,
+                      PGPASSWORD o ~/.pgpass. La clave del log queda solo en
+                      --data; cada orden posterior con --data usa esa base.`,
 			en: `Creates a deployment in --data: the database, the log key (log.key, 0600;
 the public key in log.pub) and config.json. Refuses if one exists.
 
@@ -84,7 +90,13 @@ the public key in log.pub) and config.json. Refuses if one exists.
                       (credentials in $CUSTODIA_S3_ACCESS_KEY and
                       $CUSTODIA_S3_SECRET_KEY); --s3-bucket (must exist),
                       --s3-prefix, --s3-region, --s3-insecure (plain HTTP,
-                      loopback only)`,
+                      loopback only)
+  --db postgres://USER@HOST/DB
+                      keeps the log in PostgreSQL, in a new, empty database
+                      that several servers may share; the password, never in
+                      the string: $CUSTODIA_DB_PASSWORD, PGPASSWORD or
+                      ~/.pgpass. The log key stays in --data only; every later
+                      command given --data uses that database.`,
 		},
 		"import": {
 			es: `Importa un expediente (JSON Lines) o una exportación (DIR con case.jsonl y

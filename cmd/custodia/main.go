@@ -87,7 +87,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{name: "init", usage: "init [--data DIR] [--origin NAME] [--s3-endpoint HOST:PORT --s3-bucket B [--s3-prefix P] [--s3-region R] [--s3-insecure]]", run: cmdInit},
+		{name: "init", usage: "init [--data DIR] [--origin NAME] [--db postgres://USER@HOST/DB] [--s3-endpoint HOST:PORT --s3-bucket B [--s3-prefix P] [--s3-region R] [--s3-insecure]]", run: cmdInit},
 		{name: "import", usage: "import FILE.jsonl|EXPORT-DIR [--data DIR]", run: cmdImport},
 		{name: "report", usage: "report operation OP [--as-of TIME] [--json | -o FILE.pdf|FILE.csv] [--lang es|en] | report item ITEM -o FILE.pdf [--lang es|en] | report detentions CASE -o FILE.pdf|FILE.csv [--as-of TIME] [--lang es|en]", run: cmdReport},
 		{name: "label", usage: "label ITEM... -o FILE.pdf [--sheet thermal|a4]", run: cmdLabel},

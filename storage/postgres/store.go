@@ -49,19 +49,28 @@ var _ ledger.Store = (*Store)(nil)
 // Open connects to the database that dsn names (a postgres:// URL or
 // key=value connection string) and brings its schema up to date. The
 // database must exist and use the UTF8 encoding; Open creates the tables.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+// No error it returns holds the password.
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		return nil, redactError(fmt.Errorf("postgres: %s: %w", Redact(dsn), err), o.password)
 	}
+	if o.password != "" {
+		cfg.ConnConfig.Password = o.password
+	}
+	pw := cfg.ConnConfig.Password
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		return nil, redactError(fmt.Errorf("postgres: %s: %w", Redact(dsn), err), pw)
 	}
 	s := &Store{pool: pool}
 	if err := s.open(ctx); err != nil {
 		pool.Close()
-		return nil, err
+		return nil, redactError(fmt.Errorf("%w (database %s)", err, Redact(dsn)), pw)
 	}
 	return s, nil
 }
