@@ -17,10 +17,16 @@ import (
 // of the same history.
 const HeldFile = "checkpoint.held"
 
-// CheckHeld compares the log with the checkpoint held in HeldFile; with no
+// CheckHeld compares the log with the checkpoint held in HeldFile, after
+// reading what other servers sharing the database committed; with no
 // file yet (a new deployment, or one from before the file existed) there
 // is nothing to compare and it returns nil.
 func (d *Deployment) CheckHeld(ctx context.Context) error {
+	// On a database other servers write, the held checkpoint may be
+	// newer than what this one has read.
+	if err := d.Ledger.Refresh(ctx); err != nil {
+		return err
+	}
 	held, err := os.ReadFile(filepath.Join(d.Dir, HeldFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil

@@ -54,6 +54,8 @@ type Ledger struct {
 	// of the bytes it allocated, all of them garbage once stored.
 	spare chan []byte
 	salts *saltSource
+
+	shared sharedState // a store that other ledgers write too (shared.go)
 }
 
 // Config is what Open needs besides the store.
@@ -91,10 +93,23 @@ func (l *Ledger) Verifier() note.Verifier { return l.verifier }
 
 // reload rebuilds the state and frontier from the store. It is used at
 // start-up and after a failed transaction, whose in-memory changes it drops.
+// When it fails, the in-memory state may hold such changes: the ledger is
+// marked stale, and reloads before it writes or refreshes again.
 func (l *Ledger) reload(ctx context.Context) error {
+	if err := l.load(ctx); err != nil {
+		l.shared.stale = true
+		return err
+	}
+	l.shared.stale = false
+	return nil
+}
+
+func (l *Ledger) load(ctx context.Context) error {
 	st := domain.NewState(l.cfg)
 	f := &frontier{hashes: map[int64]tlog.Hash{}}
 	caseLast := caseChains{}
+	var tip []byte
+	ends := &txEnds{}
 	err := l.store.ScanEvents(ctx, 0, func(se StoredEvent) error {
 		ev, rec, err := decodeStored(se)
 		if err != nil {
@@ -105,6 +120,10 @@ func (l *Ledger) reload(ctx context.Context) error {
 			return fmt.Errorf("ledger: event %d no longer applies: %w (run custodia audit)", se.Seq, err)
 		}
 		caseLast.link(a.Case, se.Seq)
+		if ev.Recorded.Commit == se.Seq && se.Seq > 0 {
+			ends.add(se.Seq)
+		}
+		tip = se.Hashes
 		f.size = se.Seq
 		hs := splitHashes(se.Hashes)
 		first := tlog.StoredHashIndex(0, se.Seq)
@@ -126,49 +145,8 @@ func (l *Ledger) reload(ctx context.Context) error {
 		return err
 	}
 	l.state, l.front, l.caseLast = st, f, caseLast
-	return nil
-}
-
-// catchUp applies the events that other ledgers sharing the store
-// committed since this one last read or wrote it, up to size, the log's
-// size under the lock of the transaction just begun (see SharedTx). It
-// hashes each event itself and requires the stored hashes to be the ones it
-// computes, so that it never continues a tree other than the one it holds.
-// On any failure the ledger reloads the whole log: its state may hold part
-// of what it read.
-func (l *Ledger) catchUp(ctx context.Context, size int64) error {
-	if size < l.front.size {
-		return fmt.Errorf("ledger: the store holds %d events, fewer than the %d this ledger has read: the database was restored or changed behind the log's back (run custodia audit)", size, l.front.size)
-	}
-	err := l.store.ScanEvents(ctx, l.front.size, func(se StoredEvent) error {
-		if se.Seq != l.front.size || se.Seq >= size {
-			return fmt.Errorf("ledger: event %d read where event %d of %d belongs", se.Seq, l.front.size, size)
-		}
-		ev, rec, err := decodeStored(se)
-		if err != nil {
-			return err
-		}
-		a, err := l.state.Apply(ev.Op, rec, ev.Seq)
-		if err != nil {
-			return fmt.Errorf("ledger: event %d, written by another server, does not apply: %w (run custodia audit)", se.Seq, err)
-		}
-		hs, err := l.front.append(se.Data)
-		if err != nil {
-			return err
-		}
-		if !bytes.Equal(hs, se.Hashes) {
-			return fmt.Errorf("ledger: the stored hashes of event %d are not the tree's (run custodia audit)", se.Seq)
-		}
-		l.caseLast.link(a.Case, se.Seq)
-		return nil
-	})
-	if err == nil && l.front.size != size {
-		err = fmt.Errorf("ledger: read the log up to %d events, the store said %d", l.front.size, size)
-	}
-	if err != nil {
-		return errors.Join(err, l.reload(ctx))
-	}
-	return nil
+	l.shared.tip = bytes.Clone(tip)
+	return l.signLoaded(ctx, ends)
 }
 
 func splitHashes(b []byte) []tlog.Hash {
@@ -280,8 +258,8 @@ func (l *Ledger) begin(ctx context.Context) (*writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if stx, ok := tx.(SharedTx); ok && stx.LogSize() != l.front.size {
-		if err := l.catchUp(ctx, stx.LogSize()); err != nil {
+	if stx, ok := tx.(SharedTx); ok {
+		if err := l.syncShared(ctx, stx); err != nil {
 			return nil, errors.Join(err, tx.Rollback())
 		}
 	}
@@ -343,6 +321,7 @@ func (w *writer) add(ctx context.Context, r Record) (*custody.Event, error) {
 		return nil, err
 	}
 	w.pending = append(w.pending, StoredEvent{Seq: seq, Item: applied.Item, Prev: itemPrev(applied), Case: applied.Case, CasePrev: l.caseLast.link(applied.Case, seq), Data: data, Hashes: hashes})
+	l.shared.tip = hashes
 	for _, k := range applied.Touched {
 		if _, ok := w.dirty[k]; !ok {
 			w.dirty[k] = struct{}{}
@@ -462,6 +441,14 @@ func (w *writer) commit(ctx context.Context) (*Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := l.store.(SharedStore); ok {
+		// Signed only once the transaction has committed (see
+		// SharedStore).
+		if err := w.tx.Commit(); err != nil {
+			return nil, err
+		}
+		return l.checkpointCommitted(ctx, l.front.size, root)
+	}
 	signed, err := signCheckpoint(l.signer, l.origin, l.front.size, root)
 	if err != nil {
 		return nil, err
@@ -536,8 +523,10 @@ func (w *writer) abort(ctx context.Context) error {
 
 // ImportResult says what an import added.
 type ImportResult struct {
-	Events     int
-	Size       int64 // log size after the import
+	Events int
+	Size   int64 // log size after the import
+	// Checkpoint is the signed checkpoint of the import's tree; nil when
+	// a shared store could not store it after the commit (see Append).
 	Checkpoint []byte
 }
 
@@ -546,6 +535,7 @@ type ImportResult struct {
 // is the file's SHA-256, recorded in every event it adds; progress, when not
 // nil, is called every few thousand lines.
 func (l *Ledger) Import(ctx context.Context, r io.Reader, fileSHA string, progress func(lines int)) (*ImportResult, error) {
+	defer l.deliver() // after the unlock: the observer may read the ledger
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	w, err := l.begin(ctx)
@@ -593,7 +583,11 @@ func (l *Ledger) Import(ctx context.Context, r io.Reader, fileSHA string, progre
 	if err != nil {
 		return nil, errors.Join(err, w.abort(ctx))
 	}
-	return &ImportResult{Events: n, Size: cp.Size, Checkpoint: cp.Note}, nil
+	res := &ImportResult{Events: n, Size: l.front.size}
+	if cp != nil {
+		res.Checkpoint = cp.Note
+	}
+	return res, nil
 }
 
 // decodedLine is a case-file line decoded and canonicalised ahead of the
@@ -657,7 +651,12 @@ type Result struct {
 // Append appends records in one transaction, each accepted or rejected on its
 // own (a rejected record changes nothing), and returns once the accepted
 // ones are durable. When the transaction itself fails, every record fails.
+// On a shared store the checkpoint is signed and stored after the commit;
+// when storing it fails (the database went away just then), the records
+// are still durable: Append returns their results and a nil checkpoint,
+// and the ledger stores the checkpoint at its next write or Refresh.
 func (l *Ledger) Append(ctx context.Context, recs []Record) ([]Result, *Checkpoint, error) {
+	defer l.deliver() // after the unlock: the observer may read the ledger
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	w, err := l.begin(ctx)

@@ -99,12 +99,36 @@ type Tx interface {
 // processes, write at once (PostgreSQL). Its Begin has taken the log's lock,
 // which the transaction keeps until it ends, so no other writer can append
 // meanwhile; LogSize is the log's size when the lock was taken, every event
-// any ledger committed before included. A ledger whose own size is smaller
+// any ledger committed before included, and TipHashes the stored hashes of
+// its last event (nil for an empty log). A ledger whose own size is smaller
 // reads the events it did not write (ScanEvents) before it appends, so that
-// its appends continue the log and are checked against its whole state.
+// its appends continue the log and are checked against its whole state; one
+// whose last event is not the store's stops (the database lost or replaced
+// committed events).
 type SharedTx interface {
 	Tx
 	LogSize() int64
+	TipHashes() []byte
+}
+
+// SharedStore is a store that several ledgers, in several processes, write
+// at once (PostgreSQL): its Begin returns a SharedTx. The ledger signs the
+// checkpoint of a transaction only after the transaction has committed,
+// and stores it with PutCheckpoint, outside any transaction; Tx's
+// AddCheckpoint is not used. So a ledger that dies between the two leaves a
+// transaction without its checkpoint, which the next ledger to read that
+// transaction signs (MissingCheckpoints): every ledger holds the same key
+// and computes the same root, and Ed25519 signs the same note the same way.
+type SharedStore interface {
+	Store
+	// PutCheckpoint stores c unless a checkpoint of c.Size is stored
+	// already, and returns the one stored for that size: c, or the one
+	// stored first. The ledger requires its root to be c's: two roots for
+	// one size are a fork.
+	PutCheckpoint(ctx context.Context, c Checkpoint) (Checkpoint, error)
+	// MissingCheckpoints returns those of sizes that have no stored
+	// checkpoint, in the order given.
+	MissingCheckpoints(ctx context.Context, sizes []int64) ([]int64, error)
 }
 
 // StoredEvent is an event as stored: its canonical bytes, the stored hashes

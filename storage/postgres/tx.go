@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -32,7 +33,13 @@ func (s *Store) Begin(ctx context.Context) (ledger.Tx, error) {
 		err = errLockRow
 	}
 	if err == nil {
-		err = tx.QueryRow(ctx, sqlSize).Scan(&t.size)
+		// The size and the newest event's hashes in one statement.
+		var last int64
+		err = tx.QueryRow(ctx, `SELECT seq, hashes FROM events ORDER BY seq DESC LIMIT 1`).Scan(&last, &t.tip)
+		if errors.Is(err, pgx.ErrNoRows) {
+			last, err = -1, nil
+		}
+		t.size = last + 1
 	}
 	if err != nil {
 		tx.Rollback(context.Background())
@@ -46,8 +53,9 @@ func (s *Store) Begin(ctx context.Context) (ledger.Tx, error) {
 type Tx struct {
 	s    *Store
 	tx   pgx.Tx
-	size int64 // the log's size when the lock was taken
-	next int64 // the next event's seq
+	size int64  // the log's size when the lock was taken
+	tip  []byte // the stored hashes of the log's last event then
+	next int64  // the next event's seq
 }
 
 var _ ledger.SharedTx = (*Tx)(nil)
@@ -56,6 +64,10 @@ var _ ledger.SharedTx = (*Tx)(nil)
 // committed before, by any server. No other transaction can add to it
 // until this one ends.
 func (t *Tx) LogSize() int64 { return t.size }
+
+// TipHashes are the stored hashes of the log's last event when Begin took
+// its lock (nil for an empty log).
+func (t *Tx) TipHashes() []byte { return t.tip }
 
 // sqlAppend inserts a batch of events from one array per column, in one
 // statement: the same statement for any number of events, prepared once per
@@ -198,10 +210,20 @@ func (t *Tx) AddCheckpoint(ctx context.Context, c ledger.Checkpoint) error {
 }
 
 // Commit commits the transaction; PostgreSQL has made it durable when it
-// answers (with synchronous_commit on, its default), and the log's lock
-// passes to the next writer.
+// answers (with synchronous_commit on, its default, and on the synchronous
+// standbys the server names), and the log's lock passes to the next
+// writer. A transaction that appended events announces the log's new size
+// on the channel NotifyChannel, which PostgreSQL delivers to listeners
+// (WatchLog) only once the commit is done.
 func (t *Tx) Commit() error {
-	if err := t.tx.Commit(context.Background()); err != nil {
+	ctx := context.Background()
+	if t.next > t.size {
+		if _, err := t.tx.Exec(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, strconv.FormatInt(t.next, 10)); err != nil {
+			t.tx.Rollback(ctx)
+			return fmt.Errorf("postgres: notify: %w", err)
+		}
+	}
+	if err := t.tx.Commit(ctx); err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
 	return nil
