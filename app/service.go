@@ -156,6 +156,10 @@ func New(cfg Config) (*Service, error) {
 	s.loadAccounts()
 	s.Sessions.onEnd = s.bumpAccess
 	s.Commit = NewCommitter(s.l, cfg.CommitDelay, s.Metrics, s.log, s.committed)
+	// Events other servers sharing the database committed, as the ledger
+	// reads them, take the path of this server's own: accounts, access,
+	// live boards.
+	s.l.Observe(s.committed)
 	return s, nil
 }
 
@@ -258,6 +262,11 @@ func (s *Service) startHeld() {
 		err := s.cfg.Held.CheckHeld(ctx)
 		if err == nil {
 			err = s.cfg.Held.Hold(ctx)
+		}
+		if err == nil {
+			// A ledger that found its database lost or forked what it
+			// wrote (one shared with other servers) has stopped writing.
+			err = s.l.Halted()
 		}
 		var ce *custody.Error
 		if errors.As(err, &ce) && ce.Code == custody.ETampered {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/custodia-ec/custodia/internal/durable"
 )
@@ -49,4 +50,28 @@ func (d *Deployment) Hold(ctx context.Context) error {
 		return nil // an empty log: nothing to hold
 	}
 	return durable.WriteFile(filepath.Join(d.Dir, HeldFile), cp.Note, 0o644)
+}
+
+// Follow keeps the ledger up with what the other servers sharing its
+// database commit, until ctx ends: it refreshes the ledger (and so its
+// observer, the live boards) whenever the database announces a commit
+// beyond what the ledger holds, and every poll in case an announcement was
+// lost. A deployment whose database no other server writes (SQLite)
+// returns nil at once. onError, when not nil, hears of each failed
+// refresh; the next announcement or poll tries again.
+func (d *Deployment) Follow(ctx context.Context, poll time.Duration, onError func(error)) error {
+	w, ok := d.Store.(interface {
+		WatchLog(ctx context.Context, poll time.Duration, changed func(size int64)) error
+	})
+	if !ok {
+		return nil
+	}
+	return w.WatchLog(ctx, poll, func(size int64) {
+		if size >= 0 && size <= d.Ledger.Size() {
+			return // this server's own commit, or one it has read
+		}
+		if err := d.Ledger.Refresh(ctx); err != nil && onError != nil && ctx.Err() == nil {
+			onError(err)
+		}
+	})
 }

@@ -424,3 +424,35 @@ func TestWatchLog(t *testing.T) {
 		t.Fatal("WatchLog did not end with its context")
 	}
 }
+
+// A server asked for a proof in a tree larger than it holds (the client
+// has its checkpoint from another server) reads the other's commits first.
+func TestProofOfATreeAnotherServerGrew(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	key := newLogKey(t)
+	a, _ := key.server(t, dsn)
+	b, _ := key.server(t, dsn)
+	mustAppend(t, a, agency("A1"), agency("A2"))
+	cp := mustAppend(t, a, agency("A3"))
+	if b.Size() != 0 {
+		t.Fatalf("server B holds %d events before it read any", b.Size())
+	}
+	p, err := b.InclusionProof(ctx, cp.Size, 2)
+	if err != nil {
+		t.Fatalf("server B's proof in server A's tree: %v", err)
+	}
+	evs, err := a.HashReader(ctx).ReadHashes([]int64{tlog.StoredHashIndex(0, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tlog.CheckRecord(p, cp.Size, cp.Root, 2, evs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if b.Size() != cp.Size {
+		t.Fatalf("server B holds %d events after the proof, want %d", b.Size(), cp.Size)
+	}
+	if _, err := b.ConsistencyProof(ctx, 1, cp.Size+1); err == nil {
+		t.Fatal("a consistency proof to a size no server has")
+	}
+}
