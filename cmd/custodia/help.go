@@ -221,6 +221,30 @@ signed checkpoint, which custodia verify checks offline.
   -o FILE.jsonld      destination
   --base IRI          the nodes' prefix (default urn:custodia:kb:)`,
 		},
+		"migrate": {
+			es: `Lleva el log de un despliegue SQLite (--data) a una base de datos PostgreSQL
+nueva y vacía (--to): copia tal cual cada evento con sus hashes, cada punto de
+control, cada fila y las credenciales, audita la copia como custodia audit,
+y solo si está correcta anota la base en config.json; desde entonces cada
+orden con --data usa PostgreSQL. Detenga antes todo servidor: la migración
+bloquea custodia.db mientras lo lee, y lo deja como estaba. La clave del log
+no va a la base de datos. Contraseña: $CUSTODIA_DB_PASSWORD, PGPASSWORD o
+~/.pgpass, nunca en la cadena.
+
+  --to postgres://USUARIO@HOST/BASE  la base de destino (se niega si no está vacía)
+  --json                             salida JSON`,
+			en: `Moves the log of a SQLite deployment (--data) to a new, empty PostgreSQL
+database (--to): copies every event with its hashes, every checkpoint, every
+row and the credentials verbatim, audits the copy as custodia audit does,
+and only when it is clean records the database in config.json; from then on
+every command given --data uses PostgreSQL. Stop every server first: the
+migration locks custodia.db while it reads it, and leaves it as it was. The
+log key does not go into the database. Password: $CUSTODIA_DB_PASSWORD,
+PGPASSWORD or ~/.pgpass, never in the string.
+
+  --to postgres://USER@HOST/DB  the target database (refused unless empty)
+  --json                        JSON output`,
+		},
 		"audit": {
 			es: `Vuelve a recorrer el log entero (cada evento, hash, punto de control y fila
 derivada) y lo compara con lo que solo el despliegue tiene: los plazos de

@@ -94,6 +94,7 @@ func commands() []command {
 		{name: "item", usage: "item history ITEM [--json]", run: cmdItem},
 		{name: "export", usage: "export case CASE -o FILE.jsonl | export case CASE -o DIR/ (case.jsonl + blobs/) | export bundle ITEM -o FILE [--from-size N] [--tlog-proofs DIR] | export case-uco CASE -o FILE.jsonld [--base IRI]", run: cmdExport},
 		{name: "audit", usage: "audit [--since-checkpoint N] [--json]", run: cmdAudit},
+		{name: "migrate", usage: "migrate --to postgres://USER@HOST/DB [--data DIR] [--json]", run: cmdMigrate},
 		{name: "checkpoint", usage: "checkpoint", run: cmdCheckpoint},
 		{name: "upload", usage: "upload ITEM FILE [--server URL] [--token TOKEN] [--name NAME] [--media-type T]", run: cmdUpload},
 		{name: "fsck", usage: "fsck [--case CASE] [--rate BYTES/S] [--json]", run: cmdFsck},
