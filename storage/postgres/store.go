@@ -248,33 +248,55 @@ func prev(v pgtype.Int8) int64 {
 	return v.Int64
 }
 
-// ScanEvents calls fn for each event from seq from, in order. The rows
-// stream from one query; each event's Data and Hashes are copied out of
-// the driver's buffer, which the next row overwrites, since fn may keep
-// them (ledger.Store).
+// ScanEvents calls fn for each event from seq from, in order. It reads
+// the log a page of scanPage events at a time (keyset pagination on seq),
+// so that a scan fn stops early reads at most one page more: a PostgreSQL
+// query closed early still sends the rest of its rows, and audit reads
+// the log in chunks that each stop where the next one starts. Each
+// event's Data and Hashes are copied out of the driver's buffer, which
+// the next row overwrites, since fn may keep them (ledger.Store).
 func (s *Store) ScanEvents(ctx context.Context, from int64, fn func(ledger.StoredEvent) error) error {
-	rows, err := s.pool.Query(ctx, `SELECT `+sqlEventCols+` FROM events WHERE seq >= $1 ORDER BY seq`, from)
+	for {
+		next, full, err := s.scanPage(ctx, from, fn)
+		if err != nil || !full {
+			return err
+		}
+		from = next
+	}
+}
+
+// scanPage is how many events one query of ScanEvents reads.
+const scanPage = 8192
+
+// scanPage calls fn for up to scanPage events from seq from; it returns
+// the seq after the last one read and whether the page was full (more
+// may follow).
+func (s *Store) scanPage(ctx context.Context, from int64, fn func(ledger.StoredEvent) error) (next int64, full bool, err error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+sqlEventCols+` FROM events WHERE seq >= $1 ORDER BY seq LIMIT $2`, from, scanPage)
 	if err != nil {
-		return fmt.Errorf("postgres: %w", err)
+		return 0, false, fmt.Errorf("postgres: %w", err)
 	}
 	defer rows.Close()
+	n := 0
 	for rows.Next() {
 		var (
 			e             ledger.StoredEvent
 			prevs, cprevs pgtype.Int8
 		)
 		if err := rows.Scan(&e.Seq, &e.Item, &e.Case, &e.Data, &e.Hashes, &prevs, &cprevs); err != nil {
-			return fmt.Errorf("postgres: event row: %w", err)
+			return 0, false, fmt.Errorf("postgres: event row: %w", err)
 		}
 		e.Prev, e.CasePrev = prev(prevs), prev(cprevs)
+		n++
+		next = e.Seq + 1
 		if err := fn(e); err != nil {
-			return err
+			return 0, false, err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("postgres: %w", err)
+		return 0, false, fmt.Errorf("postgres: %w", err)
 	}
-	return nil
+	return next, n == scanPage, nil
 }
 
 // ReadEvents returns the events with the given seqs, in that order.

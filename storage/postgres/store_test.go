@@ -328,3 +328,57 @@ func TestPutRowsTypes(t *testing.T) {
 		t.Fatalf("%d rows stored after only refused writes", n)
 	}
 }
+
+// ScanEvents reads the log a page at a time: across page boundaries every
+// event comes once and in order, from any start, and a gap (which only a
+// tampered database has) is handed on as it is, without events repeated.
+func TestScanEventsAcrossPages(t *testing.T) {
+	ctx := context.Background()
+	s := openDSN(t, pgtest.NewDatabase(t))
+	const n = 2*scanPage + 5
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := make([]ledger.StoredEvent, n)
+	for i := range evs {
+		evs[i] = ev(int64(i))
+	}
+	if err := tx.AppendEvents(ctx, evs); err != nil {
+		t.Fatal(errors.Join(err, tx.Rollback()))
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	scan := func(from int64) []int64 {
+		t.Helper()
+		var got []int64
+		if err := s.ScanEvents(ctx, from, func(e ledger.StoredEvent) error { got = append(got, e.Seq); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	for _, from := range []int64{0, scanPage - 1, scanPage, n - 1, n, n + 7} {
+		got := scan(from)
+		if want := max(0, n-from); int64(len(got)) != want {
+			t.Fatalf("ScanEvents(%d) gave %d events, want %d", from, len(got), want)
+		}
+		for i, seq := range got {
+			if seq != from+int64(i) {
+				t.Fatalf("ScanEvents(%d): event %d at position %d", from, seq, i)
+			}
+		}
+	}
+	stop := errors.New("stop")
+	calls := 0
+	if err := s.ScanEvents(ctx, 0, func(ledger.StoredEvent) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
+		t.Fatalf("a scan whose fn fails: %v after %d calls", err, calls)
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM events WHERE seq = $1`, scanPage+3); err != nil {
+		t.Fatal(err)
+	}
+	got := scan(0)
+	if len(got) != n-1 || got[scanPage+3] != scanPage+4 || got[scanPage+2] != scanPage+2 {
+		t.Fatalf("with event %d deleted: %d events, around it %v", scanPage+3, len(got), got[scanPage+1:scanPage+5])
+	}
+}
