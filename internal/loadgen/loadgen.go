@@ -258,8 +258,11 @@ type Options struct {
 	Addr string // the server's host:port
 	// Addrs, when set, are several servers of one deployment: each
 	// client sends its requests to them in turn, so that consecutive
-	// writes of one item go through different servers.
+	// writes of one item go through different servers; with Sticky, client
+	// c keeps to server c mod len(Addrs), as a keep-alive connection
+	// through a load balancer does (and moves on when it fails).
 	Addrs   []string
+	Sticky  bool
 	Token   string // a write token for the load's case
 	Clients int    // concurrent clients, each with its own item and connection
 	Client  Client // which HTTP client; the zero value is Lean
@@ -362,7 +365,9 @@ func RunWith(ctx context.Context, opts Options) *Stats {
 			var body []byte
 			for ctx.Err() == nil {
 				rq = rqs[next%len(rqs)]
-				next++
+				if !opts.Sticky || !synced {
+					next++
+				}
 				if !synced {
 					status, b, err := rq.Do(ctx, "GET", statePath, nil)
 					if err == nil && status != 200 {
