@@ -158,8 +158,17 @@ func New(cfg Config) (*Service, error) {
 	s.Commit = NewCommitter(s.l, cfg.CommitDelay, s.Metrics, s.log, s.committed)
 	// Events other servers sharing the database committed, as the ledger
 	// reads them, take the path of this server's own: accounts, access,
-	// live boards.
-	s.l.Observe(s.committed)
+	// live boards. Too many to hand over (a large import elsewhere): any
+	// account, membership or board may have changed.
+	s.l.Observe(func(evs []*custody.Event) {
+		if evs == nil {
+			s.loadAccounts()
+			s.bumpAccess()
+			s.Broker.PublishAll([]byte("event: board\ndata: {\"op\":\"refresh\"}\n\n"))
+			return
+		}
+		s.committed(evs)
+	})
 	return s, nil
 }
 

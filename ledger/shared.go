@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -46,21 +47,37 @@ type sharedState struct {
 	// unsigned are committed transaction ends whose checkpoint could not
 	// be stored yet, with their roots.
 	unsigned map[int64]tlog.Hash
+	// toCheck are the ends of transactions read from others, with their
+	// roots, whose checkpoints are yet to be looked for (and signed when
+	// missing): after this ledger's own commit, not under the log's lock.
+	toCheck map[int64]tlog.Hash
 
-	fmu      sync.Mutex
-	foreign  []*custody.Event // read from others, not yet delivered
-	obsMu    sync.Mutex       // held while delivering: deliveries keep log order
+	fmu     sync.Mutex
+	foreign []*custody.Event // read from others, not yet delivered
+	// overflow says that more were read than maxForeign: the observer is
+	// told so instead of being handed them all.
+	overflow bool
+	obsMu    sync.Mutex // held while delivering: deliveries keep log order
 	observer func([]*custody.Event)
+	observed atomic.Bool // an observer is set: events read are kept for it
 }
+
+// maxForeign bounds the events read from other ledgers that are kept for
+// the observer between two deliveries: a server that catches up on a
+// large import elsewhere does not hold it all decoded in memory.
+const maxForeign = 16384
 
 // Observe sets fn to receive the events that other ledgers sharing the
 // store committed, as this ledger reads them (before its own writes, and
 // in Refresh), in log order. fn is called without the ledger's lock held,
-// so it may read the ledger; it must not block for long. A ledger on a
-// store that is not shared never calls it.
+// so it may read the ledger; it must not block for long. When more than a
+// few thousand events were read between two calls, fn gets nil instead of
+// them: anything may have changed. A ledger on a store that is not shared
+// never calls it.
 func (l *Ledger) Observe(fn func([]*custody.Event)) {
 	l.shared.obsMu.Lock()
 	l.shared.observer = fn
+	l.shared.observed.Store(fn != nil)
 	l.shared.obsMu.Unlock()
 }
 
@@ -71,10 +88,14 @@ func (l *Ledger) deliver() {
 	sh.obsMu.Lock()
 	defer sh.obsMu.Unlock()
 	sh.fmu.Lock()
-	evs := sh.foreign
-	sh.foreign = nil
+	evs, overflow := sh.foreign, sh.overflow
+	sh.foreign, sh.overflow = nil, false
 	sh.fmu.Unlock()
-	if len(evs) > 0 && sh.observer != nil {
+	switch {
+	case sh.observer == nil:
+	case overflow:
+		sh.observer(nil)
+	case len(evs) > 0:
 		sh.observer(evs)
 	}
 }
@@ -103,10 +124,12 @@ func (l *Ledger) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if size == l.front.size {
-		return nil
+	if size != l.front.size {
+		if err := l.catchUp(ctx, size); err != nil {
+			return err
+		}
 	}
-	return l.catchUp(ctx, size)
+	return l.checkRead(ctx)
 }
 
 // Halted returns why the ledger refuses to write (the store is not the log
@@ -162,9 +185,10 @@ var errCaughtUp = errors.New("caught up")
 // store's event at its own last seq to be the one it holds, then hashes
 // each new event itself and requires the stored hashes to be the ones it
 // computes, so that it never continues a tree other than the one it holds.
-// It signs the checkpoint of every transaction it read that has none. On
-// a failure to read, the ledger reloads the whole log: its state may hold
-// part of what it read.
+// The ends of the transactions it read wait in toCheck, for their
+// checkpoints to be looked for after this ledger's write (checkRead), off
+// the log's lock. On a failure to read, the ledger reloads the whole log:
+// its state may hold part of what it read.
 func (l *Ledger) catchUp(ctx context.Context, size int64) error {
 	if size < l.front.size {
 		l.shared.halt = haltf("la base de datos tiene %d eventos, menos que los %d que este servidor ya leyó: fue restaurada a un punto anterior o cambiada por fuera del registro",
@@ -172,21 +196,24 @@ func (l *Ledger) catchUp(ctx context.Context, size int64) error {
 		return l.shared.halt
 	}
 	start := l.front.size
-	if start > 0 {
-		hs, err := l.store.EventHashes(ctx, []int64{start - 1})
-		if err != nil {
-			return err
-		}
-		if !bytes.Equal(hs[0], l.shared.tip) {
-			l.shared.halt = haltf("el evento %d de la base de datos no es el que este servidor escribió o leyó: la base de datos perdió o reemplazó eventos ya confirmados",
-				"event %d in the database is not the one this server wrote or read: the database lost or replaced committed events", start-1)
-			return l.shared.halt
-		}
-	}
 	var ends []int64
 	roots := map[int64]tlog.Hash{}
 	var evs []*custody.Event
-	err := l.store.ScanEvents(ctx, start, func(se StoredEvent) error {
+	observed, overflow := l.shared.observed.Load(), false
+	// The scan starts at the ledger's own last event, whose stored
+	// hashes must be those it holds: one query for both.
+	from := max(start-1, 0)
+	tipChecked := start == 0
+	err := l.store.ScanEvents(ctx, from, func(se StoredEvent) error {
+		if !tipChecked {
+			tipChecked = true
+			if se.Seq != start-1 || !bytes.Equal(se.Hashes, l.shared.tip) {
+				l.shared.halt = haltf("el evento %d de la base de datos no es el que este servidor escribió o leyó: la base de datos perdió o reemplazó eventos ya confirmados",
+					"event %d in the database is not the one this server wrote or read: the database lost or replaced committed events", start-1)
+				return l.shared.halt
+			}
+			return nil
+		}
 		if se.Seq >= size {
 			return errCaughtUp
 		}
@@ -219,11 +246,20 @@ func (l *Ledger) catchUp(ctx context.Context, size int64) error {
 		}
 		l.caseLast.link(a.Case, se.Seq)
 		l.shared.tip = se.Hashes
-		evs = append(evs, ev)
+		if observed {
+			if len(evs) < maxForeign {
+				evs = append(evs, ev)
+			} else {
+				overflow = true
+			}
+		}
 		return nil
 	})
 	if errors.Is(err, errCaughtUp) {
 		err = nil
+	}
+	if l.shared.halt != nil && errors.Is(err, l.shared.halt) {
+		return err
 	}
 	if err == nil && l.front.size != size {
 		err = fmt.Errorf("ledger: read the log up to %d events, the store said %d", l.front.size, size)
@@ -237,10 +273,43 @@ func (l *Ledger) catchUp(ctx context.Context, size int64) error {
 	}
 	ends = append(ends, size)
 	roots[size] = root
+	if l.shared.toCheck == nil {
+		l.shared.toCheck = map[int64]tlog.Hash{}
+	}
+	for _, n := range ends {
+		l.shared.toCheck[n] = roots[n]
+	}
 	l.shared.fmu.Lock()
-	l.shared.foreign = append(l.shared.foreign, evs...)
+	if overflow || len(l.shared.foreign)+len(evs) > maxForeign {
+		l.shared.foreign, l.shared.overflow = nil, true
+	} else if !l.shared.overflow {
+		l.shared.foreign = append(l.shared.foreign, evs...)
+	}
 	l.shared.fmu.Unlock()
-	return l.signMissing(ctx, ends, roots)
+	return nil
+}
+
+// checkRead looks for the checkpoints of the transactions read from other
+// ledgers (catchUp) and signs those missing. Only a fork is returned: a
+// store failing now is tried again at the next write or refresh.
+func (l *Ledger) checkRead(ctx context.Context) error {
+	if len(l.shared.toCheck) == 0 {
+		return nil
+	}
+	ends := make([]int64, 0, len(l.shared.toCheck))
+	for n := range l.shared.toCheck {
+		ends = append(ends, n)
+	}
+	slices.Sort(ends)
+	err := l.signMissing(ctx, ends, l.shared.toCheck)
+	var ce *custody.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	if err == nil {
+		l.shared.toCheck = nil
+	}
+	return nil
 }
 
 // checkpointCommitted signs and stores the checkpoint of a transaction
@@ -252,6 +321,10 @@ func (l *Ledger) checkpointCommitted(ctx context.Context, size int64, root tlog.
 	cp, err := l.storeCheckpoint(ctx, size, root)
 	var ce *custody.Error
 	if errors.As(err, &ce) {
+		return nil, err
+	}
+	// Then the checkpoints of what the catch-up before this write read.
+	if err := l.checkRead(ctx); err != nil {
 		return nil, err
 	}
 	return cp, nil
@@ -337,7 +410,7 @@ func (l *Ledger) signLoaded(ctx context.Context, ends *txEnds) error {
 	if _, ok := l.store.(SharedStore); !ok {
 		return nil
 	}
-	l.shared.unsigned = nil
+	l.shared.unsigned, l.shared.toCheck = nil, nil
 	if l.front.size == 0 {
 		return nil
 	}

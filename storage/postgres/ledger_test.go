@@ -456,3 +456,44 @@ func TestProofOfATreeAnotherServerGrew(t *testing.T) {
 		t.Fatal("a consistency proof to a size no server has")
 	}
 }
+
+// A server that reads more events from the others than it keeps for its
+// observer (a large import elsewhere) tells the observer so, with nil,
+// instead of holding them all; smaller batches come whole, in order.
+func TestObserverOverflow(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	key := newLogKey(t)
+	a, _ := key.server(t, dsn)
+	b, _ := key.server(t, dsn)
+	var calls [][]*custody.Event
+	b.Observe(func(evs []*custody.Event) { calls = append(calls, evs) })
+	mustAppend(t, a, agency("A1"), agency("A2"))
+	if err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 1 || len(calls[0]) != 2 || calls[0][0].Seq != 0 || calls[0][1].Seq != 1 {
+		t.Fatalf("observer calls after two events: %v", calls)
+	}
+	var many []ledger.Record
+	for i := range 16400 {
+		many = append(many, agency(fmt.Sprintf("M%05d", i)))
+	}
+	mustAppend(t, a, many...)
+	if err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 2 || calls[1] != nil {
+		t.Fatalf("after %d events at once: observer got %d calls, the last with %d events; want nil", len(many), len(calls), len(calls[len(calls)-1]))
+	}
+	if b.Size() != a.Size() {
+		t.Fatalf("server B holds %d events, A %d", b.Size(), a.Size())
+	}
+	mustAppend(t, a, agency("A3"))
+	if err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 3 || len(calls[2]) != 1 {
+		t.Fatalf("after the overflow, one more event: %d calls", len(calls))
+	}
+}
