@@ -59,6 +59,10 @@ type Store interface {
 	TokenByHash(ctx context.Context, hash [32]byte) (Token, error)
 	Tokens(ctx context.Context, account string) ([]Token, error)
 	RevokeToken(ctx context.Context, id string) error
+	// AllCredentials lists every stored credential, by account, so that
+	// audit can recompute each row's commitment (CredentialCommitment)
+	// and name the accounts whose row differs from what the log recorded.
+	AllCredentials(ctx context.Context) ([]Credential, error)
 }
 
 // argon2id parameters: OWASP's recommended minimum (19 MiB, 2 passes, 1

@@ -121,6 +121,20 @@ func (b *Broker) Publish(topic string, msg []byte) {
 	b.pending[topic] = append(b.pending[topic], msg...)
 }
 
+// PublishAll queues msg for every subscriber of every topic, as Publish
+// does for one.
+func (b *Broker) PublishAll(msg []byte) {
+	b.mu.Lock()
+	topics := make([]string, 0, len(b.subs))
+	for t := range b.subs {
+		topics = append(topics, t)
+	}
+	b.mu.Unlock()
+	for _, t := range topics {
+		b.Publish(t, msg)
+	}
+}
+
 // deliver sends msg to the subscribers of topic; b.mu is held.
 func (b *Broker) deliver(topic string, msg []byte) {
 	for s := range b.subs[topic] {

@@ -189,6 +189,11 @@ func (c *Committer) Run() {
 }
 
 func (c *Committer) commit(all []*pending) {
+	// On a database other servers write, read what they committed first,
+	// so that the checks see their grants and revocations too (the append
+	// then reads anything committed in between). A failure here is the
+	// append's to report.
+	c.l.Refresh(context.Background())
 	// Authorization checks first, against the state the batch will see.
 	c.l.View(func(st *domain.State) error {
 		for _, p := range all {

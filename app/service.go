@@ -175,6 +175,19 @@ func New(cfg Config) (*Service, error) {
 	s.loadAccounts()
 	s.Sessions.onEnd = s.bumpAccess
 	s.Commit = NewCommitter(s.l, cfg.CommitDelay, s.Metrics, s.log, s.committed)
+	// Events other servers sharing the database committed, as the ledger
+	// reads them, take the path of this server's own: accounts, access,
+	// live boards. Too many to hand over (a large import elsewhere): any
+	// account, membership or board may have changed.
+	s.l.Observe(func(evs []*custody.Event) {
+		if evs == nil {
+			s.loadAccounts()
+			s.bumpAccess()
+			s.Broker.PublishAll([]byte("event: board\ndata: {\"op\":\"refresh\"}\n\n"))
+			return
+		}
+		s.committed(evs)
+	})
 	return s, nil
 }
 
@@ -277,6 +290,11 @@ func (s *Service) startHeld() {
 		err := s.cfg.Held.CheckHeld(ctx)
 		if err == nil {
 			err = s.cfg.Held.Hold(ctx)
+		}
+		if err == nil {
+			// A ledger that found its database lost or forked what it
+			// wrote (one shared with other servers) has stopped writing.
+			err = s.l.Halted()
 		}
 		var ce *custody.Error
 		if errors.As(err, &ce) && ce.Code == custody.ETampered {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/ledger"
-	"github.com/custodia-ec/custodia/storage/sqlite"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -21,14 +20,14 @@ import (
 //     the log recorded for them;
 //   - the checkpoint held beside the database (HeldFile) against the log
 //     (a database restored from a backup, or forked).
-func Audit(ctx context.Context, dir string, st *sqlite.Store, cfg Config, v note.Verifier) (*ledger.AuditReport, error) {
+func Audit(ctx context.Context, dir string, st Store, cfg Config, v note.Verifier) (*ledger.AuditReport, error) {
 	return AuditSince(ctx, dir, st, cfg, v, 0)
 }
 
 // AuditSince is Audit verifying signatures only from event since on (see
 // ledger.AuditSince): since must be the size of a signed checkpoint that an
 // earlier audit found clean.
-func AuditSince(ctx context.Context, dir string, st *sqlite.Store, cfg Config, v note.Verifier, since int64) (*ledger.AuditReport, error) {
+func AuditSince(ctx context.Context, dir string, st Store, cfg Config, v note.Verifier, since int64) (*ledger.AuditReport, error) {
 	rep, err := ledger.AuditSince(ctx, st, v, RecordRules, since)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/storage/sqlite"
 )
 
 var auditNow = time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -53,7 +54,7 @@ func audit(t *testing.T, d *deployment.Deployment) *ledger.AuditReport {
 
 func exec(t *testing.T, d *deployment.Deployment, q string, args ...any) {
 	t.Helper()
-	res, err := d.Store.DB().Exec(q, args...)
+	res, err := d.Store.(*sqlite.Store).DB().Exec(q, args...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,9 @@
 // Package deployment creates and opens a Custodia deployment: a data
-// directory with the SQLite database, the log's signing key and its
-// configuration. Init refuses to touch an existing deployment, so that a log
-// is never re-created over its own history.
+// directory with the log's signing key and its configuration, and the
+// database it names: SQLite inside the directory (the default) or a
+// PostgreSQL database that several servers share (DatabaseConfig). Init
+// refuses to touch an existing deployment or a database in use, so that a
+// log is never re-created over its own history.
 package deployment
 
 import (
@@ -24,6 +26,7 @@ import (
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
 	"github.com/custodia-ec/custodia/storage/blob"
+	"github.com/custodia-ec/custodia/storage/postgres"
 	"github.com/custodia-ec/custodia/storage/sqlite"
 )
 
@@ -47,13 +50,16 @@ type Config struct {
 	// Blobs says where the bytes of evidence files are kept (see
 	// BlobConfig); absent, on disk under DATA/blobs.
 	Blobs *BlobConfig `json:"blobs,omitempty"`
+	// Database says where the log and its tables are kept (see
+	// DatabaseConfig); absent, SQLite in DATA/custodia.db.
+	Database *DatabaseConfig `json:"database,omitempty"`
 }
 
 // Deployment is an open deployment.
 type Deployment struct {
 	Dir    string
 	Config Config
-	Store  *sqlite.Store
+	Store  Store
 	Ledger *ledger.Ledger
 	// Blobs keeps the bytes of evidence files (blobs.go).
 	Blobs blob.Store
@@ -68,6 +74,26 @@ var ErrExists = errors.New("deployment already exists")
 // Init creates a deployment in dir with a new Ed25519 log key and returns
 // its public key. origin names the log; when empty a unique one is made.
 func Init(ctx context.Context, dir, origin string) (string, error) {
+	return InitWith(ctx, dir, InitOptions{Origin: origin})
+}
+
+// InitOptions are the choices of a new deployment.
+type InitOptions struct {
+	Origin string // the log's name; when empty a unique one is made
+	// Database, when it names PostgreSQL, is where the log will be kept:
+	// a new, empty database, which Init claims for this log. nil: SQLite
+	// in the data directory.
+	Database *DatabaseConfig
+}
+
+// InitWith creates a deployment in dir as Init does, with its database
+// where o says. The log's private key is written to dir only, whatever the
+// database.
+func InitWith(ctx context.Context, dir string, o InitOptions) (string, error) {
+	origin := o.Origin
+	if err := o.Database.check(); err != nil {
+		return "", err
+	}
 	if _, err := os.Stat(filepath.Join(dir, KeyFile)); err == nil {
 		return "", custody.Errorf(custody.EConflict, "", "ya hay un despliegue en %s: no se vuelve a crear un registro sobre su propia historia", "a deployment already exists in %s: a log is never re-created over its own history", dir)
 	}
@@ -84,14 +110,26 @@ func Init(ctx context.Context, dir, origin string) (string, error) {
 	if strings.ContainsAny(origin, " +\n\t") {
 		return "", custody.Errorf(custody.EInvalid, "origin", "el origen no puede tener espacios ni '+'", "the origin cannot contain spaces or '+'")
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
-	}
 	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
 	if err != nil {
 		return "", err
 	}
 	cfg := Config{Origin: origin, RightsNoticeMinutes: domain.DefaultConfig.RightsNoticeMinutes, HearingMinutes: domain.DefaultConfig.HearingMinutes}
+	if o.Database.IsPostgres() {
+		cfg.Database = o.Database
+		// The database first: one that is not empty, or not reachable,
+		// leaves no half-made deployment behind.
+		st, err := claimPostgres(ctx, o.Database, origin, vkey)
+		if err != nil {
+			return "", err
+		}
+		if err := st.Close(); err != nil {
+			return "", err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
 	cj, _ := json.MarshalIndent(cfg, "", "  ")
 	for _, f := range []struct {
 		name string
@@ -99,8 +137,14 @@ func Init(ctx context.Context, dir, origin string) (string, error) {
 		mode os.FileMode
 	}{{KeyFile, []byte(skey + "\n"), 0o600}, {PubFile, []byte(vkey + "\n"), 0o644}, {ConfigFile, append(cj, '\n'), 0o644}} {
 		if err := writeFileSync(filepath.Join(dir, f.name), f.data, f.mode); err != nil {
+			if o.Database.IsPostgres() {
+				err = fmt.Errorf("%w; the database %s now belongs to a log whose key was not saved: drop it and create it again before retrying", err, postgres.Redact(o.Database.DSN))
+			}
 			return "", err
 		}
+	}
+	if o.Database.IsPostgres() {
+		return vkey, nil
 	}
 	st, err := sqlite.Open(ctx, filepath.Join(dir, DBFile))
 	if err != nil {
@@ -129,8 +173,9 @@ func ReadPublicKey(dir string) (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
-// OpenStore opens only the database of a deployment, for audit.
-func OpenStore(ctx context.Context, dir string, opts ...sqlite.Option) (*sqlite.Store, Config, note.Verifier, error) {
+// OpenStore opens only the database of a deployment, for audit. opts
+// apply to a SQLite database only.
+func OpenStore(ctx context.Context, dir string, opts ...sqlite.Option) (Store, Config, note.Verifier, error) {
 	var cfg Config
 	if !Exists(dir) {
 		return nil, cfg, nil, custody.Errorf(custody.ENotFound, "", "no hay un despliegue en %s (cree uno con custodia init)", "no deployment in %s (create one with custodia init)", dir)
@@ -150,7 +195,7 @@ func OpenStore(ctx context.Context, dir string, opts ...sqlite.Option) (*sqlite.
 	if err != nil {
 		return nil, cfg, nil, fmt.Errorf("%s: %w", PubFile, err)
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, DBFile), opts...)
+	st, err := openDatabase(ctx, dir, cfg, vkey, opts...)
 	if err != nil {
 		return nil, cfg, nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/storage/sqlite"
 )
 
 // TestSystemOpsStayOutOfCaseFiles: import refuses system ops, and export
@@ -79,10 +80,10 @@ func TestAuditCoversSystemTables(t *testing.T) {
 		t.Fatalf("clean audit: %v %+v", err, rep)
 	}
 	// An insider makes themselves a member without an event.
-	if _, err := e.d.Store.DB().Exec(`INSERT INTO grants(case_id, account, active, seq) VALUES ('METASTASIS', 'mole', 1, 5)`); err != nil {
+	if _, err := e.d.Store.(*sqlite.Store).DB().Exec(`INSERT INTO grants(case_id, account, active, seq) VALUES ('METASTASIS', 'mole', 1, 5)`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.d.Store.DB().Exec(`UPDATE accounts SET role = 'admin' WHERE id = 'a'`); err != nil {
+	if _, err := e.d.Store.(*sqlite.Store).DB().Exec(`UPDATE accounts SET role = 'admin' WHERE id = 'a'`); err != nil {
 		t.Fatal(err)
 	}
 	rep, err = ledger.Audit(ctx, e.d.Store, e.d.Ledger.Verifier(), e.d.Config.Rules())

@@ -15,12 +15,13 @@ import (
 	"github.com/custodia-ec/custodia/internal/casegen"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/storage/sqlite"
 )
 
 // eventIndexes returns the definitions of the events table's indexes.
 func eventIndexes(t *testing.T, d *deployment.Deployment) []string {
 	t.Helper()
-	rows, err := d.Store.DB().Query(`SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name`)
+	rows, err := d.Store.(*sqlite.Store).DB().Query(`SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func checkIndexed(t *testing.T, d *deployment.Deployment, want []string) {
 		t.Fatalf("events indexes after the import:\n got %q\nwant %q", got, want)
 	}
 	var check string
-	if err := d.Store.DB().QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+	if err := d.Store.(*sqlite.Store).DB().QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
 		t.Fatalf("integrity_check = %q, %v", check, err)
 	}
 	byItem, byCase := map[string][]int64{}, map[string][]int64{}

@@ -81,7 +81,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	// Fold the WAL into the database file, so that copying one file copies
 	// the deployment.
-	if _, err := d.Store.DB().ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+	if _, err := d.Store.(*sqlite.Store).DB().ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Close(); err != nil {

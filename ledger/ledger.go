@@ -11,6 +11,7 @@ package ledger
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -53,6 +54,8 @@ type Ledger struct {
 	// of the bytes it allocated, all of them garbage once stored.
 	spare chan []byte
 	salts *saltSource
+
+	shared sharedState // a store that other ledgers write too (shared.go)
 }
 
 // Config is what Open needs besides the store.
@@ -90,10 +93,23 @@ func (l *Ledger) Verifier() note.Verifier { return l.verifier }
 
 // reload rebuilds the state and frontier from the store. It is used at
 // start-up and after a failed transaction, whose in-memory changes it drops.
+// When it fails, the in-memory state may hold such changes: the ledger is
+// marked stale, and reloads before it writes or refreshes again.
 func (l *Ledger) reload(ctx context.Context) error {
+	if err := l.load(ctx); err != nil {
+		l.shared.stale = true
+		return err
+	}
+	l.shared.stale = false
+	return nil
+}
+
+func (l *Ledger) load(ctx context.Context) error {
 	st := domain.NewState(l.cfg)
 	f := &frontier{hashes: map[int64]tlog.Hash{}}
 	caseLast := caseChains{}
+	var tip []byte
+	ends := &txEnds{}
 	err := l.store.ScanEvents(ctx, 0, func(se StoredEvent) error {
 		ev, rec, err := decodeStored(se)
 		if err != nil {
@@ -104,6 +120,10 @@ func (l *Ledger) reload(ctx context.Context) error {
 			return fmt.Errorf("ledger: event %d no longer applies: %w (run custodia audit)", se.Seq, err)
 		}
 		caseLast.link(a.Case, se.Seq)
+		if ev.Recorded.Commit == se.Seq && se.Seq > 0 {
+			ends.add(se.Seq)
+		}
+		tip = se.Hashes
 		f.size = se.Seq
 		hs := splitHashes(se.Hashes)
 		first := tlog.StoredHashIndex(0, se.Seq)
@@ -125,7 +145,8 @@ func (l *Ledger) reload(ctx context.Context) error {
 		return err
 	}
 	l.state, l.front, l.caseLast = st, f, caseLast
-	return nil
+	l.shared.tip = bytes.Clone(tip)
+	return l.signLoaded(ctx, ends)
 }
 
 func splitHashes(b []byte) []tlog.Hash {
@@ -237,6 +258,11 @@ func (l *Ledger) begin(ctx context.Context) (*writer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if stx, ok := tx.(SharedTx); ok {
+		if err := l.syncShared(ctx, stx); err != nil {
+			return nil, errors.Join(err, tx.Rollback())
+		}
+	}
 	return &writer{l: l, tx: tx, dirty: map[domain.Key]struct{}{}, start: l.front.size, now: l.now()}, nil
 }
 
@@ -295,6 +321,7 @@ func (w *writer) add(ctx context.Context, r Record) (*custody.Event, error) {
 		return nil, err
 	}
 	w.pending = append(w.pending, StoredEvent{Seq: seq, Item: applied.Item, Prev: itemPrev(applied), Case: applied.Case, CasePrev: l.caseLast.link(applied.Case, seq), Data: data, Hashes: hashes})
+	l.shared.tip = hashes
 	for _, k := range applied.Touched {
 		if _, ok := w.dirty[k]; !ok {
 			w.dirty[k] = struct{}{}
@@ -414,6 +441,14 @@ func (w *writer) commit(ctx context.Context) (*Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := l.store.(SharedStore); ok {
+		// Signed only once the transaction has committed (see
+		// SharedStore).
+		if err := w.tx.Commit(); err != nil {
+			return nil, err
+		}
+		return l.checkpointCommitted(ctx, l.front.size, root)
+	}
 	signed, err := signCheckpoint(l.signer, l.origin, l.front.size, root)
 	if err != nil {
 		return nil, err
@@ -488,8 +523,10 @@ func (w *writer) abort(ctx context.Context) error {
 
 // ImportResult says what an import added.
 type ImportResult struct {
-	Events     int
-	Size       int64 // log size after the import
+	Events int
+	Size   int64 // log size after the import
+	// Checkpoint is the signed checkpoint of the import's tree; nil when
+	// a shared store could not store it after the commit (see Append).
 	Checkpoint []byte
 }
 
@@ -498,6 +535,7 @@ type ImportResult struct {
 // is the file's SHA-256, recorded in every event it adds; progress, when not
 // nil, is called every few thousand lines.
 func (l *Ledger) Import(ctx context.Context, r io.Reader, fileSHA string, progress func(lines int)) (*ImportResult, error) {
+	defer l.deliver() // after the unlock: the observer may read the ledger
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	w, err := l.begin(ctx)
@@ -545,7 +583,11 @@ func (l *Ledger) Import(ctx context.Context, r io.Reader, fileSHA string, progre
 	if err != nil {
 		return nil, errors.Join(err, w.abort(ctx))
 	}
-	return &ImportResult{Events: n, Size: cp.Size, Checkpoint: cp.Note}, nil
+	res := &ImportResult{Events: n, Size: l.front.size}
+	if cp != nil {
+		res.Checkpoint = cp.Note
+	}
+	return res, nil
 }
 
 // decodedLine is a case-file line decoded and canonicalised ahead of the
@@ -609,7 +651,12 @@ type Result struct {
 // Append appends records in one transaction, each accepted or rejected on its
 // own (a rejected record changes nothing), and returns once the accepted
 // ones are durable. When the transaction itself fails, every record fails.
+// On a shared store the checkpoint is signed and stored after the commit;
+// when storing it fails (the database went away just then), the records
+// are still durable: Append returns their results and a nil checkpoint,
+// and the ledger stores the checkpoint at its next write or Refresh.
 func (l *Ledger) Append(ctx context.Context, recs []Record) ([]Result, *Checkpoint, error) {
+	defer l.deliver() // after the unlock: the observer may read the ledger
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	w, err := l.begin(ctx)

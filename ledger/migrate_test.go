@@ -9,6 +9,7 @@ import (
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/storage/sqlite"
 )
 
 // TestMigrationItemChain: a database made before migrations 005 to 007
@@ -59,7 +60,7 @@ func TestMigrationItemChain(t *testing.T) {
 		`CREATE INDEX events_case ON events(case_id, seq) WHERE case_id <> ''`,
 		`DELETE FROM schema_migrations WHERE version IN (5, 6, 7)`,
 	} {
-		if _, err := d.Store.DB().Exec(q); err != nil {
+		if _, err := d.Store.(*sqlite.Store).DB().Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
@@ -67,17 +68,17 @@ func TestMigrationItemChain(t *testing.T) {
 
 	d2 := testdeploy.Open(t, d.Dir, nil)
 	var n int
-	if err := d2.Store.DB().QueryRow(`SELECT count(*) FROM sqlite_master WHERE name IN ('events_item', 'events_case')`).Scan(&n); err != nil || n != 0 {
+	if err := d2.Store.(*sqlite.Store).DB().QueryRow(`SELECT count(*) FROM sqlite_master WHERE name IN ('events_item', 'events_case')`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("%d old indexes after the migration (%v)", n, err)
 	}
-	if err := d2.Store.DB().QueryRow(`SELECT count(*) FROM pragma_table_info('events') WHERE name = 'op'`).Scan(&n); err != nil || n != 0 {
+	if err := d2.Store.(*sqlite.Store).DB().QueryRow(`SELECT count(*) FROM pragma_table_info('events') WHERE name = 'op'`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("the op column is still there after the migration (%v)", err)
 	}
 	var export2 bytes.Buffer
 	if _, err := d2.Ledger.ExportCase(ctx, "METASTASIS", &export2); err != nil || !bytes.Equal(export2.Bytes(), export.Bytes()) {
 		t.Fatalf("the case's export after the migration differs (%d bytes, want %d; %v)", export2.Len(), export.Len(), err)
 	}
-	if err := d2.Store.DB().QueryRow(`SELECT count(*) FROM events WHERE prev IS NOT NULL`).Scan(&n); err != nil || n != linked {
+	if err := d2.Store.(*sqlite.Store).DB().QueryRow(`SELECT count(*) FROM events WHERE prev IS NOT NULL`).Scan(&n); err != nil || n != linked {
 		t.Fatalf("%d events with a prev link after the migration, want %d (%v)", n, linked, err)
 	}
 	for id, want := range before {

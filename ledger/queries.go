@@ -117,8 +117,19 @@ func (l *Ledger) HashReader(ctx context.Context) tlog.HashReader {
 	}}
 }
 
+// refreshFor reads what other servers committed when asked about a tree
+// larger than the ledger holds: a client may have its checkpoint from
+// another server. A failure leaves the ledger as it was, and the caller's
+// bound check answers.
+func (l *Ledger) refreshFor(ctx context.Context, size int64) {
+	if size > l.Size() {
+		l.Refresh(ctx)
+	}
+}
+
 // InclusionProof proves event seq in the tree of the given size.
 func (l *Ledger) InclusionProof(ctx context.Context, size, seq int64) (tlog.RecordProof, error) {
+	l.refreshFor(ctx, size)
 	if seq < 0 || seq >= size || size > l.Size() {
 		return nil, custody.Errorf(custody.EInvalid, "index", "el evento %d no está en un árbol de tamaño %d", "event %d is not in a tree of size %d", seq, size)
 	}
@@ -128,6 +139,7 @@ func (l *Ledger) InclusionProof(ctx context.Context, size, seq int64) (tlog.Reco
 // ConsistencyProof proves that the tree of size old is a prefix of the tree
 // of size size.
 func (l *Ledger) ConsistencyProof(ctx context.Context, old, size int64) (tlog.TreeProof, error) {
+	l.refreshFor(ctx, size)
 	if old < 0 || old > size || size > l.Size() {
 		return nil, custody.Errorf(custody.EInvalid, "size", "no hay prueba de %d a %d", "no proof from %d to %d", old, size)
 	}

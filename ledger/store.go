@@ -22,11 +22,15 @@ type Store interface {
 	// Begin starts the one transaction in which events, their hashes, the
 	// rows they change and a checkpoint are written together. Only one
 	// transaction may be open at a time; the ledger serialises writers.
+	// A store that several ledgers (servers) share serialises them
+	// itself: its Begin waits for the log's lock, and its Tx is a
+	// SharedTx.
 	Begin(ctx context.Context) (Tx, error)
 	// ScanEvents calls fn for each event with from <= seq, in seq order,
 	// until fn returns an error (which ScanEvents returns). A from at or
-	// past the end calls fn never and returns nil. fn must not keep e's
-	// Data or Hashes after it returns: a store may reuse their memory.
+	// past the end calls fn never and returns nil. Each event's Data and
+	// Hashes are its own memory, which fn may keep: audit hands batches
+	// of events to other goroutines while the scan goes on.
 	ScanEvents(ctx context.Context, from int64, fn func(e StoredEvent) error) error
 	// ReadEvents returns the events with the given seqs, in that order. A seq
 	// that does not exist is an error wrapping ErrNotFound.
@@ -89,6 +93,42 @@ type Tx interface {
 	// Rollback abandons the transaction: the store is as before Begin.
 	// Rollback after Commit (or a second Rollback) returns nil.
 	Rollback() error
+}
+
+// SharedTx is the transaction of a store that several ledgers, in several
+// processes, write at once (PostgreSQL). Its Begin has taken the log's lock,
+// which the transaction keeps until it ends, so no other writer can append
+// meanwhile; LogSize is the log's size when the lock was taken, every event
+// any ledger committed before included, and TipHashes the stored hashes of
+// its last event (nil for an empty log). A ledger whose own size is smaller
+// reads the events it did not write (ScanEvents) before it appends, so that
+// its appends continue the log and are checked against its whole state; one
+// whose last event is not the store's stops (the database lost or replaced
+// committed events).
+type SharedTx interface {
+	Tx
+	LogSize() int64
+	TipHashes() []byte
+}
+
+// SharedStore is a store that several ledgers, in several processes, write
+// at once (PostgreSQL): its Begin returns a SharedTx. The ledger signs the
+// checkpoint of a transaction only after the transaction has committed,
+// and stores it with PutCheckpoint, outside any transaction; Tx's
+// AddCheckpoint is not used. So a ledger that dies between the two leaves a
+// transaction without its checkpoint, which the next ledger to read that
+// transaction signs (MissingCheckpoints): every ledger holds the same key
+// and computes the same root, and Ed25519 signs the same note the same way.
+type SharedStore interface {
+	Store
+	// PutCheckpoint stores c unless a checkpoint of c.Size is stored
+	// already, and returns the one stored for that size: c, or the one
+	// stored first. The ledger requires its root to be c's: two roots for
+	// one size are a fork.
+	PutCheckpoint(ctx context.Context, c Checkpoint) (Checkpoint, error)
+	// MissingCheckpoints returns those of sizes that have no stored
+	// checkpoint, in the order given.
+	MissingCheckpoints(ctx context.Context, sizes []int64) ([]int64, error)
 }
 
 // StoredEvent is an event as stored: its canonical bytes, the stored hashes

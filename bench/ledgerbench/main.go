@@ -4,7 +4,9 @@
 //
 //	ledgerbench gen FILE EVENTS         write a custody load case file
 //	ledgerbench raw FILE DB ROWBYTES    raw SQLite baseline: one row per line, no ledger
-//	ledgerbench import FILE DIR         custodia import into a new deployment
+//	ledgerbench import FILE DIR [DSN]   custodia import into a new deployment (on PostgreSQL: DSN, new and empty)
+//	ledgerbench rawpg SRC DST TMPFILE   raw PostgreSQL baseline: COPY the events table of database SRC into a
+//	                                    table of the same schema in the empty database DST, in one transaction
 //	ledgerbench audit DIR [PROFILE]     custodia audit (PROFILE: write a CPU profile there)
 //	ledgerbench proofs DIR N            N random inclusion proofs against the latest checkpoint
 //	ledgerbench bundle DIR N OUT        a deployment whose item has N events; write its bundle
@@ -33,6 +35,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/mod/sumdb/tlog"
 	_ "modernc.org/sqlite"
 
@@ -191,7 +194,15 @@ func run(args []string) error {
 			"cpu_s": cpu, "cpu_us_per_row": cpu / float64(n) * 1e6})
 
 	case "import":
-		if _, err := deployment.Init(ctx, args[2], "bench.local/import"); err != nil {
+		opts := deployment.InitOptions{Origin: "bench.local/import"}
+		if len(args) > 3 {
+			db, err := deployment.PostgresConfig(args[3])
+			if err != nil {
+				return err
+			}
+			opts.Database = db
+		}
+		if _, err := deployment.InitWith(ctx, args[2], opts); err != nil {
 			return err
 		}
 		d, err := deployment.Open(ctx, args[2], time.Now)
@@ -216,9 +227,14 @@ func run(args []string) error {
 		}
 		el, cpu := time.Since(start), cpuSeconds()-cpu0
 		var rowBytes float64
-		d.Store.DB().QueryRow(`SELECT avg(length(data) + length(hashes)) FROM events`).Scan(&rowBytes)
+		if sq, ok := d.Store.(*sqlite.Store); ok {
+			sq.DB().QueryRow(`SELECT avg(length(data) + length(hashes)) FROM events`).Scan(&rowBytes)
+		}
 		return emit(map[string]any{"what": "import", "events": res.Events, "seconds": el.Seconds(), "per_s": float64(res.Events) / el.Seconds(), "event_row_bytes": rowBytes,
 			"cpu_s": cpu, "cpu_us_per_event": cpu / float64(res.Events) * 1e6})
+
+	case "rawpg":
+		return rawPostgres(ctx, args[1], args[2], args[3])
 
 	case "audit":
 		st, cfg, v, err := deployment.OpenStore(ctx, args[1], sqlite.WithMmap(auditMmap))
@@ -355,3 +371,56 @@ func run(args []string) error {
 // resident memory grows with the file, but the pages are the kernel's to
 // drop, and the scan is about twice as fast as through reads.
 const auditMmap = 4 << 30
+
+// rawPostgres is the baseline of an import into PostgreSQL: the very rows
+// the ledger stored in the events table of src (dumped first, in COPY's
+// binary format, into tmp, untimed) loaded into a table of the same schema
+// and primary key in dst with one COPY in one durable transaction, and
+// nothing else: no decoding, no rules, no hashing, no projection rows.
+func rawPostgres(ctx context.Context, src, dst, tmp string) error {
+	sc, err := pgx.Connect(ctx, src)
+	if err != nil {
+		return err
+	}
+	defer sc.Close(ctx)
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	w := bufio.NewWriterSize(f, 1<<20)
+	tag, err := sc.PgConn().CopyTo(ctx, w, "COPY events TO STDOUT (FORMAT binary)")
+	if err != nil {
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	rows := tag.RowsAffected()
+	dc, err := pgx.Connect(ctx, dst)
+	if err != nil {
+		return err
+	}
+	defer dc.Close(ctx)
+	if _, err := dc.Exec(ctx, `CREATE TABLE raw_events (
+	seq BIGINT PRIMARY KEY, item TEXT COLLATE "C" NOT NULL, case_id TEXT COLLATE "C" NOT NULL,
+	data BYTEA NOT NULL, hashes BYTEA NOT NULL, prev BIGINT, case_prev BIGINT)`); err != nil {
+		return err
+	}
+	if _, err := f.Seek(0, 0); err != nil {
+		return err
+	}
+	start, cpu0 := time.Now(), cpuSeconds()
+	tx, err := dc.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Conn().PgConn().CopyFrom(ctx, bufio.NewReaderSize(f, 1<<20), "COPY raw_events FROM STDIN (FORMAT binary)"); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	el, cpu := time.Since(start), cpuSeconds()-cpu0
+	return emit(map[string]any{"what": "rawpg", "rows": rows, "seconds": el.Seconds(), "per_s": float64(rows) / el.Seconds(), "cpu_s": cpu})
+}

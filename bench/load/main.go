@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -34,45 +35,90 @@ func main() {
 	warmup := flag.Duration("warmup", 2*time.Second, "load before measuring")
 	clientName := flag.String("client", "lean", "HTTP client: lean (the generator's own) or nethttp (net/http's)")
 	cpuprofile := flag.String("cpuprofile", "", "write the generator's CPU profile of the measured run to this file")
+	db := flag.String("db", "", "run on this PostgreSQL database (new and empty) instead of SQLite")
+	servers := flag.Int("servers", 1, "custodia serve processes on the one database (PostgreSQL only beyond 1); client c keeps to server c mod servers")
+	asJSON := flag.Bool("json", false, "also print one line of JSON with the results")
 	flag.Parse()
+	if *servers < 1 || (*servers > 1 && *db == "") {
+		fmt.Fprintln(os.Stderr, "load: -servers above 1 needs -db (servers share a PostgreSQL database)")
+		os.Exit(2)
+	}
 	client, err := loadgen.ParseClient(*clientName)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(2)
 	}
-	if err := run(*bin, *clients, *duration, *warmup, client, *cpuprofile); err != nil {
+	if err := run(*bin, *clients, *duration, *warmup, client, *cpuprofile, *db, *servers, *asJSON); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, clients int, duration, warmup time.Duration, client loadgen.Client, cpuprofile string) error {
+func run(bin string, clients int, duration, warmup time.Duration, client loadgen.Client, cpuprofile, db string, servers int, asJSON bool) error {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "custodia-load-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	d, err := loadgen.Prepare(ctx, bin, dir+"/data", clients)
+	var initArgs []string
+	if db != "" {
+		initArgs = []string{"--db", db}
+	}
+	d, err := loadgen.PrepareWith(ctx, bin, dir+"/data", clients, initArgs...)
 	if err != nil {
 		return err
 	}
-	addr, err := loadgen.FreeAddr()
-	if err != nil {
-		return err
+	// More servers: data directories with the key and config.json.
+	datas := []string{d.Data}
+	for i := 2; i <= servers; i++ {
+		data := fmt.Sprintf("%s/data%d", dir, i)
+		if err := os.MkdirAll(data, 0o700); err != nil {
+			return err
+		}
+		for _, f := range []string{"log.key", "log.pub", "config.json"} {
+			b, err := os.ReadFile(filepath.Join(d.Data, f))
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(data, f), b, 0o600); err != nil {
+				return err
+			}
+		}
+		datas = append(datas, data)
 	}
-	s, err := d.Start(ctx, addr)
-	if err != nil {
-		return err
+	var addrs []string
+	var pids []int
+	for _, data := range datas {
+		addr, err := loadgen.FreeAddr()
+		if err != nil {
+			return err
+		}
+		s, err := d.StartServer(ctx, data, addr)
+		if err != nil {
+			return err
+		}
+		defer s.Stop()
+		addrs = append(addrs, addr)
+		pids = append(pids, serverPID(data))
 	}
-	defer s.Stop()
+	addr := addrs[0]
+	opts := loadgen.Options{Addr: addr, Addrs: addrs, Sticky: true, Token: d.Token, Clients: clients, Client: client, Keys: d.Keys}
 	if warmup > 0 {
 		wctx, cancel := context.WithTimeout(ctx, warmup)
-		loadgen.RunWith(wctx, loadgen.Options{Addr: addr, Token: d.Token, Clients: clients, Client: client, Keys: d.Keys})
+		loadgen.RunWith(wctx, opts)
 		cancel()
+		// The warm-up's last requests, whose answers it did not await,
+		// commit meanwhile; the measured clients then read their items'
+		// state afresh (from servers that have read those commits).
+		time.Sleep(500 * time.Millisecond)
 	}
 	before, _ := loadgen.Metric(addr, "custodia_commit_")
-	pid := serverPID(d.Data)
+	pid := pids[0]
+	srvAll0 := 0 * time.Second
+	for _, p := range pids {
+		srvAll0 += procCPU(p)
+	}
 	srv0, gen0, io0 := procCPU(pid), selfCPU(), procWritten(pid)
 	genSys0 := selfSys()
 	if cpuprofile != "" {
@@ -86,8 +132,12 @@ func run(bin string, clients int, duration, warmup time.Duration, client loadgen
 		}
 	}
 	rctx, cancel := context.WithTimeout(ctx, duration)
-	st := loadgen.RunWith(rctx, loadgen.Options{Addr: addr, Token: d.Token, Clients: clients, Client: client, Keys: d.Keys})
+	st := loadgen.RunWith(rctx, opts)
 	cancel()
+	srvAll := -srvAll0
+	for _, p := range pids {
+		srvAll += procCPU(p)
+	}
 	if cpuprofile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -111,8 +161,20 @@ func run(bin string, clients int, duration, warmup time.Duration, client loadgen
 			genSys.Seconds()*1e6/float64(st.OK), st.Elapsed.Seconds(), runtime.NumCPU())
 		fmt.Printf("server wrote %.0f MB to storage (WAL and database), %.1f KiB/event\n", float64(written)/1e6, float64(written)/1024/float64(st.OK))
 	}
-	fmt.Println("group commit during the measured run: records per transaction and seconds per transaction (cumulative buckets):")
+	fmt.Println("group commit during the measured run (first server): records per transaction and seconds per transaction (cumulative buckets):")
 	fmt.Print(diff(before, after))
+	if asJSON {
+		store := "sqlite"
+		if db != "" {
+			store = "postgres"
+		}
+		us := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+		b, _ := json.Marshal(map[string]any{"store": store, "servers": servers, "clients": clients, "ok": st.OK, "failed": st.Failed,
+			"seconds": st.Elapsed.Seconds(), "per_s": float64(st.OK) / st.Elapsed.Seconds(),
+			"p50_ms": us(st.Percentile(50)), "p99_ms": us(st.Percentile(99)), "max_ms": us(st.Percentile(100)),
+			"servers_cpu_us_per_event": srvAll.Seconds() * 1e6 / float64(max(st.OK, 1)), "first_error": fmt.Sprint(st.FirstError)})
+		fmt.Printf("json %s\n", b)
+	}
 	return nil
 }
 

@@ -52,6 +52,7 @@ func cmdInit(e *env, args []string) error {
 	fs.StringVar(&s3.Prefix, "s3-prefix", "", "S3 object name prefix")
 	fs.StringVar(&s3.Region, "s3-region", "", "S3 region")
 	fs.BoolVar(&s3.Insecure, "s3-insecure", false, "plain HTTP to the S3 store (loopback only)")
+	db := fs.String("db", "", "keep the log in this PostgreSQL database (postgres://USER@HOST/DB; new and empty; password from $"+deployment.EnvDBPassword+", PGPASSWORD or ~/.pgpass, never in the string)")
 	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
@@ -62,7 +63,13 @@ func cmdInit(e *env, args []string) error {
 	if (s3.Endpoint == "") != (s3.Bucket == "") {
 		return usagef("--s3-endpoint y --s3-bucket van juntos / --s3-endpoint and --s3-bucket go together")
 	}
-	vkey, err := deployment.Init(e.ctx, *data, *origin)
+	opts := deployment.InitOptions{Origin: *origin}
+	if *db != "" {
+		if opts.Database, err = deployment.PostgresConfig(*db); err != nil {
+			return err
+		}
+	}
+	vkey, err := deployment.InitWith(e.ctx, *data, opts)
 	if err != nil {
 		return err
 	}
@@ -73,6 +80,9 @@ func cmdInit(e *env, args []string) error {
 		}
 	}
 	fmt.Fprintf(e.stderr, "%s %s\n", e.tr("Despliegue creado en", "Deployment created in"), *data)
+	if opts.Database != nil {
+		fmt.Fprintf(e.stderr, "%s %s\n", e.tr("Registro en la base de datos", "Log in the database"), opts.Database.Describe(*data))
+	}
 	fmt.Fprintln(e.stderr, e.tr("Clave pública del registro (publíquela; con ella se verifican los puntos de control):",
 		"The log's public key (publish it; checkpoints are verified with it):"))
 	fmt.Fprintln(e.stdout, vkey)

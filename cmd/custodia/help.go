@@ -75,7 +75,13 @@ $CUSTODIA_SERVER, $CUSTODIA_TOKEN): the giver offers it signed with their key
   --s3-endpoint H:P   guarda los archivos de evidencia en un almacén compatible
                       con S3 (credenciales en $CUSTODIA_S3_ACCESS_KEY y
                       $CUSTODIA_S3_SECRET_KEY); --s3-bucket (debe existir),
-                      --s3-prefix, --s3-region, --s3-insecure (HTTP, solo local)`,
+                      --s3-prefix, --s3-region, --s3-insecure (HTTP, solo local)
+  --db postgres://USUARIO@HOST/BASE
+                      guarda el log en PostgreSQL, en una base de datos nueva y
+                      vacía que varios servidores pueden compartir; la
+                      contraseña, nunca en la cadena: $CUSTODIA_DB_PASSWORD,
+                      PGPASSWORD o ~/.pgpass. La clave del log queda solo en
+                      --data; cada orden posterior con --data usa esa base.`,
 			en: `Creates a deployment in --data: the database, the log key (log.key, 0600;
 the public key in log.pub) and config.json. Refuses if one exists.
 
@@ -84,7 +90,13 @@ the public key in log.pub) and config.json. Refuses if one exists.
                       (credentials in $CUSTODIA_S3_ACCESS_KEY and
                       $CUSTODIA_S3_SECRET_KEY); --s3-bucket (must exist),
                       --s3-prefix, --s3-region, --s3-insecure (plain HTTP,
-                      loopback only)`,
+                      loopback only)
+  --db postgres://USER@HOST/DB
+                      keeps the log in PostgreSQL, in a new, empty database
+                      that several servers may share; the password, never in
+                      the string: $CUSTODIA_DB_PASSWORD, PGPASSWORD or
+                      ~/.pgpass. The log key stays in --data only; every later
+                      command given --data uses that database.`,
 		},
 		"import": {
 			es: `Importa un expediente (JSON Lines) o una exportación (DIR con case.jsonl y
@@ -208,6 +220,30 @@ signed checkpoint, which custodia verify checks offline.
 
   -o FILE.jsonld      destination
   --base IRI          the nodes' prefix (default urn:custodia:kb:)`,
+		},
+		"migrate": {
+			es: `Lleva el log de un despliegue SQLite (--data) a una base de datos PostgreSQL
+nueva y vacía (--to): copia tal cual cada evento con sus hashes, cada punto de
+control, cada fila y las credenciales, audita la copia como custodia audit,
+y solo si está correcta anota la base en config.json; desde entonces cada
+orden con --data usa PostgreSQL. Detenga antes todo servidor: la migración
+bloquea custodia.db mientras lo lee, y lo deja como estaba. La clave del log
+no va a la base de datos. Contraseña: $CUSTODIA_DB_PASSWORD, PGPASSWORD o
+~/.pgpass, nunca en la cadena.
+
+  --to postgres://USUARIO@HOST/BASE  la base de destino (se niega si no está vacía)
+  --json                             salida JSON`,
+			en: `Moves the log of a SQLite deployment (--data) to a new, empty PostgreSQL
+database (--to): copies every event with its hashes, every checkpoint, every
+row and the credentials verbatim, audits the copy as custodia audit does,
+and only when it is clean records the database in config.json; from then on
+every command given --data uses PostgreSQL. Stop every server first: the
+migration locks custodia.db while it reads it, and leaves it as it was. The
+log key does not go into the database. Password: $CUSTODIA_DB_PASSWORD,
+PGPASSWORD or ~/.pgpass, never in the string.
+
+  --to postgres://USER@HOST/DB  the target database (refused unless empty)
+  --json                        JSON output`,
 		},
 		"audit": {
 			es: `Vuelve a recorrer el log entero (cada evento, hash, punto de control y fila

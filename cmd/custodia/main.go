@@ -87,13 +87,14 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{name: "init", usage: "init [--data DIR] [--origin NAME] [--s3-endpoint HOST:PORT --s3-bucket B [--s3-prefix P] [--s3-region R] [--s3-insecure]]", run: cmdInit},
+		{name: "init", usage: "init [--data DIR] [--origin NAME] [--db postgres://USER@HOST/DB] [--s3-endpoint HOST:PORT --s3-bucket B [--s3-prefix P] [--s3-region R] [--s3-insecure]]", run: cmdInit},
 		{name: "import", usage: "import FILE.jsonl|EXPORT-DIR [--data DIR]", run: cmdImport},
 		{name: "report", usage: "report operation OP [--as-of TIME] [--json | -o FILE.pdf|FILE.csv] [--lang es|en] | report item ITEM -o FILE.pdf [--lang es|en] | report detentions CASE -o FILE.pdf|FILE.csv [--as-of TIME] [--lang es|en]", run: cmdReport},
 		{name: "label", usage: "label ITEM... -o FILE.pdf [--sheet thermal|a4]", run: cmdLabel},
 		{name: "item", usage: "item history ITEM [--json]", run: cmdItem},
 		{name: "export", usage: "export case CASE -o FILE.jsonl | export case CASE -o DIR/ (case.jsonl + blobs/) | export bundle ITEM -o FILE [--from-size N] [--tlog-proofs DIR] | export case-uco CASE -o FILE.jsonld [--base IRI]", run: cmdExport},
 		{name: "audit", usage: "audit [--since-checkpoint N] [--json]", run: cmdAudit},
+		{name: "migrate", usage: "migrate --to postgres://USER@HOST/DB [--data DIR] [--json]", run: cmdMigrate},
 		{name: "checkpoint", usage: "checkpoint", run: cmdCheckpoint},
 		{name: "upload", usage: "upload ITEM FILE [--server URL] [--token TOKEN] [--name NAME] [--media-type T]", run: cmdUpload},
 		{name: "fsck", usage: "fsck [--case CASE] [--rate BYTES/S] [--json]", run: cmdFsck},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +15,10 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/custodia-ec/custodia/internal/testdeploy"
+	"github.com/custodia-ec/custodia/storage/postgres/pgtest"
 	"github.com/custodia-ec/custodia/storage/sqlite"
 )
 
@@ -44,12 +48,28 @@ func TestScripts(t *testing.T) {
 			}
 			return nil
 		},
+		// [pg]: a PostgreSQL test server is there. Its absence is an
+		// error, not a skip, where PostgreSQL is required (pgtest.Required).
+		Condition: func(cond string) (bool, error) {
+			if cond != "pg" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			if os.Getenv(pgtest.Env) != "" {
+				return true, nil
+			}
+			if pgtest.Required() {
+				return false, fmt.Errorf("%s is not set: this script needs a PostgreSQL server (scripts/setup-postgres)", pgtest.Env)
+			}
+			return false, nil
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits":     cmdExits,
 			"nlines":    cmdNLines,
 			"jsonvalid": cmdJSONValid,
 			"cmphist":   cmdCmpHist,
 			"sql":       cmdSQL,
+			"pgdb":      cmdPGDB,
+			"pgsql":     cmdPGSQL,
 		},
 	})
 }
@@ -158,5 +178,39 @@ func cmdSQL(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		ts.Fatalf("sql %q changed no row", args[1])
+	}
+}
+
+// pgdb VAR creates a new, empty PostgreSQL database on the test server
+// (pgtest) and sets VAR to its connection string; the database is dropped
+// when the script ends.
+func cmdPGDB(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: pgdb VAR")
+	}
+	base := os.Getenv(pgtest.Env)
+	if base == "" {
+		ts.Fatalf("%s is not set: this script needs a PostgreSQL server (scripts/setup-postgres); begin it with [!pg] skip", pgtest.Env)
+	}
+	dsn, drop, err := pgtest.Create(base)
+	ts.Check(err)
+	ts.Defer(func() { ts.Check(drop()) })
+	ts.Setenv(args[0], dsn)
+}
+
+// pgsql DSN STATEMENT runs one SQL statement straight on a PostgreSQL
+// database, as an insider with database access could; it must change a row.
+func cmdPGSQL(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: pgsql DSN STATEMENT")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, args[0])
+	ts.Check(err)
+	defer conn.Close(ctx)
+	tag, err := conn.Exec(ctx, args[1])
+	ts.Check(err)
+	if tag.RowsAffected() == 0 {
+		ts.Fatalf("pgsql %q changed no row", args[1])
 	}
 }

@@ -134,6 +134,11 @@ func cmdServe(e *env, args []string) error {
 		return err
 	}
 	srv.Start()
+	// With a database other servers share, follow their commits (live
+	// boards, reads, proofs); a no-op on SQLite.
+	fctx, stopFollow := context.WithCancel(context.Background())
+	defer stopFollow()
+	go d.Follow(fctx, followPoll, func(err error) { logger.Warn("reading other servers' commits failed", "err", err.Error()) })
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		srv.Close()
@@ -182,6 +187,10 @@ func cmdServe(e *env, args []string) error {
 	}
 	return nil
 }
+
+// followPoll is how often a server on a shared database checks for
+// commits whose announcement it missed.
+const followPoll = 2 * time.Second
 
 // gcTarget sets the GC target for a long command unless GOGC sets one,
 // and returns what restores the previous target.

@@ -72,7 +72,13 @@ func runBin(ctx context.Context, bin string, args ...string) (string, error) {
 // Prepare creates a deployment in data with the load case (items for
 // clients clients) and an agent account with a write token.
 func Prepare(ctx context.Context, bin, data string, clients int) (*Deployment, error) {
-	if _, err := runBin(ctx, bin, "init", "--data", data); err != nil {
+	return PrepareWith(ctx, bin, data, clients)
+}
+
+// PrepareWith is Prepare with more arguments for custodia init (a
+// PostgreSQL database, an S3 store).
+func PrepareWith(ctx context.Context, bin, data string, clients int, initArgs ...string) (*Deployment, error) {
+	if _, err := runBin(ctx, bin, append([]string{"init", "--data", data}, initArgs...)...); err != nil {
 		return nil, err
 	}
 	var f bytes.Buffer
@@ -133,7 +139,15 @@ type Server struct {
 
 // Start starts the server and waits until /readyz answers.
 func (d *Deployment) Start(ctx context.Context, addr string) (*Server, error) {
-	cmd := exec.Command(d.Binary, "serve", "--data", d.Data, "--addr", addr)
+	return d.StartServer(ctx, d.Data, addr)
+}
+
+// StartServer starts a server of the deployment on the data directory
+// data (another server's copy of the key and config.json, when the
+// database is shared), with more serve arguments, and waits until /readyz
+// answers.
+func (d *Deployment) StartServer(ctx context.Context, data, addr string, args ...string) (*Server, error) {
+	cmd := exec.Command(d.Binary, append([]string{"serve", "--data", data, "--addr", addr}, args...)...)
 	// Output goes to the null device directly (a Go writer would add a pipe).
 	cmd.Stdout, cmd.Stderr = nil, nil
 	if err := cmd.Start(); err != nil {
@@ -241,7 +255,14 @@ func ParseClient(s string) (Client, error) {
 
 // Options configures a run.
 type Options struct {
-	Addr    string // the server's host:port
+	Addr string // the server's host:port
+	// Addrs, when set, are several servers of one deployment: each
+	// client sends its requests to them in turn, so that consecutive
+	// writes of one item go through different servers; with Sticky, client
+	// c keeps to server c mod len(Addrs), as a keep-alive connection
+	// through a load balancer does (and moves on when it fails).
+	Addrs   []string
+	Sticky  bool
 	Token   string // a write token for the load's case
 	Clients int    // concurrent clients, each with its own item and connection
 	Client  Client // which HTTP client; the zero value is Lean
@@ -309,12 +330,16 @@ func RunWith(ctx context.Context, opts Options) *Stats {
 	st := &Stats{}
 	var mu sync.Mutex
 	var ok, failed atomic.Int64
-	newClient := func() requester { return newLeanConn(opts.Addr, opts.Token) }
+	addrs := opts.Addrs
+	if len(addrs) == 0 {
+		addrs = []string{opts.Addr}
+	}
+	newClient := func(addr string) requester { return newLeanConn(addr, opts.Token) }
 	if opts.Client == NetHTTP {
 		tr := &http.Transport{MaxIdleConnsPerHost: opts.Clients, MaxConnsPerHost: opts.Clients}
 		hc := &http.Client{Transport: tr, Timeout: requestTimeout}
 		defer tr.CloseIdleConnections()
-		newClient = func() requester { return &netHTTPClient{hc: hc, base: "http://" + opts.Addr, token: opts.Token} }
+		newClient = func(addr string) requester { return &netHTTPClient{hc: hc, base: "http://" + addr, token: opts.Token} }
 	}
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -322,8 +347,13 @@ func RunWith(ctx context.Context, opts Options) *Stats {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rq := newClient()
-			defer rq.Close()
+			rqs := make([]requester, len(addrs))
+			for i, a := range addrs {
+				rqs[i] = newClient(a)
+				defer rqs[i].Close()
+			}
+			next := c // the server of the client's next request
+			var rq requester
 			item := Item(c)
 			statePath := "/api/v1/items/" + item
 			transferPath := statePath + "/transfers"
@@ -334,6 +364,10 @@ func RunWith(ctx context.Context, opts Options) *Stats {
 			var cur itemState
 			var body []byte
 			for ctx.Err() == nil {
+				rq = rqs[next%len(rqs)]
+				if !opts.Sticky || !synced {
+					next++
+				}
 				if !synced {
 					status, b, err := rq.Do(ctx, "GET", statePath, nil)
 					if err == nil && status != 200 {

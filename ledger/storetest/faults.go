@@ -48,11 +48,15 @@ func (f *Faulty) hit(op string) bool {
 	return false
 }
 
-// Begin wraps the inner transaction.
+// Begin wraps the inner transaction (keeping it a ledger.SharedTx when it
+// is one).
 func (f *Faulty) Begin(ctx context.Context) (ledger.Tx, error) {
 	tx, err := f.Store.Begin(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if stx, ok := tx.(ledger.SharedTx); ok {
+		return &faultySharedTx{faultyTx{Tx: tx, f: f}, stx}, nil
 	}
 	return &faultyTx{Tx: tx, f: f}, nil
 }
@@ -60,6 +64,50 @@ func (f *Faulty) Begin(ctx context.Context) (ledger.Tx, error) {
 type faultyTx struct {
 	ledger.Tx
 	f *Faulty
+}
+
+type faultySharedTx struct {
+	faultyTx
+	inner ledger.SharedTx
+}
+
+func (t *faultySharedTx) LogSize() int64    { return t.inner.LogSize() }
+func (t *faultySharedTx) TipHashes() []byte { return t.inner.TipHashes() }
+
+// FaultyShared is Faulty over a ledger.SharedStore, and one itself: it
+// also fails the Nth call of "PutCheckpoint", or of
+// "PutCheckpointPersisted" (the checkpoint is stored, then failure
+// reported).
+type FaultyShared struct{ *Faulty }
+
+var _ ledger.SharedStore = FaultyShared{}
+
+// PutCheckpoint is the inner store's, or the injected fault.
+func (f FaultyShared) PutCheckpoint(ctx context.Context, c ledger.Checkpoint) (ledger.Checkpoint, error) {
+	if f.Op == "PutCheckpoint" && f.hit("PutCheckpoint") {
+		return ledger.Checkpoint{}, fmt.Errorf("PutCheckpoint: %w", ErrInjected)
+	}
+	if f.hit("PutCheckpointPersisted") {
+		if _, err := f.Store.(ledger.SharedStore).PutCheckpoint(ctx, c); err != nil {
+			return ledger.Checkpoint{}, err
+		}
+		return ledger.Checkpoint{}, fmt.Errorf("PutCheckpoint (persisted): %w", ErrInjected)
+	}
+	return f.Store.(ledger.SharedStore).PutCheckpoint(ctx, c)
+}
+
+// MissingCheckpoints is the inner store's.
+func (f FaultyShared) MissingCheckpoints(ctx context.Context, sizes []int64) ([]int64, error) {
+	return f.Store.(ledger.SharedStore).MissingCheckpoints(ctx, sizes)
+}
+
+// wrap returns f as the ledger should see it: a shared store when the inner
+// one is.
+func (f *Faulty) wrap() ledger.Store {
+	if _, ok := f.Store.(ledger.SharedStore); ok {
+		return FaultyShared{f}
+	}
+	return f
 }
 
 func (t *faultyTx) AppendEvents(ctx context.Context, evs []ledger.StoredEvent) error {
@@ -124,12 +172,17 @@ func snap(t *testing.T, s ledger.Store) snapshot {
 // store's contract cannot promise no trace (the commit did happen): it
 // asserts instead that the ledger re-reads the store and stays consistent
 // with it.
+//
+// On a ledger.SharedStore, whose checkpoints are stored after the commit,
+// it fails PutCheckpoint instead of AddCheckpoint: the records are durable
+// and Append succeeds, and the next append stores the checkpoint it owes,
+// so that the audit is clean.
 func RunFaults(t *testing.T, open Open) {
 	// A dry run counts the calls of each method in the append under test,
 	// so that each of them is failed in turn.
 	dry := &Faulty{Store: opened(t, open, t.TempDir())}
 	signer, verifier := newKey(t)
-	l := openLedger(t, dry, signer, verifier)
+	l := openLedger(t, dry.wrap(), signer, verifier)
 	appendOK(t, l, agency("A"))
 	clear(dry.Calls)
 	appendOK(t, l, agency("B"), agency("C"))
@@ -138,7 +191,13 @@ func RunFaults(t *testing.T, open Open) {
 		counts[k] = v
 	}
 	counts["Commit"], counts["CommitPersisted"] = 1, 1
-	for _, op := range []string{"AppendEvents", "PutRows", "AddCheckpoint", "Commit", "CommitPersisted"} {
+	ops := []string{"AppendEvents", "PutRows", "AddCheckpoint", "Commit", "CommitPersisted"}
+	_, shared := dry.Store.(ledger.SharedStore)
+	if shared {
+		counts["PutCheckpoint"] = counts["PutCheckpointPersisted"] // counted under that name (see FaultyShared)
+		ops = []string{"AppendEvents", "PutRows", "Commit", "CommitPersisted", "PutCheckpoint", "PutCheckpointPersisted"}
+	}
+	for _, op := range ops {
 		if counts[op] == 0 {
 			t.Fatalf("an append never calls %s", op)
 		}
@@ -148,19 +207,31 @@ func RunFaults(t *testing.T, open Open) {
 				signer, verifier := newKey(t)
 				inner := opened(t, open, t.TempDir())
 				f := &Faulty{Store: inner}
-				l := openLedger(t, f, signer, verifier)
+				l := openLedger(t, f.wrap(), signer, verifier)
 				appendOK(t, l, agency("A"))
 				before := snap(t, inner)
 				f.Op, f.N = op, n
-				_, _, err := l.Append(ctx, []ledger.Record{agency("B"), agency("C")})
+				res, cp, err := l.Append(ctx, []ledger.Record{agency("B"), agency("C")})
 				if !f.Fired {
 					t.Fatalf("the fault was not injected: %s was called fewer than %d times in one append", op, n)
 				}
-				if !errors.Is(err, ErrInjected) {
+				after := snap(t, inner)
+				afterCommit := op == "PutCheckpoint" || op == "PutCheckpointPersisted"
+				switch {
+				case afterCommit:
+					// The records are durable: Append says so, without a
+					// checkpoint it could not store.
+					if err != nil || len(res) != 2 || res[0].Err != nil || res[1].Err != nil || cp != nil {
+						t.Fatalf("Append with %s failing after the commit: %v, %+v, checkpoint %v; want both records accepted and no checkpoint", op, err, res, cp)
+					}
+				case !errors.Is(err, ErrInjected):
 					t.Fatalf("Append: %v, want the injected fault", err)
 				}
-				after := snap(t, inner)
-				if op == "CommitPersisted" {
+				if afterCommit {
+					if len(after.events) != 3 {
+						t.Fatalf("%d events after a commit, want 3", len(after.events))
+					}
+				} else if op == "CommitPersisted" {
 					if len(after.events) != 3 {
 						t.Fatalf("%d events after a persisted commit, want 3", len(after.events))
 					}
@@ -170,7 +241,9 @@ func RunFaults(t *testing.T, open Open) {
 				if l.Size() != int64(len(after.events)) {
 					t.Fatalf("ledger size %d, store holds %d events", l.Size(), len(after.events))
 				}
-				auditOK(t, inner, verifier)
+				if !afterCommit {
+					auditOK(t, inner, verifier)
+				}
 				appendOK(t, l, agency("D"))
 				if rep := auditOK(t, inner, verifier); rep.Events != int64(len(after.events))+1 {
 					t.Fatalf("audit read %d events, want %d", rep.Events, len(after.events)+1)

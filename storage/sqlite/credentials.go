@@ -13,7 +13,7 @@ import (
 
 // Credentials returns the store of sign-in secrets kept in the same
 // database, outside the log and the projection (migration 002).
-func (s *Store) Credentials() *Credentials { return &Credentials{db: s.db} }
+func (s *Store) Credentials() accounts.Store { return &Credentials{db: s.db} }
 
 // Credentials implements accounts.Store on the deployment's database.
 type Credentials struct{ db *sql.DB }

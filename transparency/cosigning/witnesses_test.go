@@ -19,6 +19,7 @@ import (
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/internal/testkeys"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/storage/sqlite"
 	"github.com/custodia-ec/custodia/transparency/cosigning"
 	"github.com/custodia-ec/custodia/verify"
 )
@@ -202,7 +203,7 @@ func TestThreeWitnesses(t *testing.T) {
 	if err != nil || !rep.OK {
 		t.Fatalf("audit of the witnessed log: %v %+v", err, rep)
 	}
-	if _, err := d.Store.DB().Exec(`UPDATE cosigned SET note = replace(note, X'0a', X'0a0a') WHERE size = (SELECT max(size) FROM cosigned)`); err != nil {
+	if _, err := d.Store.(*sqlite.Store).DB().Exec(`UPDATE cosigned SET note = replace(note, X'0a', X'0a0a') WHERE size = (SELECT max(size) FROM cosigned)`); err != nil {
 		t.Fatal(err)
 	}
 	rep, err = ledger.Audit(ctx, d.Store, d.Ledger.Verifier(), d.Config.Rules())
