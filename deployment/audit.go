@@ -5,9 +5,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/storage/postgres"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -24,10 +26,24 @@ func Audit(ctx context.Context, dir string, st Store, cfg Config, v note.Verifie
 	return AuditSince(ctx, dir, st, cfg, v, 0)
 }
 
+// auditSettle is how long an audit of a database that servers are writing
+// waits for a moment when the newest transaction's checkpoint is stored
+// (see postgres.Store.Snapshot).
+const auditSettle = 10 * time.Second
+
 // AuditSince is Audit verifying signatures only from event since on (see
 // ledger.AuditSince): since must be the size of a signed checkpoint that an
 // earlier audit found clean.
 func AuditSince(ctx context.Context, dir string, st Store, cfg Config, v note.Verifier, since int64) (*ledger.AuditReport, error) {
+	if ps, ok := st.(*postgres.Store); ok {
+		// Servers may be writing: audit one moment of the database.
+		snap, err := ps.Snapshot(ctx, auditSettle)
+		if err != nil {
+			return nil, err
+		}
+		defer snap.Close()
+		st = snap
+	}
 	rep, err := ledger.AuditSince(ctx, st, v, RecordRules, since)
 	if err != nil {
 		return nil, err

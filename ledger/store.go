@@ -8,7 +8,8 @@ import (
 )
 
 // Store is the persistence the ledger needs. SQLite implements it (package
-// sqlite); PostgreSQL will. All SQL lives in those adapters.
+// sqlite), and PostgreSQL (package postgres), whose store several ledgers
+// share (SharedStore). All SQL lives in those adapters.
 //
 // The log is a table of events indexed by seq from 0 with no gaps. Beside each
 // event the store keeps the tlog stored hashes that appending it produced

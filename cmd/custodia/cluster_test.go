@@ -405,14 +405,21 @@ func (c *cluster) checkVerified(dir string) {
 // through different servers). Every acknowledged transfer is in the log
 // once, at the index it was acknowledged with, and nothing else is; the
 // indexes follow each other; custodia audit is clean from either data
-// directory; an outside client verifies one server's checkpoint with the
+// directory, during the load and after it; an outside client verifies one server's checkpoint with the
 // other's tiles; bundles exported through either pass the verifier with
 // the witness's cosignature.
 func TestTwoServersOneLog(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	c := newCluster(t, dsn, 2)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
-	st := c.load(ctx)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	res := make(chan *loadgen.Stats, 1)
+	go func() { res <- c.load(ctx) }()
+	// An audit while both servers write sees one moment of the database.
+	time.Sleep(2 * time.Second)
+	if out := c.custodia("audit", "--data", c.dirs[1]); !strings.Contains(out, "Correcto") {
+		t.Fatalf("audit during the load:\n%s", out)
+	}
+	st := <-res
 	cancel()
 	if st.OK < 50 || st.Failed != 0 {
 		t.Fatalf("%d transfers acknowledged, %d failed (first: %v): the load did not run cleanly", st.OK, st.Failed, st.FirstError)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/custodia-ec/custodia/accounts"
 )
@@ -17,16 +16,16 @@ import (
 // database, outside the log and the projection (tables credentials and
 // api_tokens of migration 001): every server sharing the database signs
 // the same people in.
-func (s *Store) Credentials() accounts.Store { return &Credentials{pool: s.pool} }
+func (s *Store) Credentials() accounts.Store { return &Credentials{q: s.pool} }
 
 // Credentials implements accounts.Store on the deployment's database.
-type Credentials struct{ pool *pgxpool.Pool }
+type Credentials struct{ q querier }
 
 var _ accounts.Store = (*Credentials)(nil)
 
 // PutCredential inserts or replaces an account's credential.
 func (c *Credentials) PutCredential(ctx context.Context, cr accounts.Credential) error {
-	_, err := c.pool.Exec(ctx, `INSERT INTO credentials(account, password_hash, totp_secret, updated_at) VALUES ($1, $2, $3, $4)
+	_, err := c.q.Exec(ctx, `INSERT INTO credentials(account, password_hash, totp_secret, updated_at) VALUES ($1, $2, $3, $4)
 ON CONFLICT (account) DO UPDATE SET password_hash = excluded.password_hash, totp_secret = excluded.totp_secret, updated_at = excluded.updated_at`,
 		cr.Account, cr.PasswordHash, cr.TOTPSecret, cr.UpdatedAt)
 	if err != nil {
@@ -38,7 +37,7 @@ ON CONFLICT (account) DO UPDATE SET password_hash = excluded.password_hash, totp
 // Credential returns an account's credential.
 func (c *Credentials) Credential(ctx context.Context, account string) (accounts.Credential, error) {
 	cr := accounts.Credential{Account: account}
-	err := c.pool.QueryRow(ctx, `SELECT password_hash, totp_secret, updated_at FROM credentials WHERE account = $1`, account).
+	err := c.q.QueryRow(ctx, `SELECT password_hash, totp_secret, updated_at FROM credentials WHERE account = $1`, account).
 		Scan(&cr.PasswordHash, &cr.TOTPSecret, &cr.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return cr, accounts.ErrNotFound
@@ -52,7 +51,7 @@ func (c *Credentials) Credential(ctx context.Context, account string) (accounts.
 // AddToken stores a new token.
 func (c *Credentials) AddToken(ctx context.Context, t accounts.Token) error {
 	cases, _ := json.Marshal(append([]string{}, t.Cases...))
-	_, err := c.pool.Exec(ctx, `INSERT INTO api_tokens(id, hash, account, scope, cases, expires_at, revoked, created_at) VALUES ($1, $2, $3, $4, $5, $6, false, $7)`,
+	_, err := c.q.Exec(ctx, `INSERT INTO api_tokens(id, hash, account, scope, cases, expires_at, revoked, created_at) VALUES ($1, $2, $3, $4, $5, $6, false, $7)`,
 		t.ID, t.Hash[:], t.Account, t.Scope, string(cases), t.ExpiresAt.UTC().Format(time.RFC3339Nano), t.CreatedAt.UTC().Format(time.RFC3339Nano))
 	if err != nil {
 		return fmt.Errorf("postgres: token %s: %w", t.ID, err)
@@ -85,7 +84,7 @@ func scanToken(row pgx.Row) (accounts.Token, error) {
 
 // TokenByHash finds a token by the hash of its secret.
 func (c *Credentials) TokenByHash(ctx context.Context, hash [32]byte) (accounts.Token, error) {
-	t, err := scanToken(c.pool.QueryRow(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE hash = $1`, hash[:]))
+	t, err := scanToken(c.q.QueryRow(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE hash = $1`, hash[:]))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return t, accounts.ErrNotFound
 	}
@@ -94,7 +93,7 @@ func (c *Credentials) TokenByHash(ctx context.Context, hash [32]byte) (accounts.
 
 // Tokens lists an account's tokens ("" for every account), newest first.
 func (c *Credentials) Tokens(ctx context.Context, account string) ([]accounts.Token, error) {
-	rows, err := c.pool.Query(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE $1 = '' OR account = $1 ORDER BY created_at DESC, id`, account)
+	rows, err := c.q.Query(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE $1 = '' OR account = $1 ORDER BY created_at DESC, id`, account)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: tokens: %w", err)
 	}
@@ -112,7 +111,7 @@ func (c *Credentials) Tokens(ctx context.Context, account string) ([]accounts.To
 
 // RevokeToken revokes a token by its public id.
 func (c *Credentials) RevokeToken(ctx context.Context, id string) error {
-	tag, err := c.pool.Exec(ctx, `UPDATE api_tokens SET revoked = true WHERE id = $1`, id)
+	tag, err := c.q.Exec(ctx, `UPDATE api_tokens SET revoked = true WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("postgres: token %s: %w", id, err)
 	}
@@ -125,7 +124,7 @@ func (c *Credentials) RevokeToken(ctx context.Context, id string) error {
 // AllCredentials lists every stored credential, by account, for audit
 // (see accounts.Store).
 func (c *Credentials) AllCredentials(ctx context.Context) ([]accounts.Credential, error) {
-	rows, err := c.pool.Query(ctx, `SELECT account, password_hash, totp_secret, updated_at FROM credentials ORDER BY account`)
+	rows, err := c.q.Query(ctx, `SELECT account, password_hash, totp_secret, updated_at FROM credentials ORDER BY account`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: credentials: %w", err)
 	}

@@ -497,3 +497,61 @@ func TestObserverOverflow(t *testing.T) {
 		t.Fatalf("after the overflow, one more event: %d calls", len(calls))
 	}
 }
+
+// A snapshot shows one moment of the database to every read, on any
+// connection, while servers go on writing; an audit of it is clean. One
+// taken while the newest transaction has no checkpoint yet waits for it
+// (up to its limit).
+func TestSnapshotSeesOneMoment(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	key := newLogKey(t)
+	a, sa := key.server(t, dsn)
+	mustAppend(t, a, agency("A1"), agency("A2"))
+	mustAppend(t, a, agency("A3"))
+	snap, err := sa.Snapshot(ctx, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	for i := range 5 {
+		mustAppend(t, a, agency(fmt.Sprintf("B%d", i)))
+	}
+	if n, err := snap.Size(ctx); err != nil || n != 3 {
+		t.Fatalf("the snapshot's size after more writes: %d, %v; want 3", n, err)
+	}
+	cps, err := snap.Checkpoints(ctx)
+	if err != nil || len(cps) != 2 {
+		t.Fatalf("the snapshot's checkpoints: %d, %v; want 2", len(cps), err)
+	}
+	tab, _ := domain.TableByName(domain.TAgencies)
+	rows := 0
+	if err := snap.ScanRows(ctx, tab, func(domain.Row) error { rows++; return nil }); err != nil || rows != 3 {
+		t.Fatalf("the snapshot's agencies: %d, %v; want 3", rows, err)
+	}
+	rep := mustAudit(t, snap, key.verifier)
+	if rep.Events != 3 {
+		t.Fatalf("audit of the snapshot read %d events, want 3", rep.Events)
+	}
+	if _, err := snap.Begin(ctx); err == nil {
+		t.Fatal("a snapshot began a write")
+	}
+	if n, _ := sa.Size(ctx); n != 8 {
+		t.Fatalf("the database holds %d events, want 8", n)
+	}
+
+	// The newest transaction without its checkpoint, as between a commit
+	// and its checkpoint: the snapshot waits for one, up to its limit.
+	if _, err := sa.pool.Exec(ctx, `DELETE FROM checkpoints WHERE size = 8`); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	late, err := sa.Snapshot(ctx, 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late.Close()
+	if time.Since(start) < 200*time.Millisecond {
+		t.Fatalf("a snapshot of a transaction without its checkpoint came after %v, without waiting", time.Since(start))
+	}
+}

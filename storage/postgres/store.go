@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -38,6 +39,9 @@ var migrations embed.FS
 // one database.
 type Store struct {
 	pool *pgxpool.Pool
+	// q is what the reads run on: the pool, or the transaction of a
+	// Snapshot that sees one moment of the database.
+	q querier
 	// cols are the SQL types of each projection table's columns, by
 	// table, in domain.Tables' column order ("text" or "bigint"); Open
 	// reads them from the database and checks them against domain.Tables.
@@ -67,7 +71,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, redactError(fmt.Errorf("postgres: %s: %w", Redact(dsn), err), pw)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, q: pool}
 	if err := s.open(ctx); err != nil {
 		pool.Close()
 		return nil, redactError(fmt.Errorf("%w (database %s)", err, Redact(dsn)), pw)
@@ -223,7 +227,7 @@ WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' AND a.
 // Size returns the number of committed events.
 func (s *Store) Size(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.pool.QueryRow(ctx, sqlSize).Scan(&n); err != nil {
+	if err := s.q.QueryRow(ctx, sqlSize).Scan(&n); err != nil {
 		return 0, fmt.Errorf("postgres: %w", err)
 	}
 	return n, nil
@@ -272,7 +276,7 @@ const scanPage = 8192
 // the seq after the last one read and whether the page was full (more
 // may follow).
 func (s *Store) scanPage(ctx context.Context, from int64, fn func(ledger.StoredEvent) error) (next int64, full bool, err error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+sqlEventCols+` FROM events WHERE seq >= $1 ORDER BY seq LIMIT $2`, from, scanPage)
+	rows, err := s.q.Query(ctx, `SELECT `+sqlEventCols+` FROM events WHERE seq >= $1 ORDER BY seq LIMIT $2`, from, scanPage)
 	if err != nil {
 		return 0, false, fmt.Errorf("postgres: %w", err)
 	}
@@ -301,7 +305,7 @@ func (s *Store) scanPage(ctx context.Context, from int64, fn func(ledger.StoredE
 
 // ReadEvents returns the events with the given seqs, in that order.
 func (s *Store) ReadEvents(ctx context.Context, seqs []int64) ([]ledger.StoredEvent, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+sqlEventCols+` FROM events WHERE seq = ANY($1)`, seqs)
+	rows, err := s.q.Query(ctx, `SELECT `+sqlEventCols+` FROM events WHERE seq = ANY($1)`, seqs)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
@@ -332,7 +336,7 @@ func (s *Store) ReadEvents(ctx context.Context, seqs []int64) ([]ledger.StoredEv
 
 // EventHashes returns the hashes column of the given events, in one query.
 func (s *Store) EventHashes(ctx context.Context, seqs []int64) ([][]byte, error) {
-	rows, err := s.pool.Query(ctx, `SELECT seq, hashes FROM events WHERE seq = ANY($1)`, seqs)
+	rows, err := s.q.Query(ctx, `SELECT seq, hashes FROM events WHERE seq = ANY($1)`, seqs)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
@@ -379,7 +383,7 @@ var (
 )
 
 func (s *Store) seqs(ctx context.Context, query string, args ...any) ([]int64, error) {
-	rows, err := s.pool.Query(ctx, query, args...)
+	rows, err := s.q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
@@ -410,7 +414,7 @@ func (s *Store) CaseEvents(ctx context.Context, c string, last int64) ([]int64, 
 
 // Checkpoints returns every signed checkpoint by size.
 func (s *Store) Checkpoints(ctx context.Context) ([]ledger.Checkpoint, error) {
-	rows, err := s.pool.Query(ctx, `SELECT size, root, note FROM checkpoints ORDER BY size`)
+	rows, err := s.q.Query(ctx, `SELECT size, root, note FROM checkpoints ORDER BY size`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
@@ -430,7 +434,7 @@ func (s *Store) Checkpoints(ctx context.Context) ([]ledger.Checkpoint, error) {
 
 // PutCosigned stores (or replaces) the cosigned checkpoint of a size.
 func (s *Store) PutCosigned(ctx context.Context, size int64, note []byte) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO cosigned(size, note) VALUES ($1, $2) ON CONFLICT (size) DO UPDATE SET note = excluded.note`, size, note)
+	_, err := s.q.Exec(ctx, `INSERT INTO cosigned(size, note) VALUES ($1, $2) ON CONFLICT (size) DO UPDATE SET note = excluded.note`, size, note)
 	if err != nil {
 		return fmt.Errorf("postgres: cosigned checkpoint %d: %w", size, err)
 	}
@@ -439,7 +443,7 @@ func (s *Store) PutCosigned(ctx context.Context, size int64, note []byte) error 
 
 // Cosigned returns the cosigned checkpoints by size (Root is not set).
 func (s *Store) Cosigned(ctx context.Context) ([]ledger.Checkpoint, error) {
-	rows, err := s.pool.Query(ctx, `SELECT size, note FROM cosigned ORDER BY size`)
+	rows, err := s.q.Query(ctx, `SELECT size, note FROM cosigned ORDER BY size`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
@@ -463,7 +467,7 @@ func (s *Store) ScanRows(ctx context.Context, t domain.Table, fn func(domain.Row
 		return fmt.Errorf("postgres: %s is not a projection table", t.Name)
 	}
 	q := fmt.Sprintf(`SELECT %s FROM %s ORDER BY %s`, strings.Join(t.Columns, ", "), t.Name, strings.Join(t.Columns[:t.Keys], ", "))
-	rows, err := s.pool.Query(ctx, q)
+	rows, err := s.q.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
@@ -478,6 +482,13 @@ func (s *Store) ScanRows(ctx context.Context, t domain.Table, fn func(domain.Row
 		}
 	}
 	return rows.Err()
+}
+
+// querier is the reads' half of a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
 // errLockRow is returned by Begin when log_lock has lost its row: without
