@@ -136,15 +136,7 @@ func TestFieldAppOffline(t *testing.T) {
 	b := newBrowser(t)
 	agente := b.tab(e, "agente", "es")
 	agente.login("agente")
-	agente.authenticator()
-	agente.open("/cuenta/llaves")
-	agente.do("enrol a passkey", chromedp.SetValue(chromedp.CSS("#passkey-label"), "teléfono del equipo"), chromedp.Click(chromedp.CSS("#passkey-enrol-submit")))
-	agente.waitJS("the key requested", `!!document.querySelector('#my-keys [data-key-status="requested"]')`)
-	jefe := b.tab(e, "jefe", "es")
-	jefe.login("jefe")
-	jefe.open("/cuenta/llaves")
-	jefe.do("approve the key", chromedp.Click(chromedp.CSS(`#pending-keys button[type=submit]`)))
-	jefe.waitJS("approved", `document.querySelectorAll("#pending-keys tbody tr").length === 0`)
+	agente.enrolApproved(b, "teléfono del equipo")
 
 	// With network: the app installs, keeps its files and the team's data.
 	agente.phone()
@@ -361,4 +353,20 @@ func (e *testEnv) deviceEntries(dev string) int {
 		return nil
 	})
 	return n
+}
+
+// enrolApproved gives the tab a virtual authenticator, enrols a passkey
+// named label for its account, and has the administrator (in a tab of its
+// own) approve it.
+func (tb *tab) enrolApproved(b *browserT, label string) {
+	tb.b.t.Helper()
+	tb.authenticator()
+	tb.open("/cuenta/llaves")
+	tb.do("enrol a passkey", chromedp.SetValue(chromedp.CSS("#passkey-label"), label), chromedp.Click(chromedp.CSS("#passkey-enrol-submit")))
+	tb.waitJS("the key requested", `!!document.querySelector('#my-keys [data-key-status="requested"]')`)
+	jefe := b.tab(tb.e, "jefe", "es")
+	jefe.login("jefe")
+	jefe.open("/cuenta/llaves")
+	jefe.do("approve the key", chromedp.Click(chromedp.CSS(`#pending-keys button[type=submit]`)))
+	jefe.waitJS("approved", `document.querySelectorAll("#pending-keys tbody tr").length === 0`)
 }
