@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -222,29 +223,7 @@ func hasKey(obj []member, seen map[string]struct{}, k string) bool {
 // sortMembers sorts an object's members by key in RFC 8785 order. Keys are
 // unique, so the order is total and any sort gives the same result.
 func sortMembers(obj []member) {
-	if len(obj) <= smallObject {
-		for i := 1; i < len(obj); i++ {
-			for j := i; j > 0 && lessUTF16(obj[j].key, obj[j-1].key); j-- {
-				obj[j], obj[j-1] = obj[j-1], obj[j]
-			}
-		}
-		return
-	}
-	sort.Slice(obj, func(i, j int) bool { return lessUTF16(obj[i].key, obj[j].key) })
-}
-
-// sortKeys sorts unique keys in RFC 8785 order; an event's prev has one
-// key or a few, which an insertion sort orders without allocating.
-func sortKeys(keys []string) {
-	if len(keys) <= smallObject {
-		for i := 1; i < len(keys); i++ {
-			for j := i; j > 0 && lessUTF16(keys[j], keys[j-1]); j-- {
-				keys[j], keys[j-1] = keys[j-1], keys[j]
-			}
-		}
-		return
-	}
-	sort.Slice(keys, func(i, j int) bool { return lessUTF16(keys[i], keys[j]) })
+	slices.SortFunc(obj, func(a, b member) int { return compareUTF16(a.key, b.key) })
 }
 
 func (p *parser) lit(s string) error {
@@ -365,37 +344,21 @@ func (p *parser) hex4() (rune, error) {
 	if p.i+4 > len(p.data) {
 		return 0, p.errorf("short \\u escape")
 	}
-	var r rune
-	for _, c := range p.data[p.i : p.i+4] {
-		var d byte
-		switch {
-		case c >= '0' && c <= '9':
-			d = c - '0'
-		case c >= 'a' && c <= 'f':
-			d = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			d = c - 'A' + 10
-		default:
-			return 0, p.errorf("bad \\u escape")
-		}
-		r = r<<4 | rune(d)
+	n, err := strconv.ParseUint(string(p.data[p.i:p.i+4]), 16, 32) // hex digits only: no sign, prefix or '_'
+	if err != nil {
+		return 0, p.errorf("bad \\u escape")
 	}
 	p.i += 4
-	return r, nil
+	return rune(n), nil
 }
 
-// lessUTF16 orders keys by UTF-16 code units, as RFC 8785 section 3.2.3 says.
-func lessUTF16(a, b string) bool {
+// compareUTF16 orders keys by UTF-16 code units, as RFC 8785 section
+// 3.2.3 says.
+func compareUTF16(a, b string) int {
 	if isASCII(a) && isASCII(b) {
-		return a < b
+		return strings.Compare(a, b)
 	}
-	ua, ub := utf16.Encode([]rune(a)), utf16.Encode([]rune(b))
-	for i := 0; i < len(ua) && i < len(ub); i++ {
-		if ua[i] != ub[i] {
-			return ua[i] < ub[i]
-		}
-	}
-	return len(ua) < len(ub)
+	return slices.Compare(utf16.Encode([]rune(a)), utf16.Encode([]rune(b)))
 }
 
 func isASCII(s string) bool {

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -92,11 +94,7 @@ func (e *Event) EncodeTo(dst []byte) ([]byte, error) {
 	b.WriteString(`{"op":`)
 	writeString(b, e.Op)
 	if len(e.Prev) > 0 {
-		keys := make([]string, 0, len(e.Prev))
-		for k := range e.Prev {
-			keys = append(keys, k)
-		}
-		sortKeys(keys)
+		keys := slices.SortedFunc(maps.Keys(e.Prev), compareUTF16)
 		b.WriteString(`,"prev":{`)
 		for i, k := range keys {
 			if i > 0 {
