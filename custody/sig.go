@@ -109,6 +109,7 @@ type PublicKey struct {
 	Alg  string
 	Key  []byte
 	RPID string
+	p256 *ecdsa.PublicKey // Key read once, for AlgWebAuthnES256
 }
 
 // ParseKey reads a key.request's public key and checks that Key is its id.
@@ -124,7 +125,7 @@ func ParseKey(r *KeyRequest) (PublicKey, error) {
 			return k, fmt.Errorf("an %s key has %d bytes, not %d", r.Alg, ed25519.PublicKeySize, len(b))
 		}
 	case r.Alg == AlgWebAuthnES256:
-		if _, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), b); err != nil {
+		if k.p256, err = ecdsa.ParseUncompressedPublicKey(elliptic.P256(), b); err != nil {
 			return k, errors.New("the key is not an uncompressed P-256 point")
 		}
 	default:
@@ -171,9 +172,9 @@ func CheckSig(k PublicKey, digest [32]byte, s Sig) error {
 	ch := sha256.Sum256(client)
 	signed := append(append([]byte{}, auth...), ch[:]...)
 	ok := k.Alg == AlgWebAuthnEdDSA && ed25519.Verify(k.Key, signed, sig)
-	if pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), k.Key); k.Alg == AlgWebAuthnES256 && err == nil {
+	if k.Alg == AlgWebAuthnES256 && k.p256 != nil {
 		h := sha256.Sum256(signed)
-		ok = ecdsa.VerifyASN1(pub, h[:], sig)
+		ok = ecdsa.VerifyASN1(k.p256, h[:], sig)
 	}
 	if !ok {
 		return errors.New("the signature does not verify")
