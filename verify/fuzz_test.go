@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -219,5 +220,75 @@ func BenchmarkDecodeEvents1000(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	}
+}
+
+// FuzzParseBundleQuick: ParseBundle's quick path decodes exactly what
+// encoding/json decodes from the whole file, or leaves the file to it; it
+// never takes a file that the whole decode refuses.
+func FuzzParseBundleQuick(f *testing.F) {
+	good := readTestdata(f, "bundle-valid.json")
+	f.Add(good)
+	for _, v := range terminates.Variants(good) {
+		f.Add(v)
+	}
+	head := `{"format":"custodia-bundle/v1","item":"E","public_key":"","checkpoint":""`
+	ev := `{"index":0,"event":"{\"events\":[1]}","proof":[]}`
+	for _, s := range []string{
+		head + `,"events":[` + ev + `]}`,
+		head + `,"events":[` + ev + `,` + ev + `]}`,
+		head + `,"events":[` + ev + ` ` + ev + `]}`,  // no comma
+		head + `,"events":[` + ev + `,]}`,            // trailing comma
+		head + `,"events":[]}`,                       //
+		head + `,"events" : [ ` + ev + ` ] }`,        // spaces
+		head + `,"Events":[` + ev + `],"events":[]}`, // two spellings: the last one counts
+		head + `,"events":[],"Events":[` + ev + `]}`,
+		head + `,"events":[` + ev + `],"events":[]}`, // twice
+		head + `,"ev\u0065nts":[` + ev + `]}`,
+		head + `,"events":[` + ev + `],"extra\"events":[1]}`,
+		head + `,"keys":[{"index":0,"event":"","proof":[],"events":[]}],"events":[` + ev + `]}`,
+		head + `,"events":[` + ev + `]} {}`,
+		head + `,"events":[{"index":0,"event":"\\","proof":[]}]}`,
+		head + `,"events":["x"]}`, head + `,"events":[1]}`, head + `,"events":[}]}`, head + `,"events":[{]}`,
+		head + `,"events":{"a":1}}`, head + `,"events":[` + ev, `"events":[` + ev + `]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var quick *Bundle
+		var err error
+		terminates.Within(t, data, func() { quick, err = parseQuick(data) })
+		if err != nil {
+			return
+		}
+		var whole Bundle
+		if err := decodeJSON(data, &whole); err != nil {
+			t.Fatalf("the quick path took what encoding/json refuses (%v): %q", err, data)
+		}
+		if !reflect.DeepEqual(quick, &whole) {
+			t.Fatalf("the quick path read\n%+v\nwhere encoding/json reads\n%+v\nfrom %q", quick, &whole, data)
+		}
+	})
+}
+
+// TestParseBundleQuick: an exported bundle goes by the quick path, and a
+// bundle it leaves aside is still read, or refused, by the whole decode.
+func TestParseBundleQuick(t *testing.T) {
+	for _, tc := range testdataCases {
+		if _, err := parseQuick(readTestdata(t, tc.bundle)); err != nil {
+			t.Errorf("%s: the quick path refused an exported bundle: %v", tc.bundle, err)
+		}
+	}
+	good := readTestdata(t, "bundle-valid.json")
+	spaced := bytes.Replace(good, []byte(`"events":`), []byte(`"events" :`), 1)
+	upper := bytes.Replace(good, []byte(`"events":`), []byte(`"EVENTS":`), 1) // encoding/json matches names regardless of case
+	for name, data := range map[string][]byte{"spaced": spaced, "upper": upper} {
+		b, err := ParseBundle(data)
+		if err != nil || len(b.Events) == 0 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := parseQuick(upper); err == nil {
+		t.Error("the quick path took a member it does not look for")
 	}
 }

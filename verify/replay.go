@@ -62,14 +62,14 @@ type replay struct {
 	hist      map[string]*ItemHistory
 	order     []string // item ids, in the order of their first event
 	anomalies []Anomaly
-	keys      map[string]*key   // the key register the bundle proves
-	sigErr    map[int64][]error // checkAll's result for each event's signatures
+	keys      map[string]*key // the key register the bundle proves
 }
 
 // apply checks one event against the custody rules and the prev links, and
-// applies it. index is the event's leaf index (already checked equal to Seq).
-func (r *replay) apply(index int64, ev *custody.Event) error {
-	rec, err := custody.DecodeItemRecord(ev.Op, ev.Record)
+// applies it. index is the event's leaf index (already checked equal to
+// Seq); c is what checkAll read of it.
+func (r *replay) apply(index int64, c *checked) error {
+	ev, rec, err := c.ev, c.rec, c.recErr
 	if err != nil {
 		// DecodeItemRecord's errors are *custody.Error, in both languages;
 		// any other error is shown as it is, in both.
@@ -91,7 +91,7 @@ func (r *replay) apply(index int64, ev *custody.Event) error {
 	if imp := ev.Recorded.Import; imp != nil {
 		st.ImportFile, st.ImportLine = imp.SHA256, imp.Line
 	}
-	if st.Signature, st.Signers, err = r.signatures(index, ev); err != nil {
+	if st.Signature, st.Signers, err = r.signatures(index, c); err != nil {
 		return err
 	}
 	switch rec := rec.(type) {

@@ -66,17 +66,17 @@ func readKeys(list []BundleEvent, cp *Checkpoint) (map[string]*key, error) {
 // signatures checks the personal signatures of the act at index and says
 // who signed it. A transfer recorded live must carry its giver's and its
 // receiver's; an imported act carries none.
-func (r *replay) signatures(index int64, ev *custody.Event) (string, []custody.Sig, error) {
+func (r *replay) signatures(index int64, c *checked) (string, []custody.Sig, error) {
+	ev, need := c.ev, c.need
 	if ev.Recorded.Import != nil {
 		return SignedImported, nil, nil
 	}
-	need := custody.Signers(ev.Op, ev.Record)
 	for j, g := range ev.Sigs {
 		k, officer := r.keys[g.Key], need[g.Role]
 		if officer == "" || k == nil || k.req.Officer != officer {
 			return "", nil, tampered(CheckSignature, index, "sigs", "la firma en el papel %q con la clave %s no es de una clave que el paquete registre para quien el acto nombra en ese papel", "the signature in role %q with key %s is not by a key the bundle registers for whom the act names in that role", g.Role, g.Key)
 		}
-		problem := r.sigErr[index][j]
+		problem := c.sigErr[j]
 		if k.approved < 0 || k.approved > index || (k.revoked >= 0 && k.revoked < index) {
 			problem = fmt.Errorf("la clave %s no estaba vigente (aprobada en %d, revocada en %d) / not in force (approved at %d, revoked at %d)", g.Key, k.approved, k.revoked, k.approved, k.revoked)
 		}
@@ -97,48 +97,66 @@ func (r *replay) signatures(index int64, ev *custody.Event) (string, []custody.S
 	return status, ev.Sigs, nil
 }
 
+// checked is an event as checkAll leaves it for the replay: read, its
+// record decoded, its signers named and its signatures checked.
+type checked struct {
+	ev     *custody.Event
+	rec    any               // custody.DecodeItemRecord's result, or
+	recErr error             // its error, which the replay reports in order
+	need   map[string]string // custody.Signers: role -> officer
+	sigErr []error           // each signature's check: nil when it verifies
+}
+
 // checkAll checks the bundle's events on every core before the replay
 // reads them in order: each event in the tree and well formed
-// (checkEvent), and each of its signatures (nil when it verifies with the
-// key it names; a key the bundle does not register is left to signatures,
-// which refuses it). On failure it returns the error of the first event,
-// in bundle order, that failed, as a check one by one would.
-func checkAll(ctx context.Context, bes []BundleEvent, cp *Checkpoint, keys map[string]*key) ([]*custody.Event, map[int64][]error, error) {
-	evs, errs, fails := make([]*custody.Event, len(bes)), make([][]error, len(bes)), make([]error, len(bes))
+// (checkEvent), its record decoded, and each of its signatures (nil when
+// it verifies with the key it names; a key the bundle does not register is
+// left to signatures, which refuses it). On failure it returns the error
+// of the first event, in bundle order, that failed, as a check one by one
+// would.
+func checkAll(ctx context.Context, bes []BundleEvent, cp *Checkpoint, keys map[string]*key) ([]checked, error) {
+	out, fails := make([]checked, len(bes)), make([]error, len(bes))
+	parallel(len(bes), func(i int) bool {
+		if err := stopped(ctx, bes[i].Index); err != nil { // a stopped verification gives no verdict
+			fails[i] = err
+			return false
+		}
+		ev, err := checkEvent(bes[i], cp)
+		if err != nil {
+			fails[i] = err
+			return false
+		}
+		c := &out[i]
+		c.ev, c.sigErr, c.need = ev, make([]error, len(ev.Sigs)), custody.Signers(ev.Op, ev.Record)
+		c.rec, c.recErr = custody.DecodeItemRecord(ev.Op, ev.Record)
+		digest := custody.ActDigest(ev.Op, ev.Record)
+		for j, g := range ev.Sigs {
+			if k := keys[g.Key]; k != nil {
+				c.sigErr[j] = custody.CheckSig(k.pub, digest, g)
+			}
+		}
+		return true
+	})
+	// A worker leaves events unread only after a failure at an earlier
+	// index, which this loop meets first.
+	for i := range out {
+		if fails[i] != nil {
+			return nil, fails[i]
+		}
+	}
+	return out, nil
+}
+
+// parallel calls f(i) for every i below n on every core, core w taking
+// w, w+cores, ...; a core stops at the first i for which f returns false.
+func parallel(n int, f func(i int) bool) {
 	var wg sync.WaitGroup
-	n := runtime.GOMAXPROCS(0)
-	for w := range n {
+	cores := runtime.GOMAXPROCS(0)
+	for w := range cores {
 		wg.Go(func() {
-			for i := w; i < len(bes); i += n {
-				if err := stopped(ctx, bes[i].Index); err != nil { // a stopped verification gives no verdict
-					fails[i] = err
-					return
-				}
-				ev, err := checkEvent(bes[i], cp)
-				if err != nil {
-					fails[i] = err
-					return
-				}
-				evs[i], errs[i] = ev, make([]error, len(ev.Sigs))
-				digest := custody.ActDigest(ev.Op, ev.Record)
-				for j, g := range ev.Sigs {
-					if k := keys[g.Key]; k != nil {
-						errs[i][j] = custody.CheckSig(k.pub, digest, g)
-					}
-				}
+			for i := w; i < n && f(i); i += cores {
 			}
 		})
 	}
 	wg.Wait()
-	out := make(map[int64][]error, len(evs))
-	for i, ev := range evs {
-		if fails[i] != nil {
-			return nil, nil, fails[i]
-		}
-		if ev == nil { // a worker stopped before it: its own failure comes first
-			continue
-		}
-		out[ev.Seq] = errs[i]
-	}
-	return evs, out, nil
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/internal/sigbound"
 	"github.com/custodia-ec/custodia/internal/testkeys"
 )
 
@@ -110,8 +111,8 @@ func BenchmarkCheckSignatures(b *testing.B) {
 		}
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
-				_, errs, err := checkAll(context.Background(), bd.Events, cp, keys)
-				if err != nil || len(errs) != 1000 {
+				evs, err := checkAll(context.Background(), bd.Events, cp, keys)
+				if err != nil || len(evs) != 1000 {
 					b.Fatal(err)
 				}
 			}
@@ -167,4 +168,20 @@ func cpuTime() int64 {
 		return 0
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// BenchmarkSignaturesAgainstBound holds the verifier's signature rate (the
+// 1,000-act bundle signed, beyond the same bundle imported) against the
+// machine's bound measured moments apart (package sigbound).
+func BenchmarkSignaturesAgainstBound(b *testing.B) {
+	unsigned, _ := handovers(b, 1000, false, false)
+	signed, sigs := handovers(b, 1000, true, false)
+	verify := func(data []byte) func() {
+		return func() {
+			if _, err := Verify(data, Options{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	sigbound.Run(b, sigs, verify(unsigned), verify(signed))
 }

@@ -161,16 +161,16 @@ func VerifyContext(ctx context.Context, bundle []byte, opts Options) (*Result, e
 	if err != nil {
 		return nil, err
 	}
-	evs, sigErr, err := checkAll(ctx, b.Events, cp, keys)
+	evs, err := checkAll(ctx, b.Events, cp, keys)
 	if err != nil {
 		return nil, err
 	}
-	r := &replay{root: b.Item, items: map[string]*custody.Item{}, hist: map[string]*ItemHistory{}, keys: keys, sigErr: sigErr}
+	r := &replay{root: b.Item, items: map[string]*custody.Item{}, hist: map[string]*ItemHistory{}, keys: keys}
 	for i, e := range b.Events {
 		if err := stopped(ctx, e.Index); err != nil {
 			return nil, err
 		}
-		if err := r.apply(e.Index, evs[i]); err != nil {
+		if err := r.apply(e.Index, &evs[i]); err != nil {
 			return nil, err
 		}
 	}
