@@ -8,12 +8,18 @@
 # benchmark once; the medians are printed at the end: wall-clock rates,
 # and the processor time each signature adds (cpu-ns/sig), which the
 # machine's other load distorts least, to hold against the bound's ns/op.
+# Then the verifier and audit against the bound measured moments apart
+# (BenchmarkSignaturesAgainstBound, BenchmarkAuditAgainstBound: the bound
+# and the checker alternate within each round, package internal/sigbound),
+# which a shared machine's changing speed distorts least of all: the
+# medians over PAIRED rounds of each.
 #
-#   bench/signatures.sh [ROUNDS]    (default 5)
+#   bench/signatures.sh [ROUNDS] [PAIRED]    (default 5 and 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
 rounds=${1:-5}
+paired=${2:-60}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "nproc: $(nproc); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(date -u +%FT%TZ)"
@@ -47,3 +53,7 @@ END {
 		printf "\n"
 	}
 }' | sort
+echo
+echo "paired rounds ($paired each): the medians of the rate and of the rate over the bound"
+(cd verify && "$tmp/verify.test" -test.run '^$' -test.bench 'SignaturesAgainstBound' -test.benchtime "${paired}x") | grep '^Benchmark'
+(cd ledger && "$tmp/ledger.test" -test.run '^$' -test.bench 'AuditAgainstBound' -test.benchtime "${paired}x") | grep '^Benchmark'
