@@ -366,7 +366,7 @@ func BenchmarkAuditAgainstBound(b *testing.B) {
 			}
 		}
 	}
-	sigbound.Run(b, n, audit(seizures(b, n, false)), audit(seizures(b, n, true)))
+	sigbound.Run(b, n, 0, audit(seizures(b, n, false)), audit(seizures(b, n, true)))
 }
 
 // TestAuditSince: an audit from an earlier clean audit's size verifies the
