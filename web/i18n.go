@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"sync"
+
+	"github.com/custodia-ec/custodia/casefile"
+	"github.com/custodia-ec/custodia/custody/vocab"
 )
 
 //go:embed messages.json
@@ -81,6 +85,36 @@ func (c *Catalogue) T(lang, key string) string {
 	}
 	return "⟦" + key + "⟧"
 }
+
+// Label names an enumerated value in lang, as the pages do: Label "es"
+// "status" "entered" is the name of the entered status. The values of the
+// record (ops, statuses, types...) are named by the one table the PDFs and
+// the verifier read too (vocab.Word, casefile.Word); the others (a read's
+// kind, a key's state...) by the catalogue's prefix.value keys.
+func (c *Catalogue) Label(lang, prefix, value string) string {
+	if value == "" {
+		return ""
+	}
+	if w := vocab.Word(prefix, value, lang); w != "" {
+		return w
+	}
+	if w := casefile.Word(prefix, value, lang); w != "" {
+		return w
+	}
+	return c.T(lang, prefix+"."+value)
+}
+
+// Label is the embedded catalogue's Label, for the command line, which
+// names values as the pages do.
+func Label(lang, prefix, value string) string {
+	c, err := embedded()
+	if err != nil { // the catalogue is checked by every test run: cannot happen in a build that passed them
+		return value
+	}
+	return c.Label(lang, prefix, value)
+}
+
+var embedded = sync.OnceValues(LoadCatalogue)
 
 // lang returns the request's language: the cookie when set to a known
 // language, else Spanish.

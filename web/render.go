@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/custodia-ec/custodia/casefile"
-	"github.com/custodia-ec/custodia/custody/vocab"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/verify"
 	"github.com/custodia-ec/custodia/verify/report"
@@ -65,18 +63,7 @@ func (v *view) Tf(key string, args ...any) string { return fmt.Sprintf(v.T(key),
 // The values of the record (ops, statuses, types...) are named by the one
 // table the PDFs and the verifier read too (vocab.Word, casefile.Word),
 // so that a page and a document never name the same thing differently.
-func (v *view) L(prefix, value string) string {
-	if value == "" {
-		return ""
-	}
-	if w := vocab.Word(prefix, value, v.Lang); w != "" {
-		return w
-	}
-	if w := casefile.Word(prefix, value, v.Lang); w != "" {
-		return w
-	}
-	return v.T(prefix + "." + value)
-}
+func (v *view) L(prefix, value string) string { return v.w.cat.Label(v.Lang, prefix, value) }
 
 // Time shows an RFC 3339 time in the deployment's zone with its offset
 // ("2023-12-14 06:30 -05:00"), "" when empty.

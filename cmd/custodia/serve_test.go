@@ -163,10 +163,16 @@ func TestLeakTracing(t *testing.T) {
 	if !strings.Contains(strings.Join(before["fiscal"], " "), "site_target:S-PIC-01") {
 		t.Errorf("the prosecutor's view of the targets is not named: %v", before)
 	}
-	// The text form names them too, with the time.
-	code, text, _ := runCLI(t, "access", "METASTASIS", "--data", dir)
-	if code != 0 || !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(moleAt.Format(time.RFC3339))+`\S*\s+topo\s+sites\s+OP-METASTASIS`).MatchString(text) {
-		t.Errorf("custodia access text does not name the mole with the time:\n%s", text)
+	// The text form names them too, with the time, and what was read in
+	// the reader's words, not the code.
+	for lang, word := range map[string]string{"es": "sitios", "en": "sites"} {
+		code, text, _ := runCLI(t, "access", "METASTASIS", "--data", dir, "--lang", lang)
+		if code != 0 || !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(moleAt.Format(time.RFC3339))+`\S*\s+topo\s+`+word+`\s+OP-METASTASIS`).MatchString(text) {
+			t.Errorf("custodia access --lang %s does not name the mole with the time and %q:\n%s", lang, word, text)
+		}
+		if lang == "es" && strings.Contains(text, "site_target") {
+			t.Errorf("custodia access shows a read's code in Spanish:\n%s", text)
+		}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/web"
 )
 
 // listFlag collects a repeated flag.
@@ -223,7 +224,7 @@ func cmdAccess(e *env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, e.tr("registrado\tcuenta\tqué\tid\tevento", "recorded\taccount\twhat\tid\tevent"))
 	for _, a := range log {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", a.At, a.Account, a.Kind, a.ID, a.Seq)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", a.At, a.Account, web.Label(e.lang, "read", a.Kind), a.ID, a.Seq)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
