@@ -133,7 +133,7 @@ func decodeJSON(data []byte, v any) error {
 	return nil
 }
 
-var errTrailing = errors.New("data after the JSON value")
+var errTrailing, errNotQuick = errors.New("data after the JSON value"), errors.New("left to the whole decode")
 
 // parseQuick decodes a bundle's events on every core: a scan that follows
 // only strings and brackets finds the one member "events" and its array's
@@ -145,7 +145,7 @@ func parseQuick(data []byte) (*Bundle, error) {
 	var b Bundle
 	rest, elems := splitEvents(data)
 	if elems == nil || decodeJSON(rest, &b) != nil || len(b.Events) != 0 {
-		return nil, errTrailing
+		return nil, errNotQuick
 	}
 	b.Events = make([]BundleEvent, len(elems))
 	errs := make([]error, len(elems))

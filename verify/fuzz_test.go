@@ -280,6 +280,13 @@ func TestParseBundleQuick(t *testing.T) {
 		}
 	}
 	good := readTestdata(t, "bundle-valid.json")
+	var indented bytes.Buffer // as custodia export bundle writes it
+	if err := json.Indent(&indented, good, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseQuick(indented.Bytes()); err != nil {
+		t.Errorf("the quick path refused an indented bundle: %v", err)
+	}
 	spaced := bytes.Replace(good, []byte(`"events":`), []byte(`"events" :`), 1)
 	upper := bytes.Replace(good, []byte(`"events":`), []byte(`"EVENTS":`), 1) // encoding/json matches names regardless of case
 	for name, data := range map[string][]byte{"spaced": spaced, "upper": upper} {
