@@ -65,19 +65,6 @@ type nodeAnswer struct {
 // runCanonJS runs the queries through web/field/canon.js under node.
 func runCanonJS(t *testing.T, qs []nodeQuery) []nodeAnswer {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node is needed to run the field app's canonicalizer: %v", err)
-	}
-	dir := t.TempDir()
-	runner := filepath.Join(dir, "runner.js")
-	if err := os.WriteFile(runner, []byte(nodeRunner), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	canon, err := filepath.Abs(filepath.Join("field", "canon.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var in bytes.Buffer
 	for _, q := range qs {
 		b, err := json.Marshal(q)
@@ -87,14 +74,7 @@ func runCanonJS(t *testing.T, qs []nodeQuery) []nodeAnswer {
 		in.Write(b)
 		in.WriteByte('\n')
 	}
-	cmd := exec.Command(node, runner, canon)
-	cmd.Stdin = &in
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node: %v\n%s", err, stderr.String())
-	}
+	out := runNode(t, "the field app's canonicalizer", nodeRunner, filepath.Join("field", "canon.js"), &in)
 	var res []nodeAnswer
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -106,7 +86,7 @@ func runCanonJS(t *testing.T, qs []nodeQuery) []nodeAnswer {
 		res = append(res, a)
 	}
 	if len(res) != len(qs) {
-		t.Fatalf("node answered %d of %d queries\n%s", len(res), len(qs), stderr.String())
+		t.Fatalf("node answered %d of %d queries", len(res), len(qs))
 	}
 	return res
 }

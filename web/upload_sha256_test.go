@@ -1,17 +1,13 @@
 package web
 
 import (
-	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // sha256Runner hashes the files named on its command line with the upload
@@ -34,16 +30,7 @@ for (const f of process.argv.slice(3)) {
 // every length around the block and padding boundaries and on random
 // files, fed in uneven slices; it must finish within its budget.
 func TestUploadSHA256JS(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node is needed to run the upload page's SHA-256: %v", err)
-	}
 	dir := t.TempDir()
-	runner := filepath.Join(dir, "run.js")
-	if err := os.WriteFile(runner, []byte(sha256Runner), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	lib, _ := filepath.Abs(filepath.Join("static", "sha256.js"))
 	r := rand.New(rand.NewPCG(1, 2))
 	var lens []int
 	for n := 0; n <= 200; n++ {
@@ -63,15 +50,8 @@ func TestUploadSHA256JS(t *testing.T) {
 		sum := sha256.Sum256(b)
 		files, want = append(files, f), append(want, hex.EncodeToString(sum[:]))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var out, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, node, append([]string{runner, lib}, files...)...)
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("node: %v\n%s", err, stderr.String())
-	}
-	got := strings.Fields(out.String())
+	out := runNode(t, "the upload page's SHA-256", sha256Runner, filepath.Join("static", "sha256.js"), nil, files...)
+	got := strings.Fields(string(out))
 	if len(got) != len(want) {
 		t.Fatalf("%d digests for %d files", len(got), len(want))
 	}
