@@ -32,22 +32,7 @@ func Snippet(text string, terms []string, width int) string {
 			}
 		}
 	}
-	type word struct{ start, end int }
-	var words []word
-	start := -1
-	for i, r := range text {
-		in := unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
-		switch {
-		case in && start < 0:
-			start = i
-		case !in && start >= 0:
-			words = append(words, word{start, i})
-			start = -1
-		}
-	}
-	if start >= 0 {
-		words = append(words, word{start, len(text)})
-	}
+	words := wordSpans(text)
 	if len(words) == 0 {
 		return strings.TrimSpace(text)
 	}
@@ -103,6 +88,19 @@ func Snippet(text string, terms []string, width int) string {
 // time.
 func Words(text string) []string {
 	var out []string
+	for _, w := range wordSpans(text) {
+		out = append(out, text[w.start:w.end])
+	}
+	return out
+}
+
+// span is where a word of a text starts and ends, in bytes.
+type span struct{ start, end int }
+
+// wordSpans finds the words of text: runs of letters, digits and
+// combining marks.
+func wordSpans(text string) []span {
+	var out []span
 	start := -1
 	for i, r := range text {
 		in := unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
@@ -110,12 +108,12 @@ func Words(text string) []string {
 		case in && start < 0:
 			start = i
 		case !in && start >= 0:
-			out = append(out, text[start:i])
+			out = append(out, span{start, i})
 			start = -1
 		}
 	}
 	if start >= 0 {
-		out = append(out, text[start:])
+		out = append(out, span{start, len(text)})
 	}
 	return out
 }
