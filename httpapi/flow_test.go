@@ -326,17 +326,7 @@ func TestLiveBoard(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
 		t.Fatalf("stream: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	got := make(chan app.BoardEvent, 10)
-	go func() {
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-				var be app.BoardEvent
-				json.Unmarshal([]byte(data), &be)
-				got <- be
-			}
-		}
-	}()
+	got := boardEvents(resp.Body, 10)
 	for e.s.Broker.Subscribers() == 0 {
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -129,17 +129,7 @@ func boardStream(t *testing.T, ctx context.Context, e *testEnv, tok string) <-ch
 	if resp.StatusCode != 200 {
 		t.Fatalf("stream: %d %s", resp.StatusCode, readAll(resp))
 	}
-	got := make(chan app.BoardEvent, 16)
-	go func() {
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-				var be app.BoardEvent
-				json.Unmarshal([]byte(data), &be)
-				got <- be
-			}
-		}
-	}()
+	got := boardEvents(resp.Body, 16)
 	for e.s.Broker.Subscribers() == before {
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -264,4 +254,21 @@ func TestProofsFromAnyServer(t *testing.T) {
 			t.Errorf("%s differs between the servers", path)
 		}
 	}
+}
+
+// boardEvents reads a live board's stream: each "data:" line, decoded, on
+// the channel (buffered n), until the stream ends.
+func boardEvents(body io.Reader, n int) <-chan app.BoardEvent {
+	got := make(chan app.BoardEvent, n)
+	go func() {
+		sc := bufio.NewScanner(body)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var be app.BoardEvent
+				json.Unmarshal([]byte(data), &be)
+				got <- be
+			}
+		}
+	}()
+	return got
 }
