@@ -163,27 +163,30 @@ func (e *Event) EncodeTo(dst []byte) ([]byte, error) {
 // the canonical encoding of the event it holds, so that two different byte
 // strings never pass for the same event.
 //
-// It is written to be read rather than to be fast: the bytes must be their
-// own RFC 8785 form, encoding/json reads them into an Event, Check checks
-// the fields, and Encode must give back the same bytes (which refuses a
-// member that is missing, unknown or named in another case, all of which
-// encoding/json lets through). Package fastcodec reads the fixed layout of
-// an event in one pass; it accepts exactly what this function accepts and
-// leaves every refusal to it.
+// It is written to be read rather than to be fast: encoding/json reads the
+// bytes into an Event, Check checks the fields, the record must be its own
+// RFC 8785 form, and Encode, which writes the rest canonically, must give
+// back the same bytes. That refuses whatever encoding/json lets through and
+// Encode would not write: a member missing, unknown, repeated or named in
+// another case, white space, an escape or a number written otherwise, bytes
+// that are not UTF-8 (FuzzDecodeEvent holds every event accepted equal to
+// its Canonical form). Package fastcodec reads the fixed layout of an event
+// in one pass; it accepts exactly what this function accepts and leaves
+// every refusal to it.
 func DecodeEvent(data []byte) (*Event, error) {
-	canon, err := Canonical(data)
-	if err != nil {
-		return nil, fmt.Errorf("event is not in canonical form (RFC 8785): %w", err)
-	}
-	if !bytes.Equal(canon, data) {
-		return nil, errors.New("event is not in canonical form (RFC 8785)")
-	}
 	e := &Event{}
 	if err := json.Unmarshal(data, e); err != nil {
-		return nil, fmt.Errorf("event does not have the members of an event: %v", err)
+		return nil, fmt.Errorf("event is not an event in canonical form (RFC 8785): %v", err)
 	}
 	if err := e.Check(); err != nil {
 		return nil, err
+	}
+	canon, err := Canonical(e.Record)
+	if err == nil && !bytes.Equal(canon, e.Record) {
+		err = errors.New("it is written otherwise")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("event record is not in canonical form (RFC 8785): %w", err)
 	}
 	if again, err := e.Encode(); err != nil || !bytes.Equal(again, data) {
 		return nil, errors.New("event is not in canonical form (RFC 8785): a member is missing, unknown or misnamed")
@@ -199,8 +202,8 @@ func (e *Event) Check() error {
 	switch {
 	case e.V != EventVersion:
 		return fmt.Errorf("event version %d is not supported (want %d)", e.V, EventVersion)
-	case e.Seq < 0:
-		return errors.New("event seq is negative")
+	case e.Seq < 0 || e.Seq > MaxSafeInteger:
+		return errors.New("event seq is not between 0 and 2^53")
 	case !isLowerHex(e.Salt, 32): // ^[0-9a-f]{32}$
 		return errors.New("event salt is not 32 lowercase hex digits")
 	case !isOpName(e.Op): // ^[a-z_]+\.[a-z_]+$
@@ -214,7 +217,7 @@ func (e *Event) Check() error {
 	if (e.Recorded.Account == "") == (e.Recorded.Import == nil) {
 		return errors.New("event must be recorded by exactly one of an account or an import")
 	}
-	if imp := e.Recorded.Import; imp != nil && (!isLowerHex(imp.SHA256, 64) || imp.Line < 1) {
+	if imp := e.Recorded.Import; imp != nil && (!isLowerHex(imp.SHA256, 64) || imp.Line < 1 || int64(imp.Line) > MaxSafeInteger) {
 		return errors.New("event recorded.import is malformed")
 	}
 	if e.Recorded.Commit < 0 || e.Recorded.Commit > e.Seq {

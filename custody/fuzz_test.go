@@ -159,6 +159,12 @@ func FuzzDecodeEvent(f *testing.F) {
 		if !bytes.Equal(again, data) {
 			t.Fatalf("accepted %q, which encodes as %q", data, again)
 		}
+		// DecodeEvent reads with encoding/json and checks only the record
+		// with Canonical: the round trip through Encode must refuse
+		// everything else that is not canonical.
+		if canon, err := custody.Canonical(data); err != nil || !bytes.Equal(canon, data) {
+			t.Fatalf("accepted %q, which is not its canonical form %q (%v)", data, canon, err)
+		}
 		if _, err := custody.ParseTime(e.Recorded.At); err != nil {
 			t.Fatalf("accepted recorded.at %q", e.Recorded.At)
 		}
@@ -178,9 +184,37 @@ func TestDecodeEventExact(t *testing.T) {
 		"Record":           `{"Record":{},"op":"a.b","recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
 		"recorded.Account": `{"op":"a.b","record":{},"recorded":{"Account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
 		"empty prev":       `{"op":"a.b","prev":{},"record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+		"empty sigs":       `{"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"sigs":[],"v":1}`,
+		"prev null":        `{"op":"a.b","prev":null,"record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+		"unknown member":   `{"extra":1,"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
 	} {
 		if _, err := custody.DecodeEvent([]byte(bad)); err == nil {
 			t.Errorf("%s: accepted %s", name, bad)
+		}
+	}
+	// What the round trip through Encode refuses, Canonical not being run
+	// on the whole event: each is valid JSON, or nearly, but not canonical.
+	for name, bad := range map[string]string{
+		"op twice":         `{"op":"a.b","op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+		"white space":      `{"op":"a.b", "record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+		"trailing space":   good + " ",
+		"escaped letter":   `{"op":"a.b","record":{},"recorded":{"account":"\u0078","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+		"escaped slash":    `{"op":"a.b","record":{},"recorded":{"account":"\/","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+		"not UTF-8":        "{\"op\":\"a.b\",\"record\":{},\"recorded\":{\"account\":\"\xff\",\"at\":\"2024-01-01T00:00:00Z\",\"commit\":0},\"salt\":\"000102030405060708090a0b0c0d0e0f\",\"seq\":0,\"v\":1}",
+		"lone surrogate":   `{"op":"a.b","record":{},"recorded":{"account":"\ud800","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+		"seq -0":           `{"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":-0,"v":1}`,
+		"seq 1.0":          `{"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":1.0,"v":1}`,
+		"seq above 2^53":   `{"op":"a.b","record":{},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":9007199254740993,"v":1}`,
+		"line above 2^53":  `{"op":"a.b","record":{},"recorded":{"at":"2024-01-01T00:00:00Z","commit":0,"import":{"line":9007199254740993,"sha256":"0000000000000000000000000000000000000000000000000000000000000000"}},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+		"record unsorted":  `{"op":"a.b","record":{"b":1,"a":2},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+		"record key twice": `{"op":"a.b","record":{"a":1,"a":1},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+		"record 1.5":       `{"op":"a.b","record":{"a":1.5},"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`,
+	} {
+		if _, err := custody.DecodeEvent([]byte(bad)); err == nil {
+			t.Errorf("%s: accepted %s", name, bad)
+		}
+		if canon, err := custody.Canonical([]byte(bad)); err == nil && string(canon) == bad {
+			t.Errorf("%s: the case is canonical, so it tests nothing here: %s", name, bad)
 		}
 	}
 }

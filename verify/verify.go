@@ -214,11 +214,12 @@ func checkEvent(e BundleEvent, cp *Checkpoint) (*custody.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := tlog.CheckRecord(proof, cp.Size, cp.Root, e.Index, tlog.RecordHash([]byte(e.Event))); err != nil {
+	event := []byte(e.Event)
+	if err := tlog.CheckRecord(proof, cp.Size, cp.Root, e.Index, tlog.RecordHash(event)); err != nil {
 		return nil, tampered(CheckProof, e.Index, "event", "el evento no es el que el registro contiene en esa posición: su hash no concuerda con la prueba de inclusión y el punto de control firmado (el evento o la prueba fueron alterados)",
 			"the event is not the one the log holds at that position: its hash does not match the inclusion proof and the signed checkpoint (the event or the proof was altered)")
 	}
-	ev, err := custody.DecodeEvent([]byte(e.Event))
+	ev, err := custody.DecodeEvent(event)
 	if err != nil {
 		return nil, invalid(CheckEvent, e.Index, "event", "el evento no está bien formado: %v", "the event is malformed: %v", err)
 	}
