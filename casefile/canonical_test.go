@@ -6,10 +6,11 @@ import (
 	"testing"
 
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/fastcodec"
 )
 
-// TestRecordsCanonical holds custody.MarshalCanonical of every record type
-// (which writes flat records directly) equal to canonicalising what
+// TestRecordsCanonical holds fastcodec.MarshalCanonical of every record
+// type (which writes flat records directly) equal to canonicalising what
 // encoding/json writes, byte for byte: the events' bytes must not depend on
 // which path wrote them.
 func TestRecordsCanonical(t *testing.T) {
@@ -32,7 +33,7 @@ func TestRecordsCanonical(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := custody.MarshalCanonical(v.Interface())
+			got, err := fastcodec.MarshalCanonical(v.Interface())
 			if err != nil || string(got) != string(want) {
 				t.Fatalf("%s %+v:\n MarshalCanonical %s (%v)\n             json %s", op, v.Interface(), got, err, want)
 			}

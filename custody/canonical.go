@@ -2,7 +2,6 @@ package custody
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -41,16 +40,6 @@ func Canonical(data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("canonical: %w", err)
 	}
 	return buf.Bytes(), nil
-}
-
-// MarshalCanonical encodes v with encoding/json and canonicalises the result.
-// (Package fastcodec writes flat records directly, to the same bytes.)
-func MarshalCanonical(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return Canonical(b)
 }
 
 // MaxDepth is how deeply arrays and objects may nest in the JSON that

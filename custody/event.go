@@ -63,7 +63,7 @@ type Import struct {
 }
 
 // Encode returns the canonical bytes of e. e.Record must already be
-// canonical (MarshalCanonical gives that). The members are written directly
+// canonical (fastcodec.MarshalCanonical gives that). The members are written directly
 // in RFC 8785 order, which is faster than a generic canonicalisation on the
 // write path; TestEventEncodeCanonical holds the two equal.
 func (e *Event) Encode() ([]byte, error) { return e.EncodeTo(nil) }

@@ -25,7 +25,7 @@ func genericDecode(data []byte) (*Event, bool) {
 	}
 	// encoding/json matches names without regard to case; canonical
 	// re-encoding of the decoded event must give the bytes back.
-	again, err := MarshalCanonical(&e)
+	again, err := marshalCanonical(&e)
 	if err != nil || !bytes.Equal(again, data) {
 		return nil, false
 	}
@@ -33,7 +33,7 @@ func genericDecode(data []byte) (*Event, bool) {
 }
 
 func sampleEvents(t *testing.T) [][]byte {
-	rec, err := MarshalCanonical(&Transfer{Item: "E-1", From: "a", To: "b", At: "2023-12-14T01:00:00-05:00", Purpose: "storage", SealCondition: "intact", Location: "Bodega \"Ñ\"\n"})
+	rec, err := marshalCanonical(&Transfer{Item: "E-1", From: "a", To: "b", At: "2023-12-14T01:00:00-05:00", Purpose: "storage", SealCondition: "intact", Location: "Bodega \"Ñ\"\n"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestEncodeManyPrev(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := MarshalCanonical(&e)
+		want, err := marshalCanonical(&e)
 		if err != nil || string(got) != string(want) {
 			t.Fatalf("%d keys:\n Encode %s\n   json %s (%v)", n, got, want, err)
 		}

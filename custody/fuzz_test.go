@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/fastcodec"
 	"github.com/custodia-ec/custodia/internal/terminates"
 )
 
@@ -98,7 +99,7 @@ func seedEvents(tb testing.TB) [][]byte {
 		}
 		op := m["op"].(string)
 		delete(m, "op")
-		rec, err := custody.MarshalCanonical(m)
+		rec, err := fastcodec.MarshalCanonical(m)
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/fastcodec"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/internal/casegen"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
@@ -64,7 +65,7 @@ func benchAppend(b *testing.B, batch int) {
 				to = officers[1]
 			}
 			t := &custody.Transfer{Item: items[i].id, From: items[i].holder, To: to, At: at.Format(time.RFC3339), Purpose: "traslado", SealCondition: "intact"}
-			body, err := custody.MarshalCanonical(t)
+			body, err := fastcodec.MarshalCanonical(t)
 			if err != nil {
 				b.Fatal(err)
 			}

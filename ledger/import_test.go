@@ -13,6 +13,7 @@ import (
 
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/fastcodec"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/internal/testdeploy"
@@ -168,7 +169,7 @@ func TestImportRecorded(t *testing.T) {
 		if cerr != nil {
 			t.Fatal(cerr)
 		}
-		want, _ := custody.MarshalCanonical(rec)
+		want, _ := fastcodec.MarshalCanonical(rec)
 		if ev.Op != op || !bytes.Equal(ev.Record, want) {
 			t.Errorf("event %d: %s %s, want %s %s", i, ev.Op, ev.Record, op, want)
 		}

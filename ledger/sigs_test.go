@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/fastcodec"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/internal/sigbound"
@@ -218,7 +219,7 @@ func TestForgerWithDatabaseAndLogKey(t *testing.T) {
 	st.ScanEvents(ctx, 0, func(e ledger.StoredEvent) error { all = append(all, append([]byte(nil), e.Data...)); return nil })
 	size := int64(len(all))
 	back := &custody.Transfer{Item: s.item, From: s.to, To: s.holder, At: s.at.Add(5 * time.Minute).Format(time.RFC3339), Purpose: "storage", SealCondition: "intact"}
-	body, _ := custody.MarshalCanonical(back)
+	body, _ := fastcodec.MarshalCanonical(back)
 	ev := &custody.Event{V: custody.EventVersion, Seq: size, Salt: strings.Repeat("ab", 16), Op: custody.OpTransfer, Record: body,
 		Prev: map[string]int64{s.item: lastOfItem}, Recorded: custody.Recorded{At: "2024-02-01T11:59:30Z", Account: "admin", Commit: size},
 		Sigs: []custody.Sig{giver.SignAct(custody.RoleTo, custody.OpTransfer, back)}} // only the "receiver" signs: the giver never did

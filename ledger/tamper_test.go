@@ -18,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/fastcodec"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
 	"github.com/custodia-ec/custodia/storage/sqlite"
@@ -384,7 +385,7 @@ func named(f *fixture) []tampering {
 				var m map[string]any
 				json.Unmarshal(ev.Record, &m)
 				m["description"] = "Otra cosa"
-				ev.Record, _ = custody.MarshalCanonical(m)
+				ev.Record, _ = fastcodec.MarshalCanonical(m)
 			})
 		}},
 		{name: "events/transfer_redirected_rehashed", kinds: []string{ledger.PCheckpointRoot, ledger.PRowModified, ledger.PEventRejected}, do: func(t *testing.T, db *sql.DB) error {
@@ -393,7 +394,7 @@ func named(f *fixture) []tampering {
 				var m map[string]any
 				json.Unmarshal(ev.Record, &m)
 				m["at"] = "2023-12-31T23:59:00-05:00"
-				ev.Record, _ = custody.MarshalCanonical(m)
+				ev.Record, _ = fastcodec.MarshalCanonical(m)
 			})
 		}},
 		{name: "events/hashes_recomputed_wrongly", kinds: []string{ledger.PHashes}, do: func(t *testing.T, db *sql.DB) error {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/fastcodec"
 	"github.com/custodia-ec/custodia/internal/testkeys"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -104,7 +105,7 @@ func (l *testLog) appendBytes(data []byte) int64 {
 // salt, and the account that recorded it.
 func (l *testLog) add(op string, rec any) int64 {
 	l.t.Helper()
-	raw, err := custody.MarshalCanonical(rec)
+	raw, err := fastcodec.MarshalCanonical(rec)
 	if err != nil {
 		l.t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func (l *testLog) add(op string, rec any) int64 {
 
 // record appends op with its signatures (see add).
 func (l *testLog) record(op string, rec any, sigs []custody.Sig) int64 {
-	raw, err := custody.MarshalCanonical(rec)
+	raw, err := fastcodec.MarshalCanonical(rec)
 	if err != nil {
 		l.t.Fatal(err)
 	}

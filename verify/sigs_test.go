@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/fastcodec"
 )
 
 // TestSignaturesVerified: every act of a signed history is signed by
@@ -52,7 +53,7 @@ func TestForgedHandover(t *testing.T) {
 	// The custodian "hands" the item to the prosecutor: only the giver's
 	// signature, or none at all.
 	tr := &custody.Transfer{Item: "E-CHI-03-01", From: "P-FISCAL", To: "P-CUSTODIO", At: "2023-09-21T09:00:00-05:00", Purpose: "storage", SealCondition: "broken"}
-	raw, _ := custody.MarshalCanonical(tr)
+	raw, _ := fastcodec.MarshalCanonical(tr)
 	giver := l.key("P-FISCAL").Sign(custody.RoleFrom, custody.ActDigest(custody.OpTransfer, raw))
 	forged := l.record(custody.OpTransfer, tr, []custody.Sig{giver})
 	e := mustFail(t, marshal(t, l.bundle("E-CHI-03-01")), Options{TrustedKey: l.vkey})
@@ -63,7 +64,7 @@ func TestForgedHandover(t *testing.T) {
 	history(l2)
 	other := *tr
 	other.At = "2023-09-21T08:00:00-05:00"
-	rawOther, _ := custody.MarshalCanonical(&other)
+	rawOther, _ := fastcodec.MarshalCanonical(&other)
 	taker := l2.key("P-CUSTODIO").Sign(custody.RoleTo, custody.ActDigest(custody.OpTransfer, rawOther))
 	giver2 := l2.key("P-FISCAL").Sign(custody.RoleFrom, custody.ActDigest(custody.OpTransfer, raw))
 	bad := l2.record(custody.OpTransfer, tr, []custody.Sig{giver2, taker})

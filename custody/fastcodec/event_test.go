@@ -29,7 +29,7 @@ func sampleEvents(tb testing.TB, n int) [][]byte {
 		if i%5 == 0 {
 			m["note"] = "línea \"citada\"\n\u2028\x01"
 		}
-		rec, err := custody.MarshalCanonical(m)
+		rec, err := MarshalCanonical(m)
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -13,15 +13,21 @@ import (
 	"github.com/custodia-ec/custodia/custody"
 )
 
-// MarshalCanonical is custody.MarshalCanonical: the same bytes, the same
-// errors. Flat record structs (pointers to the record types of custody and
-// of casefile) are written directly, without encoding and parsing them
-// twice; everything else goes to custody.MarshalCanonical.
+// MarshalCanonical encodes v with encoding/json and canonicalises the
+// result (custody.Canonical), which is how every record's bytes are made.
+// Flat record structs (pointers to the record types of custody and of
+// casefile) are written directly to the same bytes, without encoding and
+// parsing them twice; marshal_test.go holds the two paths equal. The
+// verifier never writes a record, so this lives outside its trust base.
 func MarshalCanonical(v any) ([]byte, error) {
 	if b, ok := marshalFlat(v); ok {
 		return b, nil
 	}
-	return custody.MarshalCanonical(v)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return custody.Canonical(b)
 }
 
 // flatField is one member of a flat record as encoding/json writes it.

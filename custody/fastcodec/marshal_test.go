@@ -1,6 +1,7 @@
 package fastcodec
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -10,7 +11,13 @@ import (
 )
 
 // viaJSON is custody's MarshalCanonical, which marshalFlat must equal.
-func viaJSON(v any) ([]byte, error) { return custody.MarshalCanonical(v) }
+func viaJSON(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return custody.Canonical(b)
+}
 
 // fillRecord sets every field of the struct v points to from the values,
 // cycling through them by field so that each field sees each value.
