@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -251,6 +252,10 @@ func FuzzParseBundleQuick(f *testing.F) {
 		head + `,"events":[{"index":0,"event":"\\","proof":[]}]}`,
 		head + `,"events":["x"]}`, head + `,"events":[1]}`, head + `,"events":[}]}`, head + `,"events":[{]}`,
 		head + `,"events":{"a":1}}`, head + `,"events":[` + ev, `"events":[` + ev + `]`,
+		head + `,"events":[` + strings.Repeat(ev+`,`, 6) + ev + `]}`,                        // a run of several on each core
+		head + `,"events":[` + ev + `,{"index":1,"event":"","proof":[],"x":1},` + ev + `]}`, // unknown member
+		head + `,"events":[null,` + ev + `,{}]}`,
+		head + `,"events":[ {"index" : 0 , "event":"" , "proof":[ ] } ,` + ev + `]}`,
 	} {
 		f.Add([]byte(s))
 	}
