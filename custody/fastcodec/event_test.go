@@ -83,6 +83,19 @@ func sameEvent(t *testing.T, data []byte) (accepted bool) {
 	return ferr == nil
 }
 
+// TestDecodeEventRecordDepth: a record may nest custody.MaxDepth levels
+// below itself, as Canonical allows any value, on both paths (the event
+// around it is one level more); one level deeper is refused by both.
+func TestDecodeEventRecordDepth(t *testing.T) {
+	for depth, want := range map[int]bool{custody.MaxDepth: true, custody.MaxDepth + 1: false} {
+		rec := `{"a":` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `}`
+		ev := `{"op":"a.b","record":` + rec + `,"recorded":{"account":"x","at":"2024-01-01T00:00:00Z","commit":0},"salt":"000102030405060708090a0b0c0d0e0f","seq":0,"v":1}`
+		if got := sameEvent(t, []byte(ev)); got != want {
+			t.Errorf("a record %d deep: accepted %v, want %v", depth, got, want)
+		}
+	}
+}
+
 // TestDecodeEventMatches: on the sample events and every single-byte
 // change of them, the fast DecodeEvent and custody's agree; and the fast
 // reader does read the well-formed ones itself.
