@@ -63,9 +63,10 @@ type Import struct {
 }
 
 // Encode returns the canonical bytes of e. e.Record must already be
-// canonical (fastcodec.MarshalCanonical gives that). The members are written directly
-// in RFC 8785 order, which is faster than a generic canonicalisation on the
-// write path; TestEventEncodeCanonical holds the two equal.
+// canonical (fastcodec.MarshalCanonical gives that). The members are
+// written directly in RFC 8785 order, which is faster than a generic
+// canonicalisation on the write path; TestEventEncodeCanonical holds the
+// two equal.
 func (e *Event) Encode() ([]byte, error) { return e.EncodeTo(nil) }
 
 // EncodeTo is Encode writing into dst's memory when it is large enough
@@ -170,7 +171,8 @@ func (e *Event) EncodeTo(dst []byte) ([]byte, error) {
 // Encode would not write: a member missing, unknown, repeated or named in
 // another case, white space, an escape or a number written otherwise, bytes
 // that are not UTF-8 (FuzzDecodeEvent holds every event accepted equal to
-// its Canonical form). Package fastcodec reads the fixed layout of an event
+// its Canonical form; the record may nest MaxDepth levels below itself, as
+// any value Canonical reads). Package fastcodec reads the fixed layout of an event
 // in one pass; it accepts exactly what this function accepts and leaves
 // every refusal to it.
 func DecodeEvent(data []byte) (*Event, error) {
