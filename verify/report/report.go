@@ -128,7 +128,7 @@ func Write(w io.Writer, r *verify.Result, lang string) error {
 			}
 			p("\n")
 			if by := recordedBy(s, t); recordedLater(s) || by != "" {
-				p("        %s %s%s\n", t("registrado el", "recorded at"), s.RecordedAt, by)
+				p("        %s %s%s\n", t("registrado el", "recorded at"), recordedAt(s), by)
 			}
 		}
 	}
@@ -149,6 +149,20 @@ func recordedLater(s verify.Step) bool {
 	}
 	d := rec.Sub(at)
 	return d >= time.Minute || d <= -time.Minute
+}
+
+// recordedAt is when the log recorded s, to the second, in the offset of
+// the act's own time, so that a reader compares the two at a glance (the
+// log keeps it in UTC, to the nanosecond).
+func recordedAt(s verify.Step) string {
+	rec, err := custody.ParseTime(s.RecordedAt)
+	if err != nil {
+		return s.RecordedAt
+	}
+	if at, err := custody.ParseTime(s.At); err == nil {
+		rec = rec.In(at.Location())
+	}
+	return rec.Truncate(time.Second).Format(time.RFC3339)
 }
 
 // recordedBy says who recorded an event when it was none of those who

@@ -152,3 +152,25 @@ func TestRecordedByNamesEveryOtherAccount(t *testing.T) {
 		t.Errorf("import: %q", got)
 	}
 }
+
+// TestRecordedAtInTheActsOffset: the time the log recorded a step is shown
+// in the offset of the act's own time, to the second, so that a step typed
+// in later reads as such without converting zones; a time that does not
+// parse is shown as it is.
+func TestRecordedAtInTheActsOffset(t *testing.T) {
+	for _, tc := range []struct{ at, recorded, want string }{
+		{"2023-12-18T14:00:00-05:00", "2026-12-05T23:17:41.958171032Z", "2026-12-05T18:17:41-05:00"},
+		{"2023-12-18T14:00:00Z", "2023-12-18T19:00:00.5+05:00", "2023-12-18T14:00:00Z"},
+		{"not a time", "2023-12-18T19:00:00.5Z", "2023-12-18T19:00:00Z"},
+		{"2023-12-18T14:00:00-05:00", "mañana", "mañana"},
+	} {
+		if got := recordedAt(verify.Step{At: tc.at, RecordedAt: tc.recorded}); got != tc.want {
+			t.Errorf("act at %s, recorded %s: shown %q, want %q", tc.at, tc.recorded, got, tc.want)
+		}
+	}
+	key := string(bytes.TrimSpace(testdata(t, "log.vkey")))
+	got := text(t, verified(t, "bundle-valid.json", verify.Options{TrustedKey: key}), "es")
+	if !strings.Contains(got, "registrado el 2023-09-21T07:06:00-05:00 por la cuenta u-registro") {
+		t.Errorf("the verdict does not show the recording time in the act's offset:\n%s", got)
+	}
+}
