@@ -14,8 +14,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody/vocab"
 	"github.com/custodia-ec/custodia/internal/durable"
+	"github.com/custodia-ec/custodia/internal/zone"
 	"github.com/custodia-ec/custodia/verify/tlogproof"
 
 	"golang.org/x/term"
@@ -265,50 +267,64 @@ func cmdReport(e *env, args []string) error {
 	if *asJSON {
 		return writeJSON(e.stdout, r)
 	}
+	e.lang = lang // the text is the report itself, in the document's language
 	return writeReportText(e, r, t)
 }
 
-func sortedKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// word names a value of kind (casefile's and custody's shared tables: a
+// site's status, a detention's basis, a person's role, an item's type, an
+// anomaly, a deadline rule) in the user's language; a value no table
+// names (a province) is shown as it is.
+func (e *env) word(kind, code string) string {
+	if w := casefile.Word(kind, code, e.lang); w != "" {
+		return w
 	}
-	sort.Strings(keys)
-	return keys
+	if w := vocab.Word(kind, code, e.lang); w != "" {
+		return w
+	}
+	return code
+}
+
+// counts writes the rows of a breakdown, each value named in the user's
+// language, in the order of the names.
+func (e *env) counts(w io.Writer, kind string, m map[string]int) {
+	type row struct {
+		name string
+		n    int
+	}
+	rows := make([]row, 0, len(m))
+	for k, n := range m {
+		rows = append(rows, row{e.word(kind, k), n})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].name < rows[j].name })
+	for _, r := range rows {
+		fmt.Fprintf(w, "  %s\t%d\n", r.name, r.n)
+	}
 }
 
 func writeReportText(e *env, r *domain.OperationReport, asOf time.Time) error {
+	loc := e.zone()
 	w := tabwriter.NewWriter(e.stdout, 2, 8, 2, ' ', 0)
 	fmt.Fprintf(w, "%s\t%s\n", e.tr("Operativo", "Operation"), r.Operation)
 	fmt.Fprintf(w, "%s\t%s\n", e.tr("Caso", "Case"), r.Case)
-	fmt.Fprintf(w, "%s\t%s\n", e.tr("Al", "As of"), asOf.Format(time.RFC3339))
+	fmt.Fprintf(w, "%s\t%s\n", e.tr("Al", "As of"), zone.Show(asOf, loc))
 	fmt.Fprintf(w, "%s\t%d %s, %d %s\n", e.tr("Sitios", "Sites"), r.Sites, e.tr("sitios", "sites"), r.Provinces, e.tr("provincias", "provinces"))
-	for _, k := range sortedKeys(r.SitesByProvince) {
-		fmt.Fprintf(w, "  %s\t%d\n", k, r.SitesByProvince[k])
-	}
+	e.counts(w, "province", r.SitesByProvince)
 	fmt.Fprintf(w, "%s\t\n", e.tr("Sitios por estado", "Sites by status"))
-	for _, k := range sortedKeys(r.SitesByStatus) {
-		fmt.Fprintf(w, "  %s\t%d\n", k, r.SitesByStatus[k])
-	}
+	e.counts(w, "status", r.SitesByStatus)
 	fmt.Fprintf(w, "%s\t%d\n", e.tr("Personal", "Personnel"), r.Personnel)
 	fmt.Fprintf(w, "%s\t%d\n", e.tr("Detenciones", "Detentions"), r.Detentions)
-	for _, k := range sortedKeys(r.DetentionsByBasis) {
-		fmt.Fprintf(w, "  %s\t%d\n", k, r.DetentionsByBasis[k])
-	}
+	e.counts(w, "basis", r.DetentionsByBasis)
 	fmt.Fprintf(w, "%s\t\n", e.tr("Detenidos por rol", "Detainees by role"))
-	for _, k := range sortedKeys(r.DetaineesByRole) {
-		fmt.Fprintf(w, "  %s\t%d\n", k, r.DetaineesByRole[k])
-	}
+	e.counts(w, "prole", r.DetaineesByRole)
 	fmt.Fprintf(w, "%s\t%d (%d %s)\n", e.tr("Evidencias", "Evidence items"), r.EvidenceItems, r.EvidenceUnits, e.tr("unidades", "units"))
-	for _, k := range sortedKeys(r.EvidenceByType) {
-		fmt.Fprintf(w, "  %s\t%d\n", k, r.EvidenceByType[k])
-	}
+	e.counts(w, "itype", r.EvidenceByType)
 	fmt.Fprintf(w, "%s\t%d\n", e.tr("Derivadas", "Derived items"), r.DerivedItems)
 	fmt.Fprintf(w, "%s\t%d\n", e.tr("Abiertas (no dispuestas)", "Open (not disposed)"), r.OpenItems)
 	w.Flush()
 	fmt.Fprintf(e.stdout, "\n%s: %d\n", e.tr("Anomalías de custodia", "Custody anomalies"), len(r.CustodyAnomalies))
 	for _, a := range r.CustodyAnomalies {
-		fmt.Fprintf(e.stdout, "  %s  %s  %s\n", a.Item, a.Kind, a.At)
+		fmt.Fprintf(e.stdout, "  %s  %s  %s\n", a.Item, e.word("anomaly", a.Kind), showTime(a.At, loc))
 	}
 	fmt.Fprintf(e.stdout, "%s: %d\n", e.tr("Plazos incumplidos", "Deadline violations"), len(r.DeadlineViolations))
 	for _, v := range r.DeadlineViolations {
@@ -316,7 +332,7 @@ func writeReportText(e *env, r *domain.OperationReport, asOf time.Time) error {
 		if v.Actual != nil {
 			actual = fmt.Sprintf("%d min", *v.Actual)
 		}
-		fmt.Fprintf(e.stdout, "  %s  %s  %s  %s %d min, %s\n", v.Detention, v.Person, v.Rule, e.tr("límite", "limit"), v.Limit, actual)
+		fmt.Fprintf(e.stdout, "  %s  %s  %s  %s %d min, %s\n", v.Detention, v.Person, e.word("rule", v.Rule), e.tr("límite", "limit"), v.Limit, actual)
 	}
 	return nil
 }
@@ -343,6 +359,7 @@ func cmdItem(e *env, args []string) error {
 	if *asJSON {
 		return writeJSON(e.stdout, map[string]any{"item": pos[1], "events": h})
 	}
+	loc := e.zone()
 	w := tabwriter.NewWriter(e.stdout, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(w, e.tr("EVENTO N.º\tHORA\tOPERACIÓN\tACTOR\tCUSTODIO\tSELLO\tANOMALÍA\tREGISTRADO", "EVENT NO.\tTIME\tOP\tACTOR\tHOLDER\tSEAL\tANOMALY\tRECORDED"))
 	for _, x := range h {
@@ -366,7 +383,7 @@ func cmdItem(e *env, args []string) error {
 				by = fmt.Sprintf(e.tr("importación, línea %s del archivo %s…", "import, line %s of file %s…"), line, sha[:12])
 			}
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s %s\n", x.Seq, x.At, vocab.Word("op", x.Op, e.lang), actor, x.Holder, seal, strings.Join(anomalies, ", "), x.RecordedAt, by)
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s %s\n", x.Seq, showTime(x.At, loc), vocab.Word("op", x.Op, e.lang), actor, x.Holder, seal, strings.Join(anomalies, ", "), showTime(x.RecordedAt, loc), by)
 	}
 	return w.Flush()
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/custodia-ec/custodia/court/caseuco"
 	"github.com/custodia-ec/custodia/court/courtdata"
 	"github.com/custodia-ec/custodia/court/courtdoc"
+	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/internal/zone"
 )
@@ -217,4 +218,14 @@ func (e *env) zone() *time.Location {
 		return zone.Default()
 	}
 	return loc
+}
+
+// showTime shows an RFC 3339 time in loc with its offset, as the web and
+// the documents do ("2023-12-14 06:30 -05:00"); what does not parse is
+// shown as it is.
+func showTime(s string, loc *time.Location) string {
+	if t, err := custody.ParseTime(s); err == nil {
+		return zone.Show(t, loc)
+	}
+	return s
 }

@@ -162,7 +162,7 @@ func TestGoldenMetastasisReport(t *testing.T) {
 
 	// The readable table says the same.
 	text := mustRun(t, "report", "operation", "OP-METASTASIS", "--as-of", "2024-01-01T00:00:00-05:00", "--data", data)
-	for _, want := range []string{"OP-METASTASIS", "75", "900", "D-01", "P-TERAN", "rights_notice_late"} {
+	for _, want := range []string{"OP-METASTASIS", "75", "900", "D-01", "P-TERAN", "derechos leídos tarde"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text report lacks %q:\n%s", want, text)
 		}
@@ -307,5 +307,47 @@ func TestCheckpointVerifies(t *testing.T) {
 	}
 	if code, out, _ := runCLI(t, "audit", "--data", data); code != 0 {
 		t.Errorf("audit exit %d:\n%s", code, out)
+	}
+}
+
+// TestTextOutputsInTheUsersWords: the operation report and an item's
+// history on the terminal name every value in the reader's language (no
+// code such as completed or rights_notice_late under a Spanish header),
+// show times in the deployment's zone with its offset, and give the same
+// counts as the JSON report.
+func TestTextOutputsInTheUsersWords(t *testing.T) {
+	data := metastasisDir(t)
+	asOf := "2024-01-01T00:00:00-05:00"
+	for lang, want := range map[string][]string{
+		"es": {"Al                                2024-01-01 00:00 -05:00", "  concluido                       75", "  orden judicial                  29",
+			"  flagrancia                      1", "  juez                            5", "  teléfono                        35", "D-01  P-TERAN  derechos leídos tarde  límite 60 min, 240 min"},
+		"en": {"As of                             2024-01-01 00:00 -05:00", "  completed                       75", "  warrant                         29",
+			"  in flagrante                    1", "  judge                           5", "  phone                           35", "D-01  P-TERAN  rights read late  limit 60 min, 240 min"},
+	} {
+		out := mustRun(t, "report", "operation", "OP-METASTASIS", "--as-of", asOf, "--lang", lang, "--data", data)
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("report operation --lang %s lacks %q:\n%s", lang, w, out)
+			}
+		}
+		// No value is shown as its code: codes have an underscore or are
+		// the English words a Spanish reader must not see.
+		if regexp.MustCompile(`\b[a-z]+_[a-z_]+\b`).MatchString(out) {
+			t.Errorf("report operation --lang %s shows a code: %q\n%s", lang, regexp.MustCompile(`\b[a-z]+_[a-z_]+\b`).FindString(out), out)
+		}
+		if lang == "es" {
+			for _, code := range []string{"completed", "warrant", "judge", "phone", "laptop", "cash", "prosecutor"} {
+				if regexp.MustCompile(`(?m)^\s+` + code + `\s`).MatchString(out) {
+					t.Errorf("report operation in Spanish shows the code %q:\n%s", code, out)
+				}
+			}
+		}
+	}
+	hist := mustRun(t, "item", "history", "E-CHI-03-01", "--data", data)
+	if !strings.Contains(hist, "2023-12-14 01:40 -05:00  incautación") {
+		t.Errorf("item history does not show the seizure's time in the zone:\n%s", hist)
+	}
+	if regexp.MustCompile(`\d{2}:\d{2}:\d{2}(\.\d+)?Z`).MatchString(hist) {
+		t.Errorf("item history shows a raw UTC time:\n%s", hist)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
+	"github.com/custodia-ec/custodia/web"
 )
 
 // Officer keys (issue 14): `custodia key` manages software keys on a
@@ -303,7 +304,7 @@ func cmdHandover(e *env, args []string) error {
 		if err := c.do("POST", "/api/v1/items/"+pos[0]+"/handovers", body, &res); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "%s %s: %s %s %s %s\n", e.tr("entrega", "handover"), res.Handover, e.tr("espera a", "waits for"), tr.To, e.tr("hasta", "until"), res.Expires)
+		fmt.Fprintf(e.stdout, "%s %s: %s %s %s %s\n", e.tr("entrega", "handover"), res.Handover, e.tr("espera a", "waits for"), tr.To, e.tr("hasta", "until"), showTime(res.Expires, e.zone()))
 		return nil
 	case "list":
 		var res struct {
@@ -312,10 +313,11 @@ func cmdHandover(e *env, args []string) error {
 		if err := c.do("GET", "/api/v1/handovers", nil, &res); err != nil {
 			return err
 		}
+		loc := e.zone()
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, e.tr("ENTREGA\tEVIDENCIA\tDE\tA\tESTADO\tVENCE", "HANDOVER\tITEM\tFROM\tTO\tSTATUS\tEXPIRES"))
 		for _, h := range res.Handovers {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", h.ID, h.Item, h.From, h.To, h.Status, h.Expires)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", h.ID, h.Item, h.From, h.To, web.Label(e.lang, "hostatus", h.Status), showTime(h.Expires, loc))
 		}
 		return tw.Flush()
 	case "accept":
@@ -342,7 +344,14 @@ func cmdHandover(e *env, args []string) error {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "%s %s %s %s (%s, %s)\n", e.tr("recibe", "receiving"), h.Item, e.tr("de", "from"), h.From, h.Purpose, h.SealCondition)
+			// What the receiver signs, in words: the item, the giver, the
+			// purpose, the seal and its condition.
+			seal := h.Seal
+			if seal == "" {
+				seal = e.tr("sin sello", "unsealed")
+			}
+			fmt.Fprintf(e.stdout, "%s %s %s %s (%s: %s; %s: %s; %s: %s)\n", e.tr("recibe", "receiving"), h.Item, e.tr("de", "from"), h.From,
+				e.tr("finalidad", "purpose"), e.word("purpose", h.Purpose), e.tr("sello", "seal"), seal, e.tr("estado del sello", "seal condition"), e.word("cond", h.SealCondition))
 			var rr app.RecordResult
 			if err := c.do("POST", "/api/v1/handovers/"+h.ID+"/accept", map[string]any{"sig": k.Sign(custody.RoleTo, d)}, &rr); err != nil {
 				return err

@@ -21,6 +21,7 @@ import (
 	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
+	"github.com/custodia-ec/custodia/internal/zone"
 )
 
 type lockedBuffer struct {
@@ -163,11 +164,11 @@ func TestLeakTracing(t *testing.T) {
 	if !strings.Contains(strings.Join(before["fiscal"], " "), "site_target:S-PIC-01") {
 		t.Errorf("the prosecutor's view of the targets is not named: %v", before)
 	}
-	// The text form names them too, with the time, and what was read in
-	// the reader's words, not the code.
+	// The text form names them too, with the time in the deployment's
+	// zone, and what was read in the reader's words, not the code.
 	for lang, word := range map[string]string{"es": "sitios", "en": "sites"} {
 		code, text, _ := runCLI(t, "access", "METASTASIS", "--data", dir, "--lang", lang)
-		if code != 0 || !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(moleAt.Format(time.RFC3339))+`\S*\s+topo\s+`+word+`\s+OP-METASTASIS`).MatchString(text) {
+		if code != 0 || !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(zone.Show(moleAt, zone.Default()))+`\s+topo\s+`+word+`\s+OP-METASTASIS`).MatchString(text) {
 			t.Errorf("custodia access --lang %s does not name the mole with the time and %q:\n%s", lang, word, text)
 		}
 		if lang == "es" && strings.Contains(text, "site_target") {

@@ -187,7 +187,7 @@ func cmdUserToken(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "%s %s (%s, %s %s)\n", e.tr("Token", "Token"), tok.ID, tok.Scope, e.tr("expira", "expires"), tok.ExpiresAt)
+	fmt.Fprintf(e.stderr, "%s %s (%s, %s %s)\n", e.tr("Token", "Token"), tok.ID, tok.Scope, e.tr("expira", "expires"), showTime(tok.ExpiresAt, e.zone()))
 	fmt.Fprintln(e.stdout, tok.Token)
 	return nil
 }
@@ -221,10 +221,11 @@ func cmdAccess(e *env, args []string) error {
 	if *asJSON {
 		return writeJSON(e.stdout, log)
 	}
+	loc := e.zone()
 	tw := tabwriter.NewWriter(e.stdout, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, e.tr("registrado\tcuenta\tqué\tid\tevento", "recorded\taccount\twhat\tid\tevent"))
 	for _, a := range log {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", a.At, a.Account, web.Label(e.lang, "read", a.Kind), a.ID, a.Seq)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", showTime(a.At, loc), a.Account, web.Label(e.lang, "read", a.Kind), a.ID, a.Seq)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
