@@ -1,0 +1,80 @@
+package main
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestHandoverCLI is the command line's door to a two-party handover
+// (issue 14): officers' software keys registered with `key add`, the giver
+// offering with `handover offer` and a key file, the receiver seeing it
+// with `handover list` and signing it with `handover accept`, all through
+// a running server's API. The rules hold at this door too: the receiver
+// cannot sign with someone else's key, and the giver cannot accept their
+// own offer. The transfer lands in the item's history and its bundle
+// verifies offline with both signatures.
+func TestHandoverCLI(t *testing.T) {
+	data := metastasisDir(t)
+	dir := t.TempDir()
+	giverKey, takerKey := filepath.Join(dir, "giver.key"), filepath.Join(dir, "taker.key")
+	// E-CHI-03-01 ends the case file held by cust.chi, sealed PN-100156.
+	mustRun(t, "user", "add", "giver", "--role", "custodian", "--officer", "cust.chi", "--case", "METASTASIS", "--data", data)
+	mustRun(t, "user", "add", "taker", "--role", "forensic_analyst", "--officer", "lab.3", "--case", "METASTASIS", "--data", data)
+	giverToken := strings.TrimSpace(mustRun(t, "user", "token", "giver", "--scope", "write", "--case", "METASTASIS", "--data", data))
+	takerToken := strings.TrimSpace(mustRun(t, "user", "token", "taker", "--scope", "write", "--case", "METASTASIS", "--data", data))
+	mustRun(t, "key", "new", "-o", giverKey)
+	mustRun(t, "key", "new", "-o", takerKey)
+	mustRun(t, "key", "add", giverKey, "--officer", "cust.chi", "--data", data)
+	mustRun(t, "key", "add", takerKey, "--officer", "lab.3", "--data", data)
+
+	addr, _, _, stop := serveOnce(t, "--data", data)
+	server := "http://" + addr
+	as := func(token string, args ...string) (int, string, string) {
+		t.Helper()
+		return runCLI(t, append(args, "--server", server, "--token", token)...)
+	}
+
+	code, out, errs := as(giverToken, "handover", "offer", "E-CHI-03-01", "--to", "lab.3", "--key", giverKey, "--seal", "PN-100156", "--purpose", "analysis")
+	m := regexp.MustCompile(`^entrega (H-[0-9a-f]+): espera a lab\.3 hasta \d{4}-\d\d-\d\d \d\d:\d\d -05:00\n$`).FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		t.Fatalf("handover offer: exit %d\n%s%s", code, out, errs)
+	}
+	id := m[1]
+
+	code, out, _ = as(takerToken, "handover", "list")
+	if code != 0 || !regexp.MustCompile(id+`\s+E-CHI-03-01\s+cust\.chi\s+lab\.3\s+esperando a quien recibe\s+\d{4}-\d\d-\d\d \d\d:\d\d -05:00`).MatchString(out) {
+		t.Fatalf("handover list does not show the pending offer in words:\n%s", out)
+	}
+
+	// The receiver signing with the giver's key, and the giver accepting
+	// their own offer, are both refused, and nothing is recorded.
+	if code, out, errs = as(takerToken, "handover", "accept", id, "--key", giverKey); code == 0 || !strings.Contains(errs, "no de lab.3") {
+		t.Errorf("accepting with another officer's key: exit %d\n%s%s", code, out, errs)
+	}
+	if code, out, errs = as(giverToken, "handover", "accept", id, "--key", giverKey); code == 0 {
+		t.Errorf("the giver accepted their own offer:\n%s%s", out, errs)
+	}
+
+	code, out, errs = as(takerToken, "handover", "accept", id, "--key", takerKey)
+	if code != 0 || !strings.Contains(out, "recibe E-CHI-03-01 de cust.chi (finalidad: análisis; sello: PN-100156; estado del sello: intacto)") ||
+		!regexp.MustCompile(`registrada como evento n\.º \d+`).MatchString(out) {
+		t.Fatalf("handover accept: exit %d\n%s%s", code, out, errs)
+	}
+	if _, out, _ = as(takerToken, "handover", "list", "--lang", "en"); !regexp.MustCompile(id + `\s+E-CHI-03-01\s+cust\.chi\s+lab\.3\s+accepted`).MatchString(out) {
+		t.Errorf("handover list after accepting:\n%s", out)
+	}
+	stop()
+
+	hist := mustRun(t, "item", "history", "E-CHI-03-01", "--data", data)
+	if !regexp.MustCompile(`(?m)^\d+\s+\S+ \S+ -05:00\s+entrega\s+cust\.chi → lab\.3\s+lab\.3\s+PN-100156`).MatchString(hist) {
+		t.Errorf("the history does not end with the handover to lab.3:\n%s", hist)
+	}
+	bundle := filepath.Join(dir, "bundle.json")
+	mustRun(t, "export", "bundle", "E-CHI-03-01", "-o", bundle, "--data", data)
+	verdict := mustRun(t, "verify", bundle, "--data", data)
+	if !regexp.MustCompile(`firmado por: cust\.chi \(clave [0-9a-f]{16}\) y lab\.3 \(clave [0-9a-f]{16}\)`).MatchString(verdict) {
+		t.Errorf("the verdict does not name both signatures of the handover:\n%s", verdict)
+	}
+}
