@@ -11,7 +11,6 @@ import (
 	"github.com/custodia-ec/custodia/court/courtdoc"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
-	qrcode "github.com/skip2/go-qrcode"
 )
 
 type itemData struct {
@@ -372,11 +371,10 @@ func (w *Web) labelPage(rw http.ResponseWriter, r *http.Request, p *app.Principa
 
 // qrSVG draws a QR code as SVG squares (crisp at any print size).
 func qrSVG(content string) (chartSVG, error) {
-	q, err := qrcode.New(content, qrcode.Medium)
+	bm, err := courtdoc.QRBitmap(content)
 	if err != nil {
 		return "", err
 	}
-	bm := q.Bitmap()
 	n := len(bm)
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="qr" viewBox="0 0 %d %d" shape-rendering="crispEdges" role="img" aria-label="QR" xmlns="http://www.w3.org/2000/svg"><rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, n, n, n, n)

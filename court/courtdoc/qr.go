@@ -3,10 +3,14 @@ package courtdoc
 import (
 	"errors"
 	"fmt"
+	"image"
+	"image/color"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/makiuchi-d/gozxing"
+	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 	qrcode "github.com/skip2/go-qrcode"
 )
 
@@ -194,11 +198,10 @@ func parseRanges(s string) ([]int64, error) {
 // (x, y) and side size millimetres, as vector squares: crisp at any zoom or
 // printer resolution. The quiet zone (4 modules) is inside size.
 func (d *doc) drawQR(content string, x, y, size float64) error {
-	q, err := qrcode.New(content, qrcode.Medium)
+	bm, err := QRBitmap(content) // includes the 4-module quiet zone
 	if err != nil {
 		return fmt.Errorf("courtdoc: QR code for %d bytes: %w", len(content), err)
 	}
-	bm := q.Bitmap() // includes the 4-module quiet zone
 	n := len(bm)
 	m := size / float64(n)
 	d.pdf.SetFillColor(255, 255, 255)
@@ -220,4 +223,67 @@ func (d *doc) drawQR(content string, x, y, size float64) error {
 		}
 	}
 	return nil
+}
+
+// QRBitmap is the module grid of a QR code for content (true for a dark
+// module), with its 4-module quiet zone, at error-correction level M when
+// that code scans.
+//
+// Every code go-qrcode writes is valid, but in a few percent of them (4 %
+// of verification payloads) the data happen to look like a finder pattern
+// to ZXing's detector, which most phone scanner apps use, and it reads
+// nothing. So each code is read back here as such a scanner reads it, at
+// three scales,
+// and when it does not scan, the next level is tried (Q, H, then L: each
+// changes the version or the mask); when none scans, the level-M code is
+// returned, which a scanner that samples the grid still reads.
+func QRBitmap(content string) ([][]bool, error) {
+	var first [][]bool
+	for _, level := range []qrcode.RecoveryLevel{qrcode.Medium, qrcode.High, qrcode.Highest, qrcode.Low} {
+		q, err := qrcode.New(content, level)
+		if err != nil {
+			if first == nil {
+				return nil, err // too long for level M: too long
+			}
+			continue // too long for a higher level
+		}
+		bm := q.Bitmap()
+		if first == nil {
+			first = bm
+		}
+		if scans(bm, content) {
+			return bm, nil
+		}
+	}
+	return first, nil
+}
+
+// scans reports whether ZXing's reader, searching the image for the code
+// as a camera app does, reads content from bm drawn 3, 4 and 5 pixels a
+// module (its detector is sensitive to scale: a code may be found at one
+// and missed at another).
+func scans(bm [][]bool, content string) bool {
+	for px := 3; px <= 5; px++ {
+		img := image.NewGray(image.Rect(0, 0, len(bm)*px, len(bm)*px))
+		for r, row := range bm {
+			for c, dark := range row {
+				v := color.Gray{Y: 255}
+				if dark {
+					v = color.Gray{}
+				}
+				for i := range px * px {
+					img.SetGray(c*px+i%px, r*px+i/px, v)
+				}
+			}
+		}
+		bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+		if err != nil {
+			return false
+		}
+		hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true, gozxing.DecodeHintType_CHARACTER_SET: "UTF-8"}
+		if res, err := zxqr.NewQRCodeReader().Decode(bmp, hints); err != nil || res.GetText() != content {
+			return false
+		}
+	}
+	return true
 }

@@ -2,6 +2,9 @@ package courtdoc
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
 	"fmt"
 	"image"
 	"os"
@@ -334,5 +337,61 @@ func TestItemQRSplitRoundTrip(t *testing.T) {
 	}
 	if !strings.Contains(text, fmt.Sprintf("QR %d of %d", len(payloads), len(payloads))) {
 		t.Error("the QR codes are not numbered")
+	}
+}
+
+// bitmapImage draws a module grid px pixels a module.
+func bitmapImage(bm [][]bool, px int) image.Image {
+	img := image.NewGray(image.Rect(0, 0, len(bm)*px, len(bm)*px))
+	for r, row := range bm {
+		for c, dark := range row {
+			if !dark {
+				for i := range px * px {
+					img.Pix[(r*px+i/px)*img.Stride+c*px+i%px] = 255
+				}
+			}
+		}
+	}
+	return img
+}
+
+// TestQRBitmapScans: verification payloads like the item records' (a
+// Metastasis checkpoint, its root and signature varied), drawn from
+// QRBitmap's grid at 3, 6 and 7 pixels a module, all scan with ZXing's
+// searching reader. The payload below is one whose level-M code go-qrcode writes
+// validly but that reader cannot find, so the test also shows that the
+// check is needed.
+func TestQRBitmapScans(t *testing.T) {
+	stubborn := "CUSTODIA-V1\nitem=E-CHI-03-01\npart=1/1\nleaves=696,852-857\n\ncustodia.local/dcb6fd93cfb9\n1095\nzz2N07n0mq4z/YQxjjsMzPFFHGK/XnJLeSGAmri82C8=\n\n— custodia.local/dcb6fd93cfb9 UKLntpLtH1leJ4j8qEmwGNP7nv/ryyJPK0OeqHpp6UE5N0k4K6Gtex3qriDRxK4tCnqZHKDrIU6l5N4YaFDjE1rU0SE=\n"
+	q, err := qrcode.New(stubborn, qrcode.Medium)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := qrscan.Decode(bitmapImage(q.Bitmap(), 3), image.Rectangle{}, false); err == nil && got == stubborn {
+		t.Error("the stubborn payload's level-M code scans: the case no longer tests the fallback")
+	}
+	if got, err := qrscan.Decode(bitmapImage(q.Bitmap(), 3), image.Rectangle{}, true); err != nil || got != stubborn {
+		t.Errorf("the stubborn payload's level-M code is not even valid: %v", err)
+	}
+	payloads := []string{stubborn}
+	for i := range 300 {
+		root := sha256.Sum256([]byte(fmt.Sprint("root", i)))
+		sig := sha512.Sum512([]byte(fmt.Sprint("sig", i)))
+		payloads = append(payloads, fmt.Sprintf("CUSTODIA-V1\nitem=E-CHI-03-01\npart=1/1\nleaves=696,852-857\n\ncustodia.local/dcb6fd93cfb9\n%d\n%s\n\n— custodia.local/dcb6fd93cfb9 %s\n",
+			1071+i, base64.StdEncoding.EncodeToString(root[:]), base64.StdEncoding.EncodeToString(append(sig[:], 1, 2, 3, 4))))
+	}
+	for _, p := range payloads {
+		bm, err := QRBitmap(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, px := range []int{3, 6, 7} { // 6 and 7: scales the check in QRBitmap does not try
+			if got, err := qrscan.Decode(bitmapImage(bm, px), image.Rectangle{}, false); err != nil || got != p {
+				t.Errorf("QRBitmap's code drawn %d pixels a module does not scan (%v): %q", px, err, p)
+			}
+		}
+	}
+	if _, err := QRBitmap(strings.Repeat("x", 3000)); err == nil {
+		t.Error("QRBitmap took a payload too long for any QR code")
 	}
 }
