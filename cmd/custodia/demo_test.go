@@ -45,7 +45,7 @@ func serveOnce(t *testing.T, args ...string) (addr string, out, errb *lockedBuff
 }
 
 func demoPassword(out string, account string) string {
-	m := regexp.MustCompile(`(?m)^\s+` + account + `\s+\S+\s+\S+\s+(\S+)`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`(?m)^\s+` + account + `\s+(\S+)`).FindStringSubmatch(out)
 	if m == nil {
 		return ""
 	}

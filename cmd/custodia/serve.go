@@ -365,9 +365,11 @@ func loadDemo(e *env, d *deployment.Deployment, reset bool) error {
 	fmt.Fprintln(e.stdout, e.tr("Cuentas de demostración (contraseñas de un solo uso; TOTP para los roles que cambian la custodia):",
 		"Demo accounts (one-time passwords; TOTP for roles that change custody):"))
 	tw := tabwriter.NewWriter(e.stdout, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "  account\trole\tofficer\tpassword\ttotp_secret")
+	// The password comes right after the account, so that it is the
+	// second word of its line whatever the role is called.
+	fmt.Fprintln(tw, e.tr("  cuenta\tcontraseña\tsecreto TOTP\tfuncionario\trol", "  account\tpassword\tTOTP secret\tofficer\trole"))
 	for _, na := range created {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", na.Account, na.Role, na.Officer, na.Password, na.TOTPSecret)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", na.Account, na.Password, na.TOTPSecret, na.Officer, web.Label(e.lang, "role", na.Role))
 	}
 	return tw.Flush()
 }

@@ -182,9 +182,13 @@ func TestLeakTracing(t *testing.T) {
 func TestServeDemo(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	addr, out, errb, stop := serveOnce(t, "--demo", "--data", dir)
-	m := regexp.MustCompile(`(?m)^\s+demo-auditor\s+auditor\s+demo.auditor\s+(\S+)`).FindStringSubmatch(out.String())
+	m := regexp.MustCompile(`(?m)^\s+demo-auditor\s+(\S+)\s+demo\.auditor\s+auditor$`).FindStringSubmatch(out.String())
 	if m == nil {
 		t.Fatalf("no demo auditor password printed:\n%s", out.String())
+	}
+	// Roles are named in the reader's words, not as codes.
+	if !regexp.MustCompile(`(?m)^\s+demo-forensic\s+\S+\s+\S+\s+\S+\s+perito forense$`).MatchString(out.String()) || strings.Contains(out.String(), "forensic_analyst") {
+		t.Errorf("the demo accounts' roles are not in Spanish words:\n%s", out.String())
 	}
 	// Output is not a terminal: the admin password went to a private file.
 	if b, err := os.ReadFile(filepath.Join(dir, AdminPasswordFile)); err != nil || !strings.HasPrefix(string(b), "admin ") {

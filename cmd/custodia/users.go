@@ -103,7 +103,7 @@ func cmdUserList(e *env, args []string) error {
 		if v.Disabled {
 			state = e.tr("deshabilitada", "disabled")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.Account, v.Role, v.Officer, state, strings.Join(v.Cases, ","))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.Account, web.Label(e.lang, "role", v.Role), v.Officer, state, strings.Join(v.Cases, ","))
 	}
 	return tw.Flush()
 }
