@@ -233,13 +233,13 @@ func (d *doc) drawQR(content string, x, y, size float64) error {
 // of verification payloads) the data happen to look like a finder pattern
 // to ZXing's detector, which most phone scanner apps use, and it reads
 // nothing. So each code is read back here as such a scanner reads it, at
-// three scales,
-// and when it does not scan, the next level is tried (Q, H, then L: each
-// changes the version or the mask); when none scans, the level-M code is
-// returned, which a scanner that samples the grid still reads.
+// three scales, and when it does not scan the next level is tried: L,
+// whose modules are larger at the same printed size, then Q and H (each
+// level changes the version or the mask). When none scans, the level-M
+// code is returned, which a scanner that samples the grid still reads.
 func QRBitmap(content string) ([][]bool, error) {
 	var first [][]bool
-	for _, level := range []qrcode.RecoveryLevel{qrcode.Medium, qrcode.High, qrcode.Highest, qrcode.Low} {
+	for _, level := range []qrcode.RecoveryLevel{qrcode.Medium, qrcode.Low, qrcode.High, qrcode.Highest} {
 		q, err := qrcode.New(content, level)
 		if err != nil {
 			if first == nil {
