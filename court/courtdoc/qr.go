@@ -4,13 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/makiuchi-d/gozxing"
-	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/custodia-ec/custodia/internal/qrscan"
 	qrcode "github.com/skip2/go-qrcode"
 )
 
@@ -264,24 +262,7 @@ func QRBitmap(content string) ([][]bool, error) {
 // and missed at another).
 func scans(bm [][]bool, content string) bool {
 	for px := 3; px <= 5; px++ {
-		img := image.NewGray(image.Rect(0, 0, len(bm)*px, len(bm)*px))
-		for r, row := range bm {
-			for c, dark := range row {
-				v := color.Gray{Y: 255}
-				if dark {
-					v = color.Gray{}
-				}
-				for i := range px * px {
-					img.SetGray(c*px+i%px, r*px+i/px, v)
-				}
-			}
-		}
-		bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-		if err != nil {
-			return false
-		}
-		hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true, gozxing.DecodeHintType_CHARACTER_SET: "UTF-8"}
-		if res, err := zxqr.NewQRCodeReader().Decode(bmp, hints); err != nil || res.GetText() != content {
+		if got, err := qrscan.Decode(qrscan.Grid(bm, px), image.Rectangle{}, false); err != nil || got != content {
 			return false
 		}
 	}

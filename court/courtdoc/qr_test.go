@@ -340,21 +340,6 @@ func TestItemQRSplitRoundTrip(t *testing.T) {
 	}
 }
 
-// bitmapImage draws a module grid px pixels a module.
-func bitmapImage(bm [][]bool, px int) image.Image {
-	img := image.NewGray(image.Rect(0, 0, len(bm)*px, len(bm)*px))
-	for r, row := range bm {
-		for c, dark := range row {
-			if !dark {
-				for i := range px * px {
-					img.Pix[(r*px+i/px)*img.Stride+c*px+i%px] = 255
-				}
-			}
-		}
-	}
-	return img
-}
-
 // TestQRBitmapScans: verification payloads like the item records' (a
 // Metastasis checkpoint, its root and signature varied), drawn from
 // QRBitmap's grid at 3, 6 and 7 pixels a module, all scan with ZXing's
@@ -367,10 +352,10 @@ func TestQRBitmapScans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := qrscan.Decode(bitmapImage(q.Bitmap(), 3), image.Rectangle{}, false); err == nil && got == stubborn {
+	if got, err := qrscan.Decode(qrscan.Grid(q.Bitmap(), 3), image.Rectangle{}, false); err == nil && got == stubborn {
 		t.Error("the stubborn payload's level-M code scans: the case no longer tests the fallback")
 	}
-	if got, err := qrscan.Decode(bitmapImage(q.Bitmap(), 3), image.Rectangle{}, true); err != nil || got != stubborn {
+	if got, err := qrscan.Decode(qrscan.Grid(q.Bitmap(), 3), image.Rectangle{}, true); err != nil || got != stubborn {
 		t.Errorf("the stubborn payload's level-M code is not even valid: %v", err)
 	}
 	payloads := []string{stubborn}
@@ -386,7 +371,7 @@ func TestQRBitmapScans(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, px := range []int{3, 6, 7} { // 6 and 7: scales the check in QRBitmap does not try
-			if got, err := qrscan.Decode(bitmapImage(bm, px), image.Rectangle{}, false); err != nil || got != p {
+			if got, err := qrscan.Decode(qrscan.Grid(bm, px), image.Rectangle{}, false); err != nil || got != p {
 				t.Errorf("QRBitmap's code drawn %d pixels a module does not scan (%v): %q", px, err, p)
 			}
 		}
