@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/custodia-ec/custodia/custody"
 )
@@ -147,14 +148,16 @@ func checkAll(ctx context.Context, bes []BundleEvent, cp *Checkpoint, keys map[s
 	return out, nil
 }
 
-// parallel calls f(i) for every i below n on every core, core w taking
-// w, w+cores, ...; a core stops at the first i for which f returns false.
+// parallel calls f(i) for every i below n on every core, each core taking
+// the next i not yet taken (so a core the machine slows takes fewer); a
+// core stops at the first i for which f returns false, after which no i
+// below it is left uncalled unless f failed there too.
 func parallel(n int, f func(i int) bool) {
 	var wg sync.WaitGroup
-	cores := runtime.GOMAXPROCS(0)
-	for w := range cores {
+	var next atomic.Int64
+	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
-			for i := w; i < n && f(i); i += cores {
+			for i := int(next.Add(1)) - 1; i < n && f(i); i = int(next.Add(1)) - 1 {
 			}
 		})
 	}

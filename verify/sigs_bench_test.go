@@ -22,7 +22,7 @@ import (
 // handovers builds a log of one seizure and n-1 handovers between two
 // officers, signed (giver and receiver) or imported, and returns its bundle
 // and how many signatures it holds.
-func handovers(b *testing.B, n int, signed, passkey bool) ([]byte, int) {
+func handovers(b testing.TB, n int, signed, passkey bool) ([]byte, int) {
 	l := newTestLog(b)
 	l.signed = signed
 	if passkey {

@@ -1,6 +1,9 @@
 package verify
 
 import (
+	"encoding/json"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,4 +91,46 @@ func TestRevokedKey(t *testing.T) {
 	late := l.add(custody.OpPresent, &custody.Present{Item: "E-CHI-03-01", At: "2023-09-21T10:00:00-05:00", By: "P-FISCAL", Hearing: "H-2023-119"})
 	e := mustFail(t, marshal(t, l.bundle("E-CHI-03-01")), Options{})
 	wantCheck(t, e, CheckSignature, late, "sigs", "not in force")
+}
+
+// TestParallelFirstFailure: parallel calls every index below the first one
+// at which f fails, whichever core takes which, so checkAll's error is the
+// first event's in bundle order; and it calls each index at most once.
+func TestParallelFirstFailure(t *testing.T) {
+	for round := range 200 {
+		n, fail := 1000, 1+round*997%999
+		calls := make([]atomic.Int32, n)
+		parallel(n, func(i int) bool {
+			calls[i].Add(1)
+			if i%7 == 0 { // let the other core get ahead now and then
+				runtime.Gosched()
+			}
+			return i != fail && i != fail+1
+		})
+		for i := range n {
+			if c := calls[i].Load(); c > 1 || (i <= fail && c != 1) {
+				t.Fatalf("round %d (failing at %d): index %d called %d times", round, fail, i, c)
+			}
+		}
+	}
+}
+
+// TestFirstFailureInOrder: with two altered events far apart in a large
+// bundle, the verdict names the earlier one every time, however the cores
+// share the events out.
+func TestFirstFailureInOrder(t *testing.T) {
+	data, _ := handovers(t, 300, true, false)
+	var b Bundle
+	if err := json.Unmarshal(data, &b); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []int{250, 40} {
+		b.Events[k].Proof[0] = b.Events[k-1].Proof[0] // a proof of another event
+	}
+	bad := marshal(t, &b)
+	for range 30 {
+		if e := mustFail(t, bad, Options{}); e.Index != b.Events[40].Index {
+			t.Fatalf("the verdict names event %d, not the first altered (%d): %v", e.Index, b.Events[40].Index, e)
+		}
+	}
 }
