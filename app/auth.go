@@ -397,22 +397,39 @@ func (s *Service) checkPassword(ctx context.Context, client, account, password s
 // account) signs nobody in, and the attempt is logged as an alert. Rows
 // from before the log recorded commitments pass.
 func (s *Service) credentialLogged(c accounts.Credential) bool {
-	var logged string
-	s.l.View(func(st *domain.State) error { logged = st.Credentials[c.Account]; return nil })
-	if logged == "" || logged == accounts.CredentialHex(c) {
+	matches := func() bool {
+		var logged string
+		s.l.View(func(st *domain.State) error { logged = st.Credentials[c.Account]; return nil })
+		return logged == "" || logged == accounts.CredentialHex(c)
+	}
+	if matches() || s.refreshed() && matches() {
 		return true
 	}
 	s.log.Error("sign-in refused: the account's credentials differ from those the log recorded (changed outside Custodia)", "account", c.Account)
 	return false
 }
 
+// refreshed reads what other processes committed to the log (another
+// server, or the command line beside this one) and reports whether it
+// could: a credential or token they recorded a moment ago is in a row
+// before this server has read its event, and must not read as one changed
+// behind the log's back.
+func (s *Service) refreshed() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return s.l.Refresh(ctx) == nil
+}
+
 // tokenLogged reports whether a stored token is one the log issued, as the
 // log last recorded it (owner, scope, cases, expiry, revocation).
 func (s *Service) tokenLogged(t accounts.Token) bool {
-	var logged domain.TokenCommitment
-	var ok bool
-	s.l.View(func(st *domain.State) error { logged, ok = st.Tokens[t.ID]; return nil })
-	if ok && logged.Account == t.Account && (logged.Commitment == "" || logged.Commitment == accounts.TokenHex(t)) {
+	matches := func() bool {
+		var logged domain.TokenCommitment
+		var ok bool
+		s.l.View(func(st *domain.State) error { logged, ok = st.Tokens[t.ID]; return nil })
+		return ok && logged.Account == t.Account && (logged.Commitment == "" || logged.Commitment == accounts.TokenHex(t))
+	}
+	if matches() || s.refreshed() && matches() {
 		return true
 	}
 	s.log.Error("token refused: not issued through the log, or changed outside Custodia", "token", t.ID)

@@ -56,7 +56,8 @@ func (d *Deployment) Hold(ctx context.Context) error {
 // database commit, until ctx ends: it refreshes the ledger (and so its
 // observer, the live boards) whenever the database announces a commit
 // beyond what the ledger holds, and every poll in case an announcement was
-// lost. A deployment whose database no other server writes (SQLite)
+// lost. On SQLite, which announces nothing, it looks every poll for what
+// the command line wrote beside the server. A store that can do neither
 // returns nil at once. onError, when not nil, hears of each failed
 // refresh; the next announcement or poll tries again.
 func (d *Deployment) Follow(ctx context.Context, poll time.Duration, onError func(error)) error {

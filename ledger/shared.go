@@ -14,9 +14,12 @@ import (
 	"github.com/custodia-ec/custodia/custody"
 )
 
-// A ledger on a SharedStore is one of several, in several processes (the
-// servers of one deployment), that write one log. The store's lock orders
-// their transactions; what each ledger adds is this file:
+// A ledger whose store's transactions are SharedTx is one of several, in
+// several processes, that may write one log: the servers of a PostgreSQL
+// deployment (a SharedStore), or a SQLite deployment's server and the
+// command line beside it. The store's lock orders their transactions; what
+// each ledger adds is this file (the checkpoint steps only on a
+// SharedStore: SQLite stores its checkpoint in the transaction):
 //
 //   - before it writes, it reads what the others committed since it last
 //     read or wrote (catchUp), hashing each event itself, and requires the
@@ -104,11 +107,11 @@ func (l *Ledger) deliver() {
 // since this one last read or wrote it, so that its state, reads and
 // proofs include them, and hands them to the observer. Servers call it when
 // the database announces a commit, and before answering for a tree larger
-// than they hold. A ledger whose store is not shared has nothing to read.
+// than they hold. Any store may have other writers: the servers of a
+// PostgreSQL deployment, or the command line writing a SQLite deployment
+// beside its server; with none, the store's size is the ledger's and
+// nothing is read.
 func (l *Ledger) Refresh(ctx context.Context) error {
-	if _, ok := l.store.(SharedStore); !ok {
-		return nil
-	}
 	defer l.deliver()
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -97,7 +97,8 @@ type Tx interface {
 }
 
 // SharedTx is the transaction of a store that several ledgers, in several
-// processes, write at once (PostgreSQL). Its Begin has taken the log's lock,
+// processes, may write at once (PostgreSQL's servers; SQLite's server and
+// the command line beside it). Its Begin has taken the log's lock,
 // which the transaction keeps until it ends, so no other writer can append
 // meanwhile; LogSize is the log's size when the lock was taken, every event
 // any ledger committed before included, and TipHashes the stored hashes of

@@ -25,20 +25,6 @@ func insertSQL(rows int) string {
 
 // AppendEvents appends events whose seqs continue the log.
 func (t *Tx) AppendEvents(ctx context.Context, events []ledger.StoredEvent) error {
-	if t.next < 0 {
-		last, err := t.s.stmts.stmt(ctx, t.s.db, t.tx, "max seq", func() string { return sqlMaxSeq })
-		if err != nil {
-			return err
-		}
-		var n sql.NullInt64
-		if err := last.QueryRowContext(ctx).Scan(&n); err != nil {
-			return err
-		}
-		t.next = 0
-		if n.Valid {
-			t.next = n.Int64 + 1
-		}
-	}
 	for len(events) > 0 {
 		size := 0 // the largest statement the events fill; insertRows ends in 1
 		for insertRows[size] > len(events) {

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -184,6 +185,32 @@ func (s *Store) Size(ctx context.Context) (int64, error) {
 		return 0, nil
 	}
 	return n.Int64 + 1, nil
+}
+
+// WatchLog calls changed with the log's size every poll until ctx ends,
+// then returns ctx's error. SQLite announces no commits, and the command
+// line may write a deployment beside its running server (a setting, a
+// token, an import): deployment.Follow has the server read what it wrote.
+// A size that cannot be read is given as -1, on which the follower reads
+// the log itself and reports what failed.
+func (s *Store) WatchLog(ctx context.Context, poll time.Duration, changed func(size int64)) error {
+	if poll <= 0 {
+		poll = 2 * time.Second
+	}
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+		n, err := s.Size(ctx)
+		if err != nil {
+			n = -1
+		}
+		changed(n)
+	}
 }
 
 // ScanEvents calls fn for each event from seq from, in order.
@@ -480,26 +507,56 @@ func (s *Store) ScanRows(ctx context.Context, t domain.Table, fn func(domain.Row
 	})
 }
 
-// Begin starts a write transaction (BEGIN IMMEDIATE).
+// Begin starts a write transaction (BEGIN IMMEDIATE, which holds the
+// database's write lock until the transaction ends) and reads, under that
+// lock, the log's size and its last event's stored hashes. Another process
+// may have appended since this one last read the log (the command line
+// beside a running server): the ledger reads what it did not write before
+// it appends (ledger.SharedTx), so that both continue one log.
 func (s *Store) Begin(ctx context.Context) (ledger.Tx, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
-	return &Tx{s: s, tx: tx, next: -1}, nil
+	t := &Tx{s: s, tx: tx}
+	tip, err := s.stmts.stmt(ctx, s.db, tx, "tip", func() string { return sqlTip })
+	if err == nil {
+		var seq int64
+		err = tip.QueryRowContext(ctx).Scan(&seq, &t.tip)
+		t.size = seq + 1
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		t.size, t.tip, err = 0, nil, nil
+	}
+	if err != nil {
+		return nil, errors.Join(err, tx.Rollback())
+	}
+	t.next = t.size
+	return t, nil
 }
+
+var _ ledger.SharedTx = (*Tx)(nil)
+
+// LogSize is the log's size when the transaction began.
+func (t *Tx) LogSize() int64 { return t.size }
+
+// TipHashes are the stored hashes of the log's last event when the
+// transaction began (nil for an empty log).
+func (t *Tx) TipHashes() []byte { return t.tip }
 
 // Tx is a write transaction.
 type Tx struct {
 	s      *Store
 	tx     *sql.Tx
-	next   int64                      // the next event's seq; -1 until AppendEvents reads it
+	size   int64                      // the log's size at Begin
+	tip    []byte                     // the stored hashes of its last event then
+	next   int64                      // the next event's seq
 	insert [len(insertRows)]*sql.Stmt // by insertRows
 	args   []any                      // AppendEvents' arguments, reused
 }
 
 const (
-	sqlMaxSeq     = `SELECT max(seq) FROM events`
+	sqlTip        = `SELECT seq, hashes FROM events ORDER BY seq DESC LIMIT 1`
 	sqlCheckpoint = `INSERT INTO checkpoints(size, root, note) VALUES (?, ?, ?)`
 )
 

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCommandLineBesideServer: the command line writes a SQLite
+// deployment while its server runs (a setting, a token), as the README
+// has administrators do. The server must not go on with the log it read at
+// start: a token the command line has just issued signs in at once (it
+// read before as a token "changed outside Custodia", an alarm), a proof of
+// the tree the command line's checkpoint names verifies at once, and the
+// server's own size follows within its poll. Then the server's own write
+// continues the same log, and audit finds nothing.
+func TestCommandLineBesideServer(t *testing.T) {
+	data := metastasisDir(t)
+	addr, _, errb, stop := serveOnce(t, "--data", data)
+	base := "http://" + addr
+	get := func(path, token string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v map[string]any
+		json.NewDecoder(resp.Body).Decode(&v)
+		return resp.StatusCode, v
+	}
+	_, ready := get("/readyz", "")
+	before := int64(ready["log_size"].(float64))
+
+	mustRun(t, "user", "add", "beside", "--role", "prosecutor", "--officer", "fge.gua", "--case", "METASTASIS", "--data", data)
+	token := strings.TrimSpace(mustRun(t, "user", "token", "beside", "--scope", "read", "--case", "METASTASIS", "--data", data))
+	if code, v := get("/api/v1/cases/METASTASIS", token); code != http.StatusOK {
+		t.Fatalf("a token the command line just issued: %d %v", code, v)
+	}
+	if strings.Contains(errb.String(), "changed outside Custodia") {
+		t.Errorf("the server took the command line's token for one changed behind the log's back:\n%s", errb.String())
+	}
+	mustRun(t, "settings", "set", "rights_notice_minutes=61", "--data", data)
+	resp, err := http.Get(base + "/log/checkpoint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	note, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	code, cp := resp.StatusCode, string(note)
+	lines := strings.Split(cp, "\n")
+	if code != http.StatusOK || len(lines) < 3 {
+		t.Fatalf("checkpoint: %d %q", code, cp)
+	}
+	var size int64
+	fmt.Sscan(lines[1], &size)
+	if size <= before {
+		t.Fatalf("the checkpoint served names %d events; the command line wrote beyond %d", size, before)
+	}
+	if code, v := get(fmt.Sprintf("/log/proof/inclusion?index=0&size=%d", size), ""); code != http.StatusOK {
+		t.Fatalf("inclusion proof in the command line's tree of %d: %d %v", size, code, v)
+	}
+	if code, v := get(fmt.Sprintf("/log/proof/consistency?old=%d&size=%d", before, size), ""); code != http.StatusOK {
+		t.Fatalf("consistency proof %d -> %d: %d %v", before, size, code, v)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if _, ready = get("/readyz", ""); int64(ready["log_size"].(float64)) == size {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server still holds %v events, %d after the command line wrote", ready["log_size"], size)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The server writes next (a token of its own, through the API) and
+	// continues the one log.
+	own := strings.TrimSpace(mustRun(t, "user", "token", "beside", "--scope", "write", "--case", "METASTASIS", "--data", data))
+	req, _ := http.NewRequest("POST", base+"/api/v1/accounts/beside/tokens", strings.NewReader(`{"scope":"read","ttl_hours":1,"cases":["METASTASIS"]}`))
+	req.Header.Set("Authorization", "Bearer "+own)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("the server's own write after the command line's: %d %s", resp.StatusCode, body)
+	}
+	stop()
+	if out := mustRun(t, "audit", "--data", data); !strings.Contains(out, "Correcto: cada fila, hash y punto de control coincide con el registro.") {
+		t.Errorf("audit after both wrote:\n%s", out)
+	}
+}
