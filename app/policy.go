@@ -359,9 +359,13 @@ func concludedSite(st *domain.State, rec any) error {
 	default:
 		return nil
 	}
+	at := last.At
+	if t, err := custody.ParseTime(at); err == nil {
+		at = t.Format("2006-01-02 15:04 -07:00") // in its own offset, as a person reads it
+	}
 	return &custody.Error{Code: custody.ERule, Field: "site",
 		Message: fmt.Sprintf("el sitio %s %s (%s); ya no se registran %s en él: regístrelo sin el sitio, con su lugar",
-			siteID, word, last.At, what),
+			siteID, word, at, what),
 		MessageEN: fmt.Sprintf("site %s %s (%s); %s can no longer be recorded there: record it without the site, with its place",
-			siteID, wordEN, last.At, whatEN)}
+			siteID, wordEN, at, whatEN)}
 }

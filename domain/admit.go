@@ -210,7 +210,11 @@ func checkTime(k fieldKind, name, v string, now, limit time.Time) *custody.Error
 		return custody.Errorf(custody.EInvalid, name, "%s: la zona horaria está fuera de ±14:00", "%s: the UTC offset is outside ±14:00", v)
 	}
 	if k == fPast && t.After(limit) {
-		return custody.Errorf(custody.ERule, name, "%s es posterior a la hora del servidor (%s): no se registra un acto futuro", "%s is later than the server's time (%s): a future act is not recorded", v, now.UTC().Format(time.RFC3339))
+		// Both in the act's own offset, which is the one its author used,
+		// to the second: an act a few seconds ahead reads as such.
+		const layout = "2006-01-02 15:04:05 -07:00"
+		at, server := t.Format(layout), now.In(t.Location()).Format(layout)
+		return custody.Errorf(custody.ERule, name, "%s es posterior a la hora del servidor (%s): no se registra un acto futuro", "%s is later than the server's time (%s): a future act is not recorded", at, server)
 	}
 	return nil
 }

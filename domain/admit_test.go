@@ -23,8 +23,8 @@ func TestAdmit(t *testing.T) {
 		msg         string // a part of the Spanish message, when set
 	}{
 		{name: "the issue's transfer at 9999-12-31", line: strings.Replace(transfer, "%s", "9999-12-31T00:00:00Z", 1), code: custody.EInvalid, field: "at"},
-		{name: "a year ahead", line: strings.Replace(transfer, "%s", "2025-06-01T12:00:00Z", 1), code: custody.ERule, field: "at", msg: "2024-06-01T12:00:00Z"},
-		{name: "six minutes ahead", line: strings.Replace(transfer, "%s", "2024-06-01T07:06:00-05:00", 1), code: custody.ERule, field: "at", msg: "hora del servidor (2024-06-01T12:00:00Z)"},
+		{name: "a year ahead", line: strings.Replace(transfer, "%s", "2025-06-01T12:00:00Z", 1), code: custody.ERule, field: "at", msg: "(2024-06-01 12:00:00 +00:00)"},
+		{name: "six minutes ahead", line: strings.Replace(transfer, "%s", "2024-06-01T07:06:00-05:00", 1), code: custody.ERule, field: "at", msg: "hora del servidor (2024-06-01 07:00:00 -05:00)"},
 		{name: "five minutes ahead (the default skew)", line: strings.Replace(transfer, "%s", "2024-06-01T07:05:00-05:00", 1)},
 		{name: "six minutes ahead with a skew of 10", skew: 10, line: strings.Replace(transfer, "%s", "2024-06-01T07:06:00-05:00", 1)},
 		{name: "eleven minutes ahead with a skew of 10", skew: 10, line: strings.Replace(transfer, "%s", "2024-06-01T12:11:00Z", 1), code: custody.ERule, field: "at"},
@@ -53,6 +53,8 @@ func TestAdmit(t *testing.T) {
 		{name: "present in the future", line: `{"op":"court.present","item":"E1","at":"2030-01-01T00:00:00Z","by":"o1","hearing":"h"}`, code: custody.ERule, field: "at"},
 		{name: "dispose in the future", line: `{"op":"evidence.dispose","item":"E1","at":"2030-01-01T00:00:00Z","by":"o1","method":"destroyed"}`, code: custody.ERule, field: "at"},
 
+		{name: "a future act's times read in its own offset", line: `{"op":"custody.seal","item":"E1","seal":"S","at":"2030-01-01T10:00:00-05:00","by":"o1"}`, code: custody.ERule, field: "at",
+			msg: "2030-01-01 10:00:00 -05:00 es posterior a la hora del servidor (2024-06-01 07:00:00 -05:00)"},
 		{name: "NUL in a name", line: "{\"op\":\"person.add\",\"id\":\"P1\",\"case\":\"C1\",\"name\":\"Ana\\u0000B\",\"roles\":[\"other\"]}", code: custody.EInvalid, field: "name", msg: "U+0000"},
 		{name: "right-to-left override in a description", line: "{\"op\":\"evidence.seize\",\"id\":\"E1\",\"case\":\"C1\",\"type\":\"phone\",\"description\":\"foto \u202egpj.exe\",\"seized_at\":\"2024-01-01T00:00:00Z\",\"seized_by\":\"o1\"}", code: custody.EInvalid, field: "description", msg: "U+202E"},
 		{name: "isolate in an officer's name", line: "{\"op\":\"officer.add\",\"id\":\"o9\",\"name\":\"A\u2066B\",\"agency\":\"a\",\"role\":\"agent\"}", code: custody.EInvalid, field: "name", msg: "U+2066"},

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/casefile"
@@ -28,7 +29,9 @@ func TestFormRules(t *testing.T) {
 		json.Unmarshal([]byte(body), &res)
 		return st, body, res.Error
 	}
-	day := e.now().UTC().Format("2006-01-02T")
+	// The server's time in the act's offset (the deployment's zone, in
+	// which the form's time was read), as a person reads it.
+	day := e.now().In(time.FixedZone("", -5*3600)).Format("2006-01-02 ")
 	if st, body, fe := post("/sitios/S-CHI-03/estado", url.Values{"status": {"en_route"}, "at": {"2099-01-01T00:00"}}); st != 422 || fe == nil || fe.Field != "at" || !strings.Contains(fe.Message, "hora del servidor ("+day) {
 		t.Errorf("a status in 2099: %d %s", st, body)
 	}
