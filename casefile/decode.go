@@ -74,6 +74,14 @@ func Decode(line []byte) (string, any, *custody.Error) {
 		return "", nil, custody.Errorf(custody.EInvalid, "op", "operación desconocida %q", "unknown op %q", op)
 	}
 	if err := fastcodec.DecodeStrict(line, rec, "op"); err != nil {
+		var ce *custody.Error
+		if errors.As(err, &ce) {
+			if what, ok := strings.CutPrefix(ce.Message, "JSON mal formado: "); ok {
+				c := *ce
+				c.Message = "JSON mal formado: " + syntaxES(what)
+				return op, nil, &c
+			}
+		}
 		return op, nil, err
 	}
 	if err := Validate(op, rec); err != nil {
@@ -113,14 +121,62 @@ func jsonError(err error) *custody.Error {
 	case errors.As(err, &ute):
 		return custody.Errorf(custody.EInvalid, ute.Field, "tipo incorrecto: se esperaba %s", "wrong type: want %s", ute.Type.String())
 	case errors.As(err, &se):
-		return custody.Errorf(custody.EInvalid, "", "JSON mal formado en el byte %d: %v", "malformed JSON at byte %d: %v", se.Offset, err)
+		return custody.Errorf(custody.EInvalid, "", "JSON mal formado en el byte %[1]d: %[2]s", "malformed JSON at byte %[1]d: %[3]v", se.Offset, syntaxES(err.Error()), err)
 	}
 	msg := err.Error()
 	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
 		f = strings.Trim(f, `"`)
 		return custody.Errorf(custody.EInvalid, f, "campo desconocido", "unknown field")
 	}
-	return custody.Errorf(custody.EInvalid, "", "JSON mal formado: %v", "malformed JSON: %v", err)
+	return custody.Errorf(custody.EInvalid, "", "JSON mal formado: %[1]s", "malformed JSON: %[2]v", syntaxES(msg), err)
+}
+
+// syntaxES says a JSON syntax error (custody's parser's or encoding/json's)
+// in Spanish, for the reader of an import error; what it does not know it
+// leaves as it is.
+func syntaxES(msg string) string {
+	pre := ""
+	if rest, ok := strings.CutPrefix(msg, "byte "); ok { // custody's: "byte N: what"
+		if n, what, ok := strings.Cut(rest, ": "); ok {
+			pre, msg = "byte "+n+": ", what
+		}
+	}
+	for _, t := range syntaxWords {
+		if strings.HasPrefix(msg, t.en) {
+			return pre + t.es + msg[len(t.en):]
+		}
+	}
+	if c, ok := strings.CutPrefix(msg, "invalid character "); ok { // encoding/json's
+		c, _, _ = strings.Cut(c, " ")
+		return pre + "carácter inesperado " + c
+	}
+	return pre + msg
+}
+
+var syntaxWords = []struct{ en, es string }{
+	{"unexpected end of input in object", "la línea termina antes de cerrar el objeto"},
+	{"unexpected end of input in array", "la línea termina antes de cerrar la lista"},
+	{"unexpected end of input", "la línea termina antes de cerrar el JSON"},
+	{"unexpected end of JSON input", "la línea termina antes de cerrar el JSON"},
+	{"data after the JSON object", "hay texto después del objeto JSON"},
+	{"unexpected character", "carácter inesperado"},
+	{"expected an object key", "se esperaba el nombre de un campo"},
+	{"duplicate key", "campo repetido"},
+	{"expected ':'", "se esperaba ':'"},
+	{"expected ',' or '}'", "se esperaba ',' o '}'"},
+	{"expected ',' or ']'", "se esperaba ',' o ']'"},
+	{"invalid literal", "valor no válido (se admiten true, false y null)"},
+	{"malformed number", "número mal formado"},
+	{"number is not an integer", "el número no es entero"},
+	{"string is not valid UTF-8", "texto que no es UTF-8 válido"},
+	{"control character in string", "carácter de control dentro de un texto"},
+	{"lone surrogate in string", "sustituto UTF-16 suelto en un texto"},
+	{"invalid surrogate pair in string", "par de sustitutos UTF-16 no válido en un texto"},
+	{"invalid escape", "secuencia de escape no válida"},
+	{"unterminated string", "texto sin comillas de cierre"},
+	{"short \\u escape", "escape \\u incompleto"},
+	{"bad \\u escape", "escape \\u no válido"},
+	{"nesting deeper than", "anidamiento de más niveles que"},
 }
 
 // newRecord returns a new record of op's type, nil for an unknown op.
@@ -203,6 +259,9 @@ func (r *Reader) Next() (line int, op string, rec any, err error) {
 	for r.sc.Scan() {
 		r.line++
 		b := bytes.TrimSpace(r.sc.Bytes())
+		if r.line == 1 { // a byte order mark, as some editors save UTF-8: not part of the data
+			b = bytes.TrimPrefix(b, []byte("\uFEFF"))
+		}
 		if len(b) == 0 {
 			continue
 		}

@@ -185,3 +185,35 @@ func TestReaderLineNumbers(t *testing.T) {
 		t.Fatalf("long line: line %d err %v", line, err)
 	}
 }
+
+// TestSyntaxErrorsInSpanish: a damaged line is told in Spanish, with the
+// byte where it broke, and in English in the English message; and a file
+// that an editor saved with a byte order mark imports (the mark is not
+// data), while the same mark on a later line is still an error.
+func TestSyntaxErrorsInSpanish(t *testing.T) {
+	for _, c := range []struct{ line, es, en string }{
+		{`{"op":"site.add","id":"S`, "texto sin comillas de cierre", "unterminated string"},
+		{`{"op":"site.add","id":"S","name":`, "la línea termina antes de cerrar", "unexpected end"},
+		{`esto no es json`, "carácter inesperado 'e'", "invalid character 'e'"},
+		{`{"op":"agency.add","id":"AG","name":"n","kind":"police"} x`, "hay texto después del objeto JSON", "data after the JSON object"},
+		{`{"op":"agency.add","id":"AG","id":"n","kind":"police"}`, "campo repetido", "repeated field"},
+		{`{"op":"agency.add","id":"AG","name":"n\q","kind":"police"}`, "secuencia de escape no válida", "invalid escape"},
+	} {
+		_, _, _, err := casefile.NewReader(strings.NewReader(c.line + "\n")).Next()
+		le, ok := err.(*casefile.LineError)
+		if !ok || le.Line != 1 {
+			t.Fatalf("%s: %v, want an error on line 1", c.line, err)
+		}
+		if !strings.Contains(le.Err.Message, c.es) || !strings.Contains(le.Err.MessageEN, c.en) || strings.Contains(le.Err.Message, c.en) {
+			t.Errorf("%s:\n es: %s\n en: %s\nwant %q in Spanish and %q in English", c.line, le.Err.Message, le.Err.MessageEN, c.es, c.en)
+		}
+	}
+	agency := `{"op":"agency.add","id":"AG","name":"n","kind":"police"}`
+	rd := casefile.NewReader(strings.NewReader("\uFEFF" + agency + "\n\uFEFF" + agency + "\n"))
+	if _, op, _, err := rd.Next(); err != nil || op != "agency.add" {
+		t.Fatalf("a file beginning with a byte order mark: %q %v", op, err)
+	}
+	if _, _, _, err := rd.Next(); err == nil {
+		t.Fatal("a byte order mark in the middle of the file was accepted")
+	}
+}
