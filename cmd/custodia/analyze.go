@@ -17,7 +17,6 @@ import (
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
-	"github.com/custodia-ec/custodia/internal/zone"
 	"github.com/custodia-ec/custodia/ledger"
 	"github.com/custodia-ec/custodia/storage/analysisdb"
 )
@@ -235,15 +234,6 @@ func (e *env) caseGraph(d *deployment.Deployment, db *analysisdb.DB, caseID stri
 	return analysis.Build(db.Records(e.ctx, caseID), decisions, parties)
 }
 
-// displayZone is the zone times are shown in (CUSTODIA_ZONE, by default
-// America/Guayaquil), with their offset.
-func displayZone() *time.Location {
-	if loc, err := zone.Load(os.Getenv("CUSTODIA_ZONE")); err == nil {
-		return loc
-	}
-	return zone.Default()
-}
-
 func cmdAnalyzePath(e *env, args []string) error {
 	fs, data := newFlags("analyze path")
 	afterFlag := fs.String("after", "", "RFC 3339 time: the first contact at or after it")
@@ -293,7 +283,7 @@ func cmdAnalyzePath(e *env, args []string) error {
 	if !ok {
 		return custody.Errorf(custody.ENotFound, "", "no hay camino entre %s y %s con esas condiciones", "there is no path between %s and %s under those conditions", g.Entities[from], g.Entities[to])
 	}
-	out := app.PathOf(g, p, displayZone())
+	out := app.PathOf(g, p, e.zone())
 	if *asJSON {
 		return writeJSON(e.stdout, out)
 	}
@@ -401,7 +391,7 @@ func cmdAnalyzeSearch(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	loc := displayZone()
+	loc := e.zone()
 	out := struct {
 		Hits []app.SearchHit `json:"hits"`
 	}{Hits: []app.SearchHit{}}

@@ -101,3 +101,17 @@ func TestCommandLineBesideServer(t *testing.T) {
 		t.Errorf("audit after both wrote:\n%s", out)
 	}
 }
+
+// TestZoneFlag: --zone is a common flag, before or after the command, as
+// the README presents it; an unknown zone is a usage error that names it.
+func TestZoneFlag(t *testing.T) {
+	data := metastasisDir(t)
+	before := mustRun(t, "--zone", "UTC", "item", "history", "E-CHI-03-01", "--data", data)
+	after := mustRun(t, "item", "history", "E-CHI-03-01", "--data", data, "--zone", "Europe/Madrid")
+	if !strings.Contains(before, "2023-12-14 06:40 +00:00") || !strings.Contains(after, "2023-12-14 07:40 +01:00") {
+		t.Errorf("--zone not applied:\n%s\n%s", before, after)
+	}
+	if code, _, errs := runCLI(t, "item", "history", "E-CHI-03-01", "--data", data, "--zone", "Nope"); code != 2 || !strings.Contains(errs, `zona horaria "Nope" desconocida`) {
+		t.Errorf("an unknown zone: exit %d, %s", code, errs)
+	}
+}

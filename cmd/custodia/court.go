@@ -209,9 +209,13 @@ func exportCaseUCO(e *env, data, caseID, out, base string) error {
 	return nil
 }
 
-// zone is the zone documents show times in: $CUSTODIA_ZONE when it names
-// one, else America/Guayaquil (an unknown name is said once, on stderr).
+// zone is the zone documents show times in: --zone, else $CUSTODIA_ZONE
+// when it names one, else America/Guayaquil (an unknown name in the
+// environment is said on stderr).
 func (e *env) zone() *time.Location {
+	if e.loc != nil {
+		return e.loc
+	}
 	loc, err := zone.Load(os.Getenv("CUSTODIA_ZONE"))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "CUSTODIA_ZONE: %v\n", err)

@@ -778,8 +778,8 @@ func (e *env) printHelp(w io.Writer, c command, sub string) error {
 	}
 	fmt.Fprintf(&b, "\n%s\n\n", e.tr(text.es, text.en))
 	b.WriteString(e.tr(
-		"Opciones comunes, antes o después de la orden: --data DIR (por omisión\n./custodia-data), --json, --lang es|en (idioma de los mensajes; el del\ndocumento en report).\n",
-		"Common flags, before or after the command: --data DIR (default\n./custodia-data), --json, --lang es|en (the messages' language; the\ndocument's in report).\n"))
+		"Opciones comunes, antes o después de la orden: --data DIR (por omisión\n./custodia-data), --json, --lang es|en (idioma de los mensajes; el del\ndocumento en report), --zone ZONA (la zona IANA de las horas que se\nmuestran; por omisión $CUSTODIA_ZONE o America/Guayaquil).\n",
+		"Common flags, before or after the command: --data DIR (default\n./custodia-data), --json, --lang es|en (the messages' language; the\ndocument's in report), --zone ZONE (the IANA zone times are shown in;\ndefault $CUSTODIA_ZONE or America/Guayaquil).\n"))
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -28,6 +28,7 @@ import (
 
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/internal/zone"
 )
 
 func main() {
@@ -67,9 +68,11 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	lang   string
+	loc    *time.Location // --zone, when given
 	now    func() time.Time
 	// global holds the common flags given before the subcommand (by name,
-	// without dashes: data, json, lang), which apply as if given after it.
+	// without dashes: data, json, lang, zone), which apply as if given
+	// after it.
 	global map[string]string
 }
 
@@ -139,7 +142,7 @@ func langFromEnv() string {
 // handled apart.
 func commonFlag(name string) (takesValue, ok bool) {
 	switch name {
-	case "data", "lang":
+	case "data", "lang", "zone":
 		return true, true
 	case "json":
 		return false, true
@@ -254,6 +257,13 @@ func (e *env) globalFlags(args []string) (rest []string, help, version bool, err
 			}
 			e.lang = val
 		}
+		if name == "zone" {
+			loc, err := zone.Load(val)
+			if err != nil {
+				return nil, false, false, usagef("--zone: %v", err)
+			}
+			e.loc = loc
+		}
 		e.global[name] = val
 	}
 	return args, help, version, nil
@@ -352,7 +362,17 @@ func (e *env) flags(fs *flag.FlagSet, args []string) ([]string, error) {
 			return nil
 		})
 	}
-	for _, name := range []string{"data", "json", "lang"} {
+	if fs.Lookup("zone") == nil {
+		fs.Func("zone", "IANA time zone times are shown in (default $CUSTODIA_ZONE or "+zone.DefaultName+")", func(v string) error {
+			loc, err := zone.Load(v)
+			if err != nil {
+				return err
+			}
+			e.loc = loc
+			return nil
+		})
+	}
+	for _, name := range []string{"data", "json", "lang", "zone"} {
 		v, ok := e.global[name]
 		if !ok {
 			continue
