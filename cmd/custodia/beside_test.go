@@ -111,6 +111,10 @@ func TestZoneFlag(t *testing.T) {
 	if !strings.Contains(before, "2023-12-14 06:40 +00:00") || !strings.Contains(after, "2023-12-14 07:40 +01:00") {
 		t.Errorf("--zone not applied:\n%s\n%s", before, after)
 	}
+	// One checkpoint reads in the singular (it read "1 puntos de control").
+	if out := mustRun(t, "audit", "--data", data); !strings.Contains(out, "eventos, 1 punto de control, ") {
+		t.Errorf("audit of one import:\n%s", out)
+	}
 	if code, _, errs := runCLI(t, "item", "history", "E-CHI-03-01", "--data", data, "--zone", "Nope"); code != 2 || !strings.Contains(errs, `zona horaria "Nope" desconocida`) {
 		t.Errorf("an unknown zone: exit %d, %s", code, errs)
 	}

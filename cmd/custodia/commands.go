@@ -38,6 +38,15 @@ func (e *env) tr(es, en string) string {
 	return es
 }
 
+// many is n with its noun in the reader's language, singular for one
+// ("1 punto de control", "2 puntos de control").
+func (e *env) many(n int, es1, es, en1, en string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, e.tr(es1, en1))
+	}
+	return fmt.Sprintf("%d %s", n, e.tr(es, en))
+}
+
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -504,8 +513,8 @@ func cmdAudit(e *env, args []string) error {
 			return err
 		}
 	} else {
-		fmt.Fprintf(e.stdout, "%s: %d %s, %d %s, %d %s (%s)\n", e.tr("Auditoría", "Audit"), rep.Events, e.tr("eventos", "events"),
-			rep.Checkpoints, e.tr("puntos de control", "checkpoints"), rep.Rows, e.tr("filas", "rows"), time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(e.stdout, "%s: %s, %s, %s (%s)\n", e.tr("Auditoría", "Audit"), e.many(int(rep.Events), "evento", "eventos", "event", "events"),
+			e.many(int(rep.Checkpoints), "punto de control", "puntos de control", "checkpoint", "checkpoints"), e.many(int(rep.Rows), "fila", "filas", "row", "rows"), time.Since(start).Round(time.Millisecond))
 		if rep.SignaturesFrom > 0 {
 			fmt.Fprintf(e.stdout, e.tr("Firmas personales verificadas: %d, de los eventos desde el %d (las anteriores, en una auditoría previa).\n",
 				"Personal signatures verified: %d, of the events from %d on (the earlier ones, by an earlier audit).\n"), rep.SignaturesChecked, rep.SignaturesFrom)

@@ -41,11 +41,12 @@ func cmdMigrate(e *env, args []string) error {
 		}
 	} else {
 		c := res.Copied
-		fmt.Fprintf(e.stdout, "%s %s: %d %s, %d %s, %d %s, %d %s, %d %s, %d %s\n", e.tr("Copiado a", "Copied to"), res.Target,
-			c.Events, e.tr("eventos", "events"), c.Checkpoints, e.tr("puntos de control", "checkpoints"), c.Cosigned, e.tr("cofirmados", "cosigned"),
-			c.Rows, e.tr("filas", "rows"), c.Credentials, e.tr("credenciales", "credentials"), c.Tokens, e.tr("tokens", "tokens"))
-		fmt.Fprintf(e.stdout, "%s: %d %s, %d %s, %d %s\n", e.tr("Auditoría de la copia", "Audit of the copy"), res.Audit.Events, e.tr("eventos", "events"),
-			res.Audit.Checkpoints, e.tr("puntos de control", "checkpoints"), res.Audit.Rows, e.tr("filas", "rows"))
+		fmt.Fprintf(e.stdout, "%s %s: %s, %s, %s, %s, %s, %s\n", e.tr("Copiado a", "Copied to"), res.Target,
+			e.many(int(c.Events), "evento", "eventos", "event", "events"), e.many(int(c.Checkpoints), "punto de control", "puntos de control", "checkpoint", "checkpoints"),
+			e.many(int(c.Cosigned), "cofirmado", "cofirmados", "cosigned", "cosigned"), e.many(int(c.Rows), "fila", "filas", "row", "rows"),
+			e.many(int(c.Credentials), "credencial", "credenciales", "credential", "credentials"), e.many(int(c.Tokens), "token", "tokens", "token", "tokens"))
+		fmt.Fprintf(e.stdout, "%s: %s, %s, %s\n", e.tr("Auditoría de la copia", "Audit of the copy"), e.many(int(res.Audit.Events), "evento", "eventos", "event", "events"),
+			e.many(int(res.Audit.Checkpoints), "punto de control", "puntos de control", "checkpoint", "checkpoints"), e.many(int(res.Audit.Rows), "fila", "filas", "row", "rows"))
 		for _, p := range res.Audit.Problems {
 			msg := p.Message
 			if e.lang == "en" {
