@@ -79,10 +79,20 @@ func (s *Server) logTile(w http.ResponseWriter, r *http.Request, _ *app.Principa
 	return nil
 }
 
-// Proof is a Merkle proof: hashes in base64.
-type Proof struct {
-	Index   int64    `json:"index,omitempty"`
-	OldSize int64    `json:"old_size,omitempty"`
+// InclusionProof is the answer of /log/proof/inclusion: the proof that
+// leaf Index is in the tree of Size leaves, hashes in base64. Every field is
+// always present (index 0 is an index like any other).
+type InclusionProof struct {
+	Index int64    `json:"index"`
+	Size  int64    `json:"size"`
+	Proof []string `json:"proof"`
+}
+
+// ConsistencyProof is the answer of /log/proof/consistency: the proof that
+// the tree of OldSize leaves is a prefix of the tree of Size, hashes in
+// base64. OldSize is at least 1: there is no proof from the empty tree.
+type ConsistencyProof struct {
+	OldSize int64    `json:"old_size"`
 	Size    int64    `json:"size"`
 	Proof   []string `json:"proof"`
 }
@@ -116,7 +126,7 @@ func (s *Server) logInclusion(w http.ResponseWriter, r *http.Request, _ *app.Pri
 	if err != nil {
 		return err
 	}
-	gateway.WriteJSON(w, http.StatusOK, Proof{Index: v[0], Size: v[1], Proof: b64Hashes(p)})
+	gateway.WriteJSON(w, http.StatusOK, InclusionProof{Index: v[0], Size: v[1], Proof: b64Hashes(p)})
 	return nil
 }
 
@@ -129,6 +139,6 @@ func (s *Server) logConsistency(w http.ResponseWriter, r *http.Request, _ *app.P
 	if err != nil {
 		return err
 	}
-	gateway.WriteJSON(w, http.StatusOK, Proof{OldSize: v[0], Size: v[1], Proof: b64Hashes(p)})
+	gateway.WriteJSON(w, http.StatusOK, ConsistencyProof{OldSize: v[0], Size: v[1], Proof: b64Hashes(p)})
 	return nil
 }
