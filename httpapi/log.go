@@ -69,12 +69,11 @@ func (s *Server) logTile(w http.ResponseWriter, r *http.Request, _ *app.Principa
 	if err != nil {
 		return err
 	}
+	// A tile path names its width, and the hashes of a tile of a given
+	// width never change (C2SP tlog-tiles): a partial tile is as immutable
+	// as a full one; a wider one has another path.
 	w.Header().Set("Content-Type", "application/octet-stream")
-	if t.W == 256 {
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
-		w.Header().Set("Cache-Control", "no-cache")
-	}
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	w.Write(data)
 	return nil
 }

@@ -240,6 +240,46 @@ func FuzzLogTile(f *testing.F) {
 	})
 }
 
+// TestLogTileCaching: every hash tile, full or partial, at every level, is
+// served as immutable, since the path of a tile names its width and a tile
+// of a given width never changes (C2SP tlog-tiles).
+func TestLogTileCaching(t *testing.T) {
+	e := newEnv(t)
+	size := e.d.Ledger.Size()
+	if size < 256*2 {
+		t.Fatalf("size %d: too small for a level-1 tile", size)
+	}
+	paths := []string{
+		"/log/tile/0/000",
+		fmt.Sprintf("/log/tile/0/%03d.p/%d", size/256, size%256),
+		"/log/tile/0/000.p/1",
+		fmt.Sprintf("/log/tile/1/000.p/%d", size/256),
+	}
+	for _, path := range paths {
+		resp, err := http.Get(e.ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("%s: %d", path, resp.StatusCode)
+			continue
+		}
+		if got, want := resp.Header.Get("Cache-Control"), "public, max-age=31536000, immutable"; got != want {
+			t.Errorf("%s: Cache-Control %q, want %q", path, got, want)
+		}
+	}
+	// The checkpoint changes with every write: it must not be cached.
+	resp, err := http.Get(e.ts.URL + "/log/checkpoint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("Cache-Control"); got != "no-cache" {
+		t.Errorf("checkpoint: Cache-Control %q, want no-cache", got)
+	}
+}
+
 // TestLogProofAnswers: the inclusion proof of leaf 0 names its index, and
 // each refused proof request is a 400 naming the field that is wrong, in
 // both languages (a consistency proof from size 0 is not defined by RFC
