@@ -319,7 +319,9 @@ func (l lang) fmtTime(t time.Time) string {
 }
 
 // thousands groups digits the way each language writes them (1.234.567 in
-// Spanish, 1,234,567 in English).
+// Spanish, 1,234,567 in English). It is for counts a person reads (sites,
+// detainees, bytes), never for identifiers or values a verifier compares
+// with other text (checkpoint sizes, leaf indexes), which print raw.
 func (l lang) thousands(n int64) string {
 	sep := "."
 	if l == english {
