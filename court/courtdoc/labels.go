@@ -117,10 +117,7 @@ func WriteLabelsPDF(w io.Writer, labels []Label, sheet Sheet, generated time.Tim
 	pdf.SetProducer("Custodia", true)
 	pdf.SetTitle(labelsTitle(labels), true)
 	pdf.SetSubject(labelsSubject, true)
-	if !generated.IsZero() {
-		pdf.SetCreationDate(generated)
-		pdf.SetModificationDate(generated)
-	}
+	setDates(pdf, generated)
 	d := &doc{pdf: pdf, l: spanish}
 	perPage := sheet.Cols * sheet.Rows
 	for i, lb := range labels {

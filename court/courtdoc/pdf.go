@@ -58,10 +58,7 @@ func newDoc(l lang, orientation string, size fpdf.SizeType, title, footerLeft st
 	} else {
 		pdf.SetLang("es-EC")
 	}
-	if !generated.IsZero() {
-		pdf.SetCreationDate(generated)
-		pdf.SetModificationDate(generated)
-	}
+	setDates(pdf, generated)
 	d := &doc{pdf: pdf, l: l, left: 15, top: 15}
 	w, _ := pdf.GetPageSize()
 	d.width = w - 30
@@ -80,6 +77,25 @@ func newDoc(l lang, orientation string, size fpdf.SizeType, title, footerLeft st
 		pdf.SetTextColor(0, 0, 0)
 	})
 	return d
+}
+
+// setDates sets the PDF's CreationDate and ModDate to generated, in UTC.
+//
+// fpdf (v0.9.0) writes them as D:YYYYMMDDHHmmSS in the time's own zone with
+// no offset, and has no option to write one (its XMP metadata, which could
+// carry one, is not linked from the catalog). A date without offset has an
+// unknown relation to UT (ISO 32000-1, 7.9.4), and documents made in the
+// same minute in the zone and in UTC showed times five hours apart; so every
+// document gives fpdf the instant in UTC, and all agree. Rewriting the bytes
+// afterwards to add "Z" would shift every object after the Info dictionary
+// and need a rebuilt cross-reference table. The time with its offset is
+// printed on every page of a report (the footer).
+func setDates(pdf *fpdf.Fpdf, generated time.Time) {
+	if generated.IsZero() {
+		generated = time.Now() // what fpdf would use, but in UTC
+	}
+	pdf.SetCreationDate(generated.UTC())
+	pdf.SetModificationDate(generated.UTC())
 }
 
 // finish writes the document, or the first error fpdf met while building it.
