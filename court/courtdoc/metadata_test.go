@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -87,5 +88,19 @@ func TestPDFDatesAgree(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPDFLang: every document names its language in the catalog, labels
+// included (Spanish first, as they are printed).
+func TestPDFLang(t *testing.T) {
+	for name, pdf := range everyKind(t, time.Date(2026, 12, 6, 2, 46, 20, 0, time.UTC)) {
+		want := "/Lang (es-EC)"
+		if strings.HasSuffix(name, "-en") {
+			want = "/Lang (en)"
+		}
+		if !bytes.Contains(pdf, []byte(want)) {
+			t.Errorf("%s: no %s in the catalog", name, want)
+		}
 	}
 }

@@ -39,13 +39,23 @@ type doc struct {
 	labelW    float64 // width of field labels; 0 means 48 mm
 }
 
+// addFonts embeds the fonts. fpdf subsets them but names each subset
+// "utf8" + family + style (utf8dejavu, utf8dejavuB), with no six-letter
+// "ABCDEF+" tag (ISO 32000-1, 9.6.4): the prefix is fixed in fpdf's
+// putfonts, and no option or family name can put a tag in front of it.
+// Readers use the embedded subset all the same; only a preflight checker
+// notices the missing tag.
+func addFonts(pdf *fpdf.Fpdf) {
+	pdf.AddUTF8FontFromBytes(family, "", fontRegular)
+	pdf.AddUTF8FontFromBytes(family, "B", fontBold)
+}
+
 // newDoc starts a document. generated is printed on every page; it is also
 // the PDF's creation date, so that the same input gives the same bytes.
 func newDoc(l lang, orientation string, size fpdf.SizeType, title, footerLeft string, generated time.Time) *doc {
 	pdf := fpdf.NewCustom(&fpdf.InitType{OrientationStr: orientation, UnitStr: "mm", Size: size})
 	pdf.SetCompression(true)
-	pdf.AddUTF8FontFromBytes(family, "", fontRegular)
-	pdf.AddUTF8FontFromBytes(family, "B", fontBold)
+	addFonts(pdf)
 	pdf.SetMargins(15, 15, 15)
 	pdf.SetCellMargin(0.8) // narrow table columns keep their words whole
 	pdf.SetAutoPageBreak(true, 18)
