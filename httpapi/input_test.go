@@ -56,7 +56,7 @@ func TestBadInput(t *testing.T) {
 		{"duplicate id", "POST", "/api/v1/records", `{"op":"evidence.seize","id":"BX","case":"METASTASIS","type":"phone","description":"x","seized_at":"2024-05-02T10:00:00-05:00","seized_by":"pn.s-pic-01.lead"}`, 409, custody.EDuplicate, "id"},
 		{"bad as_of", "GET", "/api/v1/cases/METASTASIS/detentions?as_of=yesterday", "", 400, custody.EInvalid, "as_of"},
 		{"bad proof index", "GET", "/log/proof/inclusion?index=x&size=3", "", 400, custody.EInvalid, "index"},
-		{"proof beyond the log", "GET", "/log/proof/inclusion?index=1&size=99999999", "", 400, custody.EInvalid, "index"},
+		{"proof beyond the log", "GET", "/log/proof/inclusion?index=1&size=99999999", "", 400, custody.EInvalid, "size"},
 		{"bad token body", "POST", "/api/v1/accounts/agent/tokens", `{"scope":"everything"}`, 400, custody.EInvalid, "scope"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -69,20 +69,29 @@ func (s *Server) logTile(w http.ResponseWriter, r *http.Request, _ *app.Principa
 	if err != nil {
 		return err
 	}
+	// A tile path names its width, and the hashes of a tile of a given
+	// width never change (C2SP tlog-tiles): a partial tile is as immutable
+	// as a full one; a wider one has another path.
 	w.Header().Set("Content-Type", "application/octet-stream")
-	if t.W == 256 {
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
-		w.Header().Set("Cache-Control", "no-cache")
-	}
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	w.Write(data)
 	return nil
 }
 
-// Proof is a Merkle proof: hashes in base64.
-type Proof struct {
-	Index   int64    `json:"index,omitempty"`
-	OldSize int64    `json:"old_size,omitempty"`
+// InclusionProof is the answer of /log/proof/inclusion: the proof that
+// leaf Index is in the tree of Size leaves, hashes in base64. Every field is
+// always present (index 0 is an index like any other).
+type InclusionProof struct {
+	Index int64    `json:"index"`
+	Size  int64    `json:"size"`
+	Proof []string `json:"proof"`
+}
+
+// ConsistencyProof is the answer of /log/proof/consistency: the proof that
+// the tree of OldSize leaves is a prefix of the tree of Size, hashes in
+// base64. OldSize is at least 1: there is no proof from the empty tree.
+type ConsistencyProof struct {
+	OldSize int64    `json:"old_size"`
 	Size    int64    `json:"size"`
 	Proof   []string `json:"proof"`
 }
@@ -116,7 +125,7 @@ func (s *Server) logInclusion(w http.ResponseWriter, r *http.Request, _ *app.Pri
 	if err != nil {
 		return err
 	}
-	gateway.WriteJSON(w, http.StatusOK, Proof{Index: v[0], Size: v[1], Proof: b64Hashes(p)})
+	gateway.WriteJSON(w, http.StatusOK, InclusionProof{Index: v[0], Size: v[1], Proof: b64Hashes(p)})
 	return nil
 }
 
@@ -129,6 +138,6 @@ func (s *Server) logConsistency(w http.ResponseWriter, r *http.Request, _ *app.P
 	if err != nil {
 		return err
 	}
-	gateway.WriteJSON(w, http.StatusOK, Proof{OldSize: v[0], Size: v[1], Proof: b64Hashes(p)})
+	gateway.WriteJSON(w, http.StatusOK, ConsistencyProof{OldSize: v[0], Size: v[1], Proof: b64Hashes(p)})
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/gateway"
 	"github.com/custodia-ec/custodia/internal/terminates"
 	"github.com/custodia-ec/custodia/verify"
@@ -91,7 +92,7 @@ func TestLogEndpointsWithIndependentClient(t *testing.T) {
 		if st != 200 {
 			t.Fatalf("inclusion %d: %d %s", idx, st, b)
 		}
-		var p Proof
+		var p InclusionProof
 		json.Unmarshal(b, &p)
 		theirs := decodeProof(t, p.Proof)
 		if err := tlog.CheckRecord(theirs, size, root, idx, leaf[0]); err != nil {
@@ -111,7 +112,7 @@ func TestLogEndpointsWithIndependentClient(t *testing.T) {
 	if st != 200 {
 		t.Fatalf("consistency: %d %s", st, b)
 	}
-	var p Proof
+	var p ConsistencyProof
 	json.Unmarshal(b, &p)
 	if err := tlog.CheckTree(decodeProof(t, p.Proof), size, root, old, oldHash); err != nil {
 		t.Errorf("consistency proof does not check: %v", err)
@@ -237,4 +238,110 @@ func FuzzLogTile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLogTileCaching: every hash tile, full or partial, at every level, is
+// served as immutable, since the path of a tile names its width and a tile
+// of a given width never changes (C2SP tlog-tiles).
+func TestLogTileCaching(t *testing.T) {
+	e := newEnv(t)
+	size := e.d.Ledger.Size()
+	if size < 256*2 {
+		t.Fatalf("size %d: too small for a level-1 tile", size)
+	}
+	paths := []string{
+		"/log/tile/0/000",
+		fmt.Sprintf("/log/tile/0/%03d.p/%d", size/256, size%256),
+		"/log/tile/0/000.p/1",
+		fmt.Sprintf("/log/tile/1/000.p/%d", size/256),
+	}
+	for _, path := range paths {
+		resp, err := http.Get(e.ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("%s: %d", path, resp.StatusCode)
+			continue
+		}
+		if got, want := resp.Header.Get("Cache-Control"), "public, max-age=31536000, immutable"; got != want {
+			t.Errorf("%s: Cache-Control %q, want %q", path, got, want)
+		}
+	}
+	// The checkpoint changes with every write: it must not be cached.
+	resp, err := http.Get(e.ts.URL + "/log/checkpoint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("Cache-Control"); got != "no-cache" {
+		t.Errorf("checkpoint: Cache-Control %q, want no-cache", got)
+	}
+}
+
+// TestLogProofAnswers: the inclusion proof of leaf 0 names its index, and
+// each refused proof request is a 400 naming the field that is wrong, in
+// both languages (a consistency proof from size 0 is not defined by RFC
+// 9162; a size beyond the log is the size's fault, not the index's).
+func TestLogProofAnswers(t *testing.T) {
+	e := newEnv(t)
+	size := e.d.Ledger.Size()
+	st, b := e.do("GET", fmt.Sprintf("/log/proof/inclusion?index=0&size=%d", size), "", "")
+	if st != 200 {
+		t.Fatalf("inclusion of 0: %d %s", st, b)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if string(raw["index"]) != "0" || string(raw["size"]) != fmt.Sprint(size) || raw["old_size"] != nil {
+		t.Errorf("inclusion of 0: %s, want index 0 and size %d only", b, size)
+	}
+	st, b = e.do("GET", fmt.Sprintf("/log/proof/consistency?old=%d&size=%d", size, size), "", "")
+	raw = nil
+	if err := json.Unmarshal(b, &raw); st != 200 || err != nil {
+		t.Fatalf("consistency to itself: %d %s", st, b)
+	}
+	if string(raw["old_size"]) != fmt.Sprint(size) || string(raw["proof"]) != "[]" || raw["index"] != nil {
+		t.Errorf("consistency to itself: %s, want old_size %d and an empty proof", b, size)
+	}
+
+	big := size + 1000
+	for _, tc := range []struct {
+		name, path, field, es, en string
+	}{
+		{"inclusion beyond the log", fmt.Sprintf("/log/proof/inclusion?index=1&size=%d", big), "size",
+			fmt.Sprintf("el tamaño del árbol %d es mayor que el del registro (%d)", big, size),
+			fmt.Sprintf("the tree size %d is larger than the log's (%d)", big, size)},
+		{"index beyond the tree", "/log/proof/inclusion?index=10&size=10", "index",
+			"el evento 10 no está en un árbol de tamaño 10", "event 10 is not in a tree of size 10"},
+		{"consistency from 0", "/log/proof/consistency?old=0&size=10", "old",
+			"desde el árbol vacío", "from the empty tree"},
+		{"consistency backwards", "/log/proof/consistency?old=11&size=10", "old",
+			"el tamaño anterior 11 es mayor que el tamaño 10", "the old size 11 is larger than the size 10"},
+		{"consistency beyond the log", fmt.Sprintf("/log/proof/consistency?old=1&size=%d", big), "size",
+			"es mayor que el del registro", "is larger than the log's"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for lang, want := range map[string]string{"es": tc.es, "en": tc.en} {
+				req, err := newRequest("GET", e.ts.URL+tc.path, lang)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body := readAll(resp)
+				if resp.StatusCode != 400 {
+					t.Fatalf("%s: %d %s, want 400", lang, resp.StatusCode, body)
+				}
+				eb := decodeErr(t, body)
+				if eb.Code != custody.EInvalid || eb.Field != tc.field || !strings.Contains(eb.Message, want) {
+					t.Errorf("%s: %+v, want field %q and a message with %q", lang, eb, tc.field, want)
+				}
+			}
+		})
+	}
 }

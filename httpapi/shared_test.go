@@ -224,7 +224,7 @@ func TestProofsFromAnyServer(t *testing.T) {
 		t.Fatalf("checkpoint of size %d, the log holds %d", cp.Size, a.d.Ledger.Size())
 	}
 	seq := cp.Size - 1 // the account's last event, just written through A
-	var incl Proof
+	var incl InclusionProof
 	if err := json.Unmarshal(get(b, fmt.Sprintf("/log/proof/inclusion?index=%d&size=%d", seq, cp.Size)), &incl); err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func TestProofsFromAnyServer(t *testing.T) {
 	if err := tlog.CheckRecord(proof, cp.Size, cp.Root, seq, tlog.RecordHash(evs[0].Data)); err != nil {
 		t.Fatalf("server B's inclusion proof of event %d in server A's checkpoint: %v", seq, err)
 	}
-	var cons Proof
+	var cons ConsistencyProof
 	if err := json.Unmarshal(get(b, fmt.Sprintf("/log/proof/consistency?old=10&size=%d", cp.Size)), &cons); err != nil {
 		t.Fatal(err)
 	}

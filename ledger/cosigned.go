@@ -53,9 +53,26 @@ func (l *Ledger) AddCosigned(ctx context.Context, cosigned []byte) error {
 }
 
 // checkpointFor returns the checkpoint a bundle whose events end at seq
-// last should be proven against: the newest cosigned one that covers them,
-// or else the latest signed one.
+// last should be proven against: CoveringCheckpoint of the first last+1
+// events, which must hold seq last.
 func (l *Ledger) checkpointFor(ctx context.Context, last int64) (*Checkpoint, error) {
+	cp, err := l.CoveringCheckpoint(ctx, last+1)
+	if err != nil {
+		return nil, err
+	}
+	if cp.Size <= last {
+		return nil, fmt.Errorf("ledger: no checkpoint covers event %d", last)
+	}
+	return cp, nil
+}
+
+// CoveringCheckpoint returns the checkpoint to carry with anything drawn
+// from the log's first size events (a bundle, an item record, a report):
+// the newest cosigned checkpoint whose tree holds them, so that the
+// witnesses' word travels with it, or else the latest signed one. Every
+// court document takes its checkpoint from here, so that an item record
+// and a report made together carry the same cosignatures.
+func (l *Ledger) CoveringCheckpoint(ctx context.Context, size int64) (*Checkpoint, error) {
 	latest, err := l.LatestCheckpoint(ctx)
 	if err != nil {
 		return nil, err
@@ -66,7 +83,7 @@ func (l *Ledger) checkpointFor(ctx context.Context, last int64) (*Checkpoint, er
 	}
 	for i := len(cos) - 1; i >= 0; i-- {
 		c := cos[i]
-		if c.Size <= last {
+		if c.Size < size {
 			break
 		}
 		_, cp, err := verify.OpenNote(c.Note, note.VerifierList(l.verifier))
@@ -74,9 +91,6 @@ func (l *Ledger) checkpointFor(ctx context.Context, last int64) (*Checkpoint, er
 			continue // audit reports it
 		}
 		return &Checkpoint{Size: cp.Size, Root: cp.Root, Note: c.Note}, nil
-	}
-	if latest.Size <= last {
-		return nil, fmt.Errorf("ledger: no checkpoint covers event %d", last)
 	}
 	return latest, nil
 }

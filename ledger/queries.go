@@ -127,23 +127,44 @@ func (l *Ledger) refreshFor(ctx context.Context, size int64) {
 	}
 }
 
-// InclusionProof proves event seq in the tree of the given size.
+// InclusionProof proves event seq in the tree of the given size. A size
+// beyond the log, or an index outside the tree, is EInvalid naming the
+// field that is wrong.
 func (l *Ledger) InclusionProof(ctx context.Context, size, seq int64) (tlog.RecordProof, error) {
 	l.refreshFor(ctx, size)
-	if seq < 0 || seq >= size || size > l.Size() {
+	if err := l.checkProofSize(size); err != nil {
+		return nil, err
+	}
+	if seq < 0 || seq >= size {
 		return nil, custody.Errorf(custody.EInvalid, "index", "el evento %d no está en un árbol de tamaño %d", "event %d is not in a tree of size %d", seq, size)
 	}
 	return tlog.ProveRecord(size, seq, l.HashReader(ctx))
 }
 
 // ConsistencyProof proves that the tree of size old is a prefix of the tree
-// of size size.
+// of size size. There is none from the empty tree (RFC 9162, 2.1.4: every
+// tree extends it, and the algorithm is defined for 0 < old ≤ size), so
+// old = 0 is EInvalid on "old", as is old > size.
 func (l *Ledger) ConsistencyProof(ctx context.Context, old, size int64) (tlog.TreeProof, error) {
 	l.refreshFor(ctx, size)
-	if old < 0 || old > size || size > l.Size() {
-		return nil, custody.Errorf(custody.EInvalid, "size", "no hay prueba de %d a %d", "no proof from %d to %d", old, size)
+	if err := l.checkProofSize(size); err != nil {
+		return nil, err
+	}
+	switch {
+	case old <= 0:
+		return nil, custody.Errorf(custody.EInvalid, "old", "no hay prueba de consistencia desde el árbol vacío: todo árbol lo extiende (RFC 9162, 2.1.4); old debe ser ≥ 1", "there is no consistency proof from the empty tree: every tree extends it (RFC 9162, 2.1.4); old must be ≥ 1")
+	case old > size:
+		return nil, custody.Errorf(custody.EInvalid, "old", "el tamaño anterior %d es mayor que el tamaño %d", "the old size %d is larger than the size %d", old, size)
 	}
 	return tlog.ProveTree(size, old, l.HashReader(ctx))
+}
+
+// checkProofSize refuses a tree size larger than the log's.
+func (l *Ledger) checkProofSize(size int64) error {
+	if n := l.Size(); size > n {
+		return custody.Errorf(custody.EInvalid, "size", "el tamaño del árbol %d es mayor que el del registro (%d)", "the tree size %d is larger than the log's (%d)", size, n)
+	}
+	return nil
 }
 
 // ExportCase writes a case as a case file: the agencies and officers its

@@ -112,10 +112,11 @@ func Operation(l *ledger.Ledger, op string, asOf time.Time, opt Options) (courtd
 	return out, err
 }
 
-// logState is the newest signed checkpoint, read after the state a report
-// counts: the log it fixes holds every event the report read.
+// logState is the checkpoint covering the state a report counts, read
+// after it (so the log it fixes holds every event the report read), with
+// the witnesses' cosignatures when they cosigned one: the item record's.
 func logState(l *ledger.Ledger) (*courtdoc.LogState, error) {
-	cp, err := l.LatestCheckpoint(context.Background())
+	cp, err := l.CoveringCheckpoint(context.Background(), l.Size())
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -462,7 +463,7 @@ func writeVerification(d *doc, rec ItemRecord) error {
 	}
 	d.section(l.t(tSecVerify), 70)
 	d.field(l.t(tLogOrigin), orNone(l, v.LogOrigin, l.t(tNone)))
-	d.field(l.t(tCkptSize), l.thousands(v.CheckpointSize))
+	d.field(l.t(tCkptSize), strconv.FormatInt(v.CheckpointSize, 10)) // raw, as in the checkpoint's size line
 	d.field(l.t(tRootHash), orNone(l, v.RootHash, l.t(tNone)))
 	var byEvent []string
 	for i, e := range rec.Events {

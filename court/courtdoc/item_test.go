@@ -119,11 +119,11 @@ func TestItemPDFMetastasis(t *testing.T) {
 		"es": {"4. Indicios derivados", "E-CHI-03-01-IMG — imagen forense", "Imagen forense de E-CHI-03-01",
 			"dea646b82c9819eccd0d589aa0d9f449129e350fc61b02c1d5e63eaaf0c28c02", "549.755.813.888 bytes (512,0 GiB)",
 			"5. Archivos adjuntos", "6. Custodia actual", "Custodio de la bodega de evidencias de Chimborazo", "PN-100156",
-			"7. Recepción", "Firma", "8. Datos de verificación", origin, "1.071", "1→695", "7→856", "Checkpoint firmado"},
+			"7. Recepción", "Firma", "8. Datos de verificación", origin, "1071", "1→695", "7→856", "Checkpoint firmado"},
 		"en": {"4. Derived items", "E-CHI-03-01-IMG — forensic image", "Imagen forense de E-CHI-03-01",
 			"dea646b82c9819eccd0d589aa0d9f449129e350fc61b02c1d5e63eaaf0c28c02", "549,755,813,888 bytes (512.0 GiB)",
 			"5. Attached files", "6. Current custody", "Custodio de la bodega de evidencias de Chimborazo", "PN-100156",
-			"7. Receipt", "Signature", "8. Verification data", origin, "1,071", "1→695", "7→856", "Signed checkpoint"},
+			"7. Receipt", "Signature", "8. Verification data", origin, "1071", "1→695", "7→856", "Signed checkpoint"},
 	}
 	for _, lang := range []string{"es", "en"} {
 		t.Run(lang, func(t *testing.T) {

@@ -109,18 +109,17 @@ func WriteLabelsPDF(w io.Writer, labels []Label, sheet Sheet, generated time.Tim
 	// "P" keeps Wd and Ht as given; "L" would swap them.
 	pdf := fpdf.NewCustom(&fpdf.InitType{OrientationStr: "P", UnitStr: "mm", Size: fpdf.SizeType{Wd: sheet.PageW, Ht: sheet.PageH}})
 	pdf.SetCompression(true)
-	pdf.AddUTF8FontFromBytes(family, "", fontRegular)
-	pdf.AddUTF8FontFromBytes(family, "B", fontBold)
+	addFonts(pdf)
 	pdf.SetMargins(0, 0, 0)
 	pdf.SetAutoPageBreak(false, 0)
 	pdf.SetCreator("Custodia", true)
 	pdf.SetProducer("Custodia", true)
 	pdf.SetTitle(labelsTitle(labels), true)
 	pdf.SetSubject(labelsSubject, true)
-	if !generated.IsZero() {
-		pdf.SetCreationDate(generated)
-		pdf.SetModificationDate(generated)
-	}
+	// Spanish first, as on the labels themselves; fpdf cannot mark the
+	// English lines apart.
+	pdf.SetLang("es-EC")
+	setDates(pdf, generated)
 	d := &doc{pdf: pdf, l: spanish}
 	perPage := sheet.Cols * sheet.Rows
 	for i, lb := range labels {

@@ -1,6 +1,7 @@
 package courtdoc
 
 import (
+	"strconv"
 	"strings"
 )
 
@@ -35,7 +36,7 @@ func (d *doc) logSection(s *LogState) error {
 		return nil
 	}
 	d.field(l.t(tLogOrigin), s.Origin)
-	d.field(l.t(tCkptSize), l.thousands(s.Size))
+	d.field(l.t(tCkptSize), strconv.FormatInt(s.Size, 10)) // raw, as in the checkpoint's size line
 	d.field(l.t(tRootHash), s.RootHash)
 	p.Ln(1)
 	d.para("", 7.5, l.t(tLogHow))

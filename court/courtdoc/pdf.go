@@ -39,13 +39,23 @@ type doc struct {
 	labelW    float64 // width of field labels; 0 means 48 mm
 }
 
+// addFonts embeds the fonts. fpdf subsets them but names each subset
+// "utf8" + family + style (utf8dejavu, utf8dejavuB), with no six-letter
+// "ABCDEF+" tag (ISO 32000-1, 9.6.4): the prefix is fixed in fpdf's
+// putfonts, and no option or family name can put a tag in front of it.
+// Readers use the embedded subset all the same; only a preflight checker
+// notices the missing tag.
+func addFonts(pdf *fpdf.Fpdf) {
+	pdf.AddUTF8FontFromBytes(family, "", fontRegular)
+	pdf.AddUTF8FontFromBytes(family, "B", fontBold)
+}
+
 // newDoc starts a document. generated is printed on every page; it is also
 // the PDF's creation date, so that the same input gives the same bytes.
 func newDoc(l lang, orientation string, size fpdf.SizeType, title, footerLeft string, generated time.Time) *doc {
 	pdf := fpdf.NewCustom(&fpdf.InitType{OrientationStr: orientation, UnitStr: "mm", Size: size})
 	pdf.SetCompression(true)
-	pdf.AddUTF8FontFromBytes(family, "", fontRegular)
-	pdf.AddUTF8FontFromBytes(family, "B", fontBold)
+	addFonts(pdf)
 	pdf.SetMargins(15, 15, 15)
 	pdf.SetCellMargin(0.8) // narrow table columns keep their words whole
 	pdf.SetAutoPageBreak(true, 18)
@@ -58,10 +68,7 @@ func newDoc(l lang, orientation string, size fpdf.SizeType, title, footerLeft st
 	} else {
 		pdf.SetLang("es-EC")
 	}
-	if !generated.IsZero() {
-		pdf.SetCreationDate(generated)
-		pdf.SetModificationDate(generated)
-	}
+	setDates(pdf, generated)
 	d := &doc{pdf: pdf, l: l, left: 15, top: 15}
 	w, _ := pdf.GetPageSize()
 	d.width = w - 30
@@ -80,6 +87,25 @@ func newDoc(l lang, orientation string, size fpdf.SizeType, title, footerLeft st
 		pdf.SetTextColor(0, 0, 0)
 	})
 	return d
+}
+
+// setDates sets the PDF's CreationDate and ModDate to generated, in UTC.
+//
+// fpdf (v0.9.0) writes them as D:YYYYMMDDHHmmSS in the time's own zone with
+// no offset, and has no option to write one (its XMP metadata, which could
+// carry one, is not linked from the catalog). A date without offset has an
+// unknown relation to UT (ISO 32000-1, 7.9.4), and documents made in the
+// same minute in the zone and in UTC showed times five hours apart; so every
+// document gives fpdf the instant in UTC, and all agree. Rewriting the bytes
+// afterwards to add "Z" would shift every object after the Info dictionary
+// and need a rebuilt cross-reference table. The time with its offset is
+// printed on every page of a report (the footer).
+func setDates(pdf *fpdf.Fpdf, generated time.Time) {
+	if generated.IsZero() {
+		generated = time.Now() // what fpdf would use, but in UTC
+	}
+	pdf.SetCreationDate(generated.UTC())
+	pdf.SetModificationDate(generated.UTC())
 }
 
 // finish writes the document, or the first error fpdf met while building it.
@@ -319,7 +345,9 @@ func (l lang) fmtTime(t time.Time) string {
 }
 
 // thousands groups digits the way each language writes them (1.234.567 in
-// Spanish, 1,234,567 in English).
+// Spanish, 1,234,567 in English). It is for counts a person reads (sites,
+// detainees, bytes), never for identifiers or values a verifier compares
+// with other text (checkpoint sizes, leaf indexes), which print raw.
 func (l lang) thousands(n int64) string {
 	sep := "."
 	if l == english {

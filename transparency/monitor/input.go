@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/transparency/witness"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -150,7 +151,9 @@ func ParseInput(source string, data []byte) (Input, error) {
 		return Input{Source: source, Note: []byte(s)}, nil
 	case bytes.HasPrefix(data, []byte("old ")):
 		req, err := witness.ParseAddCheckpoint(data)
-		if err != nil {
+		if ce := (*custody.Error)(nil); errors.As(err, &ce) {
+			return Input{}, bad(ce.Message, ce.MessageEN)
+		} else if err != nil {
 			return Input{}, fmt.Errorf("%s: %w", source, err)
 		}
 		return Input{Source: source, Note: req.Checkpoint}, nil

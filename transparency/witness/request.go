@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/verify"
 )
 
@@ -30,10 +31,13 @@ type AddCheckpointRequest struct {
 
 // ParseAddCheckpoint parses an add-checkpoint request body. It checks the
 // framing only: the checkpoint's signatures and the proof are the witness's
-// business.
+// business. Its error is a *custody.Error (EInvalid) whose Message is in
+// Spanish and MessageEN in English, each once.
 func ParseAddCheckpoint(body []byte) (*AddCheckpointRequest, error) {
 	bad := func(line int, es, en string) error {
-		return fmt.Errorf("cuerpo de add-checkpoint, línea %d: %s / add-checkpoint body, line %d: %s", line, es, line, en)
+		return &custody.Error{Code: custody.EInvalid,
+			Message:   fmt.Sprintf("cuerpo de add-checkpoint, línea %d: %s", line, es),
+			MessageEN: fmt.Sprintf("add-checkpoint body, line %d: %s", line, en)}
 	}
 	if len(body) > MaxRequestSize {
 		return nil, bad(0, "demasiado largo", "too long")
@@ -59,7 +63,7 @@ func ParseAddCheckpoint(body []byte) (*AddCheckpointRequest, error) {
 	}
 	n, err := parseDecimal(num)
 	if err != nil {
-		return nil, bad(1, "tamaño anterior: "+err.Error(), "old size: "+err.Error())
+		return nil, bad(1, "tamaño anterior: "+err.es, "old size: "+err.en)
 	}
 	req.OldSize = n
 	for i := 2; ; i++ {
@@ -73,9 +77,9 @@ func ParseAddCheckpoint(body []byte) (*AddCheckpointRequest, error) {
 		if len(req.Proof) == MaxProofLines {
 			return nil, bad(i, "más de 63 líneas de prueba", "more than 63 proof lines")
 		}
-		h, err := parseHash(line)
-		if err != nil {
-			return nil, bad(i, "prueba: "+err.Error(), "proof: "+err.Error())
+		h, ok := parseHash(line)
+		if !ok {
+			return nil, bad(i, "prueba: no es un hash base64 de 32 bytes", "proof: not a 32-byte base64 hash")
 		}
 		req.Proof = append(req.Proof, h)
 	}
@@ -104,34 +108,37 @@ func (r *AddCheckpointRequest) Marshal() []byte {
 	return b.Bytes()
 }
 
+// numberError says in both languages why a number did not parse.
+type numberError struct{ es, en string }
+
 // parseDecimal parses a non-negative ASCII decimal with no leading zeros
 // that fits in an int64 (tlog sizes are int64).
-func parseDecimal(b []byte) (int64, error) {
+func parseDecimal(b []byte) (int64, *numberError) {
 	if len(b) == 0 {
-		return 0, fmt.Errorf("vacío / empty")
+		return 0, &numberError{"vacío", "empty"}
 	}
 	if len(b) > 1 && b[0] == '0' {
-		return 0, fmt.Errorf("ceros a la izquierda / leading zeros")
+		return 0, &numberError{"ceros a la izquierda", "leading zeros"}
 	}
 	for _, c := range b {
 		if c < '0' || c > '9' {
-			return 0, fmt.Errorf("no es un número decimal %q / not a decimal number %q", b, b)
+			return 0, &numberError{fmt.Sprintf("no es un número decimal %q", b), fmt.Sprintf("not a decimal number %q", b)}
 		}
 	}
 	n, err := strconv.ParseInt(string(b), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("fuera de rango / out of range")
+		return 0, &numberError{"fuera de rango", "out of range"}
 	}
 	return n, nil
 }
 
 // parseHash parses a canonical standard base64 SHA-256 hash.
-func parseHash(b []byte) (tlog.Hash, error) {
+func parseHash(b []byte) (tlog.Hash, bool) {
 	var h tlog.Hash
 	raw, err := base64.StdEncoding.Strict().DecodeString(string(b))
 	if err != nil || len(raw) != len(h) {
-		return h, fmt.Errorf("no es un hash base64 de 32 bytes / not a 32-byte base64 hash")
+		return h, false
 	}
 	copy(h[:], raw)
-	return h, nil
+	return h, true
 }

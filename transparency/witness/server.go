@@ -142,7 +142,10 @@ var emptyTreeHash = tlog.Hash(sha256.Sum256(nil))
 func (s *Server) AddCheckpoint(ctx context.Context, body []byte) ([]byte, error) {
 	req, err := ParseAddCheckpoint(body)
 	if err != nil {
-		return nil, refuse(custody.EInvalid, "%s", "%s", err.Error())
+		// err is a *custody.Error: its Spanish and English messages go out
+		// once each, as every refusal's do.
+		ce := err.(*custody.Error)
+		return nil, &RequestError{Status: statusOf[ce.Code], Err: ce}
 	}
 	cp, _, err := verify.ParseNote(req.Checkpoint)
 	if err != nil {

@@ -169,6 +169,16 @@ func TestAddCheckpointAnswers(t *testing.T) {
 				if got.ctype != "text/x.tlog.size" || got.body != tc.size {
 					t.Fatalf("409 answer %q %q, want text/x.tlog.size %q", got.ctype, got.body, tc.size)
 				}
+				return
+			}
+			// Any other refusal says why once in Spanish, then once in English.
+			lines := strings.Split(got.body, "\n")
+			if len(lines) != 3 || lines[2] != "" || lines[0] == "" || lines[1] == "" {
+				t.Fatalf("refusal %q: want two lines, Spanish then English", got.body)
+			}
+			es, en := lines[0], lines[1]
+			if es == en || strings.Contains(es, en) || strings.Contains(en, es) || strings.Contains(es, " / ") || strings.Contains(en, " / ") {
+				t.Errorf("refusal %q says the same thing more than once", got.body)
 			}
 		})
 	}
