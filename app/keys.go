@@ -29,6 +29,9 @@ const (
 // the key's proof of possession; it signs nothing until an administrator
 // approves it.
 func (s *Service) RequestKey(ctx context.Context, p *Principal, r *custody.KeyRequest) (*custody.KeyRequest, error) {
+	if err := ReadOnly(p); err != nil {
+		return nil, err
+	}
 	if p.Officer == "" {
 		return nil, Forbidden("solo una cuenta vinculada a un funcionario registra claves", "only an account linked to an officer registers keys")
 	}
@@ -46,6 +49,9 @@ func (s *Service) RequestKey(ctx context.Context, p *Principal, r *custody.KeyRe
 // ApproveKey logs an administrator's key.approve. No one approves a key of
 // their own officer: enrolment takes two people.
 func (s *Service) ApproveKey(ctx context.Context, p *Principal, key string) error {
+	if err := ReadOnly(p); err != nil {
+		return err
+	}
 	if !s.Policy.Can(p.Role, ActManageAccounts) {
 		return Forbidden("solo un administrador aprueba claves", "only an administrator approves keys")
 	}
@@ -65,6 +71,9 @@ func (s *Service) ApproveKey(ctx context.Context, p *Principal, key string) erro
 
 // RevokeKey logs a key.revoke, by the key's officer or an administrator.
 func (s *Service) RevokeKey(ctx context.Context, p *Principal, key, reason string) error {
+	if err := ReadOnly(p); err != nil {
+		return err
+	}
 	check := func(st *domain.State) error {
 		k := st.Keys[key]
 		if k == nil || (k.Officer != p.Officer && !s.Policy.Can(p.Role, ActManageAccounts)) {
@@ -150,6 +159,9 @@ func (s *Service) WriteSigned(ctx context.Context, p *Principal, op string, rec 
 // OfferHandover logs the giver's signed offer of a transfer, to wait for
 // its receiver. p must be the giver.
 func (s *Service) OfferHandover(ctx context.Context, p *Principal, t *custody.Transfer, giver custody.Sig, wait time.Duration) (*domain.HandoverOffer, error) {
+	if err := ReadOnly(p); err != nil {
+		return nil, err
+	}
 	if wait <= 0 {
 		wait = DefaultHandoverWait
 	}
@@ -180,6 +192,9 @@ func (s *Service) OfferHandover(ctx context.Context, p *Principal, t *custody.Tr
 // giver's signature from the offer and the receiver's given here. p must
 // be the receiver, before the offer expires.
 func (s *Service) AcceptHandover(ctx context.Context, p *Principal, id string, receiver custody.Sig) (*RecordResult, error) {
+	if err := ReadOnly(p); err != nil {
+		return nil, err
+	}
 	var t custody.Transfer
 	var giver custody.Sig
 	err := s.View(func(st *domain.State) error {
@@ -214,6 +229,9 @@ func (s *Service) AcceptHandover(ctx context.Context, p *Principal, id string, r
 
 // WithdrawHandover logs the giver's withdrawal of an open offer.
 func (s *Service) WithdrawHandover(ctx context.Context, p *Principal, id, reason string) error {
+	if err := ReadOnly(p); err != nil {
+		return err
+	}
 	check := func(st *domain.State) error {
 		o := st.Offers[id]
 		if o == nil || (o.From != p.Officer && o.To != p.Officer) {
