@@ -90,7 +90,7 @@ func (s *Server) createAccount(w http.ResponseWriter, r *http.Request, p *app.Pr
 	if err := decodeJSON(r, &rec); err != nil {
 		return err
 	}
-	na, err := app.CreateAccount(r.Context(), s.appender(p), s.Credentials(), s.Now, rec)
+	na, err := s.CreateAccount(r.Context(), p, rec)
 	if err != nil {
 		return err
 	}
