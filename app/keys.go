@@ -179,13 +179,33 @@ func (s *Service) OfferHandover(ctx context.Context, p *Principal, t *custody.Tr
 		if p.Officer != t.From {
 			return Forbidden("solo quien tiene la evidencia ofrece su entrega", "only the holder offers a handover")
 		}
-		_, err := s.Policy.Write(st, p, custody.OpTransfer, t)
-		return err
+		if _, err := s.Policy.Write(st, p, custody.OpTransfer, t); err != nil {
+			return err
+		}
+		if !s.officerSees(st, t.To, t.Item) {
+			return custody.Errorf(custody.ERule, "to", "quien recibe (%s) no tiene una cuenta con acceso a esta evidencia: no podría verla ni aceptar la entrega", "the receiver (%s) has no account with access to this item: they could neither see it nor accept the handover", t.To)
+		}
+		return nil
 	}
 	if _, err := s.appendThen(ctx, p, check, nil, ledger.Record{Op: domain.OpHandoverOffer, Rec: o}); err != nil {
 		return nil, err
 	}
 	return o, nil
+}
+
+// officerSees reports whether an active account of officer may see item
+// (Policy.Item, as a session of that account would).
+func (s *Service) officerSees(st *domain.State, officer, item string) bool {
+	for id, a := range st.Accounts {
+		if a.Officer != officer || a.Disabled {
+			continue
+		}
+		p := &Principal{Account: id, Role: a.Role, Officer: a.Officer, Scope: "session"}
+		if _, err := s.Policy.Item(st, p, item); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // AcceptHandover records an offered handover as the transfer, with the
@@ -257,8 +277,10 @@ type HandoverView struct {
 	Digest string `json:"digest"`
 }
 
-// Handovers lists the offers to or from p's officer, newest first; with
-// pending, only those still open and unexpired.
+// Handovers lists the offers to or from p's officer whose item p may see
+// (an offer made before p lost access to the case, or to someone who
+// never had it, shows nothing of the item), newest first; with pending,
+// only those still open and unexpired.
 func (s *Service) Handovers(p *Principal, pending bool) ([]HandoverView, error) {
 	if p.Officer == "" {
 		return nil, nil
@@ -268,6 +290,9 @@ func (s *Service) Handovers(p *Principal, pending bool) ([]HandoverView, error) 
 	err := s.View(func(st *domain.State) error {
 		for _, o := range st.Offers {
 			if o.From != p.Officer && o.To != p.Officer {
+				continue
+			}
+			if _, err := s.Policy.Item(st, p, o.Item); err != nil {
 				continue
 			}
 			status := o.Closed

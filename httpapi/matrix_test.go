@@ -209,6 +209,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	}
 	const holder = "pn.s-pic-02.lead"
+	// The holder receives the cells' offers: an account of its officer
+	// must see the items (app.OfferHandover).
+	e.account("holder", "agent", holder, "METASTASIS")
 	var cells []cell
 	cells = append(cells, cell{})
 	for _, r := range matrixRoles {
