@@ -45,6 +45,31 @@ type NewAccount struct {
 // change custody). The events go first: a rejected account leaves no secret
 // behind, and no existing account's secret is overwritten.
 func CreateAccount(ctx context.Context, app Appender, creds accounts.Store, now func() time.Time, rec domain.AccountCreate) (*NewAccount, error) {
+	return createAccount(ctx, app, creds, now, rec, accounts.HashPassword)
+}
+
+// CreateAccount is the package's CreateAccount as p, through the server's
+// committer, with the password hashed in one of the server's hash slots
+// (hashGate).
+func (s *Service) CreateAccount(ctx context.Context, p *Principal, rec domain.AccountCreate) (*NewAccount, error) {
+	app := func(ctx context.Context, recs []ledger.Record) error {
+		_, err := s.Append(ctx, p, recs...)
+		return err
+	}
+	return createAccount(ctx, app, s.creds, s.now, rec, s.hashPassword(ctx))
+}
+
+// hashPassword is accounts.HashPassword in one of the server's hash slots.
+func (s *Service) hashPassword(ctx context.Context) func(string) (string, error) {
+	return func(password string) (hash string, err error) {
+		if gerr := s.hashes.run(ctx, func() { hash, err = accounts.HashPassword(password) }); gerr != nil {
+			return "", gerr
+		}
+		return hash, err
+	}
+}
+
+func createAccount(ctx context.Context, app Appender, creds accounts.Store, now func() time.Time, rec domain.AccountCreate, hash func(string) (string, error)) (*NewAccount, error) {
 	if err := domain.ValidateSystem(&rec); err != nil {
 		return nil, err
 	}
@@ -58,7 +83,7 @@ func CreateAccount(ctx context.Context, app Appender, creds accounts.Store, now 
 			return nil, err
 		}
 	}
-	cred, credRecs, err := newCredential(rec.Account, pw, out.TOTPSecret, true, now)
+	cred, credRecs, err := newCredential(rec.Account, pw, out.TOTPSecret, true, now, hash)
 	if err != nil {
 		return nil, err
 	}
@@ -82,8 +107,8 @@ func CreateAccount(ctx context.Context, app Appender, creds accounts.Store, now 
 // when there is a secret, each with the row's commitment. A generated
 // password is logged as one to change (mustChange): someone other than its
 // holder saw it.
-func newCredential(account, password, totp string, mustChange bool, now func() time.Time) (accounts.Credential, []ledger.Record, error) {
-	hash, err := accounts.HashPassword(password)
+func newCredential(account, password, totp string, mustChange bool, now func() time.Time, hashPassword func(string) (string, error)) (accounts.Credential, []ledger.Record, error) {
+	hash, err := hashPassword(password)
 	if err != nil {
 		return accounts.Credential{}, nil, err
 	}
@@ -117,7 +142,7 @@ func ResetCredentials(ctx context.Context, app Appender, creds accounts.Store, n
 			return nil, err
 		}
 	}
-	cred, recs, err := newCredential(account, pw, out.TOTPSecret, true, now)
+	cred, recs, err := newCredential(account, pw, out.TOTPSecret, true, now, accounts.HashPassword)
 	if err != nil {
 		return nil, err
 	}
@@ -236,11 +261,15 @@ func CheckNewPassword(old, new, confirm string) error {
 // caller has checked who asks (ChangePassword checks the current
 // password); the server's sessions are the caller's to end.
 func SetPassword(ctx context.Context, app Appender, creds accounts.Store, now func() time.Time, account, password string) error {
+	return setPassword(ctx, app, creds, now, account, password, accounts.HashPassword)
+}
+
+func setPassword(ctx context.Context, app Appender, creds accounts.Store, now func() time.Time, account, password string, hash func(string) (string, error)) error {
 	cred, err := creds.Credential(ctx, account)
 	if err != nil {
 		return err
 	}
-	if cred.PasswordHash, err = accounts.HashPassword(password); err != nil {
+	if cred.PasswordHash, err = hash(password); err != nil {
 		return err
 	}
 	cred.UpdatedAt = now().UTC().Format(time.RFC3339Nano)
@@ -268,7 +297,11 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, old, new, co
 	if err != nil {
 		return err
 	}
-	if !accounts.CheckPassword(cred.PasswordHash, old) {
+	var match bool
+	if err := s.hashes.run(ctx, func() { match = accounts.CheckPassword(cred.PasswordHash, old) }); err != nil {
+		return err
+	}
+	if !match {
 		s.limiter.fail(key)
 		return Invalid("old", "la contraseña actual no es correcta", "the current password is wrong")
 	}
@@ -276,7 +309,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, old, new, co
 		_, err := s.Append(ctx, p, recs...)
 		return err
 	}
-	if err := SetPassword(ctx, app, s.creds, s.now, p.Account, new); err != nil {
+	if err := setPassword(ctx, app, s.creds, s.now, p.Account, new, s.hashPassword(ctx)); err != nil {
 		return err
 	}
 	p.MustChangePassword = false

@@ -1005,6 +1005,9 @@ func entityOfKey(g *analysis.Graph, key string) *analysis.Entity {
 // RevertDecision records that decision (an event number) of case c no
 // longer holds, by p.
 func (s *Service) RevertDecision(ctx context.Context, p *Principal, c string, decision int64, note string) (*RecordResult, error) {
+	if err := ReadOnly(p); err != nil {
+		return nil, err
+	}
 	if s.cfg.Analysis == nil {
 		return nil, custody.Errorf(custody.ENotFound, "", "este servidor no tiene base de análisis", "this server has no analysis database")
 	}

@@ -357,6 +357,14 @@ func needsTOTP(p *Principal, cred accounts.Credential) bool {
 // client), then checks the password. Unknown accounts take the same time
 // and get the same answer as a wrong password.
 func (s *Service) checkPassword(ctx context.Context, client, account, password string) (*Principal, accounts.Credential, error) {
+	// The client's attempts under way are bounded first, waits included:
+	// the delay below holds a request, and many held requests released
+	// together must not all hash at once.
+	leave, err := s.hashes.enter(client)
+	if err != nil {
+		return nil, accounts.Credential{}, err
+	}
+	defer leave()
 	pair, acct, ip := loginKeys(account, client)
 	ok, n := s.limiter.reserve(pair, acct, ip)
 	if !ok {
@@ -375,14 +383,20 @@ func (s *Service) checkPassword(ctx context.Context, client, account, password s
 	cred, err := s.creds.Credential(ctx, account)
 	if errors.Is(err, accounts.ErrNotFound) || (err == nil && p == nil) {
 		// Spend the same time as a real check, so that timing does not
-		// tell which accounts exist.
-		accounts.CheckPassword(dummyHash, password)
+		// tell which accounts exist; in a slot like any other.
+		if err := s.hashes.run(ctx, func() { accounts.CheckPassword(dummyHash, password) }); err != nil {
+			return nil, cred, err
+		}
 		return nil, cred, wrongLogin()
 	}
 	if err != nil {
 		return nil, cred, err
 	}
-	if !accounts.CheckPassword(cred.PasswordHash, password) {
+	var match bool
+	if err := s.hashes.run(ctx, func() { match = accounts.CheckPassword(cred.PasswordHash, password) }); err != nil {
+		return nil, cred, err
+	}
+	if !match {
 		return nil, cred, wrongLogin()
 	}
 	if !s.credentialLogged(cred) {

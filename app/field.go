@@ -109,11 +109,11 @@ func (s *Service) OnFieldEntry(f func(context.Context, FieldResult)) { s.fieldHo
 // are left for the next sync and the error says so; those taken are
 // recorded, and the retry answers them as already recorded.
 func (s *Service) SyncField(ctx context.Context, p *Principal, b *FieldBatch) (*FieldSync, error) {
+	if err := ReadOnly(p); err != nil {
+		return nil, err
+	}
 	if p.Officer == "" {
 		return nil, Forbidden("solo una cuenta vinculada a un funcionario sincroniza un dispositivo de campo", "only an account linked to an officer syncs a field device")
-	}
-	if !p.CanWrite() {
-		return nil, Forbidden("el token es de solo lectura", "the token is read-only")
 	}
 	if len(b.Entries) > MaxFieldBatch {
 		return nil, Invalid("entries", fmt.Sprintf("a lo sumo %d entradas por sincronización", MaxFieldBatch), fmt.Sprintf("at most %d entries per sync", MaxFieldBatch))

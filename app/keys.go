@@ -29,6 +29,9 @@ const (
 // the key's proof of possession; it signs nothing until an administrator
 // approves it.
 func (s *Service) RequestKey(ctx context.Context, p *Principal, r *custody.KeyRequest) (*custody.KeyRequest, error) {
+	if err := ReadOnly(p); err != nil {
+		return nil, err
+	}
 	if p.Officer == "" {
 		return nil, Forbidden("solo una cuenta vinculada a un funcionario registra claves", "only an account linked to an officer registers keys")
 	}
@@ -46,6 +49,9 @@ func (s *Service) RequestKey(ctx context.Context, p *Principal, r *custody.KeyRe
 // ApproveKey logs an administrator's key.approve. No one approves a key of
 // their own officer: enrolment takes two people.
 func (s *Service) ApproveKey(ctx context.Context, p *Principal, key string) error {
+	if err := ReadOnly(p); err != nil {
+		return err
+	}
 	if !s.Policy.Can(p.Role, ActManageAccounts) {
 		return Forbidden("solo un administrador aprueba claves", "only an administrator approves keys")
 	}
@@ -65,6 +71,9 @@ func (s *Service) ApproveKey(ctx context.Context, p *Principal, key string) erro
 
 // RevokeKey logs a key.revoke, by the key's officer or an administrator.
 func (s *Service) RevokeKey(ctx context.Context, p *Principal, key, reason string) error {
+	if err := ReadOnly(p); err != nil {
+		return err
+	}
 	check := func(st *domain.State) error {
 		k := st.Keys[key]
 		if k == nil || (k.Officer != p.Officer && !s.Policy.Can(p.Role, ActManageAccounts)) {
@@ -150,6 +159,9 @@ func (s *Service) WriteSigned(ctx context.Context, p *Principal, op string, rec 
 // OfferHandover logs the giver's signed offer of a transfer, to wait for
 // its receiver. p must be the giver.
 func (s *Service) OfferHandover(ctx context.Context, p *Principal, t *custody.Transfer, giver custody.Sig, wait time.Duration) (*domain.HandoverOffer, error) {
+	if err := ReadOnly(p); err != nil {
+		return nil, err
+	}
 	if wait <= 0 {
 		wait = DefaultHandoverWait
 	}
@@ -167,8 +179,13 @@ func (s *Service) OfferHandover(ctx context.Context, p *Principal, t *custody.Tr
 		if p.Officer != t.From {
 			return Forbidden("solo quien tiene la evidencia ofrece su entrega", "only the holder offers a handover")
 		}
-		_, err := s.Policy.Write(st, p, custody.OpTransfer, t)
-		return err
+		if _, err := s.Policy.Write(st, p, custody.OpTransfer, t); err != nil {
+			return err
+		}
+		if !s.officerSees(st, t.To, t.Item) {
+			return custody.Errorf(custody.ERule, "to", "quien recibe (%s) no tiene una cuenta con acceso a esta evidencia: no podría verla ni aceptar la entrega", "the receiver (%s) has no account with access to this item: they could neither see it nor accept the handover", t.To)
+		}
+		return nil
 	}
 	if _, err := s.appendThen(ctx, p, check, nil, ledger.Record{Op: domain.OpHandoverOffer, Rec: o}); err != nil {
 		return nil, err
@@ -176,10 +193,28 @@ func (s *Service) OfferHandover(ctx context.Context, p *Principal, t *custody.Tr
 	return o, nil
 }
 
+// officerSees reports whether an active account of officer may see item
+// (Policy.Item, as a session of that account would).
+func (s *Service) officerSees(st *domain.State, officer, item string) bool {
+	for id, a := range st.Accounts {
+		if a.Officer != officer || a.Disabled {
+			continue
+		}
+		p := &Principal{Account: id, Role: a.Role, Officer: a.Officer, Scope: "session"}
+		if _, err := s.Policy.Item(st, p, item); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // AcceptHandover records an offered handover as the transfer, with the
 // giver's signature from the offer and the receiver's given here. p must
 // be the receiver, before the offer expires.
 func (s *Service) AcceptHandover(ctx context.Context, p *Principal, id string, receiver custody.Sig) (*RecordResult, error) {
+	if err := ReadOnly(p); err != nil {
+		return nil, err
+	}
 	var t custody.Transfer
 	var giver custody.Sig
 	err := s.View(func(st *domain.State) error {
@@ -214,6 +249,9 @@ func (s *Service) AcceptHandover(ctx context.Context, p *Principal, id string, r
 
 // WithdrawHandover logs the giver's withdrawal of an open offer.
 func (s *Service) WithdrawHandover(ctx context.Context, p *Principal, id, reason string) error {
+	if err := ReadOnly(p); err != nil {
+		return err
+	}
 	check := func(st *domain.State) error {
 		o := st.Offers[id]
 		if o == nil || (o.From != p.Officer && o.To != p.Officer) {
@@ -239,8 +277,10 @@ type HandoverView struct {
 	Digest string `json:"digest"`
 }
 
-// Handovers lists the offers to or from p's officer, newest first; with
-// pending, only those still open and unexpired.
+// Handovers lists the offers to or from p's officer whose item p may see
+// (an offer made before p lost access to the case, or to someone who
+// never had it, shows nothing of the item), newest first; with pending,
+// only those still open and unexpired.
 func (s *Service) Handovers(p *Principal, pending bool) ([]HandoverView, error) {
 	if p.Officer == "" {
 		return nil, nil
@@ -250,6 +290,9 @@ func (s *Service) Handovers(p *Principal, pending bool) ([]HandoverView, error) 
 	err := s.View(func(st *domain.State) error {
 		for _, o := range st.Offers {
 			if o.From != p.Officer && o.To != p.Officer {
+				continue
+			}
+			if _, err := s.Policy.Item(st, p, o.Item); err != nil {
 				continue
 			}
 			status := o.Closed

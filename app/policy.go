@@ -124,14 +124,17 @@ func (pol *Policy) ItemListed(st *domain.State, p *Principal, it *domain.Item) b
 }
 
 // Act checks an action of a member on case c (a release, a disclosure, the
-// access log): not_found for non-members, forbidden for members whose role
-// may not, forbidden for read-only tokens on a change.
+// access log): forbidden for read-only tokens on a change, whatever the
+// case (see ReadOnly), not_found for non-members, forbidden for members
+// whose role may not.
 func (pol *Policy) Act(st *domain.State, p *Principal, c, action string, change bool) error {
+	if change {
+		if err := ReadOnly(p); err != nil {
+			return err
+		}
+	}
 	if err := pol.Case(st, p, c); err != nil {
 		return err
-	}
-	if change && !p.CanWrite() {
-		return Forbidden("el token es de solo lectura", "the token is read-only")
 	}
 	if !pol.Can(p.Role, action) {
 		if !pol.Can(p.Role, ActRead) {
@@ -144,11 +147,13 @@ func (pol *Policy) Act(st *domain.State, p *Principal, c, action string, change 
 
 // Admin checks an account-management action.
 func (pol *Policy) Admin(p *Principal, change bool) error {
+	if change {
+		if err := ReadOnly(p); err != nil {
+			return err
+		}
+	}
 	if !pol.Can(p.Role, ActManageAccounts) {
 		return Forbidden("solo un administrador puede hacerlo", "only an administrator can do this")
-	}
-	if change && !p.CanWrite() {
-		return Forbidden("el token es de solo lectura", "the token is read-only")
 	}
 	return nil
 }
@@ -289,8 +294,8 @@ func actor(rec any, officer string) (field string, ok bool) {
 // see, forbidden for a role that may not, rule on the actor field when the
 // record claims another officer.
 func (pol *Policy) Write(st *domain.State, p *Principal, op string, rec any) (string, error) {
-	if !p.CanWrite() {
-		return "", Forbidden("el token es de solo lectura", "the token is read-only")
+	if err := ReadOnly(p); err != nil {
+		return "", err
 	}
 	if op == casefile.OpAgency || op == casefile.OpOfficer {
 		if !pol.Can(p.Role, op) {

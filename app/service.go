@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +63,17 @@ type Config struct {
 	// waits longer, up to 8 s. No one is locked out by someone else.
 	LoginFailures int           // default 5
 	LockoutWindow time.Duration // default 15 min
+	// Password hashes (argon2id, 19 MiB each): at most PasswordHashes run
+	// at once in the process (default GOMAXPROCS), so that their memory
+	// is bounded whatever the number of sign-ins; up to HashQueue more
+	// (default 16 per slot) wait, at most HashWait (default 3 s), and the
+	// rest are refused at once (503). One client has at most
+	// LoginsPerClient sign-ins under way (default 3; more: 429), waits
+	// included.
+	PasswordHashes  int
+	HashQueue       int
+	HashWait        time.Duration
+	LoginsPerClient int
 	// Evidence files (upload.go, integrity.go): Blobs keeps their bytes
 	// (nil: uploads answer 503 and no integrity job runs); MaxUpload caps
 	// one file (default 1 TiB).
@@ -99,6 +111,7 @@ type Service struct {
 	Metrics   *Metrics
 	Sessions  *Sessions
 	limiter   *limiter
+	hashes    *hashGate // password hashes at once, sign-ins per client
 	pendingMu sync.Mutex
 	accessMu  sync.Mutex
 	refusing  atomic.Pointer[custody.Error] // see Refusing
@@ -151,6 +164,18 @@ func New(cfg Config) (*Service, error) {
 	if cfg.LockoutWindow == 0 {
 		cfg.LockoutWindow = 15 * time.Minute
 	}
+	if cfg.PasswordHashes <= 0 {
+		cfg.PasswordHashes = runtime.GOMAXPROCS(0)
+	}
+	if cfg.HashQueue <= 0 {
+		cfg.HashQueue = 16 * cfg.PasswordHashes
+	}
+	if cfg.HashWait <= 0 {
+		cfg.HashWait = 3 * time.Second
+	}
+	if cfg.LoginsPerClient <= 0 {
+		cfg.LoginsPerClient = 3
+	}
 	if cfg.AnalysisTimeout <= 0 {
 		cfg.AnalysisTimeout = DefaultAnalysisTimeout
 	}
@@ -164,6 +189,7 @@ func New(cfg Config) (*Service, error) {
 		Metrics:  NewMetrics(),
 		Sessions: newSessions(cfg.SessionTTL, cfg.Now),
 		limiter:  newLimiter(cfg.LoginFailures, cfg.LockoutWindow, cfg.Now),
+		hashes:   newHashGate(cfg.PasswordHashes, cfg.HashQueue, cfg.LoginsPerClient, cfg.HashWait),
 		pending:  map[string]pendingLogin{},
 		accessCh: make(chan struct{}),
 		tokens:   &tokenCache{m: map[[32]byte]cachedToken{}},

@@ -34,10 +34,18 @@ func (s *Service) appendThen(ctx context.Context, p *Principal, check func(*doma
 	return res[0].Event, nil
 }
 
-// submit is appendThen with each record's own result.
+// submit is appendThen with each record's own result. It is the one path
+// of every record a principal appends, so it is where a credential that
+// may not change anything (a read-only token) is refused: whatever method
+// called it, and whatever that method checked or forgot to. The one record
+// such a principal does append is the audit of its own reads
+// (access.read, AuditedRead).
 func (s *Service) submit(ctx context.Context, p *Principal, check func(*domain.State) error, after func(*domain.State, []ledger.Result), recs ...ledger.Record) ([]ledger.Result, error) {
 	if r := s.refusing.Load(); r != nil {
 		return nil, r
+	}
+	if err := mayAppend(p, recs); err != nil {
+		return nil, err
 	}
 	at := s.now().UTC().Format(time.RFC3339Nano)
 	for i := range recs {
@@ -55,6 +63,37 @@ func (s *Service) submit(ctx context.Context, p *Principal, check func(*domain.S
 		}
 	}
 	return s.Commit.SubmitThen(ctx, recs, check, after)
+}
+
+// ErrReadOnly refuses a change made with a read-only token.
+func ErrReadOnly() *custody.Error {
+	return Forbidden("el token es de solo lectura", "the token is read-only")
+}
+
+// ReadOnly refuses a change by a credential that cannot write (a token of
+// scope "read"). Every append is refused so (submit); a method that
+// changes something also asks first, before it looks at its target, so
+// that a read-only token gets the same answer whatever it names and
+// learns nothing from it.
+func ReadOnly(p *Principal) error {
+	if p.CanWrite() {
+		return nil
+	}
+	return ErrReadOnly()
+}
+
+// mayAppend refuses records that p's credential does not allow: anything
+// but the audit of a read, for a credential that cannot write.
+func mayAppend(p *Principal, recs []ledger.Record) error {
+	if p.CanWrite() {
+		return nil
+	}
+	for _, r := range recs {
+		if r.Op != domain.OpAccessRead {
+			return ErrReadOnly()
+		}
+	}
+	return nil
 }
 
 // WriteRecord checks rec against the policy and appends it: the one path of

@@ -190,6 +190,46 @@ func TestParallelWrongLoginsCheckAtMostTheLimit(t *testing.T) {
 	}
 }
 
+// TestSignInSprayFromOneAddressIsBounded is the security test's attack:
+// parallel POST /api/v1/login from one address, each naming a new account
+// (so that no account's lockout applies) after the address's failures
+// have made each attempt wait. The waiting attempts used to be released
+// together, each then hashing against the dummy hash (19 MiB apiece):
+// now at most LoginsPerClient are under way from the address, waits
+// included, and the others are refused at once with 429, without a hash.
+func TestSignInSprayFromOneAddressIsBounded(t *testing.T) {
+	e := newEnvWith(t, func(c *app.Config) { c.LoginFailures = 1; c.LoginsPerClient = 3 })
+	attempt := func(i int) (int, []byte) {
+		return e.do("POST", "/api/v1/login", "", fmt.Sprintf(`{"account":"nadie-%d","password":"x"}`, i))
+	}
+	// Three failures from the address: each attempt after them waits 1 s.
+	for i := range 3 {
+		if st, b := attempt(i); st != 401 {
+			t.Fatalf("failure %d: %d %s", i, st, b)
+		}
+	}
+	const n = 12
+	var wg sync.WaitGroup
+	var wrong, refused atomic.Int64
+	for i := range n {
+		wg.Go(func() {
+			st, b := attempt(100 + i)
+			switch {
+			case st == 401:
+				wrong.Add(1)
+			case st == 429 && strings.Contains(string(b), "intentos de ingreso en curso"):
+				refused.Add(1)
+			default:
+				t.Errorf("attempt %d: %d %s", i, st, b)
+			}
+		})
+	}
+	wg.Wait()
+	if wrong.Load() != 3 || refused.Load() != n-3 {
+		t.Errorf("%d parallel attempts from one address: %d checked, %d refused at once; want 3 checked (LoginsPerClient) and %d refused", n, wrong.Load(), refused.Load(), n-3)
+	}
+}
+
 // TestAttackerDoesNotLockOutTheUser: failures from one address lock that
 // address out of the account, not the account: its owner, from elsewhere,
 // still signs in, and so does everyone else behind the attacker's proxy

@@ -491,6 +491,9 @@ type Release struct {
 
 func (s *Server) release(w http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	opID := r.PathValue("operation")
+	if err := app.ReadOnly(p); err != nil {
+		return err
+	}
 	if err := s.View(func(st *domain.State) error {
 		op, ok := st.Operations[opID]
 		if !ok {
@@ -523,6 +526,9 @@ type Member struct {
 
 func (s *Server) disclose(w http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	item := r.PathValue("item")
+	if err := app.ReadOnly(p); err != nil {
+		return err
+	}
 	if err := s.View(func(st *domain.State) error {
 		it, ok := st.Items[item]
 		if !ok {

@@ -90,7 +90,7 @@ func (s *Server) createAccount(w http.ResponseWriter, r *http.Request, p *app.Pr
 	if err := decodeJSON(r, &rec); err != nil {
 		return err
 	}
-	na, err := app.CreateAccount(r.Context(), s.appender(p), s.Credentials(), s.Now, rec)
+	na, err := s.CreateAccount(r.Context(), p, rec)
 	if err != nil {
 		return err
 	}
@@ -117,12 +117,13 @@ func (s *Server) disableAccount(w http.ResponseWriter, r *http.Request, p *app.P
 }
 
 func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, p *app.Principal) error {
+	if err := app.ReadOnly(p); err != nil {
+		return err
+	}
 	acc := r.PathValue("account")
 	if acc != p.Account {
 		// A token is created by its owner only, admins included.
 		return app.NotFound()
-	} else if !p.CanWrite() {
-		return app.Forbidden("el token es de solo lectura", "the token is read-only")
 	}
 	exists := false
 	s.View(func(st *domain.State) error { a := st.Accounts[acc]; exists = a != nil && !a.Disabled; return nil })
@@ -146,8 +147,8 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, p *app.Princ
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	id := r.PathValue("token")
-	if !p.CanWrite() {
-		return app.Forbidden("el token es de solo lectura", "the token is read-only")
+	if err := app.ReadOnly(p); err != nil {
+		return err
 	}
 	owner := ""
 	if s.Policy.Can(p.Role, app.ActManageAccounts) {

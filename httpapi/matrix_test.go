@@ -137,6 +137,15 @@ var expected = map[string]string{
 	"POST /api/v1/cases/{case}/analysis/decisions/{decision}/revert": "401 | 403/404 403/404 201/404 201/404 403/404 403/404 201/404 403/404 403/404 404/404",
 }
 
+// changesNothing lists the routes other than GET and HEAD that a read-only
+// token may call: they append nothing (signing in, signing out, computing
+// the digest an officer is to sign).
+var changesNothing = map[string]bool{
+	"POST /api/v1/login":       true,
+	"POST /api/v1/logout":      true,
+	"POST /api/v1/acts/digest": true,
+}
+
 // cell is one column: a role as member or not, or anonymous (role "").
 type cell struct {
 	role   string
@@ -200,12 +209,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	}
 	const holder = "pn.s-pic-02.lead"
+	// The holder receives the cells' offers: an account of its officer
+	// must see the items (app.OfferHandover).
+	e.account("holder", "agent", holder, "METASTASIS")
 	var cells []cell
 	cells = append(cells, cell{})
 	for _, r := range matrixRoles {
 		cells = append(cells, cell{r, true}, cell{r, false})
 	}
 	tokens := map[string]string{}
+	readTokens := map[string]string{} // scope "read": every change is 403
 	secrets := map[string]*app.NewAccount{}
 	otherTokens := map[string]string{} // token ids, for DELETE /tokens
 	var recs []ledger.Record
@@ -216,6 +229,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		secrets[c.key()] = e.account(c.key(), c.role, c.officer(), cases...)
 		tokens[c.key()] = e.token(c.key(), "write")
+		readTokens[c.key()] = e.token(c.key(), "read")
 		k := c.key()
 		seizedAt := "2024-05-01T10:00:00-05:00"
 		recs = append(recs,
@@ -465,6 +479,26 @@ func TestAuthorizationMatrix(t *testing.T) {
 	for r := range expected {
 		if !routes[r] {
 			t.Errorf("matrix row %s names no registered route", r)
+		}
+	}
+	// A read-only token changes nothing, whatever the route, the role or
+	// the membership: every route but a GET, HEAD or one of
+	// changesNothing answers it 403 read-only. This runs before the
+	// pass with write tokens, on the same fixtures, so that a refusal
+	// that let its record through would show there too (a key already
+	// revoked, an offer already withdrawn, an account already disabled).
+	for _, rt := range e.s.Routes() {
+		if rt.Method == "GET" || rt.Method == "HEAD" || changesNothing[rt.Pattern()] {
+			continue
+		}
+		for _, c := range cells[1:] {
+			rq := build(rt.Pattern(), c)
+			got, body := e.do(rt.Method, rq.path, readTokens[c.key()], rq.body)
+			// Tokens never change passwords (a session does), read-only or not.
+			readOnly := strings.Contains(string(body), "solo lectura") || rt.Pattern() == "POST /api/v1/me/password"
+			if got != 403 || !readOnly {
+				t.Errorf("%s as %s with a read-only token: status %d, want 403 read-only (%s)", rt.Pattern(), c, got, body)
+			}
 		}
 	}
 	for _, rt := range e.s.Routes() {

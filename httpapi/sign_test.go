@@ -9,6 +9,7 @@ import (
 
 	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/internal/testkeys"
 	"github.com/custodia-ec/custodia/ledger"
 )
@@ -162,4 +163,59 @@ func TestSignedHandoversThroughAPI(t *testing.T) {
 func actDigestOf(t *custody.Transfer) ([]byte, string, error) {
 	body, d, err := app.ActDigest(custody.OpTransfer, t)
 	return body, hex.EncodeToString(d[:]), err
+}
+
+// TestHandoverOnlyToWhoSeesTheItem: an offer to an officer none of whose
+// accounts may see the item (not a member of its case, or no account at
+// all) is refused, naming the receiver, and nothing is logged: it could
+// never be accepted, and the receiver's list would show the item's id,
+// record and digest. An offer made while the receiver was a member leaves
+// the receiver's list once their access to the case is revoked.
+func TestHandoverOnlyToWhoSeesTheItem(t *testing.T) {
+	e := newEnv(t)
+	for _, o := range []string{"cust.x", "lab.out", "lab.in", "lab.nobody"} {
+		e.officer(o, map[bool]string{true: "custodian", false: "forensic_analyst"}[o == "cust.x"])
+	}
+	giverTok := e.token(e.account("custodio", "custodian", "cust.x", "METASTASIS").Account, "write")
+	outTok := e.token(e.account("ajeno", "forensic_analyst", "lab.out").Account, "write")
+	inTok := e.token(e.account("perito", "forensic_analyst", "lab.in", "METASTASIS").Account, "write")
+	e.append(ledger.Record{Op: custody.OpSeize, Rec: &custody.Seize{ID: "SG-1", Case: "METASTASIS", Type: "phone", Description: "x", SeizedAt: "2024-05-01T10:00:00-05:00", SeizedBy: "cust.x"}})
+	giver := testkeys.Ed25519("cust.x")
+	e.enrol(giver)
+	offer := func(to string) (int, string) {
+		tr := &custody.Transfer{Item: "SG-1", From: "cust.x", To: to, At: "2024-06-01T10:00:00Z", Purpose: "analysis", SealCondition: "none"}
+		st, b := e.do("POST", "/api/v1/items/SG-1/handovers", giverTok, signedTransfer(tr, giver, nil))
+		return st, string(b)
+	}
+	pending := func(tok string) string {
+		_, b := e.do("GET", "/api/v1/handovers?pending=1", tok, "")
+		return string(b)
+	}
+	for _, to := range []string{"lab.out", "lab.nobody"} {
+		before := e.d.Ledger.Size()
+		if st, b := offer(to); st != 422 || !strings.Contains(b, "quien recibe ("+to+") no tiene una cuenta con acceso") || !strings.Contains(b, `"field":"to"`) {
+			t.Errorf("an offer to %s: %d %s, want 422 naming the receiver", to, st, b)
+		}
+		if e.d.Ledger.Size() != before {
+			t.Errorf("the refused offer to %s was logged", to)
+		}
+	}
+	if b := pending(outTok); strings.Contains(b, "SG-1") {
+		t.Errorf("the non-member's pending list shows the item: %s", b)
+	}
+	// To a member: offered and listed; after the receiver's access ends,
+	// no longer listed for them (the giver still sees it).
+	if st, b := offer("lab.in"); st != 201 {
+		t.Fatalf("an offer to a member: %d %s", st, b)
+	}
+	if b := pending(inTok); !strings.Contains(b, `"item":"SG-1"`) {
+		t.Fatalf("the member's pending list lacks the offer: %s", b)
+	}
+	e.append(ledger.Record{Op: domain.OpGrantRevoke, Rec: &domain.GrantRevoke{Case: "METASTASIS", Account: "perito"}})
+	if b := pending(inTok); strings.Contains(b, "SG-1") {
+		t.Errorf("the pending list of a receiver no longer a member shows the item: %s", b)
+	}
+	if b := pending(giverTok); !strings.Contains(b, `"item":"SG-1"`) {
+		t.Errorf("the giver's pending list lacks the offer: %s", b)
+	}
 }

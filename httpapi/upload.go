@@ -210,21 +210,21 @@ func fileOf(rec any) (sha string, size *int64) {
 
 func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	item := r.PathValue("item")
-	// The item first: one the caller cannot see is not_found whatever the
-	// request says; then the role.
+	// A read-only token first; then the item: one the caller cannot see
+	// is not_found whatever the request says; then the role.
 	var meta map[string]string
 	meta, merr := parseMetadata(r.Header.Get("Upload-Metadata"))
 	op := custody.OpAttach
 	if merr == nil && meta["op"] != "" {
 		op = meta["op"]
 	}
+	if err := app.ReadOnly(p); err != nil {
+		return err // whatever the item: a read-only token learns nothing
+	}
 	if err := s.View(func(st *domain.State) error {
 		it, err := s.Policy.Item(st, p, item)
 		if err != nil {
 			return err
-		}
-		if !p.CanWrite() {
-			return app.Forbidden("el token es de solo lectura", "the token is read-only")
 		}
 		if op != custody.OpAttach && op != custody.OpDerive {
 			return nil // reported below
@@ -428,6 +428,9 @@ func (s *Server) headUpload(w http.ResponseWriter, r *http.Request, p *app.Princ
 }
 
 func (s *Server) deleteUpload(w http.ResponseWriter, r *http.Request, p *app.Principal) error {
+	if err := app.ReadOnly(p); err != nil {
+		return err
+	}
 	u, err := s.getUpload(p, r.PathValue("upload"))
 	if err != nil {
 		return err
@@ -473,6 +476,11 @@ func (s *Server) closeUploads() {
 const copyBuf = 1 << 20
 
 func (s *Server) patchUpload(w http.ResponseWriter, r *http.Request, p *app.Principal) error {
+	// The bytes of an upload are the start of a change: a read-only
+	// token of the account that began it does not send them.
+	if err := app.ReadOnly(p); err != nil {
+		return err
+	}
 	u, err := s.getUpload(p, r.PathValue("upload"))
 	if err != nil {
 		return err

@@ -22,6 +22,7 @@ func TestHandoverCLI(t *testing.T) {
 	// E-CHI-03-01 ends the case file held by cust.chi, sealed PN-100156.
 	mustRun(t, "user", "add", "giver", "--role", "custodian", "--officer", "cust.chi", "--case", "METASTASIS", "--data", data)
 	mustRun(t, "user", "add", "taker", "--role", "forensic_analyst", "--officer", "lab.3", "--case", "METASTASIS", "--data", data)
+	mustRun(t, "user", "add", "outsider", "--role", "forensic_analyst", "--officer", "lab.2", "--data", data)
 	giverToken := strings.TrimSpace(mustRun(t, "user", "token", "giver", "--scope", "write", "--case", "METASTASIS", "--data", data))
 	takerToken := strings.TrimSpace(mustRun(t, "user", "token", "taker", "--scope", "write", "--case", "METASTASIS", "--data", data))
 	mustRun(t, "key", "new", "-o", giverKey)
@@ -34,6 +35,12 @@ func TestHandoverCLI(t *testing.T) {
 	as := func(token string, args ...string) (int, string, string) {
 		t.Helper()
 		return runCLI(t, append(args, "--server", server, "--token", token)...)
+	}
+
+	// An offer to an officer whose account is outside the case is refused,
+	// naming the receiver: it could never be accepted.
+	if code, out, errs := as(giverToken, "handover", "offer", "E-CHI-03-01", "--to", "lab.2", "--key", giverKey, "--seal", "PN-100156", "--purpose", "analysis"); code == 0 || !strings.Contains(errs, "quien recibe (lab.2) no tiene una cuenta con acceso") {
+		t.Errorf("handover offer to an officer outside the case: exit %d\n%s%s", code, out, errs)
 	}
 
 	code, out, errs := as(giverToken, "handover", "offer", "E-CHI-03-01", "--to", "lab.3", "--key", giverKey, "--seal", "PN-100156", "--purpose", "analysis")
