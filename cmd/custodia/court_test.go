@@ -516,8 +516,8 @@ func (c *court) testOperation(t *testing.T) {
 			for _, r := range sec[tr("resumen", "summary")][1:] {
 				summary[r[0]] = r[1]
 			}
-			for k, v := range map[string]string{"operation": "OP-METASTASIS", "sites": "75", "provinces": "7", "personnel": "900",
-				"detentions": "30", "evidence_items": "155", "derived_items": "13"} {
+			for k, v := range map[string]string{tr("operativo", "operation"): "OP-METASTASIS", tr("sitios", "sites"): "75", tr("provincias", "provinces"): "7", tr("efectivos", "personnel"): "900",
+				tr("detenciones", "detentions"): "30", tr("indicios", "evidence_items"): "155", tr("indicios_derivados", "derived_items"): "13"} {
 				if summary[k] != v {
 					t.Errorf("CSV summary %s = %q, want %q", k, summary[k], v)
 				}
@@ -535,7 +535,7 @@ func (c *court) testOperation(t *testing.T) {
 				t.Errorf("evidence by type sums to %d, want 155", n)
 			}
 			viol := sec[tr("incumplimientos_de_plazos", "deadline_violations")]
-			if len(viol) != 2 || viol[1][0] != "D-01" || viol[1][2] != "rights_notice_late" || viol[1][3] != "60" || viol[1][4] != "240" {
+			if len(viol) != 2 || viol[1][0] != "D-01" || viol[1][2] != tr("derechos leídos tarde", "rights read late") || viol[1][3] != "60" || viol[1][4] != "240" || viol[1][5] != "rights_notice_late" {
 				t.Errorf("deadline violations = %v, want one: D-01 rights_notice_late 60 240", viol)
 			}
 			// The timeline: every status change of the 75 sites, the 30
@@ -585,7 +585,7 @@ func (c *court) testDetentions(t *testing.T) {
 	if len(rows) != 31 {
 		t.Fatalf("%d detention rows, want 30 and a header", len(rows)-1)
 	}
-	if strings.Join(rows[0], ",") != "detencion,persona,fundamento,sitio,aprehension,notificacion_derechos,audiencia,libertad,limite_derechos_min,derechos_min,limite_audiencia_min,audiencia_min,incumplimientos" {
+	if strings.Join(rows[0], ",") != "detencion,persona,fundamento,sitio,aprehension,notificacion_derechos,audiencia,libertad,limite_derechos_min,derechos_min,limite_audiencia_min,audiencia_min,incumplimientos,codigo_fundamento,codigos_incumplimientos" {
 		t.Errorf("header %v", rows[0])
 	}
 	with := 0
@@ -604,7 +604,7 @@ func (c *court) testDetentions(t *testing.T) {
 			nReserved++
 		}
 	}
-	if with != 1 || rows[1][0] != "D-01" || rows[1][1] != "Wilman Terán" || rows[1][9] != "240" || rows[1][12] != "rights_notice_late" {
+	if with != 1 || rows[1][0] != "D-01" || rows[1][1] != "Wilman Terán" || rows[1][9] != "240" || rows[1][12] != "derechos leídos tarde" || rows[1][2] != "orden judicial" || rows[1][14] != "rights_notice_late" {
 		t.Errorf("first row %v, want D-01 Wilman Terán with rights_notice_late after 240 min (and no other violation; %d rows have some)", rows[1], with)
 	}
 	if nReserved == 0 {
@@ -627,7 +627,7 @@ func (c *court) testDetentions(t *testing.T) {
 	early := c.run(t, "detentions-early.csv", "report", "detentions", "METASTASIS", "--as-of", "2023-12-14T02:00:00-05:00")
 	rows = readCSV(t, early)
 	for _, r := range rows[1:] {
-		if r[0] == "D-01" && (r[5] != "" || r[12] != "rights_notice_missing") {
+		if r[0] == "D-01" && (r[5] != "" || r[14] != "rights_notice_missing" || r[12] != "sin lectura de derechos") {
 			t.Errorf("D-01 as of 02:00: rights %q, violations %q; want none yet and rights_notice_missing", r[5], r[12])
 		}
 	}

@@ -195,11 +195,15 @@ func minutes(l lang, m *int) string {
 //
 //	detencion, persona, fundamento, sitio, aprehension, notificacion_derechos,
 //	audiencia, libertad, limite_derechos_min, derechos_min,
-//	limite_audiencia_min, audiencia_min, incumplimientos
+//	limite_audiencia_min, audiencia_min, incumplimientos,
+//	codigo_fundamento, codigos_incumplimientos
 //
 // Times are RFC 3339 with their offset, empty when absent; minutes are
-// empty when the act has not happened; incumplimientos lists rule codes
-// separated by ";", empty when none.
+// empty when the act has not happened; fundamento and incumplimientos
+// are in the reader's words ("orden judicial", "derechos leídos tarde",
+// the latter separated by "; "), and the last two columns give the case
+// file's codes (the rules separated by ";"), for filtering in any
+// language.
 func WriteDetentionsCSV(w io.Writer, rep DetentionReport, lang string) error {
 	l := langOf(lang)
 	head := []msg{
@@ -209,6 +213,7 @@ func WriteDetentionsCSV(w io.Writer, rep DetentionReport, lang string) error {
 		{"limite_derechos_min", "rights_limit_minutes"}, {"derechos_min", "rights_minutes"},
 		{"limite_audiencia_min", "hearing_limit_minutes"}, {"audiencia_min", "hearing_minutes"},
 		{"incumplimientos", "violations"},
+		{"codigo_fundamento", "basis_code"}, {"codigos_incumplimientos", "violation_codes"},
 	}
 	cw := csv.NewWriter(w)
 	var hs []string
@@ -229,10 +234,15 @@ func WriteDetentionsCSV(w io.Writer, rep DetentionReport, lang string) error {
 		return strconv.Itoa(*m)
 	}
 	for _, r := range sortDetentions(rep.Rows) {
+		words := make([]string, len(r.Violations))
+		for i, v := range r.Violations {
+			words[i] = l.word(ruleNames, v)
+		}
 		rows = append(rows, []string{
-			r.Detention, r.Person, r.Basis, r.Site, tm(r.ArrestedAt), tm(r.RightsNotifiedAt),
+			r.Detention, r.Person, l.word(basisNames, r.Basis), r.Site, tm(r.ArrestedAt), tm(r.RightsNotifiedAt),
 			tm(r.HearingAt), tm(r.ReleasedAt), strconv.Itoa(r.RightsLimitMinutes), mn(r.RightsMinutes),
-			strconv.Itoa(r.HearingLimitMinutes), mn(r.HearingMinutes), strings.Join(r.Violations, ";"),
+			strconv.Itoa(r.HearingLimitMinutes), mn(r.HearingMinutes), strings.Join(words, "; "),
+			r.Basis, strings.Join(r.Violations, ";"),
 		})
 	}
 	if err := cw.WriteAll(rows); err != nil {

@@ -381,20 +381,21 @@ func (d *doc) barChart(rows []kv, stack map[string]map[string]int, l lang) {
 // starts with a title row (one cell, in brackets, e.g. "[sitios_por_provincia]"),
 // then a header row, then data rows, then an empty row. Sections, in order:
 //
-//	[resumen]                  clave, valor         (operation, case, as_of, sites, provinces, personnel, detentions, evidence_items, evidence_units, derived_items, open_items)
+//	[resumen]                  clave, valor         (operativo, caso, fecha_de_corte, sitios, provincias, efectivos, detenciones, indicios, unidades, indicios_derivados, indicios_abiertos)
 //	[sitios_por_provincia]     provincia, sitios
-//	[sitios_por_estado]        estado, sitios
-//	[detenciones_por_fundamento] fundamento, detenciones
-//	[detenidos_por_rol]        rol, personas
-//	[indicios_por_tipo]        tipo, indicios
-//	[anomalias_de_custodia]    indicio, tipo, fecha_hora
-//	[incumplimientos_de_plazos] detencion, persona, regla, limite_minutos, minutos_reales
+//	[sitios_por_estado]        estado, sitios, codigo
+//	[detenciones_por_fundamento] fundamento, detenciones, codigo
+//	[detenidos_por_rol]        rol, personas, codigo
+//	[indicios_por_tipo]        tipo, indicios, codigo
+//	[anomalias_de_custodia]    indicio, tipo, fecha_hora, codigo
+//	[incumplimientos_de_plazos] detencion, persona, regla, limite_minutos, minutos_reales, codigo
 //	[cronologia]               fecha_hora, sitio, evento
 //
-// Codes (statuses, roles, types, rules) are the case file's, untranslated,
-// so that the file sorts and filters the same in any language; times are
-// RFC 3339 with their offset; a missing actual_minutes is empty. With lang
-// "en" the section and column names are English (summary, key, value...).
+// Statuses, roles, types and rules are in the reader's words, as in the
+// PDF, and the case file's code follows in a last column, so that the
+// file still sorts and filters the same in any language; times are RFC
+// 3339 with their offset; a missing minutos_reales is empty. With lang
+// "en" the section, column and summary names and the words are English.
 func WriteOperationCSV(w io.Writer, r OperationReport, lang string) error {
 	l := langOf(lang)
 	cw := csv.NewWriter(w)
@@ -418,40 +419,48 @@ func WriteOperationCSV(w io.Writer, r OperationReport, lang string) error {
 		return t.Format(time.RFC3339)
 	}
 	itoa := strconv.Itoa
+	key := func(es, en string) string { return l.t(msg{es, en}) }
 	section(n("resumen", "summary"), n("clave", "key", "valor", "value"), [][]string{
-		{"operation", r.Operation}, {"case", r.Case}, {"as_of", tm(r.AsOf)},
-		{"sites", itoa(r.Sites)}, {"provinces", itoa(r.Provinces)}, {"personnel", itoa(r.Personnel)},
-		{"detentions", itoa(r.Detentions)}, {"evidence_items", itoa(r.EvidenceItems)},
-		{"evidence_units", itoa(r.EvidenceUnits)}, {"derived_items", itoa(r.DerivedItems)},
-		{"open_items", itoa(r.OpenItems)},
+		{key("operativo", "operation"), r.Operation}, {key("caso", "case"), r.Case}, {key("fecha_de_corte", "as_of"), tm(r.AsOf)},
+		{key("sitios", "sites"), itoa(r.Sites)}, {key("provincias", "provinces"), itoa(r.Provinces)}, {key("efectivos", "personnel"), itoa(r.Personnel)},
+		{key("detenciones", "detentions"), itoa(r.Detentions)}, {key("indicios", "evidence_items"), itoa(r.EvidenceItems)},
+		{key("unidades", "evidence_units"), itoa(r.EvidenceUnits)}, {key("indicios_derivados", "derived_items"), itoa(r.DerivedItems)},
+		{key("indicios_abiertos", "open_items"), itoa(r.OpenItems)},
 	})
-	counts := func(m map[string]int, order []string) [][]string {
+	// counts lists a count per value: in words, with the code last when
+	// table names the values (a province is a name already).
+	counts := func(m map[string]int, order []string, table map[string]msg) [][]string {
 		var out [][]string
 		for _, e := range sortedCounts(m, order) {
-			out = append(out, []string{e.k, itoa(e.v)})
+			if table == nil {
+				out = append(out, []string{e.k, itoa(e.v)})
+			} else {
+				out = append(out, []string{l.word(table, e.k), itoa(e.v), e.k})
+			}
 		}
 		return out
 	}
-	section(n("sitios_por_provincia", "sites_by_province"), n("provincia", "province", "sitios", "sites"), counts(r.SitesByProvince, nil))
-	section(n("sitios_por_estado", "sites_by_status"), n("estado", "status", "sitios", "sites"), counts(r.SitesByStatus, statusOrder))
-	section(n("detenciones_por_fundamento", "detentions_by_basis"), n("fundamento", "basis", "detenciones", "detentions"), counts(r.DetentionsByBasis, nil))
-	section(n("detenidos_por_rol", "detainees_by_role"), n("rol", "role", "personas", "persons"), counts(r.DetaineesByRole, nil))
-	section(n("indicios_por_tipo", "evidence_by_type"), n("tipo", "type", "indicios", "items"), counts(r.EvidenceByType, nil))
+	code := key("codigo", "code")
+	section(n("sitios_por_provincia", "sites_by_province"), n("provincia", "province", "sitios", "sites"), counts(r.SitesByProvince, nil, nil))
+	section(n("sitios_por_estado", "sites_by_status"), append(n("estado", "status", "sitios", "sites"), code), counts(r.SitesByStatus, statusOrder, statusNames))
+	section(n("detenciones_por_fundamento", "detentions_by_basis"), append(n("fundamento", "basis", "detenciones", "detentions"), code), counts(r.DetentionsByBasis, nil, basisNames))
+	section(n("detenidos_por_rol", "detainees_by_role"), append(n("rol", "role", "personas", "persons"), code), counts(r.DetaineesByRole, nil, roleNames))
+	section(n("indicios_por_tipo", "evidence_by_type"), append(n("tipo", "type", "indicios", "items"), code), counts(r.EvidenceByType, nil, typeNames))
 	var an [][]string
 	for _, a := range r.CustodyAnomalies {
-		an = append(an, []string{a.Item, a.Kind, tm(a.At)})
+		an = append(an, []string{a.Item, l.word(anomalyNames, a.Kind), tm(a.At), a.Kind})
 	}
-	section(n("anomalias_de_custodia", "custody_anomalies"), n("indicio", "item", "tipo", "kind", "fecha_hora", "at"), an)
+	section(n("anomalias_de_custodia", "custody_anomalies"), append(n("indicio", "item", "tipo", "kind", "fecha_hora", "at"), code), an)
 	var vs [][]string
 	for _, v := range r.DeadlineViolations {
 		act := ""
 		if v.ActualMinutes != nil {
 			act = itoa(*v.ActualMinutes)
 		}
-		vs = append(vs, []string{v.Detention, v.Person, v.Rule, itoa(v.LimitMinutes), act})
+		vs = append(vs, []string{v.Detention, v.Person, l.word(ruleNames, v.Rule), itoa(v.LimitMinutes), act, v.Rule})
 	}
 	section(n("incumplimientos_de_plazos", "deadline_violations"),
-		n("detencion", "detention", "persona", "person", "regla", "rule", "limite_minutos", "limit_minutes", "minutos_reales", "actual_minutes"), vs)
+		append(n("detencion", "detention", "persona", "person", "regla", "rule", "limite_minutos", "limit_minutes", "minutos_reales", "actual_minutes"), code), vs)
 	var tl [][]string
 	for _, e := range sortedTimeline(r.Timeline) {
 		tl = append(tl, []string{tm(e.At), e.Site, e.Event})

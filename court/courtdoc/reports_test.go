@@ -123,11 +123,11 @@ func TestOperationCSV(t *testing.T) {
 	for name, want := range map[string][]string{
 		"resumen":                   {"clave", "valor"},
 		"sitios_por_provincia":      {"provincia", "sitios"},
-		"sitios_por_estado":         {"estado", "sitios"},
-		"detenidos_por_rol":         {"rol", "personas"},
-		"indicios_por_tipo":         {"tipo", "indicios"},
-		"anomalias_de_custodia":     {"indicio", "tipo", "fecha_hora"},
-		"incumplimientos_de_plazos": {"detencion", "persona", "regla", "limite_minutos", "minutos_reales"},
+		"sitios_por_estado":         {"estado", "sitios", "codigo"},
+		"detenidos_por_rol":         {"rol", "personas", "codigo"},
+		"indicios_por_tipo":         {"tipo", "indicios", "codigo"},
+		"anomalias_de_custodia":     {"indicio", "tipo", "fecha_hora", "codigo"},
+		"incumplimientos_de_plazos": {"detencion", "persona", "regla", "limite_minutos", "minutos_reales", "codigo"},
 		"cronologia":                {"fecha_hora", "sitio", "evento"},
 	} {
 		got := sections[name]
@@ -145,11 +145,22 @@ func TestOperationCSV(t *testing.T) {
 		t.Errorf("sites by province add up to %d, want 75", sum)
 	}
 	v := sections["incumplimientos_de_plazos"]
-	if len(v) != 3 || strings.Join(v[1], ",") != "D-01,Wilman Terán,rights_notice_late,60,240" || v[2][4] != "" {
+	if len(v) != 3 || strings.Join(v[1], ",") != "D-01,Wilman Terán,derechos leídos tarde,60,240,rights_notice_late" || v[2][4] != "" {
 		t.Errorf("violations = %v", v)
 	}
-	if got := sections["anomalias_de_custodia"][1]; got[2] != "2023-12-15T10:20:00-05:00" {
-		t.Errorf("anomaly time %q lost its offset", got[2])
+	if got := sections["anomalias_de_custodia"][1]; got[2] != "2023-12-15T10:20:00-05:00" || got[1] != "sello roto" || got[3] != "seal_broken" {
+		t.Errorf("anomaly %v: want its time with the offset, its kind in words and its code", got)
+	}
+	// Every value a clerk reads is a word of theirs; the code is the last
+	// column (a new user found completed, warrant, laptop... in Spanish CSVs).
+	for name, want := range map[string]string{"sitios_por_estado": "concluido", "detenidos_por_rol": "abogado", "indicios_por_tipo": "teléfono"} {
+		found := false
+		for _, row := range sections[name][1:] {
+			found = found || row[0] == want
+		}
+		if !found {
+			t.Errorf("[%s] has no row %q: %v", name, want, sections[name])
+		}
 	}
 	if n := len(sections["cronologia"]) - 1; n != 150 {
 		t.Errorf("timeline has %d rows, want 150", n)
@@ -219,7 +230,7 @@ func TestDetentionsCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 5 || recs[0][0] != "detencion" || recs[0][12] != "incumplimientos" {
+	if len(recs) != 5 || recs[0][0] != "detencion" || recs[0][12] != "incumplimientos" || recs[0][14] != "codigos_incumplimientos" {
 		t.Fatalf("header/rows = %v", recs)
 	}
 	var ids []string
@@ -229,7 +240,7 @@ func TestDetentionsCSV(t *testing.T) {
 	if got := strings.Join(ids, " "); got != "D-01 D-17 D-02 D-30" {
 		t.Errorf("rows in order %q, want violations first", got)
 	}
-	if recs[2][6] != "" || recs[2][7] != "2023-12-16T02:30:00-05:00" || recs[2][11] != "2880" || recs[2][12] != "hearing_late" || recs[2][1] != ReservedIdentity {
+	if recs[2][6] != "" || recs[2][7] != "2023-12-16T02:30:00-05:00" || recs[2][11] != "2880" || recs[2][12] != "audiencia tardía" || recs[2][2] != "orden judicial" || recs[2][13] != "warrant" || recs[2][14] != "hearing_late" || recs[2][1] != ReservedIdentity {
 		t.Errorf("D-17 row = %v", recs[2])
 	}
 	if recs[1][4] != "2023-12-14T00:00:00-05:00" || recs[1][9] != "240" {
