@@ -12,6 +12,8 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/custodia-ec/custodia/accounts"
+	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/deployment"
 	"github.com/custodia-ec/custodia/domain"
@@ -32,6 +34,7 @@ func cmdUpload(e *env, args []string) error {
 	mediaType := fs.String("media-type", "", "media type (default from the extension)")
 	at := fs.String("at", "", "time of the record, RFC 3339 (default now)")
 	chunk := fs.Int64("chunk", evidence.DefaultChunk, "bytes per request")
+	keyFile := fs.String("key", "", "your key file (custodia key new): required once your officer has a registered key")
 	pos, err := e.flags(fs, args)
 	if err != nil {
 		return err
@@ -101,6 +104,20 @@ func cmdUpload(e *env, args []string) error {
 		up.Progress = func(off int64) { ub.Set64(off) }
 	}
 	rec := &custody.Attach{Name: *name, SHA256: sha, Size: &size, At: *at, By: officer, MediaType: *mediaType}
+	if *keyFile != "" {
+		// Signed over the record as the server records it: with its item.
+		k, err := accounts.LoadOfficerKey(*keyFile)
+		if err != nil {
+			return err
+		}
+		signed := *rec
+		signed.Item = item
+		_, d, err := app.ActDigest(custody.OpAttach, &signed)
+		if err != nil {
+			return err
+		}
+		up.Sigs = []custody.Sig{k.Sign(custody.RoleBy, d)}
+	}
 	seq, err := up.Upload(e.ctx, item, custody.OpAttach, rec, f, size)
 	if ub != nil {
 		ub.Finish()

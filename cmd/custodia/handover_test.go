@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -71,6 +72,19 @@ func TestHandoverCLI(t *testing.T) {
 	}
 	if _, out, _ = as(takerToken, "handover", "list", "--lang", "en"); !regexp.MustCompile(id + `\s+E-CHI-03-01\s+cust\.chi\s+lab\.3\s+accepted`).MatchString(out) {
 		t.Errorf("handover list after accepting:\n%s", out)
+	}
+	// The receiver, whose officer has a key, attaches a file: without the
+	// key the act is refused (it must carry lab.3's signature), with it the
+	// file is recorded, signed. (A new user found upload had no --key.)
+	photo := filepath.Join(dir, "foto.jpg")
+	if err := os.WriteFile(photo, []byte("una foto del teléfono"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs = as(takerToken, "upload", "E-CHI-03-01", photo); code == 0 || !strings.Contains(errs, "debe llevar su firma") {
+		t.Errorf("an unsigned upload by an officer with a key: exit %d\n%s%s", code, out, errs)
+	}
+	if code, out, errs = as(takerToken, "upload", "E-CHI-03-01", photo, "--key", takerKey); code != 0 {
+		t.Fatalf("upload --key: exit %d\n%s%s", code, out, errs)
 	}
 	stop()
 

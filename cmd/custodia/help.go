@@ -280,6 +280,8 @@ una conexión caída.
   --name NOMBRE     nombre registrado (por omisión, el del archivo)
   --media-type T    tipo de medio (por omisión, según la extensión)
   --at TIEMPO       hora del registro, RFC 3339 (por omisión, ahora)
+  --key ARCHIVO     su clave (custodia key new), con la que firma el acto;
+                    obligatoria si su funcionario tiene una clave registrada
   --chunk BYTES     bytes por petición`,
 			en: `Sends a file to a server as an attachment of an item; it resumes after a
 dropped connection.
@@ -289,6 +291,8 @@ dropped connection.
   --name NAME       recorded name (default the file's)
   --media-type T    media type (default from the extension)
   --at TIME         time of the record, RFC 3339 (default now)
+  --key FILE        your key file (custodia key new), which signs the act;
+                    required once your officer has a registered key
   --chunk BYTES     bytes per request`,
 		},
 		"fsck": {
