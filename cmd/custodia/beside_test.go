@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -117,5 +119,31 @@ func TestZoneFlag(t *testing.T) {
 	}
 	if code, _, errs := runCLI(t, "item", "history", "E-CHI-03-01", "--data", data, "--zone", "Nope"); code != 2 || !strings.Contains(errs, `zona horaria "Nope" desconocida`) {
 		t.Errorf("an unknown zone: exit %d, %s", code, errs)
+	}
+}
+
+// TestServeRefusesBeforeWriting: a second serve on a busy port, or on an
+// address that is not HOST:PORT, says why in the reader's words and
+// leaves nothing behind: no new deployment, no administrator account (a
+// new user found both created before the listen failed).
+func TestServeRefusesBeforeWriting(t *testing.T) {
+	addr, _, _, stop := serveOnce(t, "--data", filepath.Join(t.TempDir(), "first"))
+	defer stop()
+	for _, c := range []struct {
+		addr string
+		code int
+		msg  string
+	}{
+		{addr, 1, "la dirección ya está en uso"},
+		{"127.0.0.1:80800", 2, `--addr: dirección no válida "127.0.0.1:80800"`},
+	} {
+		data := filepath.Join(t.TempDir(), "second")
+		code, _, errs := runCLI(t, "serve", "--data", data, "--addr", c.addr)
+		if code != c.code || !strings.Contains(errs, c.msg) {
+			t.Errorf("serve --addr %s: exit %d, want %d with %q:\n%s", c.addr, code, c.code, c.msg, errs)
+		}
+		if _, err := os.Stat(data); !os.IsNotExist(err) {
+			t.Errorf("serve --addr %s failed but left %s behind (%v)", c.addr, data, err)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -59,6 +60,37 @@ func cmdServe(e *env, args []string) error {
 	if len(pos) != 0 {
 		return usagef("serve no admite argumentos / takes no arguments")
 	}
+	// Everything that can fail on what was typed fails before anything is
+	// written: a second serve on a busy port must not leave a new
+	// deployment or accounts behind.
+	loc, err := zone.Load(*zoneName)
+	if err != nil {
+		return usagef("--zone: %v", err)
+	}
+	if *resetDemo && !*demo {
+		return usagef("%s", e.tr("--reset-demo va con --demo", "--reset-demo goes with --demo"))
+	}
+	if *publicURL != "" && !strings.HasPrefix(*publicURL, "https://") && !strings.HasPrefix(*publicURL, "http://") {
+		return usagef("--public-url: %q no es una URL http(s) / is not an http(s) URL", *publicURL)
+	}
+	var pol []byte
+	if *policy != "" {
+		if pol, err = os.ReadFile(*policy); err != nil {
+			return err
+		}
+	}
+	ln, err := listen(e, "--addr", *addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	var mln net.Listener
+	if *metricsAddr != "" {
+		if mln, err = listen(e, "--metrics-addr", *metricsAddr); err != nil {
+			return err
+		}
+		defer mln.Close()
+	}
 	if !deployment.Exists(*data) {
 		vkey, err := deployment.Init(e.ctx, *data, "")
 		if err != nil {
@@ -74,13 +106,6 @@ func cmdServe(e *env, args []string) error {
 	creds := d.Store.Credentials()
 	if err := bootstrapAdmin(e, d); err != nil {
 		return err
-	}
-	loc, err := zone.Load(*zoneName)
-	if err != nil {
-		return usagef("--zone: %v", err)
-	}
-	if *resetDemo && !*demo {
-		return usagef("%s", e.tr("--reset-demo va con --demo", "--reset-demo goes with --demo"))
 	}
 	if *demo {
 		if err := loadDemo(e, d, *resetDemo); err != nil {
@@ -110,16 +135,9 @@ func cmdServe(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *publicURL != "" && !strings.HasPrefix(*publicURL, "https://") && !strings.HasPrefix(*publicURL, "http://") {
-		return usagef("--public-url: %q no es una URL http(s) / is not an http(s) URL", *publicURL)
-	}
 	gw := gateway.New(srv)
 	api := httpapi.New(gw)
-	if *metricsAddr != "" {
-		mln, err := net.Listen("tcp", *metricsAddr)
-		if err != nil {
-			return err
-		}
+	if mln != nil {
 		ms := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path != "/metrics" {
 				http.NotFound(w, r)
@@ -139,11 +157,6 @@ func cmdServe(e *env, args []string) error {
 	fctx, stopFollow := context.WithCancel(context.Background())
 	defer stopFollow()
 	go d.Follow(fctx, followPoll, func(err error) { logger.Warn("reading other servers' commits failed", "err", err.Error()) })
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		srv.Close()
-		return err
-	}
 	hs := &http.Server{
 		Handler:           gw.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -154,11 +167,6 @@ func cmdServe(e *env, args []string) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	if *policy != "" {
-		pol, err := os.ReadFile(*policy)
-		if err != nil {
-			srv.Close()
-			return err
-		}
 		pub, err := cosigning.New(d.Ledger, pol, 0, logger)
 		if err != nil {
 			srv.Close()
@@ -186,6 +194,29 @@ func cmdServe(e *env, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// listen opens the server's address, or says in the reader's words why it
+// cannot (a port in use, an address that is not HOST:PORT).
+func listen(e *env, flagName, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	switch {
+	case err == nil:
+		return ln, nil
+	case errors.Is(err, syscall.EADDRINUSE):
+		return nil, fmt.Errorf("%s %s: %s", e.tr("no se puede escuchar en", "cannot listen on"), addr,
+			e.tr("la dirección ya está en uso (¿otro custodia serve?); elija otra con "+flagName, "the address is already in use (another custodia serve?); choose another with "+flagName))
+	case errors.Is(err, syscall.EACCES):
+		return nil, fmt.Errorf("%s %s: %s", e.tr("no se puede escuchar en", "cannot listen on"), addr,
+			e.tr("sin permiso para ese puerto (los menores de 1024 requieren privilegios)", "no permission for that port (those below 1024 need privileges)"))
+	}
+	var ae *net.AddrError
+	var oe *net.OpError
+	if errors.As(err, &ae) || errors.As(err, &oe) && oe.Op == "listen" && oe.Addr == nil {
+		return nil, usagef("%s: %s %q (%s)", flagName, e.tr("dirección no válida", "invalid address"), addr,
+			e.tr("HOST:PUERTO, con un puerto de 0 a 65535, p. ej. 127.0.0.1:8080", "HOST:PORT, with a port from 0 to 65535, e.g. 127.0.0.1:8080"))
+	}
+	return nil, fmt.Errorf("%s %s: %v", e.tr("no se puede escuchar en", "cannot listen on"), addr, err)
 }
 
 // followPoll is how often a server on a shared database checks for
