@@ -50,7 +50,12 @@ type Route struct {
 	// with the session, as a passkey enrolment's): an API token's call is
 	// answered 403, and the handler may rely on p.Session.
 	SessionOnly bool
-	Handle      func(w http.ResponseWriter, r *http.Request, p *app.Principal) error
+	// SignIn marks a route that starts a session (a password, TOTP or
+	// passkey sign-in): a request a browser sent from another site is
+	// refused with 403 (CheckSameOrigin). A session's own writes have
+	// their CSRF token; a sign-in has no session yet.
+	SignIn bool
+	Handle func(w http.ResponseWriter, r *http.Request, p *app.Principal) error
 	// Error, when not nil, renders the route's errors instead of the JSON
 	// error body (a web page renders HTML); StatusOf gives the status.
 	Error func(w http.ResponseWriter, r *http.Request, err error)
@@ -125,6 +130,9 @@ func (s *Gateway) wrap(rt Route) http.Handler {
 		p, err := s.authenticate(r)
 		if err == nil && rt.Access == Account && p == nil {
 			err = app.ErrUnauthenticated()
+		}
+		if err == nil && rt.SignIn {
+			err = s.CheckSameOrigin(r)
 		}
 		if err == nil && rt.SessionOnly && (p == nil || p.Session == nil) {
 			err = errSessionOnly()
