@@ -53,9 +53,12 @@ func CheckCSRF(s *app.Session, r *http.Request) error {
 // request the user started); Origin, when sent, must be this server's own
 // origin: the configured public URL's, or the scheme and host the request
 // came to (http as well as https unless the server knows it is reached
-// over TLS, since a proxy in front may end TLS unannounced). A request with
-// neither header comes from a program or a very old browser, not from a
-// page of another site in a current one, and passes.
+// over TLS, since a proxy in front may end TLS unannounced). Origin "null"
+// says nothing: the pages' own Referrer-Policy (no-referrer) makes a
+// browser send it on their own form posts. A request with neither header
+// comes from a program or an old browser without Fetch Metadata, and
+// passes: the residue is such a browser on a page of another site that
+// hides its origin too.
 func (g *Gateway) CheckSameOrigin(r *http.Request) error {
 	refuse := func() error {
 		return custody.Errorf(custody.EForbidden, "", "ingreso rechazado: la petición viene de otro sitio; ingrese desde la página de Custodia",
@@ -65,7 +68,7 @@ func (g *Gateway) CheckSameOrigin(r *http.Request) error {
 		return refuse()
 	}
 	origin := r.Header.Get("Origin")
-	if origin == "" {
+	if origin == "" || origin == "null" {
 		return nil
 	}
 	if pu := g.svc.Config().PublicURL; pu != "" {
