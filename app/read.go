@@ -368,6 +368,17 @@ func (s *Service) siteView(st *domain.State, p *Principal, site *domain.Site, c 
 	return v, &domain.AccessRead{Case: c, Kind: "site_target", ID: site.ID}
 }
 
+// SiteTargets is Policy.SiteTarget for p at the service's clock, as a
+// function of the state and the site: what documents built outside the
+// service's views (court documents, package courtdata) may show p of a
+// site's target, so that they show no more than the site's view does. A
+// door that prints a target must record it as a site_target read, as
+// siteView does.
+func (s *Service) SiteTargets(p *Principal) func(*domain.State, *domain.Site) bool {
+	now := s.now()
+	return func(st *domain.State, site *domain.Site) bool { return s.Policy.SiteTarget(st, p, site, now) }
+}
+
 // Sites lists an operation's sites, targets redacted unless p may see
 // them; each target shown is recorded as a read.
 func (s *Service) Sites(ctx context.Context, p *Principal, opID string) ([]SiteView, error) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/custodia-ec/custodia/app"
@@ -42,6 +43,43 @@ func CheckCSRF(s *app.Session, r *http.Request) error {
 		return custody.Errorf(custody.EForbidden, "csrf_token", "falta el token CSRF o no corresponde a la sesión", "the CSRF token is missing or does not match the session")
 	}
 	return nil
+}
+
+// CheckSameOrigin refuses a request that a browser sent from another site:
+// for a sign-in, the login CSRF where a page elsewhere posts its author's
+// own account and password, so that the victim then works, and records
+// evidence, in an account that is not theirs. Browsers say where a request
+// comes from. Sec-Fetch-Site, when sent, must be same-origin (or none: a
+// request the user started); Origin, when sent, must be this server's own
+// origin: the configured public URL's, or the scheme and host the request
+// came to (http as well as https unless the server knows it is reached
+// over TLS, since a proxy in front may end TLS unannounced). Origin "null"
+// says nothing: the pages' own Referrer-Policy (no-referrer) makes a
+// browser send it on their own form posts. A request with neither header
+// comes from a program or an old browser without Fetch Metadata, and
+// passes: the residue is such a browser on a page of another site that
+// hides its origin too.
+func (g *Gateway) CheckSameOrigin(r *http.Request) error {
+	refuse := func() error {
+		return custody.Errorf(custody.EForbidden, "", "ingreso rechazado: la petición viene de otro sitio; ingrese desde la página de Custodia",
+			"sign-in refused: the request comes from another site; sign in from Custodia's own page")
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return refuse()
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" || origin == "null" {
+		return nil
+	}
+	if pu := g.svc.Config().PublicURL; pu != "" {
+		if u, err := url.Parse(pu); err == nil && u.Host != "" && strings.EqualFold(origin, u.Scheme+"://"+u.Host) {
+			return nil
+		}
+	}
+	if strings.EqualFold(origin, "https://"+r.Host) || !g.HTTPS(r) && strings.EqualFold(origin, "http://"+r.Host) {
+		return nil
+	}
+	return refuse()
 }
 
 // HTTPS reports whether users reach the server over TLS: the request came

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/custodia-ec/custodia/app"
+	"github.com/custodia-ec/custodia/custody"
 )
 
 // Access says who may call a route at all; the Policy then decides per case,
@@ -45,7 +46,16 @@ type Route struct {
 	// route: the change itself, signing out, who am I. Every other
 	// route of an account answers 403 password_change_required.
 	DuringPasswordChange bool
-	Handle               func(w http.ResponseWriter, r *http.Request, p *app.Principal) error
+	// SessionOnly marks a route of a browser's session (its state lives
+	// with the session, as a passkey enrolment's): an API token's call is
+	// answered 403, and the handler may rely on p.Session.
+	SessionOnly bool
+	// SignIn marks a route that starts a session (a password, TOTP or
+	// passkey sign-in): a request a browser sent from another site is
+	// refused with 403 (CheckSameOrigin). A session's own writes have
+	// their CSRF token; a sign-in has no session yet.
+	SignIn bool
+	Handle func(w http.ResponseWriter, r *http.Request, p *app.Principal) error
 	// Error, when not nil, renders the route's errors instead of the JSON
 	// error body (a web page renders HTML); StatusOf gives the status.
 	Error func(w http.ResponseWriter, r *http.Request, err error)
@@ -92,6 +102,12 @@ func (w *statusWriter) Flush() {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// errSessionOnly answers a token's call to a route of the browser's session.
+func errSessionOnly() error {
+	return custody.Errorf(custody.EForbidden, "", "esta acción se hace en el navegador, con una sesión iniciada, no con un token de la API",
+		"this is done in the browser, in a signed-in session, not with an API token")
+}
+
 // wrap applies, to one route: the body limit, authentication, CSRF for
 // session writes, the handler, error rendering, the request log and the
 // latency metric.
@@ -114,6 +130,12 @@ func (s *Gateway) wrap(rt Route) http.Handler {
 		p, err := s.authenticate(r)
 		if err == nil && rt.Access == Account && p == nil {
 			err = app.ErrUnauthenticated()
+		}
+		if err == nil && rt.SignIn {
+			err = s.CheckSameOrigin(r)
+		}
+		if err == nil && rt.SessionOnly && (p == nil || p.Session == nil) {
+			err = errSessionOnly()
 		}
 		if err == nil && p != nil && p.Session != nil && r.Method != http.MethodGet && r.Method != http.MethodHead && rt.Path != "/api/v1/login" {
 			err = CheckCSRF(p.Session, r)

@@ -30,7 +30,7 @@ func (s *Server) registerAPI() {
 		{Method: "GET", Path: "/metrics", Summary: "Métricas Prometheus (auditores y administradores; o --metrics-addr) / Prometheus metrics (auditors and administrators; or --metrics-addr)", Access: gateway.Account, Handle: s.metrics},
 		{Method: "GET", Path: "/api/v1/openapi.json", Summary: "Este documento / this document", Access: gateway.Public, Handle: s.openapi},
 
-		{Method: "POST", Path: "/api/v1/login", Summary: "Iniciar sesión / sign in", Access: gateway.Public, Body: "LoginRequest", Handle: s.login},
+		{Method: "POST", Path: "/api/v1/login", Summary: "Iniciar sesión / sign in", Access: gateway.Public, Body: "LoginRequest", SignIn: true, Handle: s.login},
 		{Method: "POST", Path: "/api/v1/logout", Summary: "Cerrar sesión / sign out", Access: gateway.Account, DuringPasswordChange: true, Handle: s.logout},
 		{Method: "GET", Path: "/api/v1/me", Summary: "Cuenta actual / current account", Access: gateway.Account, DuringPasswordChange: true, Handle: s.me},
 		{Method: "POST", Path: "/api/v1/me/password", Summary: "Cambiar la contraseña / change the password", Access: gateway.Account, DuringPasswordChange: true, Body: "PasswordChange", Handle: s.changePassword},

@@ -120,15 +120,36 @@ type detentionRow struct {
 	Field *domain.FieldArrival
 }
 
-func (w *Web) detentionRow(st *domain.State, p *app.Principal, d domain.DetentionStatus) detentionRow {
+// dedupReads drops repeated reads, keeping the first of each: a page that
+// shows a reserved identity twice (in the persons and in a detention) read
+// it once.
+func dedupReads(reads []domain.AccessRead) []domain.AccessRead {
+	seen := make(map[domain.AccessRead]bool, len(reads))
+	out := reads[:0]
+	for _, rd := range reads {
+		if !seen[rd] {
+			seen[rd] = true
+			out = append(out, rd)
+		}
+	}
+	return out
+}
+
+// detentionRow is a detention as the pages list it, with the person's name
+// (a reserved identity redacted unless p's role may see it), and the read to
+// record when a reserved identity is shown (nil otherwise), which the
+// caller records with the page's other reads.
+func (w *Web) detentionRow(st *domain.State, p *app.Principal, d domain.DetentionStatus) (detentionRow, *domain.AccessRead) {
 	cfg := st.Config()
 	arrested, _ := time.Parse(time.RFC3339Nano, d.ArrestedAt)
 	row := detentionRow{ID: d.ID, Person: d.Person, Basis: d.Basis, Site: d.Site, ArrestedAt: d.ArrestedAt, Rights: d.RightsNotifiedAt,
 		Hearing: d.HearingAt, Released: d.ReleasedAt, Violations: d.Violations, Field: st.ArrivalOf(d.Seq),
 		RightsDue:  arrested.Add(time.Duration(cfg.RightsNoticeMinutes) * time.Minute),
 		HearingDue: arrested.Add(time.Duration(cfg.HearingMinutes) * time.Minute)}
+	var rd *domain.AccessRead
 	if pe, ok := st.Persons[d.Person]; ok {
-		v, _ := w.s.PersonViewOf(pe, p)
+		var v app.PersonView
+		v, rd = w.s.PersonViewOf(pe, p)
 		row.PersonName = v.Name
 	}
 	switch {
@@ -138,7 +159,7 @@ func (w *Web) detentionRow(st *domain.State, p *app.Principal, d domain.Detentio
 	case d.HearingAt == "":
 		row.Clock, row.ClockRule = row.HearingDue, "hearing"
 	}
-	return row
+	return row, rd
 }
 
 // buildBoard computes an operation's board as of now; st is read-locked.
@@ -174,8 +195,15 @@ func (w *Web) buildBoard(st *domain.State, p *app.Principal, op *domain.Operatio
 	b.Chart = w.statusChart(provs, grid, lang)
 	for _, d := range st.CaseDetentions(op.Case, now) {
 		if st.BelongsTo(d.Detention, op.ID) {
-			b.Detentions = append(b.Detentions, w.detentionRow(st, p, d))
+			row, rd := w.detentionRow(st, p, d)
+			b.Detentions = append(b.Detentions, row)
+			if rd != nil {
+				reads = append(reads, *rd)
+			}
 		}
+	}
+	if len(b.Detentions) > 0 {
+		reads = append(reads, domain.AccessRead{Case: op.Case, Kind: "detentions", ID: op.Case})
 	}
 	byType := map[string]int{}
 	for _, it := range st.Items {
@@ -268,7 +296,7 @@ func (w *Web) casePage(rw http.ResponseWriter, r *http.Request, p *app.Principal
 	if err != nil {
 		return err
 	}
-	if err := w.s.AuditedRead(ctx(r), p, reads...); err != nil {
+	if err := w.s.AuditedRead(ctx(r), p, dedupReads(reads)...); err != nil {
 		return err
 	}
 	return w.render(rw, r, p, "case", "case.title", d)
@@ -293,7 +321,7 @@ func (w *Web) boardFragment(rw http.ResponseWriter, r *http.Request, p *app.Prin
 	if err != nil {
 		return err
 	}
-	if err := w.s.AuditedRead(ctx(r), p, reads...); err != nil {
+	if err := w.s.AuditedRead(ctx(r), p, dedupReads(reads)...); err != nil {
 		return err
 	}
 	return w.fragment(rw, r, p, "case", "board", b)
@@ -303,20 +331,25 @@ func (w *Web) detentions(rw http.ResponseWriter, r *http.Request, p *app.Princip
 	id := r.PathValue("case")
 	var rows []detentionRow
 	var title string
+	reads := []domain.AccessRead{{Case: id, Kind: "detentions", ID: id}}
 	err := w.l.View(func(st *domain.State) error {
 		if err := w.s.Policy.Read(st, p, id); err != nil {
 			return err
 		}
 		title = st.Cases[id].Title
 		for _, d := range st.CaseDetentions(id, w.now()) {
-			rows = append(rows, w.detentionRow(st, p, d))
+			row, rd := w.detentionRow(st, p, d)
+			rows = append(rows, row)
+			if rd != nil {
+				reads = append(reads, *rd)
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if err := w.s.AuditedRead(ctx(r), p, domain.AccessRead{Case: id, Kind: "detentions", ID: id}); err != nil {
+	if err := w.s.AuditedRead(ctx(r), p, dedupReads(reads)...); err != nil {
 		return err
 	}
 	return w.render(rw, r, p, "detentions", "detentions.title", struct {

@@ -46,7 +46,9 @@ func (w *Web) loginPage(rw http.ResponseWriter, r *http.Request, p *app.Principa
 // (app.Service.BeginLogin); when the account needs a TOTP code, the server
 // keeps a short-lived pending sign-in and step two sends only its id and
 // the code (app.Service.FinishLogin). Both steps count against the same
-// limits, and a page never echoes a password.
+// limits, and a page never echoes a password. Its route is a SignIn: the
+// gateway refuses either step when a browser sent it from another site
+// (login CSRF), before any password is checked.
 func (w *Web) loginPost(rw http.ResponseWriter, r *http.Request, _ *app.Principal) error {
 	next := safeNext(r.PostFormValue("next"))
 	client := gateway.ClientIP(r)

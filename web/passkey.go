@@ -140,7 +140,9 @@ func needOfficer(p *app.Principal) error {
 
 // passkeyBegin answers the options of navigator.credentials.create: a
 // discoverable credential (for sign-in without typing the account), ES256
-// or EdDSA, the user verified.
+// or EdDSA, the user verified. The enrolment under way is kept by the
+// session's id until passkeyProve, so its three routes are SessionOnly:
+// the gateway answers an API token 403 before they run.
 func (w *Web) passkeyBegin(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	if err := needOfficer(p); err != nil {
 		return err

@@ -57,6 +57,7 @@ func (w *Web) sitePage(rw http.ResponseWriter, r *http.Request, p *app.Principal
 	id := r.PathValue("site")
 	var d siteData
 	var rd *domain.AccessRead
+	var reads []domain.AccessRead // reserved identities shown
 	err := w.l.View(func(st *domain.State) error {
 		site, ok := st.Sites[id]
 		if !ok {
@@ -81,8 +82,11 @@ func (w *Web) sitePage(rw http.ResponseWriter, r *http.Request, p *app.Principal
 			if pe.Case == c {
 				// A reserved identity shows as its id only, unless the
 				// role may see it: the team can still name whom it holds.
-				v, _ := w.s.PersonViewOf(pe, p)
+				v, prd := w.s.PersonViewOf(pe, p)
 				d.Persons = append(d.Persons, v)
+				if prd != nil {
+					reads = append(reads, *prd)
+				}
 			}
 		}
 		sort.Slice(d.Persons, func(i, j int) bool { return d.Persons[i].ID < d.Persons[j].ID })
@@ -93,9 +97,17 @@ func (w *Web) sitePage(rw http.ResponseWriter, r *http.Request, p *app.Principal
 		for _, ds := range st.CaseDetentions(c, w.now()) {
 			switch {
 			case ds.Site == id:
-				d.Detentions = append(d.Detentions, w.detentionRow(st, p, ds))
+				row, drd := w.detentionRow(st, p, ds)
+				d.Detentions = append(d.Detentions, row)
+				if drd != nil {
+					reads = append(reads, *drd)
+				}
 			case ds.Site == "" && ds.Operation == site.Operation && team[ds.ArrestedBy]:
-				d.TeamDetentions = append(d.TeamDetentions, w.detentionRow(st, p, ds))
+				row, drd := w.detentionRow(st, p, ds)
+				d.TeamDetentions = append(d.TeamDetentions, row)
+				if drd != nil {
+					reads = append(reads, *drd)
+				}
 			}
 		}
 		n := 0
@@ -129,7 +141,12 @@ func (w *Web) sitePage(rw http.ResponseWriter, r *http.Request, p *app.Principal
 	if rd == nil {
 		rd = &domain.AccessRead{Case: d.Case, Kind: "sites", ID: d.Site.Operation}
 	}
-	if err := w.s.AuditedRead(ctx(r), p, *rd, domain.AccessRead{Case: d.Case, Kind: "detentions", ID: d.Case}, domain.AccessRead{Case: d.Case, Kind: "items", ID: d.Case}); err != nil {
+	// The site (its target when shown), the case's persons (the detention
+	// form names them), its detentions and items, and each reserved
+	// identity shown.
+	reads = append([]domain.AccessRead{*rd, {Case: d.Case, Kind: "persons", ID: d.Case}, {Case: d.Case, Kind: "detentions", ID: d.Case},
+		{Case: d.Case, Kind: "items", ID: d.Case}}, dedupReads(reads)...)
+	if err := w.s.AuditedRead(ctx(r), p, reads...); err != nil {
 		return err
 	}
 	return w.render(rw, r, p, "site", "site.title", d)

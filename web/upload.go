@@ -52,6 +52,9 @@ type attachmentRow struct {
 	Stored bool // the bytes are in the evidence store
 }
 
+// uploadPage shows the item and its files (name, SHA-256, whether the
+// bytes are stored), with the form to attach one. It is a read of the item,
+// recorded as the API's GET /api/v1/items/{item}/files records it.
 func (w *Web) uploadPage(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	id := r.PathValue("item")
 	d := uploadData{Chunk: w.cfg.UploadChunk, FormMax: uploadFormMax, Now: w.now().In(w.cfg.Zone).Format("2006-01-02T15:04")}
@@ -85,6 +88,9 @@ func (w *Web) uploadPage(rw http.ResponseWriter, r *http.Request, p *app.Princip
 			}
 		}
 		d.Attachments = append(d.Attachments, row)
+	}
+	if err := w.s.AuditedRead(ctx(r), p, domain.AccessRead{Case: d.Item.Case, Kind: "item", ID: id}); err != nil {
+		return err
 	}
 	return w.render(rw, r, p, "upload", "upload.title", d)
 }

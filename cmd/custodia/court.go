@@ -19,6 +19,13 @@ import (
 // Court documents (issue 7): `report item`, `report detentions`, the PDF and
 // CSV forms of `report operation`, `label` and `export case-uco`. The data
 // comes from package courtdata, the layout from courtdoc and caseuco.
+//
+// The command line runs as the deployment's operator, who holds its
+// database and its log, where every site's address and warrant are written
+// (and which `export case` writes out whole): its documents show every
+// site's target (courtdata.EveryTarget). The server's doors print the same
+// documents for the signed-in account, with the targets it may not see
+// withheld (app's Policy.SiteTarget).
 
 // docLang checks --lang. Documents are Spanish unless English is asked for:
 // they are written for an Ecuadorian court, whatever the operator's locale.
@@ -58,7 +65,7 @@ func reportItem(e *env, data, id, out, lang string) error {
 		return err
 	}
 	defer d.Close()
-	rec, err := courtdata.Item(e.ctx, d.Ledger, d.PublicKey, id, courtdata.Options{Lang: lang, Now: e.now(), Zone: e.zone()})
+	rec, err := courtdata.Item(e.ctx, d.Ledger, d.PublicKey, id, courtdata.Options{Lang: lang, Now: e.now(), Zone: e.zone(), Targets: courtdata.EveryTarget})
 	if err != nil {
 		return err
 	}
@@ -198,7 +205,7 @@ func exportCaseUCO(e *env, data, caseID, out, base string) error {
 		return err
 	}
 	defer d.Close()
-	cd, err := courtdata.CaseUCO(e.ctx, d.Ledger, caseID, base)
+	cd, err := courtdata.CaseUCO(e.ctx, d.Ledger, caseID, base, courtdata.EveryTarget)
 	if err != nil {
 		return err
 	}

@@ -131,12 +131,16 @@ stood at --as-of (default now).
 		},
 		"report item": {
 			es: `Registro de cadena de custodia de un indicio (COIP art. 456) en PDF, con el
-punto de control firmado y un QR de verificación.
+punto de control firmado y un QR de verificación. Lo genera el operador del
+despliegue: muestra la dirección del sitio del secuestro (la página y la API
+la reservan a quien no puede verla).
 
   -o ARCHIVO.pdf   el documento
   --lang es|en     idioma del documento (por omisión es)`,
 			en: `An item's chain-of-custody record (COIP art. 456) as a PDF, with the signed
-checkpoint and a verification QR code.
+checkpoint and a verification QR code. The deployment's operator makes it: it
+shows the seizure site's address (the page and the API withhold it from those
+who may not see it).
 
   -o FILE.pdf      the document
   --lang es|en     the document's language (default es)`,
@@ -212,11 +216,13 @@ signed checkpoint, which custodia verify checks offline.
   --tlog-proofs DIR   also writes each proof in C2SP tlog-proof format`,
 		},
 		"export case-uco": {
-			es: `Exporta un caso en CASE/UCO 1.4.0 (JSON-LD).
+			es: `Exporta un caso en CASE/UCO 1.4.0 (JSON-LD), con la dirección y la orden de
+allanamiento de cada sitio: lo genera el operador del despliegue.
 
   -o ARCHIVO.jsonld   destino
   --base IRI          prefijo de los nodos (por omisión urn:custodia:kb:)`,
-			en: `Exports a case as CASE/UCO 1.4.0 (JSON-LD).
+			en: `Exports a case as CASE/UCO 1.4.0 (JSON-LD), with each site's address and
+search warrant: the deployment's operator makes it.
 
   -o FILE.jsonld      destination
   --base IRI          the nodes' prefix (default urn:custodia:kb:)`,

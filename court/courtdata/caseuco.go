@@ -23,8 +23,10 @@ const WarrantType = "orden de allanamiento"
 // (attachments with their hashes included), the officers who acted and their
 // agencies, the sites of the case's operations as locations, and each site's
 // warrant as an authorization. base is the IRI prefix of the nodes; empty
-// means caseuco's default.
-func CaseUCO(ctx context.Context, l *ledger.Ledger, caseID, base string) (caseuco.CaseData, error) {
+// means caseuco's default. A site whose target the reader may not see
+// (targets, as in Options) is a location without its address, and its
+// warrant is left out.
+func CaseUCO(ctx context.Context, l *ledger.Ledger, caseID, base string, targets Targets) (caseuco.CaseData, error) {
 	out := caseuco.CaseData{Base: base, LogOrigin: l.Origin()}
 	var items []*domain.Item
 	err := l.View(func(s *domain.State) error {
@@ -52,7 +54,12 @@ func CaseUCO(ctx context.Context, l *ledger.Ledger, caseID, base string) (caseuc
 		for _, op := range ops {
 			for _, id := range op.Sites {
 				site := s.Sites[id]
-				us := caseuco.Site{ID: id, Province: site.Province, City: site.City, Kind: site.Kind, Address: site.Address}
+				us := caseuco.Site{ID: id, Province: site.Province, City: site.City, Kind: site.Kind}
+				if !targets.shows(s, site) {
+					out.Sites = append(out.Sites, us)
+					continue
+				}
+				us.Address = site.Address
 				if site.Warrant != "" {
 					us.Warrant = "W-" + id
 					out.Warrants = append(out.Warrants, caseuco.Warrant{ID: us.Warrant, Identifier: site.Warrant, Type: WarrantType, Site: id})

@@ -45,6 +45,28 @@ type Options struct {
 	// instant and recording times in (default America/Guayaquil); acts
 	// keep the offset they were recorded with.
 	Zone *time.Location
+	// Targets says which sites' targets (address, warrant) the reader may
+	// see; nil shows none.
+	Targets Targets
+}
+
+// Targets says whether a document's reader may see a site's target: its
+// address and its warrant. It is called with the state the document is
+// built from. The doors pass the signed-in account's rule (app's
+// Policy.SiteTarget, through Service.SiteTargets), the one the API, the
+// site page, the board and the case page follow, so that a document shows
+// no more than they do; the command line, run by the deployment's
+// operator, who holds the database and the log where the targets are
+// written, passes EveryTarget. Nil shows none: a door that forgets to say
+// who reads gets the redacted document, not the full one.
+type Targets func(s *domain.State, site *domain.Site) bool
+
+// EveryTarget shows every site's target (the command line's documents).
+func EveryTarget(*domain.State, *domain.Site) bool { return true }
+
+// shows reports whether the reader may see site's target.
+func (tg Targets) shows(s *domain.State, site *domain.Site) bool {
+	return tg != nil && tg(s, site)
 }
 
 // local is t in the document's zone; the zero time stays zero.
@@ -82,10 +104,14 @@ func person(s *domain.State, id string) courtdoc.Person {
 }
 
 // siteDesc is a site as a person reads it: "domicilio, Riobamba, Chimborazo
-// — address".
-func siteDesc(lang string, site *domain.Site) string {
+// — address", or "— dirección reservada" in place of an address the reader
+// may not see (shown false).
+func siteDesc(lang string, site *domain.Site, shown bool) string {
 	d := word(lang, siteKinds, site.Kind) + ", " + site.City + ", " + site.Province
-	if site.Address != "" {
+	switch {
+	case !shown && (site.Address != "" || site.Warrant != ""):
+		d += " — " + t(lang, tTargetWithheld)
+	case shown && site.Address != "":
 		d += " — " + site.Address
 	}
 	return d
@@ -199,7 +225,7 @@ func buildItem(s *domain.State, id string, hist, parentHist []domain.HistoryEntr
 		}
 		rec.Seizure = courtdoc.Seizure{At: parseTime(z.SeizedAt), By: person(s, z.SeizedBy), Site: z.Site, Place: z.Place, Seal: z.Seal}
 		if site, ok := s.Sites[z.Site]; ok {
-			rec.Seizure.SiteDesc = siteDesc(lang, site)
+			rec.Seizure.SiteDesc = siteDesc(lang, site, opt.Targets.shows(s, site))
 		}
 	case it.Derive != nil:
 		dv := it.Derive

@@ -94,7 +94,8 @@ func fixture(t *testing.T) *deployment.Deployment {
 	return d
 }
 
-var opts = Options{Lang: "es", Now: time.Date(2026, 11, 26, 18, 0, 0, 0, time.FixedZone("", -5*3600))}
+// opts are the command line's: the operator sees every site's target.
+var opts = Options{Lang: "es", Now: time.Date(2026, 11, 26, 18, 0, 0, 0, time.FixedZone("", -5*3600)), Targets: EveryTarget}
 
 func TestItemRecord(t *testing.T) {
 	d := fixture(t)
@@ -157,7 +158,7 @@ func TestItemRecord(t *testing.T) {
 	}
 
 	// The derived image: its attachment was typed by an administrator.
-	img, err := Item(ctx, d.Ledger, d.PublicKey, "E-2-IMG", Options{Lang: "en", Now: opts.Now})
+	img, err := Item(ctx, d.Ledger, d.PublicKey, "E-2-IMG", Options{Lang: "en", Now: opts.Now, Targets: EveryTarget})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,6 +176,82 @@ func TestItemRecord(t *testing.T) {
 		}
 		if err := os.WriteFile(filepath.Join(dir, "item-"+name+".pdf"), buf.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestItemTargetWithheld: a reader who may not see the seizure site's
+// target (Options.Targets false for it, or no Targets at all) gets the
+// record without the site's address, told that it is withheld, in the
+// structure and in the printed PDF; the rule is asked about that site, with
+// the state the record is built from. One who may sees the address.
+func TestItemTargetWithheld(t *testing.T) {
+	d := fixture(t)
+	ctx := context.Background()
+	var asked []string
+	deny := func(s *domain.State, site *domain.Site) bool {
+		if s.Sites[site.ID] != site {
+			t.Errorf("asked about site %s with another state", site.ID)
+		}
+		asked = append(asked, site.ID)
+		return false
+	}
+	for _, c := range []struct {
+		name, lang string
+		targets    Targets
+		desc       string
+	}{
+		{"denied", "es", deny, "oficina, Cuenca, Azuay — dirección reservada"},
+		{"no reader", "en", nil, "office, Cuenca, Azuay — address withheld"},
+		{"allowed", "es", EveryTarget, "oficina, Cuenca, Azuay — Av. Solano 1-23"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rec, err := Item(ctx, d.Ledger, d.PublicKey, "E-2", Options{Lang: c.lang, Now: opts.Now, Targets: c.targets})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Seizure.SiteDesc != c.desc {
+				t.Errorf("site = %q, want %q", rec.Seizure.SiteDesc, c.desc)
+			}
+			var b bytes.Buffer
+			if err := courtdoc.WriteItemPDF(&b, rec, c.lang); err != nil {
+				t.Fatal(err)
+			}
+			text := strings.Join(strings.Fields(pdfToText(t, b.Bytes())), " ")
+			if got, want := strings.Contains(text, "Solano"), c.targets != nil && c.name == "allowed"; got != want {
+				t.Errorf("the PDF shows the address: %v, want %v:\n%s", got, want, text)
+			}
+		})
+	}
+	if strings.Join(asked, ",") != "S-1" {
+		t.Errorf("the rule was asked about %v, want S-1", asked)
+	}
+}
+
+// TestCaseUCOTargetWithheld: the CASE/UCO export of a reader who may not
+// see a site's target has the site as a location without its address, and
+// no warrant; it still conforms.
+func TestCaseUCOTargetWithheld(t *testing.T) {
+	d := fixture(t)
+	for _, targets := range []Targets{nil, func(*domain.State, *domain.Site) bool { return false }} {
+		cd, err := CaseUCO(context.Background(), d.Ledger, "C-1", "", targets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cd.Sites) != 2 || len(cd.Warrants) != 0 {
+			t.Errorf("sites %+v, warrants %+v: want both sites, no warrant", cd.Sites, cd.Warrants)
+		}
+		var buf bytes.Buffer
+		if err := caseuco.Export(&buf, cd); err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range []string{"Solano", "0042-2024"} {
+			if strings.Contains(buf.String(), secret) {
+				t.Errorf("the export holds %q", secret)
+			}
+		}
+		if targets == nil {
+			shaclConforms(t, "c-1-withheld.jsonld", buf.Bytes())
 		}
 	}
 }
@@ -324,7 +401,7 @@ func checkLogState(t *testing.T, d *deployment.Deployment, s *courtdoc.LogState)
 
 func TestCaseUCO(t *testing.T) {
 	d := fixture(t)
-	cd, err := CaseUCO(context.Background(), d.Ledger, "C-1", "")
+	cd, err := CaseUCO(context.Background(), d.Ledger, "C-1", "", EveryTarget)
 	if err != nil {
 		t.Fatal(err)
 	}

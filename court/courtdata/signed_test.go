@@ -92,7 +92,7 @@ func TestItemRecordSignatures(t *testing.T) {
 
 	// The CASE/UCO export carries the signatures (a documented extension:
 	// annotations tagged custodia:signature), and still conforms.
-	cd, err := CaseUCO(ctx, d.Ledger, "C-1", "")
+	cd, err := CaseUCO(ctx, d.Ledger, "C-1", "", EveryTarget)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,4 +57,6 @@ var (
 	tOrder        = msg{"orden %s", "order %s"}
 	tAccount      = msg{"cuenta %s", "account %s"}
 	tDerivedPlace = msg{"donde estaba %s: %s", "where %s was: %s"}
+	// tTargetWithheld stands for a site's address the reader may not see.
+	tTargetWithheld = msg{"dirección reservada", "address withheld"}
 )
