@@ -56,21 +56,40 @@ func (s *Gateway) Handler() http.Handler {
 // error, in JSON and the caller's language (405 with Allow), never with
 // net/http's plain-text English.
 func (s *Gateway) apiFallback(w http.ResponseWriter, r *http.Request) {
+	s.fallback(w, r, apiFallbackPattern, custody.Errorf(custody.ENotFound, "", "no existe la ruta %s de la API", "there is no API route %s", r.URL.Path), s.WriteError)
+}
+
+// fallback answers a request that only the fallback pattern matched: a
+// method the path's routes do not take (405, with Allow), or a path no
+// route has (notFound), written by write in the door's own form.
+func (s *Gateway) fallback(w http.ResponseWriter, r *http.Request, pattern string, notFound error, write func(http.ResponseWriter, *http.Request, error)) {
 	var allow []string
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 		probe := r.Clone(r.Context())
 		probe.Method = m
-		if _, p := s.mux.Handler(probe); p != "" && p != apiFallbackPattern {
+		if _, p := s.mux.Handler(probe); p != "" && p != pattern && p != pagesFallbackPattern {
 			allow = append(allow, m)
 		}
 	}
 	if len(allow) == 0 {
-		s.WriteError(w, r, custody.Errorf(custody.ENotFound, "", "no existe la ruta %s de la API", "there is no API route %s", r.URL.Path))
+		write(w, r, notFound)
 		return
 	}
 	w.Header().Set("Allow", strings.Join(allow, ", "))
 	ce := custody.Errorf(custody.EMethod, "", "la ruta %s no admite %s; admite: %s", "route %s does not take %s; it takes: %s", r.URL.Path, r.Method, strings.Join(allow, ", "))
-	s.WriteError(w, r, ce)
+	write(w, r, ce)
+}
+
+const pagesFallbackPattern = "/"
+
+// PagesFallback has write answer, as a page in the reader's language,
+// every request outside the API that no route serves (404) or whose
+// method its path's routes do not take (405): never net/http's plain-text
+// English "404 page not found".
+func (s *Gateway) PagesFallback(write func(http.ResponseWriter, *http.Request, error)) {
+	s.mux.HandleFunc(pagesFallbackPattern, func(w http.ResponseWriter, r *http.Request) {
+		s.fallback(w, r, pagesFallbackPattern, custody.Errorf(custody.ENotFound, "", "no existe la página %s", "there is no page %s", r.URL.Path), write)
+	})
 }
 
 // Routes lists every registered route, in registration order.

@@ -16,6 +16,11 @@ type caseRow struct {
 	// seized at a site and the ones derived from them (copies,
 	// extractions), which the operation boards do not count.
 	Operations, Items, Seized, Derived int
+	// Restricted is a reader who may see some of the case's items but not
+	// the case (the defence, its disclosed items): the card lists those
+	// items instead of linking a case page it cannot open.
+	Restricted bool
+	Listed     []string
 }
 
 func (w *Web) cases(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
@@ -26,7 +31,7 @@ func (w *Web) cases(rw http.ResponseWriter, r *http.Request, p *app.Principal) e
 			if w.s.Policy.Case(st, p, id) != nil {
 				continue
 			}
-			row := caseRow{ID: id, Title: c.Title, OpenedAt: c.At}
+			row := caseRow{ID: id, Title: c.Title, OpenedAt: c.At, Restricted: w.s.Policy.Read(st, p, id) != nil}
 			for _, op := range st.Operations {
 				if op.Case == id {
 					row.Operations++
@@ -35,6 +40,9 @@ func (w *Web) cases(rw http.ResponseWriter, r *http.Request, p *app.Principal) e
 			for _, it := range st.Items {
 				if it.Case == id && w.s.Policy.ItemListed(st, p, it) {
 					row.Items++
+					if row.Restricted {
+						row.Listed = append(row.Listed, it.ID)
+					}
 					if it.Parent != "" {
 						row.Derived++
 					} else {
@@ -42,6 +50,7 @@ func (w *Web) cases(rw http.ResponseWriter, r *http.Request, p *app.Principal) e
 					}
 				}
 			}
+			sort.Strings(row.Listed)
 			out = append(out, row)
 			reads = append(reads, domain.AccessRead{Case: id, Kind: "case", ID: id})
 		}

@@ -28,6 +28,10 @@ type itemData struct {
 	IsHolder    bool
 	NextDerived string
 	Officers    []officerOpt
+	// CaseReadable and ParentReadable say whether the reader may open the
+	// case (and its sites) and the parent item: the defence sees disclosed
+	// items only, and a link to a page it cannot open is a dead end.
+	CaseReadable, ParentReadable bool
 }
 
 type officerOpt struct{ ID, Name string }
@@ -66,6 +70,11 @@ func (w *Web) itemPage(rw http.ResponseWriter, r *http.Request, p *app.Principal
 			return err
 		}
 		d.Item = app.ItemViewOf(it)
+		d.CaseReadable = w.s.Policy.Read(st, p, it.Case) == nil
+		if it.Parent != "" {
+			_, perr := w.s.Policy.Item(st, p, it.Parent)
+			d.ParentReadable = perr == nil
+		}
 		if o, ok := st.Officers[it.Holder]; ok {
 			d.HolderName = o.Name
 		}

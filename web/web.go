@@ -306,6 +306,7 @@ func Mount(gw *gateway.Gateway, cfg Config, now func() time.Time) (*Web, error) 
 		return nil, err
 	}
 	w.Register()
+	gw.PagesFallback(w.renderError)
 	return w, nil
 }
 

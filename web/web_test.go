@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"io/fs"
 	"net/url"
@@ -13,9 +14,11 @@ import (
 	"github.com/custodia-ec/custodia/verify"
 
 	"github.com/custodia-ec/custodia/analysis"
+	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/casefile"
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
+	"github.com/custodia-ec/custodia/ledger"
 )
 
 // TestCatalogueComplete fails on a key missing a language, on a template
@@ -238,5 +241,86 @@ func TestRoutesSorted(t *testing.T) {
 	sort.Strings(dup)
 	if len(dup) > 0 {
 		t.Errorf("duplicate routes: %v", dup)
+	}
+}
+
+// TestUnknownPagesInSpanish: a path no route has, and a method a page
+// does not take, are answered with the site's page in the reader's
+// language (404, 405 with Allow), not net/http's "404 page not found" and
+// "Method Not Allowed"; the API keeps its JSON answers.
+func TestUnknownPagesInSpanish(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	for _, path := range []string{"/no/such/page", "/casos/METASTASIS/foo"} {
+		st, body, h := c.do("GET", path, nil, nil)
+		if st != 404 || !strings.Contains(body, "No encontrado") || !strings.Contains(body, "no existe la página "+path) || !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+			t.Errorf("GET %s: %d %s\n%.300s", path, st, h.Get("Content-Type"), body)
+		}
+	}
+	st, body, h := c.do("DELETE", "/casos", nil, nil)
+	if st != 405 || h.Get("Allow") != "GET" || !strings.Contains(body, "la ruta /casos no admite DELETE; admite: GET") {
+		t.Errorf("DELETE /casos: %d Allow %q\n%.300s", st, h.Get("Allow"), body)
+	}
+	st, body, h = c.do("GET", "/api/v1/no-such-route", nil, nil)
+	if st != 404 || !strings.HasPrefix(h.Get("Content-Type"), "application/json") || !strings.Contains(body, "no existe la ruta") {
+		t.Errorf("an unknown API route: %d %s %s", st, h.Get("Content-Type"), body)
+	}
+}
+
+// TestDefenceReachesItsDisclosedItems: the defence sees a case only
+// through the items disclosed to it. Its case list named the case with a
+// link to a page it may not open (404), and the item's crumbs linked the
+// case and the site it cannot open either; now the card lists the
+// disclosed items, and the crumbs link only where the reader may go.
+func TestDefenceReachesItsDisclosedItems(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	appendRecs := app.LedgerAppender(e.d.Ledger, "system:test", e.now)
+	if err := appendRecs(ctx, []ledger.Record{{Op: casefile.OpAgency, Rec: &casefile.Agency{ID: "DEF", Name: "Defensoría Pública", Kind: "other"}},
+		{Op: casefile.OpOfficer, Rec: &casefile.Officer{ID: "def.1", Name: "Defensora", Agency: "DEF", Role: "defense"}}}); err != nil {
+		t.Fatal(err)
+	}
+	na, err := app.CreateAccount(ctx, appendRecs, e.d.Store.Credentials(), e.now, domain.AccountCreate{Account: "defensa", Name: "defensa", Role: "defense", Officer: "def.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SetPassword(ctx, appendRecs, e.d.Store.Credentials(), e.now, "defensa", na.Password); err != nil {
+		t.Fatal(err)
+	}
+	e.users["defensa"] = na
+	if err := appendRecs(ctx, []ledger.Record{
+		{Op: domain.OpGrantAdd, Rec: &domain.GrantAdd{Case: "METASTASIS", Account: "defensa"}},
+		{Op: domain.OpItemDisclose, Rec: &domain.ItemDisclose{Item: "E-PIC-01-01", Account: "defensa"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client()
+	c.login("defensa")
+	_, body, _ := c.do("GET", "/casos", nil, nil)
+	if strings.Contains(body, `href="/casos/METASTASIS"`) || !strings.Contains(body, `href="/evidencias/E-PIC-01-01"`) || !strings.Contains(body, "le fueron reveladas") {
+		t.Errorf("the defence's case list links the case page, or not its disclosed item:\n%s", body)
+	}
+	st, body, _ := c.do("GET", "/evidencias/E-PIC-01-01", nil, nil)
+	if st != 200 {
+		t.Fatalf("the disclosed item: %d", st)
+	}
+	for _, dead := range []string{`href="/casos/METASTASIS"`, `href="/sitios/`} {
+		if strings.Contains(body, dead) {
+			t.Errorf("the disclosed item's page links %s, which the defence cannot open", dead)
+		}
+	}
+	for _, link := range regexp.MustCompile(`href="(/[^"#?]*)"`).FindAllStringSubmatch(body, -1) {
+		if strings.HasPrefix(link[1], "/static/") || link[1] == "/salir" || link[1] == "/idioma" {
+			continue
+		}
+		if st, _, _ := c.do("GET", link[1], nil, nil); st == 404 {
+			t.Errorf("the disclosed item's page links %s, which answers 404 to the defence", link[1])
+		}
+	}
+	// A member still has the links.
+	f := e.client()
+	f.login("fiscal")
+	if _, body, _ = f.do("GET", "/evidencias/E-PIC-01-01", nil, nil); !strings.Contains(body, `href="/casos/METASTASIS"`) || !strings.Contains(body, `href="/sitios/`) {
+		t.Errorf("the prosecutor lost the item's crumbs")
 	}
 }
