@@ -3,6 +3,7 @@ package domain
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/custody/fastcodec"
@@ -28,7 +29,18 @@ type HistoryEntry struct {
 	// Field is how the act came from a field device (field.go): its
 	// device, the device's clock, the arrival and whether it was late.
 	Field *FieldArrival `json:"field,omitempty"`
+	// RecordedLateHours is set when the act was recorded, through an
+	// account, more than LateRecording after the time it claims: a
+	// backdated act reads as such wherever its history is shown.
+	RecordedLateHours int64 `json:"recorded_late_hours,omitempty"`
 }
+
+// LateRecording is how long after an act's own time its recording through
+// an account is flagged in the item's history ("registrado N h después").
+// A day leaves the ordinary case alone (the record typed at the station
+// after the raid) and shows the one a court should ask about. Imported
+// history is not flagged: its recording time is the import's.
+const LateRecording = 24 * time.Hour
 
 // RecordedBy renders who recorded an event: "account:NAME" or
 // "import:SHA256:LINE".
@@ -52,6 +64,13 @@ func ItemHistory(id string, events []*custody.Event) ([]HistoryEntry, error) {
 		}
 		e := HistoryEntry{Seq: ev.Seq, Op: ev.Op, RecordedAt: ev.Recorded.At, RecordedBy: RecordedBy(ev.Recorded), Record: ev.Record, Anomalies: []string{}, Sigs: ev.Sigs}
 		e.At, e.By = Claimed(rec)
+		if ev.Recorded.Import == nil {
+			act, err1 := custody.ParseTime(e.At)
+			got, err2 := custody.ParseTime(ev.Recorded.At)
+			if gap := got.Sub(act); err1 == nil && err2 == nil && gap > LateRecording {
+				e.RecordedLateHours = int64(gap / time.Hour)
+			}
+		}
 		if it == nil {
 			switch r := rec.(type) {
 			case *custody.Seize:

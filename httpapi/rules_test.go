@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -191,4 +192,41 @@ func TestHiddenAnsweredAsUnknown(t *testing.T) {
 			t.Errorf("disclosed item: got %d %s, want 404", st, b)
 		}
 	})
+}
+
+// TestBackdatedActFlagged: an act may be recorded after the fact (the
+// record typed at the station after a raid), but one recorded more than a
+// day after the time it claims reads as such in its history, through the
+// API (and the pages and the command line, which show the same history);
+// one recorded the same day, and imported history, are not flagged.
+func TestBackdatedActFlagged(t *testing.T) {
+	e := newEnv(t)
+	fiscal := e.token(e.account("fiscal", "prosecutor", "fge.salazar", "METASTASIS").Account, "write", "METASTASIS")
+	for _, c := range []struct{ id, at string }{{"E-LATE-1", "2024-05-29T12:00:00Z"}, {"E-LATE-2", "2024-06-01T09:00:00Z"}} {
+		body := `{"op":"evidence.seize","id":"` + c.id + `","case":"METASTASIS","type":"phone","description":"x","seized_at":"` + c.at + `","seized_by":"fge.salazar"}`
+		if st, b := e.do("POST", "/api/v1/records", fiscal, body); st != 201 {
+			t.Fatalf("seizure %s at %s: %d %s", c.id, c.at, st, b)
+		}
+	}
+	late := func(item string) int64 {
+		t.Helper()
+		st, b := e.do("GET", "/api/v1/items/"+item+"/history", fiscal, "")
+		if st != 200 {
+			t.Fatalf("history of %s: %d %s", item, st, b)
+		}
+		var h []domain.HistoryEntry
+		if err := json.Unmarshal([]byte(b), &h); err != nil || len(h) == 0 {
+			t.Fatalf("history of %s: %v %s", item, err, b)
+		}
+		return h[0].RecordedLateHours
+	}
+	if got := late("E-LATE-1"); got != 72 {
+		t.Errorf("a seizure recorded three days after its time: recorded_late_hours %d, want 72", got)
+	}
+	if got := late("E-LATE-2"); got != 0 {
+		t.Errorf("a seizure recorded three hours after its time is flagged: %d", got)
+	}
+	if got := late("E-PIC-01-01"); got != 0 {
+		t.Errorf("imported history is flagged: %d", got)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custodia-ec/custodia/custody/vocab"
 	"github.com/custodia-ec/custodia/verify"
@@ -322,5 +323,25 @@ func TestDefenceReachesItsDisclosedItems(t *testing.T) {
 	f.login("fiscal")
 	if _, body, _ = f.do("GET", "/evidencias/E-PIC-01-01", nil, nil); !strings.Contains(body, `href="/casos/METASTASIS"`) || !strings.Contains(body, `href="/sitios/`) {
 		t.Errorf("the prosecutor lost the item's crumbs")
+	}
+}
+
+// TestBackdatedActShown: the item page flags an act recorded more than a
+// day after the time it claims (the history's recorded_late_hours).
+func TestBackdatedActShown(t *testing.T) {
+	e := newEnv(t)
+	appendRecs := app.LedgerAppender(e.d.Ledger, "system:test", e.now)
+	at := e.now().Add(-72 * time.Hour).Format(time.RFC3339)
+	if err := appendRecs(context.Background(), []ledger.Record{{Op: custody.OpSeize, Rec: &custody.Seize{ID: "E-LATE-1", Case: "METASTASIS", Type: "phone", Description: "x", SeizedAt: at, SeizedBy: "fge.salazar"}}}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client()
+	c.login("fiscal")
+	_, body, _ := c.do("GET", "/evidencias/E-LATE-1", nil, nil)
+	if !strings.Contains(body, "registrado 72 h después de la hora que declara el acto") {
+		t.Errorf("the item page does not flag a seizure recorded three days late:\n%.2000s", body)
+	}
+	if _, body, _ = c.do("GET", "/evidencias/E-PIC-01-01", nil, nil); strings.Contains(body, "h después de la hora que declara") {
+		t.Error("imported history is flagged as recorded late")
 	}
 }

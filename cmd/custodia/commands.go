@@ -384,6 +384,9 @@ func cmdItem(e *env, args []string) error {
 		for _, a := range x.Anomalies {
 			anomalies = append(anomalies, vocab.Word("anomaly", a, e.lang))
 		}
+		if x.RecordedLateHours > 0 {
+			anomalies = append(anomalies, fmt.Sprintf(e.tr("registrado %d h después", "recorded %d h later"), x.RecordedLateHours))
+		}
 		by := x.RecordedBy
 		if a, ok := strings.CutPrefix(by, "account:"); ok {
 			by = e.tr("cuenta ", "account ") + a

@@ -72,7 +72,7 @@ func reportItem(e *env, data, id, out, lang string) error {
 	if err := writeAtomically(out, func(w io.Writer) error { return courtdoc.WriteItemPDF(w, rec, lang) }); err != nil {
 		return err
 	}
-	e.wrote(out, fmt.Sprintf("%d %s, %s %d", len(rec.Events), e.tr("eventos", "events"), e.tr("punto de control de tamaño", "checkpoint of size"), rec.Verification.CheckpointSize))
+	e.wrote(out, fmt.Sprintf("%s, %s %d", e.many(len(rec.Events), "evento", "eventos", "event", "events"), e.tr("punto de control de tamaño", "checkpoint of size"), rec.Verification.CheckpointSize))
 	return nil
 }
 
@@ -191,7 +191,7 @@ func cmdLabel(e *env, args []string) error {
 	if err := writeAtomically(*out, func(w io.Writer) error { return courtdoc.WriteLabelsPDF(w, labels, sh, e.now()) }); err != nil {
 		return err
 	}
-	e.wrote(*out, fmt.Sprintf("%d %s (%s)", len(labels), e.tr("etiquetas", "labels"), sh.Name))
+	e.wrote(*out, fmt.Sprintf("%s (%s)", e.many(len(labels), "etiqueta", "etiquetas", "label", "labels"), sh.Name))
 	return nil
 }
 
