@@ -348,3 +348,22 @@ func (c *client) signedPost(path string, form url.Values, keys map[string]*testk
 	st, body, _ = c.do("POST", path, form, fetch)
 	return st, body
 }
+
+// firstHeldBy is the first item, by id, that officer holds and that is not
+// disposed of; the test fails when there is none.
+func (e *testEnv) firstHeldBy(officer string) string {
+	e.t.Helper()
+	var item string
+	e.d.Ledger.View(func(st *domain.State) error {
+		for id, it := range st.Items {
+			if it.Holder == officer && !it.Disposed && (item == "" || id < item) {
+				item = id
+			}
+		}
+		return nil
+	})
+	if item == "" {
+		e.t.Fatalf("no item held by %s", officer)
+	}
+	return item
+}

@@ -4,8 +4,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/custodia-ec/custodia/domain"
 )
 
 // TestHandoverOfferOnlyToWhoSeesTheItem is the pages' door to the rule
@@ -15,18 +13,7 @@ import (
 // handovers page shows nothing of the item.
 func TestHandoverOfferOnlyToWhoSeesTheItem(t *testing.T) {
 	e := newEnvAt(t, afterFile)
-	var item string
-	e.d.Ledger.View(func(st *domain.State) error {
-		for id, it := range st.Items {
-			if it.Holder == "cust.chi" && !it.Disposed && (item == "" || id < item) {
-				item = id
-			}
-		}
-		return nil
-	})
-	if item == "" {
-		t.Fatal("no item held by cust.chi")
-	}
+	item := e.firstHeldBy("cust.chi")
 	keys := e.enrol("cust.chi", "pn.s-gua-01.lead")
 	c := e.client()
 	c.login("custodio")

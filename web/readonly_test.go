@@ -33,18 +33,7 @@ func TestReadOnlyTokenChangesNothingThroughThePages(t *testing.T) {
 	keys := e.enrol("cust.chi")
 	mine := keys["cust.chi"]
 	requested := testkeys.Ed25519Of("cust.chi", "requested")
-	var item string
-	e.d.Ledger.View(func(st *domain.State) error {
-		for id, it := range st.Items {
-			if it.Holder == "cust.chi" && !it.Disposed && (item == "" || id < item) {
-				item = id
-			}
-		}
-		return nil
-	})
-	if item == "" {
-		t.Fatal("no item held by cust.chi in the case file")
-	}
+	item := e.firstHeldBy("cust.chi")
 	tr := custody.Transfer{Item: item, From: "cust.chi", To: "lab.1", At: "2023-12-20T10:00:00-05:00", Purpose: "analysis", SealCondition: "intact"}
 	g := mine.SignAct(custody.RoleFrom, custody.OpTransfer, &tr)
 	offer := &domain.HandoverOffer{ID: "H-readonly", Transfer: tr, Expires: e.now().Add(time.Hour).UTC().Format(time.RFC3339), Key: g.Key, Sig: g.Sig,
