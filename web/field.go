@@ -234,6 +234,9 @@ type fieldData struct {
 	RPID        string           `json:"rp_id"`
 	Creds       []app.PasskeyRef `json:"creds"`
 	ServerTime  string           `json:"server_time"`
+	// Zone is the deployment's IANA zone: the app shows times in it, with
+	// their offset, as the pages do, whatever zone the phone is set to.
+	Zone        string           `json:"zone"`
 	SkewMinutes int64            `json:"allowed_skew_minutes"`
 	LateMinutes int64            `json:"late_minutes"`
 	Sites       []fieldSite      `json:"sites"`
@@ -248,7 +251,7 @@ type fieldData struct {
 // read, as on the site page.
 func (w *Web) fieldDataRead(rw http.ResponseWriter, r *http.Request, p *app.Principal) error {
 	rpID, _ := w.relyingParty(r)
-	d := fieldData{Account: p.Account, Officer: p.Officer, RPID: rpID, Creds: w.s.PasskeysOf(p.Officer), ServerTime: w.now().UTC().Format(time.RFC3339),
+	d := fieldData{Account: p.Account, Officer: p.Officer, RPID: rpID, Creds: w.s.PasskeysOf(p.Officer), ServerTime: w.now().UTC().Format(time.RFC3339), Zone: w.s.Zone().String(),
 		LateMinutes: int64(domain.LateSync / time.Minute), Sites: []fieldSite{}, Persons: []app.PersonView{},
 		ItemTypes: sortedKeys(casefile.ItemTypes), Bases: sortedKeys(casefile.DetentionBases)}
 	if p.Session != nil {

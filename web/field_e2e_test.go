@@ -144,6 +144,10 @@ func TestFieldAppOffline(t *testing.T) {
 	agente.waitJS("the app's data and service worker", `document.body.getAttribute("data-loaded") === "1" && document.body.getAttribute("data-sw") === "ready" && !!document.querySelector("#target")`)
 	agente.waitText("#site-card", "S-CHI-03")
 	agente.waitText("#target", "Inmueble allanado en Riobamba")
+	// Times in the deployment's zone with their offset, as the pages show
+	// them, though this browser runs in the machine's zone (UTC here): a
+	// new user read "hora H 14/12, 06:00 a. m." beside the board's 01:00.
+	agente.waitText("#site-card", "hora H 2023-12-14 01:00 -05:00")
 	agente.checkPage("campo")
 	agente.phoneShot("campo-site")
 	dev := regexp.MustCompile(`PWA-[A-Z0-9]+`).FindString(agente.eval(`document.getElementById("who").textContent`))

@@ -39,12 +39,23 @@
   }
   function $(id) { return document.getElementById(id); }
 
-  // Times as a person reads them on the phone, with the day.
+  // Times as the pages show them: "2023-12-14 01:00 -05:00", in the
+  // deployment's zone (the server's data names it) with its offset, not in
+  // whatever zone the phone is set to.
   function showTime(s) {
     if (!s) return "";
     var d = new Date(s);
     if (isNaN(d)) return s;
-    return d.toLocaleString(lang === "es" ? "es-EC" : "en-GB", { day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" });
+    var parts = {};
+    try {
+      new Intl.DateTimeFormat("en-CA", { timeZone: (S.data && S.data.zone) || undefined, year: "numeric", month: "2-digit", day: "2-digit",
+        hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "longOffset" })
+        .formatToParts(d).forEach(function (p) { parts[p.type] = p.value; });
+    } catch (e) {
+      return d.toISOString();
+    }
+    var off = (parts.timeZoneName || "").replace("GMT", "") || "+00:00";
+    return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute + " " + off;
   }
   function dur(minutes) {
     minutes = Math.abs(Math.round(minutes));
