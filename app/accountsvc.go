@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -240,12 +241,26 @@ func WithinMinter(p *Principal, req TokenRequest, now time.Time) error {
 // MinPasswordLen is the shortest password accepted on a change.
 const MinPasswordLen = 12
 
+// MinPasswordDistinct is how many different characters a chosen password
+// must have: twelve of one letter ("aaaaaaaaaaaa") is twelve bytes long
+// and guessed first.
+const MinPasswordDistinct = 5
+
 // CheckNewPassword is the policy of a chosen password: 12 to 1024 bytes,
-// not the current one (old), and typed the same twice (confirm; pass new
-// itself when there is no second copy).
+// at least MinPasswordDistinct different characters, not the current one
+// (old), and typed the same twice (confirm; pass new itself when there is
+// no second copy).
 func CheckNewPassword(old, new, confirm string) error {
 	if len(new) < MinPasswordLen || len(new) > 1024 {
 		return Invalid("new", "la contraseña nueva debe tener entre 12 y 1024 bytes", "the new password must be 12 to 1024 bytes long")
+	}
+	distinct := map[rune]bool{}
+	for _, r := range new {
+		distinct[r] = true
+	}
+	if len(distinct) < MinPasswordDistinct {
+		return Invalid("new", fmt.Sprintf("la contraseña nueva repite demasiado: use al menos %d caracteres distintos", MinPasswordDistinct),
+			fmt.Sprintf("the new password repeats too much: use at least %d different characters", MinPasswordDistinct))
 	}
 	if new != confirm {
 		return Invalid("confirm", "las dos copias de la contraseña nueva no coinciden", "the two copies of the new password differ")

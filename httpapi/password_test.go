@@ -57,6 +57,7 @@ func TestPasswordChangeRequiredAPI(t *testing.T) {
 	for _, tc := range []struct{ name, body, field string }{
 		{"wrong current", `{"old":"no-es-esta","new":"` + good + `"}`, "old"},
 		{"too short", `{"old":"` + na.Password + `","new":"corta"}`, "new"},
+		{"one letter twelve times", `{"old":"` + na.Password + `","new":"aaaaaaaaaaaa"}`, "new"},
 		{"same as old", `{"old":"` + na.Password + `","new":"` + na.Password + `"}`, "new"},
 		{"copies differ", `{"old":"` + na.Password + `","new":"` + good + `","confirm":"otra cosa distinta"}`, "confirm"},
 	} {
