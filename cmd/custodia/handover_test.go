@@ -16,6 +16,9 @@ import (
 // cannot sign with someone else's key, and the giver cannot accept their
 // own offer. The transfer lands in the item's history and its bundle
 // verifies offline with both signatures.
+//
+// The purpose and the seal's condition may be typed as the words the
+// reader sees ("Análisis", "intacto"), not only as codes.
 func TestHandoverCLI(t *testing.T) {
 	data := metastasisDir(t)
 	dir := t.TempDir()
@@ -40,11 +43,11 @@ func TestHandoverCLI(t *testing.T) {
 
 	// An offer to an officer whose account is outside the case is refused,
 	// naming the receiver: it could never be accepted.
-	if code, out, errs := as(giverToken, "handover", "offer", "E-CHI-03-01", "--to", "lab.2", "--key", giverKey, "--seal", "PN-100156", "--purpose", "analysis"); code == 0 || !strings.Contains(errs, "quien recibe (lab.2) no tiene una cuenta con acceso") {
+	if code, out, errs := as(giverToken, "handover", "offer", "E-CHI-03-01", "--to", "lab.2", "--key", giverKey, "--seal", "PN-100156", "--purpose", "Análisis", "--seal-condition", "intacto"); code == 0 || !strings.Contains(errs, "quien recibe (lab.2) no tiene una cuenta con acceso") {
 		t.Errorf("handover offer to an officer outside the case: exit %d\n%s%s", code, out, errs)
 	}
 
-	code, out, errs := as(giverToken, "handover", "offer", "E-CHI-03-01", "--to", "lab.3", "--key", giverKey, "--seal", "PN-100156", "--purpose", "analysis")
+	code, out, errs := as(giverToken, "handover", "offer", "E-CHI-03-01", "--to", "lab.3", "--key", giverKey, "--seal", "PN-100156", "--purpose", "Análisis", "--seal-condition", "intacto")
 	m := regexp.MustCompile(`^entrega (H-[0-9a-f]+): espera a lab\.3 hasta \d{4}-\d\d-\d\d \d\d:\d\d -05:00\n$`).FindStringSubmatch(out)
 	if code != 0 || m == nil {
 		t.Fatalf("handover offer: exit %d\n%s%s", code, out, errs)

@@ -52,8 +52,8 @@ $CUSTODIA_SERVER, $CUSTODIA_TOKEN): the giver offers it signed with their key
 (--key), the receiver accepts by signing the same act.`,
 		},
 		"handover offer": {
-			es: "Ofrece la entrega de ITEM a --to, firmada con --key; espera al receptor hasta --wait (máximo 72h). --purpose, --seal-condition, --seal, --location, --at describen el acto.",
-			en: "Offers ITEM to --to, signed with --key; waits for the receiver up to --wait (72h at most). --purpose, --seal-condition, --seal, --location, --at describe the act.",
+			es: "Ofrece la entrega de ITEM a --to, firmada con --key; espera al receptor hasta --wait (máximo 72h). --purpose, --seal-condition, --seal, --location, --at describen el acto. --purpose: bodega, análisis, audiencia, traslado, devolución u otro (por omisión bodega); --seal-condition: intacto, roto o sin sello (por omisión intacto); en español, en inglés o con su código.",
+			en: "Offers ITEM to --to, signed with --key; waits for the receiver up to --wait (72h at most). --purpose, --seal-condition, --seal, --location, --at describe the act. --purpose: storage, analysis, court, transport, return or other (default storage); --seal-condition: intact, broken or no seal (default intact); in Spanish, in English or as its code.",
 		},
 		"handover list": {
 			es: "Lista las entregas ofrecidas a usted o por usted, con su estado.",

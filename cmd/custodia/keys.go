@@ -15,6 +15,7 @@ import (
 	"github.com/custodia-ec/custodia/accounts"
 	"github.com/custodia-ec/custodia/app"
 	"github.com/custodia-ec/custodia/custody"
+	"github.com/custodia-ec/custodia/custody/vocab"
 	"github.com/custodia-ec/custodia/domain"
 	"github.com/custodia-ec/custodia/ledger"
 	"github.com/custodia-ec/custodia/web"
@@ -287,7 +288,7 @@ func cmdHandover(e *env, args []string) error {
 		if when == "" {
 			when = e.now().UTC().Format(time.RFC3339)
 		}
-		tr := &custody.Transfer{Item: pos[0], From: me.Officer, To: *to, At: when, Purpose: *purpose, SealCondition: *cond, Seal: *seal, Location: *location}
+		tr := &custody.Transfer{Item: pos[0], From: me.Officer, To: *to, At: when, Purpose: codeOf("purpose", *purpose), SealCondition: codeOf("cond", *cond), Seal: *seal, Location: *location}
 		_, d, err := app.ActDigest(custody.OpTransfer, tr)
 		if err != nil {
 			return err
@@ -371,4 +372,16 @@ func cmdHandover(e *env, args []string) error {
 		return nil
 	}
 	return usagef("suborden desconocida %q / unknown subcommand", args[0])
+}
+
+// codeOf is the code of a value typed as its code or as its word in
+// either language ("análisis", "analysis"); anything else is returned as
+// it is, for the server to refuse with the list of codes.
+func codeOf(kind, typed string) string {
+	for _, c := range vocab.WordCodes(kind) {
+		if strings.EqualFold(typed, c) || strings.EqualFold(typed, vocab.Word(kind, c, "es")) || strings.EqualFold(typed, vocab.Word(kind, c, "en")) {
+			return c
+		}
+	}
+	return typed
 }
