@@ -147,3 +147,22 @@ func TestServeRefusesBeforeWriting(t *testing.T) {
 		}
 	}
 }
+
+// TestSystemErrorsInWords: a server that does not answer, and a document
+// written into a directory that does not exist, are said in the reader's
+// words and name what the user gave (a new user read "dial tcp ...:
+// connection refused" and the name of an internal temporary file).
+func TestSystemErrorsInWords(t *testing.T) {
+	data := metastasisDir(t)
+	missing := filepath.Join(t.TempDir(), "no-existe")
+	code, _, errs := runCLI(t, "report", "item", "E-CHI-03-01", "-o", filepath.Join(missing, "x.pdf"), "--data", data)
+	if code == 0 || !strings.Contains(errs, "no existe el directorio "+missing) || strings.Contains(errs, ".tmp-") {
+		t.Errorf("report into a missing directory: exit %d: %s", code, errs)
+	}
+	file := filepath.Join(t.TempDir(), "f.txt")
+	os.WriteFile(file, []byte("x"), 0o644)
+	code, _, errs = runCLI(t, "upload", "E-CHI-03-01", file, "--server", "http://127.0.0.1:1", "--token", "t")
+	if code == 0 || !strings.Contains(errs, "no se pudo conectar con el servidor http://127.0.0.1:1") || strings.Contains(errs, "dial tcp") {
+		t.Errorf("upload to a server that does not answer: exit %d: %s", code, errs)
+	}
+}

@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -14,8 +18,24 @@ import (
 // a file, a permission, a file cut short. ok is false for any other error,
 // which keeps its own text.
 func (e *env) plainError(err error) (string, bool) {
+	var ue *url.Error
+	var oe *net.OpError
+	if errors.As(err, &ue) && errors.As(err, &oe) && oe.Op == "dial" {
+		u, _ := url.Parse(ue.URL)
+		host := ue.URL
+		if u != nil {
+			host = u.Scheme + "://" + u.Host
+		}
+		return fmt.Sprintf(e.tr("no se pudo conectar con el servidor %s (¿está en marcha custodia serve? compruebe --server)",
+			"could not connect to the server %s (is custodia serve running? check --server)"), host), true
+	}
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
+		// A document is written to a temporary file beside its name, then
+		// renamed: a missing directory is the directory's, not that file's.
+		if base := filepath.Base(pe.Path); strings.HasPrefix(base, ".") && strings.Contains(base, ".tmp-") && errors.Is(pe.Err, fs.ErrNotExist) {
+			return fmt.Sprintf(e.tr("no existe el directorio %s", "no such directory: %s"), filepath.Dir(pe.Path)), true
+		}
 		switch {
 		case errors.Is(pe.Err, fs.ErrNotExist):
 			return fmt.Sprintf(e.tr("no existe el archivo o directorio %s", "no such file or directory: %s"), pe.Path), true
