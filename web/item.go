@@ -194,7 +194,10 @@ func (w *Web) handover(rw http.ResponseWriter, r *http.Request, p *app.Principal
 		return nil
 	})
 	if to == "" {
-		return invalid("receiver", "no hay una cuenta activa %s con un funcionario vinculado", "there is no active account %s with a linked officer", recv)
+		if recv == "" {
+			return invalid("receiver", "indique la cuenta de quien recibe", "give the receiver's account")
+		}
+		return invalid("receiver", "no hay una cuenta activa «%s» con un funcionario vinculado", "there is no active account %q with a linked officer", recv)
 	}
 	rec := &custody.Transfer{Item: id, From: p.Officer, To: to, At: at, Purpose: r.PostFormValue("purpose"), SealCondition: r.PostFormValue("seal_condition"),
 		Seal: strings.TrimSpace(r.PostFormValue("seal")), Location: strings.TrimSpace(r.PostFormValue("location"))}

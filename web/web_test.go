@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"net/url"
 	"regexp"
@@ -343,5 +344,30 @@ func TestBackdatedActShown(t *testing.T) {
 	}
 	if _, body, _ = c.do("GET", "/evidencias/E-PIC-01-01", nil, nil); strings.Contains(body, "h después de la hora que declara") {
 		t.Error("imported history is flagged as recorded late")
+	}
+}
+
+// TestWordingOnThePages: what a new user read as unfinished Spanish: the
+// deadline breach in nested brackets ("240 min (límite 60)" inside
+// parentheses), and "Sello" capitalised in the middle of a sentence on the
+// verification page.
+func TestWordingOnThePages(t *testing.T) {
+	e := newEnvAt(t, afterFile)
+	c := e.client()
+	c.login("fiscal")
+	_, body, _ := c.do("GET", "/casos/METASTASIS/detenciones", nil, nil)
+	if !strings.Contains(body, "derechos leídos tarde (240 min, límite 60)") {
+		i := strings.Index(body, "violation-tag")
+		t.Errorf("the detentions page does not read \"derechos leídos tarde (240 min, límite 60)\": %.300s", body[max(i, 0):])
+	}
+	if strings.Contains(body, "min (límite") {
+		t.Errorf("the detentions page still nests brackets")
+	}
+	cat, err := LoadCatalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprintf(cat.T("es", "item.after_seal"), "PN-1"); got != "sello PN-1" {
+		t.Errorf("the seal after the holder reads %q", got)
 	}
 }
