@@ -166,3 +166,24 @@ func TestSystemErrorsInWords(t *testing.T) {
 		t.Errorf("upload to a server that does not answer: exit %d: %s", code, errs)
 	}
 }
+
+// TestUsageSaysWhy: a usage error says what is wrong before the synopsis
+// (a new user got only the synopsis back for each of these).
+func TestUsageSaysWhy(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		why  string
+	}{
+		{[]string{"report"}, "falta la suborden (operation, item, detentions)"},
+		{[]string{"report", "foo", "x"}, `suborden desconocida "foo"; se admiten: operation, item, detentions`},
+		{[]string{"report", "item"}, "falta un argumento de item"},
+		{[]string{"report", "item", "a", "b"}, `sobra "b"`},
+		{[]string{"key", "revoke", "abc"}, "falta --reason"},
+		{[]string{"user", "add", "x"}, "falta --role"},
+	} {
+		code, _, errs := runCLI(t, append(c.args, "--data", t.TempDir())...)
+		if code != 2 || !strings.Contains(errs, c.why) {
+			t.Errorf("custodia %s: exit %d, want 2 saying %q:\n%s", strings.Join(c.args, " "), code, c.why, errs)
+		}
+	}
+}

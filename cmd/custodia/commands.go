@@ -234,7 +234,7 @@ func cmdReport(e *env, args []string) error {
 		return err
 	}
 	if len(pos) != 2 || (pos[0] != "operation" && pos[0] != "item" && pos[0] != "detentions") {
-		return usagef("report operation OP | report item ITEM -o FILE.pdf | report detentions CASE -o FILE.pdf|FILE.csv")
+		return subcommandWhy(pos, 2, "report operation OP | report item ITEM -o FILE.pdf | report detentions CASE -o FILE.pdf|FILE.csv", "operation", "item", "detentions")
 	}
 	lang, err := docLang(*langFlag)
 	if err != nil {

@@ -163,8 +163,11 @@ func cmdKeyRevoke(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || *reason == "" {
-		return usagef("key revoke KEY --reason TEXT")
+	if len(pos) != 1 {
+		return usageWhy("indique una clave", "give one key", "key revoke KEY --reason TEXT")
+	}
+	if *reason == "" {
+		return usageWhy("falta --reason: la revocación dice por qué", "missing --reason: a revocation says why", "key revoke KEY --reason TEXT")
 	}
 	d, err := e.open(*data)
 	if err != nil {

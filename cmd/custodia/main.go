@@ -124,6 +124,31 @@ func (u usageError) Error() string { return u.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
+// usageWhy is a usage error that says first what is wrong (a missing
+// argument or flag, an unknown subcommand), then the synopsis.
+func usageWhy(es, en, synopsis string) error {
+	return usagef("%s / %s: %s", es, en, synopsis)
+}
+
+// subcommandWhy says why pos is not one of valid followed by want
+// arguments in all.
+func subcommandWhy(pos []string, want int, synopsis string, valid ...string) error {
+	if len(pos) == 0 {
+		return usageWhy("falta la suborden ("+strings.Join(valid, ", ")+")", "missing subcommand ("+strings.Join(valid, ", ")+")", synopsis)
+	}
+	for _, v := range valid {
+		if pos[0] != v {
+			continue
+		}
+		if len(pos) < want {
+			return usageWhy("falta un argumento de "+v, "missing an argument of "+v, synopsis)
+		}
+		return usageWhy(fmt.Sprintf("sobra %q", pos[want]), fmt.Sprintf("unexpected %q", pos[want]), synopsis)
+	}
+	return usageWhy(fmt.Sprintf("suborden desconocida %q; se admiten: %s", pos[0], strings.Join(valid, ", ")),
+		fmt.Sprintf("unknown subcommand %q; one of: %s", pos[0], strings.Join(valid, ", ")), synopsis)
+}
+
 func langFromEnv() string {
 	for _, v := range []string{os.Getenv("CUSTODIA_LANG"), os.Getenv("LC_ALL"), os.Getenv("LANG")} {
 		if v == "" {

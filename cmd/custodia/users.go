@@ -52,8 +52,11 @@ func cmdUserAdd(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || *role == "" {
-		return usagef("user add ACCOUNT --role ROLE [--officer ID] [--name NAME] [--case CASE]...")
+	if len(pos) != 1 {
+		return usageWhy("indique una cuenta", "give one account", "user add ACCOUNT --role ROLE [--officer ID] [--name NAME] [--case CASE]...")
+	}
+	if *role == "" {
+		return usageWhy("falta --role", "missing --role", "user add ACCOUNT --role ROLE [--officer ID] [--name NAME] [--case CASE]...")
 	}
 	d, err := e.open(*data)
 	if err != nil {
