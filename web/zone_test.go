@@ -33,7 +33,7 @@ func TestTimesCarryTheirZone(t *testing.T) {
 		}
 	}
 	_, body, _ := c.do("GET", "/casos/METASTASIS/detenciones", nil, nil)
-	late := regexp.MustCompile(`\d+ min \(límite 60\)`)
+	late := regexp.MustCompile(`\d+ min, límite 60`)
 	if !late.MatchString(body) {
 		t.Errorf("a late rights notice does not show its minutes against the limit")
 	}
