@@ -144,8 +144,11 @@ func ParseKey(r *KeyRequest) (PublicKey, error) {
 // must be of type webauthn.get, carry digest as its challenge, be made for
 // k's relying party and with the user present.
 func CheckSig(k PublicKey, digest [32]byte, s Sig) error {
+	// The bytes are decoded into arrays on the stack: a bundle holds
+	// thousands of signatures, and each allocation is the collector's work.
+	var sb [128]byte
 	dec := base64.RawURLEncoding.Strict()
-	sig, err := dec.DecodeString(s.Sig)
+	sig, err := dec.AppendDecode(sb[:0], []byte(s.Sig))
 	if err != nil {
 		return errors.New("sig is not unpadded base64url")
 	}
@@ -155,14 +158,20 @@ func CheckSig(k PublicKey, digest [32]byte, s Sig) error {
 		}
 		return nil
 	}
-	auth, err1 := dec.DecodeString(s.AuthenticatorData)
-	client, err2 := dec.DecodeString(s.ClientDataJSON)
+	var ab, cb, want [512]byte
+	auth, err1 := dec.AppendDecode(ab[:0], []byte(s.AuthenticatorData))
+	client, err2 := dec.AppendDecode(cb[:0], []byte(s.ClientDataJSON))
 	if err1 != nil || err2 != nil || len(auth) < 37 {
 		return errors.New("the passkey assertion is incomplete")
 	}
+	// Browsers write the client data as WebAuthn's limited verification
+	// algorithm (§5.8.1.2) reads it, type and challenge first, which is
+	// checked without a JSON parser; any other form is read as JSON.
+	const head = `{"type":"webauthn.get","challenge":"`
+	challenge := base64.RawURLEncoding.AppendEncode(append(want[:0], head...), digest[:])
 	var cd struct{ Type, Challenge string }
-	if err := json.Unmarshal(client, &cd); err != nil || cd.Type != "webauthn.get" ||
-		cd.Challenge != base64.RawURLEncoding.EncodeToString(digest[:]) {
+	if !bytes.HasPrefix(client, append(challenge, '"')) && (json.Unmarshal(bytes.Clone(client), &cd) != nil ||
+		cd.Type != "webauthn.get" || cd.Challenge != string(challenge[len(head):])) {
 		return errors.New("the passkey assertion is not for this act")
 	}
 	rp := sha256.Sum256([]byte(k.RPID))
@@ -170,11 +179,11 @@ func CheckSig(k PublicKey, digest [32]byte, s Sig) error {
 		return errors.New("the passkey assertion is for another site or without the user present")
 	}
 	ch := sha256.Sum256(client)
-	signed := append(append([]byte{}, auth...), ch[:]...)
+	signed := append(auth, ch[:]...)
 	ok := k.Alg == AlgWebAuthnEdDSA && ed25519.Verify(k.Key, signed, sig)
 	if k.Alg == AlgWebAuthnES256 && k.p256 != nil {
 		h := sha256.Sum256(signed)
-		ok = ecdsa.VerifyASN1(k.p256, h[:], sig)
+		ok = ecdsa.VerifyASN1(k.p256, h[:], bytes.Clone(sig)) // a copy: sig would take sb to the heap
 	}
 	if !ok {
 		return errors.New("the signature does not verify")

@@ -100,8 +100,7 @@ func ParseBundle(data []byte) (*Bundle, error) {
 	case len(b.Consistency) > MaxConsistency:
 		return nil, fail(custody.ETooLarge, CheckBundle, -1, "consistency", "%d pruebas de consistencia; el máximo es %d",
 			"%d consistency proofs; the limit is %d", len(b.Consistency), MaxConsistency)
-	}
-	if len(b.Keys) > MaxEvents {
+	case len(b.Keys) > MaxEvents:
 		return nil, fail(custody.ETooLarge, CheckBundle, -1, "keys", "%d eventos; el máximo es %d", "%d events; the limit is %d", len(b.Keys), MaxEvents)
 	}
 	for _, list := range [][]BundleEvent{b.Events, b.Keys} {

@@ -63,6 +63,7 @@ type replay struct {
 	order     []string // item ids, in the order of their first event
 	anomalies []Anomaly
 	keys      map[string]*key // the key register the bundle proves
+	require   bool            // Options.RequireSignatures
 }
 
 // apply checks one event against the custody rules and the prev links, and
@@ -93,6 +94,10 @@ func (r *replay) apply(index int64, c *checked) error {
 	}
 	if st.Signature, st.Signers, err = r.signatures(index, c); err != nil {
 		return err
+	}
+	if r.require && st.Signature != SignedAll {
+		return fail(custody.ERule, CheckSignature, index, "sigs", "el acto no lleva la firma personal de todos los que nombra y se exigen firmas (--require-signatures)",
+			"the act does not carry the personal signature of everyone it names, and signatures are required (--require-signatures)")
 	}
 	switch rec := rec.(type) {
 	case *custody.Seize:

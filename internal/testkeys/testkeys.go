@@ -63,14 +63,24 @@ func Passkey(officer, rpID string, eddsa bool) *Key {
 // ID is the key's id.
 func (k *Key) ID() string { return custody.KeyID(k.Public) }
 
-// Sign signs digest in role.
+// Sign signs digest in role. A passkey's client data is in the form a
+// browser writes (WebAuthn §5.8.1.1): type, challenge, origin, crossOrigin.
 func (k *Key) Sign(role string, digest [32]byte) custody.Sig {
-	s := custody.Sig{Key: k.ID(), Role: role}
 	if k.Alg == custody.AlgEd25519 {
-		s.Sig = b64.EncodeToString(ed25519.Sign(k.ed, digest[:]))
-		return s
+		return custody.Sig{Key: k.ID(), Role: role, Sig: b64.EncodeToString(ed25519.Sign(k.ed, digest[:]))}
 	}
-	client, _ := json.Marshal(map[string]any{"type": "webauthn.get", "challenge": b64.EncodeToString(digest[:]), "origin": "https://" + k.RPID, "crossOrigin": false})
+	client, _ := json.Marshal(struct {
+		Type        string `json:"type"`
+		Challenge   string `json:"challenge"`
+		Origin      string `json:"origin"`
+		CrossOrigin bool   `json:"crossOrigin"`
+	}{"webauthn.get", b64.EncodeToString(digest[:]), "https://" + k.RPID, false})
+	return k.SignClientData(role, client)
+}
+
+// SignClientData is a passkey's assertion in role over the client data
+// given as it is, whatever it says: for tests of how it is read.
+func (k *Key) SignClientData(role string, client []byte) custody.Sig {
 	rp := sha256.Sum256([]byte(k.RPID))
 	auth := append(rp[:], 0x05, 0, 0, 0, 1) // user present and verified, counter 1
 	ch := sha256.Sum256(client)
@@ -82,8 +92,7 @@ func (k *Key) Sign(role string, digest [32]byte) custody.Sig {
 		h := sha256.Sum256(signed)
 		sig, _ = ecdsa.SignASN1(rand.Reader, k.ec, h[:])
 	}
-	s.Sig, s.AuthenticatorData, s.ClientDataJSON = b64.EncodeToString(sig), b64.EncodeToString(auth), b64.EncodeToString(client)
-	return s
+	return custody.Sig{Key: k.ID(), Role: role, Sig: b64.EncodeToString(sig), AuthenticatorData: b64.EncodeToString(auth), ClientDataJSON: b64.EncodeToString(client)}
 }
 
 // SignAct signs the act op with record rec in role: the signature the
