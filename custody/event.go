@@ -190,7 +190,8 @@ func DecodeEvent(data []byte) (*Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("event record is not in canonical form (RFC 8785): %w", err)
 	}
-	if again, err := e.Encode(); err != nil || !bytes.Equal(again, data) {
+	var buf [2048]byte // the event written again, on the stack when it fits
+	if again, err := e.EncodeTo(buf[:0]); err != nil || !bytes.Equal(again, data) {
 		return nil, errors.New("event is not in canonical form (RFC 8785): a member is missing, unknown or misnamed")
 	}
 	return e, nil
