@@ -73,11 +73,8 @@ func CosignatureVKey(name string, key ed25519.PublicKey) string {
 // cosignerKeyHash is the key ID of tlog-cosignature: the first 4 bytes of
 // SHA-256(name || "\n" || 0x04 || key), big-endian.
 func cosignerKeyHash(name string, key []byte) uint32 {
-	h := sha256.New()
-	h.Write([]byte(name + "\n"))
-	h.Write([]byte{CosignatureAlg})
-	h.Write(key)
-	return binary.BigEndian.Uint32(h.Sum(nil))
+	sum := sha256.Sum256(append(append([]byte(name+"\n"), CosignatureAlg), key...))
+	return binary.BigEndian.Uint32(sum[:])
 }
 
 // CosignatureMessage is what a witness signs: "cosignature/v1\n", then

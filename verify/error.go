@@ -95,13 +95,11 @@ func stopped(ctx context.Context, index int64) *Error {
 	if err == nil {
 		return nil
 	}
-	var e *Error
+	e := fail(custody.EInvalid, CheckStopped, index, "", "la verificación se interrumpió sin veredicto",
+		"the verification was interrupted without a verdict")
 	if errors.Is(err, context.DeadlineExceeded) {
 		e = fail(custody.ETooLarge, CheckStopped, index, "", "la verificación superó el tiempo permitido y se detuvo sin veredicto",
 			"the verification took longer than allowed and stopped without a verdict")
-	} else {
-		e = fail(custody.EInvalid, CheckStopped, index, "", "la verificación se interrumpió sin veredicto",
-			"the verification was interrupted without a verdict")
 	}
 	e.cause = err
 	return e

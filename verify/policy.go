@@ -122,9 +122,7 @@ func (p *Policy) parseLine(f []string, defined, keys map[string]bool) error {
 	case f[0] == "quorum" && len(f) == 2:
 		// One quorum line only; it names "none", or a witness or group
 		// defined on an earlier line.
-		secondLine := p.Quorum != ""
-		undefined := f[1] != "none" && !defined[f[1]]
-		if secondLine || undefined {
+		if p.Quorum != "" || (f[1] != "none" && !defined[f[1]]) { // a second quorum line, or an undefined name
 			return fmt.Errorf("quorum %q: a second quorum line, or a name not defined on an earlier line", f[1])
 		}
 		p.Quorum = f[1]

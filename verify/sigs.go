@@ -99,7 +99,8 @@ func (r *replay) signatures(index int64, c *checked) (string, []custody.Sig, err
 }
 
 // checked is an event as checkAll leaves it for the replay: read, its
-// record decoded, its signers named and its signatures checked.
+// record decoded, its signers named, and its signatures checked once
+// wait returns for it.
 type checked struct {
 	ev     *custody.Event
 	rec    any               // custody.DecodeItemRecord's result, or
@@ -110,13 +111,16 @@ type checked struct {
 
 // checkAll checks the bundle's events on every core before the replay
 // reads them in order: each event in the tree and well formed
-// (checkEvent), its record decoded, and each of its signatures (nil when
-// it verifies with the key it names; a key the bundle does not register is
-// left to signatures, which refuses it). On failure it returns the error
-// of the first event, in bundle order, that failed, as a check one by one
-// would.
-func checkAll(ctx context.Context, bes []BundleEvent, cp *Checkpoint, keys map[string]*key) ([]checked, error) {
-	out, fails := make([]checked, len(bes)), make([]error, len(bes))
+// (checkEvent), its record decoded and its signers named. On failure it
+// returns the error of the first event, in bundle order, that failed, as
+// a check one by one would. It then checks the signatures (nil when one
+// verifies with the key it names; a key the bundle does not register is
+// left to signatures, which refuses it) on every core while the replay
+// reads the events, so that the replay's time is not added to theirs:
+// wait(i) returns once event i's are checked, and stop ends the checking
+// when the replay ends before the last event.
+func checkAll(ctx context.Context, bes []BundleEvent, cp *Checkpoint, keys map[string]*key) (out []checked, wait func(int), stop func(), err error) {
+	out, fails, done := make([]checked, len(bes)), make([]error, len(bes)), make([]chan struct{}, len(bes))
 	parallel(len(bes), func(i int) bool {
 		if err := stopped(ctx, bes[i].Index); err != nil { // a stopped verification gives no verdict
 			fails[i] = err
@@ -128,24 +132,30 @@ func checkAll(ctx context.Context, bes []BundleEvent, cp *Checkpoint, keys map[s
 			return false
 		}
 		c := &out[i]
-		c.ev, c.sigErr, c.need = ev, make([]error, len(ev.Sigs)), custody.Signers(ev.Op, ev.Record)
+		c.ev, c.sigErr, c.need, done[i] = ev, make([]error, len(ev.Sigs)), custody.Signers(ev.Op, ev.Record), make(chan struct{})
 		c.rec, c.recErr = custody.DecodeItemRecord(ev.Op, ev.Record)
-		digest := custody.ActDigest(ev.Op, ev.Record)
-		for j, g := range ev.Sigs {
-			if k := keys[g.Key]; k != nil {
-				c.sigErr[j] = custody.CheckSig(k.pub, digest, g)
-			}
-		}
 		return true
 	})
 	// A worker leaves events unread only after a failure at an earlier
 	// index, which this loop meets first.
 	for i := range out {
 		if fails[i] != nil {
-			return nil, fails[i]
+			return nil, nil, nil, fails[i]
 		}
 	}
-	return out, nil
+	var quit atomic.Bool
+	go parallel(len(out), func(i int) bool {
+		c := &out[i]
+		digest := custody.ActDigest(c.ev.Op, c.ev.Record)
+		for j, g := range c.ev.Sigs {
+			if k := keys[g.Key]; k != nil {
+				c.sigErr[j] = custody.CheckSig(k.pub, digest, g)
+			}
+		}
+		close(done[i])
+		return !quit.Load()
+	})
+	return out, func(i int) { <-done[i] }, func() { quit.Store(true) }, nil
 }
 
 // parallel calls f(i) for every i below n on every core, each core taking

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"encoding/json"
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -131,6 +132,51 @@ func TestFirstFailureInOrder(t *testing.T) {
 	for range 30 {
 		if e := mustFail(t, bad, Options{}); e.Index != b.Events[40].Index {
 			t.Fatalf("the verdict names event %d, not the first altered (%d): %v", e.Index, b.Events[40].Index, e)
+		}
+	}
+}
+
+// TestSignatureAndRuleInOrder: the signatures are checked on every core
+// while the replay applies the custody rules, and the verdict still names
+// whichever failure comes first in the bundle: a signature taken from
+// another act before a broken rule, or a broken rule before it.
+func TestSignatureAndRuleInOrder(t *testing.T) {
+	build := func(badSigAt, badRuleAt int) ([]byte, int64, int64) {
+		l := newSignedLog(t)
+		l.add(custody.OpSeize, &custody.Seize{ID: "E-1", Case: "C-1", Type: "phone", Description: "x", SeizedAt: "2023-09-12T05:00:00-05:00", SeizedBy: "P-A"})
+		from, to := "P-A", "P-B"
+		var sigAt, ruleAt int64
+		for i := 1; i < 300; i++ {
+			tr := &custody.Transfer{Item: "E-1", From: from, To: to, At: fmt.Sprintf("2023-09-12T%02d:%02d:%02d-05:00", 6+i/3600, i/60%60, i%60), Purpose: "storage", SealCondition: "none"}
+			switch i {
+			case badSigAt: // the receiver's signature of the act one second earlier
+				raw, _ := fastcodec.MarshalCanonical(tr)
+				earlier := *tr
+				earlier.At = fmt.Sprintf("2023-09-12T%02d:%02d:%02d-05:00", 6+(i-1)/3600, (i-1)/60%60, (i-1)%60)
+				rawEarlier, _ := fastcodec.MarshalCanonical(&earlier)
+				sigAt = l.record(custody.OpTransfer, tr, []custody.Sig{
+					l.key(from).Sign(custody.RoleFrom, custody.ActDigest(custody.OpTransfer, raw)),
+					l.key(to).Sign(custody.RoleTo, custody.ActDigest(custody.OpTransfer, rawEarlier))})
+			case badRuleAt: // handed over by the one who does not hold it, both signing
+				tr.From, tr.To = to, from
+				ruleAt = l.add(custody.OpTransfer, tr)
+				continue
+			default:
+				l.add(custody.OpTransfer, tr)
+			}
+			from, to = to, from
+		}
+		return marshal(t, l.bundle("E-1")), sigAt, ruleAt
+	}
+	data, sigAt, _ := build(40, 250)
+	for range 20 {
+		wantCheck(t, mustFail(t, data, Options{}), CheckSignature, sigAt, "sigs", "P-A's signature is not valid for this act") // the receiver at 40
+	}
+	data, _, ruleAt := build(250, 40)
+	for range 20 {
+		e := mustFail(t, data, Options{})
+		if e.Check != CheckCustody || e.Index != ruleAt {
+			t.Fatalf("the verdict names %s at %d, not the broken rule at %d: %v", e.Check, e.Index, ruleAt, e)
 		}
 	}
 }

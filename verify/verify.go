@@ -161,15 +161,17 @@ func VerifyContext(ctx context.Context, bundle []byte, opts Options) (*Result, e
 	if err != nil {
 		return nil, err
 	}
-	evs, err := checkAll(ctx, b.Events, cp, keys)
+	evs, wait, stop, err := checkAll(ctx, b.Events, cp, keys)
 	if err != nil {
 		return nil, err
 	}
+	defer stop()
 	r := &replay{root: b.Item, items: map[string]*custody.Item{}, hist: map[string]*ItemHistory{}, keys: keys, require: opts.RequireSignatures}
 	for i, e := range b.Events {
 		if err := stopped(ctx, e.Index); err != nil {
 			return nil, err
 		}
+		wait(i)
 		if err := r.apply(e.Index, &evs[i]); err != nil {
 			return nil, err
 		}
