@@ -9,8 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"fmt"
 )
 
 // Personal signatures. The log's checkpoints prove that nothing changed
@@ -113,29 +111,30 @@ type PublicKey struct {
 }
 
 // ParseKey reads a key.request's public key and checks that Key is its id.
-func ParseKey(r *KeyRequest) (PublicKey, error) {
+// Its error, like CheckSig's, is in both languages.
+func ParseKey(r *KeyRequest) (PublicKey, *Error) {
 	b, err := base64.RawURLEncoding.Strict().DecodeString(r.PublicKey)
 	if err != nil {
-		return PublicKey{}, errors.New("public_key is not unpadded base64url")
+		return PublicKey{}, Errorf(EInvalid, "", "public_key no está en base64url sin relleno", "public_key is not unpadded base64url")
 	}
 	k := PublicKey{Alg: r.Alg, Key: b, RPID: r.RPID}
 	switch {
 	case r.Alg == AlgEd25519 || r.Alg == AlgWebAuthnEdDSA:
 		if len(b) != ed25519.PublicKeySize {
-			return k, fmt.Errorf("an %s key has %d bytes, not %d", r.Alg, ed25519.PublicKeySize, len(b))
+			return k, Errorf(EInvalid, "", "una clave %s tiene %d bytes, no %d", "an %s key has %d bytes, not %d", r.Alg, ed25519.PublicKeySize, len(b))
 		}
 	case r.Alg == AlgWebAuthnES256:
 		if k.p256, err = ecdsa.ParseUncompressedPublicKey(elliptic.P256(), b); err != nil {
-			return k, errors.New("the key is not an uncompressed P-256 point")
+			return k, Errorf(EInvalid, "", "la clave no es un punto P-256 sin comprimir", "the key is not an uncompressed P-256 point")
 		}
 	default:
-		return k, fmt.Errorf("unknown algorithm %q", r.Alg)
+		return k, Errorf(EInvalid, "", "algoritmo %q desconocido", "unknown algorithm %q", r.Alg)
 	}
 	if (r.RPID != "") != (r.Alg != AlgEd25519) {
-		return k, errors.New("rp_id is required for a passkey and only for one")
+		return k, Errorf(EInvalid, "", "rp_id se exige a una llave de acceso y solo a ella", "rp_id is required for a passkey and only for one")
 	}
 	if r.Key != KeyID(b) {
-		return k, errors.New("key is not the SHA-256 of public_key")
+		return k, Errorf(EInvalid, "", "key no es el SHA-256 de public_key", "key is not the SHA-256 of public_key")
 	}
 	return k, nil
 }
@@ -143,18 +142,18 @@ func ParseKey(r *KeyRequest) (PublicKey, error) {
 // CheckSig checks that s is k's signature of digest. A passkey's assertion
 // must be of type webauthn.get, carry digest as its challenge, be made for
 // k's relying party and with the user present.
-func CheckSig(k PublicKey, digest [32]byte, s Sig) error {
+func CheckSig(k PublicKey, digest [32]byte, s Sig) *Error {
 	// The bytes are decoded into arrays on the stack: a bundle holds
 	// thousands of signatures, and each allocation is the collector's work.
 	var sb [128]byte
 	dec := base64.RawURLEncoding.Strict()
 	sig, err := dec.AppendDecode(sb[:0], []byte(s.Sig))
 	if err != nil {
-		return errors.New("sig is not unpadded base64url")
+		return Errorf(EInvalid, "", "sig no está en base64url sin relleno", "sig is not unpadded base64url")
 	}
 	if k.Alg == AlgEd25519 {
 		if s.AuthenticatorData != "" || s.ClientDataJSON != "" || !ed25519.Verify(k.Key, digest[:], sig) {
-			return errors.New("the signature does not verify")
+			return Errorf(EInvalid, "", "la firma no se verifica con la clave", "the signature does not verify")
 		}
 		return nil
 	}
@@ -162,7 +161,7 @@ func CheckSig(k PublicKey, digest [32]byte, s Sig) error {
 	auth, err1 := dec.AppendDecode(ab[:0], []byte(s.AuthenticatorData))
 	client, err2 := dec.AppendDecode(cb[:0], []byte(s.ClientDataJSON))
 	if err1 != nil || err2 != nil || len(auth) < 37 {
-		return errors.New("the passkey assertion is incomplete")
+		return Errorf(EInvalid, "", "la aserción de la llave de acceso está incompleta", "the passkey assertion is incomplete")
 	}
 	// Browsers write the client data as WebAuthn's limited verification
 	// algorithm (§5.8.1.2) reads it, type and challenge first, which is
@@ -172,11 +171,11 @@ func CheckSig(k PublicKey, digest [32]byte, s Sig) error {
 	var cd struct{ Type, Challenge string }
 	if !bytes.HasPrefix(client, append(challenge, '"')) && (json.Unmarshal(bytes.Clone(client), &cd) != nil ||
 		cd.Type != "webauthn.get" || cd.Challenge != string(challenge[len(head):])) {
-		return errors.New("the passkey assertion is not for this act")
+		return Errorf(EInvalid, "", "la aserción de la llave de acceso no es de este acto", "the passkey assertion is not for this act")
 	}
 	rp := sha256.Sum256([]byte(k.RPID))
 	if !bytes.Equal(auth[:32], rp[:]) || auth[32]&1 == 0 {
-		return errors.New("the passkey assertion is for another site or without the user present")
+		return Errorf(EInvalid, "", "la aserción de la llave de acceso es de otro sitio o se hizo sin la presencia del usuario", "the passkey assertion is for another site or without the user present")
 	}
 	ch := sha256.Sum256(client)
 	signed := append(auth, ch[:]...)
@@ -186,7 +185,7 @@ func CheckSig(k PublicKey, digest [32]byte, s Sig) error {
 		ok = ecdsa.VerifyASN1(k.p256, h[:], bytes.Clone(sig)) // a copy: sig would take sb to the heap
 	}
 	if !ok {
-		return errors.New("the signature does not verify")
+		return Errorf(EInvalid, "", "la firma no se verifica con la clave", "the signature does not verify")
 	}
 	return nil
 }

@@ -48,8 +48,8 @@ func TestPasskeyClientData(t *testing.T) {
 				if (err == nil) != tc.ok {
 					t.Fatalf("CheckSig = %v, want ok %v", err, tc.ok)
 				}
-				if !tc.ok && !strings.Contains(err.Error(), "not for this act") {
-					t.Fatalf("CheckSig = %v, want the assertion refused as not for this act", err)
+				if !tc.ok && (err.MessageEN != "the passkey assertion is not for this act" || err.Message != "la aserción de la llave de acceso no es de este acto") {
+					t.Fatalf("CheckSig = %q / %q, want the assertion refused as not for this act, in both languages", err.Message, err.MessageEN)
 				}
 			})
 		}
@@ -61,7 +61,7 @@ func TestPasskeyClientData(t *testing.T) {
 	s := k.Sign(custody.RoleBy, digest)
 	client, _ := base64.RawURLEncoding.DecodeString(s.ClientDataJSON)
 	s.ClientDataJSON = enc([]byte(strings.Replace(string(client), "custodia.example", "evil.example", 1)))
-	if err := custody.CheckSig(pub, digest, s); err == nil || !strings.Contains(err.Error(), "does not verify") {
+	if err := custody.CheckSig(pub, digest, s); err == nil || err.Message != "la firma no se verifica con la clave" || !strings.Contains(err.Error(), "does not verify") {
 		t.Fatalf("altered client data: CheckSig = %v, want the signature refused", err)
 	}
 }

@@ -81,13 +81,13 @@ func (s *State) applyKey(rec any, seq int64) (a *Applied, err *custody.Error, ok
 		}
 		pub, perr := custody.ParseKey(r)
 		if perr != nil {
-			return nil, custody.Errorf(custody.EInvalid, "public_key", "la clave no es válida: %v", "the key is invalid: %v", perr), true
+			return nil, custody.Errorf(custody.EInvalid, "public_key", "la clave no es válida: %[1]s", "the key is invalid: %[2]s", perr.Message, perr.MessageEN), true
 		}
 		if _, dup := s.Keys[r.Key]; dup {
 			return nil, custody.Errorf(custody.EDuplicate, "key", "la clave %s ya está registrada", "key %s is already registered", Fingerprint(r.Key)), true
 		}
 		if perr := custody.CheckSig(pub, custody.KeyDigest(r.Officer, r.Key), r.ProofSig()); perr != nil {
-			return nil, custody.Errorf(custody.EInvalid, "proof", "la prueba de posesión de la clave no es válida: %v", "the proof of possession is invalid: %v", perr), true
+			return nil, custody.Errorf(custody.EInvalid, "proof", "la prueba de posesión de la clave no es válida: %[1]s", "the proof of possession is invalid: %[2]s", perr.Message, perr.MessageEN), true
 		}
 		if r.Replaces != "" {
 			old := s.Keys[r.Replaces]
@@ -159,7 +159,7 @@ type SigCheck struct {
 // Check verifies the signature.
 func (j SigCheck) Check() *custody.Error {
 	if err := custody.CheckSig(j.Key, j.Digest, j.Sig); err != nil {
-		return custody.Errorf(custody.EInvalid, "sigs", "la firma de %s no corresponde a este acto: %v", "the signature of %s is not for this act: %v", j.Officer, err)
+		return custody.Errorf(custody.EInvalid, "sigs", "la firma de %[1]s no corresponde a este acto: %[2]s", "the signature of %[1]s is not for this act: %[3]s", j.Officer, err.Message, err.MessageEN)
 	}
 	return nil
 }

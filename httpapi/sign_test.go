@@ -72,8 +72,8 @@ func TestSignedHandoversThroughAPI(t *testing.T) {
 	body := map[string]any{"from": tr.From, "to": tr.To, "at": tr.At, "purpose": tr.Purpose, "seal_condition": tr.SealCondition,
 		"sigs": []custody.Sig{giver.SignAct(custody.RoleFrom, custody.OpTransfer, &replayed), taker.SignAct(custody.RoleTo, custody.OpTransfer, &other)}}
 	bb, _ := json.Marshal(body)
-	if st, b := e.do("POST", "/api/v1/items/SG-1/transfers", giverTok, string(bb)); st != 400 || !strings.Contains(string(b), "no corresponde a este acto") {
-		t.Errorf("a receiver's signature of another act: %d %s, want 400", st, b)
+	if st, b := e.do("POST", "/api/v1/items/SG-1/transfers", giverTok, string(bb)); st != 400 || !strings.Contains(string(b), `"message":"la firma de lab.x no corresponde a este acto: la aserción de la llave de acceso no es de este acto"`) {
+		t.Errorf("a receiver's signature of another act: %d %s, want 400 saying why in Spanish", st, b)
 	}
 	if st, b := post(giverTok, tr, giver, taker); st != 201 {
 		t.Fatalf("a transfer signed by both: %d %s", st, b)

@@ -32,7 +32,9 @@ func (l *Ledger) AddCosigned(ctx context.Context, cosigned []byte) error {
 		return custody.Errorf(custody.EInvalid, "checkpoint", "está mal formado: %[1]s", "is malformed: %[2]s", bad.Message, bad.MessageEN)
 	}
 	if err != nil {
-		return custody.Errorf(custody.EInvalid, "checkpoint", "no lleva una firma válida del registro: %v", "has no valid signature by the log: %v", err)
+		e := custody.Errorf(custody.EInvalid, "checkpoint", "no lleva una firma válida del registro", "has no valid signature by the log")
+		e.MessageEN += ": " + err.Error() // the library's words are English only
+		return e
 	}
 	size := c.Size
 	cps, err := l.store.Checkpoints(ctx)

@@ -214,7 +214,7 @@ func openCheckpoint(msg []byte, logKey note.Verifier, known note.Verifiers, what
 	case errors.As(err, &bad):
 		return nil, nil, tampered(CheckCheckpoint, -1, "", "la firma de %[1]s no es válida con la clave del registro", "the signature of %[2]s does not verify with the log's key", es, en)
 	case err != nil:
-		return nil, nil, tampered(CheckCheckpoint, -1, "", "%[1]s no lleva una firma válida de la clave %[3]s (%[4]v)",
+		return nil, nil, tampered(CheckCheckpoint, -1, "", "%[1]s no lleva una firma válida de la clave %[3]s",
 			"%[2]s has no valid signature by key %[3]s (%[4]v)", es, en, logKey.Name(), err)
 	}
 	signed := false

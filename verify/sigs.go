@@ -2,7 +2,6 @@ package verify
 
 import (
 	"context"
-	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -50,7 +49,7 @@ func readKeys(list []BundleEvent, cp *Checkpoint) (map[string]*key, error) {
 				perr = custody.CheckSig(pub, custody.KeyDigest(r.Officer, r.Key), r.ProofSig())
 			}
 			if perr != nil {
-				return nil, tampered(CheckSignature, e.Index, "keys", "la solicitud de la clave no es válida: %v", "the key request is invalid: %v", perr)
+				return nil, tampered(CheckSignature, e.Index, "keys", "la solicitud de la clave no es válida: %[1]s", "the key request is invalid: %[2]s", perr.Message, perr.MessageEN)
 			}
 			keys[r.Key] = &key{req: r, pub: pub, approved: -1, revoked: -1}
 		case ok && ev.Op == custody.OpKeyApprove && k != nil && k.approved < 0:
@@ -77,12 +76,12 @@ func (r *replay) signatures(index int64, c *checked) (string, []custody.Sig, err
 		if officer == "" || k == nil || k.req.Officer != officer {
 			return "", nil, tampered(CheckSignature, index, "sigs", "la firma en el papel %q con la clave %s no es de una clave que el paquete registre para quien el acto nombra en ese papel", "the signature in role %q with key %s is not by a key the bundle registers for whom the act names in that role", g.Role, g.Key)
 		}
-		problem := c.sigErr[j]
 		if k.approved < 0 || k.approved > index || (k.revoked >= 0 && k.revoked < index) {
-			problem = fmt.Errorf("la clave %s no estaba vigente (aprobada en %d, revocada en %d) / not in force (approved at %d, revoked at %d)", g.Key, k.approved, k.revoked, k.approved, k.revoked)
+			return "", nil, tampered(CheckSignature, index, "sigs", "la firma de %[1]s no vale para este acto: la clave %[2]s no estaba vigente (aprobada en %[3]d, revocada en %[4]d)",
+				"%[1]s's signature is not valid for this act: key %[2]s was not in force (approved at %[3]d, revoked at %[4]d)", officer, g.Key, k.approved, k.revoked)
 		}
-		if problem != nil {
-			return "", nil, tampered(CheckSignature, index, "sigs", "la firma de %s no vale para este acto: %v", "%s's signature is not valid for this act: %v", officer, problem)
+		if p := c.sigErr[j]; p != nil {
+			return "", nil, tampered(CheckSignature, index, "sigs", "la firma de %[1]s no vale para este acto: %[2]s", "%[1]s's signature is not valid for this act: %[3]s", officer, p.Message, p.MessageEN)
 		}
 	}
 	status := SignedPartly
@@ -106,7 +105,7 @@ type checked struct {
 	rec    any               // custody.DecodeItemRecord's result, or
 	recErr error             // its error, which the replay reports in order
 	need   map[string]string // custody.Signers: role -> officer
-	sigErr []error           // each signature's check: nil when it verifies
+	sigErr []*custody.Error  // each signature's check: nil when it verifies
 }
 
 // checkAll checks the bundle's events on every core before the replay
@@ -132,7 +131,7 @@ func checkAll(ctx context.Context, bes []BundleEvent, cp *Checkpoint, keys map[s
 			return false
 		}
 		c := &out[i]
-		c.ev, c.sigErr, c.need, done[i] = ev, make([]error, len(ev.Sigs)), custody.Signers(ev.Op, ev.Record), make(chan struct{})
+		c.ev, c.sigErr, c.need, done[i] = ev, make([]*custody.Error, len(ev.Sigs)), custody.Signers(ev.Op, ev.Record), make(chan struct{})
 		c.rec, c.recErr = custody.DecodeItemRecord(ev.Op, ev.Record)
 		return true
 	})

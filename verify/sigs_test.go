@@ -170,7 +170,11 @@ func TestSignatureAndRuleInOrder(t *testing.T) {
 	}
 	data, sigAt, _ := build(40, 250)
 	for range 20 {
-		wantCheck(t, mustFail(t, data, Options{}), CheckSignature, sigAt, "sigs", "P-A's signature is not valid for this act") // the receiver at 40
+		e := mustFail(t, data, Options{})
+		wantCheck(t, e, CheckSignature, sigAt, "sigs", "P-A's signature is not valid for this act") // the receiver at 40
+		if want := "la firma de P-A no vale para este acto: la firma no se verifica con la clave"; e.Message != want {
+			t.Fatalf("the verdict in Spanish reads %q, want %q", e.Message, want)
+		}
 	}
 	data, _, ruleAt := build(250, 40)
 	for range 20 {

@@ -157,6 +157,11 @@ func TestKeysAndCheckpoint(t *testing.T) {
 
 	e := mustFail(t, marshal(t, good), Options{TrustedKey: other.vkey})
 	wantCheck(t, e, CheckCheckpoint, -1, "", "no valid signature")
+	// The library's own words ("note has no verifiable signatures") are
+	// English: the Spanish message says it without them.
+	if want := "el punto de control no lleva una firma válida de la clave custodia.test/log"; e.Message != want {
+		t.Errorf("Spanish message %q, want %q", e.Message, want)
+	}
 
 	forged := l.bundle("E-CHI-03-01")
 	forged.Checkpoint = l.checkpoint(int64(len(l.events)), other.signer)
