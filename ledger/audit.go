@@ -277,8 +277,8 @@ func audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 			a, err := st.Apply(d.ev.Op, d.rec, se.Seq)
 			if err != nil {
 				rep.add(Problem{Kind: PEventRejected, Seq: seqp(se.Seq),
-					Message:   fmt.Sprintf("el evento %d ya no cumple las reglas: %v", se.Seq, err),
-					MessageEN: fmt.Sprintf("event %d no longer passes the rules: %v", se.Seq, err)})
+					Message:   fmt.Sprintf("el evento %d ya no cumple las reglas: %s", se.Seq, inWords(err, "es")),
+					MessageEN: fmt.Sprintf("event %d no longer passes the rules: %s", se.Seq, inWords(err, "en"))})
 				broken = true
 				continue
 			}
@@ -556,4 +556,13 @@ func compareTable(ctx context.Context, store Store, st *domain.State, t domain.T
 		missing(want[i])
 	}
 	return nil
+}
+
+// inWords is err in lang: a custody.Error's own words (State.Apply's
+// errors are), or else err's text.
+func inWords(err error, lang string) string {
+	if ce := (*custody.Error)(nil); errors.As(err, &ce) {
+		return ce.Localized(lang)
+	}
+	return err.Error()
 }

@@ -765,3 +765,39 @@ func tamperIndexAsBlob(t *testing.T, f *fixture) {
 	}
 	checkCaught(t, f, st, tampering{name: "events/item_as_blob", kinds: []string{ledger.PEventColumns}})
 }
+
+// TestAuditRejectedInWords: an event rewritten (and the hashes recomputed)
+// so that the rules refuse it is reported with the rules' reason in each
+// language, not the English in both.
+func TestAuditRejectedInWords(t *testing.T) {
+	f := newFixture(t)
+	st := f.copyDB(t)
+	seq := seqOf(t, st.DB(), "custody.transfer", 5)
+	if err := reencode(t, st.DB(), seq, func(ev *custody.Event) {
+		var m map[string]any
+		json.Unmarshal(ev.Record, &m)
+		m["from"] = m["to"] // handed over by the one who receives it
+		ev.Record, _ = fastcodec.MarshalCanonical(m)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ledger.Audit(context.Background(), st, f.verifier, domain.DefaultConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range rep.Problems {
+		if p.Kind != ledger.PEventRejected {
+			continue
+		}
+		found = true
+		_, es, _ := strings.Cut(p.Message, "ya no cumple las reglas: ")
+		_, en, _ := strings.Cut(p.MessageEN, "no longer passes the rules: ")
+		if es == "" || en == "" || es == en {
+			t.Errorf("the reason is not in each language: %q / %q", p.Message, p.MessageEN)
+		}
+	}
+	if !found {
+		t.Fatalf("no %s problem: %+v", ledger.PEventRejected, rep.Problems)
+	}
+}
