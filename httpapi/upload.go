@@ -644,12 +644,11 @@ func (s *Server) finishUpload(ctx context.Context, p *app.Principal, u *upload) 
 // mismatch is the client's (400, nothing recorded), anything else the
 // server's.
 func (s *Server) putOutcome(u *upload, err error) error {
-	if errors.Is(err, blob.ErrHashMismatch) || errors.Is(err, blob.ErrSizeMismatch) {
-		field := "sha256"
-		if errors.Is(err, blob.ErrSizeMismatch) {
-			field = "size"
-		}
-		return custody.Errorf(custody.EInvalid, field, "el archivo recibido no coincide con el declarado (%v): no se registró nada", "the file received does not match the one declared (%v): nothing was recorded", err)
+	switch {
+	case errors.Is(err, blob.ErrHashMismatch):
+		return custody.Errorf(custody.EInvalid, "sha256", "el archivo recibido no tiene el SHA-256 declarado: no se registró nada", "the file received does not have the declared SHA-256: nothing was recorded")
+	case errors.Is(err, blob.ErrSizeMismatch):
+		return custody.Errorf(custody.EInvalid, "size", "el archivo recibido no tiene el tamaño declarado: no se registró nada", "the file received is not of the declared size: nothing was recorded")
 	}
 	return fmt.Errorf("upload %s: %w", u.id, err)
 }

@@ -261,6 +261,9 @@ func TestUploadMismatch(t *testing.T) {
 			if !errors.As(err, &ae) || ae.Field != tc.field || (ae.Status != 400 && ae.Status != 422) {
 				t.Fatalf("err = %v, want a 400/422 on field %s", err, tc.field)
 			}
+			if strings.Contains(ae.Message, " / ") || strings.Contains(ae.Message, "does not") {
+				t.Errorf("the Spanish message carries English: %q", ae.Message)
+			}
 			if after := e.d.Ledger.Size(); after != before {
 				t.Errorf("log size %d → %d: something was recorded", before, after)
 			}

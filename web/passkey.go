@@ -187,11 +187,15 @@ func (w *Web) passkeyFinish(rw http.ResponseWriter, r *http.Request, p *app.Prin
 	}
 	cred, err := wa.FinishRegistration(w.waUserOf(p), *reg.session, r)
 	if err != nil {
-		return custody.Errorf(custody.EInvalid, "", "el autenticador no completó el registro: %v", "the authenticator did not complete the enrolment: %v", err)
+		e := custody.Errorf(custody.EInvalid, "", "el autenticador no completó el registro", "the authenticator did not complete the enrolment")
+		e.MessageEN += ": " + err.Error() // the library's words are English only
+		return e
 	}
 	alg, pub, err := rawPublicKey(cred.PublicKey)
 	if err != nil {
-		return custody.Errorf(custody.EInvalid, "", "tipo de llave no admitido: %v", "unsupported key type: %v", err)
+		e := custody.Errorf(custody.EInvalid, "", "tipo de llave no admitido: se aceptan ES256 (P-256) y EdDSA (Ed25519)", "unsupported key type")
+		e.MessageEN += ": " + err.Error()
+		return e
 	}
 	rpID, _ := w.relyingParty(r)
 	req := &custody.KeyRequest{Officer: p.Officer, Key: custody.KeyID(pub), Alg: alg, PublicKey: b64u.EncodeToString(pub), RPID: rpID, CredentialID: b64u.EncodeToString(cred.ID)}
