@@ -644,11 +644,16 @@ func (s *Server) finishUpload(ctx context.Context, p *app.Principal, u *upload) 
 // mismatch is the client's (400, nothing recorded), anything else the
 // server's.
 func (s *Server) putOutcome(u *upload, err error) error {
+	var m *blob.Mismatch
 	switch {
-	case errors.Is(err, blob.ErrHashMismatch):
-		return custody.Errorf(custody.EInvalid, "sha256", "el archivo recibido no tiene el SHA-256 declarado: no se registró nada", "the file received does not have the declared SHA-256: nothing was recorded")
-	case errors.Is(err, blob.ErrSizeMismatch):
-		return custody.Errorf(custody.EInvalid, "size", "el archivo recibido no tiene el tamaño declarado: no se registró nada", "the file received is not of the declared size: nothing was recorded")
+	case errors.As(err, &m) && m.Got != "":
+		return custody.Errorf(custody.EInvalid, "sha256", "el archivo recibido no tiene el SHA-256 declarado (llegó %s): no se registró nada",
+			"the file received does not have the declared SHA-256 (it hashes to %s): nothing was recorded", m.Got)
+	case errors.As(err, &m):
+		return custody.Errorf(custody.EInvalid, "size", "el archivo recibido no tiene el tamaño declarado (%d bytes; llegaron %d): no se registró nada",
+			"the file received is not of the declared size (%d bytes; %d arrived): nothing was recorded", m.Size, m.Written)
+	case errors.Is(err, blob.ErrHashMismatch) || errors.Is(err, blob.ErrSizeMismatch): // a store's own, without the detail
+		return custody.Errorf(custody.EInvalid, "sha256", "el archivo recibido no es el declarado: no se registró nada", "the file received is not the one declared: nothing was recorded")
 	}
 	return fmt.Errorf("upload %s: %w", u.id, err)
 }

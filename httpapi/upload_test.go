@@ -264,6 +264,9 @@ func TestUploadMismatch(t *testing.T) {
 			if strings.Contains(ae.Message, " / ") || strings.Contains(ae.Message, "does not") {
 				t.Errorf("the Spanish message carries English: %q", ae.Message)
 			}
+			if tc.name == "wrong sha256" && !strings.Contains(ae.Message, "llegó "+attachRecord(data, "").SHA256) {
+				t.Errorf("the message does not say what arrived: %q", ae.Message)
+			}
 			if after := e.d.Ledger.Size(); after != before {
 				t.Errorf("log size %d → %d: something was recorded", before, after)
 			}

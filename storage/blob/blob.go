@@ -139,13 +139,35 @@ func (v *Verifier) Written() int64 { return v.n }
 // that says what arrived.
 func (v *Verifier) Check() error {
 	if v.size >= 0 && v.n != v.size {
-		return fmt.Errorf("blob %s: %w (declarado %d bytes, llegaron %d / declared %d bytes, got %d)",
-			v.key, ErrSizeMismatch, v.size, v.n, v.size, v.n)
+		return &Mismatch{Key: v.key, Size: v.size, Written: v.n}
 	}
 	if got := hex.EncodeToString(v.h.Sum(nil)); got != v.key {
-		return fmt.Errorf("blob %s: %w (llegó sha256 %s / got sha256 %s)", v.key, ErrHashMismatch, got, got)
+		return &Mismatch{Key: v.key, Got: got, Size: v.size, Written: v.n}
 	}
 	return nil
+}
+
+// Mismatch is Check's error: what was declared and what arrived. It wraps
+// ErrHashMismatch when Got is set, else ErrSizeMismatch.
+type Mismatch struct {
+	Key     string // the declared SHA-256
+	Got     string // the SHA-256 of what arrived; "" when the size differs
+	Size    int64  // the declared size, -1 when none
+	Written int64  // the bytes that arrived
+}
+
+func (m *Mismatch) Error() string {
+	if m.Got == "" {
+		return fmt.Sprintf("blob %s: %v (declarado %d bytes, llegaron %d / declared %d bytes, got %d)", m.Key, ErrSizeMismatch, m.Size, m.Written, m.Size, m.Written)
+	}
+	return fmt.Sprintf("blob %s: %v (llegó sha256 %s / got sha256 %s)", m.Key, ErrHashMismatch, m.Got, m.Got)
+}
+
+func (m *Mismatch) Unwrap() error {
+	if m.Got == "" {
+		return ErrSizeMismatch
+	}
+	return ErrHashMismatch
 }
 
 // ContextReader returns a reader that fails with ctx's error once ctx is
