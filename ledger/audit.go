@@ -124,7 +124,7 @@ func audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 		}
 		if err != nil {
 			rep.add(Problem{Kind: PCheckpointSig, Key: fmt.Sprint(cp.Size),
-				Message:   fmt.Sprintf("el punto de control de tamaño %d no tiene una firma válida de la clave del registro: %v", cp.Size, err),
+				Message:   fmt.Sprintf("el punto de control de tamaño %d no tiene una firma válida de la clave del registro", cp.Size),
 				MessageEN: fmt.Sprintf("checkpoint of size %d has no valid signature by the log key: %v", cp.Size, err)})
 			continue
 		}

@@ -57,7 +57,9 @@ func checkHeld(ctx context.Context, v note.Verifier, origin string, have int64, 
 	case errors.As(err, &bad):
 		return custody.Errorf(custody.EInvalid, "checkpoint", "el punto de control conservado está mal formado: %[1]s", "the held checkpoint is malformed: %[2]s", bad.Message, bad.MessageEN)
 	case err != nil:
-		return custody.Errorf(custody.EInvalid, "checkpoint", "el punto de control conservado no está firmado con la clave de este registro: %v", "the held checkpoint is not signed with this log's key: %v", err)
+		e := custody.Errorf(custody.EInvalid, "checkpoint", "el punto de control conservado no está firmado con la clave de este registro", "the held checkpoint is not signed with this log's key")
+		e.MessageEN += ": " + err.Error() // the library's words are English only
+		return e
 	case c.Origin != origin:
 		return custody.Errorf(custody.EInvalid, "checkpoint", "el punto de control conservado no es de este registro", "the held checkpoint is not of this log")
 	}
