@@ -241,8 +241,14 @@ func audit(ctx context.Context, store Store, verifier note.Verifier, rules domai
 				}
 			}
 			if d.err != nil {
+				// The event's own form is checked in English only (package
+				// custody speaks to programs); its record's rules speak both.
+				es := "sus bytes no son un evento en forma canónica"
+				if ce := (*custody.Error)(nil); errors.As(d.err, &ce) {
+					es = ce.Localized("es")
+				}
 				rep.add(Problem{Kind: PEventRewritten, Seq: seqp(se.Seq),
-					Message:   fmt.Sprintf("el evento %d no es válido: %v", se.Seq, d.err),
+					Message:   fmt.Sprintf("el evento %d no es válido: %s", se.Seq, es),
 					MessageEN: fmt.Sprintf("event %d is not valid: %v", se.Seq, d.err)})
 				broken = true
 				continue

@@ -718,6 +718,9 @@ func checkCaught(t *testing.T, f *fixture, st *sqlite.Store, tm tampering) {
 		if p.Message == "" || p.MessageEN == "" {
 			t.Errorf("problem without a message: %+v", p)
 		}
+		if p.Kind == ledger.PEventRewritten && (strings.Contains(p.Message, "event ") || strings.Contains(p.Message, "canonical form")) {
+			t.Errorf("the Spanish message carries English: %q", p.Message)
+		}
 		ok := slices.Contains(tm.kinds, p.Kind)
 		if ok && tm.table != "" && slices.Contains(rowKinds, p.Kind) && p.Table != tm.table {
 			ok = false
