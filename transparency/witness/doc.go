@@ -54,9 +54,8 @@
 // /checkpoint/{origin} (the latest cosigned checkpoint, origin path-escaped,
 // for monitors), GET / (name, key, logs and sizes, as text).
 //
-// Where the brief and the specification differ, the specification wins: a
-// checkpoint of the size the witness already holds but with another root is
-// answered 409 Conflict with the known size, as c2sp.org/tlog-witness says
-// (not 422); a bad consistency proof is 422. Either way the witness keeps
-// the request as evidence and does not cosign.
+// A checkpoint of the size the witness already holds but with another root
+// is answered 422 Unprocessable Entity, as a bad consistency proof is
+// (c2sp.org/tlog-witness since July 2026; it used to be 409). Either way the
+// witness keeps the request as evidence and does not cosign.
 package witness

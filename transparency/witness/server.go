@@ -168,7 +168,8 @@ func (s *Server) AddCheckpoint(ctx context.Context, body []byte) ([]byte, error)
 		return nil, refuse(custody.EInvalid, "tamaño anterior %d mayor que el del punto de control %d", "old size %d is larger than the checkpoint size %d", req.OldSize, cp.Size)
 	}
 	if req.OldSize == 0 && len(req.Proof) > 0 {
-		return nil, refuse(custody.EInvalid, "con tamaño anterior 0 la prueba debe estar vacía", "with old size 0 the proof must be empty")
+		// c2sp.org/tlog-witness: 422, like a proof that does not verify.
+		return nil, refuse(custody.ETampered, "con tamaño anterior 0 la prueba debe estar vacía", "with old size 0 the proof must be empty")
 	}
 
 	s.write.Lock()
@@ -203,11 +204,14 @@ func (s *Server) AddCheckpoint(ctx context.Context, body []byte) ([]byte, error)
 		if len(req.Proof) != 0 {
 			return nil, evidence(refuse(custody.ETampered, "prueba no vacía entre tamaños iguales", "non-empty proof between equal sizes"))
 		}
-		if known && cp.Root != cur.Root || !known && cp.Root != emptyTreeHash {
-			// c2sp.org/tlog-witness: same size, different root is 409.
-			e := refuse(custody.EConflict, "el testigo cosignó otra raíz para el tamaño %d: bifurcación", "the witness cosigned another root for size %d: a fork", cp.Size)
-			e.KnownSize = cur.Size
-			return nil, evidence(e)
+		// c2sp.org/tlog-witness: a size-0 checkpoint without the empty
+		// tree's root, and same size with another root, are 422 (a 409
+		// would tell the client to retry from its body's size).
+		if cp.Size == 0 && cp.Root != emptyTreeHash {
+			return nil, evidence(refuse(custody.ETampered, "un punto de control de tamaño 0 debe llevar la raíz del árbol vacío", "a size-0 checkpoint must carry the empty tree's root"))
+		}
+		if known && cp.Root != cur.Root {
+			return nil, evidence(refuse(custody.ETampered, "el testigo cosignó otra raíz para el tamaño %d: bifurcación", "the witness cosigned another root for size %d: a fork", cp.Size))
 		}
 	case req.OldSize == 0:
 		// First checkpoint of this log (or of a log that was empty): nothing
