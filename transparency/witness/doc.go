@@ -51,8 +51,10 @@
 // database it would cosign a rolled-back log again.
 //
 // Endpoints: POST /add-checkpoint (c2sp.org/tlog-witness), GET
-// /checkpoint/{origin} (the latest cosigned checkpoint, origin path-escaped,
-// for monitors), GET / (name, key, logs and sizes, as text).
+// /{origin hash}/checkpoint (tlog-witness monitor retrieval: the latest
+// cosigned checkpoint, SHA-256 of the origin in lowercase hex), GET
+// /checkpoint/{origin} (the same, origin path-escaped), GET / (name, key,
+// logs and sizes, as text).
 //
 // A checkpoint of the size the witness already holds but with another root
 // is answered 422 Unprocessable Entity, as a bad consistency proof is
