@@ -26,9 +26,11 @@ import (
 var errBadHash = errors.New("not a base64 SHA-256 hash")
 
 // MaxNoteSize bounds a signed checkpoint note, signature lines included.
-// Sixteen signatures (the least the spec lets a verifier accept) take under
-// 2 KiB; the bound keeps a hostile peer from making us read megabytes.
-const MaxNoteSize = 16 << 10
+// C2SP signed-note: a verifier MUST accept 16 signatures, and post-quantum
+// ones are large: an ML-DSA-44 cosignature line (c2sp.org/tlog-cosignature,
+// which tlog-witness recommends) takes about 3.3 KB, so 16 take about 53 KB.
+// The bound keeps a hostile peer from making us read megabytes.
+const MaxNoteSize = 64 << 10
 
 // maxSignatures is x/mod's note.Open's limit, which checks the signatures
 // after this parser: a note one accepts, the other must not refuse.

@@ -488,7 +488,8 @@ Without a subcommand, serve. See custodia witness SUBCOMMAND --help.`,
 		},
 		"witness serve": {
 			es: `Atiende c2sp.org/tlog-witness (POST /add-checkpoint) y GET
-/checkpoint/{origen}, el último punto de control cofirmado de cada log.
+/{hash del origen}/checkpoint (SHA-256 del origen en hexadecimal, también
+/checkpoint/{origen}), el último punto de control cofirmado de cada log.
 
   --data DIR   directorio propio del testigo: witness.key (0600), witness.db, logs
   --addr H:P   dirección (por omisión 127.0.0.1:7380)
@@ -498,7 +499,8 @@ Without a subcommand, serve. See custodia witness SUBCOMMAND --help.`,
                la clave del log es su origen). También se leen del fichero
                DIR/logs, uno por línea, con comentarios "#".`,
 			en: `Serves c2sp.org/tlog-witness (POST /add-checkpoint) and GET
-/checkpoint/{origin}, the latest cosigned checkpoint of each log.
+/{origin hash}/checkpoint (the origin's SHA-256 in hex; also
+/checkpoint/{origin}), the latest cosigned checkpoint of each log.
 
   --data DIR   the witness's own directory: witness.key (0600), witness.db, logs
   --addr H:P   address (default 127.0.0.1:7380)

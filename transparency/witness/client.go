@@ -26,9 +26,9 @@ type Client struct {
 
 // ConflictError is a 409 answer: the witness's latest cosigned checkpoint
 // has size KnownSize, not the old size we sent. Resend with a consistency
-// proof from KnownSize. When KnownSize equals the size of the checkpoint
-// sent, the witness holds a different root for that size: a fork, which no
-// retry can fix.
+// proof from KnownSize. When KnownSize equals the old size sent, a witness
+// following the spec before July 2026 holds a different root for that size
+// (today's witnesses answer 422): a fork, which no retry can fix.
 type ConflictError struct {
 	KnownSize int64
 }

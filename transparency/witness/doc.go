@@ -51,12 +51,13 @@
 // database it would cosign a rolled-back log again.
 //
 // Endpoints: POST /add-checkpoint (c2sp.org/tlog-witness), GET
-// /checkpoint/{origin} (the latest cosigned checkpoint, origin path-escaped,
-// for monitors), GET / (name, key, logs and sizes, as text).
+// /{origin hash}/checkpoint (tlog-witness monitor retrieval: the latest
+// cosigned checkpoint, SHA-256 of the origin in lowercase hex), GET
+// /checkpoint/{origin} (the same, origin path-escaped), GET / (name, key,
+// logs and sizes, as text).
 //
-// Where the brief and the specification differ, the specification wins: a
-// checkpoint of the size the witness already holds but with another root is
-// answered 409 Conflict with the known size, as c2sp.org/tlog-witness says
-// (not 422); a bad consistency proof is 422. Either way the witness keeps
-// the request as evidence and does not cosign.
+// A checkpoint of the size the witness already holds but with another root
+// is answered 422 Unprocessable Entity, as a bad consistency proof is
+// (c2sp.org/tlog-witness since July 2026; it used to be 409). Either way the
+// witness keeps the request as evidence and does not cosign.
 package witness

@@ -3,6 +3,7 @@ package witness
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -97,11 +98,12 @@ type Config struct {
 // Server is a c2sp.org/tlog-witness witness. It is safe for concurrent use;
 // add-checkpoint requests for one database are serialised.
 type Server struct {
-	cos   *Cosigner
-	logs  map[string][]note.Verifier // origin → its trusted keys (more than one during a key rotation)
-	st    *store
-	now   func() time.Time
-	write sync.Mutex // one add-checkpoint at a time: the check and the update are one step
+	cos    *Cosigner
+	logs   map[string][]note.Verifier // origin → its trusted keys (more than one during a key rotation)
+	byHash map[string]string          // lowercase hex SHA-256 of an origin → the origin
+	st     *store
+	now    func() time.Time
+	write  sync.Mutex // one add-checkpoint at a time: the check and the update are one step
 }
 
 // NewServer opens (or creates) the witness database at dbPath.
@@ -109,7 +111,7 @@ func NewServer(ctx context.Context, dbPath string, cfg Config) (*Server, error) 
 	if cfg.Cosigner == nil {
 		return nil, errors.New("witness: falta la clave del testigo / missing witness key")
 	}
-	s := &Server{cos: cfg.Cosigner, logs: make(map[string][]note.Verifier), now: cfg.Now}
+	s := &Server{cos: cfg.Cosigner, logs: make(map[string][]note.Verifier), byHash: make(map[string]string), now: cfg.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -118,6 +120,8 @@ func NewServer(ctx context.Context, dbPath string, cfg Config) (*Server, error) 
 			return nil, fmt.Errorf("witness: log %q: el nombre de la clave debe ser el origen / the key name must be the origin", l.Origin)
 		}
 		s.logs[l.Origin] = append(s.logs[l.Origin], l.Verifier)
+		h := sha256.Sum256([]byte(l.Origin))
+		s.byHash[hex.EncodeToString(h[:])] = l.Origin
 	}
 	st, err := openStore(ctx, dbPath)
 	if err != nil {
@@ -168,7 +172,8 @@ func (s *Server) AddCheckpoint(ctx context.Context, body []byte) ([]byte, error)
 		return nil, refuse(custody.EInvalid, "tamaño anterior %d mayor que el del punto de control %d", "old size %d is larger than the checkpoint size %d", req.OldSize, cp.Size)
 	}
 	if req.OldSize == 0 && len(req.Proof) > 0 {
-		return nil, refuse(custody.EInvalid, "con tamaño anterior 0 la prueba debe estar vacía", "with old size 0 the proof must be empty")
+		// c2sp.org/tlog-witness: 422, like a proof that does not verify.
+		return nil, refuse(custody.ETampered, "con tamaño anterior 0 la prueba debe estar vacía", "with old size 0 the proof must be empty")
 	}
 
 	s.write.Lock()
@@ -203,11 +208,14 @@ func (s *Server) AddCheckpoint(ctx context.Context, body []byte) ([]byte, error)
 		if len(req.Proof) != 0 {
 			return nil, evidence(refuse(custody.ETampered, "prueba no vacía entre tamaños iguales", "non-empty proof between equal sizes"))
 		}
-		if known && cp.Root != cur.Root || !known && cp.Root != emptyTreeHash {
-			// c2sp.org/tlog-witness: same size, different root is 409.
-			e := refuse(custody.EConflict, "el testigo cosignó otra raíz para el tamaño %d: bifurcación", "the witness cosigned another root for size %d: a fork", cp.Size)
-			e.KnownSize = cur.Size
-			return nil, evidence(e)
+		// c2sp.org/tlog-witness: a size-0 checkpoint without the empty
+		// tree's root, and same size with another root, are 422 (a 409
+		// would tell the client to retry from its body's size).
+		if cp.Size == 0 && cp.Root != emptyTreeHash {
+			return nil, evidence(refuse(custody.ETampered, "un punto de control de tamaño 0 debe llevar la raíz del árbol vacío", "a size-0 checkpoint must carry the empty tree's root"))
+		}
+		if known && cp.Root != cur.Root {
+			return nil, evidence(refuse(custody.ETampered, "el testigo cosignó otra raíz para el tamaño %d: bifurcación", "the witness cosigned another root for size %d: a fork", cp.Size))
 		}
 	case req.OldSize == 0:
 		// First checkpoint of this log (or of a log that was empty): nothing
@@ -283,12 +291,18 @@ func (s *Server) Refusals(ctx context.Context, origin string) ([]Refusal, error)
 // Handler serves the witness's HTTP interface:
 //
 //	POST /add-checkpoint         c2sp.org/tlog-witness
-//	GET  /checkpoint/{origin}    the latest cosigned checkpoint of a log (origin path-escaped)
+//	GET  /{origin hash}/checkpoint  c2sp.org/tlog-witness monitor retrieval: the
+//	                             latest cosigned checkpoint of a log (SHA-256 of
+//	                             its origin, lowercase hex)
+//	GET  /checkpoint/{origin}    the same, origin path-escaped
 //	GET  /                       the witness's name, key and logs, as text
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /add-checkpoint", s.handleAdd)
 	mux.HandleFunc("GET /checkpoint/{origin...}", s.handleCheckpoint)
+	// "GET /{hash}/checkpoint" would conflict with the pattern above
+	// (both match /checkpoint/checkpoint), so the catch-all dispatches it.
+	mux.HandleFunc("GET /", s.handleMonitor)
 	mux.HandleFunc("GET /{$}", s.handleIndex)
 	return mux
 }
@@ -332,7 +346,23 @@ func writeError(w http.ResponseWriter, err error) {
 }
 
 func (s *Server) handleCheckpoint(w http.ResponseWriter, r *http.Request) {
-	cp, err := s.Latest(r.Context(), r.PathValue("origin"))
+	s.serveLatest(w, r, r.PathValue("origin"))
+}
+
+// handleMonitor serves GET /<origin hash>/checkpoint (c2sp.org/tlog-witness,
+// Monitor Retrieval Mechanism); any other path is 404.
+func (s *Server) handleMonitor(w http.ResponseWriter, r *http.Request) {
+	h, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/checkpoint")
+	origin, known := s.byHash[h]
+	if !ok || !known {
+		writeError(w, refuse(custody.ENotFound, "no existe %q", "no such path %q", r.URL.Path))
+		return
+	}
+	s.serveLatest(w, r, origin)
+}
+
+func (s *Server) serveLatest(w http.ResponseWriter, r *http.Request, origin string) {
+	cp, err := s.Latest(r.Context(), origin)
 	if err != nil {
 		writeError(w, err)
 		return
