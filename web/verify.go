@@ -94,7 +94,7 @@ func (w *Web) verifyPost(rw http.ResponseWriter, r *http.Request, p *app.Princip
 		}
 	} else {
 		var b strings.Builder
-		if err := report.Write(&b, res, l); err != nil {
+		if err := report.WriteIn(&b, res, l, w.cfg.Zone); err != nil {
 			return err
 		}
 		d.OK, d.Text, d.Result = true, b.String(), res

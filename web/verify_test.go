@@ -175,3 +175,25 @@ func postBundleKey(t *testing.T, e *testEnv, bundle []byte, key string, fetch bo
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
+
+// TestVerifyPageVerdictZone: the verdict's text shows each act's time in
+// the zone the pages show times in, as the event list beside it does, not
+// in the offset the record was written with (UTC for an act recorded live).
+func TestVerifyPageVerdictZone(t *testing.T) {
+	madrid, err := time.LoadLocation("Europe/Madrid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvConfig(t, Config{Zone: madrid})
+	c := e.client()
+	c.login("fiscal")
+	st, bundle, _ := c.do("GET", "/api/v1/items/E-PIC-01-01/bundle", nil, nil)
+	if st != 200 {
+		t.Fatalf("bundle: %d", st)
+	}
+	_, body := postBundleKey(t, e, []byte(bundle), e.s.PublicKey(), false)
+	// The seizure, 2023-12-14T04:00:00-05:00 in the case file.
+	if !strings.Contains(body, "2023-12-14T10:00:00&#43;01:00  incautación") || strings.Contains(body, "T04:00:00-05:00") {
+		t.Errorf("the verdict's times are not in the pages' zone: %s", body)
+	}
+}

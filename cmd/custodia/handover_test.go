@@ -102,3 +102,51 @@ func TestHandoverCLI(t *testing.T) {
 		t.Errorf("the verdict does not name both signatures of the handover:\n%s", verdict)
 	}
 }
+
+// TestHandoverCLIUnstatedSealAndWait: a new user offered a handover without
+// --seal and the receiver read "sello: sin sello; estado del sello:
+// intacto", as if the sealed item had no seal, though it keeps its seal
+// (the web shows no seal then); the line now names no seal. And "--wait
+// 30s" or "--wait 0" silently became two hours (the API counts whole
+// minutes, 0 meaning its default): a wait under a minute or over 72h is a
+// usage error, and nothing is offered.
+func TestHandoverCLIUnstatedSealAndWait(t *testing.T) {
+	data := metastasisDir(t)
+	dir := t.TempDir()
+	giverKey, takerKey := filepath.Join(dir, "giver.key"), filepath.Join(dir, "taker.key")
+	// E-CHI-03-01 ends the case file held by cust.chi, sealed PN-100156.
+	mustRun(t, "user", "add", "giver", "--role", "custodian", "--officer", "cust.chi", "--case", "METASTASIS", "--data", data)
+	mustRun(t, "user", "add", "taker", "--role", "forensic_analyst", "--officer", "lab.3", "--case", "METASTASIS", "--data", data)
+	giverToken := strings.TrimSpace(mustRun(t, "user", "token", "giver", "--scope", "write", "--case", "METASTASIS", "--data", data))
+	takerToken := strings.TrimSpace(mustRun(t, "user", "token", "taker", "--scope", "write", "--case", "METASTASIS", "--data", data))
+	mustRun(t, "key", "new", "-o", giverKey)
+	mustRun(t, "key", "new", "-o", takerKey)
+	mustRun(t, "key", "add", giverKey, "--officer", "cust.chi", "--data", data)
+	mustRun(t, "key", "add", takerKey, "--officer", "lab.3", "--data", data)
+
+	addr, _, _, stop := serveOnce(t, "--data", data)
+	defer stop()
+	server := "http://" + addr
+	as := func(token string, args ...string) (int, string, string) {
+		t.Helper()
+		return runCLI(t, append(args, "--server", server, "--token", token)...)
+	}
+	for _, wait := range []string{"30s", "0", "-1h", "73h"} {
+		if code, out, errs := as(giverToken, "handover", "offer", "E-CHI-03-01", "--to", "lab.3", "--key", giverKey, "--wait", wait); code != 2 || !strings.Contains(errs, "entre 1m y 72h") {
+			t.Errorf("--wait %s: exit %d\n%s%s", wait, code, out, errs)
+		}
+	}
+	if _, out, _ := as(takerToken, "handover", "list"); strings.Contains(out, "E-CHI-03-01") {
+		t.Errorf("a refused --wait left an offer:\n%s", out)
+	}
+
+	code, out, errs := as(giverToken, "handover", "offer", "E-CHI-03-01", "--to", "lab.3", "--key", giverKey, "--purpose", "análisis", "--wait", "90m")
+	m := regexp.MustCompile(`^entrega (H-[0-9a-f]+): espera a lab\.3`).FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		t.Fatalf("handover offer: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = as(takerToken, "handover", "accept", m[1], "--key", takerKey)
+	if code != 0 || !strings.Contains(out, "recibe E-CHI-03-01 de cust.chi (finalidad: análisis; estado del sello: intacto)") || strings.Contains(out, "sin sello") {
+		t.Fatalf("handover accept of an offer that states no seal: exit %d\n%s%s", code, out, errs)
+	}
+}

@@ -277,6 +277,11 @@ func cmdHandover(e *env, args []string) error {
 		if len(pos) != 1 || *to == "" {
 			return usagef("handover offer ITEM --to OFFICER --key FILE [--purpose P] [--seal-condition C] [--seal S] [--location L] [--at TIME] [--wait 2h]")
 		}
+		// The API counts whole minutes and takes 0 as its default of 2h:
+		// "--wait 30s" or "--wait 0" would silently wait two hours.
+		if *wait < time.Minute || *wait > app.MaxHandoverWait {
+			return usagef("--wait %s: una entrega espera entre 1m y 72h / a handover waits between 1m and 72h", *wait)
+		}
 		k, err := loadKey()
 		if err != nil {
 			return err
@@ -349,13 +354,16 @@ func cmdHandover(e *env, args []string) error {
 				return err
 			}
 			// What the receiver signs, in words: the item, the giver, the
-			// purpose, the seal and its condition.
-			seal := h.Seal
-			if seal == "" {
-				seal = e.tr("sin sello", "unsealed")
+			// purpose, the seal and its condition. An offer that names no
+			// seal number keeps the item's seal: "sello: sin sello" beside
+			// "intacto" would say the item is unsealed (the web, too, shows
+			// no seal then).
+			seal := ""
+			if h.Seal != "" {
+				seal = fmt.Sprintf("; %s: %s", e.tr("sello", "seal"), h.Seal)
 			}
-			fmt.Fprintf(e.stdout, "%s %s %s %s (%s: %s; %s: %s; %s: %s)\n", e.tr("recibe", "receiving"), h.Item, e.tr("de", "from"), h.From,
-				e.tr("finalidad", "purpose"), e.word("purpose", h.Purpose), e.tr("sello", "seal"), seal, e.tr("estado del sello", "seal condition"), e.word("cond", h.SealCondition))
+			fmt.Fprintf(e.stdout, "%s %s %s %s (%s: %s%s; %s: %s)\n", e.tr("recibe", "receiving"), h.Item, e.tr("de", "from"), h.From,
+				e.tr("finalidad", "purpose"), e.word("purpose", h.Purpose), seal, e.tr("estado del sello", "seal condition"), e.word("cond", h.SealCondition))
 			var rr app.RecordResult
 			if err := c.do("POST", "/api/v1/handovers/"+h.ID+"/accept", map[string]any{"sig": k.Sign(custody.RoleTo, d)}, &rr); err != nil {
 				return err

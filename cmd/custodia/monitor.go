@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 
 	"github.com/custodia-ec/custodia/transparency/monitor"
 )
@@ -22,12 +23,19 @@ func cmdMonitor(e *env, args []string) int {
 		return e.usageFail("monitor", err)
 	}
 	opts.Files = files
+	// --key takes the key or a file holding it (DATA/log.pub), as verify's.
+	for i, k := range opts.Keys {
+		if b, err := os.ReadFile(k); err == nil {
+			opts.Keys[i] = string(trimSpace(b))
+		}
+	}
 	if len(opts.Files) == 0 && opts.LogURL == "" {
 		return e.usageFail("monitor", usagef("faltan puntos de control / no checkpoints given"))
 	}
 	rep, err := monitor.Run(e.ctx, opts)
 	if err != nil {
-		fmt.Fprintln(e.stderr, err)
+		// A missing file in the user's language, not the system's English.
+		fmt.Fprintf(e.stderr, "custodia monitor: %s\n", e.message(err))
 		return 2
 	}
 	if *asJSON {

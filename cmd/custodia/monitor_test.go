@@ -73,7 +73,7 @@ func TestMonitorUsage(t *testing.T) {
 	}{
 		{nil, 2, "no checkpoints"},
 		{[]string{good, "--key"}, 2, "flag --key needs a value"},
-		{[]string{good, "--key", "bad"}, 2, "invalid key"},
+		{[]string{good, "--key", "bad"}, 2, "no es una clave pública de registro"},
 		{[]string{good, "--frobnicate"}, 2, "unknown flag --frobnicate (custodia monitor --help)"},
 		{[]string{filepath.Join(dir, "missing")}, 2, "missing"},
 		{[]string{good, "--witness", "bad"}, 2, "invalid witness public key"},
@@ -87,5 +87,36 @@ func TestMonitorUsage(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"monitor", good}, &out, &errb); code != 0 || !strings.Contains(out.String(), "WARNING") {
 		t.Fatalf("no key: %d\n%s", code, out.String())
+	}
+}
+
+// TestMonitorKeyFile: --key takes the log's key file, as verify's --key
+// does (a new user passed DATA/log.pub and was told "clave inválida /
+// invalid key: malformed verifier id", x/mod's English); a key that is
+// not one says what a key looks like, without the library's words; a
+// missing checkpoint file is named in Spanish, not the system's English.
+func TestMonitorKeyFile(t *testing.T) {
+	l := witnessLog(t, "custodia.test/fiscalia", 3)
+	dir := t.TempDir()
+	good, pub := filepath.Join(dir, "cp.txt"), filepath.Join(dir, "log.pub")
+	cp, _ := l.CheckpointAt(3)
+	os.WriteFile(good, cp, 0o644)
+	os.WriteFile(pub, []byte(l.VKey()+"\n"), 0o644)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"monitor", good, "--key", pub}, &out, &errb); code != 0 || strings.Contains(out.String(), "AVISO") || !strings.Contains(out.String(), "coherente") {
+		t.Errorf("monitor --key FILE: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	for _, tc := range []struct {
+		args      []string
+		want, not string
+	}{
+		{[]string{"monitor", good, "--key", "custodia.test/x+0000"}, "no es una clave pública de registro", "malformed"},
+		{[]string{"monitor", filepath.Join(dir, "falta.txt")}, "custodia monitor: no existe", "no such file"},
+	} {
+		out.Reset()
+		errb.Reset()
+		if code := run(context.Background(), tc.args, &out, &errb); code != 2 || !strings.Contains(errb.String(), tc.want) || strings.Contains(errb.String(), tc.not) {
+			t.Errorf("%q: exit %d %q, want %q without %q", tc.args, code, errb.String(), tc.want, tc.not)
+		}
 	}
 }

@@ -60,7 +60,7 @@ func cmdVerify(e *env, args []string) error {
 	if *asJSON {
 		return writeJSON(e.stdout, res)
 	}
-	report.Write(e.stdout, res, e.lang)
+	report.WriteIn(e.stdout, res, e.lang, e.zone())
 	return nil
 }
 
@@ -164,7 +164,7 @@ func cmdDemo(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	report.Write(e.stdout, vres, e.lang)
+	report.WriteIn(e.stdout, vres, e.lang, e.zone())
 
 	say("6. Auditoría de la base de datos contra el registro", "6. Audit of the database against the log")
 	return cmdAudit(e, []string{"--data", data})

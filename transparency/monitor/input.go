@@ -47,7 +47,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	for _, k := range opts.Keys {
 		v, err := note.NewVerifier(k)
 		if err != nil {
-			return nil, fmt.Errorf("--key %q: clave inválida / invalid key: %v", k, err)
+			// Not x/mod's English ("malformed verifier id"): what a log
+			// key looks like, in both languages.
+			return nil, fmt.Errorf("--key %q: no es una clave pública de registro (NOMBRE+HASH+CLAVE, como la de log.pub) / not a log public key (NAME+HASH+KEY, like log.pub's)", k)
 		}
 		cfg.LogKeys = append(cfg.LogKeys, v)
 	}

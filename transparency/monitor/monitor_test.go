@@ -168,7 +168,7 @@ func TestRunBadInput(t *testing.T) {
 		want string
 	}{
 		{monitor.Options{}, "no checkpoints"},
-		{monitor.Options{Files: []string{good}, Keys: []string{"bad"}}, "invalid key"},
+		{monitor.Options{Files: []string{good}, Keys: []string{"bad"}}, "not a log public key"},
 		{monitor.Options{Files: []string{filepath.Join(dir, "missing")}}, "missing"},
 		{monitor.Options{Files: []string{garbage}}, "no \"checkpoint\" field"},
 		{monitor.Options{Files: []string{good}, Witnesses: []string{"bad"}}, "invalid witness public key"},

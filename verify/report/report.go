@@ -27,8 +27,17 @@ func label(key string) (es, en string) {
 // Write writes the verdict for a person: a judge, a lawyer, an expert.
 // lang is "es" (the default) or "en". It says what was proven, how far the
 // key can be trusted, and every event of every item with the holder and
-// seal after it.
+// seal after it. Each time is shown in its act's own offset; WriteIn shows
+// them in the reader's zone.
 func Write(w io.Writer, r *verify.Result, lang string) error {
+	return WriteIn(w, r, lang, nil)
+}
+
+// WriteIn is Write with every act's time and recording time shown in loc
+// (the zone people read times in, such as America/Guayaquil): an act
+// recorded live carries UTC, an imported one the offset it was typed in,
+// and one history must not mix the two. A nil loc keeps each act's offset.
+func WriteIn(w io.Writer, r *verify.Result, lang string, loc *time.Location) error {
 	en := lang == "en"
 	t := func(es, eng string) string {
 		if en {
@@ -117,7 +126,7 @@ func Write(w io.Writer, r *verify.Result, lang string) error {
 			if s.Seal != "" {
 				seal = t("sello ", "seal ") + s.Seal
 			}
-			p("  #%d  %s  %s  %s: %s", s.Index, s.At, word(s.Op), t("por", "by"), s.Actor)
+			p("  #%d  %s  %s  %s: %s", s.Index, showAt(s.At, loc), word(s.Op), t("por", "by"), s.Actor)
 			if d := Detail(s, lang); d != "" {
 				p("  [%s]", d)
 			}
@@ -128,7 +137,7 @@ func Write(w io.Writer, r *verify.Result, lang string) error {
 			}
 			p("\n")
 			if by := recordedBy(s, t); recordedLater(s) || by != "" {
-				p("        %s %s%s\n", t("registrado el", "recorded at"), recordedAt(s), by)
+				p("        %s %s%s\n", t("registrado el", "recorded at"), recordedAt(s, loc), by)
 			}
 		}
 	}
@@ -151,15 +160,27 @@ func recordedLater(s verify.Step) bool {
 	return d >= time.Minute || d <= -time.Minute
 }
 
-// recordedAt is when the log recorded s, to the second, in the offset of
-// the act's own time, so that a reader compares the two at a glance (the
-// log keeps it in UTC, to the nanosecond).
-func recordedAt(s verify.Step) string {
+// showAt is an act's time in loc, or as the record wrote it when loc is
+// nil or the time does not parse.
+func showAt(at string, loc *time.Location) string {
+	t, err := custody.ParseTime(at)
+	if loc == nil || err != nil {
+		return at
+	}
+	return t.In(loc).Format(time.RFC3339Nano)
+}
+
+// recordedAt is when the log recorded s, to the second, in loc or else in
+// the offset of the act's own time, so that a reader compares the two at a
+// glance (the log keeps it in UTC, to the nanosecond).
+func recordedAt(s verify.Step, loc *time.Location) string {
 	rec, err := custody.ParseTime(s.RecordedAt)
 	if err != nil {
 		return s.RecordedAt
 	}
-	if at, err := custody.ParseTime(s.At); err == nil {
+	if loc != nil {
+		rec = rec.In(loc)
+	} else if at, err := custody.ParseTime(s.At); err == nil {
 		rec = rec.In(at.Location())
 	}
 	return rec.Truncate(time.Second).Format(time.RFC3339)

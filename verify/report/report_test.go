@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custodia-ec/custodia/internal/terminates"
 	"github.com/custodia-ec/custodia/verify"
@@ -158,13 +159,24 @@ func TestRecordedByNamesEveryOtherAccount(t *testing.T) {
 // in later reads as such without converting zones; a time that does not
 // parse is shown as it is.
 func TestRecordedAtInTheActsOffset(t *testing.T) {
+	guayaquil := time.FixedZone("-05", -5*3600)
+	// In a reader's zone, the act's time and its recording both are in it.
+	if got := recordedAt(verify.Step{At: "2023-12-18T14:00:00Z", RecordedAt: "2023-12-18T19:00:00.5Z"}, guayaquil); got != "2023-12-18T14:00:00-05:00" {
+		t.Errorf("recorded in the reader's zone: %q", got)
+	}
+	if got := showAt("2023-12-18T14:00:00Z", guayaquil); got != "2023-12-18T09:00:00-05:00" {
+		t.Errorf("act in the reader's zone: %q", got)
+	}
+	if got := showAt("2023-12-18T14:00:00Z", nil); got != "2023-12-18T14:00:00Z" {
+		t.Errorf("act without a zone: %q", got)
+	}
 	for _, tc := range []struct{ at, recorded, want string }{
 		{"2023-12-18T14:00:00-05:00", "2026-12-05T23:17:41.958171032Z", "2026-12-05T18:17:41-05:00"},
 		{"2023-12-18T14:00:00Z", "2023-12-18T19:00:00.5+05:00", "2023-12-18T14:00:00Z"},
 		{"not a time", "2023-12-18T19:00:00.5Z", "2023-12-18T19:00:00Z"},
 		{"2023-12-18T14:00:00-05:00", "mañana", "mañana"},
 	} {
-		if got := recordedAt(verify.Step{At: tc.at, RecordedAt: tc.recorded}); got != tc.want {
+		if got := recordedAt(verify.Step{At: tc.at, RecordedAt: tc.recorded}, nil); got != tc.want {
 			t.Errorf("act at %s, recorded %s: shown %q, want %q", tc.at, tc.recorded, got, tc.want)
 		}
 	}
