@@ -52,20 +52,20 @@ $CUSTODIA_SERVER, $CUSTODIA_TOKEN): the giver offers it signed with their key
 (--key), the receiver accepts by signing the same act.`,
 		},
 		"handover offer": {
-			es: "Ofrece la entrega de ITEM a --to, firmada con --key; espera al receptor hasta --wait (máximo 72h). --purpose, --seal-condition, --seal, --location, --at describen el acto. --purpose: bodega, análisis, audiencia, traslado, devolución u otro (por omisión bodega); --seal-condition: intacto, roto o sin sello (por omisión intacto); en español, en inglés o con su código.",
-			en: "Offers ITEM to --to, signed with --key; waits for the receiver up to --wait (72h at most). --purpose, --seal-condition, --seal, --location, --at describe the act. --purpose: storage, analysis, court, transport, return or other (default storage); --seal-condition: intact, broken or no seal (default intact); in Spanish, in English or as its code.",
+			es: "Ofrece la entrega de ITEM a --to, firmada con --key; espera al receptor hasta --wait (máximo 72h). --purpose, --seal-condition, --seal, --location, --at describen el acto. --purpose: bodega, análisis, audiencia, traslado, devolución u otro (por omisión bodega); --seal-condition: intacto, roto o sin sello (por omisión intacto); en español, en inglés o con su código. --server y --token (o $CUSTODIA_SERVER, $CUSTODIA_TOKEN): el servidor y su token de API.",
+			en: "Offers ITEM to --to, signed with --key; waits for the receiver up to --wait (72h at most). --purpose, --seal-condition, --seal, --location, --at describe the act. --purpose: storage, analysis, court, transport, return or other (default storage); --seal-condition: intact, broken or no seal (default intact); in Spanish, in English or as its code. --server and --token (or $CUSTODIA_SERVER, $CUSTODIA_TOKEN): the server and your API token.",
 		},
 		"handover list": {
-			es: "Lista las entregas ofrecidas a usted o por usted, con su estado.",
-			en: "Lists the handovers offered to you or by you, with their status.",
+			es: "Lista las entregas ofrecidas a usted o por usted, con su estado. --server y --token (o $CUSTODIA_SERVER, $CUSTODIA_TOKEN): el servidor y su token de API.",
+			en: "Lists the handovers offered to you or by you, with their status. --server and --token (or $CUSTODIA_SERVER, $CUSTODIA_TOKEN): the server and your API token.",
 		},
 		"handover accept": {
-			es: "Acepta la entrega ID firmando con --key el acto tal como se ofreció (calculado aquí, no confiado al servidor).",
-			en: "Accepts handover ID by signing with --key the act as offered (computed here, not trusted to the server).",
+			es: "Acepta la entrega ID firmando con --key el acto tal como se ofreció (calculado aquí, no confiado al servidor). --server y --token (o $CUSTODIA_SERVER, $CUSTODIA_TOKEN): el servidor y su token de API.",
+			en: "Accepts handover ID by signing with --key the act as offered (computed here, not trusted to the server). --server and --token (or $CUSTODIA_SERVER, $CUSTODIA_TOKEN): the server and your API token.",
 		},
 		"handover withdraw": {
-			es: "Retira una entrega que usted ofreció y aún espera (--reason opcional).",
-			en: "Withdraws a handover you offered that is still waiting (--reason optional).",
+			es: "Retira una entrega que usted ofreció y aún espera (--reason opcional). --server y --token (o $CUSTODIA_SERVER, $CUSTODIA_TOKEN): el servidor y su token de API.",
+			en: "Withdraws a handover you offered that is still waiting (--reason optional). --server and --token (or $CUSTODIA_SERVER, $CUSTODIA_TOKEN): the server and your API token.",
 		},
 		"init": {
 			es: `Crea un despliegue en --data: la base de datos, la clave del log (log.key,

@@ -176,3 +176,34 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestUsageNamesTheFlags: the usage lines name the flags a new user needs
+// that they once left out (upload's --key, --at and --chunk; the server
+// flags of every handover subcommand, which a note in English after the
+// last one stood for), and the general help names --zone.
+func TestUsageNamesTheFlags(t *testing.T) {
+	for _, tc := range []struct {
+		topic []string
+		flags []string
+	}{
+		{[]string{"upload"}, []string{"--server", "--token", "--key", "--at", "--chunk", "--name", "--media-type"}},
+		{[]string{"handover", "offer"}, []string{"--to", "--key", "--wait", "--server", "--token"}},
+		{[]string{"handover", "list"}, []string{"--server", "--token"}},
+		{[]string{"handover", "accept"}, []string{"--key", "--server", "--token"}},
+		{[]string{"handover", "withdraw"}, []string{"--reason", "--server", "--token"}},
+	} {
+		_, out, _ := runCLI(t, append(append([]string{}, tc.topic...), "--help")...)
+		usage := firstLine(out)
+		for _, f := range tc.flags {
+			if !strings.Contains(usage, f+" ") && !strings.HasSuffix(usage, f) && !strings.Contains(usage, f+"]") {
+				t.Errorf("%s: the usage line lacks %s: %q", strings.Join(tc.topic, " "), f, usage)
+			}
+		}
+		if strings.Contains(usage, "(with") {
+			t.Errorf("%s: the Spanish usage line carries an English note: %q", strings.Join(tc.topic, " "), usage)
+		}
+	}
+	if _, out, _ := runCLI(t, "--help"); !strings.Contains(out, "--zone") {
+		t.Errorf("custodia --help does not name --zone:\n%s", out)
+	}
+}

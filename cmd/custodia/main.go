@@ -99,12 +99,12 @@ func commands() []command {
 		{name: "audit", usage: "audit [--since-checkpoint N] [--json]", run: cmdAudit},
 		{name: "migrate", usage: "migrate --to postgres://USER@HOST/DB [--data DIR] [--json]", run: cmdMigrate},
 		{name: "checkpoint", usage: "checkpoint", run: cmdCheckpoint},
-		{name: "upload", usage: "upload ITEM FILE [--server URL] [--token TOKEN] [--name NAME] [--media-type T]", run: cmdUpload},
+		{name: "upload", usage: "upload ITEM FILE [--server URL] [--token TOKEN] [--key FILE] [--name NAME] [--media-type T] [--at TIME] [--chunk BYTES]", run: cmdUpload},
 		{name: "fsck", usage: "fsck [--case CASE] [--rate BYTES/S] [--json]", run: cmdFsck},
 		{name: "serve", usage: "serve [--data DIR] [--addr 127.0.0.1:8080] [--demo] [--policy FILE] [--check-interval 24h] [--check-rate BYTES/S] [--public-url https://...] [--metrics-addr HOST:PORT]", run: cmdServe},
 		{name: "user", usage: "user add ACCOUNT --role ROLE [--officer ID] [--case CASE] | user list [--json] | user disable ACCOUNT | user token ACCOUNT [--scope read|write] [--case CASE] | user token --revoke ID | user reset ACCOUNT", run: cmdUser},
 		{name: "key", usage: "key new -o FILE | key add FILE --officer ID [--label TEXT] | key list [--officer ID] [--json] | key revoke KEY --reason TEXT", run: cmdKey},
-		{name: "handover", usage: "handover offer ITEM --to OFFICER --key FILE [--purpose P] [--seal-condition C] [--seal S] [--location L] [--at TIME] [--wait 2h] | handover list | handover accept ID --key FILE | handover withdraw ID [--reason TEXT]  (with --server URL --token TOKEN)", run: cmdHandover},
+		{name: "handover", usage: "handover offer ITEM --to OFFICER --key FILE [--purpose P] [--seal-condition C] [--seal S] [--location L] [--at TIME] [--wait 2h] [--server URL] [--token TOKEN] | handover list [--server URL] [--token TOKEN] | handover accept ID --key FILE [--server URL] [--token TOKEN] | handover withdraw ID [--reason TEXT] [--server URL] [--token TOKEN]", run: cmdHandover},
 		{name: "settings", usage: "settings [--json] | settings set NAME=MINUTES... (rights_notice_minutes, hearing_minutes, clock_skew_minutes)", run: cmdSettings},
 		{name: "access", usage: "access CASE [--since TIME] [--json]", run: cmdAccess},
 		{name: "verify", usage: "verify FILE [--key KEY] [--checkpoint FILE] [--policy FILE] [--require-signatures] [--json]", run: cmdVerify},
@@ -355,6 +355,7 @@ func printUsage(w io.Writer) {
 		fmt.Fprintf(w, "  custodia %s\n", c.usage)
 	}
 	fmt.Fprintln(w, "\nOpciones comunes / common flags: --data DIR (por omisión/default ./custodia-data), --json, --lang es|en,")
+	fmt.Fprintln(w, "--zone ZONA/ZONE (IANA; por omisión/default $CUSTODIA_ZONE o/or America/Guayaquil),")
 	fmt.Fprintln(w, "antes o después de la orden / before or after the command.")
 	fmt.Fprintln(w, "custodia ORDEN --help: ayuda de una orden / a command's help. custodia --version: versión / version.")
 }
