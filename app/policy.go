@@ -155,7 +155,19 @@ func (pol *Policy) Admin(p *Principal, change bool) error {
 	if !pol.Can(p.Role, ActManageAccounts) {
 		return Forbidden("solo un administrador puede hacerlo", "only an administrator can do this")
 	}
-	return nil
+	return Unscoped(p)
+}
+
+// Unscoped refuses, to a token limited to cases (Principal.Cases), what is
+// not within one case: accounts, grants, tokens of others, keys, agencies
+// and officers, a case outside its list. What it changed would reach
+// beyond the cases that limit it (a grant in another case, a new account).
+func Unscoped(p *Principal) error {
+	if len(p.Cases) == 0 {
+		return nil
+	}
+	return Forbidden("un token limitado a casos no puede hacerlo: su efecto va más allá de esos casos",
+		"a case-scoped token cannot do this: its effect reaches beyond those cases")
 }
 
 // SiteTarget reports whether p may see site's target (address, warrant) at
@@ -301,12 +313,15 @@ func (pol *Policy) Write(st *domain.State, p *Principal, op string, rec any) (st
 		if !pol.Can(p.Role, op) {
 			return "", Forbidden("solo un administrador registra agencias y funcionarios", "only an administrator records agencies and officers")
 		}
-		return "", nil
+		return "", Unscoped(p)
 	}
 	c, field, id := recordCase(st, rec)
 	if op == casefile.OpCase {
 		if !pol.Can(p.Role, op) {
 			return "", Forbidden("su rol no permite abrir casos", "your role does not allow opening cases")
+		}
+		if !p.allowedCase(c) {
+			return "", Unscoped(p)
 		}
 	} else {
 		// What p may not see is answered exactly as what does not exist
