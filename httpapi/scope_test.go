@@ -23,6 +23,7 @@ func TestCaseScopedTokenStaysInItsCases(t *testing.T) {
 	e.account("root", "admin", "", "METASTASIS")
 	e.account("fiscal", "prosecutor", "fge.salazar", "METASTASIS")
 	e.account("otro", "auditor", "")
+	e.account("aud", "auditor", "", "METASTASIS")
 	e.append(ledger.Record{Op: casefile.OpCase, Rec: &casefile.Case{ID: "OTRO", Title: "Otro", At: "2024-01-02T10:00:00-05:00", By: "fge.salazar"}})
 	other, err := app.IssueToken(context.Background(), e.app, e.d.Store.Credentials(), func() time.Time { return e.now }, "otro", app.TokenRequest{Scope: "read"})
 	if err != nil {
@@ -32,6 +33,7 @@ func TestCaseScopedTokenStaysInItsCases(t *testing.T) {
 	k := testkeys.Ed25519("fge.salazar")
 	e.append(ledger.Record{Op: custody.OpKeyRequest, Rec: k.Request(e.now.Add(-time.Hour))})
 	adminScoped := e.token("root", "write", "METASTASIS")
+	audScoped := e.token("aud", "read", "METASTASIS")
 	prosScoped := e.token("fiscal", "write", "METASTASIS")
 	size := e.d.Ledger.Size
 
@@ -44,6 +46,8 @@ func TestCaseScopedTokenStaysInItsCases(t *testing.T) {
 		{"approve a key", "POST", "/api/v1/keys/" + k.ID() + "/approve", adminScoped, ""},
 		{"revoke another's key", "POST", "/api/v1/keys/" + k.ID() + "/revoke", adminScoped, `{"reason":"x"}`},
 		{"list accounts", "GET", "/api/v1/accounts", adminScoped, ""},
+		{"audit the deployment", "GET", "/api/v1/audit", audScoped, ""},
+		{"read the metrics", "GET", "/metrics", audScoped, ""},
 	}
 	for _, c := range refused {
 		before := size()
@@ -61,6 +65,9 @@ func TestCaseScopedTokenStaysInItsCases(t *testing.T) {
 	}
 	if st, _ := e.do("GET", "/api/v1/me", otherTok, ""); st != 200 {
 		t.Errorf("otro's token after the refused revocation: %d, want 200", st)
+	}
+	if st, b := e.do("GET", "/api/v1/audit", e.token("aud", "read"), ""); st != 200 {
+		t.Errorf("audit with an unscoped token: %d %s", st, b)
 	}
 	if st, b := e.do("GET", "/api/v1/cases/METASTASIS", adminScoped, ""); st != 200 {
 		t.Errorf("the scoped token reading its own case: %d %s", st, b)
