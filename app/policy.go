@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/custodia-ec/custodia/casefile"
@@ -348,7 +349,31 @@ func (pol *Policy) Write(st *domain.State, p *Principal, op string, rec any) (st
 	if err := concludedSite(st, rec); err != nil {
 		return "", err
 	}
+	if err := teamSite(st, p, rec); err != nil {
+		return "", err
+	}
 	return c, nil
+}
+
+// teamSite refuses an agent's status of a site whose team the agent is not
+// on (its lead or a member): an agent of one site could otherwise mark
+// another team's site completed or aborted, final statuses after which no
+// seizure or detention is recorded there (concludedSite), or en route,
+// which shows that team the site's target before the briefing. Those who
+// plan operations (prosecutors, investigators) record any site's status.
+// Like concludedSite, this holds for the live doors; an import is checked
+// by the domain.
+func teamSite(st *domain.State, p *Principal, rec any) error {
+	r, ok := rec.(*casefile.SiteStatus)
+	if !ok || p.Role != "agent" {
+		return nil
+	}
+	site, ok := st.Sites[r.Site]
+	if !ok || site.Lead == p.Officer || slices.Contains(site.Team, p.Officer) {
+		return nil
+	}
+	return custody.Errorf(custody.EForbidden, "site", "solo el equipo del sitio %s (%s y su equipo) registra su estado",
+		"only the team of site %s (%s and their team) records its status", r.Site, site.Lead)
 }
 
 // concludedSite refuses a seizure or a detention recorded at a site that is
