@@ -389,6 +389,18 @@ func beforeCase(st *domain.State, c string, rec any) error {
 		"%s is earlier than the opening of case %s (%s): an act of the case cannot precede it", at, c, kase.At)
 }
 
+// MayRecordStatus reports whether p's role and officer may record site's
+// status (the site page offers its form only then): see teamSite.
+func (pol *Policy) MayRecordStatus(p *Principal, site *domain.Site) bool {
+	return pol.Can(p.Role, casefile.OpSiteStatus) && p.Officer != "" && onSiteTeam(p, site)
+}
+
+// onSiteTeam reports whether p is not an agent, or an agent on site's team
+// (its lead or a member).
+func onSiteTeam(p *Principal, site *domain.Site) bool {
+	return p.Role != "agent" || site.Lead == p.Officer || slices.Contains(site.Team, p.Officer)
+}
+
 // teamSite refuses an agent's status of a site whose team the agent is not
 // on (its lead or a member): an agent of one site could otherwise mark
 // another team's site completed or aborted, final statuses after which no
@@ -399,11 +411,11 @@ func beforeCase(st *domain.State, c string, rec any) error {
 // by the domain.
 func teamSite(st *domain.State, p *Principal, rec any) error {
 	r, ok := rec.(*casefile.SiteStatus)
-	if !ok || p.Role != "agent" {
+	if !ok {
 		return nil
 	}
 	site, ok := st.Sites[r.Site]
-	if !ok || site.Lead == p.Officer || slices.Contains(site.Team, p.Officer) {
+	if !ok || onSiteTeam(p, site) {
 		return nil
 	}
 	return custody.Errorf(custody.EForbidden, "site", "solo el equipo del sitio %s (%s y su equipo) registra su estado",
