@@ -37,7 +37,12 @@ import (
 //     transfer) must be the account's own officer: records are recorded as
 //     that officer, else rule (422) on that field. Custodians therefore act
 //     only on items they hold (the domain checks that by holds the item) or
-//     receive.
+//     receive;
+//   - a token limited to cases does nothing beyond them: no accounts,
+//     grants, others' tokens or keys, agencies, officers, audit, metrics,
+//     nor a case outside its list (Unscoped, 403);
+//   - an agent records the status of its own team's sites only (403), and
+//     no live act of a case is dated before the case was opened (422).
 type Policy struct{}
 
 // Actions of the policy that are not record ops.
