@@ -371,7 +371,7 @@ func (pol *Policy) Write(st *domain.State, p *Principal, op string, rec any) (st
 // other check (a year from 1900). The case's opening is itself a claimed
 // time, set when it is opened, so a case opened for older facts names the
 // date they start from. Like concludedSite, this holds for the live
-// doors; an import is checked by the domain.
+// doors (API, web, field sync); an import does not pass through it.
 func beforeCase(st *domain.State, c string, rec any) error {
 	kase := st.Cases[c]
 	at, _ := domain.Claimed(rec)
@@ -412,8 +412,8 @@ func onSiteTeam(p *Principal, site *domain.Site) bool {
 // seizure or detention is recorded there (concludedSite), or en route,
 // which shows that team the site's target before the briefing. Those who
 // plan operations (prosecutors, investigators) record any site's status.
-// Like concludedSite, this holds for the live doors; an import is checked
-// by the domain.
+// Like concludedSite, this holds for the live doors (API, web, field
+// sync); an import does not pass through it.
 func teamSite(st *domain.State, p *Principal, rec any) error {
 	r, ok := rec.(*casefile.SiteStatus)
 	if !ok {
