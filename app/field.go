@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strings"
 	"sync"
@@ -77,24 +78,18 @@ type FieldSync struct {
 }
 
 // fieldLocks serialises the syncs of one device: two retries of the same
-// batch in flight at once must not both find an entry unrecorded.
+// batch in flight at once must not both find an entry unrecorded. A
+// device's name picks one of a fixed set of locks, so that names sent by a
+// client (any number of them, of any length before they are checked) cost
+// no memory that stays; two devices that share a lock only take turns.
 type fieldLocks struct {
-	mu sync.Mutex
-	m  map[string]*sync.Mutex
+	l [64]sync.Mutex
 }
 
 func (f *fieldLocks) of(device string) *sync.Mutex {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.m == nil {
-		f.m = map[string]*sync.Mutex{}
-	}
-	l := f.m[device]
-	if l == nil {
-		l = &sync.Mutex{}
-		f.m[device] = l
-	}
-	return l
+	h := fnv.New32a()
+	h.Write([]byte(device))
+	return &f.l[h.Sum32()%uint32(len(f.l))]
 }
 
 // OnFieldEntry sets a function called after each entry of a sync is

@@ -55,6 +55,9 @@ func (s *Service) ApproveKey(ctx context.Context, p *Principal, key string) erro
 	if !s.Policy.Can(p.Role, ActManageAccounts) {
 		return Forbidden("solo un administrador aprueba claves", "only an administrator approves keys")
 	}
+	if err := Unscoped(p); err != nil {
+		return err
+	}
 	check := func(st *domain.State) error {
 		k := st.Keys[key]
 		if k == nil {
@@ -78,6 +81,9 @@ func (s *Service) RevokeKey(ctx context.Context, p *Principal, key, reason strin
 		k := st.Keys[key]
 		if k == nil || (k.Officer != p.Officer && !s.Policy.Can(p.Role, ActManageAccounts)) {
 			return NotFound()
+		}
+		if k.Officer != p.Officer {
+			return Unscoped(p)
 		}
 		return nil
 	}

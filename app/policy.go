@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/custodia-ec/custodia/casefile"
@@ -36,7 +37,12 @@ import (
 //     transfer) must be the account's own officer: records are recorded as
 //     that officer, else rule (422) on that field. Custodians therefore act
 //     only on items they hold (the domain checks that by holds the item) or
-//     receive.
+//     receive;
+//   - a token limited to cases does nothing beyond them: no accounts,
+//     grants, others' tokens or keys, agencies, officers, audit, metrics,
+//     nor a case outside its list (Unscoped, 403);
+//   - an agent records the status of its own team's sites only (403), and
+//     no live act of a case is dated before the case was opened (422).
 type Policy struct{}
 
 // Actions of the policy that are not record ops.
@@ -155,7 +161,19 @@ func (pol *Policy) Admin(p *Principal, change bool) error {
 	if !pol.Can(p.Role, ActManageAccounts) {
 		return Forbidden("solo un administrador puede hacerlo", "only an administrator can do this")
 	}
-	return nil
+	return Unscoped(p)
+}
+
+// Unscoped refuses, to a token limited to cases (Principal.Cases), what is
+// not within one case: accounts, grants, tokens of others, keys, agencies
+// and officers, a case outside its list. What it changed would reach
+// beyond the cases that limit it (a grant in another case, a new account).
+func Unscoped(p *Principal) error {
+	if len(p.Cases) == 0 {
+		return nil
+	}
+	return Forbidden("un token limitado a casos no puede hacerlo: su efecto va más allá de esos casos",
+		"a case-scoped token cannot do this: its effect reaches beyond those cases")
 }
 
 // SiteTarget reports whether p may see site's target (address, warrant) at
@@ -301,12 +319,15 @@ func (pol *Policy) Write(st *domain.State, p *Principal, op string, rec any) (st
 		if !pol.Can(p.Role, op) {
 			return "", Forbidden("solo un administrador registra agencias y funcionarios", "only an administrator records agencies and officers")
 		}
-		return "", nil
+		return "", Unscoped(p)
 	}
 	c, field, id := recordCase(st, rec)
 	if op == casefile.OpCase {
 		if !pol.Can(p.Role, op) {
 			return "", Forbidden("su rol no permite abrir casos", "your role does not allow opening cases")
+		}
+		if !p.allowedCase(c) {
+			return "", Unscoped(p)
 		}
 	} else {
 		// What p may not see is answered exactly as what does not exist
@@ -333,7 +354,77 @@ func (pol *Policy) Write(st *domain.State, p *Principal, op string, rec any) (st
 	if err := concludedSite(st, rec); err != nil {
 		return "", err
 	}
+	if err := teamSite(st, p, rec); err != nil {
+		return "", err
+	}
+	if op != casefile.OpCase {
+		if err := beforeCase(st, c, rec); err != nil {
+			return "", err
+		}
+	}
 	return c, nil
+}
+
+// beforeCase refuses an act of case c dated before the case was opened
+// (its case.open's at): a seizure or a detention recorded today as made in
+// 1901, or by a field device whose clock went back to 1970, passed every
+// other check (a year from 1900). The case's opening is itself a claimed
+// time, set when it is opened, so a case opened for older facts names the
+// date they start from. Like concludedSite, this holds for the live
+// doors (API, web, field sync); an import does not pass through it.
+func beforeCase(st *domain.State, c string, rec any) error {
+	kase := st.Cases[c]
+	at, _ := domain.Claimed(rec)
+	if kase == nil || at == "" {
+		return nil
+	}
+	t, err := custody.ParseTime(at)
+	opened, err2 := custody.ParseTime(kase.At)
+	if err != nil || err2 != nil || !t.Before(opened) {
+		return nil
+	}
+	field := "at"
+	switch rec.(type) {
+	case *custody.Seize:
+		field = "seized_at"
+	case *casefile.Detention:
+		field = "arrested_at"
+	}
+	return custody.Errorf(custody.ERule, field, "%s es anterior a la apertura del caso %s (%s): un acto del caso no puede ser previo a ella",
+		"%s is earlier than the opening of case %s (%s): an act of the case cannot precede it", at, c, kase.At)
+}
+
+// MayRecordStatus reports whether p's role and officer may record site's
+// status (the site page offers its form only then): see teamSite.
+func (pol *Policy) MayRecordStatus(p *Principal, site *domain.Site) bool {
+	return pol.Can(p.Role, casefile.OpSiteStatus) && p.Officer != "" && onSiteTeam(p, site)
+}
+
+// onSiteTeam reports whether p is not an agent, or an agent on site's team
+// (its lead or a member).
+func onSiteTeam(p *Principal, site *domain.Site) bool {
+	return p.Role != "agent" || site.Lead == p.Officer || slices.Contains(site.Team, p.Officer)
+}
+
+// teamSite refuses an agent's status of a site whose team the agent is not
+// on (its lead or a member): an agent of one site could otherwise mark
+// another team's site completed or aborted, final statuses after which no
+// seizure or detention is recorded there (concludedSite), or en route,
+// which shows that team the site's target before the briefing. Those who
+// plan operations (prosecutors, investigators) record any site's status.
+// Like concludedSite, this holds for the live doors (API, web, field
+// sync); an import does not pass through it.
+func teamSite(st *domain.State, p *Principal, rec any) error {
+	r, ok := rec.(*casefile.SiteStatus)
+	if !ok {
+		return nil
+	}
+	site, ok := st.Sites[r.Site]
+	if !ok || onSiteTeam(p, site) {
+		return nil
+	}
+	return custody.Errorf(custody.EForbidden, "site", "solo el equipo del sitio %s (%s y su equipo) registra su estado",
+		"only the team of site %s (%s and their team) records its status", r.Site, site.Lead)
 }
 
 // concludedSite refuses a seizure or a detention recorded at a site that is

@@ -36,6 +36,9 @@ func (s *Service) RunAudit(ctx context.Context, p *Principal) (*ledger.AuditRepo
 	if !s.Policy.Can(p.Role, ActAudit) {
 		return nil, Forbidden("solo auditores y administradores", "auditors and administrators only")
 	}
+	if err := Unscoped(p); err != nil {
+		return nil, err
+	}
 	if s.cfg.Audit == nil {
 		return nil, NotFound()
 	}

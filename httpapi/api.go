@@ -105,6 +105,9 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request, p *app.Principa
 	if !s.Policy.Can(p.Role, app.ActAudit) {
 		return app.Forbidden("solo auditores y administradores", "auditors and administrators only")
 	}
+	if err := app.Unscoped(p); err != nil {
+		return err
+	}
 	s.WriteMetrics(w)
 	return nil
 }

@@ -175,6 +175,11 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p *app.Prin
 	if owner == "" {
 		return app.NotFound()
 	}
+	if owner != p.Account {
+		if err := app.Unscoped(p); err != nil {
+			return err
+		}
+	}
 	if err := s.RevokeToken(r.Context(), p, owner, id); err != nil {
 		return err
 	}

@@ -64,6 +64,9 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, p *app.Principal)
 	if !s.Policy.Can(p.Role, app.ActAudit) {
 		return app.Forbidden("solo auditores y administradores", "auditors and administrators only")
 	}
+	if err := app.Unscoped(p); err != nil {
+		return err
+	}
 	if s.Config().Audit == nil {
 		return app.NotFound()
 	}

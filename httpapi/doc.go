@@ -59,6 +59,7 @@ type Server struct {
 	*app.Service
 	gw      *gateway.Gateway
 	uploads *uploads // resumable uploads in progress (upload.go)
+	streams streams  // live boards open, per account (stream.go)
 }
 
 // New registers the API, upload and log routes on gw, over gw's service.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -234,7 +235,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		seizedAt := "2024-05-01T10:00:00-05:00"
 		recs = append(recs,
 			ledger.Record{Op: custody.OpSeize, Rec: &custody.Seize{ID: "MX-" + k, Case: "METASTASIS", Type: "phone", Description: "matrix item", SeizedAt: seizedAt, SeizedBy: holder}},
-			ledger.Record{Op: "site.add", Rec: siteRec("SX-"+k, holder)},
+			// The cell's officer is on the site's team: an agent records
+			// the status of its own team's sites only (Policy.Write).
+			ledger.Record{Op: "site.add", Rec: siteRec("SX-"+k, holder, c.officer())},
 		)
 	}
 	recs = append(recs, ledger.Record{Op: custody.OpSeize, Rec: &custody.Seize{ID: "DX", Case: "METASTASIS", Type: "documents", Description: "disclosed", SeizedAt: "2024-05-01T10:00:00-05:00", SeizedBy: holder}})
@@ -517,8 +520,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 }
 
-func siteRec(id, lead string) any {
-	return &casefile.Site{ID: id, Operation: "OP-METASTASIS", Province: "Pichincha", City: "Quito", Kind: "other", Lead: lead, Address: "Calle secreta " + id}
+func siteRec(id, lead string, team ...string) any {
+	return &casefile.Site{ID: id, Operation: "OP-METASTASIS", Province: "Pichincha", City: "Quito", Kind: "other", Lead: lead, Address: "Calle secreta " + id, Team: slices.DeleteFunc(team, func(o string) bool { return o == "" })}
 }
 
 // officer is the officer a cell's account is linked to: the role's officer

@@ -3,11 +3,48 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/custodia-ec/custodia/app"
+	"github.com/custodia-ec/custodia/custody"
 	"github.com/custodia-ec/custodia/domain"
 )
+
+// maxStreamsPerAccount is how many live boards one account may hold open
+// at once: a board per screen of a command room, with room to spare. Each
+// holds a connection, a goroutine and a subscription for as long as it
+// lasts, so without a bound one account (a read-only token will do) could
+// hold thousands and take the server's connections and file descriptors.
+const maxStreamsPerAccount = 32
+
+// streams counts the live boards open per account.
+type streams struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// enter takes one of account's slots, or says false when all are taken.
+func (t *streams) enter(account string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n[account] >= maxStreamsPerAccount {
+		return false
+	}
+	if t.n == nil {
+		t.n = map[string]int{}
+	}
+	t.n[account]++
+	return true
+}
+
+func (t *streams) leave(account string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n[account]--; t.n[account] <= 0 {
+		delete(t.n, account)
+	}
+}
 
 // streamOperation serves the live board of an operation as Server-Sent
 // Events. A client too slow to keep up is dropped by the app.Broker; it
@@ -19,6 +56,11 @@ func (s *Server) streamOperation(w http.ResponseWriter, r *http.Request, p *app.
 	if err != nil {
 		return err
 	}
+	if !s.streams.enter(p.Account) {
+		return custody.Errorf(custody.ELimited, "", "esta cuenta ya tiene %d tableros en vivo abiertos; cierre alguno",
+			"this account already has %d live boards open; close one", maxStreamsPerAccount)
+	}
+	defer s.streams.leave(p.Account)
 	if err := s.AuditedRead(r.Context(), p, domain.AccessRead{Case: c, Kind: "operation", ID: opID}); err != nil {
 		return err
 	}

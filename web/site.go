@@ -130,7 +130,7 @@ func (w *Web) sitePage(rw http.ResponseWriter, r *http.Request, p *app.Principal
 		d.NextDetID = nextID(st, "D-"+siteSuffix(id)+"-", nd, func(s string) bool { _, ok := st.Detentions[s]; return ok })
 		d.Bases, d.ItemTypes = sortedKeys(casefile.DetentionBases), sortedKeys(casefile.ItemTypes)
 		d.Concluded = cur == "completed" || cur == "aborted"
-		d.CanStatus = w.s.Policy.Can(p.Role, casefile.OpSiteStatus) && p.Officer != ""
+		d.CanStatus = w.s.Policy.MayRecordStatus(p, site)
 		d.CanDetain = w.s.Policy.Can(p.Role, casefile.OpDetention) && p.Officer != "" && !d.Concluded
 		d.CanSeize = w.s.Policy.Can(p.Role, custody.OpSeize) && p.Officer != "" && !d.Concluded
 		return nil

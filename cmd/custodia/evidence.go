@@ -45,6 +45,9 @@ func cmdUpload(e *env, args []string) error {
 	if *token == "" {
 		return usagef("falta --token (o CUSTODIA_TOKEN) / missing --token (or CUSTODIA_TOKEN)")
 	}
+	if err := e.plainServer(*srv); err != nil {
+		return err
+	}
 	item, path := pos[0], pos[1]
 	f, err := os.Open(path)
 	if err != nil {

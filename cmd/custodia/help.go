@@ -45,11 +45,13 @@ handover, both parties'. Passkeys are enrolled from the web.`,
 		},
 		"handover": {
 			es: `Entregas con dos firmas a través de la API de un servidor (--server, --token
-o $CUSTODIA_SERVER, $CUSTODIA_TOKEN): quien entrega la ofrece firmada con su
-clave (--key), quien recibe la acepta firmando el mismo acto.`,
+o $CUSTODIA_SERVER, $CUSTODIA_TOKEN; https:// salvo en esta máquina): quien
+entrega la ofrece firmada con su clave (--key), quien recibe la acepta firmando
+el mismo acto.`,
 			en: `Two-signature handovers through a server's API (--server, --token or
-$CUSTODIA_SERVER, $CUSTODIA_TOKEN): the giver offers it signed with their key
-(--key), the receiver accepts by signing the same act.`,
+$CUSTODIA_SERVER, $CUSTODIA_TOKEN; https:// except on this machine): the giver
+offers it signed with their key (--key), the receiver accepts by signing the same
+act.`,
 		},
 		"handover offer": {
 			es: "Ofrece la entrega de ITEM a --to, firmada con --key; espera al receptor hasta --wait (máximo 72h). --purpose, --seal-condition, --seal, --location, --at describen el acto. --purpose: bodega, análisis, audiencia, traslado, devolución u otro (por omisión bodega); --seal-condition: intacto, roto o sin sello (por omisión intacto); en español, en inglés o con su código. --server y --token (o $CUSTODIA_SERVER, $CUSTODIA_TOKEN): el servidor y su token de API.",
@@ -281,7 +283,8 @@ act's personal signatures against the key register.
 			es: `Envía un archivo a un servidor como adjunto de un indicio; se reanuda tras
 una conexión caída.
 
-  --server URL      el servidor (por omisión $CUSTODIA_SERVER o http://127.0.0.1:8080)
+  --server URL      el servidor (por omisión $CUSTODIA_SERVER o http://127.0.0.1:8080);
+                    https:// salvo en esta máquina, para no enviar el token sin cifrar
   --token TOKEN     token de API con permiso de escritura (por omisión $CUSTODIA_TOKEN)
   --name NOMBRE     nombre registrado (por omisión, el del archivo)
   --media-type T    tipo de medio (por omisión, según la extensión)
@@ -292,7 +295,8 @@ una conexión caída.
 			en: `Sends a file to a server as an attachment of an item; it resumes after a
 dropped connection.
 
-  --server URL      the server (default $CUSTODIA_SERVER or http://127.0.0.1:8080)
+  --server URL      the server (default $CUSTODIA_SERVER or http://127.0.0.1:8080);
+                    https:// except on this machine, so the token is not sent in clear
   --token TOKEN     API token with write scope (default $CUSTODIA_TOKEN)
   --name NAME       recorded name (default the file's)
   --media-type T    media type (default from the extension)

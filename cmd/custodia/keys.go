@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -234,6 +236,26 @@ func (c apiClient) do(method, path string, body any, out any) error {
 	return nil
 }
 
+// plainServer refuses a --server that would carry the token (and, for an
+// upload, the evidence) unencrypted across a network: http:// is taken
+// only for this machine (a loopback address or localhost), as the default
+// http://127.0.0.1:8080 is; anything else must be https://.
+func (e *env) plainServer(server string) error {
+	u, err := url.Parse(server)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return usagef("--server debe ser una URL http(s)://HOST[:PUERTO] / --server must be an http(s)://HOST[:PORT] URL: %q", server)
+	}
+	if u.Scheme == "https" {
+		return nil
+	}
+	host := u.Hostname()
+	if ip, err := netip.ParseAddr(host); (err == nil && ip.IsLoopback()) || strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	return fmt.Errorf("%s", e.tr("--server "+server+" enviaría el token sin cifrar por la red: use https:// (http:// solo para esta máquina: 127.0.0.1, ::1, localhost)",
+		"--server "+server+" would send the token unencrypted over the network: use https:// (http:// only for this machine: 127.0.0.1, ::1, localhost)"))
+}
+
 func apiFlags(fs *flag.FlagSet) (*string, *string) {
 	return fs.String("server", envOr("CUSTODIA_SERVER", "http://127.0.0.1:8080"), "server URL"),
 		fs.String("token", os.Getenv("CUSTODIA_TOKEN"), "API token with write scope (default $CUSTODIA_TOKEN)")
@@ -264,6 +286,9 @@ func cmdHandover(e *env, args []string) error {
 	}
 	if *token == "" {
 		return usagef("falta --token (o CUSTODIA_TOKEN) / missing --token (or CUSTODIA_TOKEN)")
+	}
+	if err := e.plainServer(*srv); err != nil {
+		return err
 	}
 	c := apiClient{server: *srv, token: *token}
 	loadKey := func() (*accounts.OfficerKey, error) {
