@@ -41,8 +41,7 @@ import (
 //   - a token limited to cases does nothing beyond them: no accounts,
 //     grants, others' tokens or keys, agencies, officers, audit, metrics,
 //     nor a case outside its list (Unscoped, 403);
-//   - an agent records the status of its own team's sites only (403), and
-//     no live act of a case is dated before the case was opened (422).
+//   - an agent records the status of its own team's sites only (403).
 type Policy struct{}
 
 // Actions of the policy that are not record ops.
@@ -357,41 +356,7 @@ func (pol *Policy) Write(st *domain.State, p *Principal, op string, rec any) (st
 	if err := teamSite(st, p, rec); err != nil {
 		return "", err
 	}
-	if op != casefile.OpCase {
-		if err := beforeCase(st, c, rec); err != nil {
-			return "", err
-		}
-	}
 	return c, nil
-}
-
-// beforeCase refuses an act of case c dated before the case was opened
-// (its case.open's at): a seizure or a detention recorded today as made in
-// 1901, or by a field device whose clock went back to 1970, passed every
-// other check (a year from 1900). The case's opening is itself a claimed
-// time, set when it is opened, so a case opened for older facts names the
-// date they start from. Like concludedSite, this holds for the live
-// doors (API, web, field sync); an import does not pass through it.
-func beforeCase(st *domain.State, c string, rec any) error {
-	kase := st.Cases[c]
-	at, _ := domain.Claimed(rec)
-	if kase == nil || at == "" {
-		return nil
-	}
-	t, err := custody.ParseTime(at)
-	opened, err2 := custody.ParseTime(kase.At)
-	if err != nil || err2 != nil || !t.Before(opened) {
-		return nil
-	}
-	field := "at"
-	switch rec.(type) {
-	case *custody.Seize:
-		field = "seized_at"
-	case *casefile.Detention:
-		field = "arrested_at"
-	}
-	return custody.Errorf(custody.ERule, field, "%s es anterior a la apertura del caso %s (%s): un acto del caso no puede ser previo a ella",
-		"%s is earlier than the opening of case %s (%s): an act of the case cannot precede it", at, c, kase.At)
 }
 
 // MayRecordStatus reports whether p's role and officer may record site's

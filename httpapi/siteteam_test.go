@@ -44,31 +44,3 @@ func TestAgentRecordsOnlyTheirTeamsSiteStatus(t *testing.T) {
 		t.Errorf("the prosecutor: %d %s, want 201", st, b)
 	}
 }
-
-// A seizure and a detention dated 1901 were recorded live in a case opened
-// in 2022 (and a field device whose clock fell back to 1970 would do the
-// same): every other check admits a year from 1900. An act of a case
-// dated before the case was opened is refused, on its time field, and
-// nothing is logged; one dated after is recorded.
-func TestActBeforeTheCaseOpenedIsRefused(t *testing.T) {
-	e := newEnv(t)
-	e.account("fiscal", "prosecutor", "fge.salazar", "METASTASIS")
-	fiscal := e.token("fiscal", "write")
-	before := e.d.Ledger.Size()
-	for _, c := range []struct{ name, body, field string }{
-		{"seizure", `{"op":"evidence.seize","id":"E-VIEJO","case":"METASTASIS","type":"cash","description":"x","seized_at":"1901-01-01T00:00:00-05:00","seized_by":"fge.salazar","seal":"S-V"}`, "seized_at"},
-		{"detention", `{"op":"detention.record","id":"D-VIEJO","case":"METASTASIS","person":"P-03","basis":"warrant","arrested_at":"1970-01-01T00:00:00Z","arrested_by":"fge.salazar","place":"Quito","charge":"x"}`, "arrested_at"},
-		{"statement", `{"op":"statement.add","id":"ST-VIEJO","case":"METASTASIS","at":"2022-10-04T08:59:59-05:00","source":"x","text":"y"}`, "at"},
-	} {
-		st, b := e.do("POST", "/api/v1/records", fiscal, c.body)
-		if st != 422 || decodeErr(t, b).Field != c.field || !strings.Contains(decodeErr(t, b).Message, "anterior a la apertura del caso METASTASIS") {
-			t.Errorf("%s before the case opened: %d %s, want 422 on %s", c.name, st, b, c.field)
-		}
-	}
-	if after := e.d.Ledger.Size(); after != before {
-		t.Errorf("the refused acts grew the log from %d to %d", before, after)
-	}
-	if st, b := e.do("POST", "/api/v1/records", fiscal, `{"op":"statement.add","id":"ST-NUEVO","case":"METASTASIS","at":"2022-10-04T09:00:00-05:00","source":"x","text":"y"}`); st != 201 {
-		t.Errorf("a statement at the case's opening: %d %s, want 201", st, b)
-	}
-}
