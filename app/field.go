@@ -163,12 +163,12 @@ func clockFlag(skew, allowed time.Duration) string {
 
 // fieldEntry records one entry.
 func (s *Service) fieldEntry(ctx context.Context, p *Principal, e *FieldEntry, sent string, skew, allowed time.Duration) FieldResult {
-	r := FieldResult{Device: e.Device, Seq: e.Seq, Op: e.Op, DeviceClock: e.DeviceClock}
+	r := FieldResult{Device: domain.Clip(e.Device), Seq: e.Seq, Op: domain.Clip(e.Op), DeviceClock: domain.Clip(e.DeviceClock)}
 	refuse := func(err error) FieldResult {
 		r.Status = FieldRefused
 		var ce *custody.Error
 		if !errors.As(err, &ce) {
-			s.log.Error("field entry failed", "device", e.Device, "seq", e.Seq, "err", err.Error())
+			s.log.Error("field entry failed", "device", domain.Clip(e.Device), "seq", e.Seq, "err", err.Error())
 			ce = custody.Errorf(custody.EInternal, "", "error interno; vuelva a sincronizar más tarde", "internal error; sync again later")
 		}
 		if skew > allowed && (ce.Field == "at" || strings.HasSuffix(ce.Field, "_at")) {

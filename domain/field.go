@@ -3,6 +3,7 @@ package domain
 import (
 	"encoding/hex"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/custodia-ec/custodia/casefile"
@@ -191,13 +192,13 @@ func (s *State) applyField(r *FieldEntry, seq int64) (*Applied, *custody.Error) 
 func validateField(r *FieldEntry) *custody.Error {
 	switch {
 	case !casefile.ValidID(r.Device):
-		return custody.Errorf(custody.EInvalid, "device", "%q no es un identificador de dispositivo válido (letras, dígitos y ._:-, hasta 64)", "%q is not a valid device id (letters, digits and ._:-, up to 64)", r.Device)
+		return custody.Errorf(custody.EInvalid, "device", "%q no es un identificador de dispositivo válido (letras, dígitos y ._:-, hasta 64)", "%q is not a valid device id (letters, digits and ._:-, up to 64)", Clip(r.Device))
 	case r.Seq < 1:
 		return custody.Errorf(custody.EInvalid, "seq", "el número de secuencia del dispositivo empieza en 1", "the device's sequence number starts at 1")
 	case !casefile.ValidID(r.Officer):
 		return custody.Errorf(custody.EInvalid, "officer", "campo obligatorio", "required field")
 	case !FieldOps[r.Op]:
-		return custody.Errorf(custody.EInvalid, "op", "un dispositivo no registra %q", "a device does not record %q", r.Op)
+		return custody.Errorf(custody.EInvalid, "op", "un dispositivo no registra %q", "a device does not record %q", Clip(r.Op))
 	case !isHex64(r.Digest):
 		return custody.Errorf(custody.EInvalid, "digest", "debe ser un SHA-256 en hexadecimal (64 caracteres)", "must be a hex SHA-256 (64 characters)")
 	case r.Clock != "" && r.Clock != ClockAhead && r.Clock != ClockBehind:
@@ -253,4 +254,15 @@ func (s *State) LateEntries(op string, asOf time.Time) []LateEntry {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Event < out[j].Event })
 	return out
+}
+
+// Clip is s as a refusal may repeat it: its first 80 bytes (whole
+// characters) and "…" when it is longer, so that a value sent to be
+// refused does not come back, or go to the server's log, at its full size.
+func Clip(s string) string {
+	const n = 80
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
 }

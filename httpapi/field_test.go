@@ -325,3 +325,23 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 	t.Fatalf("timed out waiting for %s", what)
 }
+
+// TestFieldSyncRefusalIsBounded: a sync whose device id is half a megabyte
+// is refused without the id coming back whole (it came back three times,
+// in the result and both messages) or going to the log.
+func TestFieldSyncRefusalIsBounded(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token(e.account("agente", "agent", "pn.s-pic-01.lead", "METASTASIS").Account, "write")
+	pk := testkeys.Passkey("pn.s-pic-01.lead", "custodia.example", false)
+	e.enrol(pk)
+	act := testNow.Add(-150 * time.Minute).In(time.FixedZone("", -5*3600))
+	sz := &custody.Seize{ID: "E-F-BIG", Case: "METASTASIS", Type: "phone", Description: "Teléfono", SeizedAt: act.Format(time.RFC3339), SeizedBy: "pn.s-pic-01.lead"}
+	body := fieldBody(t, testNow, strings.Repeat("d", 512<<10), fieldItem{1, act, custody.OpSeize, sz, []*testkeys.Key{pk}})
+	st, b := e.do("POST", "/api/v1/field/sync", tok, body)
+	if st != 200 || !strings.Contains(string(b), "no es un identificador de dispositivo válido") {
+		t.Fatalf("sync with a huge device id: %d %.300s", st, b)
+	}
+	if len(b) > 4096 {
+		t.Errorf("the refusal is %d bytes: the device id came back", len(b))
+	}
+}
