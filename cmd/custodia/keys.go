@@ -228,7 +228,13 @@ func (c apiClient) do(method, path string, body any, out any) error {
 			}
 			return fmt.Errorf("%s %s: %d: %s", method, path, resp.StatusCode, eb.Message)
 		}
-		return fmt.Errorf("%s %s: %d", method, path, resp.StatusCode)
+		code := custody.EInvalid
+		if resp.StatusCode >= 500 {
+			code = custody.EBusy
+		}
+		return custody.Errorf(code, "", "el servidor %[1]s respondió %[2]d %[3]s a %[4]s %[5]s sin un mensaje de Custodia: ¿es --server la dirección de un servidor Custodia?",
+			"the server %[1]s answered %[2]d %[3]s to %[4]s %[5]s without a Custodia message: is --server the address of a Custodia server?",
+			c.server, resp.StatusCode, http.StatusText(resp.StatusCode), method, path)
 	}
 	if out != nil {
 		return json.Unmarshal(b, out)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,5 +38,19 @@ func TestPlainHTTPServerIsRefusedOffThisMachine(t *testing.T) {
 	}
 	if code, _, errs := runCLI(t, "handover", "list", "--server", "ftp://x", "--token", "t"); code == 0 || !strings.Contains(errs, "http(s)://") {
 		t.Errorf("--server ftp://x: exit %d, %s", code, errs)
+	}
+}
+
+// TestNotACustodiaServer: --server pointing at something that answers
+// without a Custodia message (a 404 page, a proxy's 502) is said in words,
+// not as a bare "GET /api/v1/handovers: 404".
+func TestNotACustodiaServer(t *testing.T) {
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "not here", http.StatusNotFound)
+	}))
+	defer other.Close()
+	code, _, errs := runCLI(t, "handover", "list", "--server", other.URL, "--token", "cst_x")
+	if code == 0 || !strings.Contains(errs, "respondió 404 Not Found a GET /api/v1/handovers sin un mensaje de Custodia") || !strings.Contains(errs, "¿es --server la dirección de un servidor Custodia?") {
+		t.Errorf("exit %d, stderr %q", code, errs)
 	}
 }
