@@ -20,26 +20,8 @@ import (
 // The purpose and the seal's condition may be typed as the words the
 // reader sees ("Análisis", "intacto"), not only as codes.
 func TestHandoverCLI(t *testing.T) {
-	data := metastasisDir(t)
-	dir := t.TempDir()
-	giverKey, takerKey := filepath.Join(dir, "giver.key"), filepath.Join(dir, "taker.key")
-	// E-CHI-03-01 ends the case file held by cust.chi, sealed PN-100156.
-	mustRun(t, "user", "add", "giver", "--role", "custodian", "--officer", "cust.chi", "--case", "METASTASIS", "--data", data)
-	mustRun(t, "user", "add", "taker", "--role", "forensic_analyst", "--officer", "lab.3", "--case", "METASTASIS", "--data", data)
-	mustRun(t, "user", "add", "outsider", "--role", "forensic_analyst", "--officer", "lab.2", "--data", data)
-	giverToken := strings.TrimSpace(mustRun(t, "user", "token", "giver", "--scope", "write", "--case", "METASTASIS", "--data", data))
-	takerToken := strings.TrimSpace(mustRun(t, "user", "token", "taker", "--scope", "write", "--case", "METASTASIS", "--data", data))
-	mustRun(t, "key", "new", "-o", giverKey)
-	mustRun(t, "key", "new", "-o", takerKey)
-	mustRun(t, "key", "add", giverKey, "--officer", "cust.chi", "--data", data)
-	mustRun(t, "key", "add", takerKey, "--officer", "lab.3", "--data", data)
-
-	addr, _, _, stop := serveOnce(t, "--data", data)
-	server := "http://" + addr
-	as := func(token string, args ...string) (int, string, string) {
-		t.Helper()
-		return runCLI(t, append(args, "--server", server, "--token", token)...)
-	}
+	h := newHandoverDeployment(t)
+	data, giverKey, takerKey, giverToken, takerToken, as, stop := h.data, h.giverKey, h.takerKey, h.giverToken, h.takerToken, h.as, h.stop
 
 	// An offer to an officer whose account is outside the case is refused,
 	// naming the receiver: it could never be accepted.
@@ -79,7 +61,7 @@ func TestHandoverCLI(t *testing.T) {
 	// The receiver, whose officer has a key, attaches a file: without the
 	// key the act is refused (it must carry lab.3's signature), with it the
 	// file is recorded, signed. (A new user found upload had no --key.)
-	photo := filepath.Join(dir, "foto.jpg")
+	photo := filepath.Join(t.TempDir(), "foto.jpg")
 	if err := os.WriteFile(photo, []byte("una foto del teléfono"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +77,7 @@ func TestHandoverCLI(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^\d+\s+\S+ \S+ -05:00\s+entrega\s+cust\.chi → lab\.3\s+lab\.3\s+PN-100156`).MatchString(hist) {
 		t.Errorf("the history does not end with the handover to lab.3:\n%s", hist)
 	}
-	bundle := filepath.Join(dir, "bundle.json")
+	bundle := filepath.Join(t.TempDir(), "bundle.json")
 	mustRun(t, "export", "bundle", "E-CHI-03-01", "-o", bundle, "--data", data)
 	verdict := mustRun(t, "verify", bundle, "--data", data)
 	if !regexp.MustCompile(`firmado por: cust\.chi \(clave [0-9a-f]{16}\) y lab\.3 \(clave [0-9a-f]{16}\)`).MatchString(verdict) {
@@ -111,26 +93,9 @@ func TestHandoverCLI(t *testing.T) {
 // minutes, 0 meaning its default): a wait under a minute or over 72h is a
 // usage error, and nothing is offered.
 func TestHandoverCLIUnstatedSealAndWait(t *testing.T) {
-	data := metastasisDir(t)
-	dir := t.TempDir()
-	giverKey, takerKey := filepath.Join(dir, "giver.key"), filepath.Join(dir, "taker.key")
-	// E-CHI-03-01 ends the case file held by cust.chi, sealed PN-100156.
-	mustRun(t, "user", "add", "giver", "--role", "custodian", "--officer", "cust.chi", "--case", "METASTASIS", "--data", data)
-	mustRun(t, "user", "add", "taker", "--role", "forensic_analyst", "--officer", "lab.3", "--case", "METASTASIS", "--data", data)
-	giverToken := strings.TrimSpace(mustRun(t, "user", "token", "giver", "--scope", "write", "--case", "METASTASIS", "--data", data))
-	takerToken := strings.TrimSpace(mustRun(t, "user", "token", "taker", "--scope", "write", "--case", "METASTASIS", "--data", data))
-	mustRun(t, "key", "new", "-o", giverKey)
-	mustRun(t, "key", "new", "-o", takerKey)
-	mustRun(t, "key", "add", giverKey, "--officer", "cust.chi", "--data", data)
-	mustRun(t, "key", "add", takerKey, "--officer", "lab.3", "--data", data)
-
-	addr, _, _, stop := serveOnce(t, "--data", data)
-	defer stop()
-	server := "http://" + addr
-	as := func(token string, args ...string) (int, string, string) {
-		t.Helper()
-		return runCLI(t, append(args, "--server", server, "--token", token)...)
-	}
+	h := newHandoverDeployment(t)
+	defer h.stop()
+	giverKey, takerKey, giverToken, takerToken, as := h.giverKey, h.takerKey, h.giverToken, h.takerToken, h.as
 	for _, wait := range []string{"30s", "0", "-1h", "73h"} {
 		if code, out, errs := as(giverToken, "handover", "offer", "E-CHI-03-01", "--to", "lab.3", "--key", giverKey, "--wait", wait); code != 2 || !strings.Contains(errs, "entre 1m y 72h") {
 			t.Errorf("--wait %s: exit %d\n%s%s", wait, code, out, errs)
@@ -149,4 +114,38 @@ func TestHandoverCLIUnstatedSealAndWait(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "recibe E-CHI-03-01 de cust.chi (finalidad: análisis; estado del sello: intacto)") || strings.Contains(out, "sin sello") {
 		t.Fatalf("handover accept of an offer that states no seal: exit %d\n%s%s", code, out, errs)
 	}
+}
+
+// handoverDeployment is the case file served, with a giver (cust.chi,
+// custodian, holding E-CHI-03-01 sealed PN-100156) and a taker (lab.3,
+// forensic analyst) on METASTASIS, each with a write token and a key, and
+// an outsider (lab.2) off the case; as runs the command line against the
+// server with a token.
+type handoverDeployment struct {
+	data, giverKey, takerKey, giverToken, takerToken string
+	as                                               func(token string, args ...string) (int, string, string)
+	stop                                             func()
+}
+
+func newHandoverDeployment(t *testing.T) *handoverDeployment {
+	t.Helper()
+	data, dir := metastasisDir(t), t.TempDir()
+	h := &handoverDeployment{data: data, giverKey: filepath.Join(dir, "giver.key"), takerKey: filepath.Join(dir, "taker.key")}
+	mustRun(t, "user", "add", "giver", "--role", "custodian", "--officer", "cust.chi", "--case", "METASTASIS", "--data", data)
+	mustRun(t, "user", "add", "taker", "--role", "forensic_analyst", "--officer", "lab.3", "--case", "METASTASIS", "--data", data)
+	mustRun(t, "user", "add", "outsider", "--role", "forensic_analyst", "--officer", "lab.2", "--data", data)
+	h.giverToken = strings.TrimSpace(mustRun(t, "user", "token", "giver", "--scope", "write", "--case", "METASTASIS", "--data", data))
+	h.takerToken = strings.TrimSpace(mustRun(t, "user", "token", "taker", "--scope", "write", "--case", "METASTASIS", "--data", data))
+	mustRun(t, "key", "new", "-o", h.giverKey)
+	mustRun(t, "key", "new", "-o", h.takerKey)
+	mustRun(t, "key", "add", h.giverKey, "--officer", "cust.chi", "--data", data)
+	mustRun(t, "key", "add", h.takerKey, "--officer", "lab.3", "--data", data)
+	addr, _, _, stop := serveOnce(t, "--data", data)
+	server := "http://" + addr
+	h.stop = stop
+	h.as = func(token string, args ...string) (int, string, string) {
+		t.Helper()
+		return runCLI(t, append(args, "--server", server, "--token", token)...)
+	}
+	return h
 }
